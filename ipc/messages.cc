@@ -1,0 +1,142 @@
+#include "ipc/messages.h"
+
+#include <sys/socket.h>
+
+#include "ipc/channel.h"
+
+namespace ipc {
+namespace {
+
+constexpr uint8_t kFamilyIPv4 = 4;
+constexpr uint8_t kFamilyIPv6 = 6;
+
+WireWriter start(MessageType type) {
+  WireWriter writer;
+  writer.put(static_cast<uint16_t>(type));
+  return writer;
+}
+
+std::vector<uint8_t> finish(const WireWriter& writer) { return {writer.bytes().begin(), writer.bytes().end()}; }
+
+bool open_reader(WireReader& reader, MessageType type) {
+  return reader.get<uint16_t>() == static_cast<uint16_t>(type) && reader.ok();
+}
+
+bool close_reader(const WireReader& reader) { return reader.ok() && reader.at_end(); }
+
+}  // namespace
+
+std::optional<MessageType> peek_type(std::span<const uint8_t> message) {
+  WireReader reader(message);
+  auto type = reader.get<uint16_t>();
+  if (!reader.ok()) return std::nullopt;
+  return static_cast<MessageType>(type);
+}
+
+void put_address(WireWriter& writer, const common::SocketAddress& address) {
+  writer.put(address.family() == AF_INET ? kFamilyIPv4 : kFamilyIPv6);
+  auto bytes = address.bytes();
+  writer.append(bytes.data(), bytes.size());
+  writer.put(address.port());
+}
+
+common::SocketAddress get_address(WireReader& reader) {
+  auto family = reader.get<uint8_t>();
+  std::array<uint8_t, 16> bytes{};
+  reader.get_raw(bytes.data(), bytes.size());
+  auto port = reader.get<uint16_t>();
+  if (!reader.ok() || (family != kFamilyIPv4 && family != kFamilyIPv6)) return {};
+  return common::SocketAddress::from_parts(family == kFamilyIPv4 ? AF_INET : AF_INET6, bytes, port);
+}
+
+std::vector<uint8_t> encode(const WorkerInit& message) {
+  auto writer = start(MessageType::worker_init);
+  writer.put_string(message.handler_name);
+  writer.put_string(message.module_file);
+  writer.put_string(message.handlers_dir);
+  writer.put_string(message.transport);
+  writer.put(message.port);
+  writer.put_string(message.log_level);
+  writer.put(message.open_timeout_ms);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, WorkerInit& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::worker_init)) return false;
+  out.handler_name = reader.get_string();
+  out.module_file = reader.get_string();
+  out.handlers_dir = reader.get_string();
+  out.transport = reader.get_string();
+  out.port = reader.get<uint16_t>();
+  out.log_level = reader.get_string();
+  out.open_timeout_ms = reader.get<uint32_t>();
+  return close_reader(reader);
+}
+
+std::vector<uint8_t> encode(const ConnectionHandoff& message) {
+  auto writer = start(MessageType::connection);
+  writer.put(message.id);
+  put_address(writer, message.remote);
+  put_address(writer, message.local);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, ConnectionHandoff& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::connection)) return false;
+  out.id = reader.get<uint64_t>();
+  out.remote = get_address(reader);
+  out.local = get_address(reader);
+  return close_reader(reader) && out.remote.valid() && out.local.valid();
+}
+
+std::vector<uint8_t> encode(const WorkerStop& message) {
+  auto writer = start(MessageType::worker_stop);
+  writer.put(message.close_timeout_ms);
+  writer.put(message.drain_timeout_ms);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, WorkerStop& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::worker_stop)) return false;
+  out.close_timeout_ms = reader.get<uint32_t>();
+  out.drain_timeout_ms = reader.get<uint32_t>();
+  return close_reader(reader);
+}
+
+std::vector<uint8_t> encode(const WorkerFailed& message) {
+  auto writer = start(MessageType::worker_failed);
+  writer.put_string(message.reason);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, WorkerFailed& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::worker_failed)) return false;
+  out.reason = reader.get_string();
+  return close_reader(reader);
+}
+
+std::vector<uint8_t> encode_worker_ready() { return finish(start(MessageType::worker_ready)); }
+
+DatagramBatch::DatagramBatch(MessageType type) : type_(type) { clear(); }
+
+void DatagramBatch::clear() {
+  writer_.clear();
+  writer_.put(static_cast<uint16_t>(type_));
+  writer_.put(uint32_t{0});
+  count_ = 0;
+}
+
+bool DatagramBatch::add(const common::SocketAddress& peer, std::span<const uint8_t> payload) {
+  constexpr size_t kPerDatagramOverhead = 1 + 16 + 2 + 4;
+  if (writer_.size() + kPerDatagramOverhead + payload.size() > kMaxMessageBytes) return false;
+  put_address(writer_, peer);
+  writer_.put_bytes(payload);
+  writer_.patch(sizeof(uint16_t), ++count_);
+  return true;
+}
+
+}  // namespace ipc

@@ -1,0 +1,109 @@
+#pragma once
+// Messages on the supervisor <-> worker channel. Each message starts with its
+// MessageType (u16); the layout of each body is defined only here.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/socket_address.h"
+#include "ipc/wire.h"
+
+namespace ipc {
+
+enum class MessageType : uint16_t {
+  // supervisor -> worker
+  worker_init = 1,  // fds: store command connection, store subscription connection
+  connection = 2,   // fd: the accepted, screened TCP socket
+  datagrams = 3,    // a batch of UDP datagrams from screened sources
+  worker_stop = 4,  // unload or shutdown: abort ctx.signal, await close(ctx), drain
+  // worker -> supervisor
+  worker_ready = 101,   // module loaded, exports checked, open(ctx) finished
+  worker_failed = 102,  // could not start; the reason goes to status
+  replies = 103,        // a batch of UDP replies to send from the handler's port
+};
+
+std::optional<MessageType> peek_type(std::span<const uint8_t> message);
+
+struct WorkerInit {
+  std::string handler_name;
+  std::string module_file;   // entry module, relative to handlers_dir
+  std::string handlers_dir;  // absolute path
+  std::string transport;     // "tcp" or "udp"
+  uint16_t port = 0;
+  std::string log_level;
+  uint32_t open_timeout_ms = 0;
+};
+
+struct ConnectionHandoff {
+  uint64_t id = 0;
+  common::SocketAddress remote;
+  common::SocketAddress local;
+};
+
+struct WorkerStop {
+  uint32_t close_timeout_ms = 0;
+  uint32_t drain_timeout_ms = 0;
+};
+
+struct WorkerFailed {
+  std::string reason;
+};
+
+std::vector<uint8_t> encode(const WorkerInit& message);
+std::vector<uint8_t> encode(const ConnectionHandoff& message);
+std::vector<uint8_t> encode(const WorkerStop& message);
+std::vector<uint8_t> encode(const WorkerFailed& message);
+std::vector<uint8_t> encode_worker_ready();
+
+// Each decode() returns false when the message is not of that type or malformed.
+bool decode(std::span<const uint8_t> message, WorkerInit& out);
+bool decode(std::span<const uint8_t> message, ConnectionHandoff& out);
+bool decode(std::span<const uint8_t> message, WorkerStop& out);
+bool decode(std::span<const uint8_t> message, WorkerFailed& out);
+
+// Builds one datagrams or replies message from many (address, payload) pairs,
+// so a burst costs one channel write instead of one per datagram.
+class DatagramBatch {
+ public:
+  explicit DatagramBatch(MessageType type);
+  // False when the datagram would not fit; the batch is unchanged then.
+  bool add(const common::SocketAddress& peer, std::span<const uint8_t> payload);
+  uint32_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  std::span<const uint8_t> bytes() const { return writer_.bytes(); }
+  void clear();
+
+ private:
+  MessageType type_;
+  WireWriter writer_;
+  uint32_t count_ = 0;
+};
+
+// Calls visit(peer, payload) for each datagram in a batch of the given type.
+// Returns false if the message is malformed (the datagrams before that point
+// have been visited).
+template <typename Visit>
+bool for_each_datagram(std::span<const uint8_t> message, MessageType type, Visit&& visit);
+
+// Address encoding shared by the messages above: family, 16 address bytes, port.
+void put_address(WireWriter& writer, const common::SocketAddress& address);
+common::SocketAddress get_address(WireReader& reader);
+
+template <typename Visit>
+bool for_each_datagram(std::span<const uint8_t> message, MessageType type, Visit&& visit) {
+  WireReader reader(message);
+  if (reader.get<uint16_t>() != static_cast<uint16_t>(type)) return false;
+  auto count = reader.get<uint32_t>();
+  for (uint32_t i = 0; i < count && reader.ok(); ++i) {
+    common::SocketAddress peer = get_address(reader);
+    auto payload = reader.get_bytes();
+    if (!reader.ok() || !peer.valid()) return false;
+    visit(peer, payload);
+  }
+  return reader.ok() && reader.at_end();
+}
+
+}  // namespace ipc

@@ -1,0 +1,62 @@
+#include "policy/json_fields.h"
+
+namespace policy {
+
+nlohmann::json parse_json_object(std::string_view text) {
+  nlohmann::json document;
+  try {
+    document = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
+    std::string message = e.what();
+    auto pos = message.find("] ");
+    throw JsonFieldError("/", pos == std::string::npos ? message : message.substr(pos + 2));
+  }
+  require_object(document, "/");
+  return document;
+}
+
+std::string child_path(std::string_view parent, std::string_view key) {
+  std::string path(parent == "/" ? "" : parent);
+  path += '/';
+  path += key;
+  return path;
+}
+
+void require_object(const nlohmann::json& value, std::string_view path) {
+  if (!value.is_object()) throw JsonFieldError(std::string(path), "must be an object");
+}
+
+void reject_unknown_fields(const nlohmann::json& object, std::string_view path,
+                           std::initializer_list<std::string_view> known) {
+  for (const auto& [key, value] : object.items()) {
+    bool is_known = false;
+    for (auto k : known) is_known = is_known || k == key;
+    if (!is_known) throw JsonFieldError(child_path(path, key), "unknown field");
+  }
+}
+
+std::string read_string(const nlohmann::json& value, std::string_view path) {
+  if (!value.is_string()) throw JsonFieldError(std::string(path), "must be a string");
+  return value.get<std::string>();
+}
+
+bool read_bool(const nlohmann::json& value, std::string_view path) {
+  if (!value.is_boolean()) throw JsonFieldError(std::string(path), "must be true or false");
+  return value.get<bool>();
+}
+
+uint64_t read_integer(const nlohmann::json& value, std::string_view path, uint64_t min, uint64_t max) {
+  std::string range = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  if (!value.is_number_integer()) throw JsonFieldError(std::string(path), "must be " + range);
+  if (value.is_number_unsigned()) {
+    uint64_t v = value.get<uint64_t>();
+    if (v >= min && v <= max) return v;
+  } else {
+    int64_t v = value.get<int64_t>();
+    if (v >= 0 && static_cast<uint64_t>(v) >= min && static_cast<uint64_t>(v) <= max) return static_cast<uint64_t>(v);
+  }
+  throw JsonFieldError(std::string(path), "must be " + range);
+}
+
+}  // namespace policy

@@ -1,0 +1,6 @@
+portbroker_unit_test(handler_filename_test SOURCES unit/handler_filename_test.cc LIBS portbroker_policy)
+portbroker_unit_test(claim_table_test SOURCES unit/claim_table_test.cc LIBS portbroker_policy)
+portbroker_unit_test(broker_config_test SOURCES unit/broker_config_test.cc LIBS portbroker_policy)
+portbroker_unit_test(channel_test SOURCES unit/channel_test.cc LIBS portbroker_ipc)
+portbroker_unit_test(messages_test SOURCES unit/messages_test.cc LIBS portbroker_ipc)
+portbroker_unit_test(text_codec_test SOURCES unit/text_codec_test.cc LIBS portbroker_common)
