@@ -1,0 +1,3 @@
+# The shared store: RESP codec, command semantics, and the portbroker-store
+# process driven by redis-cli and raw sockets.
+portbroker_unit_test(resp_test SOURCES unit/resp_test.cc LIBS portbroker_ipc)
