@@ -1,0 +1,44 @@
+#pragma once
+// The store's key/value map. Memory is accounted as the bytes of keys plus
+// values (not allocator overhead), so the limit is easy to reason about from the
+// data a handler wrote; a write that would pass the limit is refused whole.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/string_map.h"
+
+namespace store {
+
+inline constexpr size_t kDefaultMaxMemoryBytes = 256 * 1024 * 1024;
+
+class Keyspace {
+ public:
+  explicit Keyspace(size_t max_memory_bytes = kDefaultMaxMemoryBytes) : max_bytes_(max_memory_bytes) {}
+
+  // The stored value, or nullptr; valid until the keyspace next changes.
+  const std::string* find(std::string_view key) const;
+  bool contains(std::string_view key) const { return find(key) != nullptr; }
+
+  // Stores `value` under `key`, replacing any old value. Returns false, changing
+  // nothing, when the result would exceed the memory limit.
+  [[nodiscard]] bool set(std::string_view key, std::string_view value);
+  bool erase(std::string_view key);
+
+  // Keys matching a KEYS glob pattern, in no particular order; the views are
+  // valid until the keyspace next changes.
+  std::vector<std::string_view> keys_matching(std::string_view pattern) const;
+
+  size_t size() const { return entries_.size(); }
+  size_t used_bytes() const { return used_bytes_; }
+  size_t max_bytes() const { return max_bytes_; }
+
+ private:
+  StringMap<std::string> entries_;
+  size_t used_bytes_ = 0;
+  size_t max_bytes_;
+};
+
+}  // namespace store

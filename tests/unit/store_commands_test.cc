@@ -1,0 +1,366 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "store/commands.h"
+#include "store/glob.h"
+#include "store/keyspace.h"
+#include "store/pubsub.h"
+
+using store::ClientId;
+
+namespace {
+
+constexpr ClientId kAlice = 1;
+constexpr ClientId kBob = 2;
+constexpr ClientId kCarol = 3;
+
+struct Store {
+  explicit Store(size_t max_memory = store::kDefaultMaxMemoryBytes) : keyspace(max_memory) {
+    for (ClientId id : {kAlice, kBob, kCarol}) executor.client_connected(id);
+  }
+
+  std::string run(ClientId client, std::vector<std::string> args) {
+    std::string reply;
+    last = executor.execute(client, args, reply);
+    return reply;
+  }
+
+  store::Keyspace keyspace;
+  store::PubSub pubsub;
+  store::Executor executor{keyspace, pubsub};
+  store::Outcome last;
+};
+
+std::string bulk(const std::string& text) { return "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n"; }
+std::string frame(const std::string& kind, const std::string& channel, int count) {
+  return "*3\r\n" + bulk(kind) + bulk(channel) + ":" + std::to_string(count) + "\r\n";
+}
+
+struct Step {
+  ClientId client;
+  std::vector<std::string> args;
+  std::string reply;
+};
+
+void run_steps(Store& store, const std::vector<Step>& steps) {
+  for (const auto& step : steps) {
+    std::string command;
+    for (const auto& arg : step.args) command += arg + " ";
+    CAPTURE(command);
+    CHECK(store.run(step.client, step.args) == step.reply);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("connection commands") {
+  Store store;
+  run_steps(store, {
+                       {kAlice, {"PING"}, "+PONG\r\n"},
+                       {kAlice, {"ping", "hi"}, "$2\r\nhi\r\n"},
+                       {kAlice, {"PING", "a", "b"}, "-ERR wrong number of arguments for 'ping' command\r\n"},
+                       {kAlice, {"ECHO", ""}, "$0\r\n\r\n"},
+                       {kAlice, {"echo", "x y"}, "$3\r\nx y\r\n"},
+                       {kAlice, {"ECHO"}, "-ERR wrong number of arguments for 'echo' command\r\n"},
+                       {kAlice, {"COMMAND"}, "*0\r\n"},
+                       {kAlice, {"COMMAND", "DOCS"}, "*0\r\n"},
+                       {kAlice, {"command", "docs", "get"}, "*0\r\n"},
+                       {kAlice, {"COMMAND", "COUNT"}, ":14\r\n"},
+                       {kAlice, {"COMMAND", "nope"}, "-ERR unknown subcommand 'nope'. Try COMMAND HELP.\r\n"},
+                   });
+  CHECK_FALSE(store.last.close_connection);
+  CHECK(store.run(kAlice, {"QUIT"}) == "+OK\r\n");
+  CHECK(store.last.close_connection);
+}
+
+TEST_CASE("unknown commands and wrong arity are worded as Redis 7 words them") {
+  Store store;
+  run_steps(store,
+            {
+                {kAlice, {"FLUSHALL"}, "-ERR unknown command 'FLUSHALL', with args beginning with: \r\n"},
+                {kAlice, {"hset", "h", "f", "v"}, "-ERR unknown command 'hset', with args beginning with: 'h' 'f' 'v' \r\n"},
+                {kAlice, {"x\r\ny", "a\nb"}, "-ERR unknown command 'x  y', with args beginning with: 'a b' \r\n"},
+                {kAlice, {"GET"}, "-ERR wrong number of arguments for 'get' command\r\n"},
+                {kAlice, {"get", "a", "b"}, "-ERR wrong number of arguments for 'get' command\r\n"},
+                {kAlice, {"SET", "k"}, "-ERR wrong number of arguments for 'set' command\r\n"},
+                {kAlice, {"DEL"}, "-ERR wrong number of arguments for 'del' command\r\n"},
+                {kAlice, {"EXISTS"}, "-ERR wrong number of arguments for 'exists' command\r\n"},
+                {kAlice, {"KEYS"}, "-ERR wrong number of arguments for 'keys' command\r\n"},
+                {kAlice, {"DBSIZE", "x"}, "-ERR wrong number of arguments for 'dbsize' command\r\n"},
+                {kAlice, {"PUBLISH", "c"}, "-ERR wrong number of arguments for 'publish' command\r\n"},
+                {kAlice, {"SUBSCRIBE"}, "-ERR wrong number of arguments for 'subscribe' command\r\n"},
+            });
+  // Quoted arguments stop once 128 bytes have been quoted, each cut to what is left.
+  std::string long_arg(200, 'a');
+  std::string reply = store.run(kAlice, {"nope", long_arg, "b"});
+  CHECK(reply == "-ERR unknown command 'nope', with args beginning with: '" + std::string(128, 'a') + "' \r\n");
+  // A huge name is neither lowercased nor echoed whole.
+  std::string long_name(1 << 20, 'Z');
+  reply = store.run(kAlice, {long_name});
+  CHECK(reply == "-ERR unknown command '" + std::string(128, 'Z') + "', with args beginning with: \r\n");
+}
+
+TEST_CASE("string commands") {
+  Store store;
+  run_steps(store, {
+                       {kAlice, {"GET", "count"}, "$-1\r\n"},
+                       {kAlice, {"SET", "count", "3"}, "+OK\r\n"},
+                       {kBob, {"get", "count"}, "$1\r\n3\r\n"},
+                       {kAlice, {"SET", "count", "4", "NX"}, "$-1\r\n"},
+                       {kAlice, {"GET", "count"}, "$1\r\n3\r\n"},
+                       {kAlice, {"SET", "count", "5", "xx"}, "+OK\r\n"},
+                       {kAlice, {"GET", "count"}, "$1\r\n5\r\n"},
+                       {kAlice, {"SET", "other", "1", "XX"}, "$-1\r\n"},
+                       {kAlice, {"EXISTS", "other"}, ":0\r\n"},
+                       {kAlice, {"SET", "other", "1", "nx"}, "+OK\r\n"},
+                       {kAlice, {"SET", "other", "2", "NX", "NX"}, "$-1\r\n"},
+                       {kAlice, {"SET", "other", "2", "NX", "XX"}, "-ERR syntax error\r\n"},
+                       {kAlice, {"SET", "other", "2", "XX", "NX"}, "-ERR syntax error\r\n"},
+                       {kAlice, {"SET", "other", "2", "EX", "10"}, "-ERR syntax error\r\n"},
+                       {kAlice, {"SET", "user", "{\"name\":\"bob\",\"tags\":[1,2]}"}, "+OK\r\n"},
+                       {kAlice, {"GET", "user"}, bulk("{\"name\":\"bob\",\"tags\":[1,2]}")},
+                       {kAlice, {"DBSIZE"}, ":3\r\n"},
+                       {kAlice, {"EXISTS", "count", "user", "missing", "count"}, ":3\r\n"},
+                       {kAlice, {"DEL", "count", "missing", "count"}, ":1\r\n"},
+                       {kAlice, {"GET", "count"}, "$-1\r\n"},
+                       {kAlice, {"DBSIZE"}, ":2\r\n"},
+                   });
+}
+
+TEST_CASE("values must be JSON text") {
+  Store store;
+  struct Case {
+    std::string value;
+    bool valid;
+  };
+  const Case cases[] = {
+      {"3", true},          {"-1.5e3", true}, {"\"bob\"", true}, {"null", true},      {"true", true},
+      {"[1,{\"a\":[]}]", true}, {" {} ", true},  {"bob", false},   {"", false},         {"'bob'", false},
+      {"{", false},         {"1 2", false},   {"{\"a\":1,}", false}, {"\"\xff\"", false}, {"NaN", false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.value);
+    std::string reply = store.run(kAlice, {"SET", "k", c.value});
+    CHECK(reply == (c.valid ? "+OK\r\n" : "-ERR value is not valid JSON\r\n"));
+    reply = store.run(kAlice, {"PUBLISH", "chan", c.value});
+    CHECK(reply == (c.valid ? ":0\r\n" : "-ERR value is not valid JSON\r\n"));
+  }
+  // A rejected write leaves the old value in place.
+  store.run(kAlice, {"SET", "k", "1"});
+  store.run(kAlice, {"SET", "k", "not json"});
+  CHECK(store.run(kAlice, {"GET", "k"}) == "$1\r\n1\r\n");
+}
+
+TEST_CASE("the memory limit counts keys and values and refuses writes past it") {
+  Store store(20);
+  const std::string oom = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+  CHECK(store.run(kAlice, {"SET", "aaaa", "123456"}) == "+OK\r\n");  // 10 bytes
+  CHECK(store.keyspace.used_bytes() == 10);
+  CHECK(store.run(kAlice, {"SET", "bbbb", "1234567"}) == oom);  // would be 21
+  CHECK_FALSE(store.last.close_connection);
+  CHECK(store.last.rejected_out_of_memory);
+  CHECK(store.run(kAlice, {"EXISTS", "bbbb"}) == ":0\r\n");
+  CHECK(store.run(kAlice, {"SET", "bbbb", "123456"}) == "+OK\r\n");  // exactly 20
+  CHECK(store.keyspace.used_bytes() == 20);
+  // Replacing a value only needs room for the difference.
+  CHECK(store.run(kAlice, {"SET", "aaaa", "12345"}) == "+OK\r\n");
+  CHECK(store.run(kAlice, {"SET", "aaaa", "1234567"}) == oom);
+  CHECK(store.run(kAlice, {"GET", "aaaa"}) == "$5\r\n12345\r\n");
+  CHECK(store.run(kAlice, {"DEL", "bbbb"}) == ":1\r\n");
+  CHECK(store.keyspace.used_bytes() == 9);
+  CHECK(store.run(kAlice, {"SET", "aaaa", "1234567"}) == "+OK\r\n");
+  // NX that would not write is not an OOM.
+  CHECK(store.run(kAlice, {"SET", "aaaa", "12345678901234567890", "NX"}) == "$-1\r\n");
+  CHECK(store.run(kAlice, {"INFO", "stats"}).find("rejected_out_of_memory:2\r\n") != std::string::npos);
+}
+
+TEST_CASE("KEYS returns the keys matching a glob") {
+  Store store;
+  for (std::string key : {"user:1", "user:2", "user:10", "session", "a*b", "h\\x"}) {
+    REQUIRE(store.run(kAlice, {"SET", key, "1"}) == "+OK\r\n");
+  }
+  auto keys_of = [&](const std::string& pattern) {
+    std::string reply;
+    store.executor.execute(kAlice, std::vector<std::string>{"KEYS", pattern}, reply);
+    // Order is unspecified: compare as sorted sets of bulk strings.
+    std::vector<std::string> keys;
+    size_t pos = reply.find("\r\n") + 2;
+    while (pos < reply.size()) {
+      size_t header_end = reply.find("\r\n", pos);
+      size_t length = std::stoul(reply.substr(pos + 1, header_end - pos - 1));
+      keys.push_back(reply.substr(header_end + 2, length));
+      pos = header_end + 2 + length + 2;
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  using Keys = std::vector<std::string>;
+  CHECK(keys_of("*") == Keys{"a*b", "h\\x", "session", "user:1", "user:10", "user:2"});
+  CHECK(keys_of("user:?") == Keys{"user:1", "user:2"});
+  CHECK(keys_of("user:*") == Keys{"user:1", "user:10", "user:2"});
+  CHECK(keys_of("a\\*b") == Keys{"a*b"});
+  CHECK(keys_of("nothing*") == Keys{});
+  CHECK(store.run(kAlice, {"KEYS", "nothing"}) == "*0\r\n");
+}
+
+TEST_CASE("glob_match follows Redis's pattern rules") {
+  struct Case {
+    const char* pattern;
+    const char* text;
+    bool matches;
+  };
+  const Case cases[] = {
+      {"*", "", true},           {"*", "anything", true},    {"", "", true},
+      {"", "a", false},          {"a", "a", true},           {"a", "b", false},
+      {"?", "a", true},          {"?", "", false},           {"??", "a", false},
+      {"h?llo", "hello", true},  {"h*llo", "hllo", true},    {"h*llo", "heeeello", true},
+      {"h*llo", "hello!", false}, {"*llo", "hello", true},   {"he*", "hello", true},
+      {"*l*o*", "hello", true},  {"**", "x", true},          {"a*b*c", "abc", true},
+      {"a*b*c", "acb", false},   {"a*b*c", "aXbYbZc", true}, {"h[ae]llo", "hallo", true},
+      {"h[ae]llo", "hillo", false}, {"h[^e]llo", "hallo", true}, {"h[^e]llo", "hello", false},
+      {"h[a-b]llo", "hbllo", true}, {"h[a-b]llo", "hcllo", false}, {"h[b-a]llo", "hallo", true},
+      {"[\\]]", "]", true},      {"[\\-]", "-", true},       {"[a-]", "a", true},
+      {"[]a]", "a", false},      {"[abc", "b", true},        {"[abc", "bc", false},
+      {"\\*", "*", true},        {"\\*", "a", false},        {"\\?", "?", true},
+      {"a\\", "a\\", true},      {"\\[a]", "[a]", true},     {"*\\*", "ab*", true},
+      {"user:[0-9]*", "user:1x", true}, {"user:[0-9]*", "user:x1", false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.pattern);
+    CAPTURE(c.text);
+    CHECK(store::glob_match(c.pattern, c.text) == c.matches);
+  }
+  // Many stars against a long non-matching text must not backtrack exponentially.
+  std::string stars;
+  for (int i = 0; i < 40; ++i) stars += "a*";
+  stars += "b";
+  CHECK_FALSE(store::glob_match(stars, std::string(5000, 'a')));
+}
+
+TEST_CASE("subscribe and unsubscribe reply with Redis's frames") {
+  Store store;
+  run_steps(store, {
+                       {kAlice, {"UNSUBSCRIBE"}, "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n"},
+                       {kAlice, {"SUBSCRIBE", "news", "chat", "news"},
+                        frame("subscribe", "news", 1) + frame("subscribe", "chat", 2) + frame("subscribe", "news", 2)},
+                       {kAlice, {"UNSUBSCRIBE", "news", "nope"},
+                        frame("unsubscribe", "news", 1) + frame("unsubscribe", "nope", 1)},
+                       {kAlice, {"SUBSCRIBE", "alpha"}, frame("subscribe", "alpha", 2)},
+                       // Without arguments: every channel, in byte order.
+                       {kAlice, {"UNSUBSCRIBE"}, frame("unsubscribe", "alpha", 1) + frame("unsubscribe", "chat", 0)},
+                       {kAlice, {"UNSUBSCRIBE"}, "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n"},
+                       {kAlice, {"UNSUBSCRIBE", "x"}, frame("unsubscribe", "x", 0)},
+                       {kAlice, {"GET", "k"}, "$-1\r\n"},
+                   });
+}
+
+TEST_CASE("subscribe mode allows only SUBSCRIBE, UNSUBSCRIBE, PING and QUIT") {
+  Store store;
+  store.run(kAlice, {"SUBSCRIBE", "news"});
+  CHECK(store.executor.in_subscribe_mode(kAlice));
+  auto refusal = [](const std::string& name) {
+    return "-ERR Can't execute '" + name +
+           "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n";
+  };
+  run_steps(store, {
+                       {kAlice, {"GET", "k"}, refusal("get")},
+                       {kAlice, {"set", "k", "1"}, refusal("set")},
+                       {kAlice, {"PUBLISH", "news", "1"}, refusal("publish")},
+                       {kAlice, {"Info"}, refusal("info")},
+                       // Existence and arity are checked first, as in Redis.
+                       {kAlice, {"NOPE"}, "-ERR unknown command 'NOPE', with args beginning with: \r\n"},
+                       {kAlice, {"GET"}, "-ERR wrong number of arguments for 'get' command\r\n"},
+                       {kAlice, {"PING"}, "*2\r\n$4\r\npong\r\n$0\r\n\r\n"},
+                       {kAlice, {"PING", "hi"}, "*2\r\n$4\r\npong\r\n$2\r\nhi\r\n"},
+                       {kAlice, {"SUBSCRIBE", "more"}, frame("subscribe", "more", 2)},
+                       {kAlice, {"UNSUBSCRIBE"}, frame("unsubscribe", "more", 1) + frame("unsubscribe", "news", 0)},
+                       // Back in normal mode.
+                       {kAlice, {"PING"}, "+PONG\r\n"},
+                       {kAlice, {"GET", "k"}, "$-1\r\n"},
+                   });
+  store.run(kAlice, {"SUBSCRIBE", "news"});
+  CHECK(store.run(kAlice, {"QUIT"}) == "+OK\r\n");
+  CHECK(store.last.close_connection);
+}
+
+TEST_CASE("PUBLISH fans out to every subscriber of the channel") {
+  Store store;
+  store.run(kAlice, {"SUBSCRIBE", "news", "chat"});
+  store.run(kBob, {"SUBSCRIBE", "news"});
+  const std::string payload = "{\"headline\":\"hi\"}";
+
+  CHECK(store.run(kCarol, {"PUBLISH", "news", payload}) == ":2\r\n");
+  CHECK(store.last.recipients == std::vector<ClientId>{kAlice, kBob});
+  CHECK(store.last.message == "*3\r\n" + bulk("message") + bulk("news") + bulk(payload));
+
+  CHECK(store.run(kCarol, {"PUBLISH", "chat", "1"}) == ":1\r\n");
+  CHECK(store.last.recipients == std::vector<ClientId>{kAlice});
+
+  CHECK(store.run(kCarol, {"PUBLISH", "empty", "1"}) == ":0\r\n");
+  CHECK(store.last.recipients.empty());
+  CHECK(store.last.message.empty());
+
+  // A client that goes away stops receiving, and its subscriptions are gone.
+  store.executor.client_disconnected(kAlice);
+  CHECK(store.run(kCarol, {"PUBLISH", "news", "1"}) == ":1\r\n");
+  CHECK(store.last.recipients == std::vector<ClientId>{kBob});
+  CHECK(store.run(kCarol, {"PUBLISH", "chat", "1"}) == ":0\r\n");
+  CHECK(store.pubsub.channel_count() == 1);
+  CHECK(store.pubsub.subscribed_client_count() == 1);
+}
+
+TEST_CASE("PubSub keeps both directions consistent") {
+  store::PubSub pubsub;
+  CHECK(pubsub.subscribe(1, "a"));
+  CHECK_FALSE(pubsub.subscribe(1, "a"));
+  CHECK(pubsub.subscribe(1, "b"));
+  CHECK(pubsub.subscribe(2, "a"));
+  CHECK(pubsub.subscription_count(1) == 2);
+  CHECK(pubsub.channels_of(1) == std::vector<std::string>{"a", "b"});
+  CHECK(pubsub.subscribers("a") == std::vector<ClientId>{1, 2});
+  CHECK(pubsub.unsubscribe(1, "a"));
+  CHECK_FALSE(pubsub.unsubscribe(1, "a"));
+  CHECK_FALSE(pubsub.unsubscribe(3, "a"));
+  CHECK(pubsub.subscribers("a") == std::vector<ClientId>{2});
+  pubsub.remove_client(2);
+  CHECK(pubsub.subscribers("a").empty());
+  CHECK(pubsub.channel_count() == 1);
+  CHECK(pubsub.subscribed_client_count() == 1);
+  pubsub.remove_client(1);
+  CHECK(pubsub.channel_count() == 0);
+  CHECK(pubsub.subscribed_client_count() == 0);
+}
+
+TEST_CASE("INFO reports server, clients, memory and keyspace in Redis's format") {
+  Store store(1000);
+  store.run(kAlice, {"SET", "k", "12"});
+  store.run(kBob, {"SUBSCRIBE", "news"});
+  std::string reply = store.run(kAlice, {"INFO"});
+  REQUIRE(reply.starts_with("$"));
+  std::string text = reply.substr(reply.find("\r\n") + 2);
+  text.resize(text.size() - 2);
+  CHECK(text.starts_with("# Server\r\nportbroker_store_version:"));
+  for (const char* expected : {"\r\n\r\n# Clients\r\nconnected_clients:3\r\npubsub_clients:1\r\n",
+                               "\r\n\r\n# Memory\r\nused_memory:3\r\nused_memory_human:3B\r\nmaxmemory:1000\r\n",
+                               "maxmemory_policy:noeviction\r\n", "\r\n\r\n# Stats\r\n", "pubsub_channels:1\r\n",
+                               "\r\n\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n"}) {
+    CAPTURE(expected);
+    CHECK(text.find(expected) != std::string::npos);
+  }
+  CHECK(text.ends_with("avg_ttl=0\r\n"));
+
+  std::string keyspace_only = store.run(kAlice, {"info", "KEYSPACE"});
+  CHECK(keyspace_only == bulk("# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n"));
+  std::string two = store.run(kAlice, {"INFO", "clients", "memory"});
+  CHECK(two.find("# Clients") != std::string::npos);
+  CHECK(two.find("# Memory") != std::string::npos);
+  CHECK(two.find("# Server") == std::string::npos);
+  CHECK(store.run(kAlice, {"INFO", "nosuchsection"}) == "$0\r\n\r\n");
+  CHECK(store.run(kAlice, {"INFO", "all"}).find("# Keyspace") != std::string::npos);
+
+  store.executor.client_disconnected(kCarol);
+  CHECK(store.run(kAlice, {"INFO", "clients"}).find("connected_clients:2\r\n") != std::string::npos);
+}
