@@ -296,8 +296,9 @@ void Executor::quit(ClientId, Args, std::string& reply, Outcome& outcome) {
 }
 
 void Executor::command(ClientId, Args args, std::string& reply, Outcome&) {
-  // redis-cli asks for COMMAND DOCS when its interactive mode starts; an empty
-  // answer makes it fall back to its built-in help.
+  // redis-cli asks for COMMAND DOCS when its interactive mode starts and carries
+  // on with any array. With an empty one its `help <command>` shows nothing (an
+  // error reply would make it fall back to its built-in help).
   if (args.size() == 1 || equals_ignoring_case(args[1], "docs")) {
     resp::append_array_header(reply, 0);
   } else if (equals_ignoring_case(args[1], "count") && args.size() == 2) {
