@@ -1,0 +1,183 @@
+// portbroker-store: the shared store behind ctx.shared, as its own process.
+// The supervisor binds <run-dir>/store.sock and passes the listening socket in,
+// so this process never opens a filesystem path and can be sandboxed tightly.
+//
+//   portbroker-store --listen-fd N [--log-level debug|info|warn|error]
+//                    [--max-memory-bytes N]
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include <array>
+#include <charconv>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/log.h"
+#include "common/process.h"
+#include "common/unique_fd.h"
+#include "common/uv_handle.h"
+#include "store/commands.h"
+#include "store/keyspace.h"
+#include "store/pubsub.h"
+#include "store/server.h"
+
+namespace {
+
+namespace log = common::log;
+
+constexpr int kExitUsage = 2;
+
+struct Options {
+  int listen_fd = -1;
+  log::Level log_level = log::Level::info;
+  size_t max_memory_bytes = store::kDefaultMaxMemoryBytes;
+};
+
+template <typename Number>
+std::optional<Number> parse_number(std::string_view text) {
+  Number value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Accepts "--name value" and "--name=value". Returns an error text, or nothing.
+std::optional<std::string> parse_options(int argc, char** argv, Options& options) {
+  bool have_fd = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    std::string_view name = arg;
+    std::optional<std::string_view> value;
+    if (auto eq = arg.find('='); arg.starts_with("--") && eq != std::string_view::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[i + 1];
+    }
+    auto take_value = [&]() -> std::optional<std::string_view> {
+      if (!value) return std::nullopt;
+      if (name.size() == arg.size()) ++i;  // the value was the next argument
+      return value;
+    };
+    if (name == "--listen-fd") {
+      auto text = take_value();
+      auto fd = text ? parse_number<int>(*text) : std::nullopt;
+      if (!fd || *fd < 0) return "--listen-fd needs a file descriptor number";
+      options.listen_fd = *fd;
+      have_fd = true;
+    } else if (name == "--log-level") {
+      auto text = take_value();
+      auto level = text ? log::parse_level(*text) : std::nullopt;
+      if (!level) return "--log-level needs one of debug, info, warn, error";
+      options.log_level = *level;
+    } else if (name == "--max-memory-bytes") {
+      auto text = take_value();
+      auto bytes = text ? parse_number<size_t>(*text) : std::nullopt;
+      if (!bytes || *bytes == 0) return "--max-memory-bytes needs a positive number of bytes";
+      options.max_memory_bytes = *bytes;
+    } else {
+      return "unknown argument '" + std::string(arg) + "'";
+    }
+  }
+  if (!have_fd) return "--listen-fd is required";
+  return std::nullopt;
+}
+
+// The inherited fd must be a listening Unix stream socket: anything else means
+// the supervisor and this binary disagree, and failing now says so clearly.
+std::optional<std::string> check_listening_socket(int fd) {
+  struct stat info {};
+  if (fstat(fd, &info) != 0) return "fd " + std::to_string(fd) + ": " + common::errno_text(errno);
+  if (!S_ISSOCK(info.st_mode)) return "fd " + std::to_string(fd) + " is not a socket";
+  int listening = 0;
+  socklen_t length = sizeof listening;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0) {
+    return "fd " + std::to_string(fd) + " is not a listening socket";
+  }
+  sockaddr_storage address{};
+  length = sizeof address;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 || address.ss_family != AF_UNIX) {
+    return "fd " + std::to_string(fd) + " is not a Unix socket";
+  }
+  return std::nullopt;
+}
+
+// SIGTERM and SIGINT stop the store cleanly: no new clients, every client
+// closed, then the loop runs dry and main returns 0.
+class StopOnSignals {
+ public:
+  StopOnSignals(uv_loop_t* loop, store::Server& server) : server_(server) {
+    static constexpr std::array kSignals = {SIGTERM, SIGINT};
+    for (size_t i = 0; i < kSignals.size(); ++i) {
+      int rc = handles_[i].init(uv_signal_init, loop);
+      if (rc == 0) {
+        handles_[i]->data = this;
+        rc = uv_signal_start(handles_[i].get(), on_signal, kSignals[i]);
+      }
+      if (rc != 0) log::warn("store-signal-failed").kv("signal", kSignals[i]).kv("error", uv_strerror(rc));
+    }
+  }
+
+ private:
+  static void on_signal(uv_signal_t* handle, int signum) {
+    auto* self = static_cast<StopOnSignals*>(handle->data);
+    if (self == nullptr) return;
+    log::info("store-stopping").kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    self->server_.stop();
+    for (auto& signal_handle : self->handles_) signal_handle.reset();
+  }
+
+  store::Server& server_;
+  std::array<common::UvHandle<uv_signal_t>, 2> handles_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  common::die_with_parent();
+  log::add_process_field("component", "store");
+
+  Options options;
+  if (auto error = parse_options(argc, argv, options)) {
+    log::error("store-bad-arguments").kv("error", *error);
+    return kExitUsage;
+  }
+  log::set_min_level(options.log_level);
+  if (auto error = check_listening_socket(options.listen_fd)) {
+    log::error("store-bad-arguments").kv("error", *error);
+    return kExitUsage;
+  }
+  common::UniqueFd listening_socket(options.listen_fd);
+  common::set_cloexec(listening_socket.get(), true);
+
+  // A client that disconnects with replies pending must cost an EPIPE, not the process.
+  signal(SIGPIPE, SIG_IGN);
+  common::raise_open_file_limit();
+
+  uv_loop_t loop;
+  if (int rc = uv_loop_init(&loop); rc != 0) {
+    log::error("store-start-failed").kv("error", uv_strerror(rc));
+    return 1;
+  }
+  int exit_code = 0;
+  {
+    store::Keyspace keyspace(options.max_memory_bytes);
+    store::PubSub pubsub;
+    store::Executor executor(keyspace, pubsub);
+    store::Server server(&loop, executor);
+    if (server.listen(std::move(listening_socket))) {
+      StopOnSignals stop_on_signals(&loop, server);
+      log::info("store-ready").kv("fd", options.listen_fd).kv("max_memory_bytes", options.max_memory_bytes);
+      uv_run(&loop, UV_RUN_DEFAULT);
+    } else {
+      exit_code = 1;
+    }
+  }
+  common::drain_and_close_loop(&loop);
+  if (exit_code == 0) log::info("store-stopped");
+  return exit_code;
+}

@@ -1,0 +1,305 @@
+#include "store/server.h"
+
+#include <sys/socket.h>
+
+#include <string_view>
+
+#include "common/log.h"
+
+namespace store {
+namespace {
+
+namespace log = common::log;
+
+// A store that is full gets a SET per handler call; one warning a minute (with
+// the count of rejections since the last) says so without flooding the log.
+constexpr uint64_t kOutOfMemoryLogIntervalMs = 60 * 1000;
+
+// How the peer shows up in the log: its credentials, since Unix-socket clients
+// have no address. Under the supervisor these are the workers' pid and uid.
+std::string describe_peer(const uv_pipe_t* pipe) {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(pipe), &fd) != 0) return "unknown";
+  ucred credentials{};
+  socklen_t length = sizeof credentials;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return "unknown";
+  return "pid:" + std::to_string(credentials.pid) + ",uid:" + std::to_string(credentials.uid);
+}
+
+std::string uv_error_text(int status) { return std::string(uv_err_name(status)) + ": " + uv_strerror(status); }
+
+}  // namespace
+
+struct Server::Client {
+  Client(Server& owner, ClientId client_id) : server(owner), id(client_id) {}
+
+  size_t pending_output() const { return output.size() + bytes_in_flight; }
+  uv_stream_t* stream() const { return reinterpret_cast<uv_stream_t*>(pipe.get()); }
+
+  Server& server;
+  const ClientId id;
+  std::string peer;
+  common::UvHandle<uv_pipe_t> pipe;
+  std::string input;   // received, not yet parsed
+  std::string output;  // produced, not yet handed to libuv
+  size_t bytes_in_flight = 0;  // handed to libuv by the one outstanding write
+  bool reading = false;
+  bool peer_finished = false;      // EOF: no more requests will arrive
+  bool close_after_write = false;  // QUIT or a protocol error: flush, then close
+  bool closed = false;
+};
+
+// Owns the bytes of one uv_write until libuv reports it done (or cancelled,
+// which happens when the client's pipe is closed with the write pending).
+struct Server::WriteRequest {
+  uv_write_t request{};
+  std::string bytes;
+};
+
+Server::Server(uv_loop_t* loop, Executor& executor, ServerLimits limits)
+    : loop_(loop), executor_(executor), limits_(limits) {}
+
+Server::~Server() { stop(); }
+
+bool Server::listen(common::UniqueFd listening_socket) {
+  int rc = listener_.init(uv_pipe_init, loop_, 0);
+  if (rc == 0) rc = uv_pipe_open(listener_.get(), listening_socket.get());
+  if (rc != 0) {
+    log::error("store-listen-failed").kv("fd", listening_socket.get()).kv("error", uv_error_text(rc));
+    listener_.reset();
+    return false;
+  }
+  // libuv owns the descriptor now and closes it with the handle.
+  int fd = listening_socket.release();
+  listener_->data = this;
+  rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), SOMAXCONN, on_connection);
+  if (rc != 0) {
+    log::error("store-listen-failed").kv("fd", fd).kv("error", uv_error_text(rc));
+    listener_.reset();
+    return false;
+  }
+  return true;
+}
+
+void Server::stop() {
+  listener_.reset();
+  while (!clients_.empty()) close_client(*clients_.begin()->second, log::Level::debug, "store stopping");
+  reap_closed();
+}
+
+void Server::on_connection(uv_stream_t* listener, int status) {
+  auto* server = static_cast<Server*>(listener->data);
+  if (server == nullptr) return;
+  if (status < 0) {
+    log::warn("store-accept-failed").kv("error", uv_error_text(status));
+    return;
+  }
+  server->accept_client();
+  server->reap_closed();
+}
+
+void Server::accept_client() {
+  auto client = std::make_unique<Client>(*this, next_client_id_++);
+  int rc = client->pipe.init(uv_pipe_init, loop_, 0);
+  if (rc == 0) rc = uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()), client->stream());
+  if (rc != 0) {
+    log::warn("store-accept-failed").kv("error", uv_error_text(rc));
+    return;
+  }
+  client->pipe->data = client.get();
+  client->peer = describe_peer(client->pipe.get());
+  Client& added = *clients_.emplace(client->id, std::move(client)).first->second;
+  executor_.client_connected(added.id);
+  log::debug("store-client-connected").kv("client", added.id).kv("peer", added.peer);
+  update_reading(added);
+}
+
+void Server::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* client = static_cast<Client*>(handle->data);
+  if (client == nullptr) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
+  auto& buffer = client->server.read_buffer_;
+  *buf = uv_buf_init(buffer.data(), static_cast<unsigned>(buffer.size()));
+}
+
+void Server::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* client = static_cast<Client*>(stream->data);
+  if (client == nullptr || nread == 0) return;
+  Server& server = client->server;
+  if (nread > 0) {
+    client->input.append(buf->base, static_cast<size_t>(nread));
+    if (client->input.size() > server.limits_.max_pending_input_bytes) {
+      server.close_client(*client, log::Level::warn,
+                          "pending input exceeds " + std::to_string(server.limits_.max_pending_input_bytes) +
+                              " bytes");
+    } else {
+      server.handle_input(*client);
+    }
+  } else if (nread == UV_EOF) {
+    // libuv has stopped reading. Requests already received still get their
+    // replies (a client may half-close after its last request, as nc does).
+    client->reading = false;
+    client->peer_finished = true;
+    server.handle_input(*client);
+  } else {
+    server.close_client(*client, log::Level::warn, "read failed: " + uv_error_text(static_cast<int>(nread)));
+  }
+  server.reap_closed();
+}
+
+void Server::handle_input(Client& client) {
+  size_t offset = 0;
+  std::vector<std::string> args;
+  while (!client.closed && !client.close_after_write &&
+         client.pending_output() < limits_.pause_reading_output_bytes) {
+    size_t consumed = 0;
+    std::string error;
+    auto status = ipc::resp::parse_request(std::string_view(client.input).substr(offset), limits_.protocol, args,
+                                           consumed, error);
+    if (status == ipc::resp::ParseStatus::incomplete) {
+      // Nothing more can complete this request once the peer has finished.
+      if (client.peer_finished) client.close_after_write = true;
+      break;
+    }
+    if (status == ipc::resp::ParseStatus::error) {
+      // The stream cannot be resynchronised: answer like Redis, then hang up.
+      log::warn("store-client-error")
+          .kv("client", client.id)
+          .kv("peer", client.peer)
+          .kv("error", "protocol error: " + error);
+      ipc::resp::append_error(client.output, "ERR Protocol error: " + error);
+      client.close_after_write = true;
+      offset = client.input.size();
+      break;
+    }
+    offset += consumed;
+    if (!args.empty()) run_request(client, args);
+  }
+  if (client.closed) return;
+  client.input.erase(0, offset);
+  flush(client);
+  update_reading(client);
+}
+
+void Server::run_request(Client& client, const std::vector<std::string>& args) {
+  Outcome outcome = executor_.execute(client.id, args, client.output);
+  if (outcome.rejected_out_of_memory) note_out_of_memory(client, args[0]);
+  if (outcome.close_connection) client.close_after_write = true;
+  if (!outcome.recipients.empty()) deliver(outcome);
+}
+
+void Server::deliver(const Outcome& outcome) {
+  for (ClientId id : outcome.recipients) {
+    auto it = clients_.find(id);
+    if (it == clients_.end()) continue;
+    Client& subscriber = *it->second;
+    subscriber.output += outcome.message;
+    flush(subscriber);
+  }
+}
+
+void Server::flush(Client& client) {
+  if (client.closed) return;
+  if (client.pending_output() > limits_.max_pending_output_bytes) {
+    close_client(client, log::Level::warn,
+                 "unsent output exceeds " + std::to_string(limits_.max_pending_output_bytes) +
+                     " bytes (client not reading)");
+    return;
+  }
+  if (client.bytes_in_flight > 0) return;  // on_write sends the rest
+  if (client.output.empty()) {
+    if (client.close_after_write) {
+      close_client(client, log::Level::debug, client.peer_finished ? "peer closed the connection" : "closed after reply");
+    }
+    return;
+  }
+  // One write at a time: output produced meanwhile accumulates and goes out as
+  // one batch when this one completes.
+  auto request = std::make_unique<WriteRequest>();
+  request->bytes.swap(client.output);
+  request->request.data = request.get();
+  uv_buf_t buf = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
+  int rc = uv_write(&request->request, client.stream(), &buf, 1, on_write);
+  if (rc != 0) {
+    close_client(client, log::Level::warn, "write failed: " + uv_error_text(rc));
+    return;
+  }
+  client.bytes_in_flight = request->bytes.size();
+  (void)request.release();  // reclaimed in on_write, which libuv always calls
+}
+
+void Server::on_write(uv_write_t* request, int status) {
+  std::unique_ptr<WriteRequest> owned(static_cast<WriteRequest*>(request->data));
+  auto* client = static_cast<Client*>(request->handle->data);
+  if (client == nullptr) return;  // the client was closed; this write was cancelled
+  Server& server = client->server;
+  server.write_finished(*client, status);
+  server.reap_closed();
+}
+
+void Server::write_finished(Client& client, int status) {
+  client.bytes_in_flight = 0;
+  if (status != 0) {
+    // A peer that leaves without reading its replies is routine.
+    bool peer_left = status == UV_EPIPE || status == UV_ECONNRESET;
+    close_client(client, peer_left ? log::Level::debug : log::Level::warn, "write failed: " + uv_error_text(status));
+    return;
+  }
+  // Below the threshold again: requests left waiting in `input` run now.
+  handle_input(client);
+}
+
+void Server::update_reading(Client& client) {
+  if (client.closed) return;
+  bool wanted = !client.peer_finished && !client.close_after_write &&
+                client.pending_output() < limits_.pause_reading_output_bytes;
+  if (wanted == client.reading) return;
+  if (!wanted) {
+    uv_read_stop(client.stream());
+    client.reading = false;
+    return;
+  }
+  int rc = uv_read_start(client.stream(), on_alloc, on_read);
+  if (rc != 0) {
+    close_client(client, log::Level::warn, "read failed: " + uv_error_text(rc));
+    return;
+  }
+  client.reading = true;
+}
+
+void Server::note_out_of_memory(const Client& client, const std::string& command) {
+  ++oom_rejections_unlogged_;
+  uint64_t now = uv_now(loop_);
+  if (last_oom_log_ms_ && now - *last_oom_log_ms_ < kOutOfMemoryLogIntervalMs) return;
+  last_oom_log_ms_ = now;
+  log::warn("store-memory-full")
+      .kv("client", client.id)
+      .kv("peer", client.peer)
+      .kv("command", std::string_view(command).substr(0, 32))
+      .kv("rejected", oom_rejections_unlogged_);
+  oom_rejections_unlogged_ = 0;
+}
+
+void Server::close_client(Client& client, log::Level level, std::string_view reason) {
+  if (client.closed) return;
+  client.closed = true;
+  bool failed = level >= log::Level::warn;
+  log::Line(level, failed ? "store-client-error" : "store-client-closed")
+      .kv("client", client.id)
+      .kv("peer", client.peer)
+      .kv(failed ? "error" : "reason", reason);
+  executor_.client_disconnected(client.id);
+  // Clears the handle's data first, so pending writes complete as cancelled
+  // without reaching this Client.
+  client.pipe.reset();
+  auto it = clients_.find(client.id);
+  if (it == clients_.end()) return;
+  closed_.push_back(std::move(it->second));
+  clients_.erase(it);
+}
+
+void Server::reap_closed() { closed_.clear(); }
+
+}  // namespace store

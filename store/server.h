@@ -1,0 +1,90 @@
+#pragma once
+// The store's connection layer: accepts clients on the listening Unix socket the
+// supervisor passed in, reads RESP requests, hands them to the Executor and
+// writes the replies and published messages back. One misbehaving client (bad
+// protocol, oversized input, a subscriber that stops reading) is disconnected
+// without affecting any other.
+
+#include <uv.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/log.h"
+#include "common/unique_fd.h"
+#include "common/uv_handle.h"
+#include "ipc/resp.h"
+#include "store/commands.h"
+
+namespace store {
+
+struct ServerLimits {
+  ipc::resp::Limits protocol;
+  // Bytes received but not yet parsed into a whole request.
+  size_t max_pending_input_bytes = 16 * 1024 * 1024;
+  // Replies and messages not yet written to the socket. Requests are not read
+  // while a client has more than `pause_reading_output_bytes` pending, so only
+  // pushed messages (a subscriber that stopped reading) can reach the maximum.
+  size_t max_pending_output_bytes = 32 * 1024 * 1024;
+  size_t pause_reading_output_bytes = 1024 * 1024;
+};
+
+class Server {
+ public:
+  Server(uv_loop_t* loop, Executor& executor, ServerLimits limits = {});
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();
+
+  // Starts accepting on `listening_socket` (already bound and listening).
+  // Returns false, logged, on failure.
+  bool listen(common::UniqueFd listening_socket);
+  // Stops accepting and closes every client; idempotent.
+  void stop();
+
+  size_t client_count() const { return clients_.size(); }
+
+ private:
+  struct Client;
+  struct WriteRequest;
+
+  static void on_connection(uv_stream_t* listener, int status);
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* request, int status);
+
+  void accept_client();
+  void handle_input(Client& client);
+  void run_request(Client& client, const std::vector<std::string>& args);
+  void deliver(const Outcome& outcome);
+  void queue_output(Client& client, std::string_view bytes);
+  void flush(Client& client);
+  void write_finished(Client& client, int status);
+  void update_reading(Client& client);
+  void note_out_of_memory(const Client& client, const std::string& command);
+  // Closes the connection now; the Client object lives until the current
+  // callback returns (see reap_closed), so callers up the stack stay valid.
+  void close_client(Client& client, common::log::Level level, std::string_view reason);
+  void reap_closed();
+
+  uv_loop_t* loop_;
+  Executor& executor_;
+  ServerLimits limits_;
+  common::UvHandle<uv_pipe_t> listener_;
+  std::unordered_map<ClientId, std::unique_ptr<Client>> clients_;
+  std::vector<std::unique_ptr<Client>> closed_;
+  ClientId next_client_id_ = 1;
+  uint64_t oom_rejections_unlogged_ = 0;
+  std::optional<uint64_t> last_oom_log_ms_;
+  // libuv reads into this and the bytes are appended to the client's input at
+  // once; one buffer serves every client since the loop is single-threaded.
+  std::array<char, 64 * 1024> read_buffer_{};
+};
+
+}  // namespace store
