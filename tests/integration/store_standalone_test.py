@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""portbroker-store on its own: this script plays the supervisor's part (binds a
+Unix socket, passes it as an inherited fd), then drives the store with redis-cli
+and raw sockets. Malformed, oversized and slow clients must get an error or a
+closed connection while every other client keeps being served."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BUILD_DIR = os.environ.get("PORTBROKER_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+STORE = os.path.join(BUILD_DIR, "bin", "portbroker-store")
+REDIS_CLI = shutil.which("redis-cli")
+MiB = 1024 * 1024
+
+
+class Store:
+    """One portbroker-store process serving <dir>/store.sock."""
+
+    def __init__(self, directory, *extra_args):
+        self.path = os.path.join(directory, "store.sock")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.path)
+        os.chmod(self.path, 0o600)
+        listener.listen(64)
+        self.log_lines = []
+        self.process = subprocess.Popen(
+            [STORE, "--listen-fd", str(listener.fileno()), "--log-level", "debug", *extra_args],
+            pass_fds=[listener.fileno()], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        listener.close()
+        self.reader = threading.Thread(target=self._read_log, daemon=True)
+        self.reader.start()
+        self.wait_for_log("event=store-ready")
+
+    def _read_log(self):
+        for line in self.process.stderr:
+            self.log_lines.append(line.rstrip("\n"))
+
+    def wait_for_log(self, fragment, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(fragment in line for line in self.log_lines):
+                return
+            if self.process.poll() is not None and not self.reader.is_alive():
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"no log line with {fragment!r}; log:\n" + "\n".join(self.log_lines))
+
+    def cli(self, *args):
+        result = subprocess.run([REDIS_CLI, "-s", self.path, *args], capture_output=True, text=True, timeout=10)
+        return result.stdout.rstrip("\n")
+
+    def connect(self):
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.settimeout(10)
+        client.connect(self.path)
+        return client
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=10)
+        self.reader.join(timeout=5)
+        return code
+
+
+def command(*args):
+    out = b"*%d\r\n" % len(args)
+    for arg in args:
+        arg = arg if isinstance(arg, bytes) else arg.encode()
+        out += b"$%d\r\n%s\r\n" % (len(arg), arg)
+    return out
+
+
+def receive_exactly(client, length):
+    data = bytearray()
+    while len(data) < length:
+        chunk = client.recv(min(length - len(data), 1 << 20))
+        if not chunk:
+            raise AssertionError(f"connection closed after {len(data)} of {length} bytes")
+        data += chunk
+    return bytes(data)
+
+
+def receive_until_closed(client):
+    data = bytearray()
+    try:
+        while True:
+            chunk = client.recv(65536)
+            if not chunk:
+                return bytes(data)
+            data += chunk
+    except ConnectionResetError:
+        return bytes(data)
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def expect_equal(actual, expected, what):
+    check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def test_redis_cli(store):
+    expect_equal(store.cli("SET", "count", "3"), "OK", "SET")
+    expect_equal(store.cli("GET", "count"), "3", "GET")
+    expect_equal(store.cli("SET", "name", "bob"), "ERR value is not valid JSON", "SET non-JSON")
+    expect_equal(store.cli("SET", "name", '"bob"'), "OK", "SET JSON string")
+    expect_equal(store.cli("GET", "name"), '"bob"', "GET JSON string")
+    expect_equal(store.cli("SET", "name", '"x"', "NX"), "", "SET NX on an existing key")
+    expect_equal(sorted(store.cli("KEYS", "*").split("\n")), ["count", "name"], "KEYS")
+    expect_equal(store.cli("EXISTS", "count", "name", "nope"), "2", "EXISTS")
+    expect_equal(store.cli("DBSIZE"), "2", "DBSIZE")
+    expect_equal(store.cli("DEL", "name", "nope"), "1", "DEL")
+    expect_equal(store.cli("PING"), "PONG", "PING")
+    expect_equal(store.cli("FLUSHALL"), "ERR unknown command 'FLUSHALL', with args beginning with: ",
+                 "unknown command")
+    expect_equal(store.cli("GET"), "ERR wrong number of arguments for 'get' command", "arity")
+    info = store.cli("INFO")
+    for fragment in ("# Server", "# Clients", "connected_clients:1", "# Memory", "used_memory:6",
+                     "maxmemory:268435456", "# Keyspace", "db0:keys=1"):
+        check(fragment in info, f"INFO lacks {fragment!r}:\n{info}")
+
+
+def test_pubsub(store):
+    subscriber = store.connect()
+    subscriber.sendall(command("SUBSCRIBE", "news"))
+    expect_equal(receive_exactly(subscriber, 33), b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n", "SUBSCRIBE")
+    expect_equal(store.cli("PUBLISH", "news", '{"n":1}'), "1", "PUBLISH count")
+    expected = b'*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$7\r\n{"n":1}\r\n'
+    expect_equal(receive_exactly(subscriber, len(expected)), expected, "delivered message")
+    subscriber.sendall(command("GET", "count") + command("PING"))
+    refusal = (b"-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+               b"are allowed in this context\r\n")
+    pong = b"*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+    expect_equal(receive_exactly(subscriber, len(refusal) + len(pong)), refusal + pong, "subscribe mode")
+    subscriber.sendall(command("QUIT"))
+    expect_equal(receive_until_closed(subscriber), b"+OK\r\n", "QUIT")
+    subscriber.close()
+    expect_equal(store.cli("PUBLISH", "news", "1"), "0", "PUBLISH after the subscriber left")
+
+
+def test_half_close_still_gets_replies(store):
+    client = store.connect()
+    client.sendall(b"PING\r\nGET count\r\n")
+    client.shutdown(socket.SHUT_WR)
+    expect_equal(receive_until_closed(client), b"+PONG\r\n$1\r\n3\r\n", "replies after half-close")
+    client.close()
+
+
+def test_protocol_errors_close_only_that_client(store):
+    bystander = store.connect()
+    cases = [
+        (b"*1\r\n$abc\r\n", b"-ERR Protocol error: invalid bulk length 'abc'\r\n"),
+        (b"*1\r\n:1\r\n", b"-ERR Protocol error: expected '$', got ':'\r\n"),
+        (b"*1\r\n$3\r\nGETXX", b"-ERR Protocol error: missing CRLF after bulk string\r\n"),
+        (b"*-5\r\n", b"-ERR Protocol error: invalid multibulk length '-5'\r\n"),
+        (b"*1\r\n$999999999\r\n",
+         b"-ERR Protocol error: bulk string of 999999999 bytes exceeds the limit of 8388608\r\n"),
+        (b"*2000000\r\n", b"-ERR Protocol error: array of 2000000 elements exceeds the limit of 1048576\r\n"),
+        (b"x" * (70 * 1024), b"-ERR Protocol error: inline request longer than 65536 bytes\r\n"),
+        # A good request before the bad one is still answered.
+        (b"PING\r\n*1\r\n$x\r\n", b"+PONG\r\n-ERR Protocol error: invalid bulk length 'x'\r\n"),
+    ]
+    for request, reply in cases:
+        client = store.connect()
+        client.sendall(request)
+        expect_equal(receive_until_closed(client), reply, f"reply to {request[:40]!r}")
+        client.close()
+    bystander.sendall(command("GET", "count"))
+    expect_equal(receive_exactly(bystander, 7), b"$1\r\n3\r\n", "bystander after protocol errors")
+    bystander.close()
+
+
+def test_oversized_input_is_disconnected(store):
+    client = store.connect()
+    bulk = b"$8000000\r\n" + b"7" * 8000000 + b"\r\n"
+    try:
+        # Three 8 MB arguments: each within the bulk limit, together past 16 MiB.
+        client.sendall(b"*4\r\n$3\r\nSET\r\n" + bulk * 3)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    expect_equal(receive_until_closed(client), b"", "reply to more than 16 MiB of pending input")
+    client.close()
+    store.wait_for_log("pending input exceeds 16777216 bytes")
+    expect_equal(store.cli("GET", "count"), "3", "store after oversized input")
+
+
+def test_slow_subscriber_is_disconnected(store):
+    slow = store.connect()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.sendall(command("SUBSCRIBE", "firehose"))
+    receive_exactly(slow, 37)
+    publisher = store.connect()
+    message = b'"' + b"x" * MiB + b'"'
+    count = 48  # 48 MiB of messages: past the 32 MiB output limit
+    sender = threading.Thread(target=lambda: publisher.sendall(command("PUBLISH", "firehose", message) * count))
+    sender.start()
+    replies = receive_exactly(publisher, count * 4)  # ":1\r\n" until the subscriber is cut off, then ":0\r\n"
+    sender.join()
+    check(replies.startswith(b":1\r\n") and replies.endswith(b":0\r\n"), f"PUBLISH replies: {replies!r}")
+    store.wait_for_log("unsent output exceeds 33554432 bytes")
+    check("pubsub_clients:0" in store.cli("INFO", "clients"), "the slow subscriber still counts as subscribed")
+    publisher.close()
+    slow.close()
+
+
+def test_pipelining_reader_is_paused_not_dropped(store):
+    value = '"' + "v" * MiB + '"'
+    client = store.connect()
+    client.sendall(command("SET", "big", value))  # too long for a command-line argument
+    expect_equal(receive_exactly(client, 5), b"+OK\r\n", "SET 1 MiB value")
+    count = 64  # 64 MiB of replies, twice the output limit: reading must pause instead
+    client.sendall(command("GET", "big") * count)
+    time.sleep(0.5)  # let the store run ahead as far as it will
+    reply = b"$%d\r\n%s\r\n" % (len(value), value.encode())
+    for i in range(count):
+        expect_equal(receive_exactly(client, len(reply)), reply, f"reply {i} of a pipelined GET")
+    client.close()
+    store.cli("DEL", "big")
+
+
+def test_memory_limit(directory):
+    store = Store(directory, "--max-memory-bytes", "32")
+    try:
+        expect_equal(store.cli("SET", "k", '"' + "a" * 20 + '"'), "OK", "SET within the limit")
+        expect_equal(store.cli("SET", "k2", '"' + "a" * 20 + '"'),
+                     "OOM command not allowed when used memory > 'maxmemory'.", "SET past the limit")
+        expect_equal(store.cli("EXISTS", "k2"), "0", "nothing stored after OOM")
+        store.wait_for_log("event=store-memory-full")
+    finally:
+        expect_equal(store.stop(), 0, "exit code after SIGTERM")
+
+
+def test_bad_arguments(directory):
+    with open(os.path.join(directory, "not-a-socket"), "w") as regular:
+        cases = [
+            [],
+            ["--listen-fd"],
+            ["--listen-fd", "x"],
+            ["--listen-fd", "3", "--bogus"],
+            ["--listen-fd", str(regular.fileno())],
+            ["--listen-fd", "99"],
+            ["--listen-fd", "3", "--max-memory-bytes", "0"],
+            ["--listen-fd", "3", "--log-level", "loud"],
+        ]
+        for args in cases:
+            result = subprocess.run([STORE, *args], pass_fds=[regular.fileno()], capture_output=True, text=True,
+                                    timeout=10)
+            expect_equal(result.returncode, 2, f"exit code for {args}")
+            check("event=store-bad-arguments" in result.stderr, f"no error logged for {args}: {result.stderr}")
+
+
+def main():
+    if REDIS_CLI is None:
+        print("SKIP: redis-cli not installed (Debian package redis-tools)")
+        return 0
+    check(os.access(STORE, os.X_OK), f"{STORE} is not built")
+    with tempfile.TemporaryDirectory(prefix="portbroker-store-") as directory:
+        store = Store(directory)
+        try:
+            check(oct(os.stat(store.path).st_mode & 0o777) == "0o600", "socket mode")
+            for test in (test_redis_cli, test_pubsub, test_half_close_still_gets_replies,
+                         test_protocol_errors_close_only_that_client, test_oversized_input_is_disconnected,
+                         test_slow_subscriber_is_disconnected, test_pipelining_reader_is_paused_not_dropped):
+                print(f"--- {test.__name__}", flush=True)
+                test(store)
+            # SIGTERM with a client still connected: it is closed, the store exits 0.
+            lingering = store.connect()
+            lingering.sendall(command("SUBSCRIBE", "news"))
+            receive_exactly(lingering, 33)
+            expect_equal(store.stop(), 0, "exit code after SIGTERM")
+            expect_equal(receive_until_closed(lingering), b"", "client after SIGTERM")
+            store.wait_for_log("event=store-stopped")
+        finally:
+            if store.process.poll() is None:
+                store.process.kill()
+                store.process.wait()
+        memory_directory = os.path.join(directory, "memory")
+        os.mkdir(memory_directory)
+        print("--- test_memory_limit", flush=True)
+        test_memory_limit(memory_directory)
+        print("--- test_bad_arguments", flush=True)
+        test_bad_arguments(directory)
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
