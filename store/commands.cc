@@ -15,22 +15,12 @@ namespace resp = ipc::resp;
 namespace store {
 namespace {
 
-// Longest command name in the table; longer names cannot match, so they are
-// never lowercased (the name may be an 8 MiB bulk string).
-constexpr size_t kMaxCommandNameBytes = 16;
-
 // Redis caps what it quotes back from a client in error messages.
 constexpr size_t kMaxQuotedBytes = 128;
 
 constexpr std::string_view kOutOfMemory = "OOM command not allowed when used memory > 'maxmemory'.";
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lowercase(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = ascii_lower(c);
-  return lower;
-}
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -114,10 +104,8 @@ std::span<const Executor::Command> Executor::command_table() {
 }
 
 const Executor::Command* Executor::find_command(std::string_view name) {
-  if (name.size() > kMaxCommandNameBytes) return nullptr;
-  std::string lower = lowercase(name);
   for (const auto& command : command_table()) {
-    if (command.name == lower) return &command;
+    if (equals_ignoring_case(command.name, name)) return &command;
   }
   return nullptr;
 }

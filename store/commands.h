@@ -41,8 +41,6 @@ class Executor {
   // append one frame per channel, as Redis does).
   Outcome execute(ClientId client, std::span<const std::string> args, std::string& reply);
 
-  size_t connected_clients() const { return connected_clients_; }
-
  private:
   struct Command;
   using Args = std::span<const std::string>;
