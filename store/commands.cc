@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "ipc/resp.h"
