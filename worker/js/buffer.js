@@ -13,6 +13,7 @@ import {
   ERR_MISSING_ARGS,
   ERR_OUT_OF_RANGE,
   ERR_UNKNOWN_ENCODING,
+  makeNativeError,
 } from "./errors.js";
 import { customInspectSymbol, inspect } from "./inspect.js";
 import { DOMException } from "./dom_events.js";
@@ -149,9 +150,7 @@ function parseArrayIndex(value, defaultValue) {
 }
 
 function ERR_OUT_OF_RANGE_INDEX() {
-  const error = ERR_OUT_OF_RANGE("index", "", 0);
-  error.message = "Index out of range";
-  return error;
+  return makeNativeError(RangeError, "ERR_OUT_OF_RANGE", "Index out of range");
 }
 
 // Construction ----------------------------------------------------------------
@@ -836,9 +835,7 @@ for (const [prefix, encoding] of encodingMethodNames) {
   Buffer.prototype[`${prefix}Write`] = {
     [`${prefix}Write`](string, offset, length) {
       if (typeof string !== "string") {
-        const error = ERR_INVALID_ARG_TYPE("argument", "string", string);
-        error.message = "argument must be a string";
-        throw error;
+        throw makeNativeError(TypeError, "ERR_INVALID_ARG_TYPE", "argument must be a string");
       }
       return encodeIntoBuffer(this, string, offset, length, encoding);
     },
@@ -847,7 +844,9 @@ for (const [prefix, encoding] of encodingMethodNames) {
 
 function encodeIntoBuffer(buf, string, offset, length, encoding) {
   offset = parseArrayIndex(offset, 0);
-  if (offset > buf.length) throw ERR_BUFFER_OUT_OF_BOUNDS("offset");
+  if (offset > buf.length) {
+    throw makeNativeError(RangeError, "ERR_BUFFER_OUT_OF_BOUNDS", '"offset" is outside of buffer bounds');
+  }
   let maxLength = parseArrayIndex(length, buf.length - offset);
   maxLength = Math.min(buf.length - offset, maxLength);
   if (maxLength === 0) return 0;
@@ -970,9 +969,7 @@ Buffer.prototype.compare = function compare(target, targetStart, targetEnd, sour
 };
 
 function rangeMessage(name) {
-  const error = ERR_OUT_OF_RANGE(name, "", 0);
-  error.message = `The value of "${name}" is out of range.`;
-  return error;
+  return makeNativeError(RangeError, "ERR_OUT_OF_RANGE", `The value of "${name}" is out of range.`);
 }
 
 Buffer.prototype.indexOf = function indexOf(value, byteOffset, encoding) {

@@ -113,6 +113,7 @@ const kTrusted = Symbol("kTrusted");
 // Dispatch state lives in module-private slots so EventTarget can drive it.
 let setDispatchState;
 let isStopped;
+let checkEvent;
 
 export class Event {
   #type;
@@ -147,12 +148,14 @@ export class Event {
     isStopped = (event) => event.#stopImmediate;
   }
 
-  #check() {
-    if (!(#type in this)) throw ERR_INVALID_THIS("Event");
+  static {
+    checkEvent = (event) => {
+      if (!(#type in event)) throw ERR_INVALID_THIS("Event");
+    };
   }
 
   initEvent(type, bubbles = false, cancelable = false) {
-    this.#check();
+    checkEvent(this);
     if (arguments.length === 0) throw ERR_MISSING_ARGS("type");
     if (this.#dispatching) return;
     this.#type = `${type}`;
@@ -161,7 +164,7 @@ export class Event {
   }
 
   [customInspectSymbol](depth, options) {
-    this.#check();
+    checkEvent(this);
     const name = this.constructor.name;
     if (depth < 0) return name;
     const opts = Object.assign({}, options, {
@@ -176,88 +179,88 @@ export class Event {
   }
 
   stopImmediatePropagation() {
-    this.#check();
+    checkEvent(this);
     this.#propagationStopped = true;
     this.#stopImmediate = true;
   }
 
   preventDefault() {
-    this.#check();
+    checkEvent(this);
     this.#defaultPrevented = true;
   }
 
   get target() {
-    this.#check();
+    checkEvent(this);
     return this.#target;
   }
 
   get currentTarget() {
-    this.#check();
+    checkEvent(this);
     return this.#dispatching ? this.#target : null;
   }
 
   get srcElement() {
-    this.#check();
+    checkEvent(this);
     return this.#target;
   }
 
   get type() {
-    this.#check();
+    checkEvent(this);
     return this.#type;
   }
 
   get cancelable() {
-    this.#check();
+    checkEvent(this);
     return this.#cancelable;
   }
 
   get defaultPrevented() {
-    this.#check();
+    checkEvent(this);
     return this.#cancelable && this.#defaultPrevented;
   }
 
   get timeStamp() {
-    this.#check();
+    checkEvent(this);
     return this.#timestamp;
   }
 
   composedPath() {
-    this.#check();
+    checkEvent(this);
     return this.#dispatching ? [this.#target] : [];
   }
 
   get returnValue() {
-    this.#check();
+    checkEvent(this);
     return !(this.#cancelable && this.#defaultPrevented);
   }
 
   get bubbles() {
-    this.#check();
+    checkEvent(this);
     return this.#bubbles;
   }
 
   get composed() {
-    this.#check();
+    checkEvent(this);
     return this.#composed;
   }
 
   get eventPhase() {
-    this.#check();
+    checkEvent(this);
     return this.#dispatching ? Event.AT_TARGET : Event.NONE;
   }
 
   get cancelBubble() {
-    this.#check();
+    checkEvent(this);
     return this.#propagationStopped;
   }
 
   set cancelBubble(value) {
-    this.#check();
+    checkEvent(this);
     if (value) this.#propagationStopped = true;
   }
 
   stopPropagation() {
-    this.#check();
+    checkEvent(this);
     this.#propagationStopped = true;
   }
 
@@ -345,8 +348,8 @@ function validateListener(listener) {
 }
 
 function listenerOptions(options) {
-  if (typeof options === "boolean") return { capture: options };
-  if (options === null || options === undefined) return {};
+  if (typeof options === "boolean") return { once: false, capture: options, passive: false };
+  if (options === null || options === undefined) return { once: false, capture: false, passive: false };
   if (typeof options !== "object" && typeof options !== "function") {
     throw ERR_INVALID_ARG_TYPE("options", "object", options);
   }
@@ -439,6 +442,9 @@ export class EventTarget {
         }
         try {
           reportRejections(Reflect.apply(handler.callback, this, [event]));
+          // Node marks the event as no longer dispatching after each listener
+          // that returns, so later listeners see no currentTarget.
+          setDispatchState(event, undefined, false);
         } catch (error) {
           reportListenerError(error);
         }
@@ -503,6 +509,7 @@ function defineEventHandler(proto, name) {
 
 const kCreate = Symbol("kCreate");
 let abortSignal;
+let checkSignal;
 
 function abortError() {
   return new DOMException("This operation was aborted", "AbortError");
@@ -520,22 +527,24 @@ export class AbortSignal extends EventTarget {
     super();
   }
 
-  #check() {
-    if (!(#aborted in this)) throw ERR_INVALID_THIS("AbortSignal");
+  static {
+    checkSignal = (signal) => {
+      if (!(#aborted in signal)) throw ERR_INVALID_THIS("AbortSignal");
+    };
   }
 
   get aborted() {
-    this.#check();
+    checkSignal(this);
     return this.#aborted;
   }
 
   get reason() {
-    this.#check();
+    checkSignal(this);
     return this.#reason;
   }
 
   throwIfAborted() {
-    this.#check();
+    checkSignal(this);
     if (this.#aborted) throw this.#reason;
   }
 

@@ -49,6 +49,19 @@ export function makeError(Base, code, message) {
   return error;
 }
 
+// Errors Node throws from C++ carry a code but keep the plain
+// `TypeError: message` toString().
+export function makeNativeError(Base, code, message) {
+  const error = new Base(message);
+  Object.defineProperty(error, "code", {
+    value: code,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+  return error;
+}
+
 const internalFrame = /^ {4}at (makeError|ERR_[A-Z0-9_]+) /;
 
 function stackFrames(stack) {
@@ -222,7 +235,7 @@ export function ERR_ENCODING_NOT_SUPPORTED(encoding) {
 }
 
 export function ERR_ENCODING_INVALID_ENCODED_DATA(encoding) {
-  return makeError(TypeError, "ERR_ENCODING_INVALID_ENCODED_DATA",
+  return makeNativeError(TypeError, "ERR_ENCODING_INVALID_ENCODED_DATA",
     `The encoded data was not valid for encoding ${encoding}`);
 }
 

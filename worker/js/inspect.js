@@ -277,10 +277,10 @@ function formatValue(ctx, value, recurseTimes, typedArray) {
   return formatRaw(ctx, value, recurseTimes, typedArray);
 }
 
-function getConstructorName(obj, ctx) {
+function getConstructorName(obj, ctx, recurseTimes) {
   let firstProto;
   const original = obj;
-  while (obj || typeof obj === "function") {
+  while (obj) {
     const descriptor = Object.getOwnPropertyDescriptor(obj, "constructor");
     if (descriptor !== undefined && typeof descriptor.value === "function" &&
         descriptor.value.name !== "") {
@@ -290,8 +290,14 @@ function getConstructorName(obj, ctx) {
     if (firstProto === undefined) firstProto = obj;
   }
   if (firstProto === null) return null;
-  void original;
-  return `Object <${inspect(firstProto, { ...ctx, customInspect: false, depth: -1 })}>`;
+  // V8 would name the object's internal class here; "Object" is all we know.
+  const res = typeof original === "function" ? "Function" : "Object";
+  if (recurseTimes > ctx.depth && ctx.depth !== null) return `${res} <Complex prototype>`;
+  const protoConstructor = getConstructorName(firstProto, ctx, recurseTimes + 1);
+  if (protoConstructor === null) {
+    return `${res} <${inspect(firstProto, { ...ctx, customInspect: false, depth: -1 })}>`;
+  }
+  return `${res} <${protoConstructor}>`;
 }
 
 function getPrefix(constructor, tag, fallback, size = "") {
@@ -326,13 +332,26 @@ function getOwnNonIndexProperties(value, showHidden) {
     Number(key) > 2 ** 32 - 2);
 }
 
-function getCtxStyle(constructor, tag) {
-  return getPrefix(constructor, tag, constructor === null ? (tag === "Object" ? "Object" : "Object") : "");
+// Without a constructor Node names the object as V8 does internally, which
+// reflects a Symbol.toStringTag.
+function getCtxStyle(value, constructor, tag) {
+  let fallback = "";
+  if (constructor === null) {
+    let internal;
+    try {
+      internal = value[Symbol.toStringTag];
+    } catch {
+      internal = undefined;
+    }
+    fallback = typeof internal === "string" && internal !== "" ? internal : "Object";
+    if (fallback === tag) fallback = "Object";
+  }
+  return getPrefix(constructor, tag, fallback);
 }
 
 function formatRaw(ctx, value, recurseTimes, typedArray) {
   let keys;
-  const constructor = getConstructorName(value, ctx);
+  const constructor = getConstructorName(value, ctx, recurseTimes);
   let tag;
   try {
     tag = value[Symbol.toStringTag];
@@ -456,14 +475,14 @@ function formatRaw(ctx, value, recurseTimes, typedArray) {
         base = getBoxedBase(value, ctx, keys, constructor, tag, boxed);
         if (keys.length === 0) return base;
       } else {
-        if (keys.length === 0) return `${getCtxStyle(constructor, tag)}{}`;
-        braces[0] = `${getCtxStyle(constructor, tag)}{`;
+        if (keys.length === 0) return `${getCtxStyle(value, constructor, tag)}{}`;
+        braces[0] = `${getCtxStyle(value, constructor, tag)}{`;
       }
     }
   }
 
   if (recurseTimes > ctx.depth && ctx.depth !== null) {
-    let constructorName = getCtxStyle(constructor, tag).slice(0, -1);
+    let constructorName = getCtxStyle(value, constructor, tag).slice(0, -1);
     if (constructor !== null) constructorName = `[${constructorName}]`;
     return ctx.stylize(constructorName, "special");
   }
@@ -481,7 +500,7 @@ function formatRaw(ctx, value, recurseTimes, typedArray) {
     if (error instanceof InternalError_ || (error instanceof RangeError && /recursion|call stack/i.test(error.message))) {
       ctx.seen.pop();
       ctx.indentationLvl = indentationLvl;
-      const name = getCtxStyle(constructor, tag).slice(0, -1);
+      const name = getCtxStyle(value, constructor, tag).slice(0, -1);
       return ctx.stylize(`[${name}: Inspection interrupted prematurely. Maximum call stack size exceeded.]`, "special");
     }
     throw error;

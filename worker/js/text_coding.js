@@ -8,7 +8,7 @@ import {
   ERR_ENCODING_NOT_SUPPORTED,
   ERR_INVALID_ARG_TYPE,
   ERR_INVALID_THIS,
-  makeError,
+  makeNativeError,
 } from "./errors.js";
 import { customInspectSymbol, inspect } from "./inspect.js";
 
@@ -92,7 +92,7 @@ const inputErrorMessages = {
 function toBytes(input, encoding) {
   if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (isArrayBuffer(input)) return new Uint8Array(input);
-  throw makeError(TypeError, "ERR_INVALID_ARG_TYPE", inputErrorMessages[encoding]);
+  throw makeNativeError(TypeError, "ERR_INVALID_ARG_TYPE", inputErrorMessages[encoding]);
 }
 
 function validateOptions(options) {
@@ -108,6 +108,15 @@ function concat(a, b) {
   joined.set(a, 0);
   joined.set(b, a.length);
   return joined;
+}
+
+// windows-1252 differs from ISO-8859-1 only in 0x80-0x9F.
+const windows1252Table = [0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6,
+  0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+  0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178];
+
+function windows1252(char) {
+  return String.fromCharCode(windows1252Table[char.charCodeAt(0) - 0x80]);
 }
 
 // UTF-8 ---------------------------------------------------------------------------
@@ -222,7 +231,8 @@ export class TextDecoder {
     if (!(#encoding in this)) throw ERR_INVALID_THIS("TextDecoder");
     const bytes = input === undefined ? new Uint8Array(0) : toBytes(input, this.#encoding);
     let flush;
-    if (this.#encoding === "utf-8" && !this.#streamed && !options?.stream) {
+    if ((this.#encoding === "utf-8" || this.#encoding === "windows-1252") && !this.#streamed &&
+        !options?.stream) {
       // Node's one-shot UTF-8 path neither validates nor honours `options`.
       flush = true;
     } else {
@@ -241,6 +251,11 @@ export class TextDecoder {
         break;
       default:
         text = bytes.length === 0 ? "" : native.decodeString(bytes, 0, bytes.length, "latin1");
+        // Node's one-shot path drops a leading 0xFF when told to keep BOMs.
+        if (!this.#streamed && this.#ignoreBOM && bytes[0] === 0xff) text = text.slice(1);
+        // Node's one-shot path decodes as ISO-8859-1; once a decoder has
+        // streamed it uses the real windows-1252 table.
+        if (this.#streamed) text = text.replace(/[\x80-\x9f]/g, windows1252);
         break;
     }
     if (!this.#ignoreBOM && !this.#bomChecked && text.length > 0) {
