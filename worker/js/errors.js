@@ -8,6 +8,7 @@ import { engineFramesToNode, inspect } from "./inspect.js";
 // so instanceof, `name` and `constructor` are the base's, and it only adds the
 // toString Node's error classes have.
 const prototypes = new Map();
+const nodeErrorPrototypes = new WeakSet();
 
 function prototypeFor(Base, code) {
   const key = `${Base.name}:${code}`;
@@ -23,6 +24,7 @@ function prototypeFor(Base, code) {
         configurable: true,
       },
     });
+    nodeErrorPrototypes.add(proto);
     prototypes.set(key, proto);
   }
   return proto;
@@ -37,16 +39,35 @@ export function makeError(Base, code, message) {
     enumerable: true,
     configurable: true,
   });
-  // Node's stack starts with `TypeError [CODE]: message` and does not show
-  // the frames that built the error.
-  const frames = stackFrames(error.stack).filter((line) => !internalFrame.test(line));
   Object.defineProperty(error, "stack", {
-    value: [`${error.name} [${code}]: ${message}`, ...frames].join("\n"),
+    value: nodeStyleStack(error.stack, `${error.name} [${code}]: ${message}`),
     writable: true,
     enumerable: false,
     configurable: true,
   });
   return error;
+}
+
+// Node's stack does not show the frames that built the error. A SpiderMonkey
+// stack keeps its format (inspect() adds the `TypeError [CODE]: message`
+// header); a V8 one, when the library runs under Node for its tests, gets
+// Node's header.
+function nodeStyleStack(stack, header) {
+  if (typeof stack !== "string") return header;
+  if (engineFramesToNode(stack) !== undefined) {
+    return stack.split("\n").filter((line) => !internalEngineFrame.test(line)).join("\n");
+  }
+  const frames = stack.split("\n").filter((line) => line.startsWith("    at ") && !internalFrame.test(line));
+  return [header, ...frames].join("\n");
+}
+
+const internalEngineFrame = /^(makeError|ERR_[A-Z0-9_]+)@/;
+const internalFrame = /^ {4}at (makeError|ERR_[A-Z0-9_]+) /;
+
+// inspect() shows these errors' code in the header, as Node's stack does.
+export function isNodeError(error) {
+  return error !== null && typeof error === "object" &&
+    nodeErrorPrototypes.has(Object.getPrototypeOf(error));
 }
 
 // Errors Node throws from C++ carry a code but keep the plain
@@ -60,13 +81,6 @@ export function makeNativeError(Base, code, message) {
     configurable: true,
   });
   return error;
-}
-
-const internalFrame = /^ {4}at (makeError|ERR_[A-Z0-9_]+) /;
-
-function stackFrames(stack) {
-  if (typeof stack !== "string") return [];
-  return engineFramesToNode(stack) ?? stack.split("\n").filter((line) => line.startsWith("    at "));
 }
 
 // Node's description of a received value: "type number (1)", "an instance of Foo",

@@ -5,6 +5,7 @@
 // internals (promise state, proxy detection, iterator previews) is replaced by
 // the nearest thing plain JavaScript can observe.
 import { native } from "./native.js";
+import { isNodeError } from "./errors.js";
 
 export const customInspectSymbol = Symbol.for("nodejs.util.inspect.custom");
 
@@ -652,6 +653,7 @@ function errorHeader(err) {
     name = "Error";
     message = "";
   }
+  if (isNodeError(err)) name = `${name} [${err.code}]`;
   if (name === "") return message;
   if (message === "") return name;
   return `${name}: ${message}`;
