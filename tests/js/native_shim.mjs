@@ -4,6 +4,9 @@
 // must then be loaded with a dynamic import().
 import { Buffer } from "node:buffer";
 
+// Captured now: a test may later replace the globals with the library's own.
+const utf8Encoder = new TextEncoder();
+
 const toBuffer = (u8) => Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 
 let timerCallback = null;
@@ -33,7 +36,7 @@ export const native = {
     return toBuffer(target).write(string, offset, maxBytes, encoding);
   },
   utf8EncodeInto(string, target) {
-    const { read, written } = new TextEncoder().encodeInto(string, target);
+    const { read, written } = utf8Encoder.encodeInto(string, target);
     return [read, written];
   },
   decodeString(u8, start, end, encoding) {
