@@ -691,7 +691,7 @@ const emitterScenarios = {
     const e = new EE();
     for (const f of [() => e.on("x", 5), () => e.once("x"), () => e.removeListener("x", null),
       () => e.setMaxListeners(-1), () => e.setMaxListeners("1"), () => e.prependListener("x", {}),
-      () => e.emit()]) {
+      () => e.listeners(), () => e.rawListeners(), () => e.emit()]) {
       try {
         log.push(["ok", typeof f()]);
       } catch (error) {

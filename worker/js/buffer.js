@@ -198,12 +198,8 @@ function fromArrayBuffer(arrayBuffer, byteOffset, length) {
 function fromArrayLike(arrayLike) {
   if (arrayLike.length <= 0) return new FastBuffer();
   const buffer = createBuffer(arrayLike.length);
-  if (isTypedArray(arrayLike)) {
-    uint8Set.call(buffer, arrayLike, 0);
-  } else {
-    // Generic array-likes: the same ToUint8 conversion `set` applies.
-    for (let i = 0; i < buffer.length; i++) buffer[i] = arrayLike[i];
-  }
+  // `set` converts each element with ToUint8, as Node's element-wise copy does.
+  uint8Set.call(buffer, arrayLike, 0);
   return buffer;
 }
 
@@ -1107,6 +1103,10 @@ export function isAscii(input) {
 
 export function isUtf8(input) {
   const bytes = validateBinaryInput(input);
+  // Valid input decodes without U+FFFD; only otherwise are the bytes walked.
+  if (bytes.length === 0 || !native.decodeString(bytes, 0, bytes.length, "utf8").includes("\ufffd")) {
+    return true;
+  }
   let i = 0;
   const n = bytes.length;
   while (i < n) {

@@ -289,7 +289,11 @@ function listenersOf(target, type, unwrap) {
   const events = target._events;
   if (events === undefined) return [];
   const listener = events[type];
-  if (listener === undefined) return [];
+  if (listener === undefined) {
+    // Node 20 fails on a missing event name, reading `length` of undefined.
+    if (type === undefined) return [(void 0).length];
+    return [];
+  }
   if (typeof listener === "function") return unwrap ? [listener.listener || listener] : [listener];
   return unwrap ? listener.map((l) => l.listener || l) : listener.slice();
 }
