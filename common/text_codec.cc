@@ -266,40 +266,45 @@ size_t encoded_length(std::basic_string_view<CharT> text, Encoding encoding) {
 }
 
 template <typename CharT>
-size_t encode(std::basic_string_view<CharT> text, Encoding encoding, std::span<uint8_t> out) {
+size_t encode(std::basic_string_view<CharT> text, Encoding encoding, std::span<uint8_t> out, size_t* units_read) {
   size_t written = 0;
+  size_t i = 0;
   switch (encoding) {
     case Encoding::utf8:
-      for (size_t i = 0; i < text.size();) {
-        uint32_t cp = next_code_point(text, i);
+      while (i < text.size()) {
+        size_t next = i;
+        uint32_t cp = next_code_point(text, next);
         size_t width = utf8_width(cp);
         if (written + width > out.size()) break;
         put_utf8(cp, out.data() + written);
         written += width;
+        i = next;
       }
-      return written;
+      break;
     case Encoding::utf16le:
-      for (size_t i = 0; i < text.size() && written + 2 <= out.size(); ++i) {
+      for (; i < text.size() && written + 2 <= out.size(); ++i) {
         auto unit = static_cast<uint32_t>(text[i]);
         out[written++] = static_cast<uint8_t>(unit);
         out[written++] = static_cast<uint8_t>(unit >> 8);
       }
-      return written;
+      break;
     case Encoding::latin1:
     case Encoding::ascii:
-      for (size_t i = 0; i < text.size() && written < out.size(); ++i) {
+      for (; i < text.size() && written < out.size(); ++i) {
         out[written++] = static_cast<uint8_t>(static_cast<uint32_t>(text[i]));
       }
-      return written;
+      break;
     case Encoding::hex:
     case Encoding::base64:
     case Encoding::base64url: {
       auto bytes = decode_binary_text(text, encoding);
       written = std::min(bytes.size(), out.size());
       std::copy_n(bytes.begin(), written, out.begin());
-      return written;
+      i = text.size();
+      break;
     }
   }
+  if (units_read != nullptr) *units_read = i;
   return written;
 }
 
@@ -344,7 +349,7 @@ DecodedText decode(std::span<const uint8_t> bytes, Encoding encoding) {
 
 template size_t encoded_length<char16_t>(std::u16string_view, Encoding);
 template size_t encoded_length<unsigned char>(std::basic_string_view<unsigned char>, Encoding);
-template size_t encode<char16_t>(std::u16string_view, Encoding, std::span<uint8_t>);
-template size_t encode<unsigned char>(std::basic_string_view<unsigned char>, Encoding, std::span<uint8_t>);
+template size_t encode<char16_t>(std::u16string_view, Encoding, std::span<uint8_t>, size_t*);
+template size_t encode<unsigned char>(std::basic_string_view<unsigned char>, Encoding, std::span<uint8_t>, size_t*);
 
 }  // namespace common::text

@@ -25,9 +25,11 @@ template <typename CharT>
 size_t encoded_length(std::basic_string_view<CharT> text, Encoding encoding);
 
 // Encodes as much of `text` as fits in `out`, never splitting a character
-// (buf.write semantics). Returns the number of bytes written.
+// (buf.write semantics). Returns the number of bytes written; `units_read`
+// (optional, utf8/utf16le/latin1/ascii only) gets the code units consumed.
 template <typename CharT>
-size_t encode(std::basic_string_view<CharT> text, Encoding encoding, std::span<uint8_t> out);
+size_t encode(std::basic_string_view<CharT> text, Encoding encoding, std::span<uint8_t> out,
+              size_t* units_read = nullptr);
 
 // A decoded string: Latin-1 when every code point is below 256 (cheaper for the
 // engine to store), UTF-16 otherwise.

@@ -30,8 +30,12 @@ class WireWriter {
     append(text.data(), text.size());
   }
   void append(const void* data, size_t size) {
-    auto* bytes = static_cast<const uint8_t*>(data);
-    buffer_.insert(buffer_.end(), bytes, bytes + size);
+    if (size == 0) return;
+    // resize + memcpy rather than insert(): GCC 12 reports a false
+    // -Wstringop-overflow for vector::insert of small runs at -O2.
+    size_t old_size = buffer_.size();
+    buffer_.resize(old_size + size);
+    std::memcpy(buffer_.data() + old_size, data, size);
   }
   // Overwrites an integer written earlier at `offset` (for counts known late).
   template <typename T>

@@ -17,8 +17,8 @@ export function setUncaughtHandler(handler) {
   uncaughtHandler = handler;
 }
 
-export function reportUncaught(error, context) {
-  uncaughtHandler(error, context);
+export function reportUncaught(error, context, isRejection = false) {
+  uncaughtHandler(error, context, isRejection);
 }
 
 // Calls fn(...args) with `context` current; an exception is reported, not rethrown.

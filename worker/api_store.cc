@@ -1,0 +1,305 @@
+#include "worker/api_store.h"
+
+#include <js/Array.h>
+#include <js/Promise.h>
+
+#include "common/log.h"
+#include "worker/js_util.h"
+#include "worker/runtime.h"
+
+namespace worker {
+namespace {
+
+struct WriteRequest {
+  uv_write_t request{};
+  std::string bytes;
+};
+
+constexpr size_t kMaxPendingInput = 64 * 1024 * 1024;
+
+}  // namespace
+
+StoreBinding::StoreBinding(Runtime& runtime) : runtime_(runtime) {}
+
+StoreBinding::~StoreBinding() {
+  waiting_.clear();
+}
+
+bool StoreBinding::attach(common::UniqueFd command_fd, common::UniqueFd subscription_fd, std::string& error) {
+  auto open_link = [&](Link& link, common::UniqueFd fd, uv_read_cb read_callback) {
+    if (int rc = link.pipe.init(uv_pipe_init, runtime_.loop(), 0); rc != 0) {
+      error = std::string("store connection: ") + uv_strerror(rc);
+      return false;
+    }
+    link.pipe->data = this;
+    if (int rc = uv_pipe_open(link.pipe.get(), fd.get()); rc != 0) {
+      error = std::string("store connection: ") + uv_strerror(rc);
+      return false;
+    }
+    fd.release();
+    uv_read_start(
+        reinterpret_cast<uv_stream_t*>(link.pipe.get()),
+        [](uv_handle_t*, size_t suggested, uv_buf_t* buf) {
+          static thread_local char buffer[64 * 1024];
+          (void)suggested;
+          *buf = uv_buf_init(buffer, sizeof buffer);
+        },
+        read_callback);
+    link.open = true;
+    return true;
+  };
+  return open_link(command_, std::move(command_fd),
+                   [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) { on_read(s, n, b, true); }) &&
+         open_link(subscription_, std::move(subscription_fd),
+                   [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) { on_read(s, n, b, false); });
+}
+
+void StoreBinding::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf, bool command) {
+  auto* self = static_cast<StoreBinding*>(stream->data);
+  if (self == nullptr || nread == 0) return;
+  if (nread < 0) {
+    self->fail(nread == UV_EOF ? "the shared store closed the connection" : uv_strerror(static_cast<int>(nread)));
+    return;
+  }
+  Link& link = command ? self->command_ : self->subscription_;
+  link.input.append(buf->base, static_cast<size_t>(nread));
+  if (link.input.size() > kMaxPendingInput) {
+    self->fail("the shared store sent an oversized reply");
+    return;
+  }
+  if (command) {
+    self->on_command_input();
+  } else {
+    self->on_subscription_input();
+  }
+}
+
+bool StoreBinding::send(Link& link, std::string bytes) {
+  if (!link.open) return false;
+  auto* stream = reinterpret_cast<uv_stream_t*>(link.pipe.get());
+  size_t written = 0;
+  if (uv_stream_get_write_queue_size(stream) == 0) {
+    uv_buf_t buf = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+    int rc = uv_try_write(stream, &buf, 1);
+    if (rc >= 0) {
+      written = static_cast<size_t>(rc);
+    } else if (rc != UV_EAGAIN) {
+      return false;
+    }
+  }
+  if (written == bytes.size()) return true;
+  auto request = std::make_unique<WriteRequest>();
+  request->bytes = bytes.substr(written);
+  uv_buf_t buf = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
+  int rc = uv_write(&request->request, stream, &buf, 1,
+                    [](uv_write_t* r, int) { std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(r)); });
+  if (rc != 0) return false;
+  request.release();
+  return true;
+}
+
+bool StoreBinding::to_js(const ipc::resp::Value& reply, JS::MutableHandleValue out) {
+  JSContext* cx = runtime_.cx();
+  using Type = ipc::resp::Value::Type;
+  switch (reply.type) {
+    case Type::null: out.setNull(); return true;
+    case Type::integer: out.setNumber(static_cast<double>(reply.integer)); return true;
+    case Type::simple_string:
+    case Type::bulk_string:
+    case Type::error: {
+      JSString* text = new_string_from_utf8(cx, reply.text);
+      if (!text) return false;
+      out.setString(text);
+      return true;
+    }
+    case Type::array: {
+      JS::RootedObject array(cx, JS::NewArrayObject(cx, reply.elements.size()));
+      if (!array) return false;
+      JS::RootedValue element(cx);
+      for (size_t i = 0; i < reply.elements.size(); ++i) {
+        if (!to_js(reply.elements[i], &element) || !JS_SetElement(cx, array, static_cast<uint32_t>(i), element)) {
+          return false;
+        }
+      }
+      out.setObject(*array);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool StoreBinding::resolve_next(const ipc::resp::Value& reply) {
+  if (waiting_.empty()) return false;
+  JSContext* cx = runtime_.cx();
+  JS::RootedObject promise(cx, *waiting_.front());
+  waiting_.pop_front();
+  JS::RootedValue value(cx);
+  if (!to_js(reply, &value)) {
+    runtime_.report_pending_exception();
+    return true;
+  }
+  if (reply.type == ipc::resp::Value::Type::error) {
+    JS::RootedString message(cx, value.toString());
+    JS::RootedString file(cx, JS_GetEmptyString(cx));
+    JS::Rooted<mozilla::Maybe<JS::Value>> no_cause(cx, mozilla::Nothing());
+    JS::RootedValue error(cx);
+    std::string text = "shared store: " + reply.text;
+    message = new_string_from_utf8(cx, text);
+    if (!message || !JS::CreateError(cx, JSEXN_ERR, nullptr, file, 0, 0, nullptr, message, no_cause, &error) ||
+        !JS::RejectPromise(cx, promise, error)) {
+      runtime_.report_pending_exception();
+    }
+    return true;
+  }
+  if (!JS::ResolvePromise(cx, promise, value)) runtime_.report_pending_exception();
+  return true;
+}
+
+void StoreBinding::on_command_input() {
+  CallbackScope scope(runtime_);
+  size_t offset = 0;
+  while (offset < command_.input.size()) {
+    ipc::resp::Value reply;
+    size_t consumed = 0;
+    std::string error;
+    auto status = ipc::resp::parse_value(std::string_view(command_.input).substr(offset), limits_, reply, consumed, error);
+    if (status == ipc::resp::ParseStatus::incomplete) break;
+    if (status == ipc::resp::ParseStatus::error || !resolve_next(reply)) {
+      command_.input.clear();
+      fail(status == ipc::resp::ParseStatus::error ? "malformed reply from the shared store: " + error
+                                                   : "unexpected reply from the shared store");
+      return;
+    }
+    offset += consumed;
+  }
+  command_.input.erase(0, offset);
+}
+
+void StoreBinding::on_subscription_input() {
+  CallbackScope scope(runtime_);
+  JSContext* cx = runtime_.cx();
+  size_t offset = 0;
+  while (offset < subscription_.input.size()) {
+    ipc::resp::Value reply;
+    size_t consumed = 0;
+    std::string error;
+    auto status =
+        ipc::resp::parse_value(std::string_view(subscription_.input).substr(offset), limits_, reply, consumed, error);
+    if (status == ipc::resp::ParseStatus::incomplete) break;
+    if (status == ipc::resp::ParseStatus::error) {
+      subscription_.input.clear();
+      fail("malformed message from the shared store: " + error);
+      return;
+    }
+    offset += consumed;
+    // Deliveries are ["message", channel, payload]; (un)subscribe confirmations are ignored.
+    if (reply.type == ipc::resp::Value::Type::array && reply.elements.size() == 3 &&
+        reply.elements[0].text == "message") {
+      JS::RootedValueArray<2> args(cx);
+      JSString* channel = new_string_from_utf8(cx, reply.elements[1].text);
+      JSString* payload = channel ? new_string_from_utf8(cx, reply.elements[2].text) : nullptr;
+      if (payload == nullptr) {
+        runtime_.report_pending_exception();
+        continue;
+      }
+      args[0].setString(channel);
+      args[1].setString(payload);
+      runtime_.call_hook(Hook::store_message, args);
+    }
+  }
+  subscription_.input.erase(0, offset);
+}
+
+void StoreBinding::fail(const std::string& reason) {
+  if (failed_) return;
+  failed_ = true;
+  common::log::error("store-connection-lost").kv("reason", reason);
+  command_.open = subscription_.open = false;
+  if (command_.pipe) uv_read_stop(reinterpret_cast<uv_stream_t*>(command_.pipe.get()));
+  if (subscription_.pipe) uv_read_stop(reinterpret_cast<uv_stream_t*>(subscription_.pipe.get()));
+  JSContext* cx = runtime_.cx();
+  CallbackScope scope(runtime_);
+  JS::RootedValueArray<1> args(cx);
+  JSString* text = new_string_from_utf8(cx, reason);
+  if (text == nullptr) {
+    runtime_.report_pending_exception();
+    return;
+  }
+  args[0].setString(text);
+  // The hook rejects waiting promises with a proper Error; then we drop them.
+  runtime_.call_hook(Hook::store_failure, args);
+  JS::RootedObject promise(cx);
+  JS::RootedValue error(cx, JS::StringValue(text));
+  while (!waiting_.empty()) {
+    promise = *waiting_.front();
+    waiting_.pop_front();
+    if (JS::GetPromiseState(promise) == JS::PromiseState::Pending && !JS::RejectPromise(cx, promise, error)) {
+      runtime_.report_pending_exception();
+    }
+  }
+}
+
+// storeCommand([arg, ...]) → Promise of the reply (string, number, null, array).
+bool StoreBinding::native_command(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  StoreBinding& self = Runtime::from(cx).store();
+  bool is_array = false;
+  if (!args.get(0).isObject() || !JS::IsArrayObject(cx, args[0], &is_array) || !is_array) {
+    return throw_type_error(cx, "storeCommand: an array of strings is required");
+  }
+  JS::RootedObject list(cx, &args[0].toObject());
+  uint32_t length = 0;
+  if (!JS::GetArrayLength(cx, list, &length) || length == 0) return throw_type_error(cx, "storeCommand: empty command");
+  std::string request;
+  ipc::resp::append_array_header(request, length);
+  JS::RootedValue element(cx);
+  for (uint32_t i = 0; i < length; ++i) {
+    if (!JS_GetElement(cx, list, i, &element)) return false;
+    if (!element.isString()) return throw_type_error(cx, "storeCommand: arguments must be strings");
+    ipc::resp::append_bulk_string(request, string_to_utf8(cx, element.toString()));
+  }
+  JS::RootedObject promise(cx, JS::NewPromiseObject(cx, nullptr));
+  if (!promise) return false;
+  if (self.failed_ || !self.send(self.command_, std::move(request))) {
+    JS::RootedValue reason(cx, JS::StringValue(JS_NewStringCopyZ(cx, "shared store unavailable")));
+    if (!JS::RejectPromise(cx, promise, reason)) return false;
+  } else {
+    self.waiting_.push_back(std::make_unique<JS::PersistentRootedObject>(cx, promise));
+  }
+  args.rval().setObject(*promise);
+  return true;
+}
+
+bool StoreBinding::native_subscribe(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  StoreBinding& self = Runtime::from(cx).store();
+  if (!args.get(0).isString()) return throw_type_error(cx, "storeSubscribe: a channel name is required");
+  std::string request;
+  std::string channel = string_to_utf8(cx, args[0].toString());
+  ipc::resp::append_command(request, {"SUBSCRIBE", channel});
+  args.rval().setBoolean(!self.failed_ && self.send(self.subscription_, std::move(request)));
+  return true;
+}
+
+bool StoreBinding::native_unsubscribe(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  StoreBinding& self = Runtime::from(cx).store();
+  if (!args.get(0).isString()) return throw_type_error(cx, "storeUnsubscribe: a channel name is required");
+  std::string request;
+  std::string channel = string_to_utf8(cx, args[0].toString());
+  ipc::resp::append_command(request, {"UNSUBSCRIBE", channel});
+  args.rval().setBoolean(!self.failed_ && self.send(self.subscription_, std::move(request)));
+  return true;
+}
+
+bool StoreBinding::install(JSContext* cx, JS::HandleObject native) {
+  static const JSFunctionSpec functions[] = {
+      JS_FN("storeCommand", native_command, 1, 0),
+      JS_FN("storeSubscribe", native_subscribe, 1, 0),
+      JS_FN("storeUnsubscribe", native_unsubscribe, 1, 0),
+      JS_FS_END,
+  };
+  return JS_DefineFunctions(cx, native, functions);
+}
+
+}  // namespace worker

@@ -1,0 +1,60 @@
+#pragma once
+// The native side of ctx.shared: a RESP client on the two store connections the
+// supervisor handed over (no filesystem path needed). Commands are pipelined
+// on one connection and answered in order; subscriptions live on the other,
+// since a RESP2 connection in subscribe mode accepts nothing else.
+
+#include <jsapi.h>
+#include <uv.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "common/unique_fd.h"
+#include "common/uv_handle.h"
+#include "ipc/resp.h"
+
+namespace worker {
+
+class Runtime;
+
+class StoreBinding {
+ public:
+  explicit StoreBinding(Runtime& runtime);
+  ~StoreBinding();
+  StoreBinding(const StoreBinding&) = delete;
+  StoreBinding& operator=(const StoreBinding&) = delete;
+
+  static bool install(JSContext* cx, JS::HandleObject native);
+  bool attach(common::UniqueFd command_fd, common::UniqueFd subscription_fd, std::string& error);
+
+ private:
+  struct Link {
+    common::UvHandle<uv_pipe_t> pipe;
+    std::string input;
+    bool open = false;
+  };
+
+  bool send(Link& link, std::string bytes);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf, bool command);
+  void on_command_input();
+  void on_subscription_input();
+  // Rejects every waiting command and tells JavaScript the store is gone.
+  void fail(const std::string& reason);
+  bool resolve_next(const ipc::resp::Value& reply);
+  bool to_js(const ipc::resp::Value& reply, JS::MutableHandleValue out);
+
+  static bool native_command(JSContext* cx, unsigned argc, JS::Value* vp);
+  static bool native_subscribe(JSContext* cx, unsigned argc, JS::Value* vp);
+  static bool native_unsubscribe(JSContext* cx, unsigned argc, JS::Value* vp);
+
+  Runtime& runtime_;
+  Link command_;
+  Link subscription_;
+  ipc::resp::Limits limits_;
+  std::deque<std::unique_ptr<JS::PersistentRootedObject>> waiting_;  // promises, in request order
+  bool failed_ = false;
+};
+
+}  // namespace worker

@@ -1,0 +1,401 @@
+#include "worker/api_tcp.h"
+
+#include <sys/socket.h>
+
+#include <js/ArrayBuffer.h>
+#include <js/Conversions.h>
+#include <js/experimental/TypedData.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "common/log.h"
+#include "worker/js_util.h"
+#include "worker/runtime.h"
+
+namespace worker {
+
+struct TcpBinding::Connection {
+  Connection(TcpBinding* owner, uint32_t connection_id, JSContext* cx)
+      : binding(owner), id(connection_id), socket(cx) {}
+  uv_tcp_t handle{};  // first member: handle pointers convert back to Connection
+  TcpBinding* binding;  // null once the binding is gone and only the close callback remains
+  uint32_t id;
+  JS::PersistentRootedObject socket;
+  bool closing = false;
+  size_t queued_bytes = 0;
+};
+
+struct TcpBinding::WriteRequest {
+  uv_write_t request{};
+  std::vector<uint8_t> bytes;
+};
+
+namespace {
+
+TcpBinding* binding_of(uv_handle_t* handle) { return static_cast<TcpBinding*>(handle->data); }
+
+}  // namespace
+
+TcpBinding::TcpBinding(Runtime& runtime) : runtime_(runtime) {}
+
+TcpBinding::~TcpBinding() {
+  // Closing is asynchronous: hand each connection to its close callback, which
+  // frees it without touching this binding.
+  for (auto& [id, connection] : connections_) {
+    Connection* raw = connection.release();
+    raw->binding = nullptr;
+    raw->socket.reset();
+    if (!raw->closing) {
+      raw->closing = true;
+      uv_os_fd_t fd;
+      if (uv_fileno(reinterpret_cast<uv_handle_t*>(&raw->handle), &fd) == 0) ::shutdown(fd, SHUT_RDWR);
+      uv_close(reinterpret_cast<uv_handle_t*>(&raw->handle), &TcpBinding::on_close);
+    }
+  }
+  connections_.clear();
+}
+
+void TcpBinding::adopt(common::UniqueFd fd, const ipc::ConnectionHandoff& handoff) {
+  JSContext* cx = runtime_.cx();
+  uint32_t id = next_id_++;
+  auto connection = std::make_unique<Connection>(this, id, cx);
+  if (int rc = uv_tcp_init(runtime_.loop(), &connection->handle); rc != 0) {
+    common::log::error("connection-adopt-failed").kv("conn", handoff.id).kv("error", uv_strerror(rc));
+    return;
+  }
+  connection->handle.data = this;
+  if (int rc = uv_tcp_open(&connection->handle, fd.get()); rc != 0) {
+    common::log::error("connection-adopt-failed").kv("conn", handoff.id).kv("error", uv_strerror(rc));
+    Connection* raw = connection.release();
+    raw->binding = nullptr;
+    raw->closing = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&raw->handle), &TcpBinding::on_close);
+    return;
+  }
+  fd.release();  // libuv owns the descriptor now
+  Connection& conn = *connection;
+  connections_.emplace(id, std::move(connection));
+
+  CallbackScope scope(runtime_);
+  JS::RootedValueArray<7> args(cx);
+  args[0].setNumber(id);
+  args[1].setNumber(static_cast<double>(handoff.id));
+  JSString* remote = JS_NewStringCopyZ(cx, handoff.remote.ip().c_str());
+  JSString* remote_family = remote ? JS_NewStringCopyZ(cx, std::string(handoff.remote.family_name()).c_str()) : nullptr;
+  if (!remote || !remote_family) {
+    runtime_.report_pending_exception();
+    close(conn);
+    return;
+  }
+  args[2].setString(remote);
+  args[3].setNumber(handoff.remote.port());
+  args[4].setString(remote_family);
+  JSString* local = JS_NewStringCopyZ(cx, handoff.local.ip().c_str());
+  if (!local) {
+    runtime_.report_pending_exception();
+    close(conn);
+    return;
+  }
+  args[5].setString(local);
+  args[6].setNumber(handoff.local.port());
+  JS::RootedValue socket(cx);
+  if (!runtime_.call_hook(Hook::connection, args, &socket) || !socket.isObject()) {
+    close(conn);
+    return;
+  }
+  conn.socket = &socket.toObject();
+}
+
+void TcpBinding::close_all() {
+  std::vector<Connection*> open;
+  for (auto& [id, connection] : connections_) open.push_back(connection.get());
+  for (Connection* connection : open) close(*connection);
+}
+
+TcpBinding::Connection* TcpBinding::find(JSContext* cx, JS::HandleValue id) {
+  if (!id.isNumber()) {
+    throw_type_error(cx, "connection id expected");
+    return nullptr;
+  }
+  auto it = connections_.find(static_cast<uint32_t>(id.toNumber()));
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
+void TcpBinding::close(Connection& connection) {
+  if (connection.closing) return;
+  connection.closing = true;
+  // The supervisor holds its own reference to this socket (for caps and idle
+  // timeouts), so closing our descriptor alone would send nothing: shut the
+  // socket down for both sides first.
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&connection.handle), &fd) == 0) ::shutdown(fd, SHUT_RDWR);
+  uv_close(reinterpret_cast<uv_handle_t*>(&connection.handle), &TcpBinding::on_close);
+}
+
+void TcpBinding::on_close(uv_handle_t* handle) {
+  auto* connection = reinterpret_cast<Connection*>(handle);
+  TcpBinding* self = connection->binding;
+  if (self == nullptr) {
+    delete connection;
+    return;
+  }
+  auto owned = std::move(self->connections_[connection->id]);
+  self->connections_.erase(connection->id);
+  if (owned->socket) {
+    JSContext* cx = self->runtime_.cx();
+    CallbackScope scope(self->runtime_);
+    JS::RootedValueArray<1> args(cx);
+    args[0].setObject(*owned->socket);
+    self->runtime_.call_hook(Hook::tcp_close, args);
+  }
+}
+
+void TcpBinding::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  TcpBinding* self = binding_of(handle);
+  *buf = uv_buf_init(self->read_buffer_.data(), static_cast<unsigned>(self->read_buffer_.size()));
+}
+
+void TcpBinding::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  if (nread == 0) return;  // EAGAIN: nothing to report
+  auto* connection = reinterpret_cast<Connection*>(stream);
+  TcpBinding* self = connection->binding;
+  if (self == nullptr || connection->closing || !connection->socket) return;
+  JSContext* cx = self->runtime_.cx();
+  CallbackScope scope(self->runtime_);
+  JS::RootedValueArray<2> args(cx);
+  args[0].setObject(*connection->socket);
+  if (nread > 0) {
+    JSObject* chunk = new_array_buffer_copy(
+        cx, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)));
+    if (chunk == nullptr) {
+      self->runtime_.report_pending_exception();
+      return;
+    }
+    args[1].setObject(*chunk);
+  } else if (nread == UV_EOF) {
+    args[1].setNull();
+  } else {
+    args[1].setNumber(static_cast<double>(nread));
+  }
+  self->runtime_.call_hook(Hook::tcp_read, args);
+}
+
+int64_t TcpBinding::write(Connection& connection, std::span<const uint8_t> bytes) {
+  auto* stream = reinterpret_cast<uv_stream_t*>(&connection.handle);
+  size_t written = 0;
+  // Writing directly only when nothing is queued keeps the byte order.
+  if (connection.queued_bytes == 0 && !bytes.empty()) {
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())),
+                               static_cast<unsigned>(bytes.size()));
+    int rc = uv_try_write(stream, &buf, 1);
+    if (rc >= 0) {
+      written = static_cast<size_t>(rc);
+    } else if (rc != UV_EAGAIN) {
+      return rc;
+    }
+  }
+  if (written == bytes.size()) return 0;
+  auto request = std::make_unique<WriteRequest>();
+  request->bytes.assign(bytes.begin() + static_cast<ptrdiff_t>(written), bytes.end());
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(request->bytes.data()), static_cast<unsigned>(request->bytes.size()));
+  request->request.data = &connection;
+  if (int rc = uv_write(&request->request, stream, &buf, 1, &TcpBinding::on_write); rc != 0) return rc;
+  connection.queued_bytes += request->bytes.size();
+  request.release();  // owned by libuv until on_write
+  return static_cast<int64_t>(connection.queued_bytes);
+}
+
+void TcpBinding::on_write(uv_write_t* raw_request, int status) {
+  std::unique_ptr<WriteRequest> request(reinterpret_cast<WriteRequest*>(raw_request));
+  auto* connection = static_cast<Connection*>(raw_request->data);
+  connection->queued_bytes -= request->bytes.size();
+  TcpBinding* self = connection->binding;
+  if (self == nullptr || !connection->socket || status == UV_ECANCELED) return;
+  JSContext* cx = self->runtime_.cx();
+  CallbackScope scope(self->runtime_);
+  JS::RootedValueArray<3> args(cx);
+  args[0].setObject(*connection->socket);
+  args[1].setNumber(static_cast<double>(request->bytes.size()));
+  args[2].setInt32(status);
+  self->runtime_.call_hook(Hook::tcp_write_done, args);
+}
+
+void TcpBinding::on_shutdown(uv_shutdown_t* raw_request, int status) {
+  std::unique_ptr<uv_shutdown_t> request(raw_request);
+  auto* connection = static_cast<Connection*>(raw_request->data);
+  TcpBinding* self = connection->binding;
+  if (self == nullptr || !connection->socket || status == UV_ECANCELED) return;
+  JSContext* cx = self->runtime_.cx();
+  CallbackScope scope(self->runtime_);
+  JS::RootedValueArray<2> args(cx);
+  args[0].setObject(*connection->socket);
+  args[1].setInt32(status);
+  self->runtime_.call_hook(Hook::tcp_shutdown_done, args);
+}
+
+// tcpWrite(id, data, encoding) → bytes still queued (0: all written), or a
+// negative error number.
+bool TcpBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  TcpBinding& self = Runtime::from(cx).tcp();
+  Connection* connection = self.find(cx, args.get(0));
+  if (connection == nullptr) {
+    if (JS_IsExceptionPending(cx)) return false;
+    args.rval().setInt32(UV_EBADF);
+    return true;
+  }
+  if (connection->closing) {
+    args.rval().setInt32(UV_EPIPE);
+    return true;
+  }
+  int64_t result = 0;
+  if (args.get(1).isString()) {
+    auto encoding = common::text::Encoding::utf8;
+    if (args.get(2).isString()) {
+      auto parsed = common::text::parse_encoding(string_to_utf8(cx, args[2].toString()));
+      if (!parsed) return throw_type_error(cx, "Unknown encoding");
+      encoding = *parsed;
+    }
+    static thread_local std::vector<uint8_t> encoded;
+    bool ok = with_string_chars(cx, args[1].toString(), [&](auto chars) {
+      encoded.resize(common::text::encoded_length(chars, encoding));
+      common::text::encode(chars, encoding, encoded);
+    });
+    if (!ok) return false;
+    result = self.write(*connection, encoded);
+  } else if (args.get(1).isObject()) {
+    bool is_bytes;
+    {
+      // No JavaScript runs during the write, so the bytes cannot move.
+      JS::AutoCheckCannotGC nogc;
+      std::span<uint8_t> bytes;
+      is_bytes = get_bytes(&args[1].toObject(), bytes, nogc);
+      if (is_bytes) result = self.write(*connection, bytes);
+    }
+    if (!is_bytes) return throw_type_error(cx, "tcpWrite: string or Uint8Array expected");
+  } else {
+    return throw_type_error(cx, "tcpWrite: string or Uint8Array expected");
+  }
+  args.rval().setNumber(static_cast<double>(result));
+  return true;
+}
+
+bool TcpBinding::native_shutdown(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  TcpBinding& self = Runtime::from(cx).tcp();
+  Connection* connection = self.find(cx, args.get(0));
+  if (connection == nullptr || connection->closing) {
+    if (JS_IsExceptionPending(cx)) return false;
+    args.rval().setInt32(UV_EBADF);
+    return true;
+  }
+  auto request = std::make_unique<uv_shutdown_t>();
+  request->data = connection;
+  int rc = uv_shutdown(request.get(), reinterpret_cast<uv_stream_t*>(&connection->handle), &TcpBinding::on_shutdown);
+  if (rc == 0) request.release();
+  args.rval().setInt32(rc);
+  return true;
+}
+
+bool TcpBinding::native_close(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  TcpBinding& self = Runtime::from(cx).tcp();
+  Connection* connection = self.find(cx, args.get(0));
+  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
+  if (connection != nullptr) self.close(*connection);
+  args.rval().setUndefined();
+  return true;
+}
+
+bool TcpBinding::native_read_start(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  TcpBinding& self = Runtime::from(cx).tcp();
+  Connection* connection = self.find(cx, args.get(0));
+  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
+  int rc = UV_EBADF;
+  if (connection != nullptr && !connection->closing) {
+    rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &TcpBinding::on_alloc,
+                       &TcpBinding::on_read);
+    if (rc == UV_EALREADY) rc = 0;
+  }
+  args.rval().setInt32(rc);
+  return true;
+}
+
+bool TcpBinding::native_read_stop(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  TcpBinding& self = Runtime::from(cx).tcp();
+  Connection* connection = self.find(cx, args.get(0));
+  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
+  if (connection != nullptr && !connection->closing) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&connection->handle));
+  }
+  args.rval().setUndefined();
+  return true;
+}
+
+bool TcpBinding::native_set_no_delay(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  TcpBinding& self = Runtime::from(cx).tcp();
+  Connection* connection = self.find(cx, args.get(0));
+  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
+  int rc = UV_EBADF;
+  if (connection != nullptr && !connection->closing) rc = uv_tcp_nodelay(&connection->handle, JS::ToBoolean(args.get(1)));
+  args.rval().setInt32(rc);
+  return true;
+}
+
+// tcpSetKeepAlive(id, enable, initialDelayMs)
+bool TcpBinding::native_set_keep_alive(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  TcpBinding& self = Runtime::from(cx).tcp();
+  Connection* connection = self.find(cx, args.get(0));
+  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
+  int rc = UV_EBADF;
+  if (connection != nullptr && !connection->closing) {
+    double delay_ms = args.get(2).isNumber() ? args[2].toNumber() : 0;
+    // The kernel counts in whole seconds, at least one.
+    unsigned delay_s = std::isfinite(delay_ms) && delay_ms >= 1000 ? static_cast<unsigned>(delay_ms / 1000) : 1;
+    rc = uv_tcp_keepalive(&connection->handle, JS::ToBoolean(args.get(1)), delay_s);
+  }
+  args.rval().setInt32(rc);
+  return true;
+}
+
+bool TcpBinding::native_error_name(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  int code = args.get(0).isNumber() ? static_cast<int>(args[0].toNumber()) : 0;
+  JSString* name = JS_NewStringCopyZ(cx, uv_err_name(code));
+  if (!name) return false;
+  args.rval().setString(name);
+  return true;
+}
+
+bool TcpBinding::native_error_message(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  int code = args.get(0).isNumber() ? static_cast<int>(args[0].toNumber()) : 0;
+  JSString* message = JS_NewStringCopyZ(cx, uv_strerror(code));
+  if (!message) return false;
+  args.rval().setString(message);
+  return true;
+}
+
+bool TcpBinding::install(JSContext* cx, JS::HandleObject native) {
+  static const JSFunctionSpec functions[] = {
+      JS_FN("tcpWrite", native_write, 3, 0),
+      JS_FN("tcpShutdown", native_shutdown, 1, 0),
+      JS_FN("tcpClose", native_close, 1, 0),
+      JS_FN("tcpReadStart", native_read_start, 1, 0),
+      JS_FN("tcpReadStop", native_read_stop, 1, 0),
+      JS_FN("tcpSetNoDelay", native_set_no_delay, 2, 0),
+      JS_FN("tcpSetKeepAlive", native_set_keep_alive, 3, 0),
+      JS_FN("errorName", native_error_name, 1, 0),
+      JS_FN("errorMessage", native_error_message, 1, 0),
+      JS_FS_END,
+  };
+  return JS_DefineFunctions(cx, native, functions);
+}
+
+}  // namespace worker

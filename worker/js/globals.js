@@ -1,0 +1,88 @@
+// The globals a handler sees, installed from an explicit list. Everything else
+// the runtime has stays internal.
+import { native } from "./native.js";
+import { Buffer, atob, btoa } from "./buffer.js";
+import { TextEncoder, TextDecoder } from "./text_coding.js";
+import { AbortController, AbortSignal, DOMException, Event, EventTarget } from "./dom_events.js";
+import { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate } from "./timers.js";
+import { console } from "./console.js";
+import { process } from "./process.js";
+import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+
+function queueMicrotask(callback) {
+  if (typeof callback !== "function") throw ERR_INVALID_ARG_TYPE("callback", ["function"], callback);
+  native.queueMicrotask(callback);
+}
+
+function structuredClone(value, options) {
+  if (arguments.length === 0) {
+    throw new TypeError("The \"value\" argument must be specified");
+  }
+  if (options !== undefined && options !== null && options.transfer !== undefined) {
+    throw new DOMException("Transferring objects is not supported", "DataCloneError");
+  }
+  try {
+    return native.structuredClone(value);
+  } catch (error) {
+    if (error instanceof DOMException) throw error;
+    throw new DOMException(String(error?.message ?? error), "DataCloneError");
+  }
+}
+
+const kQuotaBytes = 65536;
+const integerArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  BigInt64Array, BigUint64Array];
+
+const crypto = {
+  getRandomValues(array) {
+    if (!integerArrays.some((Type) => array instanceof Type)) {
+      throw new DOMException("The data argument must be an integer-type TypedArray", "TypeMismatchError");
+    }
+    if (array.byteLength > kQuotaBytes) {
+      throw new DOMException(
+        `The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (${kQuotaBytes})`,
+        "QuotaExceededError");
+    }
+    return native.getRandomValues(array);
+  },
+  randomUUID() {
+    return native.randomUUID();
+  },
+};
+
+const timeOrigin = native.timeOrigin();
+const performance = {
+  timeOrigin,
+  now: () => native.hrtimeMs(),
+  toJSON: () => ({ timeOrigin }),
+};
+
+export const publicGlobals = {
+  Buffer,
+  atob,
+  btoa,
+  TextEncoder,
+  TextDecoder,
+  AbortController,
+  AbortSignal,
+  DOMException,
+  Event,
+  EventTarget,
+  setTimeout,
+  setInterval,
+  setImmediate,
+  clearTimeout,
+  clearInterval,
+  clearImmediate,
+  queueMicrotask,
+  structuredClone,
+  console,
+  process,
+  crypto,
+  performance,
+};
+
+for (const [name, value] of Object.entries(publicGlobals)) {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
+Object.defineProperty(globalThis, "global", { value: globalThis, writable: true, configurable: true, enumerable: false });

@@ -1,0 +1,145 @@
+// The handler host: the hooks the engine binding calls. It loads the handler's
+// exports, builds ctx, runs open/handle/message/close with the contract's rules,
+// and routes every error to the connection it belongs to.
+import { native } from "./native.js";
+import { Buffer } from "./buffer.js";
+import { Socket } from "./socket.js";
+import { AbortController } from "./dom_events.js";
+import { setTimeout, clearTimeout } from "./timers.js";
+import { callInContext, reportUncaught } from "./async_context.js";
+import { failureReason, handleUncaught } from "./uncaught.js";
+import { shared, deliverMessage, storeFailed } from "./shared.js";
+import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+
+let handler = null;  // the module namespace, once its exports passed the checks
+let ctx = null;
+let controller = null;
+
+class ContractError extends Error {}
+
+// Settles with `promise`, or rejects once `ms` have passed.
+function withDeadline(promise, ms, what) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new ContractError(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([Promise.resolve(promise), deadline]).finally(() => clearTimeout(timer));
+}
+
+function checkExports(namespace, info) {
+  const required = info.protocol === "tcp" ? "handle" : "message";
+  if (typeof namespace[required] !== "function") {
+    const found = Object.keys(namespace);
+    throw new ContractError(
+      `${info.file}: a ${info.protocol} handler must export a function "${required}"` +
+      (found.length ? ` (exports: ${found.join(", ")})` : " (it exports nothing)"));
+  }
+  for (const optional of ["open", "close"]) {
+    if (optional in namespace && typeof namespace[optional] !== "function") {
+      throw new ContractError(`${info.file}: export "${optional}" must be a function`);
+    }
+  }
+}
+
+function reply(message, rinfo) {
+  let bytes;
+  if (typeof message === "string") bytes = Buffer.from(message);
+  else if (message instanceof Uint8Array) bytes = message;
+  else if (ArrayBuffer.isView(message)) bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  else throw ERR_INVALID_ARG_TYPE("msg", ["string", "Buffer", "TypedArray", "DataView"], message);
+  if (rinfo === null || typeof rinfo !== "object") throw ERR_INVALID_ARG_TYPE("rinfo", ["object"], rinfo);
+  if (!native.udpReply(bytes, String(rinfo.address), Number(rinfo.port))) {
+    throw new TypeError(`ctx.reply: "${rinfo.address}" is not an IP address`);
+  }
+}
+
+function makeContext(info) {
+  controller = new AbortController();
+  const fields = {
+    name: info.name,
+    port: info.port,
+    protocol: info.protocol,
+    shared,
+    signal: controller.signal,
+  };
+  if (info.protocol === "udp") fields.reply = reply;
+  const context = {};
+  for (const [key, value] of Object.entries(fields)) {
+    Object.defineProperty(context, key, { value, enumerable: true, writable: false, configurable: false });
+  }
+  return context;
+}
+
+async function start(namespace, evaluation, info) {
+  try {
+    await evaluation;  // top-level await in the handler module
+    checkExports(namespace, info);
+    ctx = makeContext(info);
+    if (typeof namespace.open === "function") {
+      await withDeadline(namespace.open(ctx), info.openTimeoutMs, "open(ctx)");
+    }
+    handler = namespace;
+    native.reportReady();
+  } catch (error) {
+    native.reportFailed(error instanceof ContractError ? error.message : `open failed: ${failureReason(error)}`);
+  }
+}
+
+function runHandle(socket) {
+  const result = handler.handle(socket, ctx);
+  if (result && typeof result.then === "function") {
+    result.then(undefined, (error) => reportUncaught(error, socket, true));
+  }
+}
+
+function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, localAddress, localPort) {
+  const socket = new Socket(id, brokerId, { address: remoteAddress, port: remotePort, family: remoteFamily },
+    { address: localAddress, port: localPort });
+  if (handler === null) {
+    socket.destroy();
+  } else {
+    callInContext(socket, runHandle, undefined, [socket]);
+  }
+  return socket;
+}
+
+function runMessage(message, rinfo) {
+  const result = handler.message(message, rinfo, ctx);
+  if (result && typeof result.then === "function") {
+    result.then(undefined, (error) => reportUncaught(error, undefined, true));
+  }
+}
+
+function datagram(arrayBuffer, address, family, port) {
+  if (handler === null) return;
+  const message = Buffer.from(arrayBuffer);
+  const rinfo = { address, family, port, size: message.length };
+  callInContext(undefined, runMessage, undefined, [message, rinfo]);
+}
+
+async function stop(closeTimeoutMs) {
+  try {
+    if (controller !== null && !controller.signal.aborted) controller.abort();
+    if (handler !== null && typeof handler.close === "function") {
+      await withDeadline(handler.close(ctx), closeTimeoutMs, "close(ctx)");
+    }
+  } catch (error) {
+    handleUncaught(error instanceof ContractError ? error : error, undefined, false);
+  } finally {
+    native.stopped();
+  }
+}
+
+native.registerHooks({
+  start,
+  connection,
+  datagram,
+  stop,
+  tcpRead: (socket, payload) => callInContext(socket, socket._onRead, socket, [payload]),
+  tcpWriteDone: (socket, bytes, status) => callInContext(socket, socket._onWriteDone, socket, [bytes, status]),
+  tcpShutdownDone: (socket, status) => callInContext(socket, socket._onShutdown, socket, [status]),
+  tcpClose: (socket) => callInContext(socket, socket._onClose, socket, []),
+  storeMessage: deliverMessage,
+  storeFailure: storeFailed,
+  uncaught: handleUncaught,
+});

@@ -1,0 +1,3 @@
+// node:buffer
+export * from "../buffer.js";
+export { default } from "../buffer.js";

@@ -1,0 +1,46 @@
+// A minimal `process`: what handler code commonly touches. There is no
+// environment (handlers run confined), no exit and no stdio; nextTick and
+// hrtime behave as in Node.
+import { native } from "./native.js";
+import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+
+function nextTick(callback, ...args) {
+  if (typeof callback !== "function") throw ERR_INVALID_ARG_TYPE("callback", ["function"], callback);
+  native.nextTick(callback, args.length ? args : undefined);
+}
+
+function hrtime(previous) {
+  // An arbitrary origin, as in Node: only differences are meaningful.
+  const ms = native.hrtimeMs();
+  let seconds = Math.floor(ms / 1e3);
+  let nanoseconds = Math.round((ms - seconds * 1e3) * 1e6);
+  if (nanoseconds >= 1e9) {
+    seconds += 1;
+    nanoseconds -= 1e9;
+  }
+  if (Array.isArray(previous)) {
+    seconds -= previous[0];
+    nanoseconds -= previous[1];
+    if (nanoseconds < 0) {
+      seconds -= 1;
+      nanoseconds += 1e9;
+    }
+  }
+  return [seconds, nanoseconds];
+}
+
+hrtime.bigint = () => {
+  const [seconds, nanoseconds] = hrtime();
+  return BigInt(seconds) * 1000000000n + BigInt(nanoseconds);
+};
+
+export const process = {
+  nextTick,
+  hrtime,
+  env: {},
+  argv: [],
+  platform: "linux",
+  release: { name: "portbroker" },
+  versions: { portbroker: "0.1.0" },
+  uptime: () => native.hrtimeMs() / 1e3,
+};

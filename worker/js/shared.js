@@ -1,0 +1,85 @@
+// ctx.shared: the broker's shared store, seen by every connection and every
+// handler. Values are anything JSON can hold and are stored as JSON text, so
+// `redis-cli -s <run-dir>/store.sock GET key` shows them. A missing key reads
+// as undefined. Subscriptions deliver parsed messages to callbacks, each run in
+// the context of the code that subscribed.
+import { native } from "./native.js";
+import { callInContext, currentContext } from "./async_context.js";
+import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+
+const subscriptions = new Map();  // channel → Map(callback → context)
+let storeFailure = null;
+
+function checkName(value, name) {
+  if (typeof value !== "string") throw ERR_INVALID_ARG_TYPE(name, ["string"], value);
+}
+
+function toJson(value, what) {
+  const text = JSON.stringify(value);
+  if (text === undefined) {
+    throw new TypeError(`ctx.shared: ${what} must be a value JSON can hold (got ${typeof value})`);
+  }
+  return text;
+}
+
+async function command(...args) {
+  if (storeFailure !== null) throw new Error(`ctx.shared: the shared store is unavailable (${storeFailure})`);
+  return native.storeCommand(args);
+}
+
+export const shared = Object.freeze({
+  async get(key) {
+    checkName(key, "key");
+    const text = await command("GET", key);
+    return text === null ? undefined : JSON.parse(text);
+  },
+  async set(key, value) {
+    checkName(key, "key");
+    await command("SET", key, toJson(value, "a value"));
+  },
+  // Resolves to whether the key existed, like Map.prototype.delete.
+  async delete(key) {
+    checkName(key, "key");
+    return (await command("DEL", key)) > 0;
+  },
+  // Resolves to the number of subscribers that received the message.
+  async publish(channel, message) {
+    checkName(channel, "channel");
+    return command("PUBLISH", channel, toJson(message, "a message"));
+  },
+  subscribe(channel, callback) {
+    checkName(channel, "channel");
+    if (typeof callback !== "function") throw ERR_INVALID_ARG_TYPE("callback", ["function"], callback);
+    let callbacks = subscriptions.get(channel);
+    if (callbacks === undefined) {
+      callbacks = new Map();
+      subscriptions.set(channel, callbacks);
+      native.storeSubscribe(channel);
+    }
+    // Subscribing the same function twice delivers once, as with addEventListener.
+    callbacks.set(callback, currentContext());
+    let active = true;
+    return function unsubscribe() {
+      if (!active) return;
+      active = false;
+      const current = subscriptions.get(channel);
+      if (current === undefined) return;
+      current.delete(callback);
+      if (current.size === 0) {
+        subscriptions.delete(channel);
+        native.storeUnsubscribe(channel);
+      }
+    };
+  },
+});
+
+export function deliverMessage(channel, text) {
+  const callbacks = subscriptions.get(channel);
+  if (callbacks === undefined) return;
+  const message = JSON.parse(text);
+  for (const [callback, context] of [...callbacks]) callInContext(context, callback, undefined, [message, channel]);
+}
+
+export function storeFailed(reason) {
+  storeFailure = reason;
+}

@@ -1,0 +1,648 @@
+// `conn`: a handed-off TCP socket with the parts of Node's net.Socket (a Duplex
+// stream) that handlers use, and Node's event order (checked against Node):
+//   data* → end → (auto end(), allowHalfOpen is false) → finish → close(hadError)
+//   destroy(err) → error → close(true); write after end() → error + close(true).
+// Readable side: flowing when a 'data' listener is added (unless explicitly
+// paused), buffered otherwise, with native reads stopped at the high-water
+// mark; 'end' is only emitted once everything was consumed. Writable side:
+// write() returns false while the kernel-side queue holds highWaterMark bytes
+// or more, and 'drain' follows when it empties.
+import { native } from "./native.js";
+import { EventEmitter } from "./events.js";
+import { Buffer } from "./buffer.js";
+import { StringDecoder } from "./string_decoder.js";
+import { setTimeout as startTimer, clearTimeout as stopTimer } from "./timers.js";
+import { makeError, makeNativeError, ERR_INVALID_ARG_TYPE, ERR_UNKNOWN_ENCODING } from "./errors.js";
+
+const kHighWaterMark = 16384;
+
+function nextTick(fn, ...args) {
+  native.nextTick(fn, args.length ? args : undefined);
+}
+
+function errnoError(code, syscall) {
+  const name = native.errorName(code);
+  const error = new Error(`${syscall} ${name}`);
+  error.errno = code;
+  error.code = name;
+  error.syscall = syscall;
+  return error;
+}
+
+function streamError(code, message) {
+  return makeError(Error, code, message);
+}
+
+async function* iterate(stream) {
+  let wake = () => {};
+  let error;  // undefined: running, null: ended cleanly, otherwise the error
+  const onReadable = () => {
+    wake();
+    wake = () => {};
+  };
+  const onEnd = () => {
+    if (error === undefined) error = null;
+    onReadable();
+  };
+  const onError = (err) => {
+    error = err;
+    onReadable();
+  };
+  const onClose = () => {
+    if (error === undefined && !stream._endEmitted) error = streamError("ERR_STREAM_PREMATURE_CLOSE", "Premature close");
+    onReadable();
+  };
+  stream.on("readable", onReadable);
+  stream.on("end", onEnd);
+  stream.on("error", onError);
+  stream.on("close", onClose);
+  try {
+    for (;;) {
+      const chunk = stream.destroyed ? null : stream.read();
+      if (chunk !== null) {
+        yield chunk;
+      } else if (error) {
+        throw error;
+      } else if (error === null) {
+        return;
+      } else {
+        await new Promise((resolve) => {
+          wake = resolve;
+        });
+      }
+    }
+  } finally {
+    // As Node: leaving the loop (break, return, throw or the end) destroys the socket.
+    stream.off("readable", onReadable);
+    stream.off("end", onEnd);
+    stream.off("error", onError);
+    stream.off("close", onClose);
+    stream.destroy();
+  }
+}
+
+export class Socket extends EventEmitter {
+  constructor(id, brokerConnectionId, remote, local) {
+    super();
+    this._id = id;
+    this.brokerConnectionId = brokerConnectionId;
+    this.remoteAddress = remote.address;
+    this.remotePort = remote.port;
+    this.remoteFamily = remote.family;
+    this.localAddress = local.address;
+    this.localPort = local.port;
+    this.localFamily = local.address.includes(":") ? "IPv6" : "IPv4";
+    this.allowHalfOpen = false;
+    this.connecting = false;
+    this.pending = false;
+    this.bytesRead = 0;
+    this.timeout = undefined;
+    this.destroyed = false;
+    // Readable side.
+    this._flowing = null;
+    this._buffer = [];
+    this._bufferedLength = 0;
+    this._eof = false;
+    this._endScheduled = false;
+    this._endEmitted = false;
+    this._decoder = null;
+    this._readingStopped = false;
+    this._readableListening = false;
+    this._readableScheduled = false;
+    // Writable side.
+    this._bytesWritten = 0;
+    this._queued = 0;
+    this._pendingWrites = [];
+    this._needDrain = false;
+    this._ending = false;
+    this._shutdownRequested = false;
+    this._finished = false;
+    this._endCallbacks = [];
+    this._corked = 0;
+    this._corkedWrites = [];
+    this._errored = null;
+    this._closed = false;
+    this._timer = null;
+    native.tcpReadStart(id);
+  }
+
+  // --- EventEmitter hooks, as Node's Readable ---------------------------------
+
+  on(event, listener) {
+    const result = super.on(event, listener);
+    if (event === "data") {
+      if (this._flowing !== false) this.resume();
+    } else if (event === "readable" && !this._endEmitted) {
+      this._readableListening = true;
+      this._flowing = false;
+      if (this._bufferedLength > 0 || this._eof) this._scheduleReadable();
+    }
+    return result;
+  }
+
+  addListener(event, listener) {
+    return this.on(event, listener);
+  }
+
+  // --- readable ---------------------------------------------------------------
+
+  get readable() {
+    return !this.destroyed && !this._endEmitted;
+  }
+
+  get readableEnded() {
+    return this._endEmitted;
+  }
+
+  get readableFlowing() {
+    return this._flowing;
+  }
+
+  get readableLength() {
+    return this._bufferedLength;
+  }
+
+  get readableHighWaterMark() {
+    return kHighWaterMark;
+  }
+
+  get readableEncoding() {
+    return this._decoder ? this._decoder.encoding : null;
+  }
+
+  setEncoding(encoding) {
+    const decoder = new StringDecoder(encoding);
+    this._decoder = decoder;
+    let content = "";
+    for (const chunk of this._buffer) content += typeof chunk === "string" ? chunk : decoder.write(chunk);
+    this._buffer = content === "" ? [] : [content];
+    this._bufferedLength = content.length;
+    return this;
+  }
+
+  pause() {
+    if (this._flowing !== false) {
+      this._flowing = false;
+      this.emit("pause");
+    }
+    return this;
+  }
+
+  resume() {
+    if (!this._flowing) {
+      this._flowing = !this._readableListening;
+      nextTick(() => {
+        this.emit("resume");
+        this._flow();
+      });
+    }
+    return this;
+  }
+
+  isPaused() {
+    return this._flowing === false;
+  }
+
+  read(size) {
+    if (this._bufferedLength === 0 || this.destroyed) {
+      if (this._eof) this._scheduleEnd();
+      return null;
+    }
+    let chunk;
+    if (size === undefined || size >= this._bufferedLength) {
+      chunk = this._takeAll();
+    } else if (size <= 0) {
+      return null;
+    } else {
+      chunk = this._take(size);
+    }
+    this._restartReading();
+    if (this._eof && this._bufferedLength === 0) this._scheduleEnd();
+    if (chunk !== null) this.emit("data", chunk);
+    return chunk;
+  }
+
+  _takeAll() {
+    const chunks = this._buffer;
+    this._buffer = [];
+    this._bufferedLength = 0;
+    if (chunks.length === 1) return chunks[0];
+    return typeof chunks[0] === "string" ? chunks.join("") : Buffer.concat(chunks);
+  }
+
+  _take(size) {
+    let taken = this._takeAll();
+    const rest = taken.slice(size);
+    taken = taken.slice(0, size);
+    if (rest.length > 0) {
+      this._buffer = [rest];
+      this._bufferedLength = rest.length;
+    }
+    return taken;
+  }
+
+  _onRead(payload) {
+    if (this.destroyed) return;
+    if (payload === null) {
+      this._onEof();
+      return;
+    }
+    if (typeof payload === "number") {
+      this.destroy(errnoError(payload, "read"));
+      return;
+    }
+    const chunk = Buffer.from(payload);
+    this.bytesRead += chunk.length;
+    this._touch();
+    const value = this._decoder ? this._decoder.write(chunk) : chunk;
+    if (value.length > 0) this._push(value);
+  }
+
+  _push(value) {
+    if (this._flowing === true && this._bufferedLength === 0 && this.listenerCount("data") > 0) {
+      this.emit("data", value);
+      return;
+    }
+    this._buffer.push(value);
+    this._bufferedLength += value.length;
+    if (this._readableListening) this._scheduleReadable();
+    if (this._flowing === true) this._flow();
+    if (this._bufferedLength >= kHighWaterMark && !this._readingStopped) {
+      this._readingStopped = true;
+      native.tcpReadStop(this._id);
+    }
+  }
+
+  _flow() {
+    while (this._flowing === true && this._buffer.length > 0 && !this.destroyed) {
+      const chunk = this._buffer.shift();
+      this._bufferedLength -= chunk.length;
+      this.emit("data", chunk);
+    }
+    this._restartReading();
+    if (this._flowing === true && this._eof && this._bufferedLength === 0) this._scheduleEnd();
+  }
+
+  _restartReading() {
+    if (this._readingStopped && !this._eof && !this.destroyed && this._bufferedLength < kHighWaterMark) {
+      this._readingStopped = false;
+      native.tcpReadStart(this._id);
+    }
+  }
+
+  _onEof() {
+    this._eof = true;
+    if (this._decoder) {
+      const rest = this._decoder.end();
+      if (rest) {
+        this._buffer.push(rest);
+        this._bufferedLength += rest.length;
+      }
+    }
+    if (this._readableListening) this._scheduleReadable();
+    if (this._flowing === true) this._flow();
+  }
+
+  _scheduleReadable() {
+    if (this._readableScheduled) return;
+    this._readableScheduled = true;
+    nextTick(() => {
+      this._readableScheduled = false;
+      if (!this.destroyed) this.emit("readable");
+    });
+  }
+
+  _scheduleEnd() {
+    if (this._endScheduled || this._endEmitted) return;
+    this._endScheduled = true;
+    nextTick(() => {
+      if (this._endEmitted || this.destroyed || this._bufferedLength > 0) {
+        this._endScheduled = false;
+        return;
+      }
+      this._endEmitted = true;
+      this.emit("end");
+      // allowHalfOpen is false: the peer ended, so do we.
+      nextTick(() => {
+        if (!this.destroyed) this.end();
+      });
+      this._destroyWhenBothEnded();
+    });
+  }
+
+  [Symbol.asyncIterator]() {
+    return iterate(this);
+  }
+
+  pipe(destination, options = {}) {
+    const onData = (chunk) => {
+      if (destination.write(chunk) === false) this.pause();
+    };
+    const onDrain = () => this.resume();
+    this.on("data", onData);
+    destination.on("drain", onDrain);
+    if (options.end !== false) this.once("end", () => destination.end());
+    this.once("close", () => {
+      this.off("data", onData);
+      destination.off("drain", onDrain);
+    });
+    destination.emit("pipe", this);
+    if (this._flowing !== true) this.resume();
+    return destination;
+  }
+
+  // --- writable ---------------------------------------------------------------
+
+  get writable() {
+    return !this.destroyed && !this._ending;
+  }
+
+  get writableEnded() {
+    return this._ending;
+  }
+
+  get writableFinished() {
+    return this._finished;
+  }
+
+  get writableLength() {
+    let corked = 0;
+    for (const w of this._corkedWrites) corked += w.length;
+    return this._queued + corked;
+  }
+
+  get writableHighWaterMark() {
+    return kHighWaterMark;
+  }
+
+  get writableNeedDrain() {
+    return this._needDrain;
+  }
+
+  get writableCorked() {
+    return this._corked;
+  }
+
+  get bytesWritten() {
+    return this._bytesWritten;
+  }
+
+  get closed() {
+    return this._closed;
+  }
+
+  get errored() {
+    return this._errored;
+  }
+
+  get readyState() {
+    if (this.readable && this.writable) return "open";
+    if (this.readable) return "readOnly";
+    if (this.writable) return "writeOnly";
+    return "closed";
+  }
+
+  write(chunk, encoding, callback) {
+    if (typeof encoding === "function") {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (chunk === null) throw makeError(TypeError, "ERR_STREAM_NULL_VALUES", "May not write null values to stream");
+    let length;
+    if (typeof chunk === "string") {
+      encoding = encoding ?? "utf8";
+      if (!Buffer.isEncoding(encoding)) throw ERR_UNKNOWN_ENCODING(encoding);
+      length = Buffer.byteLength(chunk, encoding);
+    } else if (chunk instanceof Uint8Array) {
+      length = chunk.byteLength;
+    } else if (ArrayBuffer.isView(chunk)) {
+      chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      length = chunk.byteLength;
+    } else {
+      throw ERR_INVALID_ARG_TYPE("chunk", ["string", "Buffer", "TypedArray", "DataView"], chunk);
+    }
+    let error = null;
+    if (this._ending) {
+      error = streamError("ERR_STREAM_WRITE_AFTER_END", "write after end");
+    } else if (this.destroyed) {
+      error = streamError("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed");
+    } else if (this._endEmitted && !this.allowHalfOpen) {
+      error = makeNativeError(Error, "EPIPE", "This socket has been ended by the other party");
+    }
+    if (error) {
+      if (typeof callback === "function") nextTick(callback, error);
+      if (!this.destroyed) this.destroy(error);
+      return false;
+    }
+    this._bytesWritten += length;
+    this._touch();
+    if (this._corked > 0) {
+      this._corkedWrites.push({ chunk, encoding, callback, length });
+      const ret = this.writableLength < kHighWaterMark;
+      if (!ret) this._needDrain = true;
+      return ret;
+    }
+    this._dispatch(chunk, encoding, callback, length);
+    const ret = this._queued < kHighWaterMark;
+    if (!ret) this._needDrain = true;
+    return ret;
+  }
+
+  _dispatch(chunk, encoding, callback, length) {
+    const result = length === 0 ? 0 : native.tcpWrite(this._id, chunk, encoding);
+    if (result < 0) {
+      const error = errnoError(result, "write");
+      if (typeof callback === "function") nextTick(callback, error);
+      this.destroy(error);
+      return;
+    }
+    if (result === 0) {
+      // The kernel took it all: the callback follows on the next tick, as in Node.
+      nextTick(() => this._afterWrite(callback));
+      return;
+    }
+    this._pendingWrites.push({ bytes: result - this._queued, callback });
+    this._queued = result;
+  }
+
+  _afterWrite(callback) {
+    if (typeof callback === "function") callback(null);
+    if (this._needDrain && this._queued === 0 && !this.destroyed) {
+      this._needDrain = false;
+      this.emit("drain");
+    }
+    this._maybeShutdown();
+  }
+
+  _onWriteDone(bytes, status) {
+    const write = this._pendingWrites.shift();
+    this._queued -= bytes;
+    if (status < 0) {
+      const error = errnoError(status, "write");
+      if (write && typeof write.callback === "function") write.callback(error);
+      this.destroy(error);
+      return;
+    }
+    this._afterWrite(write ? write.callback : undefined);
+  }
+
+  cork() {
+    this._corked++;
+  }
+
+  uncork() {
+    if (this._corked === 0) return;
+    if (--this._corked > 0) return;
+    const writes = this._corkedWrites;
+    this._corkedWrites = [];
+    for (const w of writes) {
+      if (this.destroyed) break;
+      this._dispatch(w.chunk, w.encoding, w.callback, w.length);
+    }
+    this._maybeShutdown();
+  }
+
+  end(data, encoding, callback) {
+    if (typeof data === "function") {
+      callback = data;
+      data = undefined;
+    } else if (typeof encoding === "function") {
+      callback = encoding;
+      encoding = undefined;
+    }
+    if (data !== undefined && data !== null) this.write(data, encoding);
+    if (typeof callback === "function") {
+      if (this._finished) nextTick(callback, null);
+      else if (this.destroyed) nextTick(callback, streamError("ERR_STREAM_DESTROYED", "Cannot call end after a stream was destroyed"));
+      else this._endCallbacks.push(callback);
+    }
+    if (this._ending || this.destroyed) return this;
+    this._ending = true;
+    this._corked = Math.min(this._corked, 1);
+    this.uncork();
+    this._maybeShutdown();
+    return this;
+  }
+
+  _maybeShutdown() {
+    if (!this._ending || this._shutdownRequested || this.destroyed || this._queued > 0 || this._corkedWrites.length > 0) {
+      return;
+    }
+    this._shutdownRequested = true;
+    const result = native.tcpShutdown(this._id);
+    if (result < 0) this.destroy(errnoError(result, "shutdown"));
+  }
+
+  _onShutdown(status) {
+    if (this.destroyed) return;
+    if (status < 0) {
+      this.destroy(errnoError(status, "shutdown"));
+      return;
+    }
+    this._finished = true;
+    const callbacks = this._endCallbacks;
+    this._endCallbacks = [];
+    for (const callback of callbacks) callback(null);
+    this.emit("finish");
+    this._destroyWhenBothEnded();
+  }
+
+  _destroyWhenBothEnded() {
+    if (this._finished && this._endEmitted && !this.destroyed) this.destroy();
+  }
+
+  destroySoon() {
+    if (this._finished) this.destroy();
+    else {
+      this.once("finish", () => this.destroy());
+      this.end();
+    }
+  }
+
+  destroy(error) {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    this._clearTimer();
+    if (error) this._errored = error;
+    native.tcpClose(this._id);
+    if (error) nextTick(() => this.emit("error", error));
+    return this;
+  }
+
+  resetAndDestroy() {
+    return this.destroy();
+  }
+
+  // The native handle finished closing.
+  _onClose() {
+    this._closed = true;
+    this.destroyed = true;
+    this._clearTimer();
+    const destroyedError = streamError("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed");
+    for (const write of this._pendingWrites.splice(0)) {
+      if (typeof write.callback === "function") write.callback(destroyedError);
+    }
+    for (const write of this._corkedWrites.splice(0)) {
+      if (typeof write.callback === "function") write.callback(destroyedError);
+    }
+    if (!this._finished) {
+      const premature = streamError("ERR_STREAM_PREMATURE_CLOSE", "Premature close");
+      for (const callback of this._endCallbacks.splice(0)) callback(premature);
+    }
+    this.emit("close", this._errored !== null);
+  }
+
+  // --- options and timeouts -------------------------------------------------------
+
+  setNoDelay(noDelay = true) {
+    if (!this.destroyed) native.tcpSetNoDelay(this._id, Boolean(noDelay));
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0) {
+    if (!this.destroyed) native.tcpSetKeepAlive(this._id, Boolean(enable), Number(initialDelay) || 0);
+    return this;
+  }
+
+  setTimeout(msecs, callback) {
+    if (typeof msecs !== "number") throw ERR_INVALID_ARG_TYPE("msecs", ["number"], msecs);
+    if (!(msecs >= 0) || !Number.isFinite(msecs)) {
+      throw makeError(RangeError, "ERR_OUT_OF_RANGE",
+        `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${msecs}`);
+    }
+    this.timeout = msecs;
+    this._clearTimer();
+    if (msecs === 0) {
+      if (typeof callback === "function") this.removeListener("timeout", callback);
+    } else {
+      this._timer = startTimer(() => {
+        if (!this.destroyed) this.emit("timeout");
+      }, msecs);
+      if (typeof callback === "function") this.once("timeout", callback);
+    }
+    return this;
+  }
+
+  _touch() {
+    if (this._timer) this._timer.refresh();
+  }
+
+  _clearTimer() {
+    if (this._timer) {
+      stopTimer(this._timer);
+      this._timer = null;
+    }
+  }
+
+  address() {
+    return { address: this.localAddress, family: this.localFamily, port: this.localPort };
+  }
+
+  ref() {
+    return this;
+  }
+
+  unref() {
+    return this;
+  }
+}

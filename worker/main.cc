@@ -1,0 +1,92 @@
+// portbroker-worker: runs one handler module for the supervisor. Started with
+// the supervisor channel as an inherited fd; everything else (the handler's
+// name, file and port, the store connections) arrives in the init message.
+
+#include <js/Initialization.h>
+#include <signal.h>
+#include <uv.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "common/log.h"
+#include "common/process.h"
+#include "ipc/messages.h"
+#include "worker/runtime.h"
+#include "worker/supervisor_link.h"
+
+namespace {
+
+constexpr int kInitTimeoutMs = 30000;
+constexpr int kDefaultChannelFd = 3;
+
+// JS_Init/JS_ShutDown bracket every use of the engine in the process.
+class EngineProcess {
+ public:
+  EngineProcess() : ok_(JS_Init()) {}
+  ~EngineProcess() {
+    if (ok_) JS_ShutDown();
+  }
+  EngineProcess(const EngineProcess&) = delete;
+  EngineProcess& operator=(const EngineProcess&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  bool ok_;
+};
+
+int parse_channel_fd(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--channel-fd") == 0) return std::atoi(argv[i + 1]);
+  }
+  return kDefaultChannelFd;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  common::die_with_parent();
+  // The supervisor decides when workers stop; a terminal's Ctrl-C goes to it.
+  signal(SIGINT, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+
+  worker::SupervisorLink link{common::UniqueFd(parse_channel_fd(argc, argv))};
+  ipc::WorkerInit init;
+  std::vector<common::UniqueFd> fds;
+  std::string error;
+  if (!link.receive_init(init, fds, kInitTimeoutMs, error)) {
+    common::log::error("worker-init-failed").kv("reason", error);
+    return 2;
+  }
+  common::log::add_process_field("handler", init.handler_name);
+  if (auto level = common::log::parse_level(init.log_level)) common::log::set_min_level(*level);
+  if (fds.size() != 2) {
+    common::log::error("worker-init-failed").kv("reason", "expected two store connections");
+    return 2;
+  }
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int exit_code = 0;
+  {
+    EngineProcess engine;
+    if (!engine.ok()) {
+      common::log::error("worker-init-failed").kv("reason", "JS_Init failed");
+      return 70;
+    }
+    worker::Runtime runtime(&loop, init, link);
+    if (!runtime.boot(error)) {
+      common::log::error("worker-init-failed").kv("reason", error);
+      link.send(ipc::encode(ipc::WorkerFailed{"internal error: " + error}));
+      return 70;
+    }
+    link.start(&loop, runtime);
+    runtime.start_handler(fds[0].release(), fds[1].release());
+    uv_run(&loop, UV_RUN_DEFAULT);
+    exit_code = runtime.exit_code();
+    link.close();
+  }
+  common::drain_and_close_loop(&loop);
+  return exit_code;
+}

@@ -1,0 +1,69 @@
+#pragma once
+// ES module loading for a worker. Three kinds of module:
+//  - user: files of the handlers folder. Relative imports resolve beneath the
+//    folder only, enforced by the kernel (openat2 RESOLVE_BENEATH), so `..`,
+//    absolute paths and symlinks pointing out are refused without a race.
+//  - builtin: `node:events` and friends, thin facades over internal modules.
+//  - internal: the runtime's own JavaScript, compiled into the binary. Only
+//    internal and builtin modules may import internal ones.
+
+#include <jsapi.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/unique_fd.h"
+
+namespace worker {
+
+inline constexpr size_t kMaxModuleBytes = 16 * 1024 * 1024;
+
+class ModuleLoader {
+ public:
+  explicit ModuleLoader(JSContext* cx);
+  ~ModuleLoader();
+  ModuleLoader(const ModuleLoader&) = delete;
+  ModuleLoader& operator=(const ModuleLoader&) = delete;
+
+  // Opens the handlers folder that user modules resolve beneath.
+  bool open_handlers_dir(const std::string& path, std::string& error);
+
+  // Compiles, links and evaluates a module; returns its record, with the
+  // evaluation promise (top-level await) in `evaluation`. On failure returns
+  // nullptr with the exception pending.
+  JSObject* load_internal(std::string_view name, JS::MutableHandleValue evaluation);
+  JSObject* load_user(std::string_view relative_path, JS::MutableHandleValue evaluation);
+
+ private:
+  enum class Kind { user, builtin, internal };
+  struct Record {
+    Kind kind;
+    std::string key;  // path relative to the handlers folder, or internal name
+    std::unique_ptr<JS::PersistentRootedObject> module;
+  };
+
+  static JSObject* resolve_hook(JSContext* cx, JS::HandleValue referrer_private, JS::HandleObject request);
+  static bool metadata_hook(JSContext* cx, JS::HandleValue module_private, JS::HandleObject meta);
+
+  JSObject* resolve(const Record& referrer, std::string_view specifier);
+  JSObject* get_or_compile(Kind kind, const std::string& key, const std::string& referrer_key,
+                           std::string_view specifier);
+  JSObject* compile(Kind kind, const std::string& key, std::string_view source);
+  JSObject* link_and_evaluate(JS::HandleObject module, JS::MutableHandleValue evaluation);
+  bool read_user_file(const std::string& relative_path, std::string& contents, std::string& error);
+
+  JSContext* cx_;
+  common::UniqueFd handlers_dir_fd_;
+  std::string handlers_dir_;
+  std::vector<Record> records_;  // a module's private value is its index here
+  std::unordered_map<std::string, size_t> index_by_key_;
+};
+
+// Lexically resolves `specifier` (./ or ../) against the directory of
+// `referrer_key`; false if the result would leave the root.
+bool resolve_relative_path(std::string_view referrer_key, std::string_view specifier, std::string& out);
+
+}  // namespace worker

@@ -1,0 +1,287 @@
+#include "worker/runtime.h"
+
+#include <js/Initialization.h>
+#include <js/Modules.h>
+#include <js/Promise.h>
+#include <js/Symbol.h>
+
+#include "common/log.h"
+#include "worker/api_clone.h"
+#include "worker/api_console.h"
+#include "worker/api_crypto.h"
+#include "worker/api_encoding.h"
+#include "worker/api_host.h"
+#include "worker/api_store.h"
+#include "worker/api_tasks.h"
+#include "worker/api_tcp.h"
+#include "worker/api_timers.h"
+#include "worker/api_udp.h"
+#include "worker/job_queue.h"
+#include "worker/js_util.h"
+#include "worker/module_loader.h"
+#include "worker/supervisor_link.h"
+
+namespace worker {
+namespace {
+
+constexpr uint32_t kHeapLimitBytes = 512u * 1024 * 1024;
+constexpr size_t kNativeStackQuotaBytes = 4 * 1024 * 1024;
+
+const JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
+
+}  // namespace
+
+Runtime::Runtime(uv_loop_t* loop, ipc::WorkerInit init, SupervisorLink& link)
+    : loop_(loop), init_(std::move(init)), link_(link) {}
+
+Runtime::~Runtime() {
+  // Everything holding GC roots or libuv handles goes before the context.
+  drain_timer_.reset();
+  store_.reset();
+  tcp_.reset();
+  udp_.reset();
+  timers_.reset();
+  for (auto& hook : hooks_) hook.reset();
+  modules_.reset();
+  jobs_.reset();
+  realm_.reset();
+  global_.reset();
+  if (cx_ != nullptr) JS_DestroyContext(cx_);
+}
+
+bool Runtime::create_context(std::string& error) {
+  cx_ = JS_NewContext(kHeapLimitBytes);
+  if (cx_ == nullptr) {
+    error = "cannot create a JavaScript context";
+    return false;
+  }
+  JS_SetContextPrivate(cx_, this);
+  JS_SetNativeStackQuota(cx_, kNativeStackQuotaBytes);
+  if (!JS::InitSelfHostedCode(cx_)) {
+    error = "cannot initialise the JavaScript engine's self-hosted code";
+    return false;
+  }
+  JS::RealmOptions options;
+  global_ = std::make_unique<JS::PersistentRootedObject>(
+      cx_, JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
+  if (!*global_) {
+    error = "cannot create the global object";
+    return false;
+  }
+  realm_ = std::make_unique<JSAutoRealm>(cx_, *global_);
+  if (!JS::InitRealmStandardClasses(cx_)) {
+    error = "cannot initialise the standard classes";
+    return false;
+  }
+  return true;
+}
+
+bool Runtime::install_natives(JS::HandleObject native) {
+  // The bootstrap list: every native API, each with one registration function.
+  return install_encoding_api(cx_, native) && install_tasks_api(cx_, native) && install_console_api(cx_, native) &&
+         install_crypto_api(cx_, native) && install_clone_api(cx_, native) && install_host_api(cx_, native) &&
+         TimerBinding::install(cx_, native) && TcpBinding::install(cx_, native) && UdpBinding::install(cx_, native) &&
+         StoreBinding::install(cx_, native);
+}
+
+bool Runtime::boot(std::string& error) {
+  if (!create_context(error)) return false;
+  jobs_ = std::make_unique<JobQueue>(cx_, [this](JS::HandleValue e, JS::HandleValue context, bool is_rejection) {
+    report_uncaught(e, context, is_rejection);
+  });
+  modules_ = std::make_unique<ModuleLoader>(cx_);
+  if (!modules_->open_handlers_dir(init_.handlers_dir, error)) return false;
+  timers_ = std::make_unique<TimerBinding>(*this);
+  tcp_ = std::make_unique<TcpBinding>(*this);
+  udp_ = std::make_unique<UdpBinding>(*this);
+  store_ = std::make_unique<StoreBinding>(*this);
+  for (auto& hook : hooks_) hook = std::make_unique<JS::PersistentRootedValue>(cx_);
+
+  JS::RootedObject native(cx_, JS_NewPlainObject(cx_));
+  if (!native || !install_natives(native)) {
+    error = "cannot install the native API";
+    return false;
+  }
+  // Internal modules read the natives from this slot while they load; the
+  // bootstrap deletes it before any handler code can look.
+  JS::RootedString key(cx_, JS_NewStringCopyZ(cx_, "portbroker.native"));
+  JS::RootedSymbol symbol(cx_, key ? JS::GetSymbolFor(cx_, key) : nullptr);
+  if (!symbol) {
+    error = "cannot create the native slot";
+    return false;
+  }
+  JS::RootedId id(cx_, JS::PropertyKey::Symbol(symbol));
+  if (!JS_DefinePropertyById(cx_, *global_, id, native, 0)) {
+    error = "cannot define the native slot";
+    return false;
+  }
+  JS::RootedValue evaluation(cx_);
+  JS::RootedObject bootstrap(cx_, modules_->load_internal("bootstrap.js", &evaluation));
+  if (!bootstrap) {
+    JS::RootedValue exception(cx_);
+    JS_GetPendingException(cx_, &exception);
+    JS_ClearPendingException(cx_);
+    error = "runtime bootstrap failed: " + exception_location(cx_, exception) + ": " + exception_summary(cx_, exception);
+    return false;
+  }
+  jobs_->drain();
+  if (evaluation.isObject()) {
+    JS::RootedObject promise(cx_, &evaluation.toObject());
+    if (JS::GetPromiseState(promise) == JS::PromiseState::Rejected) {
+      JS::RootedValue reason(cx_, JS::GetPromiseResult(promise));
+      error = "runtime bootstrap failed: " + exception_location(cx_, reason) + ": " + exception_summary(cx_, reason);
+      return false;
+    }
+  }
+  if (!hooks_registered_) {
+    error = "runtime bootstrap did not register its hooks";
+    return false;
+  }
+  return true;
+}
+
+void Runtime::set_hook(Hook hook, JS::HandleValue function) {
+  hooks_[static_cast<size_t>(hook)]->set(function);
+  hooks_registered_ = true;
+}
+
+bool Runtime::call_hook(Hook hook, const JS::HandleValueArray& args, JS::MutableHandleValue result) {
+  JS::RootedValue function(cx_, hooks_[static_cast<size_t>(hook)]->get());
+  if (JS::Call(cx_, JS::UndefinedHandleValue, function, args, result)) return true;
+  report_pending_exception();
+  return false;
+}
+
+bool Runtime::call_hook(Hook hook, const JS::HandleValueArray& args) {
+  JS::RootedValue ignored(cx_);
+  return call_hook(hook, args, &ignored);
+}
+
+void Runtime::report_pending_exception() {
+  JS::RootedValue exception(cx_);
+  if (!JS_GetPendingException(cx_, &exception)) {
+    // False without an exception: the engine ran out of memory or was
+    // terminated. Nothing in this worker can be trusted to continue.
+    common::log::error("worker-terminated").kv("reason", "uncatchable JavaScript error (out of memory?)");
+    request_exit(70);
+    return;
+  }
+  JS_ClearPendingException(cx_);
+  report_uncaught(exception, jobs_->current_context(), false);
+}
+
+void Runtime::report_uncaught(JS::HandleValue error, JS::HandleValue context, bool is_rejection) {
+  if (!reporting_uncaught_ && hooks_registered_) {
+    reporting_uncaught_ = true;
+    JS::RootedValueArray<3> args(cx_);
+    args[0].set(error);
+    args[1].set(context);
+    args[2].setBoolean(is_rejection);
+    JS::RootedValue function(cx_, hooks_[static_cast<size_t>(Hook::uncaught)]->get());
+    JS::RootedValue ignored(cx_);
+    bool ok = JS::Call(cx_, JS::UndefinedHandleValue, function, args, &ignored);
+    reporting_uncaught_ = false;
+    if (ok) return;
+    JS_ClearPendingException(cx_);
+  }
+  // The JavaScript reporter itself failed: log what we can natively.
+  common::log::error(is_rejection ? "unhandled-rejection" : "uncaught-exception")
+      .kv("error", exception_summary(cx_, error))
+      .kv("at", exception_location(cx_, error));
+}
+
+void Runtime::after_callback() {
+  jobs_->drain();
+  udp_->flush();
+  if (stopping_ && handler_stopped_ && tcp_->open_connections() == 0) request_exit(0);
+}
+
+void Runtime::start_handler(int store_command_fd, int store_subscription_fd) {
+  CallbackScope scope(*this);
+  std::string error;
+  if (!store_->attach(common::UniqueFd(store_command_fd), common::UniqueFd(store_subscription_fd), error)) {
+    handler_failed(error);
+    return;
+  }
+  JS::RootedValue evaluation(cx_);
+  JS::RootedObject module(cx_, modules_->load_user(init_.module_file, &evaluation));
+  if (!module) {
+    JS::RootedValue exception(cx_);
+    if (!JS_GetPendingException(cx_, &exception)) {
+      handler_failed("the module could not be loaded (out of memory?)");
+      return;
+    }
+    JS_ClearPendingException(cx_);
+    std::string location = exception_location(cx_, exception);
+    handler_failed((location.empty() ? "" : location + ": ") + exception_summary(cx_, exception));
+    return;
+  }
+  JS::RootedObject namespace_object(cx_, JS::GetModuleNamespace(cx_, module));
+  JS::RootedObject info(cx_, JS_NewPlainObject(cx_));
+  JS::RootedString name(cx_, new_string_from_utf8(cx_, init_.handler_name));
+  JS::RootedString file(cx_, new_string_from_utf8(cx_, init_.module_file));
+  JS::RootedString protocol(cx_, new_string_from_utf8(cx_, init_.transport));
+  if (!namespace_object || !info || !name || !file || !protocol ||
+      !JS_DefineProperty(cx_, info, "name", name, JSPROP_ENUMERATE) ||
+      !JS_DefineProperty(cx_, info, "file", file, JSPROP_ENUMERATE) ||
+      !JS_DefineProperty(cx_, info, "protocol", protocol, JSPROP_ENUMERATE) ||
+      !JS_DefineProperty(cx_, info, "port", init_.port, JSPROP_ENUMERATE) ||
+      !JS_DefineProperty(cx_, info, "openTimeoutMs", init_.open_timeout_ms, JSPROP_ENUMERATE)) {
+    handler_failed("cannot prepare the handler's context (out of memory?)");
+    return;
+  }
+  JS::RootedValueArray<3> args(cx_);
+  args[0].setObject(*namespace_object);
+  args[1].set(evaluation);
+  args[2].setObject(*info);
+  if (!call_hook(Hook::start, args)) handler_failed("the runtime could not start the handler");
+}
+
+void Runtime::handler_ready() {
+  common::log::info("handler-loaded").kv("file", init_.module_file);
+  link_.send(ipc::encode_worker_ready());
+}
+
+void Runtime::handler_failed(const std::string& reason) {
+  common::log::error("handler-failed").kv("file", init_.module_file).kv("reason", reason);
+  link_.send(ipc::encode(ipc::WorkerFailed{reason}));
+  request_exit(1);
+}
+
+void Runtime::begin_stop(const ipc::WorkerStop& stop) {
+  if (stopping_) return;
+  stopping_ = true;
+  drain_timeout_ms_ = stop.drain_timeout_ms;
+  CallbackScope scope(*this);
+  JS::RootedValueArray<1> args(cx_);
+  args[0].setNumber(stop.close_timeout_ms);
+  if (!call_hook(Hook::stop, args)) handler_stopped();
+}
+
+void Runtime::handler_stopped() {
+  if (handler_stopped_) return;
+  handler_stopped_ = true;
+  if (tcp_->open_connections() == 0) return;  // after_callback exits
+  // Open connections may finish on their own until the drain deadline.
+  drain_timer_.init(uv_timer_init, loop_);
+  drain_timer_->data = this;
+  uv_timer_start(
+      drain_timer_.get(),
+      [](uv_timer_t* timer) {
+        auto* self = static_cast<Runtime*>(timer->data);
+        if (self == nullptr) return;
+        common::log::info("drain-deadline").kv("open_connections", self->tcp_->open_connections());
+        CallbackScope scope(*self);
+        self->tcp_->close_all();
+      },
+      drain_timeout_ms_, 0);
+}
+
+void Runtime::request_exit(int code) {
+  if (exiting_) return;
+  exiting_ = true;
+  exit_code_ = code;
+  uv_stop(loop_);
+}
+
+}  // namespace worker

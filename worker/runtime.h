@@ -1,0 +1,136 @@
+#pragma once
+// One worker's JavaScript runtime: the SpiderMonkey context and global, the job
+// queue, the module loader and every native binding, driven by a libuv loop.
+// Native functions find it through the context's private pointer.
+
+#include <jsapi.h>
+#include <uv.h>
+
+#include <array>
+#include <memory>
+#include <string>
+
+#include "common/uv_handle.h"
+#include "ipc/messages.h"
+
+namespace worker {
+
+class JobQueue;
+class ModuleLoader;
+class TimerBinding;
+class TcpBinding;
+class UdpBinding;
+class StoreBinding;
+class SupervisorLink;
+
+// JavaScript functions the internal bootstrap registers for the engine binding
+// to call (native.registerHooks).
+enum class Hook : int {
+  start,              // (namespace, evaluationPromise, info) → loads the handler, runs open(ctx)
+  connection,         // (id, remoteAddress, remotePort, remoteFamily, localAddress, localPort) → socket
+  datagram,           // (arrayBuffer, address, family, port)
+  stop,               // (closeTimeoutMs) → aborts ctx.signal, awaits close(ctx)
+  tcp_read,           // (socket, arrayBuffer | null at EOF | errno)
+  tcp_write_done,     // (socket, bytes, status)
+  tcp_shutdown_done,  // (socket, status)
+  tcp_close,          // (socket)
+  store_message,      // (channel, messageText)
+  store_failure,      // (reason): the store connection is gone
+  uncaught,           // (error, context, isRejection)
+  count,
+};
+
+class Runtime {
+ public:
+  Runtime(uv_loop_t* loop, ipc::WorkerInit init, SupervisorLink& link);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  static Runtime& from(JSContext* cx) { return *static_cast<Runtime*>(JS_GetContextPrivate(cx)); }
+
+  // Creates the context and global and runs the internal bootstrap.
+  bool boot(std::string& error);
+  // Loads the handler module and hands it to the host's start hook, which
+  // reports ready or failed to the supervisor.
+  void start_handler(int store_command_fd, int store_subscription_fd);
+
+  JSContext* cx() const { return cx_; }
+  uv_loop_t* loop() const { return loop_; }
+  const ipc::WorkerInit& init() const { return init_; }
+  JobQueue& jobs() { return *jobs_; }
+  TimerBinding& timers() { return *timers_; }
+  TcpBinding& tcp() { return *tcp_; }
+  UdpBinding& udp() { return *udp_; }
+  StoreBinding& store() { return *store_; }
+  SupervisorLink& link() { return link_; }
+
+  void set_hook(Hook hook, JS::HandleValue function);
+  bool has_hooks() const { return hooks_registered_; }
+  // Calls a hook. An exception is reported as uncaught (in the current
+  // context); returns false then.
+  bool call_hook(Hook hook, const JS::HandleValueArray& args, JS::MutableHandleValue result);
+  bool call_hook(Hook hook, const JS::HandleValueArray& args);
+
+  // Takes the pending exception and reports it; for an uncatchable error
+  // (termination), logs it and ends the worker.
+  void report_pending_exception();
+  void report_uncaught(JS::HandleValue error, JS::HandleValue context, bool is_rejection);
+
+  // Work that waits for the outermost callback to end: jobs drained, UDP
+  // replies flushed, a finished drain turned into exit.
+  void after_callback();
+  int callback_depth = 0;
+
+  // Lifecycle, reported by the host module and the supervisor link.
+  void handler_ready();
+  void handler_failed(const std::string& reason);
+  void begin_stop(const ipc::WorkerStop& stop);
+  void handler_stopped();  // close(ctx) settled (or timed out)
+  void request_exit(int code);
+  int exit_code() const { return exit_code_; }
+
+ private:
+  bool create_context(std::string& error);
+  bool install_natives(JS::HandleObject native);
+
+  uv_loop_t* loop_;
+  ipc::WorkerInit init_;
+  SupervisorLink& link_;
+  JSContext* cx_ = nullptr;
+  std::unique_ptr<JS::PersistentRootedObject> global_;
+  std::unique_ptr<JSAutoRealm> realm_;
+  std::unique_ptr<JobQueue> jobs_;
+  std::unique_ptr<ModuleLoader> modules_;
+  std::unique_ptr<TimerBinding> timers_;
+  std::unique_ptr<TcpBinding> tcp_;
+  std::unique_ptr<UdpBinding> udp_;
+  std::unique_ptr<StoreBinding> store_;
+  std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;
+  bool hooks_registered_ = false;
+  bool reporting_uncaught_ = false;
+  bool stopping_ = false;
+  bool handler_stopped_ = false;
+  bool exiting_ = false;
+  int exit_code_ = 0;
+  uint32_t drain_timeout_ms_ = 0;
+  common::UvHandle<uv_timer_t> drain_timer_;
+};
+
+// Entered by every libuv callback that may run JavaScript. When the outermost
+// scope closes, nextTick callbacks and promise jobs run, as after every
+// callback in Node.
+class CallbackScope {
+ public:
+  explicit CallbackScope(Runtime& runtime) : runtime_(runtime) { ++runtime_.callback_depth; }
+  ~CallbackScope() {
+    if (--runtime_.callback_depth == 0) runtime_.after_callback();
+  }
+  CallbackScope(const CallbackScope&) = delete;
+  CallbackScope& operator=(const CallbackScope&) = delete;
+
+ private:
+  Runtime& runtime_;
+};
+
+}  // namespace worker

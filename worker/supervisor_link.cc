@@ -1,0 +1,134 @@
+#include "worker/supervisor_link.h"
+
+#include <poll.h>
+
+#include "common/log.h"
+#include "worker/api_tcp.h"
+#include "worker/api_udp.h"
+#include "worker/runtime.h"
+
+namespace worker {
+
+bool SupervisorLink::receive_init(ipc::WorkerInit& init, std::vector<common::UniqueFd>& fds, int timeout_ms,
+                                  std::string& error) {
+  pollfd waiting{channel_.get(), POLLIN, 0};
+  int ready = ::poll(&waiting, 1, timeout_ms);
+  if (ready <= 0) {
+    error = ready == 0 ? "no init message from the supervisor" : "poll failed";
+    return false;
+  }
+  int err = 0;
+  if (ipc::receive_message(channel_.get(), received_, &err) != ipc::IoResult::ok) {
+    error = "cannot read the init message";
+    return false;
+  }
+  if (!ipc::decode(received_.bytes(), init)) {
+    error = "malformed init message";
+    return false;
+  }
+  fds = std::move(received_.fds());
+  return true;
+}
+
+void SupervisorLink::start(uv_loop_t* loop, Runtime& runtime) {
+  runtime_ = &runtime;
+  poll_.init(uv_poll_init, loop, channel_.get());
+  poll_->data = this;
+  update_poll();
+}
+
+void SupervisorLink::close() {
+  poll_.reset();
+  channel_.reset();
+}
+
+void SupervisorLink::update_poll() {
+  if (!poll_) return;
+  int wanted = UV_READABLE | (outbox_.empty() ? 0 : UV_WRITABLE);
+  uv_poll_start(poll_.get(), wanted, [](uv_poll_t* handle, int status, int events) {
+    if (handle->data) static_cast<SupervisorLink*>(handle->data)->on_events(status, events);
+  });
+}
+
+void SupervisorLink::send(std::span<const uint8_t> message) {
+  if (!channel_) return;
+  if (outbox_.empty()) {
+    int err = 0;
+    auto result = ipc::send_message(channel_.get(), message, {}, &err);
+    if (result == ipc::IoResult::ok) return;
+    if (result != ipc::IoResult::would_block) {
+      common::log::error("supervisor-channel-failed").err(err);
+      return;
+    }
+  }
+  outbox_.emplace_back(message.begin(), message.end());
+  update_poll();
+}
+
+void SupervisorLink::on_events(int status, int events) {
+  if (status < 0) {
+    common::log::error("supervisor-channel-failed").kv("error", uv_strerror(status));
+    runtime_->request_exit(1);
+    return;
+  }
+  if (events & UV_WRITABLE) {
+    while (!outbox_.empty()) {
+      auto result = ipc::send_message(channel_.get(), outbox_.front());
+      if (result == ipc::IoResult::would_block) break;
+      outbox_.pop_front();
+    }
+    update_poll();
+  }
+  if (events & UV_READABLE) {
+    // Bounded, so a flood of datagrams cannot starve timers and connections.
+    for (int i = 0; i < 64 && channel_; ++i) {
+      int err = 0;
+      auto result = ipc::receive_message(channel_.get(), received_, &err);
+      if (result == ipc::IoResult::would_block) break;
+      if (result != ipc::IoResult::ok) {
+        // The supervisor is gone: nothing may outlive it.
+        common::log::warn("supervisor-gone").kv("reason", result == ipc::IoResult::closed ? "closed" : "error");
+        runtime_->request_exit(1);
+        return;
+      }
+      dispatch(received_.bytes(), received_.fds());
+    }
+  }
+}
+
+void SupervisorLink::dispatch(std::span<const uint8_t> message, std::vector<common::UniqueFd>& fds) {
+  auto type = ipc::peek_type(message);
+  if (!type) return;
+  switch (*type) {
+    case ipc::MessageType::connection: {
+      ipc::ConnectionHandoff handoff;
+      if (!ipc::decode(message, handoff) || fds.size() != 1) {
+        common::log::error("malformed-supervisor-message").kv("type", "connection");
+        return;
+      }
+      runtime_->tcp().adopt(std::move(fds[0]), handoff);
+      return;
+    }
+    case ipc::MessageType::datagrams: {
+      bool ok = ipc::for_each_datagram(message, ipc::MessageType::datagrams,
+                                       [&](const common::SocketAddress& peer, std::span<const uint8_t> payload) {
+                                         runtime_->udp().dispatch(peer, payload);
+                                       });
+      if (!ok) common::log::error("malformed-supervisor-message").kv("type", "datagrams");
+      return;
+    }
+    case ipc::MessageType::worker_stop: {
+      ipc::WorkerStop stop;
+      if (!ipc::decode(message, stop)) {
+        common::log::error("malformed-supervisor-message").kv("type", "worker_stop");
+        return;
+      }
+      runtime_->begin_stop(stop);
+      return;
+    }
+    default:
+      common::log::error("malformed-supervisor-message").kv("type", static_cast<int>(*type));
+  }
+}
+
+}  // namespace worker
