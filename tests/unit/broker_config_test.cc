@@ -1,0 +1,247 @@
+#include "policy/broker_config.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "policy/json_fields.h"
+
+using policy::BrokerConfig;
+using policy::JsonFieldError;
+using policy::parse_broker_config;
+
+namespace {
+
+struct ErrorCase {
+  const char* label;
+  std::string text;
+  std::string path;
+  std::string message_mentions;  // a phrase the message must contain
+};
+
+// Parses `text`, expecting a JsonFieldError with the given path and message.
+void check_error(const ErrorCase& c) {
+  CAPTURE(c.label);
+  CAPTURE(c.text);
+  try {
+    parse_broker_config(c.text);
+    FAIL("parse_broker_config accepted the document");
+  } catch (const JsonFieldError& e) {
+    CAPTURE(e.what());
+    CHECK(e.path() == c.path);
+    // what() is "<path>: <message>".
+    CHECK(std::string(e.what()).starts_with(c.path + ": "));
+    CHECK(std::string(e.what()).find(c.message_mentions) != std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an empty object yields the documented defaults") {
+  BrokerConfig config = parse_broker_config("{}");
+  CHECK(config.handlers_dir == "/etc/portbroker/handlers");
+  CHECK(config.run_dir == "/run/portbroker");
+  CHECK(config.state_dir == "/var/lib/portbroker");
+  CHECK(config.log_level == "info");
+  CHECK(config.firewall_enabled);
+  CHECK(config.open_timeout_ms == 10000);
+  CHECK(config.close_timeout_ms == 5000);
+  CHECK(config.drain_timeout_ms == 5000);
+}
+
+TEST_CASE("empty nested objects keep the defaults") {
+  BrokerConfig config = parse_broker_config(R"({"firewall": {}, "timeouts": {}})");
+  CHECK(config.firewall_enabled);
+  CHECK(config.open_timeout_ms == 10000);
+  CHECK(config.close_timeout_ms == 5000);
+  CHECK(config.drain_timeout_ms == 5000);
+}
+
+TEST_CASE("every field is read") {
+  BrokerConfig config = parse_broker_config(R"({
+    "handlers_dir": "/srv/handlers",
+    "run_dir": "/tmp/run",
+    "state_dir": "/var/state",
+    "log_level": "debug",
+    "firewall": {"enabled": false},
+    "timeouts": {"open_ms": 1, "close_ms": 86400000, "drain_ms": 250}
+  })");
+  CHECK(config.handlers_dir == "/srv/handlers");
+  CHECK(config.run_dir == "/tmp/run");
+  CHECK(config.state_dir == "/var/state");
+  CHECK(config.log_level == "debug");
+  CHECK_FALSE(config.firewall_enabled);
+  CHECK(config.open_timeout_ms == 1);
+  CHECK(config.close_timeout_ms == 86400000);
+  CHECK(config.drain_timeout_ms == 250);
+}
+
+TEST_CASE("each field can be set alone, leaving the others at their defaults") {
+  const BrokerConfig defaults;
+  SUBCASE("handlers_dir") {
+    auto config = parse_broker_config(R"({"handlers_dir": "/h"})");
+    CHECK(config.handlers_dir == "/h");
+    CHECK(config.run_dir == defaults.run_dir);
+  }
+  SUBCASE("run_dir") {
+    auto config = parse_broker_config(R"({"run_dir": "/r"})");
+    CHECK(config.run_dir == "/r");
+    CHECK(config.state_dir == defaults.state_dir);
+  }
+  SUBCASE("state_dir") {
+    auto config = parse_broker_config(R"({"state_dir": "/s"})");
+    CHECK(config.state_dir == "/s");
+    CHECK(config.handlers_dir == defaults.handlers_dir);
+  }
+  SUBCASE("firewall.enabled true") {
+    auto config = parse_broker_config(R"({"firewall": {"enabled": true}})");
+    CHECK(config.firewall_enabled);
+  }
+  SUBCASE("timeouts.open_ms") {
+    auto config = parse_broker_config(R"({"timeouts": {"open_ms": 42}})");
+    CHECK(config.open_timeout_ms == 42);
+    CHECK(config.close_timeout_ms == defaults.close_timeout_ms);
+    CHECK(config.drain_timeout_ms == defaults.drain_timeout_ms);
+  }
+  SUBCASE("timeouts.close_ms") {
+    auto config = parse_broker_config(R"({"timeouts": {"close_ms": 43}})");
+    CHECK(config.close_timeout_ms == 43);
+    CHECK(config.open_timeout_ms == defaults.open_timeout_ms);
+  }
+  SUBCASE("timeouts.drain_ms") {
+    auto config = parse_broker_config(R"({"timeouts": {"drain_ms": 44}})");
+    CHECK(config.drain_timeout_ms == 44);
+    CHECK(config.open_timeout_ms == defaults.open_timeout_ms);
+  }
+}
+
+TEST_CASE("every documented log level is accepted") {
+  for (const char* level : {"debug", "info", "warn", "error"}) {
+    CAPTURE(level);
+    auto config = parse_broker_config(std::string(R"({"log_level": ")") + level + "\"}");
+    CHECK(config.log_level == level);
+  }
+}
+
+TEST_CASE("unknown fields are errors naming their path") {
+  const std::vector<ErrorCase> cases = {
+      {"top level", R"({"handler_dir": "/x"})", "/handler_dir", "unknown field"},
+      {"top level, after known fields", R"({"run_dir": "/r", "extra": 1})", "/extra", "unknown field"},
+      {"in firewall", R"({"firewall": {"enabled": true, "mode": "nft"}})", "/firewall/mode", "unknown field"},
+      {"in timeouts", R"({"timeouts": {"open_ms": 5, "idle_ms": 5}})", "/timeouts/idle_ms", "unknown field"},
+      {"case matters", R"({"Run_Dir": "/r"})", "/Run_Dir", "unknown field"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("wrong types are errors naming their path") {
+  const std::vector<ErrorCase> cases = {
+      {"handlers_dir number", R"({"handlers_dir": 5})", "/handlers_dir", "must be a string"},
+      {"run_dir null", R"({"run_dir": null})", "/run_dir", "must be a string"},
+      {"state_dir array", R"({"state_dir": ["/a"]})", "/state_dir", "must be a string"},
+      {"log_level boolean", R"({"log_level": true})", "/log_level", "must be a string"},
+      {"firewall string", R"({"firewall": "on"})", "/firewall", "must be an object"},
+      {"firewall array", R"({"firewall": []})", "/firewall", "must be an object"},
+      {"firewall.enabled string", R"({"firewall": {"enabled": "true"}})", "/firewall/enabled", "must be true or false"},
+      {"firewall.enabled number", R"({"firewall": {"enabled": 1}})", "/firewall/enabled", "must be true or false"},
+      {"firewall.enabled null", R"({"firewall": {"enabled": null}})", "/firewall/enabled", "must be true or false"},
+      {"timeouts number", R"({"timeouts": 5})", "/timeouts", "must be an object"},
+      {"timeouts null", R"({"timeouts": null})", "/timeouts", "must be an object"},
+      {"open_ms string", R"({"timeouts": {"open_ms": "100"}})", "/timeouts/open_ms", "must be an integer"},
+      {"close_ms boolean", R"({"timeouts": {"close_ms": true}})", "/timeouts/close_ms", "must be an integer"},
+      {"drain_ms object", R"({"timeouts": {"drain_ms": {}}})", "/timeouts/drain_ms", "must be an integer"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("directories must be absolute paths") {
+  const std::vector<ErrorCase> cases = {
+      {"relative handlers_dir", R"({"handlers_dir": "handlers"})", "/handlers_dir", "absolute path"},
+      {"dot-relative run_dir", R"({"run_dir": "./run"})", "/run_dir", "absolute path"},
+      {"parent-relative state_dir", R"({"state_dir": "../state"})", "/state_dir", "absolute path"},
+      {"empty handlers_dir", R"({"handlers_dir": ""})", "/handlers_dir", "absolute path"},
+      {"leading space", R"({"run_dir": " /run"})", "/run_dir", "absolute path"},
+      {"home shorthand", R"({"state_dir": "~/state"})", "/state_dir", "absolute path"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("an unknown log level is an error") {
+  const std::vector<ErrorCase> cases = {
+      {"made up", R"({"log_level": "verbose"})", "/log_level", "debug, info, warn, error"},
+      {"upper case", R"({"log_level": "INFO"})", "/log_level", "debug, info, warn, error"},
+      {"empty", R"({"log_level": ""})", "/log_level", "debug, info, warn, error"},
+      {"trace", R"({"log_level": "trace"})", "/log_level", "debug, info, warn, error"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("timeouts must be integers from 1 ms to 24 hours") {
+  const std::string range = "an integer from 1 to 86400000";
+  const std::vector<ErrorCase> cases = {
+      {"zero", R"({"timeouts": {"open_ms": 0}})", "/timeouts/open_ms", range},
+      {"negative", R"({"timeouts": {"close_ms": -1}})", "/timeouts/close_ms", range},
+      {"very negative", R"({"timeouts": {"drain_ms": -9223372036854775808}})", "/timeouts/drain_ms", range},
+      {"one over a day", R"({"timeouts": {"open_ms": 86400001}})", "/timeouts/open_ms", range},
+      {"over uint32", R"({"timeouts": {"close_ms": 4294967297}})", "/timeouts/close_ms", range},
+      {"max uint64", R"({"timeouts": {"drain_ms": 18446744073709551615}})", "/timeouts/drain_ms", range},
+      {"over uint64 (parsed as float)", R"({"timeouts": {"drain_ms": 18446744073709551616}})", "/timeouts/drain_ms", range},
+      {"fraction", R"({"timeouts": {"open_ms": 1.5}})", "/timeouts/open_ms", range},
+      {"integral float", R"({"timeouts": {"open_ms": 100.0}})", "/timeouts/open_ms", range},
+      {"exponent", R"({"timeouts": {"close_ms": 1e3}})", "/timeouts/close_ms", range},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("syntax errors are reported at the document root with line and column") {
+  const std::vector<ErrorCase> cases = {
+      {"empty input", "", "/", "line 1, column 1"},
+      {"whitespace only", "  \n ", "/", "line 2, column 2"},
+      {"missing value", "{\n  \"run_dir\": \n}", "/", "line 3, column 1"},
+      {"trailing comma", "{\"run_dir\": \"/r\",}", "/", "line 1, column 18"},
+      {"single quotes", "{'run_dir': '/r'}", "/", "line 1, column 2"},
+      {"comment", "{\n// note\n}", "/", "line 2, column 1"},
+      {"trailing garbage", "{} x", "/", "line 1, column 4"},
+      {"unterminated string", "{\"run_dir\": \"/r", "/", "line 1, column 16"},
+  };
+  for (const auto& c : cases) {
+    check_error(c);
+    // The message must not carry nlohmann's internal exception id.
+    try {
+      parse_broker_config(c.text);
+    } catch (const JsonFieldError& e) {
+      CHECK(std::string(e.what()).find("json.exception") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("a document that is not an object is an error at the root") {
+  for (const char* text : {"[]", "[{}]", "42", "\"/etc\"", "null", "true"}) {
+    check_error({"non-object", text, "/", "must be an object"});
+  }
+}
+
+TEST_CASE("input larger than kMaxConfigBytes is refused before parsing") {
+  // Valid JSON padded with whitespace: exactly the limit is fine...
+  std::string text = "{}";
+  text.resize(policy::kMaxConfigBytes, ' ');
+  CHECK(parse_broker_config(text).run_dir == "/run/portbroker");
+  // ...one byte more is refused, even though it would parse.
+  text.push_back(' ');
+  check_error({"one byte over", text, "/", "larger than 1048576 bytes"});
+}
+
+TEST_CASE("deeply nested input within the size limit fails cleanly") {
+  // 400k levels of nesting must not overflow the stack while parsing or destroying.
+  constexpr size_t kDepth = 400000;
+  std::string arrays(kDepth, '[');
+  arrays.append(kDepth, ']');
+  check_error({"nested arrays", arrays, "/", "must be an object"});
+
+  std::string objects;
+  for (size_t i = 0; i < 100000; ++i) objects += "{\"a\":";
+  objects += "1";
+  objects.append(100000, '}');
+  check_error({"nested objects", objects, "/a", "unknown field"});
+}
