@@ -41,6 +41,18 @@ class UvHandle {
     return 0;
   }
 
+  // For initialisers that register the handle with the loop even when they
+  // fail (uv_spawn): on failure the handle is closed, not just freed.
+  template <typename Init, typename... Args>
+  int init_or_close(Init init_fn, uv_loop_t* loop, Args&&... args) {
+    reset();
+    auto* handle = new Handle{};
+    int rc = init_fn(loop, handle, std::forward<Args>(args)...);
+    handle_ = handle;
+    if (rc != 0) reset();
+    return rc;
+  }
+
   void reset() {
     if (handle_ == nullptr) return;
     auto* base = reinterpret_cast<uv_handle_t*>(std::exchange(handle_, nullptr));

@@ -1,0 +1,245 @@
+#include "supervisor/broker.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "common/log.h"
+#include "common/process.h"
+
+namespace supervisor {
+namespace {
+
+// True if something answers on an existing control socket: another broker
+// owns this run directory.
+bool control_socket_alive(const std::string& path) {
+  sockaddr_un address{};
+  if (path.size() >= sizeof address.sun_path) return false;
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  common::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  return fd && connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
+
+}  // namespace
+
+Broker::Broker(uv_loop_t* loop, Options options)
+    : loop_(loop),
+      options_(std::move(options)),
+      worker_executable_(common::find_helper_executable("portbroker-worker")),
+      tracker_(loop) {}
+
+Broker::~Broker() {
+  handlers_.clear();
+  control_.reset();
+  store_.reset();
+}
+
+bool Broker::prepare_run_dir(std::string& error) {
+  const std::string& dir = options_.config.run_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create run directory " + dir + ": " + ec.message();
+    return false;
+  }
+  std::string control_path = dir + "/control.sock";
+  if (control_socket_alive(control_path)) {
+    error = "another portbrokerd is running with run directory " + dir;
+    return false;
+  }
+  return true;
+}
+
+int Broker::run() {
+  started_ms_ = uv_now(loop_);
+  std::string error;
+  struct stat info {};
+  if (stat(options_.config.handlers_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    common::log::error("startup-failed").kv("reason", "handlers folder " + options_.config.handlers_dir +
+                                                          " is not a readable directory");
+    return 1;
+  }
+  if (!prepare_run_dir(error) || !tracker_.start(error)) {
+    common::log::error("startup-failed").kv("reason", error);
+    return 1;
+  }
+  for (int signum : {SIGTERM, SIGINT, SIGHUP}) {
+    common::UvHandle<uv_signal_t> handle;
+    handle.init(uv_signal_init, loop_);
+    handle->data = this;
+    uv_signal_start(
+        handle.get(),
+        [](uv_signal_t* h, int sig) {
+          if (h->data) static_cast<Broker*>(h->data)->on_signal(sig);
+        },
+        signum);
+    signals_.push_back(std::move(handle));
+  }
+  store_ = std::make_unique<StoreService>(loop_, options_.config.run_dir, options_.config.log_level);
+  if (!store_->start(error)) {
+    common::log::error("startup-failed").kv("reason", error);
+    return 1;
+  }
+  control_ = std::make_unique<ControlServer>(loop_, options_.config.run_dir + "/control.sock",
+                                             [this](const nlohmann::json& request) { return on_control(request); });
+  if (!control_->start(error)) {
+    common::log::error("startup-failed").kv("reason", error);
+    return 1;
+  }
+  common::log::info("broker-started")
+      .kv("pid", static_cast<int64_t>(getpid()))
+      .kv("handlers_dir", options_.config.handlers_dir)
+      .kv("run_dir", options_.config.run_dir)
+      .kv("config", options_.config_path.empty() ? "-" : options_.config_path);
+  common::log::warn("firewall-disabled").kv("reason", firewall_reason());
+  if (!load_handlers(error)) {
+    common::log::error("startup-failed").kv("reason", error);
+    return 1;
+  }
+  handler_settled();  // covers a folder with nothing to start
+  uv_run(loop_, UV_RUN_DEFAULT);
+  return exit_code_;
+}
+
+bool Broker::load_handlers(std::string& error) {
+  ScanResult scan;
+  if (!scan_handlers_dir(options_.config.handlers_dir, scan, error)) return false;
+  ignored_ = scan.ignored;
+  for (const auto& ignored : ignored_) {
+    common::log::warn("file-ignored").kv("file", ignored.file).kv("reason", ignored.reason);
+  }
+  // Entry points arrive in claim order (older first, then by name).
+  for (auto& file : scan.entry_points) {
+    policy::ClaimKey key{file.id.transport, file.id.port};
+    auto outcome = claims_.claim(key, policy::ClaimPriority{file.mtime_ns, file.file});
+    auto handler = std::make_unique<Handler>(*this, file);
+    if (outcome.granted) {
+      handlers_.push_back(std::move(handler));
+    } else {
+      handler->refuse(outcome.holder);
+      handlers_.push_back(std::move(handler));
+    }
+  }
+  for (auto& handler : handlers_) {
+    if (handler->state() == HandlerState::starting) handler->start();
+  }
+  return true;
+}
+
+void Broker::handler_settled() {
+  if (ready_logged_ || shutting_down_) return;
+  size_t active = 0;
+  size_t failed = 0;
+  size_t refused = 0;
+  for (const auto& handler : handlers_) {
+    if (!handler->settled()) return;
+    switch (handler->state()) {
+      case HandlerState::active: ++active; break;
+      case HandlerState::refused: ++refused; break;
+      default: ++failed; break;
+    }
+  }
+  ready_logged_ = true;
+  common::log::info("ready")
+      .kv("handlers", handlers_.size())
+      .kv("active", active)
+      .kv("failed", failed)
+      .kv("refused", refused)
+      .kv("ignored", ignored_.size());
+}
+
+nlohmann::json Broker::status() const {
+  nlohmann::json handlers = nlohmann::json::array();
+  for (const auto& handler : handlers_) handlers.push_back(handler->status());
+  nlohmann::json ignored = nlohmann::json::array();
+  for (const auto& file : ignored_) ignored.push_back({{"file", file.file}, {"reason", file.reason}});
+  return {
+      {"broker",
+       {
+           {"pid", static_cast<int64_t>(getpid())},
+           {"version", "0.1.0"},
+           {"uptime_s", (uv_now(loop_) - started_ms_) / 1000},
+           {"handlers_dir", options_.config.handlers_dir},
+           {"run_dir", options_.config.run_dir},
+           {"config", options_.config_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(options_.config_path)},
+           {"state", shutting_down_ ? "stopping" : ready_logged_ ? "ready" : "starting"},
+           {"firewall", {{"enabled", false}, {"reason", firewall_reason()}}},
+           {"store",
+            {{"pid", store_ && store_->running() ? nlohmann::json(store_->pid()) : nlohmann::json(nullptr)},
+             {"socket", store_ ? store_->socket_path() : ""},
+             {"restarts", store_ ? store_->restarts() : 0}}},
+           {"connections", tracker_.size()},
+       }},
+      {"handlers", handlers},
+      {"ignored", ignored},
+  };
+}
+
+std::string Broker::firewall_reason() const {
+  return options_.firewall_reason.empty() ? "nftables programming is not implemented yet; screening runs in userspace"
+                                          : options_.firewall_reason;
+}
+
+nlohmann::json Broker::on_control(const nlohmann::json& request) {
+  std::string command = request["command"].get<std::string>();
+  if (command == "status") return status();
+  return {{"error", "unknown command '" + command + "'"}};
+}
+
+void Broker::on_signal(int signum) {
+  if (signum == SIGHUP) {
+    common::log::warn("signal-ignored").kv("signal", "SIGHUP").kv("reason", "rescanning arrives with hot reload");
+    return;
+  }
+  if (shutting_down_) {
+    // A second SIGTERM/SIGINT: stop waiting for close(ctx) and drains.
+    common::log::warn("shutdown-forced");
+    exit_code_ = 1;
+    for (auto& handler : handlers_) handler.reset();
+    finish_shutdown();
+    return;
+  }
+  common::log::info("shutdown-started").kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+  request_shutdown();
+}
+
+void Broker::request_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  handlers_stopping_ = handlers_.size();
+  if (handlers_stopping_ == 0) {
+    finish_shutdown();
+    return;
+  }
+  for (auto& handler : handlers_) {
+    handler->stop([this] {
+      if (--handlers_stopping_ == 0) finish_shutdown();
+    });
+  }
+}
+
+void Broker::finish_shutdown() {
+  if (finishing_) return;
+  finishing_ = true;
+  handlers_.clear();
+  control_.reset();
+  for (auto& handle : signals_) handle.reset();
+  auto done = [this] {
+    common::log::info("stopped").kv("exit_code", exit_code_);
+    uv_stop(loop_);
+  };
+  if (store_) {
+    store_->stop(done);
+  } else {
+    done();
+  }
+}
+
+}  // namespace supervisor

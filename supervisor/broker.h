@@ -1,0 +1,76 @@
+#pragma once
+// portbrokerd's top level: owns the run directory, the store, the connection
+// tracker, the control socket and every handler; starts them in order and stops
+// them in reverse on SIGTERM/SIGINT.
+
+#include <uv.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/uv_handle.h"
+#include "policy/claim_table.h"
+#include "supervisor/connection_tracker.h"
+#include "supervisor/control_server.h"
+#include "supervisor/handler.h"
+#include "supervisor/handler_scan.h"
+#include "supervisor/options.h"
+#include "supervisor/store_service.h"
+
+namespace supervisor {
+
+class Broker {
+ public:
+  Broker(uv_loop_t* loop, Options options);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Runs until stopped; returns the process exit status.
+  int run();
+
+  uv_loop_t* loop() const { return loop_; }
+  const Options& options() const { return options_; }
+  ConnectionTracker& tracker() { return tracker_; }
+  StoreService& store() { return *store_; }
+  const std::string& worker_executable() const { return worker_executable_; }
+  uint64_t next_connection_id() { return ++last_connection_id_; }
+  // A handler left `starting`; once all have, the broker is ready.
+  void handler_settled();
+
+  nlohmann::json status() const;
+  void request_shutdown();
+
+ private:
+  bool prepare_run_dir(std::string& error);
+  bool load_handlers(std::string& error);
+  nlohmann::json on_control(const nlohmann::json& request);
+  void on_signal(int signum);
+  void finish_shutdown();
+  std::string firewall_reason() const;
+
+  uv_loop_t* loop_;
+  Options options_;
+  std::string worker_executable_;
+  uint64_t started_ms_ = 0;
+  ConnectionTracker tracker_;
+  std::unique_ptr<StoreService> store_;
+  std::unique_ptr<ControlServer> control_;
+  policy::ClaimTable claims_;
+  std::vector<std::unique_ptr<Handler>> handlers_;
+  std::vector<IgnoredFile> ignored_;
+  std::vector<common::UvHandle<uv_signal_t>> signals_;
+  uint64_t last_connection_id_ = 0;
+  bool ready_logged_ = false;
+  bool shutting_down_ = false;
+  bool finishing_ = false;
+  size_t handlers_stopping_ = 0;
+  int exit_code_ = 0;
+};
+
+}  // namespace supervisor

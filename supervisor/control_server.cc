@@ -1,0 +1,134 @@
+#include "supervisor/control_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+namespace supervisor {
+namespace {
+
+constexpr size_t kMaxRequestBytes = 64 * 1024;
+
+struct WriteRequest {
+  uv_write_t request{};
+  std::string bytes;
+};
+
+}  // namespace
+
+struct ControlServer::Client {
+  ControlServer* server = nullptr;
+  common::UvHandle<uv_pipe_t> pipe;
+  std::string input;
+  bool answered = false;
+};
+
+ControlServer::ControlServer(uv_loop_t* loop, std::string path, Handler handler)
+    : loop_(loop), path_(std::move(path)), handler_(std::move(handler)) {}
+
+ControlServer::~ControlServer() {
+  clients_.clear();
+  server_.reset();
+  unlink(path_.c_str());
+}
+
+bool ControlServer::start(std::string& error) {
+  if (int rc = server_.init(uv_pipe_init, loop_, 0); rc != 0) {
+    error = std::string("control socket: ") + uv_strerror(rc);
+    return false;
+  }
+  server_->data = this;
+  unlink(path_.c_str());
+  mode_t old_mask = umask(0177);
+  int rc = uv_pipe_bind(server_.get(), path_.c_str());
+  umask(old_mask);
+  if (rc == 0) {
+    rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 64, [](uv_stream_t* stream, int status) {
+      if (status == 0 && stream->data) static_cast<ControlServer*>(stream->data)->on_connection();
+    });
+  }
+  if (rc != 0) {
+    error = "cannot listen on " + path_ + ": " + uv_strerror(rc);
+    return false;
+  }
+  return true;
+}
+
+void ControlServer::on_connection() {
+  auto client = std::make_unique<Client>();
+  client->server = this;
+  if (client->pipe.init(uv_pipe_init, loop_, 0) != 0) return;
+  client->pipe->data = client.get();
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(server_.get()), reinterpret_cast<uv_stream_t*>(client->pipe.get())) != 0) {
+    return;
+  }
+  Client* raw = client.get();
+  clients_.emplace(raw, std::move(client));
+
+  uv_os_fd_t fd;
+  ucred peer{};
+  socklen_t length = sizeof peer;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(raw->pipe.get()), &fd) != 0 ||
+      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || (peer.uid != 0 && peer.uid != geteuid())) {
+    common::log::warn("control-refused").kv("uid", static_cast<int64_t>(peer.uid)).kv("pid", peer.pid);
+    finish(*raw, {{"error", "permission denied: only root or the broker's user may use the control socket"}});
+    return;
+  }
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(raw->pipe.get()),
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        static char buffer[8192];
+        *buf = uv_buf_init(buffer, sizeof buffer);
+      },
+      [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+        auto* reader = static_cast<Client*>(stream->data);
+        if (reader == nullptr || reader->answered) return;
+        if (nread < 0) {
+          reader->server->clients_.erase(reader);
+          return;
+        }
+        reader->input.append(buf->base, static_cast<size_t>(nread));
+        if (reader->input.find('\n') != std::string::npos) {
+          reader->server->on_request(*reader);
+        } else if (reader->input.size() > kMaxRequestBytes) {
+          reader->server->finish(*reader, {{"error", "request too large"}});
+        }
+      });
+}
+
+void ControlServer::on_request(Client& client) {
+  std::string line = client.input.substr(0, client.input.find('\n'));
+  nlohmann::json request = nlohmann::json::parse(line, nullptr, false);
+  if (request.is_discarded() || !request.is_object() || !request.contains("command") ||
+      !request["command"].is_string()) {
+    finish(client, {{"error", "malformed request: expected {\"command\": ...}"}});
+    return;
+  }
+  finish(client, handler_(request));
+}
+
+void ControlServer::finish(Client& client, const nlohmann::json& response) {
+  client.answered = true;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(client.pipe.get()));
+  auto request = std::make_unique<WriteRequest>();
+  request->bytes = response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  request->request.data = &client;
+  uv_buf_t buf = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
+  int rc = uv_write(&request->request, reinterpret_cast<uv_stream_t*>(client.pipe.get()), &buf, 1,
+                    [](uv_write_t* raw, int status) {
+                      std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(raw));
+                      // Cancelled only when the client is already being destroyed.
+                      if (status == UV_ECANCELED) return;
+                      auto* finished = static_cast<Client*>(raw->data);
+                      finished->server->clients_.erase(finished);
+                    });
+  if (rc == 0) {
+    request.release();
+  } else {
+    clients_.erase(&client);
+  }
+}
+
+}  // namespace supervisor

@@ -1,0 +1,242 @@
+#include "supervisor/handler.h"
+
+#include "common/log.h"
+#include "policy/handler_filename.h"
+#include "supervisor/broker.h"
+
+namespace supervisor {
+namespace {
+
+// How long past open_ms a worker may take to report before it is killed
+// (process start-up and engine boot come on top of open(ctx)).
+constexpr uint64_t kReadySlackMs = 5000;
+constexpr uint64_t kStopSlackMs = 2000;
+
+}  // namespace
+
+std::string_view state_name(HandlerState state) {
+  switch (state) {
+    case HandlerState::starting: return "starting";
+    case HandlerState::active: return "active";
+    case HandlerState::refused: return "refused";
+    case HandlerState::failed: return "failed";
+    case HandlerState::draining: return "draining";
+    case HandlerState::stopped: return "stopped";
+  }
+  return "failed";
+}
+
+Handler::Handler(Broker& broker, HandlerFile file) : broker_(broker), file_(std::move(file)) {}
+
+Handler::~Handler() { broker_.tracker().close_all_of(this); }
+
+void Handler::refuse(const std::string& holder) {
+  state_ = HandlerState::refused;
+  held_by_ = holder;
+  reason_ = std::string(policy::transport_name(file_.id.transport)) + " port " + std::to_string(file_.id.port) +
+            " is already claimed by " + holder;
+  common::log::warn("handler-refused").kv("handler", file_.id.name).kv("file", file_.file).kv("held_by", holder);
+}
+
+void Handler::fail(const std::string& reason) {
+  bool was_starting = state_ == HandlerState::starting;
+  state_ = HandlerState::failed;
+  reason_ = reason;
+  deadline_.reset();
+  tcp_.reset();
+  udp_.reset();
+  common::log::error("handler-failed").kv("handler", file_.id.name).kv("file", file_.file).kv("reason", reason);
+  if (worker_ && worker_->running()) worker_->kill();
+  broker_.tracker().close_all_of(this);
+  if (was_starting) broker_.handler_settled();
+}
+
+void Handler::start_deadline(uint64_t ms, std::function<void()> expired) {
+  deadline_expired_ = std::move(expired);
+  deadline_.init(uv_timer_init, broker_.loop());
+  deadline_->data = this;
+  uv_timer_start(
+      deadline_.get(),
+      [](uv_timer_t* timer) {
+        auto* self = static_cast<Handler*>(timer->data);
+        if (self != nullptr && self->deadline_expired_) std::exchange(self->deadline_expired_, nullptr)();
+      },
+      ms, 0);
+}
+
+void Handler::start() {
+  const auto& config = broker_.options().config;
+  std::string error;
+  // The port is bound first, so a taken port fails the handler before any
+  // code runs; the kernel queues connections until the worker is ready.
+  if (file_.id.transport == policy::Transport::tcp) {
+    tcp_ = std::make_unique<TcpListener>(broker_.loop(), file_.id.port);
+    if (!tcp_->open(error)) return fail(error);
+  } else {
+    udp_ = std::make_unique<UdpEndpoint>(broker_.loop(), file_.id.port);
+    if (!udp_->open(error)) return fail(error);
+  }
+  common::UniqueFd store_command;
+  common::UniqueFd store_subscription;
+  if (!broker_.store().connect(store_command, error) || !broker_.store().connect(store_subscription, error)) {
+    return fail(error);
+  }
+  worker_ = std::make_unique<WorkerProcess>(
+      broker_.loop(), WorkerProcess::Events{
+                          .ready = [this] { on_ready(); },
+                          .failed = [this](const std::string& reason) {
+                            if (state_ == HandlerState::starting) fail(reason);
+                          },
+                          .replies = [this](std::span<const uint8_t> batch) { on_replies(batch); },
+                          .exited = [this](const std::string& description) { on_exit(description); },
+                      });
+  ipc::WorkerInit init{
+      .handler_name = file_.id.name,
+      .module_file = file_.file,
+      .handlers_dir = config.handlers_dir,
+      .transport = std::string(policy::transport_name(file_.id.transport)),
+      .port = file_.id.port,
+      .log_level = config.log_level,
+      .open_timeout_ms = config.open_timeout_ms,
+  };
+  if (!worker_->start(broker_.worker_executable(), init, std::move(store_command), std::move(store_subscription),
+                      error)) {
+    return fail(error);
+  }
+  common::log::info("worker-started").kv("handler", file_.id.name).kv("pid", worker_->pid());
+  start_deadline(config.open_timeout_ms + kReadySlackMs, [this, ms = config.open_timeout_ms + kReadySlackMs] {
+    if (state_ == HandlerState::starting) fail("the worker did not report ready within " + std::to_string(ms) + " ms");
+  });
+}
+
+void Handler::on_ready() {
+  if (state_ != HandlerState::starting) return;
+  state_ = HandlerState::active;
+  reason_.clear();
+  deadline_.reset();
+  if (tcp_) {
+    tcp_->resume([this](common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
+      on_accept(std::move(fd), remote, local);
+    });
+  } else if (udp_) {
+    udp_->resume([](const common::SocketAddress&) { return true; },
+                 [this](const ipc::DatagramBatch& batch) { on_datagrams(batch); });
+  }
+  common::log::info("handler-active")
+      .kv("handler", file_.id.name)
+      .kv("protocol", policy::transport_name(file_.id.transport))
+      .kv("port", file_.id.port)
+      .kv("pid", worker_->pid());
+  broker_.handler_settled();
+}
+
+void Handler::on_exit(const std::string& description) {
+  last_exit_ = description;
+  switch (state_) {
+    case HandlerState::draining:
+      finish_stop();
+      return;
+    case HandlerState::starting:
+      fail("the worker " + description + " before it was ready");
+      return;
+    case HandlerState::active:
+      // Its connections die with it; restarting is the supervision layer's job.
+      common::log::error("worker-exited").kv("handler", file_.id.name).kv("reason", description);
+      fail("the worker " + description);
+      return;
+    default:
+      return;
+  }
+}
+
+void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
+  ++counters_.accepted;
+  if (state_ != HandlerState::active || worker_->queued_handoffs() >= WorkerProcess::kMaxQueuedHandoffs) {
+    ++counters_.refused;
+    return;  // closing `fd` refuses the connection
+  }
+  uint64_t id = broker_.next_connection_id();
+  if (!worker_->hand_off(ipc::ConnectionHandoff{id, remote, local}, fd.get())) {
+    ++counters_.refused;
+    return;
+  }
+  if (broker_.tracker().add(id, TrackedConnection{std::move(fd), this, remote, 0})) ++counters_.active;
+}
+
+void Handler::on_connection_closed(uint64_t) {
+  if (counters_.active > 0) --counters_.active;
+}
+
+void Handler::on_datagrams(const ipc::DatagramBatch& batch) {
+  counters_.datagrams_received += batch.count();
+  if (!worker_ || !worker_->send_datagrams(batch.bytes())) counters_.datagrams_dropped += batch.count();
+}
+
+void Handler::on_replies(std::span<const uint8_t> batch) {
+  if (!udp_) return;
+  auto result = udp_->send_replies(batch);
+  counters_.replies_sent += result.sent;
+  counters_.replies_failed += result.failed;
+}
+
+void Handler::stop(std::function<void()> done) {
+  if (!worker_ || !worker_->running() || state_ == HandlerState::refused || state_ == HandlerState::failed) {
+    if (state_ == HandlerState::active || state_ == HandlerState::starting) state_ = HandlerState::stopped;
+    tcp_.reset();
+    udp_.reset();
+    broker_.tracker().close_all_of(this);
+    done();
+    return;
+  }
+  on_stopped_ = std::move(done);
+  bool was_starting = state_ == HandlerState::starting;
+  state_ = HandlerState::draining;
+  if (was_starting) broker_.handler_settled();
+  // No new connections from here on; datagrams stop too, but the socket stays
+  // for replies sent while close(ctx) runs.
+  tcp_.reset();
+  if (udp_) udp_->pause();
+  const auto& config = broker_.options().config;
+  worker_->stop(ipc::WorkerStop{config.close_timeout_ms, config.drain_timeout_ms});
+  start_deadline(uint64_t{config.close_timeout_ms} + config.drain_timeout_ms + kStopSlackMs, [this] {
+    common::log::warn("worker-stop-timeout").kv("handler", file_.id.name).kv("pid", worker_->pid());
+    worker_->kill();
+  });
+}
+
+void Handler::finish_stop() {
+  deadline_.reset();
+  udp_.reset();
+  broker_.tracker().close_all_of(this);
+  state_ = HandlerState::stopped;
+  common::log::info("handler-stopped").kv("handler", file_.id.name).kv("worker", last_exit_);
+  if (on_stopped_) std::exchange(on_stopped_, nullptr)();
+}
+
+nlohmann::json Handler::status() const {
+  nlohmann::json worker = {
+      {"pid", worker_ && worker_->running() ? nlohmann::json(worker_->pid()) : nlohmann::json(nullptr)},
+      {"restarts", 0},
+      {"last_exit", last_exit_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_exit_)},
+  };
+  nlohmann::json status = {
+      {"file", file_.file},
+      {"name", file_.id.name},
+      {"protocol", policy::transport_name(file_.id.transport)},
+      {"port", file_.id.port},
+      {"state", state_name(state_)},
+      {"reason", reason_.empty() ? nlohmann::json(nullptr) : nlohmann::json(reason_)},
+      {"worker", worker},
+      {"connections", {{"active", counters_.active}, {"accepted", counters_.accepted}, {"refused", counters_.refused}}},
+  };
+  if (!held_by_.empty()) status["held_by"] = held_by_;
+  if (file_.id.transport == policy::Transport::udp) {
+    status["datagrams"] = {{"received", counters_.datagrams_received},
+                           {"dropped", counters_.datagrams_dropped},
+                           {"replied", counters_.replies_sent},
+                           {"reply_failed", counters_.replies_failed}};
+  }
+  return status;
+}
+
+}  // namespace supervisor

@@ -1,0 +1,85 @@
+#pragma once
+// One handler file and everything the supervisor runs for it: the claim on its
+// port, the listening socket, the worker, the connections handed to it, and
+// the counters and state shown by `portbrokerctl status`.
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/uv_handle.h"
+#include "supervisor/connection_tracker.h"
+#include "supervisor/handler_scan.h"
+#include "supervisor/tcp_listener.h"
+#include "supervisor/udp_endpoint.h"
+#include "supervisor/worker_process.h"
+
+namespace supervisor {
+
+class Broker;
+
+enum class HandlerState { starting, active, refused, failed, draining, stopped };
+std::string_view state_name(HandlerState state);
+
+struct HandlerCounters {
+  uint64_t accepted = 0;
+  uint64_t active = 0;
+  uint64_t refused = 0;
+  uint64_t datagrams_received = 0;
+  uint64_t datagrams_dropped = 0;
+  uint64_t replies_sent = 0;
+  uint64_t replies_failed = 0;
+};
+
+class Handler final : public ConnectionOwner {
+ public:
+  Handler(Broker& broker, HandlerFile file);
+  ~Handler();
+  Handler(const Handler&) = delete;
+  Handler& operator=(const Handler&) = delete;
+
+  // The claim was lost to `holder`.
+  void refuse(const std::string& holder);
+  // The claim was won: bind the port, start the worker.
+  void start();
+  // Graceful stop: no new connections, close(ctx), drain, worker exits.
+  void stop(std::function<void()> done);
+
+  const HandlerFile& file() const { return file_; }
+  HandlerState state() const { return state_; }
+  bool settled() const { return state_ != HandlerState::starting; }
+  nlohmann::json status() const;
+
+  void on_connection_closed(uint64_t id) override;
+
+ private:
+  void fail(const std::string& reason);
+  void on_ready();
+  void on_exit(const std::string& description);
+  void on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local);
+  void on_datagrams(const ipc::DatagramBatch& batch);
+  void on_replies(std::span<const uint8_t> batch);
+  void start_deadline(uint64_t ms, std::function<void()> expired);
+  void finish_stop();
+
+  Broker& broker_;
+  HandlerFile file_;
+  HandlerState state_ = HandlerState::starting;
+  std::string reason_;
+  std::string held_by_;
+  std::unique_ptr<WorkerProcess> worker_;
+  std::unique_ptr<TcpListener> tcp_;
+  std::unique_ptr<UdpEndpoint> udp_;
+  common::UvHandle<uv_timer_t> deadline_;
+  std::function<void()> deadline_expired_;
+  std::function<void()> on_stopped_;
+  HandlerCounters counters_;
+  std::string last_exit_;
+};
+
+}  // namespace supervisor

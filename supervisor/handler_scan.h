@@ -1,0 +1,33 @@
+#pragma once
+// Reads the top level of the handlers folder: which files are entry points,
+// and which look like attempts but are not (each with the reason). Nested
+// files and other files are supporting code and are not reported.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/handler_filename.h"
+
+namespace supervisor {
+
+struct HandlerFile {
+  std::string file;  // the name inside the handlers folder
+  policy::HandlerId id;
+  int64_t mtime_ns = 0;
+};
+
+struct IgnoredFile {
+  std::string file;
+  std::string reason;
+};
+
+struct ScanResult {
+  std::vector<HandlerFile> entry_points;  // in claim order: older first, then by name
+  std::vector<IgnoredFile> ignored;
+};
+
+// False (with `error`) only when the folder itself cannot be read.
+bool scan_handlers_dir(const std::string& dir, ScanResult& result, std::string& error);
+
+}  // namespace supervisor

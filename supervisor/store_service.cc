@@ -1,0 +1,129 @@
+#include "supervisor/store_service.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/log.h"
+#include "common/process.h"
+
+namespace supervisor {
+namespace {
+
+constexpr uint64_t kStopGraceMs = 2000;
+constexpr uint64_t kMaxRestartDelayMs = 30000;
+
+bool make_address(const std::string& path, sockaddr_un& address, std::string& error) {
+  if (path.size() >= sizeof address.sun_path) {
+    error = "socket path too long: " + path;
+    return false;
+  }
+  address = {};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+}  // namespace
+
+StoreService::StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level)
+    : loop_(loop), run_dir_(std::move(run_dir)), socket_path_(run_dir_ + "/store.sock"), log_level_(std::move(log_level)) {}
+
+bool StoreService::start(std::string& error) {
+  sockaddr_un address{};
+  if (!make_address(socket_path_, address, error)) return false;
+  listen_fd_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!listen_fd_) {
+    error = "cannot create the store socket: " + common::errno_text(errno);
+    return false;
+  }
+  unlink(socket_path_.c_str());
+  // Owner-only from the moment it exists: no window where others can connect.
+  mode_t old_mask = umask(0177);
+  int rc = bind(listen_fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+  umask(old_mask);
+  if (rc != 0 || listen(listen_fd_.get(), SOMAXCONN) != 0) {
+    error = "cannot listen on " + socket_path_ + ": " + common::errno_text(errno);
+    return false;
+  }
+  return spawn(error);
+}
+
+bool StoreService::spawn(std::string& error) {
+  std::string executable = common::find_helper_executable("portbroker-store");
+  int rc = child_.spawn(loop_, executable, {"--listen-fd", "3", "--log-level", log_level_}, {listen_fd_.get()},
+                        [this](int64_t status, int term_signal) { on_exit(status, term_signal); });
+  if (rc != 0) {
+    error = "cannot start " + executable + ": " + uv_strerror(rc);
+    return false;
+  }
+  common::log::info("store-started").kv("pid", child_.pid()).kv("socket", socket_path_);
+  return true;
+}
+
+void StoreService::on_exit(int64_t status, int term_signal) {
+  last_exit_ = describe_exit(status, term_signal);
+  if (stopping_) {
+    timer_.reset();
+    unlink(socket_path_.c_str());
+    if (on_stopped_) std::exchange(on_stopped_, nullptr)();
+    return;
+  }
+  // Connections already handed out are gone with it; new ones work again once
+  // it is back (the listening socket queues them meanwhile).
+  ++restarts_;
+  uint64_t delay = std::min<uint64_t>(kMaxRestartDelayMs, 250ull << std::min(restarts_, 7u));
+  common::log::error("store-exited").kv("reason", last_exit_).kv("restart_in_ms", delay);
+  timer_.init(uv_timer_init, loop_);
+  timer_->data = this;
+  uv_timer_start(
+      timer_.get(),
+      [](uv_timer_t* handle) {
+        auto* self = static_cast<StoreService*>(handle->data);
+        if (self == nullptr || self->stopping_) return;
+        std::string error;
+        if (!self->spawn(error)) common::log::error("store-restart-failed").kv("reason", error);
+      },
+      delay, 0);
+}
+
+bool StoreService::connect(common::UniqueFd& out, std::string& error) {
+  sockaddr_un address{};
+  if (!make_address(socket_path_, address, error)) return false;
+  common::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    error = "cannot connect to the store at " + socket_path_ + ": " + common::errno_text(errno);
+    return false;
+  }
+  out = std::move(fd);
+  return true;
+}
+
+void StoreService::stop(std::function<void()> done) {
+  stopping_ = true;
+  listen_fd_.reset();
+  if (!child_.running()) {
+    timer_.reset();
+    unlink(socket_path_.c_str());
+    done();
+    return;
+  }
+  on_stopped_ = std::move(done);
+  child_.signal(SIGTERM);
+  timer_.init(uv_timer_init, loop_);
+  timer_->data = this;
+  uv_timer_start(
+      timer_.get(),
+      [](uv_timer_t* handle) {
+        auto* self = static_cast<StoreService*>(handle->data);
+        if (self != nullptr) self->child_.signal(SIGKILL);
+      },
+      kStopGraceMs, 0);
+}
+
+}  // namespace supervisor

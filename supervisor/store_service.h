@@ -1,0 +1,53 @@
+#pragma once
+// The shared store process: the supervisor binds `<run-dir>/store.sock`
+// (owner-only) and passes the listening socket to portbroker-store, so the
+// store itself needs no filesystem access. Workers get their store
+// connections from the supervisor, already connected.
+
+#include <uv.h>
+
+#include <functional>
+#include <string>
+
+#include "common/unique_fd.h"
+#include "common/uv_handle.h"
+#include "supervisor/child_process.h"
+
+namespace supervisor {
+
+class StoreService {
+ public:
+  StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level);
+  StoreService(const StoreService&) = delete;
+  StoreService& operator=(const StoreService&) = delete;
+
+  bool start(std::string& error);
+  // A new connection to the store (a worker's ctx.shared).
+  bool connect(common::UniqueFd& out, std::string& error);
+  // SIGTERM, then SIGKILL after a grace period; `done` runs once it is gone.
+  void stop(std::function<void()> done);
+
+  const std::string& socket_path() const { return socket_path_; }
+  pid_t pid() const { return child_.pid(); }
+  bool running() const { return child_.running(); }
+  unsigned restarts() const { return restarts_; }
+  const std::string& last_exit() const { return last_exit_; }
+
+ private:
+  bool spawn(std::string& error);
+  void on_exit(int64_t status, int term_signal);
+
+  uv_loop_t* loop_;
+  std::string run_dir_;
+  std::string socket_path_;
+  std::string log_level_;
+  common::UniqueFd listen_fd_;
+  ChildProcess child_;
+  common::UvHandle<uv_timer_t> timer_;
+  std::function<void()> on_stopped_;
+  bool stopping_ = false;
+  unsigned restarts_ = 0;
+  std::string last_exit_;
+};
+
+}  // namespace supervisor

@@ -1,0 +1,143 @@
+#include "supervisor/worker_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+
+#include "common/log.h"
+#include "common/process.h"
+
+namespace supervisor {
+
+bool WorkerProcess::start(const std::string& executable, const ipc::WorkerInit& init,
+                          common::UniqueFd store_command, common::UniqueFd store_subscription, std::string& error) {
+  common::UniqueFd ours;
+  common::UniqueFd theirs;
+  if (!ipc::make_channel_pair(ours, theirs)) {
+    error = "cannot create the worker channel: " + common::errno_text(errno);
+    return false;
+  }
+  int rc = child_.spawn(loop_, executable, {"--channel-fd", "3"}, {theirs.get()},
+                        [this](int64_t status, int term_signal) {
+                          close_channel();
+                          if (events_.exited) events_.exited(describe_exit(status, term_signal));
+                        });
+  if (rc != 0) {
+    error = "cannot start " + executable + ": " + uv_strerror(rc);
+    return false;
+  }
+  theirs.reset();
+  channel_ = std::move(ours);
+  if (int prc = poll_.init(uv_poll_init, loop_, channel_.get()); prc != 0) {
+    error = std::string("cannot watch the worker channel: ") + uv_strerror(prc);
+    kill();
+    return false;
+  }
+  poll_->data = this;
+  watch(false);
+  // The init message is the first thing on the channel, so the buffer has room.
+  auto message = ipc::encode(init);
+  int fds[] = {store_command.get(), store_subscription.get()};
+  int err = 0;
+  if (ipc::send_message(channel_.get(), message, fds, &err) != ipc::IoResult::ok) {
+    error = "cannot send the init message: " + common::errno_text(err);
+    kill();
+    return false;
+  }
+  return true;
+}
+
+void WorkerProcess::watch(bool writable) {
+  if (!poll_) return;
+  uv_poll_start(poll_.get(), UV_READABLE | (writable ? UV_WRITABLE : 0), [](uv_poll_t* handle, int status, int events) {
+    if (handle->data) static_cast<WorkerProcess*>(handle->data)->on_channel(status, events);
+  });
+}
+
+bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, int fd) {
+  if (!channel_) return false;
+  if (outbox_.empty()) {
+    int fds[] = {fd};
+    auto result = ipc::send_message(channel_.get(), bytes, fd >= 0 ? std::span<const int>(fds) : std::span<const int>());
+    if (result == ipc::IoResult::ok) return true;
+    if (result != ipc::IoResult::would_block) return false;
+  }
+  Outgoing outgoing{std::move(bytes), {}};
+  if (fd >= 0) {
+    outgoing.fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!outgoing.fd) return false;
+  }
+  outbox_.push_back(std::move(outgoing));
+  watch(true);
+  return true;
+}
+
+bool WorkerProcess::hand_off(const ipc::ConnectionHandoff& handoff, int fd) {
+  return send_or_queue(ipc::encode(handoff), fd);
+}
+
+bool WorkerProcess::send_datagrams(std::span<const uint8_t> batch) {
+  // Datagrams are never queued: UDP may drop, and a slow worker must not make
+  // the supervisor buffer without bound.
+  if (!channel_ || !outbox_.empty()) return false;
+  return ipc::send_message(channel_.get(), batch) == ipc::IoResult::ok;
+}
+
+void WorkerProcess::stop(const ipc::WorkerStop& stop) {
+  if (!send_or_queue(ipc::encode(stop), -1)) kill();
+}
+
+void WorkerProcess::kill() { child_.signal(SIGKILL); }
+
+void WorkerProcess::close_channel() {
+  poll_.reset();
+  channel_.reset();
+  outbox_.clear();
+}
+
+void WorkerProcess::on_channel(int status, int events) {
+  if (status < 0) {
+    common::log::error("worker-channel-failed").kv("pid", pid()).kv("error", uv_strerror(status));
+    close_channel();
+    kill();
+    return;
+  }
+  if (events & UV_WRITABLE) {
+    while (!outbox_.empty()) {
+      Outgoing& next = outbox_.front();
+      int fds[] = {next.fd.get()};
+      auto result = ipc::send_message(channel_.get(), next.bytes,
+                                      next.fd ? std::span<const int>(fds) : std::span<const int>());
+      if (result == ipc::IoResult::would_block) break;
+      outbox_.pop_front();
+    }
+    watch(!outbox_.empty());
+  }
+  if (!(events & UV_READABLE)) return;
+  for (int i = 0; i < 64 && channel_; ++i) {
+    auto result = ipc::receive_message(channel_.get(), received_);
+    if (result == ipc::IoResult::would_block) return;
+    if (result != ipc::IoResult::ok) {
+      // The worker closed its end: its exit callback reports why.
+      close_channel();
+      return;
+    }
+    auto type = ipc::peek_type(received_.bytes());
+    if (type == ipc::MessageType::worker_ready) {
+      if (events_.ready) events_.ready();
+    } else if (type == ipc::MessageType::worker_failed) {
+      ipc::WorkerFailed failed;
+      if (!ipc::decode(received_.bytes(), failed)) failed.reason = "the worker failed (malformed report)";
+      if (events_.failed) events_.failed(failed.reason);
+    } else if (type == ipc::MessageType::replies) {
+      if (events_.replies) events_.replies(received_.bytes());
+    } else {
+      // A worker runs untrusted code: a message it should not send ends it.
+      common::log::error("worker-protocol-violation").kv("pid", pid()).kv("type", type ? static_cast<int>(*type) : -1);
+      close_channel();
+      kill();
+      return;
+    }
+  }
+}
+
+}  // namespace supervisor
