@@ -1,0 +1,503 @@
+#include "ipc/messages.h"
+
+#include <doctest/doctest.h>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/socket_address.h"
+#include "common/unique_fd.h"
+#include "ipc/channel.h"
+
+using common::SocketAddress;
+using ipc::ConnectionHandoff;
+using ipc::DatagramBatch;
+using ipc::kMaxMessageBytes;
+using ipc::MessageType;
+using ipc::WorkerFailed;
+using ipc::WorkerInit;
+using ipc::WorkerStop;
+using Bytes = std::vector<uint8_t>;
+
+namespace {
+
+// Offsets fixed by the wire layout in messages.cc.
+constexpr size_t kTypeBytes = 2;
+constexpr size_t kBatchHeaderBytes = kTypeBytes + 4;       // type, count
+constexpr size_t kAddressBytes = 1 + 16 + 2;               // family, address, port
+constexpr size_t kDatagramOverhead = kAddressBytes + 4;    // + payload length
+constexpr size_t kHandoffRemoteFamily = kTypeBytes + 8;    // after type and id
+
+SocketAddress v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
+  return SocketAddress::from_parts(AF_INET, {a, b, c, d}, port);
+}
+
+SocketAddress v6(std::array<uint8_t, 16> bytes, uint16_t port) {
+  return SocketAddress::from_parts(AF_INET6, bytes, port);
+}
+
+const SocketAddress kLoopback4 = v4(127, 0, 0, 1, 7000);
+const SocketAddress kPeer4 = v4(203, 0, 113, 9, 54321);
+const SocketAddress kLoopback6 = v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 7000);
+const SocketAddress kPeer6 = v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef}, 65535);
+const SocketAddress kMapped = v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4}, 1);
+
+bool same_address(const SocketAddress& x, const SocketAddress& y) {
+  return x.valid() && y.valid() && x.family() == y.family() && x.bytes() == y.bytes() && x.port() == y.port();
+}
+
+Bytes pattern(size_t size, uint8_t seed) {
+  Bytes bytes(size);
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>(seed + i * 7 + (i >> 8));
+  return bytes;
+}
+
+WorkerInit sample_init() {
+  WorkerInit init;
+  init.handler_name = "echo";
+  init.module_file = "echo.tcp.7000.port.js";
+  init.handlers_dir = "/etc/portbroker/handlers";
+  init.transport = "tcp";
+  init.port = 7000;
+  init.log_level = "debug";
+  init.open_timeout_ms = 10000;
+  return init;
+}
+
+ConnectionHandoff sample_handoff() { return {42, kPeer6, kLoopback6}; }
+
+// Every encoded message type, with a decoder for each: used to check that each
+// decoder accepts its own type only and rejects truncation and trailing bytes.
+struct Encoded {
+  const char* label;
+  MessageType type;
+  Bytes bytes;
+};
+
+std::vector<Encoded> all_messages() {
+  return {
+      {"WorkerInit", MessageType::worker_init, ipc::encode(sample_init())},
+      {"ConnectionHandoff", MessageType::connection, ipc::encode(sample_handoff())},
+      {"WorkerStop", MessageType::worker_stop, ipc::encode(WorkerStop{5000, 2500})},
+      {"WorkerFailed", MessageType::worker_failed, ipc::encode(WorkerFailed{"no handle export"})},
+      {"worker ready", MessageType::worker_ready, ipc::encode_worker_ready()},
+  };
+}
+
+struct Decoder {
+  const char* label;
+  MessageType type;
+  std::function<bool(std::span<const uint8_t>)> decode;
+};
+
+const std::vector<Decoder>& all_decoders() {
+  static const std::vector<Decoder> decoders = {
+      {"WorkerInit", MessageType::worker_init, [](std::span<const uint8_t> m) { WorkerInit out; return ipc::decode(m, out); }},
+      {"ConnectionHandoff", MessageType::connection,
+       [](std::span<const uint8_t> m) { ConnectionHandoff out; return ipc::decode(m, out); }},
+      {"WorkerStop", MessageType::worker_stop, [](std::span<const uint8_t> m) { WorkerStop out; return ipc::decode(m, out); }},
+      {"WorkerFailed", MessageType::worker_failed,
+       [](std::span<const uint8_t> m) { WorkerFailed out; return ipc::decode(m, out); }},
+  };
+  return decoders;
+}
+
+struct Visited {
+  SocketAddress peer;
+  Bytes payload;
+};
+
+// Runs for_each_datagram, collecting what it visits.
+bool collect(std::span<const uint8_t> message, MessageType type, std::vector<Visited>& visited) {
+  return ipc::for_each_datagram(message, type, [&](const SocketAddress& peer, std::span<const uint8_t> payload) {
+    visited.push_back({peer, Bytes(payload.begin(), payload.end())});
+  });
+}
+
+Bytes copy(std::span<const uint8_t> bytes) { return {bytes.begin(), bytes.end()}; }
+
+template <typename T>
+void patch(Bytes& bytes, size_t offset, T value) {
+  REQUIRE(offset + sizeof value <= bytes.size());
+  std::memcpy(bytes.data() + offset, &value, sizeof value);
+}
+
+}  // namespace
+
+TEST_CASE("peek_type reads the leading type of every message") {
+  for (const auto& m : all_messages()) {
+    CAPTURE(m.label);
+    auto type = ipc::peek_type(m.bytes);
+    REQUIRE(type.has_value());
+    CHECK(*type == m.type);
+  }
+  CHECK(ipc::peek_type(DatagramBatch(MessageType::replies).bytes()) == MessageType::replies);
+  CHECK_FALSE(ipc::peek_type({}).has_value());
+  const uint8_t one_byte[] = {1};
+  CHECK_FALSE(ipc::peek_type(one_byte).has_value());
+}
+
+TEST_CASE("WorkerInit round-trips every field") {
+  SUBCASE("typical") {
+    WorkerInit in = sample_init();
+    WorkerInit out;
+    REQUIRE(ipc::decode(ipc::encode(in), out));
+    CHECK(out.handler_name == in.handler_name);
+    CHECK(out.module_file == in.module_file);
+    CHECK(out.handlers_dir == in.handlers_dir);
+    CHECK(out.transport == in.transport);
+    CHECK(out.port == in.port);
+    CHECK(out.log_level == in.log_level);
+    CHECK(out.open_timeout_ms == in.open_timeout_ms);
+  }
+  SUBCASE("empty strings, extremes, bytes that are not text") {
+    WorkerInit in;
+    in.handler_name = std::string("caf\xC3\xA9\0x", 7);
+    in.module_file = "";
+    in.handlers_dir = std::string(5000, 'd');
+    in.transport = "udp";
+    in.port = 65535;
+    in.log_level = "";
+    in.open_timeout_ms = std::numeric_limits<uint32_t>::max();
+    WorkerInit out = sample_init();
+    REQUIRE(ipc::decode(ipc::encode(in), out));
+    CHECK(out.handler_name == in.handler_name);
+    CHECK(out.module_file.empty());
+    CHECK(out.handlers_dir == in.handlers_dir);
+    CHECK(out.transport == "udp");
+    CHECK(out.port == 65535);
+    CHECK(out.log_level.empty());
+    CHECK(out.open_timeout_ms == std::numeric_limits<uint32_t>::max());
+  }
+}
+
+TEST_CASE("ConnectionHandoff round-trips id and IPv4 / IPv6 addresses") {
+  struct Case {
+    const char* label;
+    ConnectionHandoff in;
+    const char* remote_text;
+    const char* local_text;
+  };
+  const std::vector<Case> cases = {
+      {"IPv4", {1, kPeer4, kLoopback4}, "203.0.113.9:54321", "127.0.0.1:7000"},
+      {"IPv6", {2, kPeer6, kLoopback6}, "[2001:db8::dead:beef]:65535", "[::1]:7000"},
+      {"IPv4-mapped IPv6", {3, kMapped, kLoopback6}, "[::ffff:1.2.3.4]:1", "[::1]:7000"},
+      {"mixed families", {std::numeric_limits<uint64_t>::max(), kPeer6, kLoopback4}, "[2001:db8::dead:beef]:65535",
+       "127.0.0.1:7000"},
+      {"port 0", {0, v4(0, 0, 0, 0, 0), v4(255, 255, 255, 255, 0)}, "0.0.0.0:0", "255.255.255.255:0"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.label);
+    ConnectionHandoff out;
+    REQUIRE(ipc::decode(ipc::encode(c.in), out));
+    CHECK(out.id == c.in.id);
+    CHECK(same_address(out.remote, c.in.remote));
+    CHECK(same_address(out.local, c.in.local));
+    CHECK(out.remote.to_string() == c.remote_text);
+    CHECK(out.local.to_string() == c.local_text);
+  }
+}
+
+TEST_CASE("WorkerStop, WorkerFailed and worker ready round-trip") {
+  SUBCASE("WorkerStop") {
+    const std::vector<std::pair<uint32_t, uint32_t>> cases = {{0, 0}, {5000, 2500}, {UINT32_MAX, 1}};
+    for (auto [close_ms, drain_ms] : cases) {
+      WorkerStop out;
+      REQUIRE(ipc::decode(ipc::encode(WorkerStop{close_ms, drain_ms}), out));
+      CHECK(out.close_timeout_ms == close_ms);
+      CHECK(out.drain_timeout_ms == drain_ms);
+    }
+  }
+  SUBCASE("WorkerFailed") {
+    for (const std::string& reason : {std::string(), std::string("SyntaxError: unexpected token at echo.js:3"),
+                                      std::string(100000, 'r')}) {
+      WorkerFailed out{"stale"};
+      REQUIRE(ipc::decode(ipc::encode(WorkerFailed{reason}), out));
+      CHECK(out.reason == reason);
+    }
+  }
+  SUBCASE("worker ready is the type alone") {
+    auto ready = ipc::encode_worker_ready();
+    CHECK(ready.size() == kTypeBytes);
+    CHECK(ipc::peek_type(ready) == MessageType::worker_ready);
+  }
+}
+
+TEST_CASE("each decoder rejects every other message type") {
+  for (const auto& m : all_messages()) {
+    for (const auto& d : all_decoders()) {
+      CAPTURE(m.label);
+      CAPTURE(d.label);
+      CHECK(d.decode(m.bytes) == (m.type == d.type));
+    }
+  }
+  // Datagram batches are not any of the single messages either.
+  DatagramBatch batch(MessageType::datagrams);
+  for (const auto& d : all_decoders()) {
+    CAPTURE(d.label);
+    CHECK_FALSE(d.decode(batch.bytes()));
+  }
+}
+
+TEST_CASE("decoders reject a message truncated at every length") {
+  for (const auto& m : all_messages()) {
+    for (const auto& d : all_decoders()) {
+      if (d.type != m.type) continue;
+      CAPTURE(m.label);
+      REQUIRE(d.decode(m.bytes));
+      for (size_t length = 0; length < m.bytes.size(); ++length) {
+        CAPTURE(length);
+        CHECK_FALSE(d.decode(std::span(m.bytes).first(length)));
+      }
+    }
+  }
+}
+
+TEST_CASE("decoders reject trailing bytes") {
+  for (const auto& m : all_messages()) {
+    for (const auto& d : all_decoders()) {
+      if (d.type != m.type) continue;
+      CAPTURE(m.label);
+      for (size_t extra : {1, 2, 100}) {
+        CAPTURE(extra);
+        Bytes longer = m.bytes;
+        longer.resize(longer.size() + extra, 0);
+        CHECK_FALSE(d.decode(longer));
+      }
+    }
+  }
+}
+
+TEST_CASE("ConnectionHandoff with an unknown address family is rejected") {
+  for (uint8_t family : {0, 1, 5, 10, 255}) {
+    CAPTURE(static_cast<int>(family));
+    Bytes bytes = ipc::encode(sample_handoff());
+    REQUIRE(bytes[kHandoffRemoteFamily] == 6);
+    bytes[kHandoffRemoteFamily] = family;
+    ConnectionHandoff out;
+    CHECK_FALSE(ipc::decode(bytes, out));
+    // The local address's family byte follows the remote address.
+    bytes = ipc::encode(sample_handoff());
+    bytes[kHandoffRemoteFamily + kAddressBytes] = family;
+    CHECK_FALSE(ipc::decode(bytes, out));
+  }
+}
+
+TEST_CASE("a string length larger than the message is rejected, not read past") {
+  Bytes bytes = ipc::encode(WorkerFailed{"abc"});
+  for (uint32_t length : {4u, 1000u, UINT32_MAX}) {
+    CAPTURE(length);
+    patch(bytes, kTypeBytes, length);
+    WorkerFailed out;
+    CHECK_FALSE(ipc::decode(bytes, out));
+  }
+}
+
+TEST_CASE("put_address and get_address round-trip through the wire") {
+  for (const auto& address : {kLoopback4, kPeer4, kLoopback6, kPeer6, kMapped}) {
+    CAPTURE(address.to_string());
+    ipc::WireWriter writer;
+    ipc::put_address(writer, address);
+    CHECK(writer.size() == kAddressBytes);
+    ipc::WireReader reader(writer.bytes());
+    auto decoded = ipc::get_address(reader);
+    CHECK(reader.ok());
+    CHECK(reader.at_end());
+    CHECK(same_address(decoded, address));
+  }
+  ipc::WireWriter writer;
+  ipc::put_address(writer, kPeer4);
+  ipc::WireReader short_reader(writer.bytes().first(kAddressBytes - 1));
+  CHECK_FALSE(ipc::get_address(short_reader).valid());
+  CHECK_FALSE(short_reader.ok());
+}
+
+TEST_CASE("an empty datagram batch holds no datagrams") {
+  DatagramBatch batch(MessageType::datagrams);
+  CHECK(batch.empty());
+  CHECK(batch.count() == 0);
+  CHECK(batch.bytes().size() == kBatchHeaderBytes);
+  std::vector<Visited> visited;
+  CHECK(collect(batch.bytes(), MessageType::datagrams, visited));
+  CHECK(visited.empty());
+}
+
+TEST_CASE("datagram batches round-trip peers and payloads, including empty and maximal UDP payloads") {
+  const std::vector<std::pair<SocketAddress, Bytes>> datagrams = {
+      {kPeer4, pattern(5, 1)},
+      {kPeer6, {}},
+      {kMapped, pattern(1, 2)},
+      {kLoopback4, pattern(65507, 3)},  // the largest IPv4 UDP payload
+      {kLoopback6, pattern(1200, 4)},
+  };
+  for (MessageType type : {MessageType::datagrams, MessageType::replies}) {
+    CAPTURE(static_cast<int>(type));
+    DatagramBatch batch(type);
+    for (const auto& [peer, payload] : datagrams) REQUIRE(batch.add(peer, payload));
+    CHECK(batch.count() == datagrams.size());
+    CHECK_FALSE(batch.empty());
+    CHECK(ipc::peek_type(batch.bytes()) == type);
+
+    std::vector<Visited> visited;
+    REQUIRE(collect(batch.bytes(), type, visited));
+    REQUIRE(visited.size() == datagrams.size());
+    for (size_t i = 0; i < datagrams.size(); ++i) {
+      CAPTURE(i);
+      CHECK(same_address(visited[i].peer, datagrams[i].first));
+      CHECK(visited[i].payload == datagrams[i].second);
+    }
+  }
+}
+
+TEST_CASE("for_each_datagram rejects a batch of the other type") {
+  DatagramBatch batch(MessageType::datagrams);
+  REQUIRE(batch.add(kPeer4, pattern(3, 1)));
+  std::vector<Visited> visited;
+  CHECK_FALSE(collect(batch.bytes(), MessageType::replies, visited));
+  CHECK(visited.empty());
+  CHECK_FALSE(collect(ipc::encode_worker_ready(), MessageType::replies, visited));
+  CHECK_FALSE(collect({}, MessageType::datagrams, visited));
+}
+
+TEST_CASE("clear() empties a batch for reuse") {
+  DatagramBatch batch(MessageType::replies);
+  REQUIRE(batch.add(kPeer4, pattern(100, 1)));
+  REQUIRE(batch.add(kPeer6, pattern(100, 2)));
+  batch.clear();
+  CHECK(batch.empty());
+  CHECK(batch.bytes().size() == kBatchHeaderBytes);
+  CHECK(ipc::peek_type(batch.bytes()) == MessageType::replies);
+  REQUIRE(batch.add(kLoopback4, pattern(3, 3)));
+  std::vector<Visited> visited;
+  REQUIRE(collect(batch.bytes(), MessageType::replies, visited));
+  REQUIRE(visited.size() == 1);
+  CHECK(visited[0].payload == pattern(3, 3));
+}
+
+TEST_CASE("a batch fills up to kMaxMessageBytes and a refused add leaves it unchanged") {
+  SUBCASE("many small datagrams") {
+    DatagramBatch batch(MessageType::datagrams);
+    const Bytes payload = pattern(1000, 5);
+    uint32_t added = 0;
+    while (batch.add(kPeer6, payload)) {
+      ++added;
+      REQUIRE(added < 1000);  // bounded
+    }
+    CHECK(batch.count() == added);
+    CHECK(added == (kMaxMessageBytes - kBatchHeaderBytes) / (kDatagramOverhead + payload.size()));
+    CHECK(batch.bytes().size() <= kMaxMessageBytes);
+    CHECK(batch.bytes().size() + kDatagramOverhead + payload.size() > kMaxMessageBytes);
+
+    Bytes before = copy(batch.bytes());
+    CHECK_FALSE(batch.add(kPeer6, payload));
+    CHECK(batch.count() == added);
+    CHECK(copy(batch.bytes()) == before);
+
+    std::vector<Visited> visited;
+    REQUIRE(collect(batch.bytes(), MessageType::datagrams, visited));
+    CHECK(visited.size() == added);
+  }
+  SUBCASE("one datagram filling the message exactly") {
+    DatagramBatch batch(MessageType::replies);
+    const Bytes payload = pattern(kMaxMessageBytes - kBatchHeaderBytes - kDatagramOverhead, 6);
+    REQUIRE(batch.add(kPeer4, payload));
+    CHECK(batch.bytes().size() == kMaxMessageBytes);
+    Bytes before = copy(batch.bytes());
+    CHECK_FALSE(batch.add(kPeer4, {}));
+    CHECK(batch.count() == 1);
+    CHECK(copy(batch.bytes()) == before);
+
+    // A full batch is still a message the channel accepts.
+    common::UniqueFd a, b;
+    REQUIRE(ipc::make_channel_pair(a, b));
+    REQUIRE(ipc::send_message(a.get(), batch.bytes()) == ipc::IoResult::ok);
+    ipc::ReceivedMessage received;
+    REQUIRE(ipc::receive_message(b.get(), received) == ipc::IoResult::ok);
+    std::vector<Visited> visited;
+    REQUIRE(collect(received.bytes(), MessageType::replies, visited));
+    REQUIRE(visited.size() == 1);
+    CHECK(visited[0].payload == payload);
+  }
+  SUBCASE("one byte too many is refused") {
+    DatagramBatch batch(MessageType::replies);
+    CHECK_FALSE(batch.add(kPeer4, pattern(kMaxMessageBytes - kBatchHeaderBytes - kDatagramOverhead + 1, 7)));
+    CHECK(batch.empty());
+    CHECK(batch.bytes().size() == kBatchHeaderBytes);
+  }
+}
+
+TEST_CASE("malformed datagram batches are rejected") {
+  DatagramBatch batch(MessageType::datagrams);
+  REQUIRE(batch.add(kPeer4, pattern(10, 1)));
+  REQUIRE(batch.add(kPeer6, pattern(20, 2)));
+  const Bytes good = copy(batch.bytes());
+  const size_t second_family = kBatchHeaderBytes + kDatagramOverhead + 10;
+  REQUIRE(good[kBatchHeaderBytes] == 4);
+  REQUIRE(good[second_family] == 6);
+
+  SUBCASE("count larger than the content") {
+    for (uint32_t count : {3u, 4u, 1000u, UINT32_MAX}) {
+      CAPTURE(count);
+      Bytes bytes = good;
+      patch(bytes, kTypeBytes, count);
+      std::vector<Visited> visited;
+      CHECK_FALSE(collect(bytes, MessageType::datagrams, visited));
+      CHECK(visited.size() == 2);  // the datagrams before the error were visited
+    }
+  }
+  SUBCASE("count smaller than the content") {
+    for (uint32_t count : {0u, 1u}) {
+      CAPTURE(count);
+      Bytes bytes = good;
+      patch(bytes, kTypeBytes, count);
+      std::vector<Visited> visited;
+      CHECK_FALSE(collect(bytes, MessageType::datagrams, visited));
+    }
+  }
+  SUBCASE("bad address family") {
+    for (uint8_t family : {0, 2, 5, 10, 255}) {
+      CAPTURE(static_cast<int>(family));
+      Bytes bytes = good;
+      bytes[second_family] = family;
+      std::vector<Visited> visited;
+      CHECK_FALSE(collect(bytes, MessageType::datagrams, visited));
+      CHECK(visited.size() == 1);
+      bytes = good;
+      bytes[kBatchHeaderBytes] = family;
+      visited.clear();
+      CHECK_FALSE(collect(bytes, MessageType::datagrams, visited));
+      CHECK(visited.empty());
+    }
+  }
+  SUBCASE("payload length beyond the message") {
+    for (uint32_t length : {11u, 1000u, UINT32_MAX}) {
+      CAPTURE(length);
+      Bytes bytes = good;
+      patch(bytes, kBatchHeaderBytes + kAddressBytes, length);
+      std::vector<Visited> visited;
+      CHECK_FALSE(collect(bytes, MessageType::datagrams, visited));
+    }
+  }
+  SUBCASE("truncated at every length") {
+    for (size_t length = 0; length < good.size(); ++length) {
+      CAPTURE(length);
+      std::vector<Visited> visited;
+      CHECK_FALSE(collect(std::span(good).first(length), MessageType::datagrams, visited));
+    }
+  }
+  SUBCASE("trailing bytes") {
+    Bytes bytes = good;
+    bytes.push_back(0);
+    std::vector<Visited> visited;
+    CHECK_FALSE(collect(bytes, MessageType::datagrams, visited));
+  }
+}
