@@ -22,13 +22,13 @@ struct ErrorCase {
 
 // Parses `text`, expecting a JsonFieldError with the given path and message.
 void check_error(const ErrorCase& c) {
-  CAPTURE(c.label);
+  CAPTURE(std::string(c.label));
   CAPTURE(c.text);
   try {
     parse_broker_config(c.text);
     FAIL("parse_broker_config accepted the document");
   } catch (const JsonFieldError& e) {
-    CAPTURE(e.what());
+    CAPTURE(std::string(e.what()));
     CHECK(e.path() == c.path);
     // what() is "<path>: <message>".
     CHECK(std::string(e.what()).starts_with(c.path + ": "));
@@ -118,7 +118,7 @@ TEST_CASE("each field can be set alone, leaving the others at their defaults") {
 
 TEST_CASE("every documented log level is accepted") {
   for (const char* level : {"debug", "info", "warn", "error"}) {
-    CAPTURE(level);
+    CAPTURE(std::string(level));
     auto config = parse_broker_config(std::string(R"({"log_level": ")") + level + "\"}");
     CHECK(config.log_level == level);
   }

@@ -89,7 +89,7 @@ TEST_CASE("release promotes the earliest waiting claimant by mtime, then file na
       {"prefix sorts first", {{7, "ab"}, {7, "a"}}, {"a", "ab"}},
   };
   for (const auto& c : cases) {
-    CAPTURE(c.label);
+    CAPTURE(std::string(c.label));
     ClaimTable table;
     REQUIRE(table.claim(kTcp7000, {0, "holder"}).granted);
     for (const auto& claim : c.waiting_in_claim_order) {

@@ -135,7 +135,7 @@ void patch(Bytes& bytes, size_t offset, T value) {
 
 TEST_CASE("peek_type reads the leading type of every message") {
   for (const auto& m : all_messages()) {
-    CAPTURE(m.label);
+    CAPTURE(std::string(m.label));
     auto type = ipc::peek_type(m.bytes);
     REQUIRE(type.has_value());
     CHECK(*type == m.type);
@@ -196,7 +196,7 @@ TEST_CASE("ConnectionHandoff round-trips id and IPv4 / IPv6 addresses") {
       {"port 0", {0, v4(0, 0, 0, 0, 0), v4(255, 255, 255, 255, 0)}, "0.0.0.0:0", "255.255.255.255:0"},
   };
   for (const auto& c : cases) {
-    CAPTURE(c.label);
+    CAPTURE(std::string(c.label));
     ConnectionHandoff out;
     REQUIRE(ipc::decode(ipc::encode(c.in), out));
     CHECK(out.id == c.in.id);
@@ -235,15 +235,15 @@ TEST_CASE("WorkerStop, WorkerFailed and worker ready round-trip") {
 TEST_CASE("each decoder rejects every other message type") {
   for (const auto& m : all_messages()) {
     for (const auto& d : all_decoders()) {
-      CAPTURE(m.label);
-      CAPTURE(d.label);
+      CAPTURE(std::string(m.label));
+      CAPTURE(std::string(d.label));
       CHECK(d.decode(m.bytes) == (m.type == d.type));
     }
   }
   // Datagram batches are not any of the single messages either.
   DatagramBatch batch(MessageType::datagrams);
   for (const auto& d : all_decoders()) {
-    CAPTURE(d.label);
+    CAPTURE(std::string(d.label));
     CHECK_FALSE(d.decode(batch.bytes()));
   }
 }
@@ -252,7 +252,7 @@ TEST_CASE("decoders reject a message truncated at every length") {
   for (const auto& m : all_messages()) {
     for (const auto& d : all_decoders()) {
       if (d.type != m.type) continue;
-      CAPTURE(m.label);
+      CAPTURE(std::string(m.label));
       REQUIRE(d.decode(m.bytes));
       for (size_t length = 0; length < m.bytes.size(); ++length) {
         CAPTURE(length);
@@ -266,7 +266,7 @@ TEST_CASE("decoders reject trailing bytes") {
   for (const auto& m : all_messages()) {
     for (const auto& d : all_decoders()) {
       if (d.type != m.type) continue;
-      CAPTURE(m.label);
+      CAPTURE(std::string(m.label));
       for (size_t extra : {1, 2, 100}) {
         CAPTURE(extra);
         Bytes longer = m.bytes;
