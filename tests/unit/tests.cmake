@@ -4,3 +4,4 @@ portbroker_unit_test(broker_config_test SOURCES unit/broker_config_test.cc LIBS 
 portbroker_unit_test(channel_test SOURCES unit/channel_test.cc LIBS portbroker_ipc)
 portbroker_unit_test(messages_test SOURCES unit/messages_test.cc LIBS portbroker_ipc)
 portbroker_unit_test(text_codec_test SOURCES unit/text_codec_test.cc LIBS portbroker_common)
+portbroker_unit_test(socket_address_test SOURCES unit/socket_address_test.cc LIBS portbroker_common)
