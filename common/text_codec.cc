@@ -14,6 +14,12 @@ constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr
 constexpr char kBase64UrlAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr char kHexDigits[] = "0123456789abcdef";
 
+// Node reads a code unit above 0xFF in hex and base64 text by its low byte.
+template <typename CharT>
+uint8_t low_byte(CharT c) {
+  return static_cast<uint8_t>(static_cast<uint32_t>(c) & 0xFF);
+}
+
 // Node's base64 decoder accepts both alphabets whichever was asked for.
 constexpr std::array<int8_t, 256> make_base64_table() {
   std::array<int8_t, 256> table{};
@@ -86,9 +92,8 @@ std::vector<uint8_t> base64_decode(std::basic_string_view<CharT> text) {
   uint32_t accumulator = 0;
   int sextets = 0;
   for (CharT ch : text) {
-    auto c = static_cast<uint32_t>(ch);
+    uint8_t c = low_byte(ch);
     if (c == '=') break;
-    if (c > 0xFF) continue;
     int v = kBase64Values[c];
     if (v < 0) continue;
     accumulator = (accumulator << 6) | static_cast<uint32_t>(v);
@@ -115,8 +120,8 @@ std::vector<uint8_t> hex_decode(std::basic_string_view<CharT> text) {
   std::vector<uint8_t> out;
   out.reserve(text.size() / 2);
   for (size_t i = 0; i + 1 < text.size(); i += 2) {
-    int hi = hex_value(static_cast<uint32_t>(text[i]));
-    int lo = hex_value(static_cast<uint32_t>(text[i + 1]));
+    int hi = hex_value(low_byte(text[i]));
+    int lo = hex_value(low_byte(text[i + 1]));
     if (hi < 0 || lo < 0) break;
     out.push_back(static_cast<uint8_t>(hi << 4 | lo));
   }

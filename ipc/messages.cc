@@ -34,7 +34,8 @@ std::optional<MessageType> peek_type(std::span<const uint8_t> message) {
 }
 
 void put_address(WireWriter& writer, const common::SocketAddress& address) {
-  writer.put(address.family() == AF_INET ? kFamilyIPv4 : kFamilyIPv6);
+  // An empty address encodes as family 0, which no decoder accepts.
+  writer.put(address.family() == AF_INET ? kFamilyIPv4 : address.family() == AF_INET6 ? kFamilyIPv6 : uint8_t{0});
   auto bytes = address.bytes();
   writer.append(bytes.data(), bytes.size());
   writer.put(address.port());

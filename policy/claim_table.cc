@@ -11,8 +11,10 @@ ClaimTable::Outcome ClaimTable::claim(ClaimKey key, ClaimPriority priority) {
     entry.holder = priority.file;
     return {true, {}};
   }
-  auto pos = std::lower_bound(entry.waiting.begin(), entry.waiting.end(), priority);
-  if (pos == entry.waiting.end() || pos->file != priority.file) entry.waiting.insert(pos, priority);
+  // A file already waiting keeps its place: its priority is fixed when it first claims.
+  bool waiting = std::any_of(entry.waiting.begin(), entry.waiting.end(),
+                             [&](const ClaimPriority& p) { return p.file == priority.file; });
+  if (!waiting) entry.waiting.insert(std::lower_bound(entry.waiting.begin(), entry.waiting.end(), priority), priority);
   return {false, entry.holder};
 }
 

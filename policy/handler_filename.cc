@@ -32,17 +32,40 @@ bool parse_port(std::string_view token, uint16_t& port, std::string& reason) {
   return true;
 }
 
-// Names show up in logs, status JSON and ctx.name: they must be printable UTF-8.
+// Names show up in logs, status JSON and ctx.name: they must be valid UTF-8
+// (no overlong forms, surrogates or code points past U+10FFFF) without C0 or
+// C1 control characters.
 bool printable_utf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     auto b = static_cast<unsigned char>(text[i]);
-    if (b < 0x20 || b == 0x7f) return false;
-    size_t width = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-    if (width == 0 || i + width > text.size()) return false;
-    for (size_t k = 1; k < width; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    uint32_t code_point;
+    size_t width;
+    if (b < 0x80) {
+      code_point = b;
+      width = 1;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      code_point = b & 0x1Fu;
+      width = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      code_point = b & 0x0Fu;
+      width = 3;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      code_point = b & 0x07u;
+      width = 4;
+    } else {
+      return false;
     }
+    if (i + width > text.size()) return false;
+    for (size_t k = 1; k < width; ++k) {
+      auto continuation = static_cast<unsigned char>(text[i + k]);
+      if ((continuation & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (continuation & 0x3Fu);
+    }
+    static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kSmallest[width] || code_point > 0x10FFFF) return false;  // overlong, too large
+    if (code_point >= 0xD800 && code_point <= 0xDFFF) return false;         // surrogate
+    if (code_point < 0x20 || (code_point >= 0x7F && code_point <= 0x9F)) return false;  // C0, DEL, C1
     i += width;
   }
   return true;

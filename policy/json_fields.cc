@@ -19,7 +19,16 @@ nlohmann::json parse_json_object(std::string_view text) {
 std::string child_path(std::string_view parent, std::string_view key) {
   std::string path(parent == "/" ? "" : parent);
   path += '/';
-  path += key;
+  // JSON Pointer escaping (RFC 6901), so a key containing '/' stays one segment.
+  for (char c : key) {
+    if (c == '~') {
+      path += "~0";
+    } else if (c == '/') {
+      path += "~1";
+    } else {
+      path += c;
+    }
+  }
   return path;
 }
 

@@ -192,20 +192,26 @@ void StoreBinding::on_subscription_input() {
       return;
     }
     offset += consumed;
-    // Deliveries are ["message", channel, payload]; (un)subscribe confirmations are ignored.
-    if (reply.type == ipc::resp::Value::Type::array && reply.elements.size() == 3 &&
-        reply.elements[0].text == "message") {
-      JS::RootedValueArray<2> args(cx);
-      JSString* channel = new_string_from_utf8(cx, reply.elements[1].text);
-      JSString* payload = channel ? new_string_from_utf8(cx, reply.elements[2].text) : nullptr;
-      if (payload == nullptr) {
-        runtime_.report_pending_exception();
-        continue;
-      }
-      args[0].setString(channel);
-      args[1].setString(payload);
-      runtime_.call_hook(Hook::store_message, args);
+    // ["message", channel, payload] deliveries and ["subscribe"|"unsubscribe",
+    // channel, count] confirmations, in the order the store sent them.
+    if (reply.type != ipc::resp::Value::Type::array || reply.elements.size() != 3) continue;
+    const auto& kind = reply.elements[0].text;
+    if (kind != "message" && kind != "subscribe" && kind != "unsubscribe") continue;
+    JS::RootedValueArray<3> args(cx);
+    JSString* kind_string = new_string_from_utf8(cx, kind);
+    JSString* channel = kind_string ? new_string_from_utf8(cx, reply.elements[1].text) : nullptr;
+    JSString* payload = nullptr;
+    if (channel != nullptr) {
+      payload = kind == "message" ? new_string_from_utf8(cx, reply.elements[2].text) : JS_GetEmptyString(cx);
     }
+    if (payload == nullptr) {
+      runtime_.report_pending_exception();
+      continue;
+    }
+    args[0].setString(kind_string);
+    args[1].setString(channel);
+    args[2].setString(payload);
+    runtime_.call_hook(Hook::store_message, args);
   }
   subscription_.input.erase(0, offset);
 }

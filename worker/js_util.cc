@@ -89,11 +89,16 @@ std::string exception_location(JSContext* cx, JS::HandleValue exception) {
 
 std::string exception_summary(JSContext* cx, JS::HandleValue exception) {
   if (exception.isObject()) {
+    // "SyntaxError: expected expression, got ';'": the error's own name and
+    // message (the engine's report message lacks the name).
     JS::RootedObject object(cx, &exception.toObject());
-    if (JSErrorReport* report = JS_ErrorFromException(cx, object); report != nullptr && report->message()) {
-      // SpiderMonkey's report message already reads "Name: message".
-      return report->message().c_str();
+    JS::RootedValue name(cx);
+    JS::RootedValue message(cx);
+    if (JS_GetProperty(cx, object, "name", &name) && JS_GetProperty(cx, object, "message", &message) &&
+        name.isString() && message.isString()) {
+      return to_utf8(cx, name) + ": " + to_utf8(cx, message);
     }
+    JS_ClearPendingException(cx);
   }
   return to_utf8(cx, exception);
 }

@@ -215,19 +215,16 @@ JSObject* ModuleLoader::resolve(const Record& referrer, std::string_view specifi
   if (facade != builtin_facades().end()) {
     return get_or_compile(Kind::internal, std::string(facade->second), referrer.key, specifier);
   }
+  std::string builtins;
+  for (const auto& [name, _] : builtin_facades()) builtins += (builtins.empty() ? "node:" : ", node:") + std::string(name);
   std::string message = "Cannot import '" + std::string(specifier) + "' from " + referrer.key + ": ";
   if (specifier.starts_with("/") || specifier.starts_with("file:")) {
     message += "absolute paths are not allowed; import files of the handlers folder with a relative path";
-  } else if (specifier.starts_with("node:") || specifier.find('/') == std::string_view::npos) {
-    message += "not a module available to handlers (built-ins: ";
-    bool first = true;
-    for (const auto& [name, _] : builtin_facades()) {
-      message += (first ? "node:" : ", node:") + std::string(name);
-      first = false;
-    }
-    message += ")";
+  } else if (specifier.starts_with("node:")) {
+    message += "not a module available to handlers (built-ins: " + builtins + ")";
   } else {
-    message += "packages are not resolved; import files of the handlers folder with a relative path ('./lib/x.js')";
+    message += "packages are not resolved; import files of the handlers folder with a relative path "
+               "('./lib/x.js') or a built-in (" + builtins + ")";
   }
   throw_import_error(cx_, message);
   return nullptr;

@@ -34,7 +34,7 @@ enum class Hook : int {
   tcp_write_done,     // (socket, bytes, status)
   tcp_shutdown_done,  // (socket, status)
   tcp_close,          // (socket)
-  store_message,      // (channel, messageText)
+  store_message,      // (kind, channel, payload): a delivery or a (un)subscribe confirmation
   store_failure,      // (reason): the store connection is gone
   uncaught,           // (error, context, isRejection)
   count,

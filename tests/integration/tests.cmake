@@ -1,0 +1,6 @@
+portbroker_integration_test(echo)
+portbroker_integration_test(shared_store)
+portbroker_integration_test(handlers_folder)
+portbroker_integration_test(errors)
+portbroker_integration_test(status_and_shutdown)
+portbroker_integration_test(parity)

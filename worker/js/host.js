@@ -8,7 +8,7 @@ import { AbortController } from "./dom_events.js";
 import { setTimeout, clearTimeout } from "./timers.js";
 import { callInContext, reportUncaught } from "./async_context.js";
 import { failureReason, handleUncaught } from "./uncaught.js";
-import { shared, deliverMessage, storeFailed } from "./shared.js";
+import { shared, onStoreMessage, storeFailed } from "./shared.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
 
 let handler = null;  // the module namespace, once its exports passed the checks
@@ -139,7 +139,7 @@ native.registerHooks({
   tcpWriteDone: (socket, bytes, status) => callInContext(socket, socket._onWriteDone, socket, [bytes, status]),
   tcpShutdownDone: (socket, status) => callInContext(socket, socket._onShutdown, socket, [status]),
   tcpClose: (socket) => callInContext(socket, socket._onClose, socket, []),
-  storeMessage: deliverMessage,
+  storeMessage: onStoreMessage,
   storeFailure: storeFailed,
   uncaught: handleUncaught,
 });

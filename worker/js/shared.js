@@ -8,6 +8,7 @@ import { callInContext, currentContext } from "./async_context.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
 
 const subscriptions = new Map();  // channel → Map(callback → context)
+const confirmations = new Map();  // channel → resolvers waiting for the store's "subscribe"
 let storeFailure = null;
 
 function checkName(value, name) {
@@ -47,19 +48,36 @@ export const shared = Object.freeze({
     checkName(channel, "channel");
     return command("PUBLISH", channel, toJson(message, "a message"));
   },
+  // Returns the unsubscribe function at once; its `ready` promise resolves
+  // when the store confirmed the subscription (messages published after that
+  // are certain to arrive).
   subscribe(channel, callback) {
     checkName(channel, "channel");
     if (typeof callback !== "function") throw ERR_INVALID_ARG_TYPE("callback", ["function"], callback);
     let callbacks = subscriptions.get(channel);
+    let ready;
     if (callbacks === undefined) {
       callbacks = new Map();
       subscriptions.set(channel, callbacks);
-      native.storeSubscribe(channel);
+      ready = new Promise((resolve, reject) => {
+        const waiting = confirmations.get(channel) ?? [];
+        waiting.push({ resolve, reject });
+        confirmations.set(channel, waiting);
+      });
+      if (storeFailure !== null || !native.storeSubscribe(channel)) {
+        failConfirmations(storeFailure ?? "the shared store is unavailable");
+      }
+    } else {
+      ready = confirmedChannels.has(channel) ? Promise.resolve() : waitForConfirmation(channel);
     }
+    // A rejected `ready` nobody awaits is not an error of the handler's.
+    ready.catch(() => {});
     // Subscribing the same function twice delivers once, as with addEventListener.
     callbacks.set(callback, currentContext());
     let active = true;
-    return function unsubscribe() {
+    unsubscribe.ready = ready;
+    return unsubscribe;
+    function unsubscribe() {
       if (!active) return;
       active = false;
       const current = subscriptions.get(channel);
@@ -67,13 +85,39 @@ export const shared = Object.freeze({
       current.delete(callback);
       if (current.size === 0) {
         subscriptions.delete(channel);
+        confirmedChannels.delete(channel);
         native.storeUnsubscribe(channel);
       }
-    };
+    }
   },
 });
 
-export function deliverMessage(channel, text) {
+const confirmedChannels = new Set();
+
+function waitForConfirmation(channel) {
+  return new Promise((resolve, reject) => {
+    const waiting = confirmations.get(channel) ?? [];
+    waiting.push({ resolve, reject });
+    confirmations.set(channel, waiting);
+  });
+}
+
+function failConfirmations(reason) {
+  for (const waiting of confirmations.values()) {
+    for (const { reject } of waiting) reject(new Error(`ctx.shared: subscribe failed (${reason})`));
+  }
+  confirmations.clear();
+}
+
+export function onStoreMessage(kind, channel, text) {
+  if (kind === "subscribe") {
+    if (subscriptions.has(channel)) confirmedChannels.add(channel);
+    const waiting = confirmations.get(channel);
+    confirmations.delete(channel);
+    for (const { resolve } of waiting ?? []) resolve();
+    return;
+  }
+  if (kind !== "message") return;
   const callbacks = subscriptions.get(channel);
   if (callbacks === undefined) return;
   const message = JSON.parse(text);
@@ -82,4 +126,5 @@ export function deliverMessage(channel, text) {
 
 export function storeFailed(reason) {
   storeFailure = reason;
+  failConfirmations(reason);
 }

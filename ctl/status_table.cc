@@ -1,0 +1,90 @@
+#include "ctl/status_table.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace ctl {
+namespace {
+
+using Row = std::vector<std::string>;
+
+std::string text(const nlohmann::json& value) {
+  if (value.is_null()) return "-";
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+std::string duration(uint64_t seconds) {
+  if (seconds < 60) return std::to_string(seconds) + "s";
+  if (seconds < 3600) return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
+  if (seconds < 86400) return std::to_string(seconds / 3600) + "h" + std::to_string(seconds / 60 % 60) + "m";
+  return std::to_string(seconds / 86400) + "d" + std::to_string(seconds / 3600 % 24) + "h";
+}
+
+// Columns padded to their widest cell; the last column is not padded.
+std::string table(const std::vector<Row>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_status(const nlohmann::json& status) {
+  const auto& broker = status.at("broker");
+  std::string out = "portbroker " + text(broker.value("version", nlohmann::json())) + "  pid " +
+                    text(broker.value("pid", nlohmann::json())) + "  up " +
+                    duration(broker.value("uptime_s", uint64_t{0})) + "  " + text(broker.value("state", nlohmann::json())) +
+                    "\n";
+  out += "handlers " + text(broker.value("handlers_dir", nlohmann::json())) + "\n";
+  const auto& firewall = broker.value("firewall", nlohmann::json::object());
+  out += std::string("firewall ") + (firewall.value("enabled", false) ? "on" : "off");
+  if (!firewall.value("reason", nlohmann::json()).is_null()) out += " (" + text(firewall["reason"]) + ")";
+  out += "\n";
+  const auto& store = broker.value("store", nlohmann::json::object());
+  out += "store pid " + text(store.value("pid", nlohmann::json())) + "  " + text(store.value("socket", nlohmann::json())) +
+         "\n";
+
+  std::vector<Row> handlers = {{"HANDLER", "PROTO", "PORT", "STATE", "PID", "ACTIVE", "ACCEPTED", "REFUSED", "REASON"}};
+  for (const auto& handler : status.value("handlers", nlohmann::json::array())) {
+    const auto& connections = handler.value("connections", nlohmann::json::object());
+    bool udp = handler.value("protocol", "") == "udp";
+    std::string reason = text(handler.value("reason", nlohmann::json()));
+    if (udp && handler.contains("datagrams")) {
+      const auto& datagrams = handler["datagrams"];
+      std::string traffic = "datagrams " + text(datagrams.value("received", nlohmann::json())) + " in, " +
+                            text(datagrams.value("replied", nlohmann::json())) + " replies";
+      reason = reason == "-" ? traffic : reason + "; " + traffic;
+    }
+    handlers.push_back({text(handler.value("name", nlohmann::json())), text(handler.value("protocol", nlohmann::json())),
+                        text(handler.value("port", nlohmann::json())), text(handler.value("state", nlohmann::json())),
+                        text(handler.value("worker", nlohmann::json::object()).value("pid", nlohmann::json())),
+                        udp ? "-" : text(connections.value("active", nlohmann::json())),
+                        udp ? "-" : text(connections.value("accepted", nlohmann::json())),
+                        udp ? "-" : text(connections.value("refused", nlohmann::json())), reason});
+  }
+  out += "\n";
+  out += handlers.size() > 1 ? table(handlers) : "no handlers\n";
+  const auto& ignored = status.value("ignored", nlohmann::json::array());
+  if (!ignored.empty()) {
+    std::vector<Row> rows = {{"IGNORED FILE", "REASON"}};
+    for (const auto& file : ignored) rows.push_back({text(file.value("file", nlohmann::json())), text(file.value("reason", nlohmann::json()))});
+    out += "\n" + table(rows);
+  }
+  return out;
+}
+
+}  // namespace ctl

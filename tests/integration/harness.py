@@ -1,0 +1,276 @@
+"""Drives the built portbroker binaries for integration tests.
+
+Every test gets its own handlers folder and run directory in a temp dir, ports
+chosen free by the test, and a broker that is stopped (by PID, SIGTERM, then
+SIGKILL) when the test ends. Nothing here talks to anything but loopback.
+"""
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("PORTBROKER_BUILD_DIR", os.path.join(REPO, "build"))
+BIN = os.path.join(BUILD, "bin")
+EXAMPLES = os.path.join(REPO, "examples")
+NODE_RUNNER = os.path.join(REPO, "bench", "node-reference-runner.mjs")
+
+DEFAULT_TIMEOUT = 15.0
+
+
+def free_port():
+    """A port free for both TCP and UDP on every address."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as tcp:
+            tcp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            tcp.bind(("::", 0))
+            port = tcp.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as udp:
+                    udp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+                    udp.bind(("::", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def parse_logfmt(line):
+    """key=value pairs of one log line; quoted values unescaped."""
+    fields = {}
+    for match in re.finditer(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)', line):
+        key, value = match.group(1), match.group(2)
+        if value.startswith('"'):
+            value = bytes(value[1:-1], "utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
+        fields[key] = value
+    return fields
+
+
+class Broker:
+    """A portbrokerd on a temporary handlers folder."""
+
+    def __init__(self, files=None, config=None, extra_args=(), log_level="debug"):
+        self.tmp = tempfile.mkdtemp(prefix="portbroker-test-")
+        self.handlers = os.path.join(self.tmp, "handlers")
+        self.run_dir = os.path.join(self.tmp, "run")
+        os.makedirs(self.handlers)
+        self.config = config
+        self.extra_args = list(extra_args)
+        self.log_level = log_level
+        self.process = None
+        self.lines = []
+        self._lines_changed = threading.Condition()
+        for name, content in (files or {}).items():
+            self.write(name, content)
+
+    # --- files -------------------------------------------------------------
+
+    def write(self, name, content, mtime=None):
+        path = os.path.join(self.handlers, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(path, mode) as f:
+            f.write(content)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+        return path
+
+    def copy_example(self, example, name):
+        shutil.copy(os.path.join(EXAMPLES, example), os.path.join(self.handlers, name))
+
+    # --- process -----------------------------------------------------------
+
+    def start(self, wait_ready=True):
+        args = [os.path.join(BIN, "portbrokerd"), "--handlers", self.handlers, "--run-dir", self.run_dir,
+                "--no-firewall", "--log-level", self.log_level] + self.extra_args
+        if self.config is not None:
+            path = os.path.join(self.tmp, "portbroker.json")
+            with open(path, "w") as f:
+                json.dump(self.config, f)
+            args += ["--config", path]
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True, errors="replace")
+        threading.Thread(target=self._read_log, daemon=True).start()
+        if wait_ready:
+            self.wait_for(event="ready")
+        return self
+
+    def _read_log(self):
+        for line in self.process.stderr:
+            sys.stderr.write(line)
+            with self._lines_changed:
+                self.lines.append(line.rstrip("\n"))
+                self._lines_changed.notify_all()
+
+    def events(self, **match):
+        """Parsed log lines whose fields include every key=value in `match`."""
+        with self._lines_changed:
+            lines = list(self.lines)
+        parsed = [parse_logfmt(line) for line in lines]
+        return [fields for fields in parsed if all(fields.get(k) == str(v) for k, v in match.items())]
+
+    def wait_for(self, timeout=DEFAULT_TIMEOUT, **match):
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.events(**match)
+            if found:
+                return found[0]
+            if self.process.poll() is not None and not found:
+                time.sleep(0.2)  # let the reader thread catch up
+                found = self.events(**match)
+                if found:
+                    return found[0]
+                raise AssertionError(f"broker exited ({self.process.returncode}) before logging {match}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no log line with {match} within {timeout}s")
+            with self._lines_changed:
+                self._lines_changed.wait(min(remaining, 0.2))
+
+    def ctl(self, *args, check=True):
+        result = subprocess.run([os.path.join(BIN, "portbrokerctl"), "--run-dir", self.run_dir, *args],
+                                capture_output=True, text=True, timeout=DEFAULT_TIMEOUT)
+        if check and result.returncode != 0:
+            raise AssertionError(f"portbrokerctl {args} failed: {result.stderr}")
+        return result
+
+    def status(self):
+        return json.loads(self.ctl("status", "--json").stdout)
+
+    def handler(self, name):
+        for handler in self.status()["handlers"]:
+            if handler["name"] == name:
+                return handler
+        raise AssertionError(f"no handler {name} in status")
+
+    def redis(self, *args):
+        result = subprocess.run(["redis-cli", "-s", os.path.join(self.run_dir, "store.sock"), *args],
+                                capture_output=True, text=True, timeout=DEFAULT_TIMEOUT)
+        return result.stdout.strip()
+
+    def stop(self, timeout=DEFAULT_TIMEOUT):
+        """SIGTERM and wait; returns the exit status."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError("broker did not stop within the timeout after SIGTERM")
+
+    def close(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class NodeRunner:
+    """The same handler files under plain Node (bench/node-reference-runner.mjs)."""
+
+    def __init__(self, handlers_dir, port_overrides=None):
+        args = ["node", NODE_RUNNER]
+        for file, port in (port_overrides or {}).items():
+            args += ["--port-override", f"{file}={port}"]
+        args.append(handlers_dir)
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if line.strip() != "ready":
+            self.close()
+            raise AssertionError(f"node reference runner did not start: {self.process.stderr.read()}")
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# --- clients -------------------------------------------------------------------
+
+def connect(port, host="127.0.0.1", timeout=DEFAULT_TIMEOUT):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect((host, port))
+    return sock
+
+
+def recv_exactly(sock, size):
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise AssertionError(f"connection closed after {len(data)} of {size} bytes: {data!r}")
+        data += chunk
+    return data
+
+
+def recv_until(sock, marker):
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed before {marker!r}; got {data!r}")
+        data += chunk
+    return data
+
+
+def recv_all(sock):
+    """Everything until the peer closes."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def transcript(port, send=b"", host="127.0.0.1"):
+    with contextlib.closing(connect(port, host)) as sock:
+        if send:
+            sock.sendall(send)
+        return recv_all(sock)
+
+
+def udp_request(port, payload, host="127.0.0.1", timeout=5.0, source_host=None):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        if source_host:
+            sock.bind((source_host, 0))
+        sock.sendto(payload, (host, port))
+        data, _ = sock.recvfrom(65536)
+        return data
+
+
+def main():
+    unittest.main(verbosity=2)

@@ -1,0 +1,125 @@
+"""The spec's UDP counter and ctx.shared across datagrams, connections,
+handlers (separate worker processes) and redis-cli."""
+
+import contextlib
+import socket
+import time
+import unittest
+
+import harness
+
+LISTENER = """
+export function handle(conn, ctx) {
+  const unsubscribe = ctx.shared.subscribe("news", (message, channel) => {
+    conn.write(`${channel}: ${message.text} #${message.n}\\n`);
+  });
+  conn.on("close", unsubscribe);
+  unsubscribe.ready.then(() => conn.write("subscribed\\n"));
+}
+"""
+
+ANNOUNCER = """
+export async function handle(conn, ctx) {
+  conn.setEncoding("utf8");
+  let n = 0;
+  for await (const chunk of conn) {
+    for (const line of chunk.split("\\n").filter(Boolean)) {
+      const delivered = await ctx.shared.publish("news", { text: line, n: ++n });
+      conn.write(`delivered to ${delivered}\\n`);
+    }
+  }
+}
+"""
+
+KV = """
+export async function handle(conn, ctx) {
+  conn.setEncoding("utf8");
+  for await (const chunk of conn) {
+    const [op, key, value] = chunk.trim().split(" ");
+    if (op === "set") { await ctx.shared.set(key, JSON.parse(value)); conn.write("ok\\n"); }
+    if (op === "get") conn.write(JSON.stringify(await ctx.shared.get(key) ?? null) + "\\n");
+    if (op === "missing") conn.write(String(await ctx.shared.get(key)) + "\\n");
+    if (op === "del") conn.write(String(await ctx.shared.delete(key)) + "\\n");
+  }
+}
+"""
+
+
+class UdpCounterTest(unittest.TestCase):
+    def test_counts_across_datagrams_and_two_handlers_sharing_the_store(self):
+        first, second = harness.free_port(), harness.free_port()
+        with harness.Broker() as broker:
+            broker.copy_example("ping.udp.9000.port.js", f"ping.udp.{first}.port.js")
+            broker.copy_example("ping.udp.9000.port.js", f"pong.udp.{second}.port.js")
+            broker.start()
+            replies = [harness.udp_request(port, b"ping") for port in (first, first, second, first, second)]
+            self.assertEqual(replies, [b"pong #1\n", b"pong #2\n", b"pong #3\n", b"pong #4\n", b"pong #5\n"])
+            # An IPv6 source too; the reply comes back from the handler's port.
+            with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(5)
+                sock.sendto(b"ping", ("::1", second))
+                data, source = sock.recvfrom(100)
+            self.assertEqual(data, b"pong #6\n")
+            self.assertEqual(source[1], second)
+            # redis-cli reads what ctx.shared.set wrote (JSON text).
+            self.assertEqual(broker.redis("GET", "count"), "6")
+            status = broker.handler("ping")
+            self.assertEqual(status["datagrams"]["received"], 3)
+            self.assertEqual(status["datagrams"]["replied"], 3)
+
+
+class SharedStoreTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ports = {name: harness.free_port() for name in ("listener", "announcer", "kv")}
+        cls.broker = harness.Broker({
+            f"listener.tcp.{cls.ports['listener']}.port.js": LISTENER,
+            f"announcer.tcp.{cls.ports['announcer']}.port.js": ANNOUNCER,
+            f"kv.tcp.{cls.ports['kv']}.port.js": KV,
+        })
+        cls.broker.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.close()
+
+    def kv(self, sock, line):
+        sock.sendall(line.encode() + b"\n")
+        return harness.recv_until(sock, b"\n").decode().strip()
+
+    def test_values_round_trip_as_json_and_redis_cli_sees_them(self):
+        with contextlib.closing(harness.connect(self.ports["kv"])) as sock:
+            self.assertEqual(self.kv(sock, 'set user {"name":"ada","langs":["js","c"]}'), "ok")
+            self.assertEqual(self.kv(sock, "get user"), '{"name":"ada","langs":["js","c"]}')
+            self.assertEqual(self.kv(sock, "missing nothing-here"), "undefined")
+            self.assertEqual(self.broker.redis("GET", "user"), '{"name":"ada","langs":["js","c"]}')
+            # Written from redis-cli, read by the handler.
+            self.assertEqual(self.broker.redis("SET", "from-cli", "[1,2,3]"), "OK")
+            self.assertEqual(self.kv(sock, "get from-cli"), "[1,2,3]")
+            self.assertEqual(self.kv(sock, "del user"), "true")
+            self.assertEqual(self.kv(sock, "del user"), "false")
+
+    def test_publish_subscribe_between_two_handlers(self):
+        with contextlib.closing(harness.connect(self.ports["listener"])) as listener, \
+                contextlib.closing(harness.connect(self.ports["announcer"])) as announcer:
+            self.assertEqual(harness.recv_until(listener, b"\n"), b"subscribed\n")
+            announcer.sendall(b"hello\n")
+            self.assertEqual(harness.recv_until(announcer, b"\n"), b"delivered to 1\n")
+            self.assertEqual(harness.recv_until(listener, b"\n"), b"news: hello #1\n")
+            # A second subscriber (another connection, same handler) shares the
+            # handler's one store subscription.
+            with contextlib.closing(harness.connect(self.ports["listener"])) as second:
+                self.assertEqual(harness.recv_until(second, b"\n"), b"subscribed\n")
+                announcer.sendall(b"again\n")
+                self.assertEqual(harness.recv_until(announcer, b"\n"), b"delivered to 1\n")
+                self.assertEqual(harness.recv_until(listener, b"\n"), b"news: again #2\n")
+                self.assertEqual(harness.recv_until(second, b"\n"), b"news: again #2\n")
+        # Both listeners gone: the handler unsubscribed from the store.
+        deadline = time.monotonic() + 5
+        while self.broker.redis("PUBLISH", "news", '{"text":"x","n":0}') != "0":
+            self.assertLess(time.monotonic(), deadline, "subscription outlived its connections")
+            time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    harness.main()
