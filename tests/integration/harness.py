@@ -197,6 +197,9 @@ class NodeRunner:
         if line.strip() != "ready":
             self.close()
             raise AssertionError(f"node reference runner did not start: {self.process.stderr.read()}")
+        # Node writes to pipes synchronously: an unread pipe would stall it.
+        for stream in (self.process.stdout, self.process.stderr):
+            threading.Thread(target=lambda s=stream: [sys.stderr.write("node: " + l) for l in s], daemon=True).start()
 
     def close(self):
         if self.process.poll() is None:
@@ -246,11 +249,11 @@ def recv_until(sock, marker):
 
 def recv_all(sock):
     """Everything until the peer closes."""
-    data = b""
+    data = bytearray()  # bytes += would copy quadratically on large transcripts
     while True:
-        chunk = sock.recv(65536)
+        chunk = sock.recv(1 << 20)
         if not chunk:
-            return data
+            return bytes(data)
         data += chunk
 
 

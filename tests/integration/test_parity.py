@@ -25,7 +25,8 @@ CLIENTS = {
     "conn_events.js": [("send", b"first"), ("sleep", 0.05), ("send", b"second"), ("sleep", 0.05), ("shutdown",),
                        ("sleep", 0.2), ("report",)],
     "conn_iterate.js": [("send", b"one"), ("sleep", 0.05), ("send", b"two"), ("sleep", 0.05), ("shutdown",)],
-    "conn_write.js": [("shutdown",)],
+    "conn_write.js": [],
+    "conn_unread_end.js": [("shutdown",)],
 }
 
 

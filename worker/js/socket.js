@@ -4,7 +4,7 @@
 //   destroy(err) → error → close(true); write after end() → error + close(true).
 // Readable side: flowing when a 'data' listener is added (unless explicitly
 // paused), buffered otherwise, with native reads stopped at the high-water
-// mark; 'end' is only emitted once everything was consumed. Writable side:
+// mark; 'end' is emitted once the peer ended and nothing is left unread. Writable side:
 // write() returns false while the kernel-side queue holds highWaterMark bytes
 // or more, and 'drain' follows when it empties.
 import { native } from "./native.js";
@@ -12,7 +12,7 @@ import { EventEmitter } from "./events.js";
 import { Buffer } from "./buffer.js";
 import { StringDecoder } from "./string_decoder.js";
 import { setTimeout as startTimer, clearTimeout as stopTimer } from "./timers.js";
-import { makeError, makeNativeError, ERR_INVALID_ARG_TYPE, ERR_UNKNOWN_ENCODING } from "./errors.js";
+import { makeError, ERR_INVALID_ARG_TYPE, ERR_UNKNOWN_ENCODING } from "./errors.js";
 
 const kHighWaterMark = 16384;
 
@@ -111,7 +111,9 @@ export class Socket extends EventEmitter {
     this._readableScheduled = false;
     // Writable side.
     this._bytesWritten = 0;
-    this._queued = 0;
+    // As Node counts it: a chunk that could not be written at once counts
+    // whole until its write completes.
+    this._pendingLength = 0;
     this._pendingWrites = [];
     this._needDrain = false;
     this._ending = false;
@@ -301,6 +303,9 @@ export class Socket extends EventEmitter {
     }
     if (this._readableListening) this._scheduleReadable();
     if (this._flowing === true) this._flow();
+    // Node reads once more at EOF (read(0)): with nothing buffered, 'end'
+    // follows even if nobody consumes the stream; unread data holds it back.
+    if (this._bufferedLength === 0) this._scheduleEnd();
   }
 
   _scheduleReadable() {
@@ -368,7 +373,7 @@ export class Socket extends EventEmitter {
   get writableLength() {
     let corked = 0;
     for (const w of this._corkedWrites) corked += w.length;
-    return this._queued + corked;
+    return this._pendingLength + corked;
   }
 
   get writableHighWaterMark() {
@@ -426,8 +431,6 @@ export class Socket extends EventEmitter {
       error = streamError("ERR_STREAM_WRITE_AFTER_END", "write after end");
     } else if (this.destroyed) {
       error = streamError("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed");
-    } else if (this._endEmitted && !this.allowHalfOpen) {
-      error = makeNativeError(Error, "EPIPE", "This socket has been ended by the other party");
     }
     if (error) {
       if (typeof callback === "function") nextTick(callback, error);
@@ -443,7 +446,7 @@ export class Socket extends EventEmitter {
       return ret;
     }
     this._dispatch(chunk, encoding, callback, length);
-    const ret = this._queued < kHighWaterMark;
+    const ret = this._pendingLength < kHighWaterMark;
     if (!ret) this._needDrain = true;
     return ret;
   }
@@ -461,22 +464,23 @@ export class Socket extends EventEmitter {
       nextTick(() => this._afterWrite(callback));
       return;
     }
-    this._pendingWrites.push({ bytes: result - this._queued, callback });
-    this._queued = result;
+    this._pendingWrites.push({ length, callback });
+    this._pendingLength += length;
   }
 
   _afterWrite(callback) {
     if (typeof callback === "function") callback(null);
-    if (this._needDrain && this._queued === 0 && !this.destroyed) {
+    if (this._needDrain && this._pendingLength === 0 && !this.destroyed) {
       this._needDrain = false;
       this.emit("drain");
     }
     this._maybeShutdown();
   }
 
+  // One native write request finished: the oldest pending write.
   _onWriteDone(bytes, status) {
     const write = this._pendingWrites.shift();
-    this._queued -= bytes;
+    if (write) this._pendingLength -= write.length;
     if (status < 0) {
       const error = errnoError(status, "write");
       if (write && typeof write.callback === "function") write.callback(error);
@@ -525,7 +529,8 @@ export class Socket extends EventEmitter {
   }
 
   _maybeShutdown() {
-    if (!this._ending || this._shutdownRequested || this.destroyed || this._queued > 0 || this._corkedWrites.length > 0) {
+    if (!this._ending || this._shutdownRequested || this.destroyed || this._pendingWrites.length > 0 ||
+        this._corkedWrites.length > 0) {
       return;
     }
     this._shutdownRequested = true;
