@@ -197,20 +197,21 @@ void StoreBinding::on_subscription_input() {
     if (reply.type != ipc::resp::Value::Type::array || reply.elements.size() != 3) continue;
     const auto& kind = reply.elements[0].text;
     if (kind != "message" && kind != "subscribe" && kind != "unsubscribe") continue;
+    // Each string goes straight into the rooted array (a later allocation may
+    // move or collect an unrooted one).
     JS::RootedValueArray<3> args(cx);
-    JSString* kind_string = new_string_from_utf8(cx, kind);
-    JSString* channel = kind_string ? new_string_from_utf8(cx, reply.elements[1].text) : nullptr;
-    JSString* payload = nullptr;
-    if (channel != nullptr) {
-      payload = kind == "message" ? new_string_from_utf8(cx, reply.elements[2].text) : JS_GetEmptyString(cx);
+    const std::string* texts[] = {&kind, &reply.elements[1].text,
+                                  kind == "message" ? &reply.elements[2].text : nullptr};
+    bool ok = true;
+    for (size_t i = 0; i < 3 && ok; ++i) {
+      JSString* value = texts[i] != nullptr ? new_string_from_utf8(cx, *texts[i]) : JS_GetEmptyString(cx);
+      ok = value != nullptr;
+      if (ok) args[i].setString(value);
     }
-    if (payload == nullptr) {
+    if (!ok) {
       runtime_.report_pending_exception();
       continue;
     }
-    args[0].setString(kind_string);
-    args[1].setString(channel);
-    args[2].setString(payload);
     runtime_.call_hook(Hook::store_message, args);
   }
   subscription_.input.erase(0, offset);
@@ -226,13 +227,13 @@ void StoreBinding::fail(const std::string& reason) {
   JSContext* cx = runtime_.cx();
   CallbackScope scope(runtime_);
   JS::RootedValueArray<1> args(cx);
-  JSString* text = new_string_from_utf8(cx, reason);
-  if (text == nullptr) {
+  JS::RootedString text(cx, new_string_from_utf8(cx, reason));
+  if (!text) {
     runtime_.report_pending_exception();
     return;
   }
   args[0].setString(text);
-  // The hook rejects waiting promises with a proper Error; then we drop them.
+  // The hook tells the JavaScript side; waiting commands are rejected here.
   runtime_.call_hook(Hook::store_failure, args);
   JS::RootedObject promise(cx);
   JS::RootedValue error(cx, JS::StringValue(text));

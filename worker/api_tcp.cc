@@ -79,27 +79,24 @@ void TcpBinding::adopt(common::UniqueFd fd, const ipc::ConnectionHandoff& handof
   connections_.emplace(id, std::move(connection));
 
   CallbackScope scope(runtime_);
+  // Each string goes straight into the rooted array: the next allocation may
+  // move or collect anything held in a raw pointer.
   JS::RootedValueArray<7> args(cx);
   args[0].setNumber(id);
   args[1].setNumber(static_cast<double>(handoff.id));
-  JSString* remote = JS_NewStringCopyZ(cx, handoff.remote.ip().c_str());
-  JSString* remote_family = remote ? JS_NewStringCopyZ(cx, std::string(handoff.remote.family_name()).c_str()) : nullptr;
-  if (!remote || !remote_family) {
-    runtime_.report_pending_exception();
-    close(conn);
-    return;
-  }
-  args[2].setString(remote);
   args[3].setNumber(handoff.remote.port());
-  args[4].setString(remote_family);
-  JSString* local = JS_NewStringCopyZ(cx, handoff.local.ip().c_str());
-  if (!local) {
-    runtime_.report_pending_exception();
-    close(conn);
-    return;
-  }
-  args[5].setString(local);
   args[6].setNumber(handoff.local.port());
+  const std::pair<int, std::string> strings[] = {
+      {2, handoff.remote.ip()}, {4, std::string(handoff.remote.family_name())}, {5, handoff.local.ip()}};
+  for (const auto& [index, text] : strings) {
+    JSString* value = JS_NewStringCopyZ(cx, text.c_str());
+    if (value == nullptr) {
+      runtime_.report_pending_exception();
+      close(conn);
+      return;
+    }
+    args[static_cast<size_t>(index)].setString(value);
+  }
   JS::RootedValue socket(cx);
   if (!runtime_.call_hook(Hook::connection, args, &socket) || !socket.isObject()) {
     close(conn);

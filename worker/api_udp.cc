@@ -12,23 +12,29 @@ namespace worker {
 void UdpBinding::dispatch(const common::SocketAddress& peer, std::span<const uint8_t> payload) {
   JSContext* cx = runtime_.cx();
   CallbackScope scope(runtime_);
+  // Every new GC thing goes straight into the rooted array: the next
+  // allocation may move or collect anything held in a raw pointer.
   JS::RootedValueArray<4> args(cx);
   JSObject* message = new_array_buffer_copy(cx, payload);
+  if (message != nullptr) args[0].setObject(*message);
   JSString* address = message ? JS_NewStringCopyZ(cx, peer.ip().c_str()) : nullptr;
+  if (address != nullptr) args[1].setString(address);
   JSString* family = address ? JS_NewStringCopyZ(cx, std::string(peer.family_name()).c_str()) : nullptr;
   if (family == nullptr) {
     runtime_.report_pending_exception();
     return;
   }
-  args[0].setObject(*message);
-  args[1].setString(address);
   args[2].setString(family);
   args[3].setNumber(peer.port());
   runtime_.call_hook(Hook::datagram, args);
 }
 
+void UdpBinding::end_batch() {
+  if (--batch_depth_ == 0) flush();
+}
+
 void UdpBinding::flush() {
-  if (replies_.empty()) return;
+  if (replies_.empty() || batch_depth_ > 0) return;
   runtime_.link().send(replies_.bytes());
   replies_.clear();
 }
@@ -62,7 +68,8 @@ bool UdpBinding::native_reply(JSContext* cx, unsigned argc, JS::Value* vp) {
     if (!get_bytes(&args[0].toObject(), payload, nogc)) {
       too_large = true;
     } else if (!self.replies_.add(peer, payload)) {
-      self.flush();
+      self.runtime_.link().send(self.replies_.bytes());  // full: send now even inside a batch
+      self.replies_.clear();
       too_large = !self.replies_.add(peer, payload);
     }
   }

@@ -21,7 +21,11 @@ class UdpBinding {
   static bool install(JSContext* cx, JS::HandleObject native);
 
   void dispatch(const common::SocketAddress& peer, std::span<const uint8_t> payload);
-  // Sends the replies collected so far.
+  // While a batch of datagrams is dispatched, replies wait and leave together
+  // at its end (one channel write instead of one per datagram).
+  void begin_batch() { ++batch_depth_; }
+  void end_batch();
+  // Sends the replies collected so far, unless a batch is being dispatched.
   void flush();
 
  private:
@@ -29,6 +33,7 @@ class UdpBinding {
 
   Runtime& runtime_;
   ipc::DatagramBatch replies_{ipc::MessageType::replies};
+  int batch_depth_ = 0;
 };
 
 }  // namespace worker

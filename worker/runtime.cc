@@ -5,6 +5,9 @@
 #include <js/Promise.h>
 #include <js/Symbol.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include "common/log.h"
 #include "worker/api_clone.h"
 #include "worker/api_console.h"
@@ -25,6 +28,11 @@ namespace worker {
 namespace {
 
 constexpr uint32_t kHeapLimitBytes = 512u * 1024 * 1024;
+// PORTBROKER_GC_STRESS=1 (a testing knob, see docs/testing.md) shrinks the
+// nursery so minor, moving collections happen every few hundred allocations:
+// a GC pointer left unrooted in the engine binding then crashes in tests
+// instead of once in a million requests in production.
+constexpr uint32_t kStressNurseryBytes = 256 * 1024;
 constexpr size_t kNativeStackQuotaBytes = 4 * 1024 * 1024;
 
 const JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
@@ -57,6 +65,10 @@ bool Runtime::create_context(std::string& error) {
   }
   JS_SetContextPrivate(cx_, this);
   JS_SetNativeStackQuota(cx_, kNativeStackQuotaBytes);
+  if (const char* stress = getenv("PORTBROKER_GC_STRESS"); stress != nullptr && std::string_view(stress) == "1") {
+    JS_SetGCParameter(cx_, JSGC_MIN_NURSERY_BYTES, kStressNurseryBytes);
+    JS_SetGCParameter(cx_, JSGC_MAX_NURSERY_BYTES, kStressNurseryBytes);
+  }
   if (!JS::InitSelfHostedCode(cx_)) {
     error = "cannot initialise the JavaScript engine's self-hosted code";
     return false;

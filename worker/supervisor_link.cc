@@ -110,10 +110,12 @@ void SupervisorLink::dispatch(std::span<const uint8_t> message, std::vector<comm
       return;
     }
     case ipc::MessageType::datagrams: {
+      runtime_->udp().begin_batch();
       bool ok = ipc::for_each_datagram(message, ipc::MessageType::datagrams,
                                        [&](const common::SocketAddress& peer, std::span<const uint8_t> payload) {
                                          runtime_->udp().dispatch(peer, payload);
                                        });
+      runtime_->udp().end_batch();
       if (!ok) common::log::error("malformed-supervisor-message").kv("type", "datagrams");
       return;
     }

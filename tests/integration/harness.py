@@ -59,7 +59,7 @@ def parse_logfmt(line):
 class Broker:
     """A portbrokerd on a temporary handlers folder."""
 
-    def __init__(self, files=None, config=None, extra_args=(), log_level="debug"):
+    def __init__(self, files=None, config=None, extra_args=(), log_level="debug", env=None):
         self.tmp = tempfile.mkdtemp(prefix="portbroker-test-")
         self.handlers = os.path.join(self.tmp, "handlers")
         self.run_dir = os.path.join(self.tmp, "run")
@@ -67,6 +67,7 @@ class Broker:
         self.config = config
         self.extra_args = list(extra_args)
         self.log_level = log_level
+        self.env = dict(os.environ, **(env or {}))
         self.process = None
         self.lines = []
         self._lines_changed = threading.Condition()
@@ -99,7 +100,7 @@ class Broker:
                 json.dump(self.config, f)
             args += ["--config", path]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True, errors="replace")
+                                        stderr=subprocess.PIPE, text=True, errors="replace", env=self.env)
         threading.Thread(target=self._read_log, daemon=True).start()
         if wait_ready:
             self.wait_for(event="ready")
