@@ -42,26 +42,13 @@ void Handler::fail(const std::string& reason) {
   bool was_starting = state_ == HandlerState::starting;
   state_ = HandlerState::failed;
   reason_ = reason;
-  deadline_.reset();
+  deadline_.cancel();
   tcp_.reset();
   udp_.reset();
   common::log::error("handler-failed").kv("handler", file_.id.name).kv("file", file_.file).kv("reason", reason);
   if (worker_ && worker_->running()) worker_->kill();
   broker_.tracker().close_all_of(this);
   if (was_starting) broker_.handler_settled();
-}
-
-void Handler::start_deadline(uint64_t ms, std::function<void()> expired) {
-  deadline_expired_ = std::move(expired);
-  deadline_.init(uv_timer_init, broker_.loop());
-  deadline_->data = this;
-  uv_timer_start(
-      deadline_.get(),
-      [](uv_timer_t* timer) {
-        auto* self = static_cast<Handler*>(timer->data);
-        if (self != nullptr && self->deadline_expired_) std::exchange(self->deadline_expired_, nullptr)();
-      },
-      ms, 0);
 }
 
 void Handler::start() {
@@ -104,7 +91,7 @@ void Handler::start() {
     return fail(error);
   }
   common::log::info("worker-started").kv("handler", file_.id.name).kv("pid", worker_->pid());
-  start_deadline(config.open_timeout_ms + kReadySlackMs, [this, ms = config.open_timeout_ms + kReadySlackMs] {
+  deadline_.start(broker_.loop(), config.open_timeout_ms + kReadySlackMs, [this, ms = config.open_timeout_ms + kReadySlackMs] {
     if (state_ == HandlerState::starting) fail("the worker did not report ready within " + std::to_string(ms) + " ms");
   });
 }
@@ -113,7 +100,7 @@ void Handler::on_ready() {
   if (state_ != HandlerState::starting) return;
   state_ = HandlerState::active;
   reason_.clear();
-  deadline_.reset();
+  deadline_.cancel();
   if (tcp_) {
     tcp_->resume([this](common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
       on_accept(std::move(fd), remote, local);
@@ -198,14 +185,14 @@ void Handler::stop(std::function<void()> done) {
   if (udp_) udp_->pause();
   const auto& config = broker_.options().config;
   worker_->stop(ipc::WorkerStop{config.close_timeout_ms, config.drain_timeout_ms});
-  start_deadline(uint64_t{config.close_timeout_ms} + config.drain_timeout_ms + kStopSlackMs, [this] {
+  deadline_.start(broker_.loop(), uint64_t{config.close_timeout_ms} + config.drain_timeout_ms + kStopSlackMs, [this] {
     common::log::warn("worker-stop-timeout").kv("handler", file_.id.name).kv("pid", worker_->pid());
     worker_->kill();
   });
 }
 
 void Handler::finish_stop() {
-  deadline_.reset();
+  deadline_.cancel();
   udp_.reset();
   broker_.tracker().close_all_of(this);
   state_ = HandlerState::stopped;

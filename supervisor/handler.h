@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/uv_handle.h"
+#include "common/one_shot_timer.h"
 #include "supervisor/connection_tracker.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
@@ -64,7 +64,6 @@ class Handler final : public ConnectionOwner {
   void on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local);
   void on_datagrams(const ipc::DatagramBatch& batch);
   void on_replies(std::span<const uint8_t> batch);
-  void start_deadline(uint64_t ms, std::function<void()> expired);
   void finish_stop();
 
   Broker& broker_;
@@ -75,8 +74,7 @@ class Handler final : public ConnectionOwner {
   std::unique_ptr<WorkerProcess> worker_;
   std::unique_ptr<TcpListener> tcp_;
   std::unique_ptr<UdpEndpoint> udp_;
-  common::UvHandle<uv_timer_t> deadline_;
-  std::function<void()> deadline_expired_;
+  common::OneShotTimer deadline_;
   std::function<void()> on_stopped_;
   HandlerCounters counters_;
   std::string last_exit_;

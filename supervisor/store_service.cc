@@ -69,7 +69,7 @@ bool StoreService::spawn(std::string& error) {
 void StoreService::on_exit(int64_t status, int term_signal) {
   last_exit_ = describe_exit(status, term_signal);
   if (stopping_) {
-    timer_.reset();
+    timer_.cancel();
     unlink(socket_path_.c_str());
     if (on_stopped_) std::exchange(on_stopped_, nullptr)();
     return;
@@ -79,17 +79,10 @@ void StoreService::on_exit(int64_t status, int term_signal) {
   ++restarts_;
   uint64_t delay = std::min<uint64_t>(kMaxRestartDelayMs, 250ull << std::min(restarts_, 7u));
   common::log::error("store-exited").kv("reason", last_exit_).kv("restart_in_ms", delay);
-  timer_.init(uv_timer_init, loop_);
-  timer_->data = this;
-  uv_timer_start(
-      timer_.get(),
-      [](uv_timer_t* handle) {
-        auto* self = static_cast<StoreService*>(handle->data);
-        if (self == nullptr || self->stopping_) return;
-        std::string error;
-        if (!self->spawn(error)) common::log::error("store-restart-failed").kv("reason", error);
-      },
-      delay, 0);
+  timer_.start(loop_, delay, [this] {
+    std::string error;
+    if (!stopping_ && !spawn(error)) common::log::error("store-restart-failed").kv("reason", error);
+  });
 }
 
 bool StoreService::connect(common::UniqueFd& out, std::string& error) {
@@ -108,22 +101,14 @@ void StoreService::stop(std::function<void()> done) {
   stopping_ = true;
   listen_fd_.reset();
   if (!child_.running()) {
-    timer_.reset();
+    timer_.cancel();
     unlink(socket_path_.c_str());
     done();
     return;
   }
   on_stopped_ = std::move(done);
   child_.signal(SIGTERM);
-  timer_.init(uv_timer_init, loop_);
-  timer_->data = this;
-  uv_timer_start(
-      timer_.get(),
-      [](uv_timer_t* handle) {
-        auto* self = static_cast<StoreService*>(handle->data);
-        if (self != nullptr) self->child_.signal(SIGKILL);
-      },
-      kStopGraceMs, 0);
+  timer_.start(loop_, kStopGraceMs, [this] { child_.signal(SIGKILL); });
 }
 
 }  // namespace supervisor

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "common/unique_fd.h"
-#include "common/uv_handle.h"
+#include "common/one_shot_timer.h"
 #include "supervisor/child_process.h"
 
 namespace supervisor {
@@ -43,7 +43,7 @@ class StoreService {
   std::string log_level_;
   common::UniqueFd listen_fd_;
   ChildProcess child_;
-  common::UvHandle<uv_timer_t> timer_;
+  common::OneShotTimer timer_;
   std::function<void()> on_stopped_;
   bool stopping_ = false;
   unsigned restarts_ = 0;

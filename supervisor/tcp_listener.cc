@@ -41,7 +41,7 @@ void TcpListener::start_polling() {
 
 void TcpListener::pause() {
   if (poll_) uv_poll_stop(poll_.get());
-  backoff_.reset();
+  backoff_.cancel();
 }
 
 void TcpListener::on_readable() {
@@ -56,14 +56,7 @@ void TcpListener::on_readable() {
       // EMFILE/ENFILE/ENOBUFS/ENOMEM: the connection stays queued; rest, then retry.
       common::log::error("accept-failed").kv("port", port_).err(errno);
       uv_poll_stop(poll_.get());
-      backoff_.init(uv_timer_init, loop_);
-      backoff_->data = this;
-      uv_timer_start(
-          backoff_.get(),
-          [](uv_timer_t* timer) {
-            if (timer->data) static_cast<TcpListener*>(timer->data)->start_polling();
-          },
-          kResourceBackoffMs, 0);
+      backoff_.start(loop_, kResourceBackoffMs, [this] { start_polling(); });
       return;
     }
     sockaddr_storage local{};

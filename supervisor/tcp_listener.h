@@ -10,6 +10,7 @@
 
 #include "common/socket_address.h"
 #include "common/unique_fd.h"
+#include "common/one_shot_timer.h"
 #include "common/uv_handle.h"
 
 namespace supervisor {
@@ -33,7 +34,7 @@ class TcpListener {
   common::UniqueFd fd_;
   common::UvHandle<uv_poll_t> poll_;
   // Out of descriptors: a level-triggered listener would spin, so it rests.
-  common::UvHandle<uv_timer_t> backoff_;
+  common::OneShotTimer backoff_;
   AcceptCallback on_accept_;
 };
 

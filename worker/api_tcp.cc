@@ -111,12 +111,8 @@ void TcpBinding::close_all() {
   for (Connection* connection : open) close(*connection);
 }
 
-TcpBinding::Connection* TcpBinding::find(JSContext* cx, JS::HandleValue id) {
-  if (!id.isNumber()) {
-    throw_type_error(cx, "connection id expected");
-    return nullptr;
-  }
-  auto it = connections_.find(static_cast<uint32_t>(id.toNumber()));
+TcpBinding::Connection* TcpBinding::find(uint32_t id) {
+  auto it = connections_.find(id);
   return it == connections_.end() ? nullptr : it->second.get();
 }
 
@@ -236,14 +232,10 @@ void TcpBinding::on_shutdown(uv_shutdown_t* raw_request, int status) {
 // negative error number.
 bool TcpBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  if (!args.get(0).isNumber()) return throw_type_error(cx, "connection id expected");
   TcpBinding& self = Runtime::from(cx).tcp();
-  Connection* connection = self.find(cx, args.get(0));
-  if (connection == nullptr) {
-    if (JS_IsExceptionPending(cx)) return false;
-    args.rval().setInt32(UV_EBADF);
-    return true;
-  }
-  if (connection->closing) {
+  Connection* connection = self.find(static_cast<uint32_t>(args[0].toNumber()));
+  if (connection == nullptr || connection->closing) {
     args.rval().setInt32(UV_EPIPE);
     return true;
   }
@@ -279,104 +271,84 @@ bool TcpBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
   return true;
 }
 
-bool TcpBinding::native_shutdown(JSContext* cx, unsigned argc, JS::Value* vp) {
+// An id of a connection that is gone or closing gives `closed_result`.
+template <typename Fn>
+bool TcpBinding::with_connection(JSContext* cx, unsigned argc, JS::Value* vp, JS::Value closed_result, Fn&& fn) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  if (!args.get(0).isNumber()) return throw_type_error(cx, "connection id expected");
   TcpBinding& self = Runtime::from(cx).tcp();
-  Connection* connection = self.find(cx, args.get(0));
+  auto* connection = self.find(static_cast<uint32_t>(args[0].toNumber()));
   if (connection == nullptr || connection->closing) {
-    if (JS_IsExceptionPending(cx)) return false;
-    args.rval().setInt32(UV_EBADF);
+    args.rval().set(closed_result);
     return true;
   }
-  auto request = std::make_unique<uv_shutdown_t>();
-  request->data = connection;
-  int rc = uv_shutdown(request.get(), reinterpret_cast<uv_stream_t*>(&connection->handle), &TcpBinding::on_shutdown);
-  if (rc == 0) request.release();
-  args.rval().setInt32(rc);
+  fn(self, *connection, args);
   return true;
+}
+
+bool TcpBinding::native_shutdown(JSContext* cx, unsigned argc, JS::Value* vp) {
+  return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
+    auto request = std::make_unique<uv_shutdown_t>();
+    request->data = &c;
+    int rc = uv_shutdown(request.get(), reinterpret_cast<uv_stream_t*>(&c.handle), &TcpBinding::on_shutdown);
+    if (rc == 0) request.release();
+    args.rval().setInt32(rc);
+  });
 }
 
 bool TcpBinding::native_close(JSContext* cx, unsigned argc, JS::Value* vp) {
-  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  TcpBinding& self = Runtime::from(cx).tcp();
-  Connection* connection = self.find(cx, args.get(0));
-  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
-  if (connection != nullptr) self.close(*connection);
-  args.rval().setUndefined();
-  return true;
+  return with_connection(cx, argc, vp, JS::UndefinedValue(), [](TcpBinding& self, Connection& c, JS::CallArgs& args) {
+    self.close(c);
+    args.rval().setUndefined();
+  });
 }
 
 bool TcpBinding::native_read_start(JSContext* cx, unsigned argc, JS::Value* vp) {
-  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  TcpBinding& self = Runtime::from(cx).tcp();
-  Connection* connection = self.find(cx, args.get(0));
-  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
-  int rc = UV_EBADF;
-  if (connection != nullptr && !connection->closing) {
-    rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &TcpBinding::on_alloc,
-                       &TcpBinding::on_read);
-    if (rc == UV_EALREADY) rc = 0;
-  }
-  args.rval().setInt32(rc);
-  return true;
+  return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
+    int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&c.handle), &TcpBinding::on_alloc, &TcpBinding::on_read);
+    args.rval().setInt32(rc == UV_EALREADY ? 0 : rc);
+  });
 }
 
 bool TcpBinding::native_read_stop(JSContext* cx, unsigned argc, JS::Value* vp) {
-  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  TcpBinding& self = Runtime::from(cx).tcp();
-  Connection* connection = self.find(cx, args.get(0));
-  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
-  if (connection != nullptr && !connection->closing) {
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&connection->handle));
-  }
-  args.rval().setUndefined();
-  return true;
+  return with_connection(cx, argc, vp, JS::UndefinedValue(), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.handle));
+    args.rval().setUndefined();
+  });
 }
 
 bool TcpBinding::native_set_no_delay(JSContext* cx, unsigned argc, JS::Value* vp) {
-  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  TcpBinding& self = Runtime::from(cx).tcp();
-  Connection* connection = self.find(cx, args.get(0));
-  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
-  int rc = UV_EBADF;
-  if (connection != nullptr && !connection->closing) rc = uv_tcp_nodelay(&connection->handle, JS::ToBoolean(args.get(1)));
-  args.rval().setInt32(rc);
-  return true;
+  return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
+    args.rval().setInt32(uv_tcp_nodelay(&c.handle, JS::ToBoolean(args.get(1))));
+  });
 }
 
 // tcpSetKeepAlive(id, enable, initialDelayMs)
 bool TcpBinding::native_set_keep_alive(JSContext* cx, unsigned argc, JS::Value* vp) {
-  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  TcpBinding& self = Runtime::from(cx).tcp();
-  Connection* connection = self.find(cx, args.get(0));
-  if (connection == nullptr && JS_IsExceptionPending(cx)) return false;
-  int rc = UV_EBADF;
-  if (connection != nullptr && !connection->closing) {
+  return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
     double delay_ms = args.get(2).isNumber() ? args[2].toNumber() : 0;
     // The kernel counts in whole seconds, at least one.
     unsigned delay_s = std::isfinite(delay_ms) && delay_ms >= 1000 ? static_cast<unsigned>(delay_ms / 1000) : 1;
-    rc = uv_tcp_keepalive(&connection->handle, JS::ToBoolean(args.get(1)), delay_s);
-  }
-  args.rval().setInt32(rc);
+    args.rval().setInt32(uv_tcp_keepalive(&c.handle, JS::ToBoolean(args.get(1)), delay_s));
+  });
+}
+
+// errorName(code) → "ECONNRESET"; errorMessage(code) → "connection reset by peer"
+static bool error_text(JSContext* cx, unsigned argc, JS::Value* vp, const char* (*describe)(int)) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  int code = args.get(0).isNumber() ? static_cast<int>(args[0].toNumber()) : 0;
+  JSString* text = JS_NewStringCopyZ(cx, describe(code));
+  if (!text) return false;
+  args.rval().setString(text);
   return true;
 }
 
 bool TcpBinding::native_error_name(JSContext* cx, unsigned argc, JS::Value* vp) {
-  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  int code = args.get(0).isNumber() ? static_cast<int>(args[0].toNumber()) : 0;
-  JSString* name = JS_NewStringCopyZ(cx, uv_err_name(code));
-  if (!name) return false;
-  args.rval().setString(name);
-  return true;
+  return error_text(cx, argc, vp, uv_err_name);
 }
 
 bool TcpBinding::native_error_message(JSContext* cx, unsigned argc, JS::Value* vp) {
-  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  int code = args.get(0).isNumber() ? static_cast<int>(args[0].toNumber()) : 0;
-  JSString* message = JS_NewStringCopyZ(cx, uv_strerror(code));
-  if (!message) return false;
-  args.rval().setString(message);
-  return true;
+  return error_text(cx, argc, vp, uv_strerror);
 }
 
 bool TcpBinding::install(JSContext* cx, JS::HandleObject native) {

@@ -38,7 +38,11 @@ class TcpBinding {
   struct Connection;
   struct WriteRequest;
 
-  Connection* find(JSContext* cx, JS::HandleValue id);
+  // Runs fn(self, connection, args) for the open connection args[0] names.
+  template <typename Fn>
+  static bool with_connection(JSContext* cx, unsigned argc, JS::Value* vp, JS::Value closed_result, Fn&& fn);
+
+  Connection* find(uint32_t id);
   void close(Connection& connection);
   // Writes as much as the kernel takes now; queues the rest. Returns the bytes
   // still queued, or a negative libuv error.

@@ -44,7 +44,7 @@ Runtime::Runtime(uv_loop_t* loop, ipc::WorkerInit init, SupervisorLink& link)
 
 Runtime::~Runtime() {
   // Everything holding GC roots or libuv handles goes before the context.
-  drain_timer_.reset();
+  drain_timer_.cancel();
   store_.reset();
   tcp_.reset();
   udp_.reset();
@@ -275,18 +275,11 @@ void Runtime::handler_stopped() {
   handler_stopped_ = true;
   if (tcp_->open_connections() == 0) return;  // after_callback exits
   // Open connections may finish on their own until the drain deadline.
-  drain_timer_.init(uv_timer_init, loop_);
-  drain_timer_->data = this;
-  uv_timer_start(
-      drain_timer_.get(),
-      [](uv_timer_t* timer) {
-        auto* self = static_cast<Runtime*>(timer->data);
-        if (self == nullptr) return;
-        common::log::info("drain-deadline").kv("open_connections", self->tcp_->open_connections());
-        CallbackScope scope(*self);
-        self->tcp_->close_all();
-      },
-      drain_timeout_ms_, 0);
+  drain_timer_.start(loop_, drain_timeout_ms_, [this] {
+    common::log::info("drain-deadline").kv("open_connections", tcp_->open_connections());
+    CallbackScope scope(*this);
+    tcp_->close_all();
+  });
 }
 
 void Runtime::request_exit(int code) {

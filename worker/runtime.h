@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "common/uv_handle.h"
+#include "common/one_shot_timer.h"
 #include "ipc/messages.h"
 
 namespace worker {
@@ -114,7 +114,7 @@ class Runtime {
   bool exiting_ = false;
   int exit_code_ = 0;
   uint32_t drain_timeout_ms_ = 0;
-  common::UvHandle<uv_timer_t> drain_timer_;
+  common::OneShotTimer drain_timer_;
 };
 
 // Entered by every libuv callback that may run JavaScript. When the outermost
