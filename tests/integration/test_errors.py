@@ -43,6 +43,16 @@ OPEN_THROWS = """export async function open(ctx) {
 export function handle(conn) { conn.end(); }
 """
 
+CONSOLE = """export function handle(conn, ctx) {
+  console.log("hello %s, %d items", "log", 3, { nested: [1, 2] });
+  console.info("info line");
+  console.warn("careful");
+  console.error(new TypeError("shown with its stack"));
+  console.debug("debug detail");
+  conn.end("logged\\n");
+}
+"""
+
 OPEN_HANGS = """export function open(ctx) { return new Promise(() => {}); }
 export function handle(conn) { conn.end(); }
 """
@@ -51,7 +61,7 @@ export function handle(conn) { conn.end(); }
 class ErrorsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        names = ("thrower", "async", "syntax", "toplevel", "openthrows", "openhangs", "echo")
+        names = ("thrower", "async", "syntax", "toplevel", "openthrows", "openhangs", "echo", "console")
         cls.port = {name: harness.free_port() for name in names}
         p = cls.port
         cls.files = {
@@ -69,6 +79,7 @@ class ErrorsTest(unittest.TestCase):
             cls.files["toplevel"]: TOP_LEVEL_THROW,
             cls.files["openthrows"]: OPEN_THROWS,
             cls.files["openhangs"]: OPEN_HANGS,
+            f"console.tcp.{p['console']}.port.js": CONSOLE,
         }, config={"timeouts": {"open_ms": 300}})
         cls.broker.copy_example("echo.tcp.7000.port.js", f"echo.tcp.{p['echo']}.port.js")
         cls.broker.start()
@@ -151,6 +162,16 @@ class ErrorsTest(unittest.TestCase):
                 self.assertIn(message, handler["reason"])
                 with self.assertRaises(ConnectionRefusedError):
                     harness.connect(self.port[name], timeout=2).close()
+
+    def test_console_goes_to_the_log_with_handler_and_level(self):
+        self.assertEqual(harness.transcript(self.port["console"]), b"logged\n")
+        expected = [("info", "hello log, 3 items { nested: [ 1, 2 ] }"), ("info", "info line"), ("warn", "careful"),
+                    ("debug", "debug detail")]
+        for level, message in expected:
+            with self.subTest(level=level):
+                self.broker.wait_for(event="console", handler="console", level=level, msg=message)
+        error = self.broker.wait_for(event="console", handler="console", level="error")
+        self.assertTrue(error["msg"].startswith("TypeError: shown with its stack\n    at handle ("), error["msg"])
 
     def test_other_handlers_keep_serving(self):
         with contextlib.closing(harness.connect(self.port["echo"])) as sock:
