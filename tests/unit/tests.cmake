@@ -5,3 +5,4 @@ portbroker_unit_test(channel_test SOURCES unit/channel_test.cc LIBS portbroker_i
 portbroker_unit_test(messages_test SOURCES unit/messages_test.cc LIBS portbroker_ipc)
 portbroker_unit_test(text_codec_test SOURCES unit/text_codec_test.cc LIBS portbroker_common)
 portbroker_unit_test(socket_address_test SOURCES unit/socket_address_test.cc LIBS portbroker_common)
+portbroker_unit_test(ip_address_test SOURCES unit/ip_address_test.cc LIBS portbroker_policy)
