@@ -6,3 +6,4 @@ portbroker_unit_test(messages_test SOURCES unit/messages_test.cc LIBS portbroker
 portbroker_unit_test(text_codec_test SOURCES unit/text_codec_test.cc LIBS portbroker_common)
 portbroker_unit_test(socket_address_test SOURCES unit/socket_address_test.cc LIBS portbroker_common)
 portbroker_unit_test(ip_address_test SOURCES unit/ip_address_test.cc LIBS portbroker_policy)
+portbroker_unit_test(rate_limiter_test SOURCES unit/rate_limiter_test.cc LIBS portbroker_policy)
