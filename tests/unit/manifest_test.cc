@@ -1,0 +1,439 @@
+#include "policy/manifest.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "policy/json_fields.h"
+
+using policy::JsonFieldError;
+using policy::Manifest;
+using policy::ManifestKind;
+using policy::manifest_file_for;
+using policy::parse_manifest;
+using policy::RateLimit;
+using policy::Transport;
+
+namespace {
+
+// The spec's example (docs: manifest-design), without its `tls` part.
+const char* const kSpecExampleWithoutTls = R"({
+  "allow": ["10.0.0.0/8", "203.0.113.0/24"],
+  "deny": ["10.9.0.0/16"],
+  "maxConnections": 256,
+  "rateLimit": { "perIp": 20, "window": 10 },
+  "idleTimeout": 120
+})";
+
+// The spec's example exactly as written.
+const char* const kSpecExample = R"({
+  "allow": ["10.0.0.0/8", "203.0.113.0/24"],
+  "deny": ["10.9.0.0/16"],
+  "maxConnections": 256,
+  "rateLimit": { "perIp": 20, "window": 10 },
+  "tls": { "enabled": true, "cert": "on-demand" },
+  "idleTimeout": 120
+})";
+
+struct ErrorCase {
+  const char* label;
+  std::string text;
+  std::string path;
+  std::string message_mentions;  // a phrase the message must contain
+};
+
+// Parses `text`, expecting a JsonFieldError with the given path and message.
+void check_error(const ErrorCase& c, Transport transport = Transport::tcp,
+                 ManifestKind kind = ManifestKind::sidecar) {
+  CAPTURE(std::string(c.label));
+  CAPTURE(c.text);
+  CAPTURE(std::string(policy::transport_name(transport)));
+  CAPTURE(kind == ManifestKind::sidecar ? "sidecar" : "module_access");
+  try {
+    parse_manifest(c.text, transport, kind);
+    FAIL("parse_manifest accepted the document");
+  } catch (const JsonFieldError& e) {
+    CAPTURE(std::string(e.what()));
+    CHECK(e.path() == c.path);
+    // what() is "<path>: <message>".
+    CHECK(std::string(e.what()).starts_with(c.path + ": "));
+    CHECK(std::string(e.what()).find(c.message_mentions) != std::string::npos);
+  }
+}
+
+std::vector<std::string> texts(const std::vector<policy::Cidr>& blocks) {
+  std::vector<std::string> out;
+  for (const auto& block : blocks) out.push_back(block.to_string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the spec's example without tls is read field by field") {
+  Manifest m = parse_manifest(kSpecExampleWithoutTls, Transport::tcp);
+  REQUIRE(m.allow.has_value());
+  CHECK(texts(*m.allow) == std::vector<std::string>{"10.0.0.0/8", "203.0.113.0/24"});
+  CHECK(texts(m.deny) == std::vector<std::string>{"10.9.0.0/16"});
+  CHECK(m.max_connections == 256u);
+  CHECK_FALSE(m.max_connections_per_ip.has_value());
+  CHECK(m.rate_limit == RateLimit{20, 10.0});
+  CHECK(m.idle_timeout_s == 120.0);
+  CHECK_FALSE(m.tls_enabled);
+}
+
+TEST_CASE("the spec's example with tls enabled is refused: TLS is not supported yet") {
+  check_error({"spec example", kSpecExample, "/tls/enabled", "not supported yet"});
+  check_error({"tls alone", R"({"tls": {"enabled": true}})", "/tls/enabled", "not supported yet"});
+}
+
+TEST_CASE("an empty manifest sets nothing") {
+  for (Transport transport : {Transport::tcp, Transport::udp}) {
+    for (ManifestKind kind : {ManifestKind::sidecar, ManifestKind::module_access}) {
+      Manifest m = parse_manifest("{}", transport, kind);
+      CHECK_FALSE(m.allow.has_value());
+      CHECK(m.deny.empty());
+      CHECK_FALSE(m.max_connections.has_value());
+      CHECK_FALSE(m.max_connections_per_ip.has_value());
+      CHECK_FALSE(m.rate_limit.has_value());
+      CHECK_FALSE(m.idle_timeout_s.has_value());
+      CHECK_FALSE(m.tls_enabled);
+    }
+  }
+}
+
+TEST_CASE("allow and deny accept IPv4, IPv6, mapped, bare and /0 entries") {
+  struct Case {
+    const char* entry;
+    const char* block;
+  };
+  const std::vector<Case> cases = {
+      {"10.0.0.0/8", "10.0.0.0/8"},           {"203.0.113.4/32", "203.0.113.4/32"},
+      {"203.0.113.4", "203.0.113.4/32"},       {"0.0.0.0/0", "0.0.0.0/0"},
+      {"2001:db8::/32", "2001:db8::/32"},     {"2001:db8::1", "2001:db8::1/128"},
+      {"::/0", "::/0"},                       {"::ffff:10.0.0.0/104", "::ffff:10.0.0.0/104"},
+      {"2001:DB8::/32", "2001:db8::/32"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.entry));
+    for (Transport transport : {Transport::tcp, Transport::udp}) {
+      std::string list = std::string("[\"") + c.entry + "\"]";
+      Manifest m = parse_manifest(R"({"allow": )" + list + R"(, "deny": )" + list + "}", transport);
+      REQUIRE(m.allow.has_value());
+      CHECK(texts(*m.allow) == std::vector<std::string>{c.block});
+      CHECK(texts(m.deny) == std::vector<std::string>{c.block});
+    }
+  }
+}
+
+TEST_CASE("an empty allow list is present (and so admits nothing); an empty deny list denies nothing") {
+  Manifest m = parse_manifest(R"({"allow": [], "deny": []})", Transport::tcp);
+  REQUIRE(m.allow.has_value());
+  CHECK(m.allow->empty());
+  CHECK(m.deny.empty());
+}
+
+TEST_CASE("allow and deny keep their entries in order") {
+  Manifest m = parse_manifest(R"({"allow": ["2001:db8::/32", "10.0.0.0/8", "192.0.2.1"],
+                                  "deny": ["10.9.0.0/16", "10.8.0.0/16"]})",
+                              Transport::tcp);
+  REQUIRE(m.allow.has_value());
+  CHECK(texts(*m.allow) == std::vector<std::string>{"2001:db8::/32", "10.0.0.0/8", "192.0.2.1/32"});
+  CHECK(texts(m.deny) == std::vector<std::string>{"10.9.0.0/16", "10.8.0.0/16"});
+}
+
+TEST_CASE("maxConnections and maxConnectionsPerIp accept integers from 1 to 1,000,000 on TCP") {
+  struct Case {
+    const char* value;
+    uint32_t expected;
+  };
+  for (const auto& c : std::vector<Case>{{"1", 1}, {"256", 256}, {"1000000", 1000000}}) {
+    CAPTURE(std::string(c.value));
+    Manifest m = parse_manifest(std::string(R"({"maxConnections": )") + c.value + "}", Transport::tcp);
+    CHECK(m.max_connections == c.expected);
+    Manifest per_ip = parse_manifest(std::string(R"({"maxConnectionsPerIp": )") + c.value + "}", Transport::tcp);
+    CHECK(per_ip.max_connections_per_ip == c.expected);
+    CHECK_FALSE(per_ip.max_connections.has_value());
+  }
+}
+
+TEST_CASE("rateLimit accepts positive integer perIp and positive seconds, fractions allowed") {
+  struct Case {
+    const char* text;
+    RateLimit expected;
+  };
+  const std::vector<Case> cases = {
+      {R"({"perIp": 20, "window": 10})", {20, 10.0}},
+      {R"({"perIp": 1, "window": 1})", {1, 1.0}},
+      {R"({"perIp": 1000000, "window": 604800})", {1000000, 604800.0}},
+      {R"({"perIp": 5, "window": 0.5})", {5, 0.5}},
+      {R"({"perIp": 5, "window": 0.001})", {5, 0.001}},
+      {R"({"perIp": 5, "window": 2.0})", {5, 2.0}},
+      {R"({"perIp": 5, "window": 1e2})", {5, 100.0}},
+      {R"({"window": 3, "perIp": 7})", {7, 3.0}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.text));
+    for (Transport transport : {Transport::tcp, Transport::udp}) {
+      Manifest m = parse_manifest(std::string(R"({"rateLimit": )") + c.text + "}", transport);
+      CHECK(m.rate_limit == c.expected);
+    }
+  }
+}
+
+TEST_CASE("idleTimeout accepts positive seconds up to a week, fractions allowed") {
+  struct Case {
+    const char* value;
+    double expected;
+  };
+  const std::vector<Case> cases = {
+      {"120", 120.0}, {"0.5", 0.5}, {"0.001", 0.001}, {"1", 1.0}, {"604800", 604800.0}, {"604800.0", 604800.0},
+      {"604799.999", 604799.999}, {"1.5e1", 15.0},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.value));
+    for (Transport transport : {Transport::tcp, Transport::udp}) {
+      Manifest m = parse_manifest(std::string(R"({"idleTimeout": )") + c.value + "}", transport);
+      CHECK(m.idle_timeout_s == c.expected);
+    }
+  }
+}
+
+TEST_CASE("tls with enabled false is accepted on TCP, with or without a cert") {
+  for (const char* tls : {R"({"enabled": false})", R"({"enabled": false, "cert": "on-demand"})"}) {
+    CAPTURE(std::string(tls));
+    Manifest m = parse_manifest(std::string(R"({"tls": )") + tls + "}", Transport::tcp);
+    CHECK_FALSE(m.tls_enabled);
+  }
+}
+
+TEST_CASE("UDP manifests accept allow, deny, rateLimit and idleTimeout") {
+  Manifest m = parse_manifest(R"({"allow": ["10.0.0.0/8"], "deny": ["10.9.0.0/16"],
+                                  "rateLimit": {"perIp": 100, "window": 1}, "idleTimeout": 30})",
+                              Transport::udp);
+  REQUIRE(m.allow.has_value());
+  CHECK(m.allow->size() == 1);
+  CHECK(m.deny.size() == 1);
+  CHECK(m.rate_limit == RateLimit{100, 1.0});
+  CHECK(m.idle_timeout_s == 30.0);
+}
+
+TEST_CASE("TCP-only fields on UDP are errors naming the field") {
+  const std::vector<ErrorCase> cases = {
+      {"maxConnections", R"({"maxConnections": 10})", "/maxConnections", "TCP handlers only"},
+      {"maxConnectionsPerIp", R"({"maxConnectionsPerIp": 10})", "/maxConnectionsPerIp", "TCP handlers only"},
+      {"tls disabled", R"({"tls": {"enabled": false}})", "/tls", "TCP handlers only"},
+      {"tls enabled", R"({"tls": {"enabled": true}})", "/tls", "TCP handlers only"},
+      {"tls empty", R"({"tls": {}})", "/tls", "TCP handlers only"},
+      {"maxConnections with a bad value", R"({"maxConnections": 0})", "/maxConnections", "TCP handlers only"},
+  };
+  for (const auto& c : cases) check_error(c, Transport::udp);
+}
+
+TEST_CASE("a module access export reads every field except tls") {
+  Manifest m = parse_manifest(R"({"allow": ["10.1.0.0/16"], "deny": ["10.1.2.0/24"], "maxConnections": 10,
+                                  "maxConnectionsPerIp": 2, "rateLimit": {"perIp": 5, "window": 1},
+                                  "idleTimeout": 30})",
+                              Transport::tcp, ManifestKind::module_access);
+  REQUIRE(m.allow.has_value());
+  CHECK(texts(*m.allow) == std::vector<std::string>{"10.1.0.0/16"});
+  CHECK(texts(m.deny) == std::vector<std::string>{"10.1.2.0/24"});
+  CHECK(m.max_connections == 10u);
+  CHECK(m.max_connections_per_ip == 2u);
+  CHECK(m.rate_limit == RateLimit{5, 1.0});
+  CHECK(m.idle_timeout_s == 30.0);
+}
+
+TEST_CASE("a module access export rejects tls as an unknown field") {
+  for (const char* tls : {R"({"enabled": false})", R"({"enabled": true})", "{}", "5"}) {
+    check_error({"tls", std::string(R"({"tls": )") + tls + "}", "/tls", "unknown field"}, Transport::tcp,
+                ManifestKind::module_access);
+  }
+}
+
+TEST_CASE("a module access export on UDP refuses the TCP-only caps") {
+  check_error({"maxConnections", R"({"maxConnections": 10})", "/maxConnections", "TCP handlers only"},
+              Transport::udp, ManifestKind::module_access);
+  check_error({"maxConnectionsPerIp", R"({"maxConnectionsPerIp": 1})", "/maxConnectionsPerIp", "TCP handlers only"},
+              Transport::udp, ManifestKind::module_access);
+}
+
+TEST_CASE("unknown fields are errors naming their path") {
+  const std::vector<ErrorCase> cases = {
+      {"top level", R"({"maxconnections": 5})", "/maxconnections", "unknown field"},
+      {"snake case", R"({"rate_limit": {}})", "/rate_limit", "unknown field"},
+      {"case matters", R"({"Allow": []})", "/Allow", "unknown field"},
+      {"after known fields", R"({"allow": [], "firewall": true})", "/firewall", "unknown field"},
+      {"in rateLimit", R"({"rateLimit": {"perIp": 1, "window": 1, "burst": 5}})", "/rateLimit/burst", "unknown field"},
+      {"in tls", R"({"tls": {"enabled": false, "key": "k.pem"}})", "/tls/key", "unknown field"},
+      {"slash in the key", R"({"a/b": 1})", "/a~1b", "unknown field"},
+      {"tilde in the key", R"({"a~b": 1})", "/a~0b", "unknown field"},
+      {"nested slash", R"({"rateLimit": {"per/Ip": 1}})", "/rateLimit/per~1Ip", "unknown field"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("allow and deny errors name the list or the entry") {
+  const std::vector<ErrorCase> cases = {
+      {"allow string", R"({"allow": "10.0.0.0/8"})", "/allow", "must be an array of CIDR strings"},
+      {"allow object", R"({"allow": {}})", "/allow", "must be an array of CIDR strings"},
+      {"allow null", R"({"allow": null})", "/allow", "must be an array of CIDR strings"},
+      {"deny number", R"({"deny": 10})", "/deny", "must be an array of CIDR strings"},
+      {"allow number entry", R"({"allow": [10]})", "/allow/0", "must be a string"},
+      {"allow null entry", R"({"allow": ["10.0.0.0/8", null]})", "/allow/1", "must be a string"},
+      {"allow nested list", R"({"allow": [["10.0.0.0/8"]]})", "/allow/0", "must be a string"},
+      {"deny object entry", R"({"deny": [{}]})", "/deny/0", "must be a string"},
+      {"not an address", R"({"allow": ["10.0.0.0/8", "192.0.2.1", "example.com"]})", "/allow/2",
+       "not an IPv4 or IPv6 address"},
+      {"empty entry", R"({"deny": [""]})", "/deny/0", "not an IPv4 or IPv6 address"},
+      {"bad prefix", R"({"allow": ["10.0.0.0/33"]})", "/allow/0", "invalid prefix length"},
+      {"leading zero prefix", R"({"deny": ["10.0.0.0/08"]})", "/deny/0", "invalid prefix length"},
+      {"v6 prefix", R"({"deny": ["::/129"]})", "/deny/0", "invalid prefix length"},
+      {"host bits, allow", R"({"allow": ["10.0.0.0/8", "203.0.113.0/24", "10.1.2.3/8"]})", "/allow/2",
+       "did you mean 10.0.0.0/8?"},
+      {"host bits, deny", R"({"deny": ["2001:db8::1/32"]})", "/deny/0", "did you mean 2001:db8::/32?"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("maxConnections and maxConnectionsPerIp must be integers from 1 to 1,000,000") {
+  const std::string range = "must be an integer from 1 to 1000000";
+  for (const char* field : {"maxConnections", "maxConnectionsPerIp"}) {
+    const std::string path = std::string("/") + field;
+    for (const char* value : {"0", "-1", "1000001", "4294967297", "18446744073709551615", "18446744073709551616",
+                              "-9223372036854775808", "2.5", "256.0", "1e3", "\"256\"", "true", "null", "[]", "{}"}) {
+      check_error({value, std::string("{\"") + field + "\": " + value + "}", path, range});
+    }
+  }
+}
+
+TEST_CASE("rateLimit must be an object with both perIp and window") {
+  const std::vector<ErrorCase> cases = {
+      {"number", R"({"rateLimit": 20})", "/rateLimit", "must be an object"},
+      {"array", R"({"rateLimit": [20, 10]})", "/rateLimit", "must be an object"},
+      {"null", R"({"rateLimit": null})", "/rateLimit", "must be an object"},
+      {"string", R"({"rateLimit": "20/10s"})", "/rateLimit", "must be an object"},
+      {"empty", R"({"rateLimit": {}})", "/rateLimit/perIp", "is required"},
+      {"no perIp", R"({"rateLimit": {"window": 10}})", "/rateLimit/perIp", "is required"},
+      {"no window", R"({"rateLimit": {"perIp": 20}})", "/rateLimit/window", "is required"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("rateLimit.perIp must be an integer from 1 to 1,000,000") {
+  for (const char* value : {"0", "-1", "1000001", "1.5", "20.0", "\"20\"", "true", "null", "[20]"}) {
+    check_error({value, std::string(R"({"rateLimit": {"perIp": )") + value + R"(, "window": 10}})",
+                 "/rateLimit/perIp", "must be an integer from 1 to 1000000"});
+  }
+}
+
+TEST_CASE("rateLimit.window must be positive seconds up to a week") {
+  for (const char* value : {"\"10\"", "true", "null", "[]", "{}"}) {
+    check_error({value, std::string(R"({"rateLimit": {"perIp": 1, "window": )") + value + "}}", "/rateLimit/window",
+                 "must be a number of seconds"});
+  }
+  for (const char* value : {"0", "0.0", "-0", "-1", "-0.5", "604800.5", "604801", "1e9"}) {
+    check_error({value, std::string(R"({"rateLimit": {"perIp": 1, "window": )") + value + "}}", "/rateLimit/window",
+                 "more than 0 and at most 604800 seconds"});
+  }
+}
+
+TEST_CASE("idleTimeout must be positive seconds up to a week") {
+  for (const char* value : {"\"120\"", "false", "null", "[120]", "{}"}) {
+    check_error({value, std::string(R"({"idleTimeout": )") + value + "}", "/idleTimeout", "must be a number of seconds"});
+  }
+  for (const char* value : {"0", "-0", "0.0", "-1", "-120.5", "604800.001", "604801", "1e300"}) {
+    check_error({value, std::string(R"({"idleTimeout": )") + value + "}", "/idleTimeout",
+                 "more than 0 and at most 604800 seconds"});
+  }
+}
+
+TEST_CASE("tls must be an object with a boolean enabled") {
+  const std::vector<ErrorCase> cases = {
+      {"true", R"({"tls": true})", "/tls", "must be an object"},
+      {"null", R"({"tls": null})", "/tls", "must be an object"},
+      {"string", R"({"tls": "on"})", "/tls", "must be an object"},
+      {"empty", R"({"tls": {}})", "/tls/enabled", "is required"},
+      {"cert only", R"({"tls": {"cert": "on-demand"}})", "/tls/enabled", "is required"},
+      {"enabled string", R"({"tls": {"enabled": "false"}})", "/tls/enabled", "must be true or false"},
+      {"enabled number", R"({"tls": {"enabled": 0}})", "/tls/enabled", "must be true or false"},
+      {"enabled null", R"({"tls": {"enabled": null}})", "/tls/enabled", "must be true or false"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("a tls that is not an object on UDP is reported as not an object") {
+  // The shape is checked before the transport.
+  check_error({"tls number on udp", R"({"tls": 1})", "/tls", "must be an object"}, Transport::udp);
+}
+
+TEST_CASE("a document that is not a JSON object is an error at the root") {
+  for (const char* text : {"[]", "[{}]", "42", "\"allow\"", "null", "true"}) {
+    check_error({"non-object", text, "/", "must be an object"});
+  }
+}
+
+TEST_CASE("syntax errors are reported at the root with line and column") {
+  const std::vector<ErrorCase> cases = {
+      {"empty input", "", "/", "line 1, column 1"},
+      {"trailing comma", R"({"allow": ["10.0.0.0/8",]})", "/", "line 1, column 25"},
+      {"comment", "{\n// lockdown\n}", "/", "line 2, column 1"},
+      {"single quotes", "{'allow': []}", "/", "line 1, column 2"},
+      {"trailing garbage", "{} {}", "/", "line 1, column 4"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("a manifest over 64 KiB is refused before parsing") {
+  std::string text = "{}";
+  text.resize(policy::kMaxManifestBytes, ' ');
+  CHECK_NOTHROW(parse_manifest(text, Transport::tcp));
+  text.push_back(' ');
+  check_error({"one byte over", text, "/", "larger than 65536 bytes"});
+  // A long but valid allow list just under the limit is fine.
+  std::string list = R"({"allow": [)";
+  for (int i = 0; list.size() < policy::kMaxManifestBytes - 100; ++i) {
+    if (i) list += ", ";
+    list += "\"10." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) + ".0/24\"";
+  }
+  list += "]}";
+  REQUIRE(list.size() <= policy::kMaxManifestBytes);
+  Manifest m = parse_manifest(list, Transport::tcp);
+  REQUIRE(m.allow.has_value());
+  CHECK(m.allow->size() > 2000);
+}
+
+TEST_CASE("manifest_file_for swaps the handler's .js for .json") {
+  struct Case {
+    const char* handler;
+    const char* manifest;
+  };
+  const std::vector<Case> cases = {
+      {"echo.tcp.7000.port.js", "echo.tcp.7000.port.json"},
+      {"dns.udp.53.port.js", "dns.udp.53.port.json"},
+      {"a.js.tcp.1.port.js", "a.js.tcp.1.port.json"},
+      {"sub/dir/echo.tcp.7000.port.js", "sub/dir/echo.tcp.7000.port.json"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.handler));
+    CHECK(manifest_file_for(c.handler) == c.manifest);
+  }
+}
+
+TEST_CASE("a manifest file name is not itself an entry point") {
+  for (const char* handler : {"echo.tcp.7000.port.js", "dns.udp.53.port.js"}) {
+    auto handler_verdict = policy::classify_filename(handler);
+    REQUIRE(handler_verdict.kind == policy::FilenameVerdict::Kind::entry_point);
+    auto verdict = policy::classify_filename(manifest_file_for(handler));
+    CHECK(verdict.kind == policy::FilenameVerdict::Kind::not_an_attempt);
+  }
+}
+
+// BUG: an allow/deny entry with an embedded NUL is accepted with everything
+// after the NUL ignored (IpAddress::parse hands c_str() to inet_pton; see
+// ip_address_test): {"allow": ["10.0.0.0\u0000junk/8"]} reads as 10.0.0.0/8
+// instead of failing at /allow/0.
+TEST_CASE("an entry with an embedded NUL is an error naming the entry" * doctest::skip()) {
+  check_error({"NUL in allow", R"({"allow": ["10.0.0.0\u0000junk/8"]})", "/allow/0", "not an IPv4 or IPv6 address"});
+  check_error({"NUL in deny", R"({"deny": ["192.0.2.1\u0000"]})", "/deny/0", "not an IPv4 or IPv6 address"});
+}
