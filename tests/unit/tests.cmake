@@ -8,3 +8,4 @@ portbroker_unit_test(socket_address_test SOURCES unit/socket_address_test.cc LIB
 portbroker_unit_test(ip_address_test SOURCES unit/ip_address_test.cc LIBS portbroker_policy)
 portbroker_unit_test(rate_limiter_test SOURCES unit/rate_limiter_test.cc LIBS portbroker_policy)
 portbroker_unit_test(manifest_test SOURCES unit/manifest_test.cc LIBS portbroker_policy)
+portbroker_unit_test(screening_test SOURCES unit/screening_test.cc LIBS portbroker_policy)
