@@ -120,7 +120,18 @@ bool decode(std::span<const uint8_t> message, WorkerFailed& out) {
   return close_reader(reader);
 }
 
-std::vector<uint8_t> encode_worker_ready() { return finish(start(MessageType::worker_ready)); }
+std::vector<uint8_t> encode(const WorkerReady& message) {
+  auto writer = start(MessageType::worker_ready);
+  writer.put_string(message.access_json);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, WorkerReady& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::worker_ready)) return false;
+  out.access_json = reader.get_string();
+  return close_reader(reader);
+}
 
 DatagramBatch::DatagramBatch(MessageType type) : type_(type) { clear(); }
 

@@ -52,17 +52,23 @@ struct WorkerFailed {
   std::string reason;
 };
 
+struct WorkerReady {
+  // The module's `access` export as JSON text; empty when it has none.
+  std::string access_json;
+};
+
 std::vector<uint8_t> encode(const WorkerInit& message);
 std::vector<uint8_t> encode(const ConnectionHandoff& message);
 std::vector<uint8_t> encode(const WorkerStop& message);
 std::vector<uint8_t> encode(const WorkerFailed& message);
-std::vector<uint8_t> encode_worker_ready();
+std::vector<uint8_t> encode(const WorkerReady& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
 bool decode(std::span<const uint8_t> message, ConnectionHandoff& out);
 bool decode(std::span<const uint8_t> message, WorkerStop& out);
 bool decode(std::span<const uint8_t> message, WorkerFailed& out);
+bool decode(std::span<const uint8_t> message, WorkerReady& out);
 
 // Builds one datagrams or replies message from many (address, payload) pairs,
 // so a burst costs one channel write instead of one per datagram.

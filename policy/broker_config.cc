@@ -1,5 +1,8 @@
 #include "policy/broker_config.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "common/log.h"
 #include "policy/json_fields.h"
 
@@ -22,7 +25,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
   }
   nlohmann::json document = parse_json_object(text);
   reject_unknown_fields(document, "/",
-                        {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts"});
+                        {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening"});
   BrokerConfig config;
   if (document.contains("handlers_dir")) config.handlers_dir = read_absolute_path(document["handlers_dir"], "/handlers_dir");
   if (document.contains("run_dir")) config.run_dir = read_absolute_path(document["run_dir"], "/run_dir");
@@ -36,8 +39,53 @@ BrokerConfig parse_broker_config(std::string_view text) {
   if (document.contains("firewall")) {
     const auto& firewall = document["firewall"];
     require_object(firewall, "/firewall");
-    reject_unknown_fields(firewall, "/firewall", {"enabled"});
+    reject_unknown_fields(firewall, "/firewall", {"enabled", "accept_in"});
     if (firewall.contains("enabled")) config.firewall_enabled = read_bool(firewall["enabled"], "/firewall/enabled");
+    if (firewall.contains("accept_in")) {
+      const auto& chain = firewall["accept_in"];
+      require_object(chain, "/firewall/accept_in");
+      reject_unknown_fields(chain, "/firewall/accept_in", {"family", "table", "chain"});
+      BrokerConfig::Chain parsed;
+      for (auto [key, field] : {std::pair<const char*, std::string*>{"family", &parsed.family},
+                                {"table", &parsed.table}, {"chain", &parsed.chain}}) {
+        std::string path = child_path("/firewall/accept_in", key);
+        if (!chain.contains(key)) throw JsonFieldError(path, "is required");
+        *field = read_string(chain[key], path);
+        if (field->empty()) throw JsonFieldError(path, "must not be empty");
+      }
+      static constexpr std::string_view kFamilies[] = {"inet", "ip", "ip6"};
+      if (std::find(std::begin(kFamilies), std::end(kFamilies), parsed.family) == std::end(kFamilies)) {
+        throw JsonFieldError("/firewall/accept_in/family", "must be inet, ip or ip6");
+      }
+      config.firewall_accept_in = parsed;
+    }
+  }
+  if (document.contains("screening")) {
+    const auto& screening = document["screening"];
+    require_object(screening, "/screening");
+    reject_unknown_fields(screening, "/screening",
+                          {"max_connections", "idle_timeout_s", "udp_session_timeout_s", "ipv6_prefix",
+                           "max_tracked_sources"});
+    auto& out = config.screening;
+    if (screening.contains("max_connections")) {
+      out.max_connections = static_cast<uint32_t>(
+          read_integer(screening["max_connections"], "/screening/max_connections", 1, kMaxConnectionsLimit));
+    }
+    if (screening.contains("idle_timeout_s")) {
+      out.tcp_idle_timeout_s = static_cast<double>(
+          read_integer(screening["idle_timeout_s"], "/screening/idle_timeout_s", 1, static_cast<uint64_t>(kMaxSeconds)));
+    }
+    if (screening.contains("udp_session_timeout_s")) {
+      out.udp_session_timeout_s = static_cast<double>(read_integer(
+          screening["udp_session_timeout_s"], "/screening/udp_session_timeout_s", 1, static_cast<uint64_t>(kMaxSeconds)));
+    }
+    if (screening.contains("ipv6_prefix")) {
+      out.ipv6_prefix = static_cast<uint8_t>(read_integer(screening["ipv6_prefix"], "/screening/ipv6_prefix", 16, 128));
+    }
+    if (screening.contains("max_tracked_sources")) {
+      out.max_tracked_sources = static_cast<size_t>(
+          read_integer(screening["max_tracked_sources"], "/screening/max_tracked_sources", 16, 10000000));
+    }
   }
   if (document.contains("timeouts")) {
     const auto& timeouts = document["timeouts"];

@@ -4,8 +4,11 @@
 // caller. docs/configuration.md lists every field.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "policy/screening.h"
 
 namespace policy {
 
@@ -18,6 +21,17 @@ struct BrokerConfig {
   std::string state_dir = "/var/lib/portbroker";
   std::string log_level = "info";
   bool firewall_enabled = true;
+  // An existing chain to insert tagged accept rules for the declared ports
+  // into (hosts whose own firewall drops by default).
+  struct Chain {
+    std::string family;
+    std::string table;
+    std::string chain;
+  };
+  std::optional<Chain> firewall_accept_in;
+  // Defaults for handlers without a manifest (or without a field in it), and
+  // the bounds of per-source state.
+  ScreeningDefaults screening;
   // Loading the module and awaiting open(ctx) must finish within this.
   uint32_t open_timeout_ms = 10000;
   // close(ctx) is awaited at most this long at unload or shutdown.

@@ -98,7 +98,10 @@ int Broker::run() {
       .kv("handlers_dir", options_.config.handlers_dir)
       .kv("run_dir", options_.config.run_dir)
       .kv("config", options_.config_path.empty() ? "-" : options_.config_path);
-  common::log::warn("firewall-disabled").kv("reason", firewall_reason());
+  std::optional<OperatorChain> accept_in;
+  if (const auto& chain = options_.config.firewall_accept_in) accept_in = OperatorChain{chain->family, chain->table, chain->chain};
+  firewall_ = std::make_unique<Firewall>(options_.config.firewall_enabled, options_.firewall_reason, accept_in);
+  if (!firewall_->enabled()) common::log::warn("firewall-disabled").kv("reason", firewall_->reason());
   if (!load_handlers(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
@@ -127,10 +130,20 @@ bool Broker::load_handlers(std::string& error) {
       handlers_.push_back(std::move(handler));
     }
   }
+  // The kernel screens before any port opens.
+  apply_firewall();
   for (auto& handler : handlers_) {
     if (handler->state() == HandlerState::starting) handler->start();
   }
   return true;
+}
+
+void Broker::apply_firewall() {
+  std::vector<FirewallPort> ports;
+  for (const auto& handler : handlers_) {
+    if (auto port = handler->firewall_port()) ports.push_back(*port);
+  }
+  firewall_->apply(ports);
 }
 
 void Broker::handler_settled() {
@@ -170,7 +183,10 @@ nlohmann::json Broker::status() const {
            {"run_dir", options_.config.run_dir},
            {"config", options_.config_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(options_.config_path)},
            {"state", shutting_down_ ? "stopping" : ready_logged_ ? "ready" : "starting"},
-           {"firewall", {{"enabled", false}, {"reason", firewall_reason()}}},
+           {"firewall",
+            {{"enabled", firewall_ && firewall_->enabled()},
+             {"reason", firewall_ && firewall_->enabled() ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(firewall_ ? firewall_->reason() : "starting")}}},
            {"store",
             {{"pid", store_ && store_->running() ? nlohmann::json(store_->pid()) : nlohmann::json(nullptr)},
              {"socket", store_ ? store_->socket_path() : ""},
@@ -180,11 +196,6 @@ nlohmann::json Broker::status() const {
       {"handlers", handlers},
       {"ignored", ignored},
   };
-}
-
-std::string Broker::firewall_reason() const {
-  return options_.firewall_reason.empty() ? "nftables programming is not implemented yet; screening runs in userspace"
-                                          : options_.firewall_reason;
 }
 
 nlohmann::json Broker::on_control(const nlohmann::json& request) {
@@ -229,6 +240,7 @@ void Broker::finish_shutdown() {
   if (finishing_) return;
   finishing_ = true;
   handlers_.clear();
+  if (firewall_) firewall_->remove();
   control_.reset();
   for (auto& handle : signals_) handle.reset();
   auto done = [this] {

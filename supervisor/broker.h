@@ -17,6 +17,7 @@
 #include "policy/claim_table.h"
 #include "supervisor/connection_tracker.h"
 #include "supervisor/control_server.h"
+#include "supervisor/firewall.h"
 #include "supervisor/handler.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/options.h"
@@ -52,7 +53,7 @@ class Broker {
   nlohmann::json on_control(const nlohmann::json& request);
   void on_signal(int signum);
   void finish_shutdown();
-  std::string firewall_reason() const;
+  void apply_firewall();
 
   uv_loop_t* loop_;
   Options options_;
@@ -61,6 +62,7 @@ class Broker {
   ConnectionTracker tracker_;
   std::unique_ptr<StoreService> store_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<Firewall> firewall_;
   policy::ClaimTable claims_;
   std::vector<std::unique_ptr<Handler>> handlers_;
   std::vector<IgnoredFile> ignored_;

@@ -1,8 +1,11 @@
 #include "supervisor/connection_tracker.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 
 #include "common/log.h"
@@ -36,24 +39,63 @@ bool ConnectionTracker::add(uint64_t id, TrackedConnection connection) {
     return false;
   }
   connection.opened_ms = uv_now(loop_);
+  uint64_t idle_timeout_ms = connection.idle_timeout_ms;
   connections_.emplace(id, std::move(connection));
+  if (idle_timeout_ms > 0) schedule_idle_check(id, uv_now(loop_) + idle_timeout_ms);
   return true;
 }
 
-void ConnectionTracker::forget(uint64_t id) {
+void ConnectionTracker::forget(uint64_t id, bool idle) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  ConnectionOwner* owner = it->second.owner;
-  // Closing the descriptor removes it from the epoll set.
+  // Moved out first: the owner's callback may look at it. Closing the
+  // descriptor (when `closed` goes) removes it from the epoll set.
+  TrackedConnection closed = std::move(it->second);
   connections_.erase(it);
-  if (owner != nullptr) owner->on_connection_closed(id);
+  if (closed.owner != nullptr) closed.owner->on_connection_closed(id, closed, idle);
 }
 
 void ConnectionTracker::close(uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   ::shutdown(it->second.fd.get(), SHUT_RDWR);
-  forget(id);
+  forget(id, false);
+}
+
+void ConnectionTracker::schedule_idle_check(uint64_t id, uint64_t due_ms) {
+  idle_checks_.emplace(due_ms, id);
+  if (!idle_timer_.pending() || due_ms < armed_for_ms_) {
+    armed_for_ms_ = due_ms;
+    uint64_t now = uv_now(loop_);
+    idle_timer_.start(loop_, due_ms > now ? due_ms - now : 0, [this] { check_idle(); });
+  }
+}
+
+void ConnectionTracker::check_idle() {
+  uint64_t now = uv_now(loop_);
+  while (!idle_checks_.empty() && idle_checks_.top().first <= now) {
+    uint64_t id = idle_checks_.top().second;
+    idle_checks_.pop();
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;  // closed meanwhile
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    if (getsockopt(it->second.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0) continue;
+    // Milliseconds since data last moved in either direction.
+    uint64_t idle_ms = std::min(info.tcpi_last_data_recv, info.tcpi_last_data_sent);
+    uint64_t timeout = it->second.idle_timeout_ms;
+    if (idle_ms >= timeout) {
+      common::log::info("idle-timeout").kv("conn", id).kv("peer", it->second.remote.to_string()).kv("idle_ms", idle_ms);
+      ::shutdown(it->second.fd.get(), SHUT_RDWR);
+      forget(id, true);
+    } else {
+      idle_checks_.emplace(now + (timeout - idle_ms), id);
+    }
+  }
+  if (!idle_checks_.empty()) {
+    armed_for_ms_ = idle_checks_.top().first;
+    idle_timer_.start(loop_, armed_for_ms_ > now ? armed_for_ms_ - now : 0, [this] { check_idle(); });
+  }
 }
 
 void ConnectionTracker::close_all_of(const ConnectionOwner* owner) {
@@ -69,7 +111,7 @@ void ConnectionTracker::on_events() {
   for (;;) {
     int n = epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), 0);
     if (n <= 0) return;
-    for (int i = 0; i < n; ++i) forget(events[static_cast<size_t>(i)].data.u64);
+    for (int i = 0; i < n; ++i) forget(events[static_cast<size_t>(i)].data.u64, false);
     if (n < static_cast<int>(events.size())) return;
   }
 }

@@ -4,14 +4,19 @@
 // epoll set that reports only EPOLLHUP/EPOLLERR, which the kernel raises once
 // both directions are shut (or on reset). So connection counts are the
 // kernel's truth, not the worker's word, and the supervisor can close any
-// connection itself (worker death, idle timeout, unload).
+// connection itself (worker death, idle timeout, unload). Idle timeouts use
+// the kernel's own clock of the last data in each direction (TCP_INFO).
 
 #include <uv.h>
 
 #include <cstdint>
 #include <functional>
+#include <queue>
 #include <unordered_map>
+#include <utility>
 #include <vector>
+
+#include "common/one_shot_timer.h"
 
 #include "common/socket_address.h"
 #include "common/unique_fd.h"
@@ -19,9 +24,12 @@
 
 namespace supervisor {
 
+struct TrackedConnection;
+
 class ConnectionOwner {
  public:
-  virtual void on_connection_closed(uint64_t id) = 0;
+  // `idle` is true when the broker closed it for its idle timeout.
+  virtual void on_connection_closed(uint64_t id, const TrackedConnection& connection, bool idle) = 0;
 
  protected:
   ~ConnectionOwner() = default;
@@ -31,6 +39,7 @@ struct TrackedConnection {
   common::UniqueFd fd;
   ConnectionOwner* owner = nullptr;
   common::SocketAddress remote;
+  uint64_t idle_timeout_ms = 0;  // 0: none
   uint64_t opened_ms = 0;
 };
 
@@ -53,9 +62,15 @@ class ConnectionTracker {
 
  private:
   void on_events();
-  void forget(uint64_t id);
+  void forget(uint64_t id, bool idle);
+  void schedule_idle_check(uint64_t id, uint64_t due_ms);
+  void check_idle();
 
+  using Due = std::pair<uint64_t, uint64_t>;  // (due ms, connection id)
   uv_loop_t* loop_;
+  std::priority_queue<Due, std::vector<Due>, std::greater<Due>> idle_checks_;
+  uint64_t armed_for_ms_ = 0;
+  common::OneShotTimer idle_timer_;
   common::UniqueFd epoll_fd_;
   common::UvHandle<uv_poll_t> poll_;
   std::unordered_map<uint64_t, TrackedConnection> connections_;

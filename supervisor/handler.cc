@@ -2,6 +2,7 @@
 
 #include "common/log.h"
 #include "policy/handler_filename.h"
+#include "policy/json_fields.h"
 #include "supervisor/broker.h"
 
 namespace supervisor {
@@ -54,6 +55,10 @@ void Handler::fail(const std::string& reason) {
 void Handler::start() {
   const auto& config = broker_.options().config;
   std::string error;
+  // Fail closed: a manifest that does not parse means no port at all.
+  if (!file_.manifest_error.empty()) return fail("invalid manifest " + file_.manifest_error);
+  admission_ = std::make_unique<Admission>(
+      policy::effective_policy(file_.manifest, file_.id.transport, config.screening), config.screening);
   // The port is bound first, so a taken port fails the handler before any
   // code runs; the kernel queues connections until the worker is ready.
   if (file_.id.transport == policy::Transport::tcp) {
@@ -70,7 +75,7 @@ void Handler::start() {
   }
   worker_ = std::make_unique<WorkerProcess>(
       broker_.loop(), WorkerProcess::Events{
-                          .ready = [this] { on_ready(); },
+                          .ready = [this](const std::string& access_json) { on_ready(access_json); },
                           .failed = [this](const std::string& reason) {
                             if (state_ == HandlerState::starting) fail(reason);
                           },
@@ -96,8 +101,21 @@ void Handler::start() {
   });
 }
 
-void Handler::on_ready() {
+void Handler::on_ready(const std::string& access_json) {
   if (state_ != HandlerState::starting) return;
+  if (!access_json.empty()) {
+    // The module's `access` only tightens; an invalid one fails closed.
+    access_exported_ = true;
+    try {
+      auto access = policy::parse_manifest(access_json, file_.id.transport, policy::ManifestKind::module_access);
+      access_warnings_ = admission_->tighten(access);
+    } catch (const policy::JsonFieldError& e) {
+      return fail(std::string("invalid access export: ") + e.what());
+    }
+    for (const auto& warning : access_warnings_) {
+      common::log::warn("access-not-applied").kv("handler", file_.id.name).kv("reason", warning);
+    }
+  }
   state_ = HandlerState::active;
   reason_.clear();
   deadline_.cancel();
@@ -106,8 +124,15 @@ void Handler::on_ready() {
       on_accept(std::move(fd), remote, local);
     });
   } else if (udp_) {
-    udp_->resume([](const common::SocketAddress&) { return true; },
-                 [this](const ipc::DatagramBatch& batch) { on_datagrams(batch); });
+    udp_->resume(
+        [this](const common::SocketAddress& peer) {
+          auto refusal = admission_->admit_datagram(peer, uv_now(broker_.loop()));
+          if (refusal == policy::Refusal::none) return true;
+          ++counters_.datagrams_refused;
+          admission_->count(refusal);
+          return false;
+        },
+        [this](const ipc::DatagramBatch& batch) { on_datagrams(batch); });
   }
   common::log::info("handler-active")
       .kv("handler", file_.id.name)
@@ -136,34 +161,60 @@ void Handler::on_exit(const std::string& description) {
   }
 }
 
+void Handler::refuse_connection(policy::Refusal reason, const common::SocketAddress& remote) {
+  ++counters_.refused;
+  admission_->count(reason);
+  common::log::debug("connection-refused")
+      .kv("handler", file_.id.name)
+      .kv("peer", remote.to_string())
+      .kv("reason", policy::refusal_name(reason));
+}
+
 void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
   ++counters_.accepted;
+  // Every return below without a hand-off closes `fd`: the connection is refused.
   if (state_ != HandlerState::active || worker_->queued_handoffs() >= WorkerProcess::kMaxQueuedHandoffs) {
-    ++counters_.refused;
-    return;  // closing `fd` refuses the connection
-  }
-  uint64_t id = broker_.next_connection_id();
-  if (!worker_->hand_off(ipc::ConnectionHandoff{id, remote, local}, fd.get())) {
     ++counters_.refused;
     return;
   }
-  if (broker_.tracker().add(id, TrackedConnection{std::move(fd), this, remote, 0})) ++counters_.active;
+  auto refusal = admission_->admit_connection(to_ip(remote), counters_.active, uv_now(broker_.loop()));
+  if (refusal != policy::Refusal::none) return refuse_connection(refusal, remote);
+  uint64_t id = broker_.next_connection_id();
+  if (!worker_->hand_off(ipc::ConnectionHandoff{id, remote, local}, fd.get())) {
+    ++counters_.refused;
+    admission_->connection_closed(to_ip(remote));
+    return;
+  }
+  if (broker_.tracker().add(id, TrackedConnection{std::move(fd), this, remote, admission_->idle_timeout_ms(), 0})) {
+    ++counters_.active;
+  } else {
+    admission_->connection_closed(to_ip(remote));
+  }
 }
 
-void Handler::on_connection_closed(uint64_t) {
+void Handler::on_connection_closed(uint64_t, const TrackedConnection& connection, bool idle) {
   if (counters_.active > 0) --counters_.active;
+  if (!admission_) return;
+  admission_->connection_closed(to_ip(connection.remote));
+  if (idle) admission_->count(policy::Refusal::idle_timeout);
 }
 
 void Handler::on_datagrams(const ipc::DatagramBatch& batch) {
   counters_.datagrams_received += batch.count();
+  admission_->expire_sessions(uv_now(broker_.loop()));
   if (!worker_ || !worker_->send_datagrams(batch.bytes())) counters_.datagrams_dropped += batch.count();
 }
 
 void Handler::on_replies(std::span<const uint8_t> batch) {
   if (!udp_) return;
-  auto result = udp_->send_replies(batch);
+  // Replies go only to sources that sent within the session window, so a
+  // worker cannot use the handler's port to reach anyone else.
+  uint64_t now = uv_now(broker_.loop());
+  auto result = udp_->send_replies(
+      batch, [&](const common::SocketAddress& peer) { return admission_->may_reply_to(peer, now); });
   counters_.replies_sent += result.sent;
   counters_.replies_failed += result.failed;
+  counters_.replies_refused += result.refused;
 }
 
 void Handler::stop(std::function<void()> done) {
@@ -219,11 +270,31 @@ nlohmann::json Handler::status() const {
   if (!held_by_.empty()) status["held_by"] = held_by_;
   if (file_.id.transport == policy::Transport::udp) {
     status["datagrams"] = {{"received", counters_.datagrams_received},
+                           {"refused", counters_.datagrams_refused},
                            {"dropped", counters_.datagrams_dropped},
                            {"replied", counters_.replies_sent},
-                           {"reply_failed", counters_.replies_failed}};
+                           {"reply_failed", counters_.replies_failed},
+                           {"reply_refused", counters_.replies_refused}};
   }
+  status["manifest"] = file_.manifest ? nlohmann::json(file_.manifest_file) : nlohmann::json(nullptr);
+  if (admission_) {
+    status["policy"] = admission_->policy_status();
+    status["refused_by"] = admission_->refused_status();
+  }
+  status["access"] = {{"exported", access_exported_}, {"warnings", access_warnings_}};
   return status;
+}
+
+std::optional<FirewallPort> Handler::firewall_port() const {
+  if (state_ != HandlerState::starting && state_ != HandlerState::active) return std::nullopt;
+  if (!file_.manifest_error.empty()) return std::nullopt;
+  FirewallPort port{file_.id.transport, file_.id.port, {}, false, {}};
+  if (file_.manifest) {
+    port.has_allow = file_.manifest->allow.has_value();
+    if (port.has_allow) port.allow = *file_.manifest->allow;
+    port.deny = file_.manifest->deny;
+  }
+  return port;
 }
 
 }  // namespace supervisor

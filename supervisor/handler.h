@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/one_shot_timer.h"
+#include "supervisor/admission.h"
+#include "supervisor/firewall_rules.h"
 #include "supervisor/connection_tracker.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
@@ -31,9 +33,11 @@ struct HandlerCounters {
   uint64_t active = 0;
   uint64_t refused = 0;
   uint64_t datagrams_received = 0;
+  uint64_t datagrams_refused = 0;
   uint64_t datagrams_dropped = 0;
   uint64_t replies_sent = 0;
   uint64_t replies_failed = 0;
+  uint64_t replies_refused = 0;
 };
 
 class Handler final : public ConnectionOwner {
@@ -54,12 +58,16 @@ class Handler final : public ConnectionOwner {
   HandlerState state() const { return state_; }
   bool settled() const { return state_ != HandlerState::starting; }
   nlohmann::json status() const;
+  // What the kernel should screen for this handler's port (its manifest's
+  // allow/deny), while it holds the port.
+  std::optional<FirewallPort> firewall_port() const;
 
-  void on_connection_closed(uint64_t id) override;
+  void on_connection_closed(uint64_t id, const TrackedConnection& connection, bool idle) override;
 
  private:
   void fail(const std::string& reason);
-  void on_ready();
+  void on_ready(const std::string& access_json);
+  void refuse_connection(policy::Refusal reason, const common::SocketAddress& remote);
   void on_exit(const std::string& description);
   void on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local);
   void on_datagrams(const ipc::DatagramBatch& batch);
@@ -77,6 +85,9 @@ class Handler final : public ConnectionOwner {
   common::OneShotTimer deadline_;
   std::function<void()> on_stopped_;
   HandlerCounters counters_;
+  std::unique_ptr<Admission> admission_;
+  bool access_exported_ = false;
+  std::vector<std::string> access_warnings_;
   std::string last_exit_;
 };
 

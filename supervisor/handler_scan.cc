@@ -11,6 +11,7 @@
 
 #include "common/process.h"
 #include "policy/claim_table.h"
+#include "policy/json_fields.h"
 
 namespace supervisor {
 namespace {
@@ -21,6 +22,38 @@ struct DirCloser {
 struct FreeDeleter {
   void operator()(char* p) const { free(p); }
 };
+struct FileCloser {
+  void operator()(FILE* file) const { fclose(file); }
+};
+
+std::string real_path(const std::string& path);
+
+// A sidecar file: regular, inside the folder, at most kMaxManifestBytes.
+bool read_manifest_text(const std::string& path, const std::string& root, std::string& text, std::string& error) {
+  struct stat link_info {};
+  if (lstat(path.c_str(), &link_info) != 0) {
+    error = "cannot be read: " + common::errno_text(errno);
+    return false;
+  }
+  std::string resolved = real_path(path);
+  if (resolved.empty() || root.empty() || resolved.compare(0, root.size() + 1, root + "/") != 0) {
+    error = "resolves outside the handlers folder";
+    return false;
+  }
+  std::unique_ptr<FILE, FileCloser> file(fopen(resolved.c_str(), "rbe"));
+  if (!file) {
+    error = "cannot be read: " + common::errno_text(errno);
+    return false;
+  }
+  text.resize(policy::kMaxManifestBytes + 1);
+  size_t n = fread(text.data(), 1, text.size(), file.get());
+  text.resize(n);
+  if (n > policy::kMaxManifestBytes) {
+    error = "/: is larger than " + std::to_string(policy::kMaxManifestBytes) + " bytes";
+    return false;
+  }
+  return true;
+}
 
 std::string real_path(const std::string& path) {
   std::unique_ptr<char, FreeDeleter> resolved(realpath(path.c_str(), nullptr));
@@ -36,9 +69,14 @@ bool scan_handlers_dir(const std::string& dir, ScanResult& result, std::string& 
     return false;
   }
   const std::string root = real_path(dir);
+  std::vector<std::string> manifests;
   while (dirent* entry = readdir(handle.get())) {
     std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
+    if (name.ends_with(".port.json") && name.front() != '.') {
+      manifests.push_back(name);
+      continue;
+    }
     auto verdict = policy::classify_filename(name);
     if (verdict.kind == policy::FilenameVerdict::Kind::not_an_attempt) continue;
     if (verdict.kind == policy::FilenameVerdict::Kind::invalid) {
@@ -65,7 +103,32 @@ bool scan_handlers_dir(const std::string& dir, ScanResult& result, std::string& 
       continue;
     }
     int64_t mtime_ns = static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
-    result.entry_points.push_back({name, verdict.handler, mtime_ns});
+    HandlerFile found;
+    found.file = name;
+    found.id = verdict.handler;
+    found.mtime_ns = mtime_ns;
+    result.entry_points.push_back(std::move(found));
+  }
+  for (auto& handler : result.entry_points) {
+    handler.manifest_file = policy::manifest_file_for(handler.file);
+    auto found = std::find(manifests.begin(), manifests.end(), handler.manifest_file);
+    if (found == manifests.end()) continue;
+    manifests.erase(found);
+    std::string text;
+    std::string read_error;
+    if (!read_manifest_text(dir + "/" + handler.manifest_file, root, text, read_error)) {
+      handler.manifest_error = handler.manifest_file + " " + read_error;
+      continue;
+    }
+    try {
+      handler.manifest = policy::parse_manifest(text, handler.id.transport);
+    } catch (const policy::JsonFieldError& e) {
+      handler.manifest_error = handler.manifest_file + ": " + e.what();
+    }
+  }
+  for (const auto& orphan : manifests) {
+    result.ignored.push_back({orphan, "manifest without a handler (no " +
+                                          orphan.substr(0, orphan.size() - 5) + ".js)"});
   }
   std::sort(result.entry_points.begin(), result.entry_points.end(), [](const HandlerFile& a, const HandlerFile& b) {
     return policy::ClaimPriority{a.mtime_ns, a.file} < policy::ClaimPriority{b.mtime_ns, b.file};

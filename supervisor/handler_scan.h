@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "policy/handler_filename.h"
+#include "policy/manifest.h"
 
 namespace supervisor {
 
@@ -15,6 +18,12 @@ struct HandlerFile {
   std::string file;  // the name inside the handlers folder
   policy::HandlerId id;
   int64_t mtime_ns = 0;
+  // The sidecar `<name>.<proto>.<port>.port.json`, if there is one. An invalid
+  // one leaves `manifest` empty and says why in `manifest_error`: the handler
+  // must then not open (fail closed).
+  std::optional<policy::Manifest> manifest;
+  std::string manifest_file;
+  std::string manifest_error;
 };
 
 struct IgnoredFile {

@@ -99,7 +99,7 @@ void UdpEndpoint::on_readable() {
   }
 }
 
-UdpEndpoint::SendResult UdpEndpoint::send_replies(std::span<const uint8_t> message) {
+UdpEndpoint::SendResult UdpEndpoint::send_replies(std::span<const uint8_t> message, const Admit& may_send) {
   SendResult result;
   std::vector<common::SocketAddress> peers;
   std::vector<iovec> iovecs;
@@ -131,6 +131,10 @@ UdpEndpoint::SendResult UdpEndpoint::send_replies(std::span<const uint8_t> messa
   };
   bool ok = ipc::for_each_datagram(message, ipc::MessageType::replies,
                                    [&](const common::SocketAddress& peer, std::span<const uint8_t> payload) {
+                                     if (!may_send(peer)) {
+                                       ++result.refused;
+                                       return;
+                                     }
                                      // An IPv4 reply from an IPv6 socket goes out as ::ffff:a.b.c.d.
                                      common::SocketAddress target = peer;
                                      if (peer.family() == AF_INET && ipv6_socket_) {

@@ -26,13 +26,15 @@ class UdpEndpoint {
   struct SendResult {
     uint64_t sent = 0;
     uint64_t failed = 0;
+    uint64_t refused = 0;  // to a destination `may_send` rejected
   };
 
   UdpEndpoint(uv_loop_t* loop, uint16_t port) : loop_(loop), port_(port) {}
   bool open(std::string& error);
   void resume(Admit admit, BatchSink sink);
   void pause();
-  SendResult send_replies(std::span<const uint8_t> message);
+  // Sends the replies of a worker's batch to the destinations `may_send` accepts.
+  SendResult send_replies(std::span<const uint8_t> message, const Admit& may_send);
 
  private:
   void on_readable();

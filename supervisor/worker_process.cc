@@ -123,7 +123,14 @@ void WorkerProcess::on_channel(int status, int events) {
     }
     auto type = ipc::peek_type(received_.bytes());
     if (type == ipc::MessageType::worker_ready) {
-      if (events_.ready) events_.ready();
+      ipc::WorkerReady ready;
+      if (!ipc::decode(received_.bytes(), ready)) {
+        common::log::error("worker-protocol-violation").kv("pid", pid()).kv("type", "worker_ready");
+        close_channel();
+        kill();
+        return;
+      }
+      if (events_.ready) events_.ready(ready.access_json);
     } else if (type == ipc::MessageType::worker_failed) {
       ipc::WorkerFailed failed;
       if (!ipc::decode(received_.bytes(), failed)) failed.reason = "the worker failed (malformed report)";

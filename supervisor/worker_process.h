@@ -22,7 +22,7 @@ namespace supervisor {
 class WorkerProcess {
  public:
   struct Events {
-    std::function<void()> ready;
+    std::function<void(const std::string& access_json)> ready;
     std::function<void(const std::string& reason)> failed;
     std::function<void(std::span<const uint8_t> batch)> replies;
     std::function<void(const std::string& exit_description)> exited;

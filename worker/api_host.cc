@@ -37,9 +37,10 @@ bool register_hooks(JSContext* cx, unsigned argc, JS::Value* vp) {
   return true;
 }
 
+// reportReady(accessJson): accessJson is "" when the module exports no `access`.
 bool report_ready(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  Runtime::from(cx).handler_ready();
+  Runtime::from(cx).handler_ready(args.get(0).isString() ? to_utf8(cx, args[0]) : std::string());
   args.rval().setUndefined();
   return true;
 }

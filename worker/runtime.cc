@@ -249,9 +249,9 @@ void Runtime::start_handler(int store_command_fd, int store_subscription_fd) {
   if (!call_hook(Hook::start, args)) handler_failed("the runtime could not start the handler");
 }
 
-void Runtime::handler_ready() {
+void Runtime::handler_ready(const std::string& access_json) {
   common::log::info("handler-loaded").kv("file", init_.module_file);
-  link_.send(ipc::encode_worker_ready());
+  link_.send(ipc::encode(ipc::WorkerReady{access_json}));
 }
 
 void Runtime::handler_failed(const std::string& reason) {

@@ -83,7 +83,7 @@ class Runtime {
   int callback_depth = 0;
 
   // Lifecycle, reported by the host module and the supervisor link.
-  void handler_ready();
+  void handler_ready(const std::string& access_json);
   void handler_failed(const std::string& reason);
   void begin_stop(const ipc::WorkerStop& stop);
   void handler_stopped();  // close(ctx) settled (or timed out)

@@ -89,7 +89,7 @@ std::vector<Encoded> all_messages() {
       {"ConnectionHandoff", MessageType::connection, ipc::encode(sample_handoff())},
       {"WorkerStop", MessageType::worker_stop, ipc::encode(WorkerStop{5000, 2500})},
       {"WorkerFailed", MessageType::worker_failed, ipc::encode(WorkerFailed{"no handle export"})},
-      {"worker ready", MessageType::worker_ready, ipc::encode_worker_ready()},
+      {"worker ready", MessageType::worker_ready, ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})"})},
   };
 }
 
@@ -107,6 +107,8 @@ const std::vector<Decoder>& all_decoders() {
       {"WorkerStop", MessageType::worker_stop, [](std::span<const uint8_t> m) { WorkerStop out; return ipc::decode(m, out); }},
       {"WorkerFailed", MessageType::worker_failed,
        [](std::span<const uint8_t> m) { WorkerFailed out; return ipc::decode(m, out); }},
+      {"WorkerReady", MessageType::worker_ready,
+       [](std::span<const uint8_t> m) { ipc::WorkerReady out; return ipc::decode(m, out); }},
   };
   return decoders;
 }
@@ -225,10 +227,13 @@ TEST_CASE("WorkerStop, WorkerFailed and worker ready round-trip") {
       CHECK(out.reason == reason);
     }
   }
-  SUBCASE("worker ready is the type alone") {
-    auto ready = ipc::encode_worker_ready();
-    CHECK(ready.size() == kTypeBytes);
-    CHECK(ipc::peek_type(ready) == MessageType::worker_ready);
+  SUBCASE("WorkerReady carries the access export's JSON") {
+    for (const std::string& access : {std::string(), std::string(R"({"allow":["10.0.0.0/8"],"maxConnections":5})")}) {
+      ipc::WorkerReady out{"stale"};
+      REQUIRE(ipc::decode(ipc::encode(ipc::WorkerReady{access}), out));
+      CHECK(out.access_json == access);
+      CHECK(ipc::peek_type(ipc::encode(ipc::WorkerReady{access})) == MessageType::worker_ready);
+    }
   }
 }
 
@@ -364,7 +369,7 @@ TEST_CASE("for_each_datagram rejects a batch of the other type") {
   std::vector<Visited> visited;
   CHECK_FALSE(collect(batch.bytes(), MessageType::replies, visited));
   CHECK(visited.empty());
-  CHECK_FALSE(collect(ipc::encode_worker_ready(), MessageType::replies, visited));
+  CHECK_FALSE(collect(ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})"}), MessageType::replies, visited));
   CHECK_FALSE(collect({}, MessageType::datagrams, visited));
 }
 

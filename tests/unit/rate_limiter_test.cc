@@ -85,15 +85,7 @@ TEST_CASE("a token is due exactly window/per_source after the burst, not a milli
   }
 }
 
-// BUG: RateLimiter::allow refills in floating point, adding
-// elapsed * per_source / window_ms on every call. A caller that asks every
-// millisecond accumulates rounding error and gets the token a millisecond
-// late: with per_source 1, window 10 ms, ten refused calls add 0.1 ten times
-// = 0.9999999999999999 < 1.0, so the call at t = 10 ms is refused and the
-// token arrives at 11 ms. Also late by 1 ms: (1, 3000), (1, 10000),
-// (2, 10000), (5, 10000), (10, 100), (10, 3000), (100, 1000), (1000, 10000)
-// (per_source, window_ms). Integer arithmetic (or a tolerance) would fix it.
-TEST_CASE("a token is due on time however often the source asks in between" * doctest::skip()) {
+TEST_CASE("a token is due on time however often the source asks in between") {
   struct Case {
     uint32_t per_source;
     uint64_t window_ms;
@@ -330,11 +322,7 @@ TEST_CASE("forget_idle on an empty limiter and with a zero idle time") {
   CHECK(limiter.tracked() == 0);
 }
 
-// BUG: RateLimiter::forget_idle compares now_ms >= last_ms + idle_ms, which
-// wraps around for a large idle_ms: forget_idle(20000, UINT64_MAX) after a
-// source seen at 10000 forgets it (10000 + UINT64_MAX wraps to 9999), though
-// it has been idle only 10 s. Expected: nothing is forgotten.
-TEST_CASE("forget_idle with a very long idle time forgets nothing" * doctest::skip()) {
+TEST_CASE("forget_idle with a very long idle time forgets nothing") {
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   for (uint64_t idle_ms : {kMax, kMax - 5000, kMax - 10000}) {
     CAPTURE(idle_ms);
@@ -363,14 +351,7 @@ TEST_CASE("a backwards step does not make forget_idle drop a fresh source") {
   CHECK(limiter.tracked() == 1);
 }
 
-// BUG: RateLimiter::allow stores last_ms = now_ms even when now_ms is smaller
-// than the last time seen, so the time between the backwards step and the
-// previous high-water mark is credited twice. With per_source 2, window
-// 1000 ms: two events at t=10000 drain the bucket; one call at t=5000
-// (refused, no refill) rewinds last_ms; two more events at t=10000 are then
-// allowed (elapsed 5000 ms refills the bucket). Expected: still refused at
-// t=10000; the next token is due at t=10500.
-TEST_CASE("a backwards step followed by a return does not grant extra tokens" * doctest::skip()) {
+TEST_CASE("a backwards step followed by a return does not grant extra tokens") {
   RateLimiter limiter(2, 1000, 16);
   const IpAddress a = ip("10.0.0.1");
   REQUIRE(drain(limiter, a, 10000) == 2);

@@ -41,6 +41,17 @@ function checkExports(namespace, info) {
   }
 }
 
+// The module's `access` export travels to the supervisor as JSON, which
+// checks every field and applies the parts that tighten the manifest.
+function accessJson(namespace, info) {
+  if (!("access" in namespace) || namespace.access === undefined) return "";
+  const access = namespace.access;
+  if (access === null || typeof access !== "object" || Array.isArray(access)) {
+    throw new ContractError(`${info.file}: export "access" must be an object of manifest fields`);
+  }
+  return JSON.stringify(access);
+}
+
 function reply(message, rinfo) {
   let bytes;
   if (typeof message === "string") bytes = Buffer.from(message);
@@ -74,12 +85,13 @@ async function start(namespace, evaluation, info) {
   try {
     await evaluation;  // top-level await in the handler module
     checkExports(namespace, info);
+    const access = accessJson(namespace, info);
     ctx = makeContext(info);
     if (typeof namespace.open === "function") {
       await withDeadline(namespace.open(ctx), info.openTimeoutMs, "open(ctx)");
     }
     handler = namespace;
-    native.reportReady();
+    native.reportReady(access);
   } catch (error) {
     native.reportFailed(error instanceof ContractError ? error.message : `open failed: ${failureReason(error)}`);
   }

@@ -1,0 +1,96 @@
+#include "policy/manifest.h"
+
+#include <cmath>
+
+#include "policy/json_fields.h"
+
+namespace policy {
+namespace {
+
+std::vector<Cidr> read_cidrs(const nlohmann::json& value, const std::string& path) {
+  if (!value.is_array()) throw JsonFieldError(path, "must be an array of CIDR strings");
+  std::vector<Cidr> cidrs;
+  for (size_t i = 0; i < value.size(); ++i) {
+    std::string item_path = path + "/" + std::to_string(i);
+    std::string text = read_string(value[i], item_path);
+    std::string error;
+    auto cidr = parse_cidr(text, error);
+    if (!cidr) throw JsonFieldError(item_path, error);
+    cidrs.push_back(*cidr);
+  }
+  return cidrs;
+}
+
+// A positive number of seconds (fractions allowed), at most a week.
+double read_seconds(const nlohmann::json& value, const std::string& path) {
+  if (!value.is_number() || value.is_boolean()) throw JsonFieldError(path, "must be a number of seconds");
+  double seconds = value.get<double>();
+  if (!(seconds > 0) || seconds > kMaxSeconds || !std::isfinite(seconds)) {
+    throw JsonFieldError(path, "must be more than 0 and at most " + std::to_string(static_cast<int>(kMaxSeconds)) +
+                                   " seconds");
+  }
+  return seconds;
+}
+
+void tcp_only(Transport transport, const std::string& path) {
+  if (transport != Transport::tcp) throw JsonFieldError(path, "applies to TCP handlers only");
+}
+
+}  // namespace
+
+Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind kind) {
+  if (text.size() > kMaxManifestBytes) {
+    throw JsonFieldError("/", "is larger than " + std::to_string(kMaxManifestBytes) + " bytes");
+  }
+  nlohmann::json document = parse_json_object(text);
+  if (kind == ManifestKind::sidecar) {
+    reject_unknown_fields(document, "/",
+                          {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "tls", "idleTimeout"});
+  } else {
+    reject_unknown_fields(document, "/",
+                          {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "idleTimeout"});
+  }
+  Manifest manifest;
+  if (document.contains("allow")) manifest.allow = read_cidrs(document["allow"], "/allow");
+  if (document.contains("deny")) manifest.deny = read_cidrs(document["deny"], "/deny");
+  if (document.contains("maxConnections")) {
+    tcp_only(transport, "/maxConnections");
+    manifest.max_connections =
+        static_cast<uint32_t>(read_integer(document["maxConnections"], "/maxConnections", 1, kMaxConnectionsLimit));
+  }
+  if (document.contains("maxConnectionsPerIp")) {
+    tcp_only(transport, "/maxConnectionsPerIp");
+    manifest.max_connections_per_ip = static_cast<uint32_t>(
+        read_integer(document["maxConnectionsPerIp"], "/maxConnectionsPerIp", 1, kMaxConnectionsLimit));
+  }
+  if (document.contains("rateLimit")) {
+    const auto& rate = document["rateLimit"];
+    require_object(rate, "/rateLimit");
+    reject_unknown_fields(rate, "/rateLimit", {"perIp", "window"});
+    if (!rate.contains("perIp")) throw JsonFieldError("/rateLimit/perIp", "is required");
+    if (!rate.contains("window")) throw JsonFieldError("/rateLimit/window", "is required");
+    manifest.rate_limit = RateLimit{
+        static_cast<uint32_t>(read_integer(rate["perIp"], "/rateLimit/perIp", 1, kMaxRatePerSource)),
+        read_seconds(rate["window"], "/rateLimit/window"),
+    };
+  }
+  if (document.contains("tls")) {
+    const auto& tls = document["tls"];
+    require_object(tls, "/tls");
+    if (transport != Transport::tcp) throw JsonFieldError("/tls", "applies to TCP handlers only");
+    reject_unknown_fields(tls, "/tls", {"enabled", "cert"});
+    if (!tls.contains("enabled")) throw JsonFieldError("/tls/enabled", "is required");
+    manifest.tls_enabled = read_bool(tls["enabled"], "/tls/enabled");
+    // Never silently plaintext: a handler that asks for TLS does not open.
+    if (manifest.tls_enabled) throw JsonFieldError("/tls/enabled", "TLS termination is not supported yet");
+  }
+  if (document.contains("idleTimeout")) manifest.idle_timeout_s = read_seconds(document["idleTimeout"], "/idleTimeout");
+  return manifest;
+}
+
+std::string manifest_file_for(std::string_view handler_file) {
+  std::string_view stem = handler_file.ends_with(".js") ? handler_file.substr(0, handler_file.size() - 3) : handler_file;
+  return std::string(stem) + ".json";
+}
+
+}  // namespace policy

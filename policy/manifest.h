@@ -1,0 +1,46 @@
+#pragma once
+// The access manifest `<name>.<proto>.<port>.port.json`: strict parsing, with
+// every error naming the JSON path. The same reader checks a module's `access`
+// export, which uses the manifest's fields except `tls`.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/handler_filename.h"
+#include "policy/ip_address.h"
+
+namespace policy {
+
+inline constexpr size_t kMaxManifestBytes = 64 * 1024;
+inline constexpr uint32_t kMaxConnectionsLimit = 1000000;
+inline constexpr uint32_t kMaxRatePerSource = 1000000;
+inline constexpr double kMaxSeconds = 7 * 24 * 3600;
+
+struct RateLimit {
+  uint32_t per_ip = 0;
+  double window_s = 0;
+  bool operator==(const RateLimit&) const = default;
+};
+
+struct Manifest {
+  std::optional<std::vector<Cidr>> allow;  // absent: every source
+  std::vector<Cidr> deny;
+  std::optional<uint32_t> max_connections;         // TCP only
+  std::optional<uint32_t> max_connections_per_ip;  // TCP only
+  std::optional<RateLimit> rate_limit;
+  std::optional<double> idle_timeout_s;
+  bool tls_enabled = false;
+};
+
+enum class ManifestKind { sidecar, module_access };
+
+// Throws JsonFieldError (path + message) on the first invalid field.
+Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind kind = ManifestKind::sidecar);
+
+// "echo.tcp.7000.port.js" → "echo.tcp.7000.port.json"
+std::string manifest_file_for(std::string_view handler_file);
+
+}  // namespace policy

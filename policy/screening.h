@@ -1,0 +1,56 @@
+#pragma once
+// The effective access policy of one handler and the admission decision for a
+// new connection or datagram. Built from the manifest (or the defaults), then
+// only ever tightened by the module's `access` export. Pure logic: counts and
+// clocks come from the caller.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/handler_filename.h"
+#include "policy/ip_address.h"
+#include "policy/manifest.h"
+#include "policy/rate_limiter.h"
+
+namespace policy {
+
+// Why a connection or datagram was refused (or, idle_timeout, a connection
+// closed), as counted in status.
+enum class Refusal { none, deny, not_allowed, max_connections, max_connections_per_ip, rate_limit, idle_timeout };
+inline constexpr size_t kRefusalKinds = 7;
+std::string_view refusal_name(Refusal refusal);
+
+struct ScreeningDefaults {
+  uint32_t max_connections = 1024;
+  double tcp_idle_timeout_s = 300;
+  double udp_session_timeout_s = 120;
+  uint8_t ipv6_prefix = 64;
+  size_t max_tracked_sources = 65536;
+};
+
+struct EffectivePolicy {
+  Transport transport = Transport::tcp;
+  // Every set must contain the source (the manifest's allow, then access's).
+  std::vector<CidrSet> allow;
+  CidrSet deny;
+  uint32_t max_connections = 0;  // TCP
+  std::optional<uint32_t> max_connections_per_ip;
+  std::vector<RateLimit> rate_limits;  // all must allow
+  double idle_timeout_s = 0;
+  bool from_manifest = false;
+};
+
+EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transport transport,
+                                 const ScreeningDefaults& defaults);
+
+// Applies a module's `access` on top: only the parts that tighten take effect;
+// each part that would loosen is skipped and described in the result.
+std::vector<std::string> tighten(EffectivePolicy& policy, const Manifest& access);
+
+// The source-address checks (allow, deny), the part nftables can also do.
+Refusal screen_source(const EffectivePolicy& policy, const IpAddress& source);
+
+}  // namespace policy

@@ -1,0 +1,41 @@
+#include "policy/session_table.h"
+
+#include "policy/rate_limiter.h"
+
+namespace policy {
+
+size_t EndpointHash::operator()(const Endpoint& endpoint) const {
+  return IpAddressHash{}(endpoint.address) * 31 + endpoint.port;
+}
+
+void SessionTable::touch(const Endpoint& endpoint, uint64_t now_ms) {
+  auto found = sessions_.find(endpoint);
+  if (found != sessions_.end()) {
+    lru_.splice(lru_.begin(), lru_, found->second);
+    found->second->last_ms = now_ms;
+    return;
+  }
+  if (sessions_.size() >= max_sessions_ && !lru_.empty()) {
+    sessions_.erase(lru_.back().endpoint);
+    lru_.pop_back();
+  }
+  lru_.push_front(Session{endpoint, now_ms});
+  sessions_.emplace(endpoint, lru_.begin());
+}
+
+bool SessionTable::active(const Endpoint& endpoint, uint64_t now_ms) const {
+  auto found = sessions_.find(endpoint);
+  return found != sessions_.end() && (now_ms < found->second->last_ms || now_ms - found->second->last_ms < timeout_ms_);
+}
+
+size_t SessionTable::expire(uint64_t now_ms) {
+  size_t expired = 0;
+  while (!lru_.empty() && now_ms >= lru_.back().last_ms && now_ms - lru_.back().last_ms >= timeout_ms_) {
+    sessions_.erase(lru_.back().endpoint);
+    lru_.pop_back();
+    ++expired;
+  }
+  return expired;
+}
+
+}  // namespace policy

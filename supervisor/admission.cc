@@ -1,0 +1,126 @@
+#include "supervisor/admission.h"
+
+#include <netinet/in.h>
+
+#include <cmath>
+
+namespace supervisor {
+namespace {
+
+uint64_t to_ms(double seconds) { return static_cast<uint64_t>(std::llround(seconds * 1000.0)); }
+
+}  // namespace
+
+policy::IpAddress to_ip(const common::SocketAddress& address) {
+  auto bytes = address.bytes();
+  return (address.family() == AF_INET ? policy::IpAddress::v4(bytes.data()) : policy::IpAddress::v6(bytes.data()))
+      .unmapped();
+}
+
+Admission::Admission(policy::EffectivePolicy policy, const policy::ScreeningDefaults& defaults)
+    : policy_(std::move(policy)),
+      ipv6_prefix_(defaults.ipv6_prefix),
+      max_tracked_sources_(defaults.max_tracked_sources) {
+  for (const auto& rate : policy_.rate_limits) limiters_.emplace_back(rate.per_ip, to_ms(rate.window_s), max_tracked_sources_);
+  if (policy_.transport == policy::Transport::udp) {
+    sessions_ = std::make_unique<policy::SessionTable>(idle_timeout_ms(), max_tracked_sources_);
+  }
+}
+
+std::vector<std::string> Admission::tighten(const policy::Manifest& access) {
+  size_t limits_before = policy_.rate_limits.size();
+  auto warnings = policy::tighten(policy_, access);
+  for (size_t i = limits_before; i < policy_.rate_limits.size(); ++i) {
+    limiters_.emplace_back(policy_.rate_limits[i].per_ip, to_ms(policy_.rate_limits[i].window_s), max_tracked_sources_);
+  }
+  if (sessions_) sessions_ = std::make_unique<policy::SessionTable>(idle_timeout_ms(), max_tracked_sources_);
+  return warnings;
+}
+
+uint64_t Admission::idle_timeout_ms() const { return to_ms(policy_.idle_timeout_s); }
+
+policy::Refusal Admission::rate_limited(const policy::IpAddress& key, uint64_t now_ms) {
+  // Every limiter sees the event, so each keeps its own count honestly.
+  bool allowed = true;
+  for (auto& limiter : limiters_) allowed = limiter.allow(key, now_ms) && allowed;
+  return allowed ? policy::Refusal::none : policy::Refusal::rate_limit;
+}
+
+policy::Refusal Admission::admit_connection(const policy::IpAddress& source, uint64_t active_connections,
+                                            uint64_t now_ms) {
+  if (auto refusal = policy::screen_source(policy_, source); refusal != policy::Refusal::none) return refusal;
+  policy::IpAddress key = policy::source_key(source, ipv6_prefix_);
+  if (auto refusal = rate_limited(key, now_ms); refusal != policy::Refusal::none) return refusal;
+  if (active_connections >= policy_.max_connections) return policy::Refusal::max_connections;
+  uint32_t& held = connections_per_source_[key];
+  if (policy_.max_connections_per_ip && held >= *policy_.max_connections_per_ip) {
+    if (held == 0) connections_per_source_.erase(key);
+    return policy::Refusal::max_connections_per_ip;
+  }
+  ++held;
+  return policy::Refusal::none;
+}
+
+void Admission::connection_closed(const policy::IpAddress& source) {
+  auto found = connections_per_source_.find(policy::source_key(source, ipv6_prefix_));
+  if (found == connections_per_source_.end()) return;
+  if (--found->second == 0) connections_per_source_.erase(found);
+}
+
+policy::Refusal Admission::admit_datagram(const common::SocketAddress& peer, uint64_t now_ms) {
+  policy::IpAddress source = to_ip(peer);
+  if (auto refusal = policy::screen_source(policy_, source); refusal != policy::Refusal::none) return refusal;
+  if (auto refusal = rate_limited(policy::source_key(source, ipv6_prefix_), now_ms); refusal != policy::Refusal::none) {
+    return refusal;
+  }
+  sessions_->touch({source, peer.port()}, now_ms);
+  return policy::Refusal::none;
+}
+
+bool Admission::may_reply_to(const common::SocketAddress& peer, uint64_t now_ms) const {
+  return sessions_ && sessions_->active({to_ip(peer), peer.port()}, now_ms);
+}
+
+void Admission::expire_sessions(uint64_t now_ms) {
+  if (sessions_) sessions_->expire(now_ms);
+  // Rate-limit state of sources silent for the session window goes with it.
+  for (auto& limiter : limiters_) limiter.forget_idle(now_ms, idle_timeout_ms());
+}
+
+nlohmann::json Admission::policy_status() const {
+  auto cidrs = [](const std::vector<policy::Cidr>& blocks) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& block : blocks) list.push_back(block.to_string());
+    return list;
+  };
+  nlohmann::json allow = nullptr;
+  if (!policy_.allow.empty()) {
+    allow = nlohmann::json::array();
+    for (const auto& set : policy_.allow) allow.push_back(cidrs(set.blocks()));
+  }
+  nlohmann::json rates = nlohmann::json::array();
+  for (const auto& rate : policy_.rate_limits) rates.push_back({{"perIp", rate.per_ip}, {"window", rate.window_s}});
+  nlohmann::json status = {
+      {"source", policy_.from_manifest ? "manifest" : "defaults"},
+      {"allow", allow},
+      {"deny", cidrs(policy_.deny.blocks())},
+      {"rateLimit", rates},
+      {"idleTimeout", policy_.idle_timeout_s},
+  };
+  if (policy_.transport == policy::Transport::tcp) {
+    status["maxConnections"] = policy_.max_connections;
+    status["maxConnectionsPerIp"] =
+        policy_.max_connections_per_ip ? nlohmann::json(*policy_.max_connections_per_ip) : nlohmann::json(nullptr);
+  }
+  return status;
+}
+
+nlohmann::json Admission::refused_status() const {
+  nlohmann::json counts = nlohmann::json::object();
+  for (size_t i = 1; i < refused_.size(); ++i) {
+    counts[std::string(policy::refusal_name(static_cast<policy::Refusal>(i)))] = refused_[i];
+  }
+  return counts;
+}
+
+}  // namespace supervisor

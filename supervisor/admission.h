@@ -1,0 +1,63 @@
+#pragma once
+// A handler's admission control in the supervisor, before any hand-off: the
+// effective policy (manifest or defaults, tightened by the module's `access`),
+// the per-source state it needs (connection counts, rate limiters, UDP
+// sessions), and the refusal counters `portbrokerctl status` shows.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/socket_address.h"
+#include "policy/rate_limiter.h"
+#include "policy/screening.h"
+#include "policy/session_table.h"
+
+namespace supervisor {
+
+class Admission {
+ public:
+  Admission(policy::EffectivePolicy policy, const policy::ScreeningDefaults& defaults);
+
+  // Applies the module's `access` export; returns the parts that would loosen.
+  std::vector<std::string> tighten(const policy::Manifest& access);
+
+  // TCP: decide on a new connection. On admit, the source is counted as
+  // holding one more connection until connection_closed().
+  policy::Refusal admit_connection(const policy::IpAddress& source, uint64_t active_connections, uint64_t now_ms);
+  void connection_closed(const policy::IpAddress& source);
+
+  // UDP: decide on a datagram; an admitted one opens or refreshes the
+  // sender's session.
+  policy::Refusal admit_datagram(const common::SocketAddress& peer, uint64_t now_ms);
+  bool may_reply_to(const common::SocketAddress& peer, uint64_t now_ms) const;
+  void expire_sessions(uint64_t now_ms);
+
+  void count(policy::Refusal reason) { ++refused_[static_cast<size_t>(reason)]; }
+  uint64_t idle_timeout_ms() const;
+  const policy::EffectivePolicy& policy() const { return policy_; }
+
+  nlohmann::json policy_status() const;
+  nlohmann::json refused_status() const;
+
+ private:
+  policy::Refusal rate_limited(const policy::IpAddress& key, uint64_t now_ms);
+
+  policy::EffectivePolicy policy_;
+  uint8_t ipv6_prefix_;
+  size_t max_tracked_sources_;
+  std::vector<policy::RateLimiter> limiters_;
+  std::unordered_map<policy::IpAddress, uint32_t, policy::IpAddressHash> connections_per_source_;
+  std::unique_ptr<policy::SessionTable> sessions_;  // UDP only
+  std::array<uint64_t, policy::kRefusalKinds> refused_{};
+};
+
+policy::IpAddress to_ip(const common::SocketAddress& address);
+
+}  // namespace supervisor

@@ -1,0 +1,50 @@
+#pragma once
+// The nftables ruleset portbroker owns, as one libnftables JSON transaction:
+// table `inet portbroker` replaced as a whole (add, delete, add: atomic even
+// when it did not exist), sets of the declared ports, and per port the
+// manifest's source screening, so denied and not-allowed sources are dropped
+// before the TCP handshake completes. Optionally, accept rules tagged
+// "portbroker" in a chain the operator names, for hosts whose own firewall
+// drops by default; the old tagged rules are deleted in the same transaction.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "policy/screening.h"
+
+namespace supervisor {
+
+inline constexpr const char* kFirewallTable = "portbroker";
+inline constexpr const char* kFirewallTag = "portbroker";
+
+struct FirewallPort {
+  policy::Transport transport = policy::Transport::tcp;
+  uint16_t port = 0;
+  std::vector<policy::Cidr> allow;  // empty and !has_allow: every source
+  bool has_allow = false;
+  std::vector<policy::Cidr> deny;
+};
+
+struct OperatorChain {
+  std::string family;
+  std::string table;
+  std::string chain;
+};
+
+// The commands that make the kernel match `ports`. `stale_tagged_handles` are
+// rule handles of earlier tagged rules in `accept_in`, to delete.
+nlohmann::json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::optional<OperatorChain>& accept_in,
+                                    const std::vector<uint64_t>& stale_tagged_handles);
+
+// Removes the table and the tagged rules.
+nlohmann::json build_firewall_removal(const std::optional<OperatorChain>& accept_in,
+                                      const std::vector<uint64_t>& stale_tagged_handles);
+
+// Handles of the rules tagged "portbroker" in a `list chain` JSON answer.
+std::vector<uint64_t> tagged_rule_handles(const nlohmann::json& listing);
+
+}  // namespace supervisor
