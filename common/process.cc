@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -31,10 +32,15 @@ std::string find_helper_executable(std::string_view name) {
 }
 
 void die_with_parent() {
-  pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent || parent == 1) _exit(1);
+  // Checked after the death signal is armed, so there is no window. The
+  // supervisor names itself: comparing with "1" would be wrong when the
+  // broker itself is PID 1 (a container's entry point).
+  const char* supervisor = getenv(kSupervisorPidVariable);
+  if (supervisor != nullptr && getppid() != static_cast<pid_t>(std::atol(supervisor))) _exit(1);
 }
+
+void announce_supervisor() { setenv(kSupervisorPidVariable, std::to_string(getpid()).c_str(), 1); }
 
 unsigned long raise_open_file_limit() {
   rlimit limit{};

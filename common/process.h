@@ -16,6 +16,9 @@ std::string executable_dir();
 // A helper must not outlive the supervisor that started it: ask the kernel to
 // kill it when the parent dies, and exit at once if that already happened.
 void die_with_parent();
+// Called by the supervisor before it starts helpers: tells them its pid.
+void announce_supervisor();
+inline constexpr const char* kSupervisorPidVariable = "PORTBROKER_SUPERVISOR_PID";
 
 // Raises the soft open-files limit to the hard limit; returns the new soft limit.
 unsigned long raise_open_file_limit();

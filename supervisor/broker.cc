@@ -213,8 +213,7 @@ void Broker::on_signal(int signum) {
     // A second SIGTERM/SIGINT: stop waiting for close(ctx) and drains.
     common::log::warn("shutdown-forced");
     exit_code_ = 1;
-    for (auto& handler : handlers_) handler.reset();
-    finish_shutdown();
+    finish_timer_.start(loop_, 0, [this] { finish_shutdown(); });
     return;
   }
   common::log::info("shutdown-started").kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -225,13 +224,14 @@ void Broker::request_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   handlers_stopping_ = handlers_.size();
+  auto finish_soon = [this] { finish_timer_.start(loop_, 0, [this] { finish_shutdown(); }); };
   if (handlers_stopping_ == 0) {
-    finish_shutdown();
+    finish_soon();
     return;
   }
   for (auto& handler : handlers_) {
-    handler->stop([this] {
-      if (--handlers_stopping_ == 0) finish_shutdown();
+    handler->stop([this, finish_soon] {
+      if (--handlers_stopping_ == 0) finish_soon();
     });
   }
 }

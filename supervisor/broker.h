@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/one_shot_timer.h"
 #include "common/uv_handle.h"
 #include "policy/claim_table.h"
 #include "supervisor/connection_tracker.h"
@@ -63,6 +64,9 @@ class Broker {
   std::unique_ptr<StoreService> store_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<Firewall> firewall_;
+  // Shutdown finishes on its own loop turn, never inside a callback of an
+  // object it destroys.
+  common::OneShotTimer finish_timer_;
   policy::ClaimTable claims_;
   std::vector<std::unique_ptr<Handler>> handlers_;
   std::vector<IgnoredFile> ignored_;

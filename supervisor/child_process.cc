@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
+
 namespace supervisor {
 
 std::string describe_exit(int64_t status, int term_signal) {
@@ -21,7 +23,14 @@ ChildProcess::~ChildProcess() {
 }
 
 int ChildProcess::spawn(uv_loop_t* loop, const std::string& executable, const std::vector<std::string>& args,
-                        const std::vector<int>& inherited, ExitCallback on_exit) {
+                        const std::vector<int>& inherited, const std::string& label, ExitCallback on_exit) {
+  output_ = std::make_unique<ChildOutput>(loop, label);
+  common::UniqueFd output_end;
+  std::string error;
+  if (!output_->open(output_end, error)) {
+    common::log::error("spawn-failed").kv("process", label).kv("reason", error);
+    return UV_EMFILE;
+  }
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(executable.c_str()));
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -36,8 +45,8 @@ int ChildProcess::spawn(uv_loop_t* loop, const std::string& executable, const st
     stdio.push_back(slot);
   };
   add(UV_IGNORE, -1);
-  add(UV_INHERIT_FD, STDERR_FILENO);
-  add(UV_INHERIT_FD, STDERR_FILENO);
+  add(UV_INHERIT_FD, output_end.get());
+  add(UV_INHERIT_FD, output_end.get());
   for (int fd : inherited) add(UV_INHERIT_FD, fd);
 
   uv_process_options_t options{};

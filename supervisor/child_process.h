@@ -1,9 +1,10 @@
 #pragma once
 // A helper process the supervisor starts (a worker or the store): spawned
-// through libuv with stdin on /dev/null, stdout and stderr on the supervisor's
-// stderr (one log stream), and the given fds inherited as 3, 4, ... Children
-// get their own session so a terminal's Ctrl-C reaches only the supervisor,
-// which then stops them in order.
+// through libuv with stdin on /dev/null, stdout and stderr on a pipe the
+// supervisor forwards to its own stderr line by line (ChildOutput), and the
+// given fds inherited as 3, 4, ... Children get their own session so a
+// terminal's Ctrl-C reaches only the supervisor, which then stops them in
+// order.
 
 #include <sys/types.h>
 #include <uv.h>
@@ -12,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "common/uv_handle.h"
+#include "supervisor/child_output.h"
 
 namespace supervisor {
 
@@ -28,15 +32,17 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();
 
-  // Returns libuv's error (0 on success). `inherited` become fds 3, 4, ...
+  // Returns libuv's error (0 on success). `inherited` become fds 3, 4, ...;
+  // `label` names the child's lines if it floods its output.
   int spawn(uv_loop_t* loop, const std::string& executable, const std::vector<std::string>& args,
-            const std::vector<int>& inherited, ExitCallback on_exit);
+            const std::vector<int>& inherited, const std::string& label, ExitCallback on_exit);
   bool running() const { return running_; }
   pid_t pid() const { return pid_; }
   void signal(int signum);
 
  private:
   common::UvHandle<uv_process_t> process_;
+  std::unique_ptr<ChildOutput> output_;
   ExitCallback on_exit_;
   bool running_ = false;
   pid_t pid_ = 0;

@@ -48,8 +48,12 @@ bool ConnectionTracker::add(uint64_t id, TrackedConnection connection) {
 void ConnectionTracker::forget(uint64_t id, bool idle) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  // Moved out first: the owner's callback may look at it. Closing the
-  // descriptor (when `closed` goes) removes it from the epoll set.
+  // The worker holds another descriptor of the same socket, so closing ours
+  // would NOT take it out of the epoll set (epoll forgets a file only when
+  // its last descriptor closes): it must be removed explicitly, or it would
+  // keep reporting EPOLLHUP for an id we no longer know.
+  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, it->second.fd.get(), nullptr);
+  // Moved out first: the owner's callback may look at it.
   TrackedConnection closed = std::move(it->second);
   connections_.erase(it);
   if (closed.owner != nullptr) closed.owner->on_connection_closed(id, closed, idle);
@@ -107,13 +111,11 @@ void ConnectionTracker::close_all_of(const ConnectionOwner* owner) {
 }
 
 void ConnectionTracker::on_events() {
+  // One bounded pass per wakeup: the loop comes back if more are ready, and
+  // nothing here can keep the supervisor from its other work.
   std::array<epoll_event, 256> events;
-  for (;;) {
-    int n = epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), 0);
-    if (n <= 0) return;
-    for (int i = 0; i < n; ++i) forget(events[static_cast<size_t>(i)].data.u64, false);
-    if (n < static_cast<int>(events.size())) return;
-  }
+  int n = epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), 0);
+  for (int i = 0; i < n; ++i) forget(events[static_cast<size_t>(i)].data.u64, false);
 }
 
 }  // namespace supervisor

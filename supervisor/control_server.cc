@@ -19,10 +19,17 @@ struct WriteRequest {
 }  // namespace
 
 struct ControlServer::Client {
+  // A reply's write callback can run after the client is gone (libuv reports
+  // a write that completed before the handle closed with status 0, not
+  // UV_ECANCELED), so the request's back pointer is cleared here.
+  ~Client() {
+    if (pending != nullptr) pending->request.data = nullptr;
+  }
   ControlServer* server = nullptr;
   common::UvHandle<uv_pipe_t> pipe;
   std::string input;
   bool answered = false;
+  WriteRequest* pending = nullptr;
 };
 
 ControlServer::ControlServer(uv_loop_t* loop, std::string path, Handler handler)
@@ -117,15 +124,15 @@ void ControlServer::finish(Client& client, const nlohmann::json& response) {
   request->request.data = &client;
   uv_buf_t buf = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
   int rc = uv_write(&request->request, reinterpret_cast<uv_stream_t*>(client.pipe.get()), &buf, 1,
-                    [](uv_write_t* raw, int status) {
+                    [](uv_write_t* raw, int) {
                       std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(raw));
-                      // Cancelled only when the client is already being destroyed.
-                      if (status == UV_ECANCELED) return;
                       auto* finished = static_cast<Client*>(raw->data);
+                      if (finished == nullptr) return;  // the client is gone already
+                      finished->pending = nullptr;
                       finished->server->clients_.erase(finished);
                     });
   if (rc == 0) {
-    request.release();
+    client.pending = request.release();
   } else {
     clients_.erase(&client);
   }

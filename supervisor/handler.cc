@@ -74,14 +74,20 @@ void Handler::start() {
     return fail(error);
   }
   worker_ = std::make_unique<WorkerProcess>(
-      broker_.loop(), WorkerProcess::Events{
-                          .ready = [this](const std::string& access_json) { on_ready(access_json); },
-                          .failed = [this](const std::string& reason) {
-                            if (state_ == HandlerState::starting) fail(reason);
-                          },
-                          .replies = [this](std::span<const uint8_t> batch) { on_replies(batch); },
-                          .exited = [this](const std::string& description) { on_exit(description); },
-                      });
+      broker_.loop(), file_.id.name,
+      WorkerProcess::Events{
+          .ready = [this](const std::string& access_json) { on_ready(access_json); },
+          .failed = [this](const std::string& reason) {
+            if (state_ == HandlerState::starting) fail(reason);
+          },
+          .replies = [this](std::span<const uint8_t> batch) { return on_replies(batch); },
+          .exited = [this](const std::string& description) { on_exit(description); },
+          // The backlog emptied: take connections from the listen queue again.
+          .drained = [this] {
+            if (tcp_ && state_ == HandlerState::active) tcp_->resume();
+          },
+          .handoff_failed = [this](uint64_t id) { broker_.tracker().close(id); },
+      });
   ipc::WorkerInit init{
       .handler_name = file_.id.name,
       .module_file = file_.file,
@@ -173,7 +179,7 @@ void Handler::refuse_connection(policy::Refusal reason, const common::SocketAddr
 void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
   ++counters_.accepted;
   // Every return below without a hand-off closes `fd`: the connection is refused.
-  if (state_ != HandlerState::active || worker_->queued_handoffs() >= WorkerProcess::kMaxQueuedHandoffs) {
+  if (state_ != HandlerState::active) {
     ++counters_.refused;
     return;
   }
@@ -190,6 +196,9 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
   } else {
     admission_->connection_closed(to_ip(remote));
   }
+  // The worker is not keeping up: leave further connections in the kernel's
+  // listen queue until the backlog drains.
+  if (worker_->queued_handoffs() >= WorkerProcess::kMaxQueuedHandoffs) tcp_->pause();
 }
 
 void Handler::on_connection_closed(uint64_t, const TrackedConnection& connection, bool idle) {
@@ -205,8 +214,8 @@ void Handler::on_datagrams(const ipc::DatagramBatch& batch) {
   if (!worker_ || !worker_->send_datagrams(batch.bytes())) counters_.datagrams_dropped += batch.count();
 }
 
-void Handler::on_replies(std::span<const uint8_t> batch) {
-  if (!udp_) return;
+bool Handler::on_replies(std::span<const uint8_t> batch) {
+  if (!udp_) return true;
   // Replies go only to sources that sent within the session window, so a
   // worker cannot use the handler's port to reach anyone else.
   uint64_t now = uv_now(broker_.loop());
@@ -215,6 +224,7 @@ void Handler::on_replies(std::span<const uint8_t> batch) {
   counters_.replies_sent += result.sent;
   counters_.replies_failed += result.failed;
   counters_.replies_refused += result.refused;
+  return !result.malformed;
 }
 
 void Handler::stop(std::function<void()> done) {

@@ -71,7 +71,7 @@ class Handler final : public ConnectionOwner {
   void on_exit(const std::string& description);
   void on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local);
   void on_datagrams(const ipc::DatagramBatch& batch);
-  void on_replies(std::span<const uint8_t> batch);
+  bool on_replies(std::span<const uint8_t> batch);
   void finish_stop();
 
   Broker& broker_;

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   }
   if (auto level = common::log::parse_level(options.config.log_level)) common::log::set_min_level(*level);
   common::raise_open_file_limit();
+  common::announce_supervisor();
 
   uv_loop_t loop;
   uv_loop_init(&loop);

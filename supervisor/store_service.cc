@@ -17,6 +17,8 @@ namespace {
 
 constexpr uint64_t kStopGraceMs = 2000;
 constexpr uint64_t kMaxRestartDelayMs = 30000;
+// A store that ran this long counts as healthy again: the back-off restarts.
+constexpr uint64_t kStableRunMs = 60000;
 
 bool make_address(const std::string& path, sockaddr_un& address, std::string& error) {
   if (path.size() >= sizeof address.sun_path) {
@@ -56,14 +58,30 @@ bool StoreService::start(std::string& error) {
 
 bool StoreService::spawn(std::string& error) {
   std::string executable = common::find_helper_executable("portbroker-store");
-  int rc = child_.spawn(loop_, executable, {"--listen-fd", "3", "--log-level", log_level_}, {listen_fd_.get()},
+  int rc = child_.spawn(loop_, executable, {"--listen-fd", "3", "--log-level", log_level_}, {listen_fd_.get()}, "store",
                         [this](int64_t status, int term_signal) { on_exit(status, term_signal); });
   if (rc != 0) {
     error = "cannot start " + executable + ": " + uv_strerror(rc);
     return false;
   }
+  started_ms_ = uv_now(loop_);
   common::log::info("store-started").kv("pid", child_.pid()).kv("socket", socket_path_);
   return true;
+}
+
+void StoreService::schedule_restart() {
+  uint64_t delay = std::min<uint64_t>(kMaxRestartDelayMs, 250ull << std::min(consecutive_failures_, 7u));
+  common::log::error("store-exited").kv("reason", last_exit_).kv("restart_in_ms", delay);
+  timer_.start(loop_, delay, [this] {
+    if (stopping_) return;
+    std::string error;
+    if (!spawn(error)) {
+      common::log::error("store-restart-failed").kv("reason", error);
+      last_exit_ = error;
+      ++consecutive_failures_;
+      schedule_restart();
+    }
+  });
 }
 
 void StoreService::on_exit(int64_t status, int term_signal) {
@@ -77,22 +95,21 @@ void StoreService::on_exit(int64_t status, int term_signal) {
   // Connections already handed out are gone with it; new ones work again once
   // it is back (the listening socket queues them meanwhile).
   ++restarts_;
-  uint64_t delay = std::min<uint64_t>(kMaxRestartDelayMs, 250ull << std::min(restarts_, 7u));
-  common::log::error("store-exited").kv("reason", last_exit_).kv("restart_in_ms", delay);
-  timer_.start(loop_, delay, [this] {
-    std::string error;
-    if (!stopping_ && !spawn(error)) common::log::error("store-restart-failed").kv("reason", error);
-  });
+  consecutive_failures_ = uv_now(loop_) - started_ms_ >= kStableRunMs ? 0 : consecutive_failures_ + 1;
+  schedule_restart();
 }
 
 bool StoreService::connect(common::UniqueFd& out, std::string& error) {
   sockaddr_un address{};
   if (!make_address(socket_path_, address, error)) return false;
-  common::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // Non-blocking: a full listen queue (the store stuck) must not stall the
+  // supervisor; the connection then fails and the handler reports it.
+  common::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     error = "cannot connect to the store at " + socket_path_ + ": " + common::errno_text(errno);
     return false;
   }
+  common::set_nonblocking(fd.get(), false);
   out = std::move(fd);
   return true;
 }

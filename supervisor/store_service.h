@@ -36,6 +36,7 @@ class StoreService {
  private:
   bool spawn(std::string& error);
   void on_exit(int64_t status, int term_signal);
+  void schedule_restart();
 
   uv_loop_t* loop_;
   std::string run_dir_;
@@ -47,6 +48,8 @@ class StoreService {
   std::function<void()> on_stopped_;
   bool stopping_ = false;
   unsigned restarts_ = 0;
+  unsigned consecutive_failures_ = 0;
+  uint64_t started_ms_ = 0;
   std::string last_exit_;
 };
 

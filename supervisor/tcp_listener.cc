@@ -33,6 +33,10 @@ void TcpListener::resume(AcceptCallback on_accept) {
   start_polling();
 }
 
+void TcpListener::resume() {
+  if (on_accept_) start_polling();
+}
+
 void TcpListener::start_polling() {
   uv_poll_start(poll_.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
     if (handle->data) static_cast<TcpListener*>(handle->data)->on_readable();

@@ -23,6 +23,8 @@ class TcpListener {
   TcpListener(uv_loop_t* loop, uint16_t port) : loop_(loop), port_(port) {}
   bool open(std::string& error);
   void resume(AcceptCallback on_accept);
+  // Resumes with the callback given before.
+  void resume();
   void pause();
 
  private:

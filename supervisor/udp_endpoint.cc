@@ -149,7 +149,7 @@ UdpEndpoint::SendResult UdpEndpoint::send_replies(std::span<const uint8_t> messa
                                      if (peers.size() == kSendBatch) flush();
                                    });
   flush();
-  if (!ok) common::log::error("malformed-replies").kv("port", port_);
+  result.malformed = !ok;
   return result;
 }
 

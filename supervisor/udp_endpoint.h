@@ -27,6 +27,7 @@ class UdpEndpoint {
     uint64_t sent = 0;
     uint64_t failed = 0;
     uint64_t refused = 0;  // to a destination `may_send` rejected
+    bool malformed = false;
   };
 
   UdpEndpoint(uv_loop_t* loop, uint16_t port) : loop_(loop), port_(port) {}

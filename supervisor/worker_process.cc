@@ -16,7 +16,7 @@ bool WorkerProcess::start(const std::string& executable, const ipc::WorkerInit& 
     error = "cannot create the worker channel: " + common::errno_text(errno);
     return false;
   }
-  int rc = child_.spawn(loop_, executable, {"--channel-fd", "3"}, {theirs.get()},
+  int rc = child_.spawn(loop_, executable, {"--channel-fd", "3"}, {theirs.get()}, "worker:" + name_,
                         [this](int64_t status, int term_signal) {
                           close_channel();
                           if (events_.exited) events_.exited(describe_exit(status, term_signal));
@@ -53,7 +53,7 @@ void WorkerProcess::watch(bool writable) {
   });
 }
 
-bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, int fd) {
+bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, int fd, uint64_t connection_id) {
   if (!channel_) return false;
   if (outbox_.empty()) {
     int fds[] = {fd};
@@ -61,7 +61,7 @@ bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, int fd) {
     if (result == ipc::IoResult::ok) return true;
     if (result != ipc::IoResult::would_block) return false;
   }
-  Outgoing outgoing{std::move(bytes), {}};
+  Outgoing outgoing{std::move(bytes), {}, connection_id};
   if (fd >= 0) {
     outgoing.fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
     if (!outgoing.fd) return false;
@@ -72,7 +72,7 @@ bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, int fd) {
 }
 
 bool WorkerProcess::hand_off(const ipc::ConnectionHandoff& handoff, int fd) {
-  return send_or_queue(ipc::encode(handoff), fd);
+  return send_or_queue(ipc::encode(handoff), fd, handoff.id);
 }
 
 bool WorkerProcess::send_datagrams(std::span<const uint8_t> batch) {
@@ -83,10 +83,16 @@ bool WorkerProcess::send_datagrams(std::span<const uint8_t> batch) {
 }
 
 void WorkerProcess::stop(const ipc::WorkerStop& stop) {
-  if (!send_or_queue(ipc::encode(stop), -1)) kill();
+  if (!send_or_queue(ipc::encode(stop), -1, 0)) kill();
 }
 
 void WorkerProcess::kill() { child_.signal(SIGKILL); }
+
+void WorkerProcess::end_worker(const char* event, const std::string& detail) {
+  common::log::error(event).kv("handler", name_).kv("pid", pid()).kv("reason", detail);
+  close_channel();
+  kill();
+}
 
 void WorkerProcess::close_channel() {
   poll_.reset();
@@ -95,54 +101,56 @@ void WorkerProcess::close_channel() {
 }
 
 void WorkerProcess::on_channel(int status, int events) {
-  if (status < 0) {
-    common::log::error("worker-channel-failed").kv("pid", pid()).kv("error", uv_strerror(status));
-    close_channel();
-    kill();
-    return;
-  }
+  if (status < 0) return end_worker("worker-channel-failed", uv_strerror(status));
   if (events & UV_WRITABLE) {
     while (!outbox_.empty()) {
       Outgoing& next = outbox_.front();
       int fds[] = {next.fd.get()};
+      int err = 0;
       auto result = ipc::send_message(channel_.get(), next.bytes,
-                                      next.fd ? std::span<const int>(fds) : std::span<const int>());
+                                      next.fd ? std::span<const int>(fds) : std::span<const int>(), &err);
       if (result == ipc::IoResult::would_block) break;
+      uint64_t failed_connection = result == ipc::IoResult::ok ? 0 : next.connection_id;
       outbox_.pop_front();
+      if (failed_connection != 0) {
+        common::log::error("handoff-failed").kv("handler", name_).kv("conn", failed_connection).err(err);
+        if (events_.handoff_failed) events_.handoff_failed(failed_connection);
+        if (!channel_) return;
+      }
     }
     watch(!outbox_.empty());
+    if (outbox_.empty() && events_.drained) events_.drained();
+    if (!channel_) return;
   }
   if (!(events & UV_READABLE)) return;
   for (int i = 0; i < 64 && channel_; ++i) {
-    auto result = ipc::receive_message(channel_.get(), received_);
+    int err = 0;
+    auto result = ipc::receive_message(channel_.get(), received_, &err);
     if (result == ipc::IoResult::would_block) return;
     if (result != ipc::IoResult::ok) {
-      // The worker closed its end: its exit callback reports why.
-      close_channel();
-      return;
+      // End of the channel (or an empty message, which reads the same): a
+      // worker without its channel cannot serve, so it is ended; its exit
+      // callback reports the status.
+      return end_worker("worker-channel-closed",
+                        result == ipc::IoResult::closed ? "the worker closed its channel" : common::errno_text(err));
     }
     auto type = ipc::peek_type(received_.bytes());
     if (type == ipc::MessageType::worker_ready) {
       ipc::WorkerReady ready;
-      if (!ipc::decode(received_.bytes(), ready)) {
-        common::log::error("worker-protocol-violation").kv("pid", pid()).kv("type", "worker_ready");
-        close_channel();
-        kill();
-        return;
-      }
+      if (!ipc::decode(received_.bytes(), ready)) return end_worker("worker-protocol-violation", "malformed worker_ready");
       if (events_.ready) events_.ready(ready.access_json);
     } else if (type == ipc::MessageType::worker_failed) {
       ipc::WorkerFailed failed;
       if (!ipc::decode(received_.bytes(), failed)) failed.reason = "the worker failed (malformed report)";
       if (events_.failed) events_.failed(failed.reason);
     } else if (type == ipc::MessageType::replies) {
-      if (events_.replies) events_.replies(received_.bytes());
+      if (events_.replies && !events_.replies(received_.bytes())) {
+        return end_worker("worker-protocol-violation", "malformed replies batch");
+      }
     } else {
       // A worker runs untrusted code: a message it should not send ends it.
-      common::log::error("worker-protocol-violation").kv("pid", pid()).kv("type", type ? static_cast<int>(*type) : -1);
-      close_channel();
-      kill();
-      return;
+      return end_worker("worker-protocol-violation",
+                        "unexpected message type " + std::to_string(type ? static_cast<int>(*type) : -1));
     }
   }
 }

@@ -24,15 +24,22 @@ class WorkerProcess {
   struct Events {
     std::function<void(const std::string& access_json)> ready;
     std::function<void(const std::string& reason)> failed;
-    std::function<void(std::span<const uint8_t> batch)> replies;
+    // False if the batch is malformed (the worker is then ended).
+    std::function<bool(std::span<const uint8_t> batch)> replies;
     std::function<void(const std::string& exit_description)> exited;
+    // Queued hand-offs all went out (accepting may resume).
+    std::function<void()> drained;
+    // A queued hand-off could not be sent; the connection must be closed.
+    std::function<void(uint64_t connection_id)> handoff_failed;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
   // accepting and lets the kernel's listen queue hold new connections.
   static constexpr size_t kMaxQueuedHandoffs = 1024;
 
-  WorkerProcess(uv_loop_t* loop, Events events) : loop_(loop), events_(std::move(events)) {}
+  // `name` only labels log lines.
+  WorkerProcess(uv_loop_t* loop, std::string name, Events events)
+      : loop_(loop), name_(std::move(name)), events_(std::move(events)) {}
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
@@ -54,14 +61,18 @@ class WorkerProcess {
   struct Outgoing {
     std::vector<uint8_t> bytes;
     common::UniqueFd fd;  // a duplicate, owned until sent
+    uint64_t connection_id = 0;  // for a hand-off
   };
 
-  bool send_or_queue(std::vector<uint8_t> bytes, int fd);
+  bool send_or_queue(std::vector<uint8_t> bytes, int fd, uint64_t connection_id);
+  // A worker that breaks the protocol or its channel is ended.
+  void end_worker(const char* event, const std::string& detail);
   void on_channel(int status, int events);
   void watch(bool writable);
   void close_channel();
 
   uv_loop_t* loop_;
+  std::string name_;
   Events events_;
   ChildProcess child_;
   common::UniqueFd channel_;

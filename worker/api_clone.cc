@@ -36,9 +36,14 @@ constexpr std::array<ErrorType, 7> kErrorTypes = {{
 
 // Causes are cloned by a nested structured clone and parked here until the
 // read side picks them up by index (one JS_StructuredClone writes, then reads).
+// The errors being written are kept too: a cause chain that loops back, or
+// runs deeper than kMaxCauseDepth, is refused instead of recursing forever.
+constexpr size_t kMaxCauseDepth = 64;
+
 struct CloneState {
-  explicit CloneState(JSContext* cx) : causes(cx) {}
+  explicit CloneState(JSContext* cx) : causes(cx), writing(cx) {}
   JS::RootedValueVector causes;
+  JS::RootedObjectVector writing;
 };
 
 const JSStructuredCloneCallbacks* callbacks();
@@ -80,12 +85,22 @@ bool write_error(JSContext* cx, JSStructuredCloneWriter* writer, JS::HandleObjec
   if (!JS_HasOwnProperty(cx, error, "cause", &has_cause)) return false;
   uint32_t cause_index = 0;
   if (has_cause) {
-    JS::RootedValue cause(cx);
-    JS::RootedValue cloned(cx);
-    if (!JS_GetProperty(cx, error, "cause", &cause) ||
-        !JS_StructuredClone(cx, cause, &cloned, callbacks(), &state)) {
+    for (JSObject* in_progress : state.writing) {
+      if (in_progress == error) {
+        JS_ReportErrorASCII(cx, "an Error whose cause chain loops back to itself could not be cloned.");
+        return false;
+      }
+    }
+    if (state.writing.length() >= kMaxCauseDepth) {
+      JS_ReportErrorASCII(cx, "an Error cause chain deeper than %zu could not be cloned.", kMaxCauseDepth);
       return false;
     }
+    JS::RootedValue cause(cx);
+    JS::RootedValue cloned(cx);
+    if (!state.writing.append(error)) return false;
+    bool ok = JS_GetProperty(cx, error, "cause", &cause) && JS_StructuredClone(cx, cause, &cloned, callbacks(), &state);
+    state.writing.popBack();
+    if (!ok) return false;
     cause_index = static_cast<uint32_t>(state.causes.length());
     if (!state.causes.append(cloned)) return false;
   }

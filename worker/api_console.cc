@@ -6,6 +6,10 @@
 namespace worker {
 namespace {
 
+// One console call makes one log line; past this it is cut (at a character
+// boundary) and the original size noted.
+constexpr size_t kMaxMessageBytes = 16 * 1024;
+
 common::log::Level level_of(JSContext* cx, JS::HandleValue value) {
   auto level = common::log::parse_level(value.isString() ? string_to_utf8(cx, value.toString()) : "");
   return level.value_or(common::log::Level::info);
@@ -16,7 +20,15 @@ bool log(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
   auto level = level_of(cx, args.get(0));
   if (common::log::enabled(level)) {
-    common::log::Line(level, "console").kv("msg", to_utf8(cx, args.get(1)));
+    std::string message = to_utf8(cx, args.get(1));
+    common::log::Line line(level, "console");
+    if (message.size() <= kMaxMessageBytes) {
+      line.kv("msg", message);
+    } else {
+      size_t cut = kMaxMessageBytes;
+      while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+      line.kv("msg", std::string_view(message).substr(0, cut)).kv("msg_bytes", message.size());
+    }
   }
   args.rval().setUndefined();
   return true;

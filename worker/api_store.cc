@@ -117,7 +117,9 @@ bool StoreBinding::to_js(const ipc::resp::Value& reply, JS::MutableHandleValue o
       if (!array) return false;
       JS::RootedValue element(cx);
       for (size_t i = 0; i < reply.elements.size(); ++i) {
-        if (!to_js(reply.elements[i], &element) || !JS_SetElement(cx, array, static_cast<uint32_t>(i), element)) {
+        // Defined, not set: handler code may have put setters on Array.prototype.
+        if (!to_js(reply.elements[i], &element) ||
+            !JS_DefineElement(cx, array, static_cast<uint32_t>(i), element, JSPROP_ENUMERATE)) {
           return false;
         }
       }
@@ -135,7 +137,11 @@ bool StoreBinding::resolve_next(const ipc::resp::Value& reply) {
   waiting_.pop_front();
   JS::RootedValue value(cx);
   if (!to_js(reply, &value)) {
-    runtime_.report_pending_exception();
+    // The caller must not wait forever: reject with what went wrong.
+    JS::RootedValue reason(cx);
+    if (!JS_GetPendingException(cx, &reason)) reason.setUndefined();
+    JS_ClearPendingException(cx);
+    if (!JS::RejectPromise(cx, promise, reason)) runtime_.report_pending_exception();
     return true;
   }
   if (reply.type == ipc::resp::Value::Type::error) {
@@ -268,7 +274,9 @@ bool StoreBinding::native_command(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::RootedObject promise(cx, JS::NewPromiseObject(cx, nullptr));
   if (!promise) return false;
   if (self.failed_ || !self.send(self.command_, std::move(request))) {
-    JS::RootedValue reason(cx, JS::StringValue(JS_NewStringCopyZ(cx, "shared store unavailable")));
+    JSString* text = JS_NewStringCopyZ(cx, "shared store unavailable");
+    if (text == nullptr) return false;
+    JS::RootedValue reason(cx, JS::StringValue(text));
     if (!JS::RejectPromise(cx, promise, reason)) return false;
   } else {
     self.waiting_.push_back(std::make_unique<JS::PersistentRootedObject>(cx, promise));

@@ -11,6 +11,13 @@ bool JobQueue::Queue::push(JSObject* callback, const JS::Value& arguments, const
   return callbacks.append(callback) && args.append(arguments) && contexts.append(context);
 }
 
+void JobQueue::Queue::compact() {
+  callbacks.erase(callbacks.begin(), callbacks.begin() + head);
+  args.erase(args.begin(), args.begin() + head);
+  contexts.erase(contexts.begin(), contexts.begin() + head);
+  head = 0;
+}
+
 void JobQueue::Queue::reset() {
   callbacks.clear();
   args.clear();
@@ -95,6 +102,8 @@ void JobQueue::run(Queue& queue) {
       }
     }
     current_context_ = previous;
+    // A job that keeps queueing jobs must not grow the storage without bound.
+    if (queue.head >= kCompactAfter && queue.head * 2 >= queue.callbacks.length()) queue.compact();
   }
   queue.reset();
 }

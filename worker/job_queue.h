@@ -52,8 +52,11 @@ class JobQueue final : public JS::JobQueue {
     size_t head = 0;
     bool empty() const { return head == callbacks.length(); }
     bool push(JSObject* callback, const JS::Value& arguments, const JS::Value& context);
+    void compact();  // drops the entries already run
     void reset();
   };
+
+  static constexpr size_t kCompactAfter = 4096;
 
   static void track_rejection(JSContext* cx, bool muted_errors, JS::HandleObject promise,
                               JS::PromiseRejectionHandlingState state, void* data);

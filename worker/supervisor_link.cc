@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <cerrno>
+
 #include "common/log.h"
 #include "worker/api_tcp.h"
 #include "worker/api_udp.h"
@@ -85,6 +87,12 @@ void SupervisorLink::on_events(int status, int events) {
       int err = 0;
       auto result = ipc::receive_message(channel_.get(), received_, &err);
       if (result == ipc::IoResult::would_block) break;
+      if (result == ipc::IoResult::error && err == EMSGSIZE) {
+        // A truncated message (a hand-off arriving while this worker is out of
+        // descriptors): that one connection is lost, the worker goes on.
+        common::log::error("supervisor-message-truncated").kv("reason", "out of file descriptors?");
+        continue;
+      }
       if (result != ipc::IoResult::ok) {
         // The supervisor is gone: nothing may outlive it.
         common::log::warn("supervisor-gone").kv("reason", result == ipc::IoResult::closed ? "closed" : "error");

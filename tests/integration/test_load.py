@@ -8,7 +8,10 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import socket
+import struct
 import subprocess
+import time
 import unittest
 
 import harness
@@ -65,6 +68,36 @@ class LoadTest(unittest.TestCase):
             self.assertEqual(broker.handler("uchurn")["datagrams"]["dropped"], 0)
             self.assertFalse(broker.events(event="worker-exited"))
             self.assertEqual(broker.stop(), 0)
+
+
+STUCK = """
+export function handle(conn) {
+  // A worker stuck for a while: it cannot close its copies of the sockets.
+  const end = Date.now() + 2500;
+  while (Date.now() < end) {}
+}
+"""
+
+
+class ResponsivenessTest(unittest.TestCase):
+    def test_supervisor_stays_responsive_while_a_worker_is_stuck_and_peers_reset(self):
+        port = harness.free_port()
+        with harness.Broker({f"stuck.tcp.{port}.port.js": STUCK}, log_level="info") as broker:
+            broker.start()
+            for _ in range(300):
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.connect(("127.0.0.1", port))
+                sock.close()  # RST: the supervisor sees EPOLLHUP at once
+            started = time.monotonic()
+            status = broker.status()
+            self.assertLess(time.monotonic() - started, 2.0, "the supervisor was not answering")
+            self.assertEqual(status["handlers"][0]["state"], "active")
+            # Once the worker is back, every reset connection is gone.
+            deadline = time.monotonic() + 15
+            while broker.handler("stuck")["connections"]["active"] != 0:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.1)
 
 
 if __name__ == "__main__":
