@@ -59,7 +59,8 @@ def parse_logfmt(line):
 class Broker:
     """A portbrokerd on a temporary handlers folder."""
 
-    def __init__(self, files=None, config=None, extra_args=(), log_level="debug", env=None):
+    def __init__(self, files=None, config=None, extra_args=(), log_level="debug", env=None, command_prefix=(),
+                 firewall=False):
         self.tmp = tempfile.mkdtemp(prefix="portbroker-test-")
         self.handlers = os.path.join(self.tmp, "handlers")
         self.run_dir = os.path.join(self.tmp, "run")
@@ -68,6 +69,9 @@ class Broker:
         self.extra_args = list(extra_args)
         self.log_level = log_level
         self.env = dict(os.environ, **(env or {}))
+        # e.g. ["ip", "netns", "exec", name]: where the broker runs.
+        self.command_prefix = list(command_prefix)
+        self.firewall = firewall
         self.process = None
         self.lines = []
         self._lines_changed = threading.Condition()
@@ -92,8 +96,10 @@ class Broker:
     # --- process -----------------------------------------------------------
 
     def start(self, wait_ready=True):
-        args = [os.path.join(BIN, "portbrokerd"), "--handlers", self.handlers, "--run-dir", self.run_dir,
-                "--no-firewall", "--log-level", self.log_level] + self.extra_args
+        args = self.command_prefix + [os.path.join(BIN, "portbrokerd"), "--handlers", self.handlers,
+                                      "--run-dir", self.run_dir, "--log-level", self.log_level] + self.extra_args
+        if not self.firewall:
+            args.append("--no-firewall")
         if self.config is not None:
             path = os.path.join(self.tmp, "portbroker.json")
             with open(path, "w") as f:

@@ -9,3 +9,4 @@ portbroker_unit_test(ip_address_test SOURCES unit/ip_address_test.cc LIBS portbr
 portbroker_unit_test(rate_limiter_test SOURCES unit/rate_limiter_test.cc LIBS portbroker_policy)
 portbroker_unit_test(manifest_test SOURCES unit/manifest_test.cc LIBS portbroker_policy)
 portbroker_unit_test(screening_test SOURCES unit/screening_test.cc LIBS portbroker_policy)
+portbroker_unit_test(firewall_rules_test SOURCES unit/firewall_rules_test.cc LIBS portbroker_supervisor)

@@ -1,0 +1,180 @@
+"""nftables: the broker's table in a network namespace made by this test (the
+host's ruleset is never touched). A client namespace joined by a veth pair
+connects from an allowed and a denied address: the denied handshake must never
+complete (no SYN-ACK), not be accepted and closed."""
+
+import json
+import os
+import shutil
+import subprocess
+import textwrap
+import time
+import unittest
+
+import harness
+
+SUFFIX = str(os.getpid())
+SERVER_NS = "pbs" + SUFFIX
+CLIENT_NS = "pbc" + SUFFIX
+SERVER_IP, ALLOWED_IP, DENIED_IP = "10.77.0.1", "10.77.0.2", "10.77.0.3"
+
+GREET = """
+export function handle(conn) { conn.write("hi\\n"); conn.resume(); }
+"""
+
+UDP_ECHO = """
+export function message(msg, rinfo, ctx) { ctx.reply(msg, rinfo); }
+"""
+
+
+def run(*args, check=True, namespace=None):
+    command = (["ip", "netns", "exec", namespace] if namespace else []) + list(args)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{command} failed: {result.stderr}")
+    return result
+
+
+def nft(*args, check=True):
+    return run("nft", *args, check=check, namespace=SERVER_NS)
+
+
+CLIENT = textwrap.dedent("""
+    import socket, sys
+    kind, source, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if kind == "tcp":
+        s = socket.socket(); s.settimeout(2); s.bind((source, 0))
+        try:
+            s.connect(("%s", port))
+        except socket.timeout:
+            print("timeout"); sys.exit()
+        except ConnectionRefusedError:
+            print("refused"); sys.exit()
+        try:
+            data = s.recv(100)
+            print("greeted" if data.startswith(b"hi") else "closed")
+        except (ConnectionResetError, socket.timeout):
+            print("closed")
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2); s.bind((source, 0))
+        s.sendto(b"ping", ("%s", port))
+        try:
+            print("replied" if s.recv(100) == b"ping" else "other")
+        except socket.timeout:
+            print("timeout")
+""" % (SERVER_IP, SERVER_IP))
+
+
+def client(kind, source, port):
+    return run("python3", "-c", CLIENT, kind, source, str(port), namespace=CLIENT_NS).stdout.strip()
+
+
+@unittest.skipUnless(os.geteuid() == 0 and shutil.which("nft"), "needs root and nft (installed by scripts/install-deps)")
+class FirewallTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        for namespace in (SERVER_NS, CLIENT_NS):
+            run("ip", "netns", "add", namespace)
+        run("ip", "link", "add", "v" + SERVER_NS, "type", "veth", "peer", "name", "v" + CLIENT_NS)
+        run("ip", "link", "set", "v" + SERVER_NS, "netns", SERVER_NS)
+        run("ip", "link", "set", "v" + CLIENT_NS, "netns", CLIENT_NS)
+        run("ip", "addr", "add", SERVER_IP + "/24", "dev", "v" + SERVER_NS, namespace=SERVER_NS)
+        for address in (ALLOWED_IP, DENIED_IP):
+            run("ip", "addr", "add", address + "/24", "dev", "v" + CLIENT_NS, namespace=CLIENT_NS)
+        for namespace in (SERVER_NS, CLIENT_NS):
+            run("ip", "link", "set", "lo", "up", namespace=namespace)
+            run("ip", "link", "set", "v" + namespace, "up", namespace=namespace)
+
+    @classmethod
+    def tearDownClass(cls):
+        for namespace in (SERVER_NS, CLIENT_NS):
+            run("ip", "netns", "del", namespace, check=False)
+
+    def tearDown(self):
+        nft("delete", "table", "inet", "portbroker", check=False)
+        nft("delete", "table", "inet", "filter", check=False)
+
+    def broker(self, ports, config=None, wrapper=()):
+        files = {
+            f"allowonly.tcp.{ports['allow']}.port.js": GREET,
+            f"allowonly.tcp.{ports['allow']}.port.json": json.dumps({"allow": [ALLOWED_IP + "/32", "::1"]}),
+            f"denyone.tcp.{ports['deny']}.port.js": GREET,
+            f"denyone.tcp.{ports['deny']}.port.json": json.dumps({"deny": [DENIED_IP]}),
+            f"udpdeny.udp.{ports['udp']}.port.js": UDP_ECHO,
+            f"udpdeny.udp.{ports['udp']}.port.json": json.dumps({"deny": [DENIED_IP + "/32"]}),
+        }
+        return harness.Broker(files, config=config, firewall=True, log_level="info",
+                              command_prefix=["ip", "netns", "exec", SERVER_NS, *wrapper])
+
+    def test_denied_sources_never_complete_the_handshake(self):
+        ports = {"allow": 7101, "deny": 7102, "udp": 7103}
+        # A table left by an earlier crash is replaced, not merged.
+        nft("add", "table", "inet", "portbroker")
+        nft("add", "chain", "inet", "portbroker", "stale")
+        with self.broker(ports) as broker:
+            broker.start()
+            self.assertEqual(broker.status()["broker"]["firewall"], {"enabled": True, "reason": None})
+            table = json.loads(nft("-j", "list", "table", "inet", "portbroker").stdout)["nftables"]
+            chains = [item["chain"]["name"] for item in table if "chain" in item]
+            self.assertEqual(chains, ["screen"])
+            sets = {item["set"]["name"]: item["set"] for item in table if "set" in item}
+            self.assertIn("tcp_7101_allow4", sets)
+            self.assertEqual(sets["tcp_7102_deny4"]["elem"], [DENIED_IP])
+            self.assertEqual(sets["tcp_ports"]["elem"], [7101, 7102])
+            self.assertEqual(sets["udp_ports"]["elem"], [7103])
+
+            self.assertEqual(client("tcp", ALLOWED_IP, 7101), "greeted")
+            self.assertEqual(client("tcp", DENIED_IP, 7101), "timeout")   # not in allow: no SYN-ACK
+            self.assertEqual(client("tcp", ALLOWED_IP, 7102), "greeted")
+            self.assertEqual(client("tcp", DENIED_IP, 7102), "timeout")   # denied: no SYN-ACK
+            self.assertEqual(client("udp", ALLOWED_IP, 7103), "replied")
+            self.assertEqual(client("udp", DENIED_IP, 7103), "timeout")
+            # The kernel dropped them: the supervisor never saw those.
+            self.assertEqual(broker.handler("allowonly")["connections"]["accepted"], 1)
+            self.assertEqual(broker.handler("denyone")["connections"]["accepted"], 1)
+            self.assertEqual(broker.handler("udpdeny")["datagrams"]["received"], 1)
+            self.assertEqual(broker.stop(), 0)
+        # Clean shutdown removes the table.
+        self.assertNotEqual(nft("list", "table", "inet", "portbroker", check=False).returncode, 0)
+
+    def test_tagged_accept_rules_in_the_operators_chain(self):
+        ports = {"allow": 7111, "deny": 7112, "udp": 7113}
+        # A host firewall that drops by default.
+        nft("add", "table", "inet", "filter")
+        nft("add", "chain", "inet", "filter", "input", "{ type filter hook input priority 0; policy drop; }")
+        nft("add", "rule", "inet", "filter", "input", "iif", "lo", "accept")
+        config = {"firewall": {"enabled": True, "accept_in": {"family": "inet", "table": "filter", "chain": "input"}}}
+        with self.broker(ports, config=config) as broker:
+            broker.start()
+            chain = json.loads(nft("-j", "list", "chain", "inet", "filter", "input").stdout)["nftables"]
+            tagged = [item["rule"] for item in chain if "rule" in item and item["rule"].get("comment") == "portbroker"]
+            self.assertEqual(len(tagged), 2)  # one for the TCP ports, one for the UDP port
+            self.assertEqual(client("tcp", ALLOWED_IP, 7112), "greeted")
+            self.assertEqual(client("udp", ALLOWED_IP, 7113), "replied")
+            self.assertEqual(client("tcp", DENIED_IP, 7112), "timeout")
+            self.assertEqual(broker.stop(), 0)
+        chain = json.loads(nft("-j", "list", "chain", "inet", "filter", "input").stdout)["nftables"]
+        rules = [item["rule"] for item in chain if "rule" in item]
+        self.assertEqual(len(rules), 1, "only the operator's own rule is left")
+        self.assertNotIn("comment", rules[0])
+        self.assertEqual(client("tcp", ALLOWED_IP, 7112), "timeout")  # the host's policy again
+
+    def test_without_cap_net_admin_screening_stays_in_userspace(self):
+        ports = {"allow": 7121, "deny": 7122, "udp": 7123}
+        wrapper = ["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin", "--"]
+        with self.broker(ports, wrapper=wrapper) as broker:
+            broker.start()
+            firewall = broker.status()["broker"]["firewall"]
+            self.assertFalse(firewall["enabled"])
+            self.assertIn("CAP_NET_ADMIN", firewall["reason"])
+            self.assertTrue(broker.events(event="firewall-disabled"))
+            self.assertNotEqual(nft("list", "table", "inet", "portbroker", check=False).returncode, 0)
+            # Still screened, now by the supervisor: accepted, then closed unseen.
+            self.assertEqual(client("tcp", DENIED_IP, 7122), "closed")
+            self.assertEqual(client("tcp", ALLOWED_IP, 7122), "greeted")
+            self.assertEqual(broker.handler("denyone")["refused_by"]["deny"], 1)
+            self.assertEqual(broker.stop(), 0)
+
+
+if __name__ == "__main__":
+    harness.main()
