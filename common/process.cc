@@ -36,8 +36,11 @@ void die_with_parent() {
   // Checked after the death signal is armed, so there is no window. The
   // supervisor names itself: comparing with "1" would be wrong when the
   // broker itself is PID 1 (a container's entry point).
+  // In a PID namespace of its own the parent is outside it and getppid() is 0:
+  // then only the death signal guards (the channel's end of file too).
   const char* supervisor = getenv(kSupervisorPidVariable);
-  if (supervisor != nullptr && getppid() != static_cast<pid_t>(std::atol(supervisor))) _exit(1);
+  pid_t parent = getppid();
+  if (supervisor != nullptr && parent != 0 && parent != static_cast<pid_t>(std::atol(supervisor))) _exit(1);
 }
 
 void announce_supervisor() { setenv(kSupervisorPidVariable, std::to_string(getpid()).c_str(), 1); }

@@ -41,6 +41,22 @@ std::string table(const std::vector<Row>& rows) {
   return out;
 }
 
+// "full", "partial" (some layer missing), "OFF" (unconfined), "-" (no report yet).
+std::string sandbox_summary(const nlohmann::json& sandbox) {
+  if (!sandbox.is_object()) return "-";
+  if (!sandbox.value("confined", false)) return "OFF";
+  return sandbox.value("missing", nlohmann::json::array()).empty() ? "full" : "partial";
+}
+
+std::string sandbox_gaps(const nlohmann::json& sandbox) {
+  if (!sandbox.value("confined", false)) return "everything: " + text(sandbox.value("reason", nlohmann::json()));
+  std::string joined;
+  for (const auto& missing : sandbox.value("missing", nlohmann::json::array())) {
+    joined += (joined.empty() ? "" : "; ") + text(missing);
+  }
+  return joined;
+}
+
 }  // namespace
 
 std::string render_status(const nlohmann::json& status) {
@@ -57,12 +73,31 @@ std::string render_status(const nlohmann::json& status) {
   const auto& store = broker.value("store", nlohmann::json::object());
   out += "store pid " + text(store.value("pid", nlohmann::json())) + "  " + text(store.value("socket", nlohmann::json())) +
          "\n";
+  const auto& workers = broker.value("worker_user", nlohmann::json::object());
+  out += "workers user " + text(workers.value("name", nlohmann::json())) + " (uid " +
+         text(workers.value("uid", nlohmann::json())) + ", gid " + text(workers.value("gid", nlohmann::json())) + ")" +
+         (workers.value("sandbox", true) ? "" : "  SANDBOX DISABLED in the configuration") + "\n";
+  std::string capabilities;
+  for (const auto& name : broker.value("capabilities", nlohmann::json::array())) {
+    capabilities += (capabilities.empty() ? "" : ",") + text(name);
+  }
+  out += "capabilities " + (capabilities.empty() ? std::string("none") : capabilities) + "\n";
 
-  std::vector<Row> handlers = {{"HANDLER", "PROTO", "PORT", "STATE", "PID", "ACTIVE", "ACCEPTED", "REFUSED", "REASON"}};
+  std::vector<Row> handlers = {
+      {"HANDLER", "PROTO", "PORT", "STATE", "PID", "RESTARTS", "SANDBOX", "ACTIVE", "ACCEPTED", "REFUSED", "REASON"}};
+  std::vector<Row> gaps = {{"SANDBOX GAPS", "MISSING"}};
   for (const auto& handler : status.value("handlers", nlohmann::json::array())) {
     const auto& connections = handler.value("connections", nlohmann::json::object());
+    const auto& worker = handler.value("worker", nlohmann::json::object());
     bool udp = handler.value("protocol", "") == "udp";
     std::string reason = text(handler.value("reason", nlohmann::json()));
+    if (reason == "-" && !worker.value("last_exit", nlohmann::json()).is_null()) {
+      reason = "last exit: " + text(worker["last_exit"]);
+    }
+    std::string sandbox = sandbox_summary(worker.value("sandbox", nlohmann::json()));
+    if (sandbox == "partial" || sandbox == "OFF") {
+      gaps.push_back({text(handler.value("name", nlohmann::json())), sandbox_gaps(worker["sandbox"])});
+    }
     if (udp && handler.contains("datagrams")) {
       const auto& datagrams = handler["datagrams"];
       std::string traffic = "datagrams " + text(datagrams.value("received", nlohmann::json())) + " in, " +
@@ -71,13 +106,14 @@ std::string render_status(const nlohmann::json& status) {
     }
     handlers.push_back({text(handler.value("name", nlohmann::json())), text(handler.value("protocol", nlohmann::json())),
                         text(handler.value("port", nlohmann::json())), text(handler.value("state", nlohmann::json())),
-                        text(handler.value("worker", nlohmann::json::object()).value("pid", nlohmann::json())),
-                        udp ? "-" : text(connections.value("active", nlohmann::json())),
+                        text(worker.value("pid", nlohmann::json())), text(worker.value("restarts", nlohmann::json())),
+                        sandbox, udp ? "-" : text(connections.value("active", nlohmann::json())),
                         udp ? "-" : text(connections.value("accepted", nlohmann::json())),
                         udp ? "-" : text(connections.value("refused", nlohmann::json())), reason});
   }
   out += "\n";
   out += handlers.size() > 1 ? table(handlers) : "no handlers\n";
+  if (gaps.size() > 1) out += "\n" + table(gaps);
   const auto& ignored = status.value("ignored", nlohmann::json::array());
   if (!ignored.empty()) {
     std::vector<Row> rows = {{"IGNORED FILE", "REASON"}};

@@ -26,6 +26,15 @@ bool close_reader(const WireReader& reader) { return reader.ok() && reader.at_en
 
 }  // namespace
 
+const char* worker_exit_meaning(int status) {
+  switch (static_cast<WorkerExit>(status)) {
+    case WorkerExit::engine_stopped: return "the JavaScript engine stopped (out of memory, or an uncatchable error)";
+    case WorkerExit::cpu_limit: return "stopped by the CPU watchdog (a callback ran longer than worker.cpu_limit_ms)";
+    case WorkerExit::memory_limit: return "stopped by the memory watchdog (resident memory over worker.memory_mb)";
+  }
+  return nullptr;
+}
+
 std::optional<MessageType> peek_type(std::span<const uint8_t> message) {
   WireReader reader(message);
   auto type = reader.get<uint16_t>();
@@ -59,6 +68,18 @@ std::vector<uint8_t> encode(const WorkerInit& message) {
   writer.put(message.port);
   writer.put_string(message.log_level);
   writer.put(message.open_timeout_ms);
+  writer.put(static_cast<uint8_t>(message.sandbox));
+  writer.put(message.uid);
+  writer.put(message.gid);
+  writer.put(message.outer_uid);
+  writer.put(message.outer_gid);
+  writer.put_string(message.namespaces);
+  writer.put(message.open_files);
+  writer.put(message.processes);
+  writer.put(message.address_space_bytes);
+  writer.put(message.heap_bytes);
+  writer.put(message.memory_bytes);
+  writer.put(message.cpu_limit_ms);
   return finish(writer);
 }
 
@@ -72,6 +93,18 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   out.port = reader.get<uint16_t>();
   out.log_level = reader.get_string();
   out.open_timeout_ms = reader.get<uint32_t>();
+  out.sandbox = reader.get<uint8_t>() != 0;
+  out.uid = reader.get<uint32_t>();
+  out.gid = reader.get<uint32_t>();
+  out.outer_uid = reader.get<uint32_t>();
+  out.outer_gid = reader.get<uint32_t>();
+  out.namespaces = reader.get_string();
+  out.open_files = reader.get<uint64_t>();
+  out.processes = reader.get<uint64_t>();
+  out.address_space_bytes = reader.get<uint64_t>();
+  out.heap_bytes = reader.get<uint64_t>();
+  out.memory_bytes = reader.get<uint64_t>();
+  out.cpu_limit_ms = reader.get<uint32_t>();
   return close_reader(reader);
 }
 
@@ -130,6 +163,26 @@ bool decode(std::span<const uint8_t> message, WorkerReady& out) {
   WireReader reader(message);
   if (!open_reader(reader, MessageType::worker_ready)) return false;
   out.access_json = reader.get_string();
+  return close_reader(reader);
+}
+
+std::vector<uint8_t> encode(const WorkerSandbox& message) {
+  auto writer = start(MessageType::worker_sandbox);
+  writer.put_string(message.report_json);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, WorkerSandbox& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::worker_sandbox)) return false;
+  out.report_json = reader.get_string();
+  return close_reader(reader);
+}
+
+bool decode(std::span<const uint8_t> message, SeccompViolation& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::seccomp_violation)) return false;
+  out.syscall_nr = reader.get<uint32_t>();
   return close_reader(reader);
 }
 

@@ -21,9 +21,21 @@ enum class MessageType : uint16_t {
   worker_stop = 4,  // unload or shutdown: abort ctx.signal, await close(ctx), drain
   // worker -> supervisor
   worker_ready = 101,   // module loaded, exports checked, open(ctx) finished
-  worker_failed = 102,  // could not start; the reason goes to status
+  worker_failed = 102,  // could not start (or is giving up); the reason goes to status
   replies = 103,        // a batch of UDP replies to send from the handler's port
+  seccomp_violation = 104,  // sent raw by the SIGSYS handler (sandbox/violation_report.h)
+  worker_sandbox = 105,     // what the worker's confinement achieved (JSON)
 };
+
+// Exit statuses a worker ends with when it stops itself, so the supervisor
+// can say why even if the worker_failed report did not get through.
+enum class WorkerExit : int {
+  engine_stopped = 70,  // out of memory in the engine, or an uncatchable error
+  cpu_limit = 71,       // the CPU watchdog stopped a callback that did not yield
+  memory_limit = 72,    // resident memory went over worker.memory_mb
+};
+// "the CPU watchdog stopped it", or nullptr for any other status.
+const char* worker_exit_meaning(int status);
 
 std::optional<MessageType> peek_type(std::span<const uint8_t> message);
 
@@ -35,6 +47,27 @@ struct WorkerInit {
   uint16_t port = 0;
   std::string log_level;
   uint32_t open_timeout_ms = 0;
+  // Confinement (sandbox::Config) and the engine's bounds.
+  bool sandbox = true;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t outer_uid = 0;
+  uint32_t outer_gid = 0;
+  std::string namespaces;  // comma-separated: those the supervisor's clone obtained
+  uint64_t open_files = 0;
+  uint64_t processes = 0;
+  uint64_t address_space_bytes = 0;
+  uint64_t heap_bytes = 0;
+  uint64_t memory_bytes = 0;  // resident memory limit (0: none)
+  uint32_t cpu_limit_ms = 0;
+};
+
+struct WorkerSandbox {
+  std::string report_json;
+};
+
+struct SeccompViolation {
+  uint32_t syscall_nr = 0;
 };
 
 struct ConnectionHandoff {
@@ -62,6 +95,7 @@ std::vector<uint8_t> encode(const ConnectionHandoff& message);
 std::vector<uint8_t> encode(const WorkerStop& message);
 std::vector<uint8_t> encode(const WorkerFailed& message);
 std::vector<uint8_t> encode(const WorkerReady& message);
+std::vector<uint8_t> encode(const WorkerSandbox& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
@@ -69,6 +103,8 @@ bool decode(std::span<const uint8_t> message, ConnectionHandoff& out);
 bool decode(std::span<const uint8_t> message, WorkerStop& out);
 bool decode(std::span<const uint8_t> message, WorkerFailed& out);
 bool decode(std::span<const uint8_t> message, WorkerReady& out);
+bool decode(std::span<const uint8_t> message, WorkerSandbox& out);
+bool decode(std::span<const uint8_t> message, SeccompViolation& out);
 
 // Builds one datagrams or replies message from many (address, payload) pairs,
 // so a burst costs one channel write instead of one per datagram.

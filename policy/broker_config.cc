@@ -25,7 +25,8 @@ BrokerConfig parse_broker_config(std::string_view text) {
   }
   nlohmann::json document = parse_json_object(text);
   reject_unknown_fields(document, "/",
-                        {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening"});
+                        {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening",
+                         "worker"});
   BrokerConfig config;
   if (document.contains("handlers_dir")) config.handlers_dir = read_absolute_path(document["handlers_dir"], "/handlers_dir");
   if (document.contains("run_dir")) config.run_dir = read_absolute_path(document["run_dir"], "/run_dir");
@@ -85,6 +86,33 @@ BrokerConfig parse_broker_config(std::string_view text) {
     if (screening.contains("max_tracked_sources")) {
       out.max_tracked_sources = static_cast<size_t>(
           read_integer(screening["max_tracked_sources"], "/screening/max_tracked_sources", 16, 10000000));
+    }
+  }
+  if (document.contains("worker")) {
+    const auto& worker = document["worker"];
+    require_object(worker, "/worker");
+    reject_unknown_fields(worker, "/worker",
+                          {"user", "sandbox", "heap_mb", "memory_mb", "cpu_limit_ms", "open_files", "processes", "address_space_mb",
+                           "max_restarts"});
+    auto& out = config.worker;
+    if (worker.contains("user")) {
+      out.user = read_string(worker["user"], "/worker/user");
+      if (out.user.empty()) throw JsonFieldError("/worker/user", "must not be empty");
+      out.user_configured = true;
+    }
+    if (worker.contains("sandbox")) out.sandbox = read_bool(worker["sandbox"], "/worker/sandbox");
+    if (worker.contains("heap_mb")) out.heap_mb = read_integer(worker["heap_mb"], "/worker/heap_mb", 16, 65536);
+    if (worker.contains("memory_mb")) out.memory_mb = read_integer(worker["memory_mb"], "/worker/memory_mb", 32, 1048576);
+    if (worker.contains("cpu_limit_ms")) {
+      out.cpu_limit_ms = static_cast<uint32_t>(read_integer(worker["cpu_limit_ms"], "/worker/cpu_limit_ms", 50, 3600000));
+    }
+    if (worker.contains("open_files")) out.open_files = read_integer(worker["open_files"], "/worker/open_files", 64, 1048576);
+    if (worker.contains("processes")) out.processes = read_integer(worker["processes"], "/worker/processes", 16, 1048576);
+    if (worker.contains("address_space_mb")) {
+      out.address_space_mb = read_integer(worker["address_space_mb"], "/worker/address_space_mb", 1024, 1048576);
+    }
+    if (worker.contains("max_restarts")) {
+      out.max_restarts = static_cast<uint32_t>(read_integer(worker["max_restarts"], "/worker/max_restarts", 0, 1000));
     }
   }
   if (document.contains("timeouts")) {

@@ -32,6 +32,21 @@ struct BrokerConfig {
   // Defaults for handlers without a manifest (or without a field in it), and
   // the bounds of per-source state.
   ScreeningDefaults screening;
+  // How workers (and the store) are confined and bounded.
+  struct Worker {
+    // The unprivileged user they run as. The packages create "portbroker";
+    // when it is not configured and does not exist, "nobody" is used.
+    std::string user = "portbroker";
+    bool user_configured = false;
+    bool sandbox = true;  // false only for debugging: status then says "unconfined"
+    uint64_t heap_mb = 512;     // the engine's garbage-collected heap
+    uint64_t memory_mb = 1024;  // resident memory of the whole worker, checked by its watchdog
+    uint32_t cpu_limit_ms = 10000;  // longest a callback may run before the watchdog stops the worker
+    uint64_t open_files = 4096;
+    uint64_t processes = 16384;  // RLIMIT_NPROC: counts every thread of every process of the worker user
+    uint64_t address_space_mb = 16384;
+    uint32_t max_restarts = 5;  // crashes in a row (without a minute of stable running) before `failed`
+  } worker;
   // Loading the module and awaiting open(ctx) must finish within this.
   uint32_t open_timeout_ms = 10000;
   // close(ctx) is awaited at most this long at unload or shutdown.

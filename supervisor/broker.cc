@@ -6,12 +6,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <pwd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "common/log.h"
 #include "common/process.h"
+#include "supervisor/privileges.h"
 
 namespace supervisor {
 namespace {
@@ -57,6 +60,36 @@ bool Broker::prepare_run_dir(std::string& error) {
   return true;
 }
 
+bool Broker::resolve_worker_identity(std::string& error) {
+  if (geteuid() != 0) {
+    // Not root: workers stay this (unprivileged) user; the sandbox still
+    // takes their capabilities and adds seccomp and namespaces where it can.
+    worker_uid_ = getuid();
+    worker_gid_ = getgid();
+    passwd* self = getpwuid(worker_uid_);
+    worker_user_ = self ? self->pw_name : std::to_string(worker_uid_);
+    return true;
+  }
+  const auto& settings = options_.config.worker;
+  passwd* entry = getpwnam(settings.user.c_str());
+  if (entry == nullptr && !settings.user_configured) {
+    common::log::warn("worker-user-missing").kv("user", settings.user).kv("using", "nobody");
+    entry = getpwnam("nobody");
+  }
+  if (entry == nullptr) {
+    error = "worker user '" + settings.user + "' does not exist (worker.user in the configuration)";
+    return false;
+  }
+  if (entry->pw_uid == 0) {
+    error = "worker user '" + settings.user + "' is root; workers must run unprivileged";
+    return false;
+  }
+  worker_uid_ = entry->pw_uid;
+  worker_gid_ = entry->pw_gid;
+  worker_user_ = entry->pw_name;
+  return true;
+}
+
 int Broker::run() {
   started_ms_ = uv_now(loop_);
   std::string error;
@@ -66,7 +99,7 @@ int Broker::run() {
                                                           " is not a readable directory");
     return 1;
   }
-  if (!prepare_run_dir(error) || !tracker_.start(error)) {
+  if (!prepare_run_dir(error) || !tracker_.start(error) || !resolve_worker_identity(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
   }
@@ -82,7 +115,11 @@ int Broker::run() {
         signum);
     signals_.push_back(std::move(handle));
   }
-  store_ = std::make_unique<StoreService>(loop_, options_.config.run_dir, options_.config.log_level);
+  const auto& worker = options_.config.worker;
+  std::vector<std::string> store_sandbox = {"--uid", std::to_string(worker_uid_), "--gid", std::to_string(worker_gid_),
+                                            "--sandbox", worker.sandbox ? "on" : "off"};
+  store_ = std::make_unique<StoreService>(loop_, options_.config.run_dir, options_.config.log_level, store_sandbox,
+                                          worker.sandbox);
   if (!store_->start(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
@@ -107,6 +144,8 @@ int Broker::run() {
     return 1;
   }
   handler_settled();  // covers a folder with nothing to start
+  // Start-up needed more than running does: keep only what running needs.
+  capabilities_ = reduce_supervisor_privileges();
   uv_run(loop_, UV_RUN_DEFAULT);
   return exit_code_;
 }
@@ -187,8 +226,16 @@ nlohmann::json Broker::status() const {
             {{"enabled", firewall_ && firewall_->enabled()},
              {"reason", firewall_ && firewall_->enabled() ? nlohmann::json(nullptr)
                                                           : nlohmann::json(firewall_ ? firewall_->reason() : "starting")}}},
+           {"worker_user",
+            {{"name", worker_user_},
+             {"uid", worker_uid_},
+             {"gid", worker_gid_},
+             {"sandbox", options_.config.worker.sandbox}}},
+           // What the supervisor itself kept after start-up.
+           {"capabilities", capabilities_},
            {"store",
             {{"pid", store_ && store_->running() ? nlohmann::json(store_->pid()) : nlohmann::json(nullptr)},
+             {"namespaces", store_ ? store_->namespaces() : std::vector<std::string>{}},
              {"socket", store_ ? store_->socket_path() : ""},
              {"restarts", store_ ? store_->restarts() : 0}}},
            {"connections", tracker_.size()},

@@ -41,6 +41,9 @@ class Broker {
   ConnectionTracker& tracker() { return tracker_; }
   StoreService& store() { return *store_; }
   const std::string& worker_executable() const { return worker_executable_; }
+  // The unprivileged user and group workers and the store run as.
+  uid_t worker_uid() const { return worker_uid_; }
+  gid_t worker_gid() const { return worker_gid_; }
   uint64_t next_connection_id() { return ++last_connection_id_; }
   // A handler left `starting`; once all have, the broker is ready.
   void handler_settled();
@@ -50,6 +53,7 @@ class Broker {
 
  private:
   bool prepare_run_dir(std::string& error);
+  bool resolve_worker_identity(std::string& error);
   bool load_handlers(std::string& error);
   nlohmann::json on_control(const nlohmann::json& request);
   void on_signal(int signum);
@@ -59,6 +63,10 @@ class Broker {
   uv_loop_t* loop_;
   Options options_;
   std::string worker_executable_;
+  uid_t worker_uid_ = 0;
+  gid_t worker_gid_ = 0;
+  std::string worker_user_;
+  std::vector<std::string> capabilities_;
   uint64_t started_ms_ = 0;
   ConnectionTracker tracker_;
   std::unique_ptr<StoreService> store_;

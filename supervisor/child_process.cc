@@ -1,12 +1,89 @@
 #include "supervisor/child_process.h"
 
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "common/log.h"
+#include "common/process.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
 
 namespace supervisor {
+namespace {
+
+constexpr uint64_t kAllNamespaces = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+
+// The environment children get: nothing of the supervisor's but these.
+constexpr const char* kPassedEnvironment[] = {common::kSupervisorPidVariable, "PORTBROKER_GC_STRESS", "TZ"};
+
+std::vector<std::string> namespace_names(uint64_t flags) {
+  std::vector<std::string> names;
+  if (flags & CLONE_NEWUSER) names.push_back("user");
+  if (flags & CLONE_NEWNS) names.push_back("mnt");
+  if (flags & CLONE_NEWNET) names.push_back("net");
+  if (flags & CLONE_NEWPID) names.push_back("pid");
+  if (flags & CLONE_NEWIPC) names.push_back("ipc");
+  if (flags & CLONE_NEWUTS) names.push_back("uts");
+  return names;
+}
+
+// In a new user namespace the child must map itself before exec (after exec,
+// unmapped, it would have no capabilities left to do it): "root" inside,
+// the supervisor's own user outside.
+void write_id_maps(const char* uid_map, const char* gid_map) {
+  auto put = [](const char* path, const char* text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t ignored = write(fd, text, strlen(text));
+    (void)ignored;
+    close(fd);
+  };
+  put("/proc/self/setgroups", "deny");
+  put("/proc/self/gid_map", gid_map);
+  put("/proc/self/uid_map", uid_map);
+}
+
+// Runs in the child between clone and exec: only async-signal-safe calls.
+[[noreturn]] void exec_child(const char* executable, char* const* argv, char* const* envp, const int* sources,
+                             int count, int error_fd, const char* uid_map, const char* gid_map) {
+  if (uid_map != nullptr) write_id_maps(uid_map, gid_map);
+  setsid();
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction defaults {};
+    defaults.sa_handler = SIG_DFL;
+    sigaction(sig, &defaults, nullptr);
+  }
+  // Every source first moves above the target range, so none is clobbered,
+  // then lands on its target (dup2 clears close-on-exec there).
+  int moved[64];
+  for (int i = 0; i < count; ++i) moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, count + 64);
+  int report = fcntl(error_fd, F_DUPFD_CLOEXEC, count + 256);
+  for (int i = 0; i < count; ++i) dup2(moved[i], i);
+  // Nothing else crosses into the child.
+  syscall(SYS_close_range, count, report - 1, 0);
+  syscall(SYS_close_range, report + 1, ~0U, 0);
+  execve(executable, argv, envp);
+  int err = errno;
+  ssize_t ignored = write(report, &err, sizeof err);
+  (void)ignored;
+  _exit(127);
+}
+
+}  // namespace
 
 std::string describe_exit(int64_t status, int term_signal) {
   if (term_signal != 0) {
@@ -17,61 +94,124 @@ std::string describe_exit(int64_t status, int term_signal) {
 }
 
 ChildProcess::~ChildProcess() {
-  // A child must not outlive its owner: it also dies with the supervisor
-  // (PR_SET_PDEATHSIG), this covers an owner going away first.
-  if (running_) uv_process_kill(process_.get(), SIGKILL);
+  // A child must not outlive its owner (it also dies with the supervisor,
+  // PR_SET_PDEATHSIG); reap it so no zombie stays behind.
+  if (running_) {
+    signal(SIGKILL);
+    siginfo_t info{};
+    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED);
+  }
 }
 
-int ChildProcess::spawn(uv_loop_t* loop, const std::string& executable, const std::vector<std::string>& args,
-                        const std::vector<int>& inherited, const std::string& label, ExitCallback on_exit) {
-  output_ = std::make_unique<ChildOutput>(loop, label);
+int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallback on_exit) {
+  output_ = std::make_unique<ChildOutput>(loop, options.label);
   common::UniqueFd output_end;
   std::string error;
   if (!output_->open(output_end, error)) {
-    common::log::error("spawn-failed").kv("process", label).kv("reason", error);
-    return UV_EMFILE;
+    common::log::error("spawn-failed").kv("process", options.label).kv("reason", error);
+    return -EMFILE;
   }
+  common::UniqueFd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int pipe_fds[2];
+  if (!devnull || pipe2(pipe_fds, O_CLOEXEC) != 0) return -errno;
+  common::UniqueFd error_read(pipe_fds[0]);
+  common::UniqueFd error_write(pipe_fds[1]);
+
+  std::vector<int> sources = {devnull.get(), output_end.get(), output_end.get()};
+  sources.insert(sources.end(), options.inherited.begin(), options.inherited.end());
+  std::vector<std::string> args = {options.executable};
+  args.insert(args.end(), options.args.begin(), options.args.end());
   std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(executable.c_str()));
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::vector<std::string> environment;
+  for (const char* name : kPassedEnvironment) {
+    if (const char* value = getenv(name)) environment.push_back(std::string(name) + "=" + value);
+  }
+  std::vector<char*> envp;
+  for (auto& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
 
-  std::vector<uv_stdio_container_t> stdio;
-  stdio.reserve(3 + inherited.size());
-  auto add = [&](uv_stdio_flags flags, int fd) {
-    uv_stdio_container_t slot{};
-    slot.flags = flags;
-    slot.data.fd = fd;
-    stdio.push_back(slot);
-  };
-  add(UV_IGNORE, -1);
-  add(UV_INHERIT_FD, output_end.get());
-  add(UV_INHERIT_FD, output_end.get());
-  for (int fd : inherited) add(UV_INHERIT_FD, fd);
-
-  uv_process_options_t options{};
-  options.file = executable.c_str();
-  options.args = argv.data();
-  options.stdio = stdio.data();
-  options.stdio_count = static_cast<int>(stdio.size());
-  options.flags = UV_PROCESS_DETACHED;
-  options.exit_cb = [](uv_process_t* handle, int64_t status, int term_signal) {
-    auto* self = static_cast<ChildProcess*>(handle->data);
-    if (self == nullptr) return;
-    self->running_ = false;
-    if (self->on_exit_) self->on_exit_(status, term_signal);
-  };
-  on_exit_ = std::move(on_exit);
-  int rc = process_.init_or_close(uv_spawn, loop, &options);
-  if (rc != 0) return rc;
-  process_->data = this;
+  // The namespaces we can get: all of them as root; an unprivileged user
+  // namespace around them otherwise; or none (then the sandbox says so).
+  std::vector<uint64_t> attempts;
+  if (options.namespaces) {
+    attempts.push_back(kAllNamespaces);
+    attempts.push_back(kAllNamespaces | CLONE_NEWUSER);
+  }
+  attempts.push_back(0);
+  // Prepared before clone: the child may only make async-signal-safe calls.
+  std::string uid_map = "0 " + std::to_string(getuid()) + " 1";
+  std::string gid_map = "0 " + std::to_string(getgid()) + " 1";
+  int pidfd = -1;
+  pid_t pid = -1;
+  int clone_errno = 0;
+  for (uint64_t flags : attempts) {
+    clone_args request{};
+    request.flags = CLONE_PIDFD | flags;
+    request.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+    request.exit_signal = SIGCHLD;
+    pid = static_cast<pid_t>(syscall(SYS_clone3, &request, sizeof request));
+    if (pid == 0) {
+      bool user_namespace = (flags & CLONE_NEWUSER) != 0;
+      exec_child(options.executable.c_str(), argv.data(), envp.data(), sources.data(),
+                 static_cast<int>(sources.size()), error_write.get(), user_namespace ? uid_map.c_str() : nullptr,
+                 user_namespace ? gid_map.c_str() : nullptr);
+    }
+    if (pid > 0) {
+      namespaces_ = namespace_names(flags);
+      break;
+    }
+    clone_errno = errno;
+  }
+  if (pid < 0) return -clone_errno;
+  pidfd_.reset(pidfd);
+  pid_ = pid;
   running_ = true;
-  pid_ = process_->pid;
+  output_end.reset();
+  error_write.reset();
+  // The child reports a failed exec through the pipe; a successful exec
+  // closes it (close-on-exec), which reads as end of file.
+  int exec_errno = 0;
+  ssize_t n;
+  do {
+    n = read(error_read.get(), &exec_errno, sizeof exec_errno);
+  } while (n < 0 && errno == EINTR);
+  if (n == sizeof exec_errno) {
+    siginfo_t info{};
+    waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED);
+    running_ = false;
+    pidfd_.reset();
+    return -exec_errno;
+  }
+  on_exit_ = std::move(on_exit);
+  if (int rc = watch_.init(uv_poll_init, loop, pidfd_.get()); rc != 0) {
+    common::log::error("spawn-failed").kv("process", options.label).kv("reason", uv_strerror(rc));
+    return rc;
+  }
+  watch_->data = this;
+  uv_poll_start(watch_.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
+    if (handle->data) static_cast<ChildProcess*>(handle->data)->on_exit();
+  });
   return 0;
 }
 
+void ChildProcess::on_exit() {
+  siginfo_t info{};
+  if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED | WNOHANG) != 0 ||
+      info.si_pid == 0) {
+    return;  // not exited yet (spurious wakeup)
+  }
+  running_ = false;
+  watch_.reset();
+  pidfd_.reset();
+  int64_t status = info.si_code == CLD_EXITED ? info.si_status : 0;
+  int term_signal = info.si_code == CLD_EXITED ? 0 : info.si_status;
+  if (on_exit_) on_exit_(status, term_signal);
+}
+
 void ChildProcess::signal(int signum) {
-  if (running_) uv_process_kill(process_.get(), signum);
+  if (running_ && pidfd_) syscall(SYS_pidfd_send_signal, pidfd_.get(), signum, nullptr, 0);
 }
 
 }  // namespace supervisor

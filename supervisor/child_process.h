@@ -1,20 +1,21 @@
 #pragma once
-// A helper process the supervisor starts (a worker or the store): spawned
-// through libuv with stdin on /dev/null, stdout and stderr on a pipe the
-// supervisor forwards to its own stderr line by line (ChildOutput), and the
-// given fds inherited as 3, 4, ... Children get their own session so a
-// terminal's Ctrl-C reaches only the supervisor, which then stops them in
-// order.
+// A helper process the supervisor starts (a worker or the store). Started with
+// clone3 into namespaces of its own (mount, network, PID, IPC, UTS; a user
+// namespace too when the supervisor is not root), in a session of its own, with
+// an explicit environment, stdin on /dev/null, stdout and stderr on a pipe the
+// supervisor forwards line by line (ChildOutput), and exactly the listed fds
+// as 3, 4, ... Its exit is watched through a pidfd, and signals go through the
+// pidfd too, so a recycled pid can never be hit.
 
 #include <sys/types.h>
 #include <uv.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include <memory>
-
+#include "common/unique_fd.h"
 #include "common/uv_handle.h"
 #include "supervisor/child_output.h"
 
@@ -22,6 +23,14 @@ namespace supervisor {
 
 // "exited with status 3", "killed by signal SIGSEGV"
 std::string describe_exit(int64_t status, int term_signal);
+
+struct SpawnOptions {
+  std::string executable;
+  std::vector<std::string> args;
+  std::vector<int> inherited;  // become fds 3, 4, ...
+  std::string label;           // names the child's lines if it floods its output
+  bool namespaces = true;      // ask for mount, network, PID, IPC and UTS namespaces
+};
 
 class ChildProcess {
  public:
@@ -32,20 +41,24 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();
 
-  // Returns libuv's error (0 on success). `inherited` become fds 3, 4, ...;
-  // `label` names the child's lines if it floods its output.
-  int spawn(uv_loop_t* loop, const std::string& executable, const std::vector<std::string>& args,
-            const std::vector<int>& inherited, const std::string& label, ExitCallback on_exit);
+  // Returns 0, or a negative errno (the executable could not be started).
+  int spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallback on_exit);
   bool running() const { return running_; }
   pid_t pid() const { return pid_; }
+  // The namespaces the child actually got ("user", "mnt", "net", "pid", "ipc", "uts").
+  const std::vector<std::string>& namespaces() const { return namespaces_; }
   void signal(int signum);
 
  private:
-  common::UvHandle<uv_process_t> process_;
+  void on_exit();
+
+  common::UniqueFd pidfd_;
+  common::UvHandle<uv_poll_t> watch_;
   std::unique_ptr<ChildOutput> output_;
   ExitCallback on_exit_;
   bool running_ = false;
   pid_t pid_ = 0;
+  std::vector<std::string> namespaces_;
 };
 
 }  // namespace supervisor

@@ -2,7 +2,10 @@
 
 #include <nftables/libnftables.h>
 
+#include <linux/capability.h>
+
 #include "common/log.h"
+#include "supervisor/privileges.h"
 
 namespace supervisor {
 
@@ -11,6 +14,12 @@ void Firewall::ContextDeleter::operator()(nft_ctx* ctx) const { nft_ctx_free(ctx
 Firewall::Firewall(bool enabled, std::string reason, std::optional<OperatorChain> accept_in)
     : enabled_(enabled), reason_(std::move(reason)), accept_in_(std::move(accept_in)) {
   if (!enabled_) return;
+  // Checked first: without it libnftables prints its own complaint to stderr.
+  if (!holds_capability(CAP_NET_ADMIN)) {
+    enabled_ = false;
+    reason_ = "the broker lacks CAP_NET_ADMIN (not running as root?)";
+    return;
+  }
   ctx_.reset(nft_ctx_new(NFT_CTX_DEFAULT));
   if (!ctx_) {
     disable("libnftables could not create a context");

@@ -12,6 +12,10 @@ namespace {
 // (process start-up and engine boot come on top of open(ctx)).
 constexpr uint64_t kReadySlackMs = 5000;
 constexpr uint64_t kStopSlackMs = 2000;
+// A worker that ran this long without crashing resets the crash count.
+constexpr uint64_t kStableRunMs = 60000;
+constexpr uint64_t kFirstRestartDelayMs = 250;
+constexpr uint64_t kMaxRestartDelayMs = 30000;
 
 }  // namespace
 
@@ -60,7 +64,8 @@ void Handler::start() {
   admission_ = std::make_unique<Admission>(
       policy::effective_policy(file_.manifest, file_.id.transport, config.screening), config.screening);
   // The port is bound first, so a taken port fails the handler before any
-  // code runs; the kernel queues connections until the worker is ready.
+  // code runs; the kernel queues connections until the worker is ready, and
+  // keeps queueing them while a crashed worker restarts.
   if (file_.id.transport == policy::Transport::tcp) {
     tcp_ = std::make_unique<TcpListener>(broker_.loop(), file_.id.port);
     if (!tcp_->open(error)) return fail(error);
@@ -68,17 +73,29 @@ void Handler::start() {
     udp_ = std::make_unique<UdpEndpoint>(broker_.loop(), file_.id.port);
     if (!udp_->open(error)) return fail(error);
   }
+  spawn_worker();
+}
+
+void Handler::spawn_worker() {
+  const auto& config = broker_.options().config;
+  std::string error;
   common::UniqueFd store_command;
   common::UniqueFd store_subscription;
   if (!broker_.store().connect(store_command, error) || !broker_.store().connect(store_subscription, error)) {
     return fail(error);
   }
+  last_reason_.clear();
+  sandbox_ = nullptr;
   worker_ = std::make_unique<WorkerProcess>(
       broker_.loop(), file_.id.name,
       WorkerProcess::Events{
           .ready = [this](const std::string& access_json) { on_ready(access_json); },
           .failed = [this](const std::string& reason) {
-            if (state_ == HandlerState::starting) fail(reason);
+            if (state_ == HandlerState::starting && consecutive_crashes_ == 0) {
+              fail(reason);
+            } else {
+              last_reason_ = reason;  // it is ending; on_exit reports why
+            }
           },
           .replies = [this](std::span<const uint8_t> batch) { return on_replies(batch); },
           .exited = [this](const std::string& description) { on_exit(description); },
@@ -87,7 +104,17 @@ void Handler::start() {
             if (tcp_ && state_ == HandlerState::active) tcp_->resume();
           },
           .handoff_failed = [this](uint64_t id) { broker_.tracker().close(id); },
+          .sandbox = [this](const std::string& report) {
+            sandbox_ = nlohmann::json::parse(report, nullptr, false);
+            if (sandbox_.is_object() && !sandbox_.value("missing", nlohmann::json::array()).empty()) {
+              // Never confined less than asked without saying so, loudly.
+              common::log::warn("sandbox-incomplete")
+                  .kv("handler", file_.id.name)
+                  .kv("missing", sandbox_["missing"].dump());
+            }
+          },
       });
+  const auto& worker = config.worker;
   ipc::WorkerInit init{
       .handler_name = file_.id.name,
       .module_file = file_.file,
@@ -96,6 +123,18 @@ void Handler::start() {
       .port = file_.id.port,
       .log_level = config.log_level,
       .open_timeout_ms = config.open_timeout_ms,
+      .sandbox = worker.sandbox,
+      .uid = static_cast<uint32_t>(broker_.worker_uid()),
+      .gid = static_cast<uint32_t>(broker_.worker_gid()),
+      .outer_uid = static_cast<uint32_t>(getuid()),
+      .outer_gid = static_cast<uint32_t>(getgid()),
+      .namespaces = {},
+      .open_files = worker.open_files,
+      .processes = worker.processes,
+      .address_space_bytes = worker.address_space_mb << 20,
+      .heap_bytes = worker.heap_mb << 20,
+      .memory_bytes = worker.memory_mb << 20,
+      .cpu_limit_ms = worker.cpu_limit_ms,
   };
   if (!worker_->start(broker_.worker_executable(), init, std::move(store_command), std::move(store_subscription),
                       error)) {
@@ -107,8 +146,42 @@ void Handler::start() {
   });
 }
 
+void Handler::pause_traffic() {
+  if (tcp_) tcp_->pause();
+  if (udp_) udp_->pause();
+}
+
+void Handler::schedule_restart(const std::string& description) {
+  const auto& worker = broker_.options().config.worker;
+  uint64_t now = uv_now(broker_.loop());
+  if (active_since_ms_ != 0 && now - active_since_ms_ >= kStableRunMs) consecutive_crashes_ = 0;
+  ++consecutive_crashes_;
+  if (consecutive_crashes_ > worker.max_restarts) {
+    return fail("the worker crashed " + std::to_string(consecutive_crashes_) + " times in a row; last: " + description);
+  }
+  uint64_t delay = std::min(kMaxRestartDelayMs, kFirstRestartDelayMs << std::min(consecutive_crashes_ - 1, 16u));
+  state_ = HandlerState::starting;
+  reason_ = "restarting after: " + description + " (attempt " + std::to_string(consecutive_crashes_) + " of " +
+            std::to_string(worker.max_restarts) + ")";
+  common::log::warn("worker-restarting")
+      .kv("handler", file_.id.name)
+      .kv("reason", description)
+      .kv("attempt", consecutive_crashes_)
+      .kv("delay_ms", delay);
+  restart_timer_.start(broker_.loop(), delay, [this] {
+    ++restarts_;
+    spawn_worker();
+  });
+}
+
 void Handler::on_ready(const std::string& access_json) {
   if (state_ != HandlerState::starting) return;
+  // From the manifest again: a restarted worker's `access` must not be
+  // applied on top of its predecessor's (its connections are all gone).
+  const auto& config = broker_.options().config;
+  admission_ = std::make_unique<Admission>(
+      policy::effective_policy(file_.manifest, file_.id.transport, config.screening), config.screening);
+  access_warnings_.clear();
   if (!access_json.empty()) {
     // The module's `access` only tightens; an invalid one fails closed.
     access_exported_ = true;
@@ -125,6 +198,7 @@ void Handler::on_ready(const std::string& access_json) {
   state_ = HandlerState::active;
   reason_.clear();
   deadline_.cancel();
+  active_since_ms_ = uv_now(broker_.loop());
   if (tcp_) {
     tcp_->resume([this](common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
       on_accept(std::move(fd), remote, local);
@@ -148,19 +222,30 @@ void Handler::on_ready(const std::string& access_json) {
   broker_.handler_settled();
 }
 
-void Handler::on_exit(const std::string& description) {
+void Handler::on_exit(const std::string& exit_description) {
+  // The worker's own account first, when it gave one.
+  std::string description = last_reason_.empty() ? exit_description : last_reason_ + " (" + exit_description + ")";
   last_exit_ = description;
   switch (state_) {
     case HandlerState::draining:
       finish_stop();
       return;
     case HandlerState::starting:
-      fail("the worker " + description + " before it was ready");
+      if (consecutive_crashes_ == 0) {
+        // It never became ready: its code does not load; restarting would not help.
+        fail("the worker " + description + " before it was ready");
+      } else {
+        broker_.tracker().close_all_of(this);
+        schedule_restart(description);
+      }
       return;
     case HandlerState::active:
-      // Its connections die with it; restarting is the supervision layer's job.
+      // Its connections die with it; the port stays bound (the kernel queues
+      // new connections) while a new worker starts.
       common::log::error("worker-exited").kv("handler", file_.id.name).kv("reason", description);
-      fail("the worker " + description);
+      broker_.tracker().close_all_of(this);
+      pause_traffic();
+      schedule_restart(description);
       return;
     default:
       return;
@@ -264,8 +349,9 @@ void Handler::finish_stop() {
 nlohmann::json Handler::status() const {
   nlohmann::json worker = {
       {"pid", worker_ && worker_->running() ? nlohmann::json(worker_->pid()) : nlohmann::json(nullptr)},
-      {"restarts", 0},
+      {"restarts", restarts_},
       {"last_exit", last_exit_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_exit_)},
+      {"sandbox", sandbox_},
   };
   nlohmann::json status = {
       {"file", file_.file},

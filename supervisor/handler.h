@@ -69,6 +69,10 @@ class Handler final : public ConnectionOwner {
   void on_ready(const std::string& access_json);
   void refuse_connection(policy::Refusal reason, const common::SocketAddress& remote);
   void on_exit(const std::string& description);
+  // Spawns a worker for the port already bound; used at start and restart.
+  void spawn_worker();
+  void schedule_restart(const std::string& description);
+  void pause_traffic();
   void on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local);
   void on_datagrams(const ipc::DatagramBatch& batch);
   bool on_replies(std::span<const uint8_t> batch);
@@ -89,6 +93,12 @@ class Handler final : public ConnectionOwner {
   bool access_exported_ = false;
   std::vector<std::string> access_warnings_;
   std::string last_exit_;
+  std::string last_reason_;             // what the worker said before it ended
+  nlohmann::json sandbox_ = nullptr;    // the worker's confinement report
+  unsigned restarts_ = 0;               // total, for status
+  unsigned consecutive_crashes_ = 0;    // in a row, without a stable minute between
+  uint64_t active_since_ms_ = 0;
+  common::OneShotTimer restart_timer_;
 };
 
 }  // namespace supervisor

@@ -33,8 +33,14 @@ bool make_address(const std::string& path, sockaddr_un& address, std::string& er
 
 }  // namespace
 
-StoreService::StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level)
-    : loop_(loop), run_dir_(std::move(run_dir)), socket_path_(run_dir_ + "/store.sock"), log_level_(std::move(log_level)) {}
+StoreService::StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level,
+                           std::vector<std::string> sandbox_args, bool namespaces)
+    : loop_(loop),
+      run_dir_(std::move(run_dir)),
+      socket_path_(run_dir_ + "/store.sock"),
+      log_level_(std::move(log_level)),
+      sandbox_args_(std::move(sandbox_args)),
+      namespaces_(namespaces) {}
 
 bool StoreService::start(std::string& error) {
   sockaddr_un address{};
@@ -58,10 +64,12 @@ bool StoreService::start(std::string& error) {
 
 bool StoreService::spawn(std::string& error) {
   std::string executable = common::find_helper_executable("portbroker-store");
-  int rc = child_.spawn(loop_, executable, {"--listen-fd", "3", "--log-level", log_level_}, {listen_fd_.get()}, "store",
+  std::vector<std::string> args = {"--listen-fd", "3", "--log-level", log_level_};
+  args.insert(args.end(), sandbox_args_.begin(), sandbox_args_.end());
+  int rc = child_.spawn(loop_, SpawnOptions{executable, args, {listen_fd_.get()}, "store", namespaces_},
                         [this](int64_t status, int term_signal) { on_exit(status, term_signal); });
   if (rc != 0) {
-    error = "cannot start " + executable + ": " + uv_strerror(rc);
+    error = "cannot start " + executable + ": " + common::errno_text(-rc);
     return false;
   }
   started_ms_ = uv_now(loop_);

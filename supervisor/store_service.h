@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "common/one_shot_timer.h"
@@ -17,7 +18,9 @@ namespace supervisor {
 
 class StoreService {
  public:
-  StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level);
+  // `sandbox_args` tell portbroker-store how to confine itself (user, group).
+  StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level, std::vector<std::string> sandbox_args,
+               bool namespaces);
   StoreService(const StoreService&) = delete;
   StoreService& operator=(const StoreService&) = delete;
 
@@ -32,6 +35,7 @@ class StoreService {
   bool running() const { return child_.running(); }
   unsigned restarts() const { return restarts_; }
   const std::string& last_exit() const { return last_exit_; }
+  const std::vector<std::string>& namespaces() const { return child_.namespaces(); }
 
  private:
   bool spawn(std::string& error);
@@ -42,6 +46,8 @@ class StoreService {
   std::string run_dir_;
   std::string socket_path_;
   std::string log_level_;
+  std::vector<std::string> sandbox_args_;
+  bool namespaces_;
   common::UniqueFd listen_fd_;
   ChildProcess child_;
   common::OneShotTimer timer_;

@@ -1,30 +1,52 @@
 #include "supervisor/worker_process.h"
 
 #include <fcntl.h>
+#include <seccomp.h>
 #include <signal.h>
+
+#include <memory>
 
 #include "common/log.h"
 #include "common/process.h"
+#include "sandbox/violation_report.h"
 
 namespace supervisor {
 
-bool WorkerProcess::start(const std::string& executable, const ipc::WorkerInit& init,
-                          common::UniqueFd store_command, common::UniqueFd store_subscription, std::string& error) {
+bool WorkerProcess::start(const std::string& executable, ipc::WorkerInit init, common::UniqueFd store_command,
+                          common::UniqueFd store_subscription, std::string& error) {
   common::UniqueFd ours;
   common::UniqueFd theirs;
   if (!ipc::make_channel_pair(ours, theirs)) {
     error = "cannot create the worker channel: " + common::errno_text(errno);
     return false;
   }
-  int rc = child_.spawn(loop_, executable, {"--channel-fd", "3"}, {theirs.get()}, "worker:" + name_,
-                        [this](int64_t status, int term_signal) {
-                          close_channel();
-                          if (events_.exited) events_.exited(describe_exit(status, term_signal));
-                        });
+  SpawnOptions options{executable, {"--channel-fd", "3"}, {theirs.get()}, "worker:" + name_, init.sandbox};
+  int rc = child_.spawn(loop_, options, [this](int64_t status, int term_signal) {
+    close_channel();
+    exit_grace_.cancel();
+    // A seccomp violation ends the worker from its SIGSYS handler.
+    std::string description;
+    if (!seccomp_violation_.empty()) {
+      description = "killed by signal SIGSYS (seccomp: " + seccomp_violation_ + ")";
+    } else if (term_signal == 0 && status == sandbox::kViolationExitStatus) {
+      // The report did not get through (a full channel), the exit status did.
+      description = "killed by signal SIGSYS (seccomp: system call not reported)";
+    } else if (const char* meaning = term_signal == 0 && !failure_reported_
+                                         ? ipc::worker_exit_meaning(static_cast<int>(status))
+                                         : nullptr) {
+      // Ended itself without getting its report out: the status says why.
+      description = meaning;
+    } else {
+      description = describe_exit(status, term_signal);
+    }
+    if (events_.exited) events_.exited(description);
+  });
   if (rc != 0) {
-    error = "cannot start " + executable + ": " + uv_strerror(rc);
+    error = "cannot start " + executable + ": " + common::errno_text(-rc);
     return false;
   }
+  init.namespaces.clear();
+  for (const auto& name : child_.namespaces()) init.namespaces += (init.namespaces.empty() ? "" : ",") + name;
   theirs.reset();
   channel_ = std::move(ours);
   if (int prc = poll_.init(uv_poll_init, loop_, channel_.get()); prc != 0) {
@@ -83,6 +105,7 @@ bool WorkerProcess::send_datagrams(std::span<const uint8_t> batch) {
 }
 
 void WorkerProcess::stop(const ipc::WorkerStop& stop) {
+  stopping_ = true;
   if (!send_or_queue(ipc::encode(stop), -1, 0)) kill();
 }
 
@@ -127,6 +150,14 @@ void WorkerProcess::on_channel(int status, int events) {
     int err = 0;
     auto result = ipc::receive_message(channel_.get(), received_, &err);
     if (result == ipc::IoResult::would_block) return;
+    if (result == ipc::IoResult::closed && (stopping_ || failure_reported_)) {
+      // A worker asked to stop, or one that reported why it is giving up,
+      // closes its channel on its way out; its exit status is what matters,
+      // so it gets a moment to exit by itself.
+      close_channel();
+      exit_grace_.start(loop_, kExitGraceMs, [this] { kill(); });
+      return;
+    }
     if (result != ipc::IoResult::ok) {
       // End of the channel (or an empty message, which reads the same): a
       // worker without its channel cannot serve, so it is ended; its exit
@@ -142,7 +173,21 @@ void WorkerProcess::on_channel(int status, int events) {
     } else if (type == ipc::MessageType::worker_failed) {
       ipc::WorkerFailed failed;
       if (!ipc::decode(received_.bytes(), failed)) failed.reason = "the worker failed (malformed report)";
+      failure_reported_ = true;
       if (events_.failed) events_.failed(failed.reason);
+    } else if (type == ipc::MessageType::worker_sandbox) {
+      ipc::WorkerSandbox report;
+      if (!ipc::decode(received_.bytes(), report)) return end_worker("worker-protocol-violation", "malformed sandbox report");
+      if (events_.sandbox) events_.sandbox(report.report_json);
+    } else if (type == ipc::MessageType::seccomp_violation) {
+      // Sent by the worker's SIGSYS handler just before it dies.
+      ipc::SeccompViolation violation;
+      if (ipc::decode(received_.bytes(), violation)) {
+        std::unique_ptr<char, decltype(&free)> name(
+            seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, static_cast<int>(violation.syscall_nr)), &free);
+        seccomp_violation_ = name ? name.get() : "syscall " + std::to_string(violation.syscall_nr);
+        common::log::error("seccomp-violation").kv("handler", name_).kv("pid", pid()).kv("syscall", seccomp_violation_);
+      }
     } else if (type == ipc::MessageType::replies) {
       if (events_.replies && !events_.replies(received_.bytes())) {
         return end_worker("worker-protocol-violation", "malformed replies batch");

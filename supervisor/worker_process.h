@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/one_shot_timer.h"
 #include "common/unique_fd.h"
 #include "common/uv_handle.h"
 #include "ipc/channel.h"
@@ -31,11 +32,15 @@ class WorkerProcess {
     std::function<void()> drained;
     // A queued hand-off could not be sent; the connection must be closed.
     std::function<void(uint64_t connection_id)> handoff_failed;
+    // What the worker's confinement achieved (JSON), before any handler code ran.
+    std::function<void(const std::string& report_json)> sandbox;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
   // accepting and lets the kernel's listen queue hold new connections.
   static constexpr size_t kMaxQueuedHandoffs = 1024;
+  // How long a worker that closed its channel on its way out may take to exit.
+  static constexpr uint64_t kExitGraceMs = 2000;
 
   // `name` only labels log lines.
   WorkerProcess(uv_loop_t* loop, std::string name, Events events)
@@ -43,7 +48,9 @@ class WorkerProcess {
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
-  bool start(const std::string& executable, const ipc::WorkerInit& init, common::UniqueFd store_command,
+  // Spawns the worker (in namespaces of its own when `init.sandbox`) and sends
+  // it `init`, completed with the namespaces the spawn obtained.
+  bool start(const std::string& executable, ipc::WorkerInit init, common::UniqueFd store_command,
              common::UniqueFd store_subscription, std::string& error);
   // Sends a connection to the worker; the caller keeps its own descriptor.
   // False if the channel is gone.
@@ -56,6 +63,8 @@ class WorkerProcess {
   bool running() const { return child_.running(); }
   pid_t pid() const { return child_.pid(); }
   size_t queued_handoffs() const { return outbox_.size(); }
+  // The forbidden system call that ended it, if seccomp did ("socket").
+  const std::string& seccomp_violation() const { return seccomp_violation_; }
 
  private:
   struct Outgoing {
@@ -79,6 +88,10 @@ class WorkerProcess {
   common::UvHandle<uv_poll_t> poll_;
   std::deque<Outgoing> outbox_;
   ipc::ReceivedMessage received_;
+  std::string seccomp_violation_;
+  bool stopping_ = false;           // a stop was requested: channel EOF is expected
+  bool failure_reported_ = false;   // worker_failed arrived: the worker is ending
+  common::OneShotTimer exit_grace_;  // kills a worker that closed its channel but does not exit
 };
 
 }  // namespace supervisor

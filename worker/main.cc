@@ -1,6 +1,9 @@
 // portbroker-worker: runs one handler module for the supervisor. Started with
-// the supervisor channel as an inherited fd; everything else (the handler's
-// name, file and port, the store connections) arrives in the init message.
+// the supervisor channel as fd 3 in namespaces of its own; everything else (the
+// handler's name, file and port, how to confine itself, the store
+// connections) arrives in the init message. The order matters: confinement
+// is complete before the JavaScript engine starts its threads and before any
+// handler code is read.
 
 #include <js/Initialization.h>
 #include <signal.h>
@@ -13,8 +16,13 @@
 #include "common/log.h"
 #include "common/process.h"
 #include "ipc/messages.h"
+#include "sandbox/violation_report.h"
+#include "worker/confinement.h"
 #include "worker/runtime.h"
 #include "worker/supervisor_link.h"
+
+static_assert(sandbox::kViolationMessageType == static_cast<uint16_t>(ipc::MessageType::seccomp_violation),
+              "the SIGSYS report and the channel must agree on the message type");
 
 namespace {
 
@@ -51,7 +59,8 @@ int main(int argc, char** argv) {
   signal(SIGINT, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
 
-  worker::SupervisorLink link{common::UniqueFd(parse_channel_fd(argc, argv))};
+  int channel_fd = parse_channel_fd(argc, argv);
+  worker::SupervisorLink link{common::UniqueFd(channel_fd)};
   ipc::WorkerInit init;
   std::vector<common::UniqueFd> fds;
   std::string error;
@@ -66,6 +75,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Confinement, before the engine exists (it starts threads, and
+  // capabilities and no_new_privs are per thread).
+  auto confinement = worker::confine_worker(init, channel_fd);
+  if (!confinement.ok) {
+    // Fail closed: handler code never runs in a sandbox that did not build.
+    link.send(ipc::encode(ipc::WorkerFailed{confinement.fatal}));
+    return 1;
+  }
+  link.send(ipc::encode(ipc::WorkerSandbox{confinement.report.dump()}));
+
   uv_loop_t loop;
   uv_loop_init(&loop);
   int exit_code = 0;
@@ -73,13 +92,13 @@ int main(int argc, char** argv) {
     EngineProcess engine;
     if (!engine.ok()) {
       common::log::error("worker-init-failed").kv("reason", "JS_Init failed");
-      return 70;
+      return static_cast<int>(ipc::WorkerExit::engine_stopped);
     }
     worker::Runtime runtime(&loop, init, link);
-    if (!runtime.boot(error)) {
+    if (!runtime.boot(confinement.modules_root, error)) {
       common::log::error("worker-init-failed").kv("reason", error);
       link.send(ipc::encode(ipc::WorkerFailed{"internal error: " + error}));
-      return 70;
+      return static_cast<int>(ipc::WorkerExit::engine_stopped);
     }
     link.start(&loop, runtime);
     runtime.start_handler(fds[0].release(), fds[1].release());

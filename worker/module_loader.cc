@@ -102,14 +102,14 @@ ModuleLoader::~ModuleLoader() {
   g_loader = nullptr;
 }
 
-bool ModuleLoader::open_handlers_dir(const std::string& path, std::string& error) {
+bool ModuleLoader::open_handlers_dir(const std::string& path, const std::string& display_path, std::string& error) {
   int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    error = "cannot open handlers folder " + path + ": " + common::errno_text(errno);
+    error = "cannot open handlers folder " + display_path + ": " + common::errno_text(errno);
     return false;
   }
   handlers_dir_fd_.reset(fd);
-  handlers_dir_ = path;
+  handlers_dir_ = display_path;
   return true;
 }
 

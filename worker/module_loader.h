@@ -28,8 +28,10 @@ class ModuleLoader {
   ModuleLoader(const ModuleLoader&) = delete;
   ModuleLoader& operator=(const ModuleLoader&) = delete;
 
-  // Opens the handlers folder that user modules resolve beneath.
-  bool open_handlers_dir(const std::string& path, std::string& error);
+  // Opens the handlers folder that user modules resolve beneath: `path` as
+  // this process sees it (in the sandbox, /handlers), `display_path` as the
+  // host sees it (for import.meta.url and messages).
+  bool open_handlers_dir(const std::string& path, const std::string& display_path, std::string& error);
 
   // Compiles, links and evaluates a module; returns its record, with the
   // evaluation promise (top-level await) in `evaluation`. On failure returns

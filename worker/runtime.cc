@@ -23,11 +23,12 @@
 #include "worker/js_util.h"
 #include "worker/module_loader.h"
 #include "worker/supervisor_link.h"
+#include "worker/watchdog.h"
 
 namespace worker {
 namespace {
 
-constexpr uint32_t kHeapLimitBytes = 512u * 1024 * 1024;
+constexpr uint64_t kDefaultHeapLimitBytes = 512ull * 1024 * 1024;
 // PORTBROKER_GC_STRESS=1 (a testing knob, see docs/testing.md) shrinks the
 // nursery so minor, moving collections happen every few hundred allocations:
 // a GC pointer left unrooted in the engine binding then crashes in tests
@@ -44,6 +45,7 @@ Runtime::Runtime(uv_loop_t* loop, ipc::WorkerInit init, SupervisorLink& link)
 
 Runtime::~Runtime() {
   // Everything holding GC roots or libuv handles goes before the context.
+  watchdog_.reset();
   drain_timer_.cancel();
   store_.reset();
   tcp_.reset();
@@ -58,7 +60,8 @@ Runtime::~Runtime() {
 }
 
 bool Runtime::create_context(std::string& error) {
-  cx_ = JS_NewContext(kHeapLimitBytes);
+  uint64_t heap = init_.heap_bytes != 0 ? init_.heap_bytes : kDefaultHeapLimitBytes;
+  cx_ = JS_NewContext(static_cast<uint32_t>(std::min<uint64_t>(heap, 0xFFFFFFFFu)));
   if (cx_ == nullptr) {
     error = "cannot create a JavaScript context";
     return false;
@@ -96,13 +99,19 @@ bool Runtime::install_natives(JS::HandleObject native) {
          StoreBinding::install(cx_, native);
 }
 
-bool Runtime::boot(std::string& error) {
+bool Runtime::boot(const std::string& modules_root, std::string& error) {
   if (!create_context(error)) return false;
+  if (init_.cpu_limit_ms != 0 || init_.memory_bytes != 0) {
+    watchdog_ = std::make_unique<Watchdog>(cx_, Watchdog::Limits{init_.cpu_limit_ms, init_.memory_bytes});
+    if (!watchdog_->memory_unavailable().empty()) {
+      common::log::warn("memory-limit-unavailable").kv("reason", watchdog_->memory_unavailable());
+    }
+  }
   jobs_ = std::make_unique<JobQueue>(cx_, [this](JS::HandleValue e, JS::HandleValue context, bool is_rejection) {
     report_uncaught(e, context, is_rejection);
   });
   modules_ = std::make_unique<ModuleLoader>(cx_);
-  if (!modules_->open_handlers_dir(init_.handlers_dir, error)) return false;
+  if (!modules_->open_handlers_dir(modules_root, init_.handlers_dir, error)) return false;
   timers_ = std::make_unique<TimerBinding>(*this);
   tcp_ = std::make_unique<TcpBinding>(*this);
   udp_ = std::make_unique<UdpBinding>(*this);
@@ -169,17 +178,33 @@ bool Runtime::call_hook(Hook hook, const JS::HandleValueArray& args) {
   return call_hook(hook, args, &ignored);
 }
 
+void Runtime::callback_entered() {
+  if (watchdog_) watchdog_->enter();
+}
+
+void Runtime::callback_left() {
+  if (watchdog_) watchdog_->leave();
+}
+
 void Runtime::report_pending_exception() {
   JS::RootedValue exception(cx_);
   if (!JS_GetPendingException(cx_, &exception)) {
-    // False without an exception: the engine ran out of memory or was
-    // terminated. Nothing in this worker can be trusted to continue.
-    common::log::error("worker-terminated").kv("reason", "uncatchable JavaScript error (out of memory?)");
-    request_exit(70);
+    engine_stopped();
     return;
   }
   JS_ClearPendingException(cx_);
   report_uncaught(exception, jobs_->current_context(), false);
+}
+
+void Runtime::engine_stopped() {
+  // False without an exception: the watchdog stopped runaway or hoarding
+  // code, or the engine ran out of memory. Nothing here can be trusted to
+  // continue.
+  std::string reason = watchdog_ ? watchdog_->reason()
+                                 : "the JavaScript engine stopped (out of memory, or an uncatchable error)";
+  common::log::error("worker-terminated").kv("reason", reason);
+  link_.send(ipc::encode(ipc::WorkerFailed{reason}));
+  request_exit(static_cast<int>(watchdog_ ? watchdog_->exit_status() : ipc::WorkerExit::engine_stopped));
 }
 
 void Runtime::report_uncaught(JS::HandleValue error, JS::HandleValue context, bool is_rejection) {
@@ -220,7 +245,7 @@ void Runtime::start_handler(int store_command_fd, int store_subscription_fd) {
   if (!module) {
     JS::RootedValue exception(cx_);
     if (!JS_GetPendingException(cx_, &exception)) {
-      handler_failed("the module could not be loaded (out of memory?)");
+      engine_stopped();
       return;
     }
     JS_ClearPendingException(cx_);
@@ -255,7 +280,8 @@ void Runtime::handler_ready(const std::string& access_json) {
 }
 
 void Runtime::handler_failed(const std::string& reason) {
-  common::log::error("handler-failed").kv("file", init_.module_file).kv("reason", reason);
+  // The supervisor logs it (with the handler's name) and shows it in status.
+  common::log::debug("handler-failed").kv("file", init_.module_file).kv("reason", reason);
   link_.send(ipc::encode(ipc::WorkerFailed{reason}));
   request_exit(1);
 }

@@ -22,6 +22,7 @@ class TcpBinding;
 class UdpBinding;
 class StoreBinding;
 class SupervisorLink;
+class Watchdog;
 
 // JavaScript functions the internal bootstrap registers for the engine binding
 // to call (native.registerHooks).
@@ -40,6 +41,7 @@ enum class Hook : int {
   count,
 };
 
+
 class Runtime {
  public:
   Runtime(uv_loop_t* loop, ipc::WorkerInit init, SupervisorLink& link);
@@ -50,7 +52,8 @@ class Runtime {
   static Runtime& from(JSContext* cx) { return *static_cast<Runtime*>(JS_GetContextPrivate(cx)); }
 
   // Creates the context and global and runs the internal bootstrap.
-  bool boot(std::string& error);
+  // `modules_root` is where the handlers folder is (/handlers in the sandbox).
+  bool boot(const std::string& modules_root, std::string& error);
   // Loads the handler module and hands it to the host's start hook, which
   // reports ready or failed to the supervisor.
   void start_handler(int store_command_fd, int store_subscription_fd);
@@ -75,12 +78,17 @@ class Runtime {
   // Takes the pending exception and reports it; for an uncatchable error
   // (termination), logs it and ends the worker.
   void report_pending_exception();
+  // The engine refused to continue (watchdog or out of memory): report why and exit.
+  void engine_stopped();
   void report_uncaught(JS::HandleValue error, JS::HandleValue context, bool is_rejection);
 
   // Work that waits for the outermost callback to end: jobs drained, UDP
   // replies flushed, a finished drain turned into exit.
   void after_callback();
   int callback_depth = 0;
+  // The outermost callback entered or left (the CPU watchdog's clock).
+  void callback_entered();
+  void callback_left();
 
   // Lifecycle, reported by the host module and the supervisor link.
   void handler_ready(const std::string& access_json);
@@ -106,6 +114,7 @@ class Runtime {
   std::unique_ptr<TcpBinding> tcp_;
   std::unique_ptr<UdpBinding> udp_;
   std::unique_ptr<StoreBinding> store_;
+  std::unique_ptr<Watchdog> watchdog_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;
   bool hooks_registered_ = false;
   bool reporting_uncaught_ = false;
@@ -122,9 +131,14 @@ class Runtime {
 // callback in Node.
 class CallbackScope {
  public:
-  explicit CallbackScope(Runtime& runtime) : runtime_(runtime) { ++runtime_.callback_depth; }
+  explicit CallbackScope(Runtime& runtime) : runtime_(runtime) {
+    if (runtime_.callback_depth++ == 0) runtime_.callback_entered();
+  }
   ~CallbackScope() {
-    if (--runtime_.callback_depth == 0) runtime_.after_callback();
+    if (--runtime_.callback_depth == 0) {
+      runtime_.after_callback();
+      runtime_.callback_left();
+    }
   }
   CallbackScope(const CallbackScope&) = delete;
   CallbackScope& operator=(const CallbackScope&) = delete;

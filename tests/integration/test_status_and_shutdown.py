@@ -61,7 +61,7 @@ class StatusTest(unittest.TestCase):
             for state in (h["state"] for h in status["handlers"]):
                 self.assertIn(state, ("starting", "active", "refused", "failed", "draining"))
 
-            self.assertRegex(table, r"(?m)^echo\s+tcp\s+%d\s+active\s+%d\s+1\s+1\s+0" % (tcp, echo["worker"]["pid"]))
+            self.assertRegex(table, r"(?m)^echo\s+tcp\s+%d\s+active\s+%d\s+0\s+full\s+1\s+1\s+0" % (tcp, echo["worker"]["pid"]))
             self.assertRegex(table, r"(?m)^ping\s+udp\s+%d\s+active" % udp)
             self.assertRegex(table, r"(?m)^bad\.tcp\.0\.port\.js\s+port 0 is out of range")
 

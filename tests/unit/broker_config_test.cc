@@ -245,3 +245,45 @@ TEST_CASE("deeply nested input within the size limit fails cleanly") {
   objects.append(100000, '}');
   check_error({"nested objects", objects, "/a", "unknown field"});
 }
+
+TEST_CASE("the worker section: defaults, every field, and bounds") {
+  SUBCASE("defaults") {
+    auto worker = parse_broker_config("{}").worker;
+    CHECK(worker.user == "portbroker");
+    CHECK_FALSE(worker.user_configured);
+    CHECK(worker.sandbox);
+    CHECK(worker.heap_mb == 512);
+    CHECK(worker.memory_mb == 1024);
+    CHECK(worker.cpu_limit_ms == 10000);
+    CHECK(worker.open_files == 4096);
+    CHECK(worker.processes == 16384);
+    CHECK(worker.address_space_mb == 16384);
+    CHECK(worker.max_restarts == 5);
+  }
+  SUBCASE("every field") {
+    auto worker = parse_broker_config(R"({"worker": {"user": "svc", "sandbox": false, "heap_mb": 64,
+        "memory_mb": 128, "cpu_limit_ms": 500, "open_files": 256, "processes": 64, "address_space_mb": 2048,
+        "max_restarts": 0}})").worker;
+    CHECK(worker.user == "svc");
+    CHECK(worker.user_configured);
+    CHECK_FALSE(worker.sandbox);
+    CHECK(worker.heap_mb == 64);
+    CHECK(worker.memory_mb == 128);
+    CHECK(worker.cpu_limit_ms == 500);
+    CHECK(worker.open_files == 256);
+    CHECK(worker.processes == 64);
+    CHECK(worker.address_space_mb == 2048);
+    CHECK(worker.max_restarts == 0);
+  }
+  SUBCASE("errors name the field") {
+    for (const auto& c : std::vector<ErrorCase>{
+             {"empty user", R"({"worker": {"user": ""}})", "/worker/user", "must not be empty"},
+             {"memory too small", R"({"worker": {"memory_mb": 8}})", "/worker/memory_mb", "32"},
+             {"cpu limit zero", R"({"worker": {"cpu_limit_ms": 0}})", "/worker/cpu_limit_ms", "50"},
+             {"sandbox not a bool", R"({"worker": {"sandbox": "no"}})", "/worker/sandbox", "true or false"},
+             {"unknown field", R"({"worker": {"memory": 1}})", "/worker/memory", "unknown field"},
+         }) {
+      check_error(c);
+    }
+  }
+}

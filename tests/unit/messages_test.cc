@@ -70,6 +70,18 @@ WorkerInit sample_init() {
   init.port = 7000;
   init.log_level = "debug";
   init.open_timeout_ms = 10000;
+  init.sandbox = true;
+  init.uid = 65534;
+  init.gid = 65533;
+  init.outer_uid = 1000;
+  init.outer_gid = 1001;
+  init.namespaces = "mnt,net,pid,ipc,uts";
+  init.open_files = 4096;
+  init.processes = 16384;
+  init.address_space_bytes = uint64_t{16} << 30;
+  init.heap_bytes = uint64_t{512} << 20;
+  init.memory_bytes = uint64_t{1} << 30;
+  init.cpu_limit_ms = 10000;
   return init;
 }
 
@@ -160,6 +172,18 @@ TEST_CASE("WorkerInit round-trips every field") {
     CHECK(out.port == in.port);
     CHECK(out.log_level == in.log_level);
     CHECK(out.open_timeout_ms == in.open_timeout_ms);
+    CHECK(out.sandbox == in.sandbox);
+    CHECK(out.uid == in.uid);
+    CHECK(out.gid == in.gid);
+    CHECK(out.outer_uid == in.outer_uid);
+    CHECK(out.outer_gid == in.outer_gid);
+    CHECK(out.namespaces == in.namespaces);
+    CHECK(out.open_files == in.open_files);
+    CHECK(out.processes == in.processes);
+    CHECK(out.address_space_bytes == in.address_space_bytes);
+    CHECK(out.heap_bytes == in.heap_bytes);
+    CHECK(out.memory_bytes == in.memory_bytes);
+    CHECK(out.cpu_limit_ms == in.cpu_limit_ms);
   }
   SUBCASE("empty strings, extremes, bytes that are not text") {
     WorkerInit in;

@@ -1,0 +1,56 @@
+#pragma once
+// Confining a helper process, as an ordered list of steps run at its very
+// start, before any thread exists and before any untrusted input is handled.
+// The supervisor already started it in namespaces of its own (clone3).
+//   1. the minimal root (mount namespace): only the handlers folder, read-only
+//   2. hostname (UTS namespace)
+//   -- privileges end here --
+//   3. user, groups, every capability, no_new_privs
+//   4. resource limits
+//   5. seccomp, last
+// Layers the environment cannot provide (no root, no user namespaces) are
+// skipped and reported; dropping privileges and seccomp are never skipped
+// silently: the report says what is missing, and the caller decides.
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sandbox/limits.h"
+#include "sandbox/seccomp_policy.h"
+
+namespace sandbox {
+
+struct Config {
+  Profile profile = Profile::worker;
+  uid_t uid = 0;  // target user (used when running as root)
+  gid_t gid = 0;
+  // The supervisor's own ids, for the id maps of a user namespace.
+  uid_t outer_uid = 0;
+  gid_t outer_gid = 0;
+  // Namespaces the supervisor created for this process, by name
+  // ("user", "mnt", "net", "pid", "ipc", "uts").
+  std::vector<std::string> namespaces;
+  std::string handlers_dir;  // worker: bound read-only at /handlers
+  Limits limits;
+  int channel_fd = -1;  // where a seccomp violation is reported
+};
+
+struct Report {
+  bool confined = false;  // privileges dropped and seccomp on: safe to run handler code
+  std::string fatal;      // why it is not, when it is not
+  bool user_namespace = false;  // ids are then those of the supervisor outside
+  bool minimal_root = false;
+  bool seccomp = false;
+  bool no_new_privs = false;
+  std::vector<std::string> missing;  // layers that could not be built, with the reason
+  std::vector<std::string> notes;
+  nlohmann::json to_json(const Config& config) const;
+};
+
+Report confine(const Config& config);
+
+}  // namespace sandbox

@@ -1,0 +1,145 @@
+#include "sandbox/seccomp_policy.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+namespace sandbox {
+namespace {
+
+struct FilterDeleter {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+using Filter = std::unique_ptr<void, FilterDeleter>;
+
+bool allow(scmp_filter_ctx ctx, std::initializer_list<const char*> names, std::string& error) {
+  for (const char* name : names) {
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
+    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0); rc != 0) {
+      error = std::string("seccomp rule for ") + name + ": " + std::strerror(-rc);
+      return false;
+    }
+  }
+  return true;
+}
+
+template <typename... Conditions>
+bool allow_if(scmp_filter_ctx ctx, const char* name, std::string& error, Conditions... conditions) {
+  int nr = seccomp_syscall_resolve_name(name);
+  if (nr == __NR_SCMP_ERROR) return true;
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, sizeof...(conditions), conditions...); rc != 0) {
+    error = std::string("seccomp rule for ") + name + ": " + std::strerror(-rc);
+    return false;
+  }
+  return true;
+}
+
+bool fail_with(scmp_filter_ctx ctx, const char* name, int errnum, std::string& error) {
+  int nr = seccomp_syscall_resolve_name(name);
+  if (nr == __NR_SCMP_ERROR) return true;
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(static_cast<uint32_t>(errnum)), nr, 0); rc != 0) {
+    error = std::string("seccomp rule for ") + name + ": " + std::strerror(-rc);
+    return false;
+  }
+  return true;
+}
+
+constexpr uint64_t kThreadCloneMask = CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |
+                                     CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+
+bool common_rules(scmp_filter_ctx ctx, std::string& error) {
+  return
+      // Memory: malloc, the GC's chunks, the JIT's executable pages.
+      allow(ctx, {"brk", "mmap", "munmap", "mprotect", "madvise", "mremap"}, error) &&
+      // Threads and their synchronisation: the engine's helper threads and
+      // the CPU watchdog. New threads only: clone without CLONE_THREAD (a new
+      // process) or with a new namespace traps, and clone3 (whose flags
+      // seccomp cannot see) reports ENOSYS so the C library falls back to clone.
+      allow_if(ctx, "clone", error, SCMP_A0_64(SCMP_CMP_MASKED_EQ, kThreadCloneMask, CLONE_THREAD)) &&
+      fail_with(ctx, "clone3", ENOSYS, error) &&
+      allow(ctx, {"futex", "set_robust_list", "get_robust_list", "rseq", "set_tid_address", "gettid", "sched_yield",
+                  "sched_getaffinity", "exit", "exit_group", "membarrier"},
+            error) &&
+      // Signals within the process (thread wake-ups, abort).
+      allow(ctx, {"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill"}, error) &&
+      // Time.
+      allow(ctx, {"clock_gettime", "clock_getres", "gettimeofday", "nanosleep", "clock_nanosleep"}, error) &&
+      // The event loop, on descriptors the process already holds.
+      allow(ctx, {"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd2", "pipe2",
+                  "read", "readv", "pread64", "write", "writev", "close", "lseek", "poll", "ppoll", "dup", "dup3",
+                  "fcntl"},
+            error) &&
+      // libuv sets non-blocking and close-on-exec with ioctl; other ioctls
+      // (a terminal probe) just fail.
+      allow_if(ctx, "ioctl", error, SCMP_A1_64(SCMP_CMP_EQ, FIONBIO)) &&
+      allow_if(ctx, "ioctl", error, SCMP_A1_64(SCMP_CMP_EQ, FIOCLEX)) &&
+      allow_if(ctx, "ioctl", error, SCMP_A1_64(SCMP_CMP_EQ, FIONCLEX)) &&
+      // Sockets the supervisor passed in (handed-off connections, the channel,
+      // the store): used, never created.
+      allow(ctx, {"recvmsg", "sendmsg", "recvfrom", "sendto", "recvmmsg", "sendmmsg", "shutdown", "getsockopt",
+                  "getpeername", "getsockname"},
+            error) &&
+      allow_if(ctx, "setsockopt", error, SCMP_A1_64(SCMP_CMP_EQ, SOL_SOCKET)) &&
+      allow_if(ctx, "setsockopt", error, SCMP_A1_64(SCMP_CMP_EQ, IPPROTO_TCP)) &&
+      // Facts about itself, and the kernel's random numbers.
+      allow(ctx, {"getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
+                  "getrusage", "uname", "getrandom", "fstat", "newfstatat", "statx"},
+            error) &&
+      // Reading limits is fine; raising them is not.
+      allow_if(ctx, "prlimit64", error, SCMP_A2_64(SCMP_CMP_EQ, 0)) &&
+      // Thread names: the engine names its helpers and asserts it worked. (No
+      // catch-all error rule for other prctl options: libseccomp would let it
+      // override these two allows.)
+      allow_if(ctx, "prctl", error, SCMP_A0_64(SCMP_CMP_EQ, PR_SET_NAME)) &&
+      allow_if(ctx, "prctl", error, SCMP_A0_64(SCMP_CMP_EQ, PR_GET_NAME));
+}
+
+bool worker_rules(scmp_filter_ctx ctx, std::string& error) {
+  // Files: module source beneath the handlers folder (openat2 with
+  // RESOLVE_BENEATH), and the few read-only files of the minimal root the
+  // engine and libuv read. Read-only opens only: nothing is writable there.
+  return allow_if(ctx, "openat", error, SCMP_A2_64(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY)) &&
+         allow(ctx, {"openat2", "readlink", "access", "faccessat", "faccessat2", "getdents64"}, error);
+}
+
+bool store_rules(scmp_filter_ctx ctx, std::string& error) {
+  // Clients arrive on the listening socket the supervisor passed (libuv
+  // calls listen on it again to set its backlog).
+  return allow(ctx, {"accept4", "accept", "listen"}, error) &&
+         // The C++ runtime may look for files (locale, timezone): refused.
+         fail_with(ctx, "openat", EACCES, error);
+}
+
+}  // namespace
+
+bool install_seccomp(Profile profile, std::string& error) {
+  // Anything not listed traps: SIGSYS, reported, then the process dies.
+  Filter ctx(seccomp_init(SCMP_ACT_TRAP));
+  if (!ctx) {
+    error = "seccomp_init failed";
+    return false;
+  }
+  seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1);
+  bool ok = common_rules(ctx.get(), error) &&
+            (profile == Profile::worker ? worker_rules(ctx.get(), error) : store_rules(ctx.get(), error));
+  if (!ok) return false;
+  if (int rc = seccomp_load(ctx.get()); rc != 0) {
+    error = std::string("seccomp_load: ") + std::strerror(-rc);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace sandbox

@@ -1,0 +1,20 @@
+#pragma once
+// The system calls a confined process may make, in one place, grouped with the
+// reason each group is needed. Everything else traps (SIGSYS): the violation
+// is reported to the supervisor and the process dies. A few calls that the
+// C library or the engine merely probe fail with an error code instead.
+
+#include <string>
+
+namespace sandbox {
+
+enum class Profile {
+  worker,  // runs handler JavaScript: SpiderMonkey (JIT), libuv, handed-off sockets, module files
+  store,   // the shared store: accepts on its passed listening socket, no files
+};
+
+// Builds and loads the filter for the calling process (and any threads it
+// has). Returns false with `error` if the kernel refused it.
+bool install_seccomp(Profile profile, std::string& error);
+
+}  // namespace sandbox
