@@ -140,6 +140,13 @@ bool decode(std::span<const uint8_t> message, WorkerStop& out) {
   return close_reader(reader);
 }
 
+std::vector<uint8_t> encode(const StoreConnections&) { return finish(start(MessageType::store_connections)); }
+
+bool decode(std::span<const uint8_t> message, StoreConnections&) {
+  WireReader reader(message);
+  return open_reader(reader, MessageType::store_connections) && close_reader(reader);
+}
+
 std::vector<uint8_t> encode(const WorkerFailed& message) {
   auto writer = start(MessageType::worker_failed);
   writer.put_string(message.reason);

@@ -19,6 +19,7 @@ enum class MessageType : uint16_t {
   connection = 2,   // fd: the accepted, screened TCP socket
   datagrams = 3,    // a batch of UDP datagrams from screened sources
   worker_stop = 4,  // unload or shutdown: abort ctx.signal, await close(ctx), drain
+  store_connections = 5,  // fds: new store connections (command, subscription): the store restarted
   // worker -> supervisor
   worker_ready = 101,   // module loaded, exports checked, open(ctx) finished
   worker_failed = 102,  // could not start (or is giving up); the reason goes to status
@@ -85,6 +86,9 @@ struct WorkerFailed {
   std::string reason;
 };
 
+// No body: the two connections travel as the message's fds.
+struct StoreConnections {};
+
 struct WorkerReady {
   // The module's `access` export as JSON text; empty when it has none.
   std::string access_json;
@@ -96,11 +100,13 @@ std::vector<uint8_t> encode(const WorkerStop& message);
 std::vector<uint8_t> encode(const WorkerFailed& message);
 std::vector<uint8_t> encode(const WorkerReady& message);
 std::vector<uint8_t> encode(const WorkerSandbox& message);
+std::vector<uint8_t> encode(const StoreConnections& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
 bool decode(std::span<const uint8_t> message, ConnectionHandoff& out);
 bool decode(std::span<const uint8_t> message, WorkerStop& out);
+bool decode(std::span<const uint8_t> message, StoreConnections& out);
 bool decode(std::span<const uint8_t> message, WorkerFailed& out);
 bool decode(std::span<const uint8_t> message, WorkerReady& out);
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out);

@@ -119,7 +119,9 @@ int Broker::run() {
   std::vector<std::string> store_sandbox = {"--uid", std::to_string(worker_uid_), "--gid", std::to_string(worker_gid_),
                                             "--sandbox", worker.sandbox ? "on" : "off"};
   store_ = std::make_unique<StoreService>(loop_, options_.config.run_dir, options_.config.log_level, store_sandbox,
-                                          worker.sandbox);
+                                          worker.sandbox, [this] {
+                                            for (auto& handler : handlers_) handler->reconnect_store();
+                                          });
   if (!store_->start(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;

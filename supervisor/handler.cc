@@ -146,6 +146,18 @@ void Handler::spawn_worker() {
   });
 }
 
+void Handler::reconnect_store() {
+  if (!worker_ || !worker_->running()) return;
+  std::string error;
+  common::UniqueFd command;
+  common::UniqueFd subscription;
+  if (!broker_.store().connect(command, error) || !broker_.store().connect(subscription, error) ||
+      !worker_->send_store_connections(std::move(command), std::move(subscription))) {
+    // Its ctx.shared stays unavailable until the worker restarts.
+    common::log::error("store-reconnect-failed").kv("handler", file_.id.name).kv("reason", error);
+  }
+}
+
 void Handler::pause_traffic() {
   if (tcp_) tcp_->pause();
   if (udp_) udp_->pause();

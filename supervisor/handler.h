@@ -53,6 +53,9 @@ class Handler final : public ConnectionOwner {
   void start();
   // Graceful stop: no new connections, close(ctx), drain, worker exits.
   void stop(std::function<void()> done);
+  // The store went away: give the running worker fresh connections, which the
+  // listening socket queues until the restarted store accepts them.
+  void reconnect_store();
 
   const HandlerFile& file() const { return file_; }
   HandlerState state() const { return state_; }

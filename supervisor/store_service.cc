@@ -34,13 +34,14 @@ bool make_address(const std::string& path, sockaddr_un& address, std::string& er
 }  // namespace
 
 StoreService::StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level,
-                           std::vector<std::string> sandbox_args, bool namespaces)
+                           std::vector<std::string> sandbox_args, bool namespaces, std::function<void()> on_lost)
     : loop_(loop),
       run_dir_(std::move(run_dir)),
       socket_path_(run_dir_ + "/store.sock"),
       log_level_(std::move(log_level)),
       sandbox_args_(std::move(sandbox_args)),
-      namespaces_(namespaces) {}
+      namespaces_(namespaces),
+      on_lost_(std::move(on_lost)) {}
 
 bool StoreService::start(std::string& error) {
   sockaddr_un address{};
@@ -105,6 +106,7 @@ void StoreService::on_exit(int64_t status, int term_signal) {
   ++restarts_;
   consecutive_failures_ = uv_now(loop_) - started_ms_ >= kStableRunMs ? 0 : consecutive_failures_ + 1;
   schedule_restart();
+  if (on_lost_) on_lost_();
 }
 
 bool StoreService::connect(common::UniqueFd& out, std::string& error) {

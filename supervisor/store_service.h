@@ -19,8 +19,10 @@ namespace supervisor {
 class StoreService {
  public:
   // `sandbox_args` tell portbroker-store how to confine itself (user, group).
+  // `on_lost` runs each time the store process ends unexpectedly (it is
+  // restarted; connections handed out before are broken).
   StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level, std::vector<std::string> sandbox_args,
-               bool namespaces);
+               bool namespaces, std::function<void()> on_lost);
   StoreService(const StoreService&) = delete;
   StoreService& operator=(const StoreService&) = delete;
 
@@ -52,6 +54,7 @@ class StoreService {
   ChildProcess child_;
   common::OneShotTimer timer_;
   std::function<void()> on_stopped_;
+  std::function<void()> on_lost_;
   bool stopping_ = false;
   unsigned restarts_ = 0;
   unsigned consecutive_failures_ = 0;

@@ -75,18 +75,17 @@ void WorkerProcess::watch(bool writable) {
   });
 }
 
-bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, int fd, uint64_t connection_id) {
+bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, std::span<const int> fds, uint64_t connection_id) {
   if (!channel_) return false;
   if (outbox_.empty()) {
-    int fds[] = {fd};
-    auto result = ipc::send_message(channel_.get(), bytes, fd >= 0 ? std::span<const int>(fds) : std::span<const int>());
+    auto result = ipc::send_message(channel_.get(), bytes, fds);
     if (result == ipc::IoResult::ok) return true;
     if (result != ipc::IoResult::would_block) return false;
   }
   Outgoing outgoing{std::move(bytes), {}, connection_id};
-  if (fd >= 0) {
-    outgoing.fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
-    if (!outgoing.fd) return false;
+  for (int fd : fds) {
+    outgoing.fds.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!outgoing.fds.back()) return false;
   }
   outbox_.push_back(std::move(outgoing));
   watch(true);
@@ -94,7 +93,8 @@ bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, int fd, uint64_t c
 }
 
 bool WorkerProcess::hand_off(const ipc::ConnectionHandoff& handoff, int fd) {
-  return send_or_queue(ipc::encode(handoff), fd, handoff.id);
+  int fds[] = {fd};
+  return send_or_queue(ipc::encode(handoff), fds, handoff.id);
 }
 
 bool WorkerProcess::send_datagrams(std::span<const uint8_t> batch) {
@@ -106,7 +106,12 @@ bool WorkerProcess::send_datagrams(std::span<const uint8_t> batch) {
 
 void WorkerProcess::stop(const ipc::WorkerStop& stop) {
   stopping_ = true;
-  if (!send_or_queue(ipc::encode(stop), -1, 0)) kill();
+  if (!send_or_queue(ipc::encode(stop), {}, 0)) kill();
+}
+
+bool WorkerProcess::send_store_connections(common::UniqueFd command, common::UniqueFd subscription) {
+  int fds[] = {command.get(), subscription.get()};
+  return send_or_queue(ipc::encode(ipc::StoreConnections{}), fds, 0);
 }
 
 void WorkerProcess::kill() { child_.signal(SIGKILL); }
@@ -128,10 +133,10 @@ void WorkerProcess::on_channel(int status, int events) {
   if (events & UV_WRITABLE) {
     while (!outbox_.empty()) {
       Outgoing& next = outbox_.front();
-      int fds[] = {next.fd.get()};
+      std::vector<int> fds;
+      for (const auto& fd : next.fds) fds.push_back(fd.get());
       int err = 0;
-      auto result = ipc::send_message(channel_.get(), next.bytes,
-                                      next.fd ? std::span<const int>(fds) : std::span<const int>(), &err);
+      auto result = ipc::send_message(channel_.get(), next.bytes, fds, &err);
       if (result == ipc::IoResult::would_block) break;
       uint64_t failed_connection = result == ipc::IoResult::ok ? 0 : next.connection_id;
       outbox_.pop_front();

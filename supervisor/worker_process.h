@@ -58,6 +58,8 @@ class WorkerProcess {
   // False if the batch was dropped (channel full or gone).
   bool send_datagrams(std::span<const uint8_t> batch);
   void stop(const ipc::WorkerStop& stop);
+  // The store restarted: new connections replace the worker's broken ones.
+  bool send_store_connections(common::UniqueFd command, common::UniqueFd subscription);
   void kill();
 
   bool running() const { return child_.running(); }
@@ -69,11 +71,11 @@ class WorkerProcess {
  private:
   struct Outgoing {
     std::vector<uint8_t> bytes;
-    common::UniqueFd fd;  // a duplicate, owned until sent
+    std::vector<common::UniqueFd> fds;  // duplicates, owned until sent
     uint64_t connection_id = 0;  // for a hand-off
   };
 
-  bool send_or_queue(std::vector<uint8_t> bytes, int fd, uint64_t connection_id);
+  bool send_or_queue(std::vector<uint8_t> bytes, std::span<const int> fds, uint64_t connection_id);
   // A worker that breaks the protocol or its channel is ended.
   void end_worker(const char* event, const std::string& detail);
   void on_channel(int status, int events);

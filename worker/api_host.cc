@@ -17,6 +17,7 @@ constexpr std::pair<const char*, Hook> kHookNames[] = {
     {"tcpClose", Hook::tcp_close},
     {"storeMessage", Hook::store_message},
     {"storeFailure", Hook::store_failure},
+    {"storeRestored", Hook::store_restored},
     {"uncaught", Hook::uncaught},
 };
 

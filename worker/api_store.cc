@@ -54,6 +54,22 @@ bool StoreBinding::attach(common::UniqueFd command_fd, common::UniqueFd subscrip
                    [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) { on_read(s, n, b, false); });
 }
 
+void StoreBinding::reattach(common::UniqueFd command_fd, common::UniqueFd subscription_fd) {
+  // The old connections may not have reported their end yet.
+  fail("the shared store restarted");
+  command_ = Link{};
+  subscription_ = Link{};
+  std::string error;
+  if (!attach(std::move(command_fd), std::move(subscription_fd), error)) {
+    common::log::error("store-reconnect-failed").kv("reason", error);
+    return;
+  }
+  failed_ = false;
+  common::log::info("store-reconnected");
+  CallbackScope scope(runtime_);
+  runtime_.call_hook(Hook::store_restored, JS::HandleValueArray::empty());
+}
+
 void StoreBinding::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf, bool command) {
   auto* self = static_cast<StoreBinding*>(stream->data);
   if (self == nullptr || nread == 0) return;

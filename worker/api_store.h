@@ -28,6 +28,9 @@ class StoreBinding {
 
   static bool install(JSContext* cx, JS::HandleObject native);
   bool attach(common::UniqueFd command_fd, common::UniqueFd subscription_fd, std::string& error);
+  // The store restarted: replaces both connections (failing what waited on
+  // the old ones) and has JavaScript subscribe its channels again.
+  void reattach(common::UniqueFd command_fd, common::UniqueFd subscription_fd);
 
  private:
   struct Link {

@@ -37,6 +37,7 @@ enum class Hook : int {
   tcp_close,          // (socket)
   store_message,      // (kind, channel, payload): a delivery or a (un)subscribe confirmation
   store_failure,      // (reason): the store connection is gone
+  store_restored,     // (): new store connections replace the lost ones
   uncaught,           // (error, context, isRejection)
   count,
 };

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/log.h"
+#include "worker/api_store.h"
 #include "worker/api_tcp.h"
 #include "worker/api_udp.h"
 #include "worker/runtime.h"
@@ -134,6 +135,15 @@ void SupervisorLink::dispatch(std::span<const uint8_t> message, std::vector<comm
         return;
       }
       runtime_->begin_stop(stop);
+      return;
+    }
+    case ipc::MessageType::store_connections: {
+      ipc::StoreConnections connections;
+      if (!ipc::decode(message, connections) || fds.size() != 2) {
+        common::log::error("malformed-supervisor-message").kv("type", "store_connections");
+        return;
+      }
+      runtime_->store().reattach(std::move(fds[0]), std::move(fds[1]));
       return;
     }
     default:

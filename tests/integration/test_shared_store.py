@@ -2,6 +2,8 @@
 handlers (separate worker processes) and redis-cli."""
 
 import contextlib
+import os
+import signal
 import socket
 import time
 import unittest
@@ -119,6 +121,43 @@ class SharedStoreTest(unittest.TestCase):
         while self.broker.redis("PUBLISH", "news", '{"text":"x","n":0}') != "0":
             self.assertLess(time.monotonic(), deadline, "subscription outlived its connections")
             time.sleep(0.05)
+
+
+class StoreRestartTest(unittest.TestCase):
+    """A store that dies is restarted; running workers get new connections,
+    their commands work again and their subscriptions resume."""
+
+    def test_workers_reconnect_and_resubscribe_after_the_store_restarts(self):
+        ports = {name: harness.free_port() for name in ("listener", "kv")}
+        with harness.Broker({
+            f"listener.tcp.{ports['listener']}.port.js": LISTENER,
+            f"kv.tcp.{ports['kv']}.port.js": KV,
+        }) as broker:
+            broker.start()
+            with contextlib.closing(harness.connect(ports["listener"])) as listener:
+                self.assertEqual(harness.recv_until(listener, b"\n"), b"subscribed\n")
+                old_store = broker.status()["broker"]["store"]["pid"]
+                os.kill(old_store, signal.SIGKILL)
+                for handler in ("listener", "kv"):
+                    broker.wait_for(event="store-reconnected", handler=handler)
+                deadline = time.monotonic() + harness.DEFAULT_TIMEOUT
+                while (store := broker.status()["broker"]["store"])["pid"] in (None, old_store):
+                    self.assertLess(time.monotonic(), deadline, "the store was not restarted")
+                    time.sleep(0.05)
+                self.assertEqual(store["restarts"], 1)
+                # The restarted store starts empty, and commands work again.
+                with contextlib.closing(harness.connect(ports["kv"])) as sock:
+                    sock.sendall(b"set after 7\n")
+                    self.assertEqual(harness.recv_until(sock, b"\n"), b"ok\n")
+                self.assertEqual(broker.redis("GET", "after"), "7")
+                # The connection subscribed before the restart hears what is
+                # published once the subscription is renewed.
+                deadline = time.monotonic() + harness.DEFAULT_TIMEOUT
+                while broker.redis("PUBLISH", "news", '{"text":"back","n":1}') != "1":
+                    self.assertLess(time.monotonic(), deadline, "the subscription was not renewed")
+                    time.sleep(0.05)
+                self.assertEqual(harness.recv_until(listener, b"\n"), b"news: back #1\n")
+            self.assertEqual(broker.handler("listener")["worker"]["restarts"], 0)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import { AbortController } from "./dom_events.js";
 import { setTimeout, clearTimeout } from "./timers.js";
 import { callInContext, reportUncaught } from "./async_context.js";
 import { failureReason, handleUncaught } from "./uncaught.js";
-import { shared, onStoreMessage, storeFailed } from "./shared.js";
+import { shared, onStoreMessage, storeFailed, storeRestored } from "./shared.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
 
 let handler = null;  // the module namespace, once its exports passed the checks
@@ -153,5 +153,6 @@ native.registerHooks({
   tcpClose: (socket) => callInContext(socket, socket._onClose, socket, []),
   storeMessage: onStoreMessage,
   storeFailure: storeFailed,
+  storeRestored,
   uncaught: handleUncaught,
 });

@@ -126,5 +126,14 @@ export function onStoreMessage(kind, channel, text) {
 
 export function storeFailed(reason) {
   storeFailure = reason;
+  confirmedChannels.clear();
   failConfirmations(reason);
+}
+
+// The store restarted (empty: it keeps no data across restarts). Commands
+// work again, and every channel with subscribers is subscribed anew; messages
+// published while it was gone are lost, as with any pub/sub outage.
+export function storeRestored() {
+  storeFailure = null;
+  for (const channel of subscriptions.keys()) native.storeSubscribe(channel);
 }
