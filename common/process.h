@@ -19,6 +19,10 @@ void die_with_parent();
 // Called by the supervisor before it starts helpers: tells them its pid.
 void announce_supervisor();
 inline constexpr const char* kSupervisorPidVariable = "PORTBROKER_SUPERVISOR_PID";
+// Set by the supervisor for every child: the namespaces its clone created,
+// comma-separated ("user,mnt,net,pid,ipc,uts"), so the child knows them
+// rather than guessing (a container's user namespace is not one of them).
+inline constexpr const char* kNamespacesVariable = "PORTBROKER_NAMESPACES";
 
 // Raises the soft open-files limit to the hard limit; returns the new soft limit.
 unsigned long raise_open_file_limit();

@@ -73,7 +73,6 @@ std::vector<uint8_t> encode(const WorkerInit& message) {
   writer.put(message.gid);
   writer.put(message.outer_uid);
   writer.put(message.outer_gid);
-  writer.put_string(message.namespaces);
   writer.put(message.open_files);
   writer.put(message.processes);
   writer.put(message.address_space_bytes);
@@ -98,7 +97,6 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   out.gid = reader.get<uint32_t>();
   out.outer_uid = reader.get<uint32_t>();
   out.outer_gid = reader.get<uint32_t>();
-  out.namespaces = reader.get_string();
   out.open_files = reader.get<uint64_t>();
   out.processes = reader.get<uint64_t>();
   out.address_space_bytes = reader.get<uint64_t>();

@@ -54,7 +54,6 @@ struct WorkerInit {
   uint32_t gid = 0;
   uint32_t outer_uid = 0;
   uint32_t outer_gid = 0;
-  std::string namespaces;  // comma-separated: those the supervisor's clone obtained
   uint64_t open_files = 0;
   uint64_t processes = 0;
   uint64_t address_space_bytes = 0;

@@ -4,13 +4,22 @@ namespace policy {
 
 nlohmann::json parse_json_object(std::string_view text) {
   nlohmann::json document;
+  bool too_deep = false;
   try {
-    document = nlohmann::json::parse(text);
+    // Values past the limit are discarded as they are parsed (returning
+    // false), so nothing deep is ever built.
+    document = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > kMaxJsonDepth) too_deep = true;
+      return !too_deep;
+    });
   } catch (const nlohmann::json::parse_error& e) {
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
     std::string message = e.what();
     auto pos = message.find("] ");
     throw JsonFieldError("/", pos == std::string::npos ? message : message.substr(pos + 2));
+  }
+  if (too_deep) {
+    throw JsonFieldError("/", "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   require_object(document, "/");
   return document;

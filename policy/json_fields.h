@@ -23,8 +23,12 @@ class JsonFieldError : public std::runtime_error {
   std::string path_;
 };
 
-// Parses `text` as one JSON object, rejecting anything that is not an object;
-// syntax errors carry line and column.
+// Nesting beyond this is refused while parsing: copying or printing a deeper
+// document recurses, and some documents come from untrusted workers.
+inline constexpr int kMaxJsonDepth = 32;
+
+// Parses `text` as one JSON object, rejecting anything that is not an object
+// or is nested deeper than kMaxJsonDepth; syntax errors carry line and column.
 nlohmann::json parse_json_object(std::string_view text);
 
 std::string child_path(std::string_view parent, std::string_view key);

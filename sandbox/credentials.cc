@@ -1,6 +1,7 @@
 #include "sandbox/credentials.h"
 
 #include <grp.h>
+#include <signal.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -39,6 +40,9 @@ bool drop_privileges(const Identity* become, std::string& error) {
     if (setresuid(become->uid, become->uid, become->uid) != 0) {
       return fail(error, "setresuid(" + std::to_string(become->uid) + ")");
     }
+    // Changing credentials cleared the parent-death signal; the process must
+    // still die with the supervisor.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return fail(error, "re-arming the parent-death signal");
   }
   // The user change cleared effective and permitted; inheritable too, here.
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};

@@ -29,9 +29,15 @@ bool make_file(const std::string& path) {
 }
 
 // Binds `source` read-only at `target` (a file or a directory that exists).
-bool bind_read_only(const std::string& source, const std::string& target, unsigned long extra = 0) {
-  if (mount(source.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return false;
-  return mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | kReadOnlyFlags | extra, nullptr) == 0;
+// Not recursive: mounts below `source` stay out, so none of them can be
+// writable. A bind that cannot be made read-only is undone.
+bool bind_read_only(const std::string& source, const std::string& target) {
+  if (mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) return false;
+  if (mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | kReadOnlyFlags, nullptr) == 0) return true;
+  int err = errno;
+  umount2(target.c_str(), MNT_DETACH);
+  errno = err;
+  return false;
 }
 
 // A directory to build the root on: any existing one will do, since the
@@ -60,9 +66,13 @@ bool build_root(const std::string& root, const std::string& handlers_dir, std::v
   if (!bind_read_only("/proc/self/fd/" + std::to_string(handlers.get()), root + kHandlersMountPoint)) {
     return fail(error, "binding the handlers folder " + handlers_dir);
   }
-  // The engine reads its own /proc entries at start-up; a fresh procfs shows
-  // only the processes of this PID namespace.
-  if (mount("proc", (root + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+  // The engine reads its own /proc entries at start-up; a fresh, read-only
+  // procfs shows only the processes of this PID namespace, and (subset=pid)
+  // none of the system-wide files.
+  std::string proc = root + "/proc";
+  constexpr unsigned long kProcFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+  if (mount("proc", proc.c_str(), "proc", kProcFlags, "subset=pid,hidepid=invisible") != 0 &&
+      mount("proc", proc.c_str(), "proc", kProcFlags, nullptr) != 0) {
     notes.push_back("no /proc (" + common::errno_text(errno) + ")");
   }
   if (!make_file(root + "/dev/null") || mount("/dev/null", (root + "/dev/null").c_str(), nullptr, MS_BIND, nullptr) != 0) {

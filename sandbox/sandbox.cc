@@ -1,11 +1,15 @@
 #include "sandbox/sandbox.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <sstream>
 
 #include "common/process.h"
 #include "common/unique_fd.h"
@@ -20,16 +24,25 @@ bool has(const Config& config, const char* name) {
   return std::find(config.namespaces.begin(), config.namespaces.end(), name) != config.namespaces.end();
 }
 
-// The initial user namespace maps every id onto itself: "0 0 4294967295".
-bool in_user_namespace() {
-  common::UniqueFd fd(open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
-  char text[128] = {};
-  ssize_t n = read(fd.get(), text, sizeof text - 1);
-  if (n <= 0) return false;
-  unsigned long inside = 0, outside = 0, count = 0;
-  if (std::sscanf(text, "%lu %lu %lu", &inside, &outside, &count) != 3) return false;
-  return !(inside == 0 && outside == 0 && count == 4294967295UL);
+// The effective, permitted, inheritable and ambient sets, as the kernel has them.
+bool holds_no_capabilities() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  for (const auto& part : data) {
+    if (part.effective != 0 || part.permitted != 0 || part.inheritable != 0) return false;
+  }
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) == 1) return false;
+  }
+  return true;
+}
+
+bool bounding_set_empty() {
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -38,9 +51,7 @@ Report confine(const Config& config) {
   Report report;
   std::string error;
   // Mapped by the supervisor's clone: "root" inside, its own user outside.
-  // Read from the kernel, not the config: the store is not told.
-  bool user_namespace = in_user_namespace();
-  report.user_namespace = user_namespace;
+  bool user_namespace = has(config, "user");
 
   if (config.profile == Profile::worker) {
     if (!has(config, "mnt")) {
@@ -74,35 +85,65 @@ Report confine(const Config& config) {
     report.fatal = "still running as root after dropping privileges";
     return report;
   }
+  if (!holds_no_capabilities()) {
+    report.fatal = "capabilities remain after dropping them";
+    return report;
+  }
+  if (!bounding_set_empty()) {
+    // Only without any privilege to drop it (a normal user, no user
+    // namespace); no_new_privs keeps exec from granting any of it.
+    report.missing.push_back("capability bounding set: cannot be emptied without CAP_SETPCAP");
+  }
   if (!apply_limits(config.limits, error)) report.missing.push_back("limits: " + error);
 
+  if (config.profile == Profile::worker) {
+    // Opened as the worker user: what it cannot read is not read for it.
+    const char* folder = report.minimal_root ? kHandlersMountPoint : config.handlers_dir.c_str();
+    report.handlers_dir.reset(open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!report.handlers_dir) {
+      report.fatal = "cannot open the handlers folder " + config.handlers_dir + " as the worker user: " +
+                     common::errno_text(errno);
+      return report;
+    }
+    report.statm.reset(open("/proc/self/statm", O_RDONLY | O_CLOEXEC));
+    if (!report.statm) report.missing.push_back("memory watchdog: cannot read /proc/self/statm");
+  }
+
   install_violation_report(config.channel_fd);
-  if (!install_seccomp(config.profile, error)) {
+  if (!install_seccomp(config.profile, report.handlers_dir.get(), error)) {
     report.fatal = "cannot install the seccomp filter: " + error;
     return report;
   }
   report.seccomp = true;
   report.confined = true;
-  // The store is not told its namespaces; the supervisor reports them.
-  if (config.profile == Profile::worker) {
-    for (const char* name : {"mnt", "net", "pid", "ipc", "uts"}) {
-      if (!has(config, name)) report.missing.push_back(std::string(name) + " namespace");
-    }
+  for (const char* name : {"mnt", "net", "pid", "ipc", "uts"}) {
+    if (!has(config, name)) report.missing.push_back(std::string(name) + " namespace");
   }
   return report;
+}
+
+std::vector<std::string> namespaces_from_environment() {
+  std::vector<std::string> names;
+  const char* text = getenv(common::kNamespacesVariable);
+  std::stringstream list(text != nullptr ? text : "");
+  for (std::string name; std::getline(list, name, ',');) {
+    if (!name.empty()) names.push_back(name);
+  }
+  return names;
 }
 
 nlohmann::json Report::to_json(const Config& config) const {
   return {
       {"confined", confined},
       // As the host sees them (inside a user namespace the process is "root").
-      {"uid", static_cast<int64_t>(user_namespace ? config.outer_uid : getuid())},
-      {"gid", static_cast<int64_t>(user_namespace ? config.outer_gid : getgid())},
+      {"uid", static_cast<int64_t>(has(config, "user") ? config.outer_uid : getuid())},
+      {"gid", static_cast<int64_t>(has(config, "user") ? config.outer_gid : getgid())},
       {"namespaces", config.namespaces},
       {"minimal_root", minimal_root},
       {"seccomp", seccomp},
       {"no_new_privs", no_new_privs},
-      {"capabilities", "none"},
+      // Checked (holds_no_capabilities) before the report could say so.
+      {"capabilities", confined ? "none" : "unknown"},
       {"limits",
        {{"open_files", config.limits.open_files},
         {"processes", config.limits.processes},

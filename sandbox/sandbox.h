@@ -7,7 +7,9 @@
 //   -- privileges end here --
 //   3. user, groups, every capability, no_new_privs
 //   4. resource limits
-//   5. seccomp, last
+//   5. the descriptors the process keeps reading through (the handlers folder,
+//      its own memory figures), opened before seccomp narrows opens
+//   6. seccomp, last
 // Layers the environment cannot provide (no root, no user namespaces) are
 // skipped and reported; dropping privileges and seccomp are never skipped
 // silently: the report says what is missing, and the caller decides.
@@ -19,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/unique_fd.h"
 #include "sandbox/limits.h"
 #include "sandbox/seccomp_policy.h"
 
@@ -32,7 +35,7 @@ struct Config {
   uid_t outer_uid = 0;
   gid_t outer_gid = 0;
   // Namespaces the supervisor created for this process, by name
-  // ("user", "mnt", "net", "pid", "ipc", "uts").
+  // ("user", "mnt", "net", "pid", "ipc", "uts"): namespaces_from_environment().
   std::vector<std::string> namespaces;
   std::string handlers_dir;  // worker: bound read-only at /handlers
   Limits limits;
@@ -42,15 +45,21 @@ struct Config {
 struct Report {
   bool confined = false;  // privileges dropped and seccomp on: safe to run handler code
   std::string fatal;      // why it is not, when it is not
-  bool user_namespace = false;  // ids are then those of the supervisor outside
   bool minimal_root = false;
   bool seccomp = false;
   bool no_new_privs = false;
   std::vector<std::string> missing;  // layers that could not be built, with the reason
   std::vector<std::string> notes;
+  // Worker: the handlers folder (module loading; the only directory openat2
+  // may start from) and /proc/self/statm (the memory watchdog).
+  common::UniqueFd handlers_dir;
+  common::UniqueFd statm;
   nlohmann::json to_json(const Config& config) const;
 };
 
 Report confine(const Config& config);
+
+// What the supervisor put in kNamespacesVariable.
+std::vector<std::string> namespaces_from_environment();
 
 }  // namespace sandbox

@@ -5,6 +5,7 @@
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,6 +47,18 @@ bool allow_if(scmp_filter_ctx ctx, const char* name, std::string& error, Conditi
   return true;
 }
 
+// getsockopt/setsockopt at `level` for each of `names`.
+bool allow_option(scmp_filter_ctx ctx, const char* call, int level, std::initializer_list<int> names,
+                  std::string& error) {
+  for (int name : names) {
+    if (!allow_if(ctx, call, error, SCMP_A1_32(SCMP_CMP_EQ, static_cast<uint32_t>(level)),
+                  SCMP_A2_32(SCMP_CMP_EQ, static_cast<uint32_t>(name)))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool fail_with(scmp_filter_ctx ctx, const char* name, int errnum, std::string& error) {
   int nr = seccomp_syscall_resolve_name(name);
   if (nr == __NR_SCMP_ERROR) return true;
@@ -72,27 +85,43 @@ bool common_rules(scmp_filter_ctx ctx, std::string& error) {
       allow(ctx, {"futex", "set_robust_list", "get_robust_list", "rseq", "set_tid_address", "gettid", "sched_yield",
                   "sched_getaffinity", "exit", "exit_group", "membarrier"},
             error) &&
-      // Signals within the process (thread wake-ups, abort).
-      allow(ctx, {"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill"}, error) &&
+      // Signals within the process (thread wake-ups, abort): tgkill only to
+      // its own threads, and never a new SIGSYS handler, which would make
+      // violations survivable and unreported.
+      allow(ctx, {"rt_sigprocmask", "rt_sigreturn", "sigaltstack"}, error) &&
+      allow_if(ctx, "rt_sigaction", error, SCMP_A0_32(SCMP_CMP_NE, SIGSYS)) &&
+      allow_if(ctx, "tgkill", error, SCMP_A0_32(SCMP_CMP_EQ, static_cast<uint32_t>(getpid()))) &&
       // Time.
       allow(ctx, {"clock_gettime", "clock_getres", "gettimeofday", "nanosleep", "clock_nanosleep"}, error) &&
       // The event loop, on descriptors the process already holds.
       allow(ctx, {"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd2", "pipe2",
-                  "read", "readv", "pread64", "write", "writev", "close", "lseek", "poll", "ppoll", "dup", "dup3",
-                  "fcntl"},
+                  "read", "readv", "pread64", "write", "writev", "close", "lseek", "poll", "ppoll", "dup", "dup3"},
             error) &&
-      // libuv sets non-blocking and close-on-exec with ioctl; other ioctls
-      // (a terminal probe) just fail.
+      // Descriptor flags and duplicates; not F_SETOWN/F_SETSIG (signals to
+      // another process) nor leases or locks.
+      allow_if(ctx, "fcntl", error, SCMP_A1_32(SCMP_CMP_EQ, F_GETFD)) &&
+      allow_if(ctx, "fcntl", error, SCMP_A1_32(SCMP_CMP_EQ, F_SETFD)) &&
+      allow_if(ctx, "fcntl", error, SCMP_A1_32(SCMP_CMP_EQ, F_GETFL)) &&
+      allow_if(ctx, "fcntl", error, SCMP_A1_32(SCMP_CMP_EQ, F_SETFL)) &&
+      allow_if(ctx, "fcntl", error, SCMP_A1_32(SCMP_CMP_EQ, F_DUPFD_CLOEXEC)) &&
+      // libuv sets non-blocking and close-on-exec with ioctl; any other ioctl
+      // (a terminal probe, TIOCSTI) traps.
       allow_if(ctx, "ioctl", error, SCMP_A1_64(SCMP_CMP_EQ, FIONBIO)) &&
       allow_if(ctx, "ioctl", error, SCMP_A1_64(SCMP_CMP_EQ, FIOCLEX)) &&
       allow_if(ctx, "ioctl", error, SCMP_A1_64(SCMP_CMP_EQ, FIONCLEX)) &&
       // Sockets the supervisor passed in (handed-off connections, the channel,
       // the store): used, never created.
-      allow(ctx, {"recvmsg", "sendmsg", "recvfrom", "sendto", "recvmmsg", "sendmmsg", "shutdown", "getsockopt",
-                  "getpeername", "getsockname"},
+      allow(ctx, {"recvmsg", "sendmsg", "recvfrom", "sendto", "recvmmsg", "sendmmsg", "shutdown", "getpeername",
+                  "getsockname"},
             error) &&
-      allow_if(ctx, "setsockopt", error, SCMP_A1_64(SCMP_CMP_EQ, SOL_SOCKET)) &&
-      allow_if(ctx, "setsockopt", error, SCMP_A1_64(SCMP_CMP_EQ, IPPROTO_TCP)) &&
+      // Options: only what Node's socket API sets (setNoDelay, setKeepAlive)
+      // and reads. Never SO_LINGER: a handed-off socket is shared with the
+      // supervisor, whose close() would then block for the linger time.
+      allow_if(ctx, "getsockopt", error, SCMP_A1_32(SCMP_CMP_EQ, SOL_SOCKET)) &&
+      allow_option(ctx, "getsockopt", IPPROTO_TCP, {TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_INFO},
+                   error) &&
+      allow_option(ctx, "setsockopt", SOL_SOCKET, {SO_KEEPALIVE}, error) &&
+      allow_option(ctx, "setsockopt", IPPROTO_TCP, {TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT}, error) &&
       // Facts about itself, and the kernel's random numbers.
       allow(ctx, {"getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
                   "getrusage", "uname", "getrandom", "fstat", "newfstatat", "statx"},
@@ -106,12 +135,20 @@ bool common_rules(scmp_filter_ctx ctx, std::string& error) {
       allow_if(ctx, "prctl", error, SCMP_A0_64(SCMP_CMP_EQ, PR_GET_NAME));
 }
 
-bool worker_rules(scmp_filter_ctx ctx, std::string& error) {
-  // Files: module source beneath the handlers folder (openat2 with
-  // RESOLVE_BENEATH), and the few read-only files of the minimal root the
-  // engine and libuv read. Read-only opens only: nothing is writable there.
-  return allow_if(ctx, "openat", error, SCMP_A2_64(SCMP_CMP_MASKED_EQ, O_ACCMODE, O_RDONLY)) &&
-         allow(ctx, {"openat2", "readlink", "access", "faccessat", "faccessat2", "getdents64"}, error);
+// Flags that would let an open write, create or truncate.
+constexpr uint64_t kWritingOpenFlags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE;
+
+bool worker_rules(scmp_filter_ctx ctx, int handlers_dir_fd, std::string& error) {
+  // Files: the few read-only files of the minimal root the engine and libuv
+  // read, with openat and flags that cannot write; module source with
+  // openat2 (RESOLVE_BENEATH, flags out of the filter's sight), only from the
+  // handlers folder's descriptor, on a read-only mount.
+  bool ok = allow_if(ctx, "openat", error, SCMP_A2_64(SCMP_CMP_MASKED_EQ, kWritingOpenFlags, O_RDONLY)) &&
+            allow(ctx, {"readlink", "access", "faccessat", "faccessat2", "getdents64"}, error);
+  if (ok && handlers_dir_fd >= 0) {
+    ok = allow_if(ctx, "openat2", error, SCMP_A0_32(SCMP_CMP_EQ, static_cast<uint32_t>(handlers_dir_fd)));
+  }
+  return ok;
 }
 
 bool store_rules(scmp_filter_ctx ctx, std::string& error) {
@@ -124,7 +161,7 @@ bool store_rules(scmp_filter_ctx ctx, std::string& error) {
 
 }  // namespace
 
-bool install_seccomp(Profile profile, std::string& error) {
+bool install_seccomp(Profile profile, int handlers_dir_fd, std::string& error) {
   // Anything not listed traps: SIGSYS, reported, then the process dies.
   Filter ctx(seccomp_init(SCMP_ACT_TRAP));
   if (!ctx) {
@@ -133,7 +170,7 @@ bool install_seccomp(Profile profile, std::string& error) {
   }
   seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1);
   bool ok = common_rules(ctx.get(), error) &&
-            (profile == Profile::worker ? worker_rules(ctx.get(), error) : store_rules(ctx.get(), error));
+            (profile == Profile::worker ? worker_rules(ctx.get(), handlers_dir_fd, error) : store_rules(ctx.get(), error));
   if (!ok) return false;
   if (int rc = seccomp_load(ctx.get()); rc != 0) {
     error = std::string("seccomp_load: ") + std::strerror(-rc);

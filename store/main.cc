@@ -22,6 +22,7 @@
 #include "common/uv_handle.h"
 #include "store/commands.h"
 #include "store/keyspace.h"
+#include "sandbox/credentials.h"
 #include "sandbox/sandbox.h"
 #include "store/pubsub.h"
 #include "store/server.h"
@@ -180,16 +181,27 @@ int main(int argc, char** argv) {
     config.uid = options.uid;
     config.gid = options.gid;
     config.limits.open_files = 65536;
+    config.namespaces = sandbox::namespaces_from_environment();
     auto report = sandbox::confine(config);
     if (!report.confined) {
       log::error("store-sandbox-failed").kv("reason", report.fatal);
       return 1;
     }
+    std::string namespaces;
+    for (const auto& name : config.namespaces) namespaces += (namespaces.empty() ? "" : ",") + name;
     log::info("store-confined")
         .kv("uid", static_cast<uint64_t>(getuid()))
-        .kv("user_namespace", report.user_namespace)
+        .kv("namespaces", namespaces)
         .kv("seccomp", report.seccomp);
     for (const auto& missing : report.missing) log::warn("store-sandbox-incomplete").kv("missing", missing);
+  } else {
+    // Sandbox disabled (debugging): still never root, never capabilities.
+    std::string error;
+    sandbox::Identity identity{options.uid, options.gid};
+    if (!sandbox::drop_privileges(geteuid() == 0 ? &identity : nullptr, error)) {
+      log::error("store-sandbox-failed").kv("reason", error);
+      return 1;
+    }
   }
 
   uv_loop_t loop;

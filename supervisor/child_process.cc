@@ -38,50 +38,71 @@ std::vector<std::string> namespace_names(uint64_t flags) {
   return names;
 }
 
+// Descriptors a child can inherit (stdin, stdout, stderr included).
+constexpr int kMaxInheritedFds = 16;
+
+// The child's failure before exec: its errno goes to the parent.
+[[noreturn]] void child_failed(int report_fd) {
+  int err = errno;
+  ssize_t ignored = write(report_fd, &err, sizeof err);
+  (void)ignored;
+  _exit(127);
+}
+
 // In a new user namespace the child must map itself before exec (after exec,
 // unmapped, it would have no capabilities left to do it): "root" inside,
 // the supervisor's own user outside.
-void write_id_maps(const char* uid_map, const char* gid_map) {
+bool write_id_maps(const char* uid_map, const char* gid_map) {
   auto put = [](const char* path, const char* text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t ignored = write(fd, text, strlen(text));
-    (void)ignored;
+    if (fd < 0) return false;
+    bool ok = write(fd, text, strlen(text)) == static_cast<ssize_t>(strlen(text));
     close(fd);
+    return ok;
   };
-  put("/proc/self/setgroups", "deny");
-  put("/proc/self/gid_map", gid_map);
-  put("/proc/self/uid_map", uid_map);
+  return put("/proc/self/setgroups", "deny") && put("/proc/self/gid_map", gid_map) &&
+         put("/proc/self/uid_map", uid_map);
 }
 
 // Runs in the child between clone and exec: only async-signal-safe calls.
+// The clone reset every signal handler (CLONE_CLEAR_SIGHAND), so no
+// supervisor handler can run here.
 [[noreturn]] void exec_child(const char* executable, char* const* argv, char* const* envp, const int* sources,
                              int count, int error_fd, const char* uid_map, const char* gid_map) {
-  if (uid_map != nullptr) write_id_maps(uid_map, gid_map);
+  if (uid_map != nullptr && !write_id_maps(uid_map, gid_map)) child_failed(error_fd);
   setsid();
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Every source first moves above the target range, so none is clobbered,
+  // then lands on its target (dup2 clears close-on-exec there).
+  int moved[kMaxInheritedFds];
+  for (int i = 0; i < count; ++i) {
+    moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, count + kMaxInheritedFds);
+    if (moved[i] < 0) child_failed(error_fd);
+  }
+  int report = fcntl(error_fd, F_DUPFD_CLOEXEC, count + 2 * kMaxInheritedFds);
+  if (report < 0) child_failed(error_fd);
+  for (int i = 0; i < count; ++i) {
+    if (dup2(moved[i], i) != i) child_failed(report);
+  }
+  // Nothing else crosses into the child.
+  syscall(SYS_close_range, count, report - 1, 0);
+  syscall(SYS_close_range, report + 1, ~0U, 0);
+  // Ignored signals would stay ignored across exec.
   for (int sig = 1; sig < NSIG; ++sig) {
     struct sigaction defaults {};
     defaults.sa_handler = SIG_DFL;
     sigaction(sig, &defaults, nullptr);
   }
-  // Every source first moves above the target range, so none is clobbered,
-  // then lands on its target (dup2 clears close-on-exec there).
-  int moved[64];
-  for (int i = 0; i < count; ++i) moved[i] = fcntl(sources[i], F_DUPFD_CLOEXEC, count + 64);
-  int report = fcntl(error_fd, F_DUPFD_CLOEXEC, count + 256);
-  for (int i = 0; i < count; ++i) dup2(moved[i], i);
-  // Nothing else crosses into the child.
-  syscall(SYS_close_range, count, report - 1, 0);
-  syscall(SYS_close_range, report + 1, ~0U, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   execve(executable, argv, envp);
-  int err = errno;
-  ssize_t ignored = write(report, &err, sizeof err);
-  (void)ignored;
-  _exit(127);
+  child_failed(report);
 }
+
+// Errors that mean "not allowed here" (no privilege, no user namespaces,
+// too many namespaces): the next, smaller set of namespaces is tried. Any
+// other error fails the spawn; the caller retries later.
+bool namespaces_refused(int err) { return err == EPERM || err == EINVAL || err == ENOSPC || err == EUSERS; }
 
 }  // namespace
 
@@ -119,6 +140,7 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
 
   std::vector<int> sources = {devnull.get(), output_end.get(), output_end.get()};
   sources.insert(sources.end(), options.inherited.begin(), options.inherited.end());
+  if (sources.size() > static_cast<size_t>(kMaxInheritedFds)) return -EMFILE;
   std::vector<std::string> args = {options.executable};
   args.insert(args.end(), options.args.begin(), options.args.end());
   std::vector<char*> argv;
@@ -128,9 +150,8 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
   for (const char* name : kPassedEnvironment) {
     if (const char* value = getenv(name)) environment.push_back(std::string(name) + "=" + value);
   }
-  std::vector<char*> envp;
-  for (auto& entry : environment) envp.push_back(entry.data());
-  envp.push_back(nullptr);
+  // The last entry names the namespaces; it is set per clone attempt below.
+  environment.emplace_back();
 
   // The namespaces we can get: all of them as root; an unprivileged user
   // namespace around them otherwise; or none (then the sandbox says so).
@@ -141,14 +162,21 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
   }
   attempts.push_back(0);
   // Prepared before clone: the child may only make async-signal-safe calls.
-  std::string uid_map = "0 " + std::to_string(getuid()) + " 1";
-  std::string gid_map = "0 " + std::to_string(getgid()) + " 1";
+  // The kernel checks the maps against the effective ids.
+  std::string uid_map = "0 " + std::to_string(geteuid()) + " 1";
+  std::string gid_map = "0 " + std::to_string(getegid()) + " 1";
   int pidfd = -1;
   pid_t pid = -1;
   int clone_errno = 0;
   for (uint64_t flags : attempts) {
+    std::string names;
+    for (const auto& name : namespace_names(flags)) names += (names.empty() ? "" : ",") + name;
+    environment.back() = std::string(common::kNamespacesVariable) + "=" + names;
+    std::vector<char*> envp;
+    for (auto& entry : environment) envp.push_back(entry.data());
+    envp.push_back(nullptr);
     clone_args request{};
-    request.flags = CLONE_PIDFD | flags;
+    request.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND | flags;
     request.pidfd = reinterpret_cast<uint64_t>(&pidfd);
     request.exit_signal = SIGCHLD;
     pid = static_cast<pid_t>(syscall(SYS_clone3, &request, sizeof request));
@@ -163,6 +191,7 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
       break;
     }
     clone_errno = errno;
+    if (!namespaces_refused(clone_errno)) break;
   }
   if (pid < 0) return -clone_errno;
   pidfd_.reset(pidfd);

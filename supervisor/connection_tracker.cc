@@ -53,6 +53,11 @@ void ConnectionTracker::forget(uint64_t id, bool idle) {
   // its last descriptor closes): it must be removed explicitly, or it would
   // keep reporting EPOLLHUP for an id we no longer know.
   epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, it->second.fd.get(), nullptr);
+  // The socket is shared with the worker: a lingering close set there would
+  // block this process in close() (the worker's filter forbids SO_LINGER;
+  // this is the second wall).
+  linger no_linger{0, 0};
+  setsockopt(it->second.fd.get(), SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
   // Moved out first: the owner's callback may look at it.
   TrackedConnection closed = std::move(it->second);
   connections_.erase(it);

@@ -4,6 +4,7 @@
 #include "policy/handler_filename.h"
 #include "policy/json_fields.h"
 #include "supervisor/broker.h"
+#include "supervisor/confinement_check.h"
 
 namespace supervisor {
 namespace {
@@ -48,6 +49,7 @@ void Handler::fail(const std::string& reason) {
   state_ = HandlerState::failed;
   reason_ = reason;
   deadline_.cancel();
+  restart_timer_.cancel();
   tcp_.reset();
   udp_.reset();
   common::log::error("handler-failed").kv("handler", file_.id.name).kv("file", file_.file).kv("reason", reason);
@@ -104,15 +106,7 @@ void Handler::spawn_worker() {
             if (tcp_ && state_ == HandlerState::active) tcp_->resume();
           },
           .handoff_failed = [this](uint64_t id) { broker_.tracker().close(id); },
-          .sandbox = [this](const std::string& report) {
-            sandbox_ = nlohmann::json::parse(report, nullptr, false);
-            if (sandbox_.is_object() && !sandbox_.value("missing", nlohmann::json::array()).empty()) {
-              // Never confined less than asked without saying so, loudly.
-              common::log::warn("sandbox-incomplete")
-                  .kv("handler", file_.id.name)
-                  .kv("missing", sandbox_["missing"].dump());
-            }
-          },
+          .sandbox = [this](const std::string& report) { on_sandbox_report(report); },
       });
   const auto& worker = config.worker;
   ipc::WorkerInit init{
@@ -128,7 +122,6 @@ void Handler::spawn_worker() {
       .gid = static_cast<uint32_t>(broker_.worker_gid()),
       .outer_uid = static_cast<uint32_t>(getuid()),
       .outer_gid = static_cast<uint32_t>(getgid()),
-      .namespaces = {},
       .open_files = worker.open_files,
       .processes = worker.processes,
       .address_space_bytes = worker.address_space_mb << 20,
@@ -144,6 +137,27 @@ void Handler::spawn_worker() {
   deadline_.start(broker_.loop(), config.open_timeout_ms + kReadySlackMs, [this, ms = config.open_timeout_ms + kReadySlackMs] {
     if (state_ == HandlerState::starting) fail("the worker did not report ready within " + std::to_string(ms) + " ms");
   });
+}
+
+void Handler::on_sandbox_report(const std::string& report) {
+  try {
+    // Depth-limited: the report comes from a process about to run untrusted code.
+    sandbox_ = policy::parse_json_object(report);
+  } catch (const policy::JsonFieldError& e) {
+    sandbox_ = nullptr;
+    return fail(std::string("malformed sandbox report: ") + e.what());
+  }
+  // What the kernel shows outranks what the worker says.
+  const auto& config = broker_.options().config;
+  std::string mismatch = check_confinement(
+      worker_->pid(), ExpectedConfinement{broker_.worker_uid(), broker_.worker_gid(), config.worker.sandbox});
+  if (!mismatch.empty()) return fail("the worker is not confined as required: " + mismatch);
+  if (config.worker.sandbox) sandbox_["namespaces"] = worker_->namespaces();
+  const auto& missing = sandbox_.value("missing", nlohmann::json::array());
+  if (missing.is_array() && !missing.empty()) {
+    // Never confined less than asked without saying so, loudly.
+    common::log::warn("sandbox-incomplete").kv("handler", file_.id.name).kv("missing", missing.dump());
+  }
 }
 
 void Handler::reconnect_store() {
@@ -167,6 +181,10 @@ void Handler::schedule_restart(const std::string& description) {
   const auto& worker = broker_.options().config.worker;
   uint64_t now = uv_now(broker_.loop());
   if (active_since_ms_ != 0 && now - active_since_ms_ >= kStableRunMs) consecutive_crashes_ = 0;
+  // Counts again from the next time a worker becomes ready.
+  active_since_ms_ = 0;
+  // The ready deadline of the worker that died must not fire during the back-off.
+  deadline_.cancel();
   ++consecutive_crashes_;
   if (consecutive_crashes_ > worker.max_restarts) {
     return fail("the worker crashed " + std::to_string(consecutive_crashes_) + " times in a row; last: " + description);
@@ -325,6 +343,7 @@ bool Handler::on_replies(std::span<const uint8_t> batch) {
 }
 
 void Handler::stop(std::function<void()> done) {
+  restart_timer_.cancel();  // a worker waiting to restart stays stopped
   if (!worker_ || !worker_->running() || state_ == HandlerState::refused || state_ == HandlerState::failed) {
     if (state_ == HandlerState::active || state_ == HandlerState::starting) state_ = HandlerState::stopped;
     tcp_.reset();

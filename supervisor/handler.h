@@ -70,6 +70,8 @@ class Handler final : public ConnectionOwner {
  private:
   void fail(const std::string& reason);
   void on_ready(const std::string& access_json);
+  // The worker confined itself: parse its report and check it against /proc.
+  void on_sandbox_report(const std::string& report);
   void refuse_connection(policy::Refusal reason, const common::SocketAddress& remote);
   void on_exit(const std::string& description);
   // Spawns a worker for the port already bound; used at start and restart.

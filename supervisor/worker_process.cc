@@ -45,8 +45,6 @@ bool WorkerProcess::start(const std::string& executable, ipc::WorkerInit init, c
     error = "cannot start " + executable + ": " + common::errno_text(-rc);
     return false;
   }
-  init.namespaces.clear();
-  for (const auto& name : child_.namespaces()) init.namespaces += (init.namespaces.empty() ? "" : ",") + name;
   theirs.reset();
   channel_ = std::move(ours);
   if (int prc = poll_.init(uv_poll_init, loop_, channel_.get()); prc != 0) {
@@ -174,6 +172,9 @@ void WorkerProcess::on_channel(int status, int events) {
     if (type == ipc::MessageType::worker_ready) {
       ipc::WorkerReady ready;
       if (!ipc::decode(received_.bytes(), ready)) return end_worker("worker-protocol-violation", "malformed worker_ready");
+      // Confinement is reported (and checked) before anything else happens.
+      if (!sandbox_reported_ || ready_) return end_worker("worker-protocol-violation", "worker_ready out of order");
+      ready_ = true;
       if (events_.ready) events_.ready(ready.access_json);
     } else if (type == ipc::MessageType::worker_failed) {
       ipc::WorkerFailed failed;
@@ -183,6 +184,9 @@ void WorkerProcess::on_channel(int status, int events) {
     } else if (type == ipc::MessageType::worker_sandbox) {
       ipc::WorkerSandbox report;
       if (!ipc::decode(received_.bytes(), report)) return end_worker("worker-protocol-violation", "malformed sandbox report");
+      // Sent once, before any handler code runs; a later one is not believed.
+      if (sandbox_reported_) return end_worker("worker-protocol-violation", "a second sandbox report");
+      sandbox_reported_ = true;
       if (events_.sandbox) events_.sandbox(report.report_json);
     } else if (type == ipc::MessageType::seccomp_violation) {
       // Sent by the worker's SIGSYS handler just before it dies.

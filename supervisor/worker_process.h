@@ -49,7 +49,7 @@ class WorkerProcess {
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
   // Spawns the worker (in namespaces of its own when `init.sandbox`) and sends
-  // it `init`, completed with the namespaces the spawn obtained.
+  // it `init`.
   bool start(const std::string& executable, ipc::WorkerInit init, common::UniqueFd store_command,
              common::UniqueFd store_subscription, std::string& error);
   // Sends a connection to the worker; the caller keeps its own descriptor.
@@ -63,6 +63,8 @@ class WorkerProcess {
   void kill();
 
   bool running() const { return child_.running(); }
+  // The namespaces its clone created (the supervisor's own record).
+  const std::vector<std::string>& namespaces() const { return child_.namespaces(); }
   pid_t pid() const { return child_.pid(); }
   size_t queued_handoffs() const { return outbox_.size(); }
   // The forbidden system call that ended it, if seccomp did ("socket").
@@ -91,6 +93,8 @@ class WorkerProcess {
   std::deque<Outgoing> outbox_;
   ipc::ReceivedMessage received_;
   std::string seccomp_violation_;
+  bool sandbox_reported_ = false;   // worker_sandbox arrived (it must come first, once)
+  bool ready_ = false;
   bool stopping_ = false;           // a stop was requested: channel EOF is expected
   bool failure_reported_ = false;   // worker_failed arrived: the worker is ending
   common::OneShotTimer exit_grace_;  // kills a worker that closed its channel but does not exit

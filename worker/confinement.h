@@ -7,15 +7,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/unique_fd.h"
 #include "ipc/messages.h"
 
 namespace worker {
 
 struct Confinement {
-  bool ok = false;            // false: handler code must not run (fail closed)
-  std::string fatal;          // why, when not ok
-  nlohmann::json report;      // for the supervisor's status
-  std::string modules_root;   // where the handlers folder is, seen from inside
+  bool ok = false;        // false: handler code must not run (fail closed)
+  std::string fatal;      // why, when not ok
+  nlohmann::json report;  // for the supervisor's status
+  // The handlers folder, for module loading (the only directory the seccomp
+  // filter lets openat2 resolve from), and /proc/self/statm for the memory
+  // watchdog (may be closed: the report then says the limit is missing).
+  common::UniqueFd handlers_dir;
+  common::UniqueFd statm;
 };
 
 Confinement confine_worker(const ipc::WorkerInit& init, int channel_fd);

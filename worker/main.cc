@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
       return static_cast<int>(ipc::WorkerExit::engine_stopped);
     }
     worker::Runtime runtime(&loop, init, link);
-    if (!runtime.boot(confinement.modules_root, error)) {
+    if (!runtime.boot(std::move(confinement.handlers_dir), std::move(confinement.statm), error)) {
       common::log::error("worker-init-failed").kv("reason", error);
       link.send(ipc::encode(ipc::WorkerFailed{"internal error: " + error}));
       return static_cast<int>(ipc::WorkerExit::engine_stopped);

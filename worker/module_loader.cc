@@ -102,15 +102,9 @@ ModuleLoader::~ModuleLoader() {
   g_loader = nullptr;
 }
 
-bool ModuleLoader::open_handlers_dir(const std::string& path, const std::string& display_path, std::string& error) {
-  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    error = "cannot open handlers folder " + display_path + ": " + common::errno_text(errno);
-    return false;
-  }
-  handlers_dir_fd_.reset(fd);
+void ModuleLoader::set_handlers_dir(common::UniqueFd folder, const std::string& display_path) {
+  handlers_dir_fd_ = std::move(folder);
   handlers_dir_ = display_path;
-  return true;
 }
 
 bool ModuleLoader::read_user_file(const std::string& relative_path, std::string& contents, std::string& error) {

@@ -28,10 +28,10 @@ class ModuleLoader {
   ModuleLoader(const ModuleLoader&) = delete;
   ModuleLoader& operator=(const ModuleLoader&) = delete;
 
-  // Opens the handlers folder that user modules resolve beneath: `path` as
-  // this process sees it (in the sandbox, /handlers), `display_path` as the
-  // host sees it (for import.meta.url and messages).
-  bool open_handlers_dir(const std::string& path, const std::string& display_path, std::string& error);
+  // The handlers folder that user modules resolve beneath (opened by the
+  // confinement, before seccomp), and its path as the host sees it (for
+  // import.meta.url and messages).
+  void set_handlers_dir(common::UniqueFd folder, const std::string& display_path);
 
   // Compiles, links and evaluates a module; returns its record, with the
   // evaluation promise (top-level await) in `evaluation`. On failure returns

@@ -99,19 +99,17 @@ bool Runtime::install_natives(JS::HandleObject native) {
          StoreBinding::install(cx_, native);
 }
 
-bool Runtime::boot(const std::string& modules_root, std::string& error) {
+bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::string& error) {
   if (!create_context(error)) return false;
   if (init_.cpu_limit_ms != 0 || init_.memory_bytes != 0) {
-    watchdog_ = std::make_unique<Watchdog>(cx_, Watchdog::Limits{init_.cpu_limit_ms, init_.memory_bytes});
-    if (!watchdog_->memory_unavailable().empty()) {
-      common::log::warn("memory-limit-unavailable").kv("reason", watchdog_->memory_unavailable());
-    }
+    watchdog_ = std::make_unique<Watchdog>(cx_, Watchdog::Limits{init_.cpu_limit_ms, init_.memory_bytes},
+                                           std::move(statm));
   }
   jobs_ = std::make_unique<JobQueue>(cx_, [this](JS::HandleValue e, JS::HandleValue context, bool is_rejection) {
     report_uncaught(e, context, is_rejection);
   });
   modules_ = std::make_unique<ModuleLoader>(cx_);
-  if (!modules_->open_handlers_dir(modules_root, init_.handlers_dir, error)) return false;
+  modules_->set_handlers_dir(std::move(handlers_dir), init_.handlers_dir);
   timers_ = std::make_unique<TimerBinding>(*this);
   tcp_ = std::make_unique<TcpBinding>(*this);
   udp_ = std::make_unique<UdpBinding>(*this);

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/one_shot_timer.h"
+#include "common/unique_fd.h"
 #include "ipc/messages.h"
 
 namespace worker {
@@ -53,8 +54,8 @@ class Runtime {
   static Runtime& from(JSContext* cx) { return *static_cast<Runtime*>(JS_GetContextPrivate(cx)); }
 
   // Creates the context and global and runs the internal bootstrap.
-  // `modules_root` is where the handlers folder is (/handlers in the sandbox).
-  bool boot(const std::string& modules_root, std::string& error);
+  // `handlers_dir` and `statm` come from the confinement (worker/confinement.h).
+  bool boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::string& error);
   // Loads the handler module and hands it to the host's start hook, which
   // reports ready or failed to the supervisor.
   void start_handler(int store_command_fd, int store_subscription_fd);

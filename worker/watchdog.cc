@@ -27,14 +27,9 @@ uint64_t now_ms() {
 
 }  // namespace
 
-Watchdog::Watchdog(JSContext* cx, Limits limits) : cx_(cx), limits_(limits) {
-  if (limits_.memory_bytes != 0) {
-    statm_.reset(open("/proc/self/statm", O_RDONLY | O_CLOEXEC));
-    if (!statm_) {
-      memory_unavailable_ = "cannot read /proc/self/statm: " + common::errno_text(errno);
-      limits_.memory_bytes = 0;
-    }
-  }
+Watchdog::Watchdog(JSContext* cx, Limits limits, common::UniqueFd statm)
+    : cx_(cx), limits_(limits), statm_(std::move(statm)) {
+  if (!statm_) limits_.memory_bytes = 0;
   g_watchdog = this;
   JS_AddInterruptCallback(cx_, &Watchdog::on_interrupt);
   thread_ = std::thread([this] { run(); });
@@ -101,14 +96,16 @@ void Watchdog::run() {
   while (!stopping_) {
     wake_.wait_for(lock, std::chrono::milliseconds(period));
     if (stopping_) break;
+    // Read before the clock: a callback entered in between must not look
+    // older than it is.
+    uint64_t since = busy_since_ms_.load();
     uint64_t now = now_ms();
     if (fired()) {
       // Not interrupted in time: nothing the engine does can be waited for.
       if (now - tripped_at_ms_ > kHardStopMs) _exit(static_cast<int>(exit_status()));
       continue;
     }
-    uint64_t since = busy_since_ms_.load();
-    if (limits_.cpu_ms != 0 && since != 0 && now - since > limits_.cpu_ms) {
+    if (limits_.cpu_ms != 0 && since != 0 && now > since + limits_.cpu_ms) {
       trip(ipc::WorkerExit::cpu_limit, now);
     } else if (limits_.memory_bytes != 0) {
       uint64_t resident = resident_bytes();

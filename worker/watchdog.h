@@ -30,7 +30,9 @@ class Watchdog {
     uint64_t memory_bytes = 0;  // 0: no limit
   };
 
-  Watchdog(JSContext* cx, Limits limits);
+  // `statm` is /proc/self/statm, opened before seccomp; without it there is
+  // no memory limit (the sandbox report says so).
+  Watchdog(JSContext* cx, Limits limits, common::UniqueFd statm);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -42,8 +44,6 @@ class Watchdog {
   // What tripped, for the log and status, and the exit status that says it.
   std::string reason() const;
   ipc::WorkerExit exit_status() const;
-  // Empty, or why the memory limit cannot be enforced (no /proc).
-  const std::string& memory_unavailable() const { return memory_unavailable_; }
 
  private:
   static bool on_interrupt(JSContext* cx);
@@ -53,8 +53,7 @@ class Watchdog {
 
   JSContext* cx_;
   Limits limits_;
-  common::UniqueFd statm_;  // /proc/self/statm, opened once
-  std::string memory_unavailable_;
+  common::UniqueFd statm_;
   std::atomic<uint64_t> busy_since_ms_{0};
   std::atomic<int> tripped_{0};  // an ipc::WorkerExit, or 0
   std::atomic<uint64_t> resident_at_trip_{0};

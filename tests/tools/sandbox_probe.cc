@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -47,6 +48,14 @@ namespace {
 constexpr int kChannelFd = 3;
 constexpr uint64_t kProbeTimeoutMs = 20000;
 
+// What an operation may use: the init message, a passed socket (a store
+// connection) and the handlers folder the confinement opened.
+struct Held {
+  const ipc::WorkerInit& init;
+  int store_fd;
+  int handlers_fd;
+};
+
 nlohmann::json outcome_of(long rc) {
   if (rc >= 0) return {{"result", "succeeded"}};
   return {{"result", "refused"}, {"errno", strerrorname_np(errno)}};
@@ -56,93 +65,115 @@ void* thread_body(void*) { return nullptr; }
 
 // Each attempt calls the kernel as directly as the C library allows, so the
 // filter sees exactly the call named.
-const std::map<std::string, std::function<nlohmann::json(const ipc::WorkerInit&, int store_fd)>>& operations() {
-  static const std::map<std::string, std::function<nlohmann::json(const ipc::WorkerInit&, int)>> table = {
+const std::map<std::string, std::function<nlohmann::json(const Held&)>>& operations() {
+  static const std::map<std::string, std::function<nlohmann::json(const Held&)>> table = {
       // Must work: a sandbox that stops everything proves nothing.
       {"read_handler_file",
-       [](const ipc::WorkerInit&, int) {
+       [](const Held& held) {
+         // As the module loader does: openat2 beneath the handlers folder.
          open_how how{};
          how.flags = O_RDONLY | O_CLOEXEC;
          how.resolve = RESOLVE_BENEATH;
-         int dir = open("/handlers", O_PATH | O_DIRECTORY | O_CLOEXEC);
-         if (dir < 0) return outcome_of(-1);
-         long fd = syscall(SYS_openat2, dir, "probe.txt", &how, sizeof how);
+         long fd = syscall(SYS_openat2, held.handlers_fd, "probe.txt", &how, sizeof how);
          char byte = 0;
          if (fd >= 0 && read(static_cast<int>(fd), &byte, 1) != 1) return outcome_of(-1);
          return outcome_of(fd);
        }},
       {"thread",
-       [](const ipc::WorkerInit&, int) {
+       [](const Held&) {
          pthread_t thread;
          errno = pthread_create(&thread, nullptr, thread_body, nullptr);
          if (errno != 0) return outcome_of(-1);
          return outcome_of(pthread_join(thread, nullptr) == 0 ? 0 : -1);
        }},
       {"use_passed_socket",
-       [](const ipc::WorkerInit&, int store_fd) { return outcome_of(send(store_fd, "x", 1, MSG_NOSIGNAL)); }},
+       [](const Held& held) { return outcome_of(send(held.store_fd, "x", 1, MSG_NOSIGNAL)); }},
       // Must fail.
-      {"open_host_file", [](const ipc::WorkerInit&, int) { return outcome_of(open("/etc/passwd", O_RDONLY)); }},
+      {"open_host_file", [](const Held&) { return outcome_of(open("/etc/passwd", O_RDONLY)); }},
       {"open_host_handlers_path",
-       [](const ipc::WorkerInit& init, int) { return outcome_of(open(init.handlers_dir.c_str(), O_RDONLY)); }},
+       [](const Held& held) { return outcome_of(open(held.init.handlers_dir.c_str(), O_RDONLY)); }},
       {"create_in_handlers",
-       [](const ipc::WorkerInit&, int) {
+       [](const Held& held) {
          // openat2's flags are out of the filter's sight; the read-only mount refuses.
          open_how how{};
          how.flags = O_WRONLY | O_CREAT | O_CLOEXEC;
          how.mode = 0644;
-         return outcome_of(syscall(SYS_openat2, AT_FDCWD, "/handlers/planted.js", &how, sizeof how));
+         return outcome_of(syscall(SYS_openat2, held.handlers_fd, "planted.js", &how, sizeof how));
        }},
-      {"open_for_write", [](const ipc::WorkerInit&, int) { return outcome_of(open("/handlers/probe.txt", O_WRONLY)); }},
-      {"socket", [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_socket, AF_INET, SOCK_STREAM, 0)); }},
+      {"openat2_elsewhere",
+       [](const Held&) {
+         open_how how{};
+         how.flags = O_RDONLY | O_CLOEXEC;
+         return outcome_of(syscall(SYS_openat2, AT_FDCWD, "/proc/self/status", &how, sizeof how));
+       }},
+      {"open_truncate",
+       [](const Held&) { return outcome_of(open("/handlers/probe.txt", O_RDONLY | O_TRUNC | O_CLOEXEC)); }},
+      {"set_linger",
+       [](const Held& held) {
+         linger value{1, 3600};
+         return outcome_of(syscall(SYS_setsockopt, held.store_fd, SOL_SOCKET, SO_LINGER, &value, sizeof value));
+       }},
+      {"signal_owner",
+       [](const Held& held) { return outcome_of(syscall(SYS_fcntl, held.store_fd, F_SETOWN, 1)); }},
+      {"signal_other_process",
+       [](const Held&) { return outcome_of(syscall(SYS_tgkill, 2, 2, 0)); }},
+      {"replace_sigsys_handler",
+       [](const Held&) {
+         struct sigaction ignore {};
+         ignore.sa_handler = SIG_IGN;
+         return outcome_of(sigaction(SIGSYS, &ignore, nullptr));
+       }},
+      {"open_for_write", [](const Held&) { return outcome_of(open("/handlers/probe.txt", O_WRONLY)); }},
+      {"socket", [](const Held&) { return outcome_of(syscall(SYS_socket, AF_INET, SOCK_STREAM, 0)); }},
       {"socket_unix",
-       [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0)); }},
+       [](const Held&) { return outcome_of(syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0)); }},
       {"connect",
-       [](const ipc::WorkerInit&, int store_fd) {
+       [](const Held& held) {
          sockaddr_un address{};
          address.sun_family = AF_UNIX;
          std::strcpy(address.sun_path, "/run/portbroker/control.sock");
-         return outcome_of(syscall(SYS_connect, store_fd, &address, sizeof address));
+         return outcome_of(syscall(SYS_connect, held.store_fd, &address, sizeof address));
        }},
       {"bind",
-       [](const ipc::WorkerInit&, int store_fd) {
+       [](const Held& held) {
          sockaddr_un address{};
          address.sun_family = AF_UNIX;
-         return outcome_of(syscall(SYS_bind, store_fd, &address, sizeof(sa_family_t)));
+         return outcome_of(syscall(SYS_bind, held.store_fd, &address, sizeof(sa_family_t)));
        }},
-      {"listen", [](const ipc::WorkerInit&, int store_fd) { return outcome_of(syscall(SYS_listen, store_fd, 1)); }},
+      {"listen", [](const Held& held) { return outcome_of(syscall(SYS_listen, held.store_fd, 1)); }},
       {"execve",
-       [](const ipc::WorkerInit&, int) {
+       [](const Held&) {
          char* argv[] = {const_cast<char*>("/bin/sh"), nullptr};
          return outcome_of(syscall(SYS_execve, "/bin/sh", argv, nullptr));
        }},
-      {"fork", [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)); }},
+      {"fork", [](const Held&) { return outcome_of(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0)); }},
       {"thread_in_new_namespace",
-       [](const ipc::WorkerInit&, int) {
+       [](const Held&) {
          return outcome_of(
              syscall(SYS_clone, CLONE_THREAD | CLONE_SIGHAND | CLONE_VM | CLONE_NEWNET, 0, 0, 0, 0));
        }},
       {"mount",
-       [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_mount, "none", "/", "tmpfs", 0, nullptr)); }},
+       [](const Held&) { return outcome_of(syscall(SYS_mount, "none", "/", "tmpfs", 0, nullptr)); }},
       {"ptrace",
-       [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_ptrace, PTRACE_ATTACH, 1, 0, 0)); }},
-      {"setuid_root", [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_setuid, 0)); }},
-      {"unshare", [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_unshare, CLONE_NEWUSER)); }},
-      {"kill", [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_kill, 1, 0)); }},
+       [](const Held&) { return outcome_of(syscall(SYS_ptrace, PTRACE_ATTACH, 1, 0, 0)); }},
+      {"setuid_root", [](const Held&) { return outcome_of(syscall(SYS_setuid, 0)); }},
+      {"unshare", [](const Held&) { return outcome_of(syscall(SYS_unshare, CLONE_NEWUSER)); }},
+      {"kill", [](const Held&) { return outcome_of(syscall(SYS_kill, 1, 0)); }},
       {"init_module",
-       [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_init_module, nullptr, 0, "")); }},
-      {"keyctl", [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_keyctl, 0, 0, 0, 0, 0)); }},
-      {"bpf", [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_bpf, 0, nullptr, 0)); }},
+       [](const Held&) { return outcome_of(syscall(SYS_init_module, nullptr, 0, "")); }},
+      {"keyctl", [](const Held&) { return outcome_of(syscall(SYS_keyctl, 0, 0, 0, 0, 0)); }},
+      {"bpf", [](const Held&) { return outcome_of(syscall(SYS_bpf, 0, nullptr, 0)); }},
       {"raise_open_files",
-       [](const ipc::WorkerInit&, int) {
+       [](const Held&) {
          rlimit limit{RLIM_INFINITY, RLIM_INFINITY};
          return outcome_of(syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &limit, nullptr));
        }},
       {"terminal_injection",
-       [](const ipc::WorkerInit&, int) {
+       [](const Held&) {
          char c = 'x';
          return outcome_of(syscall(SYS_ioctl, 0, TIOCSTI, &c));
        }},
-      {"chroot", [](const ipc::WorkerInit&, int) { return outcome_of(syscall(SYS_chroot, "/handlers")); }},
+      {"chroot", [](const Held&) { return outcome_of(syscall(SYS_chroot, "/handlers")); }},
   };
   return table;
 }
@@ -166,7 +197,7 @@ int run_confined() {
   ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerSandbox{confinement.report.dump()}));
   auto operation = operations().find(init.module_file);
   if (operation == operations().end()) return 3;
-  nlohmann::json outcome = operation->second(init, message.fds()[0].get());
+  nlohmann::json outcome = operation->second(Held{init, message.fds()[0].get(), confinement.handlers_dir.get()});
   // A ready message carries the outcome back (its field is free-form JSON).
   ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerReady{outcome.dump()}));
   return 0;
@@ -235,7 +266,6 @@ int run_launcher(int argc, char** argv) {
       .gid = gid,
       .outer_uid = static_cast<uint32_t>(getuid()),
       .outer_gid = static_cast<uint32_t>(getgid()),
-      .namespaces = {},
       .open_files = defaults.open_files,
       .processes = defaults.processes,
       .address_space_bytes = defaults.address_space_mb << 20,

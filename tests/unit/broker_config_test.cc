@@ -237,13 +237,20 @@ TEST_CASE("deeply nested input within the size limit fails cleanly") {
   constexpr size_t kDepth = 400000;
   std::string arrays(kDepth, '[');
   arrays.append(kDepth, ']');
-  check_error({"nested arrays", arrays, "/", "must be an object"});
+  check_error({"nested arrays", arrays, "/", "nested deeper than 32 levels"});
 
   std::string objects;
   for (size_t i = 0; i < 100000; ++i) objects += "{\"a\":";
   objects += "1";
   objects.append(100000, '}');
-  check_error({"nested objects", objects, "/a", "unknown field"});
+  check_error({"nested objects", objects, "/", "nested deeper than 32 levels"});
+
+  // At the limit it parses (and then fails on content, as usual).
+  std::string at_limit;
+  for (int i = 0; i < policy::kMaxJsonDepth; ++i) at_limit += "{\"a\":";
+  at_limit += "1";
+  at_limit.append(policy::kMaxJsonDepth, '}');
+  check_error({"at the limit", at_limit, "/a", "unknown field"});
 }
 
 TEST_CASE("the worker section: defaults, every field, and bounds") {

@@ -75,7 +75,6 @@ WorkerInit sample_init() {
   init.gid = 65533;
   init.outer_uid = 1000;
   init.outer_gid = 1001;
-  init.namespaces = "mnt,net,pid,ipc,uts";
   init.open_files = 4096;
   init.processes = 16384;
   init.address_space_bytes = uint64_t{16} << 30;
@@ -177,7 +176,6 @@ TEST_CASE("WorkerInit round-trips every field") {
     CHECK(out.gid == in.gid);
     CHECK(out.outer_uid == in.outer_uid);
     CHECK(out.outer_gid == in.outer_gid);
-    CHECK(out.namespaces == in.namespaces);
     CHECK(out.open_files == in.open_files);
     CHECK(out.processes == in.processes);
     CHECK(out.address_space_bytes == in.address_space_bytes);
