@@ -145,43 +145,46 @@ bool decode(std::span<const uint8_t> message, StoreConnections&) {
   return open_reader(reader, MessageType::store_connections) && close_reader(reader);
 }
 
-std::vector<uint8_t> encode(const WorkerFailed& message) {
-  auto writer = start(MessageType::worker_failed);
-  writer.put_string(message.reason);
+namespace {
+
+// Failed, ready and sandbox messages: a type and one string.
+std::vector<uint8_t> encode_text(MessageType type, const std::string& text) {
+  auto writer = start(type);
+  writer.put_string(text);
   return finish(writer);
+}
+
+bool decode_text(std::span<const uint8_t> message, MessageType type, std::string& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, type)) return false;
+  out = reader.get_string();
+  return close_reader(reader);
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const WorkerFailed& message) {
+  return encode_text(MessageType::worker_failed, message.reason);
 }
 
 bool decode(std::span<const uint8_t> message, WorkerFailed& out) {
-  WireReader reader(message);
-  if (!open_reader(reader, MessageType::worker_failed)) return false;
-  out.reason = reader.get_string();
-  return close_reader(reader);
+  return decode_text(message, MessageType::worker_failed, out.reason);
 }
 
 std::vector<uint8_t> encode(const WorkerReady& message) {
-  auto writer = start(MessageType::worker_ready);
-  writer.put_string(message.access_json);
-  return finish(writer);
+  return encode_text(MessageType::worker_ready, message.access_json);
 }
 
 bool decode(std::span<const uint8_t> message, WorkerReady& out) {
-  WireReader reader(message);
-  if (!open_reader(reader, MessageType::worker_ready)) return false;
-  out.access_json = reader.get_string();
-  return close_reader(reader);
+  return decode_text(message, MessageType::worker_ready, out.access_json);
 }
 
 std::vector<uint8_t> encode(const WorkerSandbox& message) {
-  auto writer = start(MessageType::worker_sandbox);
-  writer.put_string(message.report_json);
-  return finish(writer);
+  return encode_text(MessageType::worker_sandbox, message.report_json);
 }
 
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out) {
-  WireReader reader(message);
-  if (!open_reader(reader, MessageType::worker_sandbox)) return false;
-  out.report_json = reader.get_string();
-  return close_reader(reader);
+  return decode_text(message, MessageType::worker_sandbox, out.report_json);
 }
 
 bool decode(std::span<const uint8_t> message, SeccompViolation& out) {
