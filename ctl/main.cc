@@ -11,9 +11,11 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: portbrokerctl [--run-dir DIR] status [--json]\n"
+    "       portbrokerctl [--run-dir DIR] reload\n"
     "\n"
     "  --run-dir DIR  the broker's run directory (default /run/portbroker)\n"
     "  status         handlers, their state, workers and connection counts\n"
+    "  reload         read the handlers folder again now (as SIGHUP does)\n"
     "  --json         machine-readable output\n";
 
 }  // namespace
@@ -38,7 +40,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (command != "status") {
+  if (command != "status" && command != "reload") {
     std::fprintf(stderr, "portbrokerctl: %s\n%s",
                  command.empty() ? "a command is required" : ("unknown command '" + command + "'").c_str(), kUsage);
     return 2;
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
   }
   if (json) {
     std::puts(response.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else if (command == "reload") {
+    std::printf("reloaded: %s handlers\n", response.value("handlers", nlohmann::json()).dump().c_str());
   } else {
     std::fputs(ctl::render_status(response).c_str(), stdout);
   }

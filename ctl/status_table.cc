@@ -94,6 +94,11 @@ std::string render_status(const nlohmann::json& status) {
     if (reason == "-" && !worker.value("last_exit", nlohmann::json()).is_null()) {
       reason = "last exit: " + text(worker["last_exit"]);
     }
+    const auto& reload = handler.value("reload", nlohmann::json::object());
+    if (!reload.value("error", nlohmann::json()).is_null()) {
+      std::string error = "reload failed: " + text(reload["error"]);
+      reason = reason == "-" ? error : error + "; " + reason;
+    }
     std::string sandbox = sandbox_summary(worker.value("sandbox", nlohmann::json()));
     if (sandbox == "partial" || sandbox == "OFF") {
       gaps.push_back({text(handler.value("name", nlohmann::json())), sandbox_gaps(worker["sandbox"])});

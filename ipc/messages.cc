@@ -172,11 +172,32 @@ bool decode(std::span<const uint8_t> message, WorkerFailed& out) {
 }
 
 std::vector<uint8_t> encode(const WorkerReady& message) {
-  return encode_text(MessageType::worker_ready, message.access_json);
+  auto writer = start(MessageType::worker_ready);
+  writer.put_string(message.access_json);
+  writer.put(static_cast<uint32_t>(message.modules.size()));
+  for (const auto& module : message.modules) {
+    writer.put_string(module.path);
+    writer.put_string(module.stamp);
+  }
+  return finish(writer);
 }
 
 bool decode(std::span<const uint8_t> message, WorkerReady& out) {
-  return decode_text(message, MessageType::worker_ready, out.access_json);
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::worker_ready)) return false;
+  out.access_json = reader.get_string();
+  auto count = reader.get<uint32_t>();
+  out.modules.clear();
+  // Each entry takes at least two length prefixes: a count beyond the
+  // message's size is malformed, not a reason to allocate.
+  if (count > message.size() / 8) return false;
+  for (uint32_t i = 0; i < count; ++i) {
+    ModuleFile module;
+    module.path = reader.get_string();
+    module.stamp = reader.get_string();
+    out.modules.push_back(std::move(module));
+  }
+  return close_reader(reader);
 }
 
 std::vector<uint8_t> encode(const WorkerSandbox& message) {

@@ -88,9 +88,18 @@ struct WorkerFailed {
 // No body: the two connections travel as the message's fds.
 struct StoreConnections {};
 
+struct ModuleFile {
+  std::string path;   // relative to the handlers folder
+  std::string stamp;  // common::file_stamp of what was read
+  bool operator==(const ModuleFile&) const = default;
+};
+
 struct WorkerReady {
   // The module's `access` export as JSON text; empty when it has none.
   std::string access_json;
+  // Every handler file the worker loaded (entry and imports), so the
+  // supervisor can tell when any of them changes.
+  std::vector<ModuleFile> modules;
 };
 
 std::vector<uint8_t> encode(const WorkerInit& message);

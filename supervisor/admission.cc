@@ -37,6 +37,14 @@ std::vector<std::string> Admission::tighten(const policy::Manifest& access) {
   return warnings;
 }
 
+void Admission::inherit(Admission&& previous) {
+  connections_per_source_ = std::move(previous.connections_per_source_);
+  refused_ = previous.refused_;
+  if (sessions_ && previous.sessions_ && previous.idle_timeout_ms() == idle_timeout_ms()) {
+    sessions_ = std::move(previous.sessions_);
+  }
+}
+
 uint64_t Admission::idle_timeout_ms() const { return to_ms(policy_.idle_timeout_s); }
 
 policy::Refusal Admission::rate_limited(const policy::IpAddress& key, uint64_t now_ms) {

@@ -27,6 +27,11 @@ class Admission {
 
   // Applies the module's `access` export; returns the parts that would loosen.
   std::vector<std::string> tighten(const policy::Manifest& access);
+  // Takes over what must outlive a policy change (a new manifest, a reloaded
+  // or restarted worker): the connections each source holds (they are still
+  // open), the refusal counters, and the UDP sessions when their timeout is
+  // unchanged. Rate-limit state starts afresh under the new limits.
+  void inherit(Admission&& previous);
 
   // TCP: decide on a new connection. On admit, the source is counted as
   // holding one more connection until connection_closed().

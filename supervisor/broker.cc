@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 
 #include "common/log.h"
@@ -141,10 +142,19 @@ int Broker::run() {
   if (const auto& chain = options_.config.firewall_accept_in) accept_in = OperatorChain{chain->family, chain->table, chain->chain};
   firewall_ = std::make_unique<Firewall>(options_.config.firewall_enabled, options_.firewall_reason, accept_in);
   if (!firewall_->enabled()) common::log::warn("firewall-disabled").kv("reason", firewall_->reason());
-  if (!load_handlers(error)) {
+  if (!rescan(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
   }
+  watch_ = std::make_unique<FolderWatch>(loop_, options_.config.handlers_dir, kSettleMs, kMaxSettleMs, [this] {
+    std::string ignored;
+    rescan(ignored);
+  });
+  if (!watch_->start(error)) {
+    // Reloads still work on SIGHUP and `portbrokerctl reload`.
+    common::log::error("watch-failed").kv("reason", error);
+  }
+  watch_subfolders();
   handler_settled();  // covers a folder with nothing to start
   // Start-up needed more than running does: keep only what running needs.
   capabilities_ = reduce_supervisor_privileges();
@@ -152,31 +162,99 @@ int Broker::run() {
   return exit_code_;
 }
 
-bool Broker::load_handlers(std::string& error) {
+bool Broker::rescan(std::string& error) {
+  if (shutting_down_) return true;
   ScanResult scan;
-  if (!scan_handlers_dir(options_.config.handlers_dir, scan, error)) return false;
+  if (!scan_handlers_dir(options_.config.handlers_dir, scan, error)) {
+    common::log::error("rescan-failed").kv("reason", error);
+    return false;
+  }
+  for (const auto& ignored : scan.ignored) {
+    bool known = std::any_of(ignored_.begin(), ignored_.end(), [&](const IgnoredFile& seen) {
+      return seen.file == ignored.file && seen.reason == ignored.reason;
+    });
+    if (!known) common::log::warn("file-ignored").kv("file", ignored.file).kv("reason", ignored.reason);
+  }
   ignored_ = scan.ignored;
-  for (const auto& ignored : ignored_) {
-    common::log::warn("file-ignored").kv("file", ignored.file).kv("reason", ignored.reason);
+  // Gone from the folder: drain, then give the port up.
+  for (auto& handler : handlers_) {
+    bool present = std::any_of(scan.entry_points.begin(), scan.entry_points.end(),
+                               [&](const HandlerFile& file) { return file.file == handler->file().file; });
+    if (!present) remove_handler(*handler);
   }
   // Entry points arrive in claim order (older first, then by name).
+  std::vector<Handler*> to_start;
   for (auto& file : scan.entry_points) {
+    Handler* existing = find_handler(file.file);
+    if (existing != nullptr) {
+      // One still draining out comes back once it is gone (the rescan that
+      // follows its removal).
+      if (!removing_.count(existing) && existing->changed(file)) existing->update(std::move(file));
+      continue;
+    }
     policy::ClaimKey key{file.id.transport, file.id.port};
     auto outcome = claims_.claim(key, policy::ClaimPriority{file.mtime_ns, file.file});
-    auto handler = std::make_unique<Handler>(*this, file);
+    auto handler = std::make_unique<Handler>(*this, std::move(file));
     if (outcome.granted) {
-      handlers_.push_back(std::move(handler));
+      to_start.push_back(handler.get());
     } else {
       handler->refuse(outcome.holder);
-      handlers_.push_back(std::move(handler));
     }
+    common::log::info("handler-found").kv("handler", handler->file().id.name).kv("file", handler->file().file);
+    handlers_.push_back(std::move(handler));
   }
-  // The kernel screens before any port opens.
+  // The kernel screens before any new port opens.
+  for (Handler* handler : to_start) handler->start();
   apply_firewall();
-  for (auto& handler : handlers_) {
-    if (handler->state() == HandlerState::starting) handler->start();
-  }
+  watch_subfolders();
   return true;
+}
+
+Handler* Broker::find_handler(const std::string& file) const {
+  for (const auto& handler : handlers_) {
+    if (handler->file().file == file) return handler.get();
+  }
+  return nullptr;
+}
+
+void Broker::remove_handler(Handler& handler) {
+  if (!removing_.insert(&handler).second) return;
+  common::log::info("handler-removed").kv("handler", handler.file().id.name).kv("file", handler.file().file);
+  handler.stop([this, &handler] {
+    // Once its port is free: the earliest waiting claimant takes it over.
+    policy::ClaimKey key{handler.file().id.transport, handler.file().id.port};
+    if (auto next = claims_.release(key, handler.file().file)) {
+      Handler* successor = find_handler(*next);
+      if (successor != nullptr && !removing_.count(successor)) {
+        common::log::info("claim-taken-over").kv("handler", successor->file().id.name).kv("file", *next);
+        successor->start();
+        apply_firewall();
+      }
+    }
+    removed_.push_back(&handler);
+    // Destroyed on the next turn, outside its own callbacks; then a rescan
+    // picks up a file of the same name that came back meanwhile.
+    removal_timer_.start(loop_, 0, [this] {
+      for (const Handler* gone : removed_) {
+        removing_.erase(gone);
+        std::erase_if(handlers_, [&](const auto& h) { return h.get() == gone; });
+      }
+      removed_.clear();
+      apply_firewall();
+      std::string ignored;
+      rescan(ignored);
+    });
+  });
+}
+
+void Broker::watch_subfolders() {
+  if (!watch_) return;
+  std::vector<std::string> folders;
+  for (const auto& handler : handlers_) {
+    auto dirs = handler->module_dirs();
+    folders.insert(folders.end(), dirs.begin(), dirs.end());
+  }
+  watch_->watch_subfolders(folders);
 }
 
 void Broker::apply_firewall() {
@@ -250,12 +328,20 @@ nlohmann::json Broker::status() const {
 nlohmann::json Broker::on_control(const nlohmann::json& request) {
   std::string command = request["command"].get<std::string>();
   if (command == "status") return status();
+  if (command == "reload") {
+    common::log::info("reload-requested").kv("by", "portbrokerctl");
+    std::string error;
+    if (!rescan(error)) return {{"error", error}};
+    return {{"reloaded", true}, {"handlers", handlers_.size()}};
+  }
   return {{"error", "unknown command '" + command + "'"}};
 }
 
 void Broker::on_signal(int signum) {
   if (signum == SIGHUP) {
-    common::log::warn("signal-ignored").kv("signal", "SIGHUP").kv("reason", "rescanning arrives with hot reload");
+    common::log::info("reload-requested").kv("by", "SIGHUP");
+    std::string ignored;
+    rescan(ignored);
     return;
   }
   if (shutting_down_) {
@@ -288,6 +374,8 @@ void Broker::request_shutdown() {
 void Broker::finish_shutdown() {
   if (finishing_) return;
   finishing_ = true;
+  watch_.reset();
+  removal_timer_.cancel();
   handlers_.clear();
   if (firewall_) firewall_->remove();
   control_.reset();

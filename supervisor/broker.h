@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,12 +20,18 @@
 #include "supervisor/connection_tracker.h"
 #include "supervisor/control_server.h"
 #include "supervisor/firewall.h"
+#include "supervisor/folder_watch.h"
 #include "supervisor/handler.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/options.h"
 #include "supervisor/store_service.h"
 
 namespace supervisor {
+
+// A burst of folder changes settles this long before it is acted on, and
+// never longer than the maximum.
+inline constexpr uint64_t kSettleMs = 100;
+inline constexpr uint64_t kMaxSettleMs = 1000;
 
 class Broker {
  public:
@@ -50,15 +57,23 @@ class Broker {
 
   nlohmann::json status() const;
   void request_shutdown();
+  // Programs nftables for every handler holding its port (after any change).
+  void apply_firewall();
+  // A worker became ready: the folders its imports live in are watched too.
+  void watch_subfolders();
 
  private:
   bool prepare_run_dir(std::string& error);
   bool resolve_worker_identity(std::string& error);
-  bool load_handlers(std::string& error);
+  // Reads the folder again and reconciles: new files claim their ports,
+  // changed ones reload, removed ones drain and give their ports up. False
+  // only when the folder cannot be read.
+  bool rescan(std::string& error);
+  Handler* find_handler(const std::string& file) const;
+  void remove_handler(Handler& handler);
   nlohmann::json on_control(const nlohmann::json& request);
   void on_signal(int signum);
   void finish_shutdown();
-  void apply_firewall();
 
   uv_loop_t* loop_;
   Options options_;
@@ -77,6 +92,10 @@ class Broker {
   common::OneShotTimer finish_timer_;
   policy::ClaimTable claims_;
   std::vector<std::unique_ptr<Handler>> handlers_;
+  std::set<const Handler*> removing_;  // stopping because their file went away
+  std::vector<const Handler*> removed_;  // stopped; destroyed on the next turn
+  common::OneShotTimer removal_timer_;
+  std::unique_ptr<FolderWatch> watch_;
   std::vector<IgnoredFile> ignored_;
   std::vector<common::UvHandle<uv_signal_t>> signals_;
   uint64_t last_connection_id_ = 0;

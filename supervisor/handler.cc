@@ -1,5 +1,9 @@
 #include "supervisor/handler.h"
 
+#include <algorithm>
+#include <set>
+
+#include "common/file_stamp.h"
 #include "common/log.h"
 #include "policy/handler_filename.h"
 #include "policy/json_fields.h"
@@ -34,7 +38,12 @@ std::string_view state_name(HandlerState state) {
 
 Handler::Handler(Broker& broker, HandlerFile file) : broker_(broker), file_(std::move(file)) {}
 
-Handler::~Handler() { broker_.tracker().close_all_of(this); }
+Handler::~Handler() {
+  for (auto* slot : {&current_, &candidate_}) {
+    if (*slot) broker_.tracker().close_all_of((*slot)->process.get());
+  }
+  for (auto& worker : retiring_) broker_.tracker().close_all_of(worker->process.get());
+}
 
 void Handler::refuse(const std::string& holder) {
   state_ = HandlerState::refused;
@@ -49,18 +58,24 @@ void Handler::fail(const std::string& reason) {
   state_ = HandlerState::failed;
   reason_ = reason;
   deadline_.cancel();
+  candidate_deadline_.cancel();
   restart_timer_.cancel();
   tcp_.reset();
   udp_.reset();
   common::log::error("handler-failed").kv("handler", file_.id.name).kv("file", file_.file).kv("reason", reason);
-  if (worker_ && worker_->running()) worker_->kill();
-  broker_.tracker().close_all_of(this);
+  // Their connections close as each exits.
+  if (current_) retire(std::move(current_), false);
+  if (candidate_) retire(std::move(candidate_), false);
+  for (auto& worker : retiring_) worker->process->kill();
   if (was_starting) broker_.handler_settled();
 }
 
 void Handler::start() {
   const auto& config = broker_.options().config;
   std::string error;
+  state_ = HandlerState::starting;
+  held_by_.clear();
+  reason_.clear();
   // Fail closed: a manifest that does not parse means no port at all.
   if (!file_.manifest_error.empty()) return fail("invalid manifest " + file_.manifest_error);
   admission_ = std::make_unique<Admission>(
@@ -75,85 +90,401 @@ void Handler::start() {
     udp_ = std::make_unique<UdpEndpoint>(broker_.loop(), file_.id.port);
     if (!udp_->open(error)) return fail(error);
   }
-  spawn_worker();
+  spawn_current();
 }
 
-void Handler::spawn_worker() {
+std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::string& error) {
   const auto& config = broker_.options().config;
-  std::string error;
   common::UniqueFd store_command;
   common::UniqueFd store_subscription;
   if (!broker_.store().connect(store_command, error) || !broker_.store().connect(store_subscription, error)) {
-    return fail(error);
+    return nullptr;
   }
-  last_reason_.clear();
-  sandbox_ = nullptr;
-  worker_ = std::make_unique<WorkerProcess>(
-      broker_.loop(), file_.id.name,
+  auto worker = std::make_unique<Worker>();
+  worker->file = file;
+  Worker* w = worker.get();
+  worker->process = std::make_unique<WorkerProcess>(
+      broker_.loop(), file.id.name,
       WorkerProcess::Events{
-          .ready = [this](const std::string& access_json) { on_ready(access_json); },
-          .failed = [this](const std::string& reason) {
-            if (state_ == HandlerState::starting && consecutive_crashes_ == 0) {
-              fail(reason);
-            } else {
-              last_reason_ = reason;  // it is ending; on_exit reports why
-            }
-          },
+          .ready = [this, w](const ipc::WorkerReady& ready) { on_worker_ready(w, ready); },
+          .failed = [this, w](const std::string& reason) { on_worker_failed(w, reason); },
           .replies = [this](std::span<const uint8_t> batch) { return on_replies(batch); },
-          .exited = [this](const std::string& description) { on_exit(description); },
+          .exited = [this, w](const std::string& description) { on_worker_exit(w, description); },
           // The backlog emptied: take connections from the listen queue again.
-          .drained = [this] {
-            if (tcp_ && state_ == HandlerState::active) tcp_->resume();
+          .drained = [this, w] {
+            if (tcp_ && state_ == HandlerState::active && current_.get() == w) tcp_->resume();
           },
           .handoff_failed = [this](uint64_t id) { broker_.tracker().close(id); },
-          .sandbox = [this](const std::string& report) { on_sandbox_report(report); },
+          .sandbox = [this, w](const std::string& report) { on_sandbox_report(w, report); },
+          .connection_closed = [this](uint64_t, const TrackedConnection& connection,
+                                      bool idle) { on_connection_closed(connection, idle); },
       });
-  const auto& worker = config.worker;
+  const auto& settings = config.worker;
   ipc::WorkerInit init{
-      .handler_name = file_.id.name,
-      .module_file = file_.file,
+      .handler_name = file.id.name,
+      .module_file = file.file,
       .handlers_dir = config.handlers_dir,
-      .transport = std::string(policy::transport_name(file_.id.transport)),
-      .port = file_.id.port,
+      .transport = std::string(policy::transport_name(file.id.transport)),
+      .port = file.id.port,
       .log_level = config.log_level,
       .open_timeout_ms = config.open_timeout_ms,
-      .sandbox = worker.sandbox,
+      .sandbox = settings.sandbox,
       .uid = static_cast<uint32_t>(broker_.worker_uid()),
       .gid = static_cast<uint32_t>(broker_.worker_gid()),
       .outer_uid = static_cast<uint32_t>(getuid()),
       .outer_gid = static_cast<uint32_t>(getgid()),
-      .open_files = worker.open_files,
-      .processes = worker.processes,
-      .address_space_bytes = worker.address_space_mb << 20,
-      .heap_bytes = worker.heap_mb << 20,
-      .memory_bytes = worker.memory_mb << 20,
-      .cpu_limit_ms = worker.cpu_limit_ms,
+      .open_files = settings.open_files,
+      .processes = settings.processes,
+      .address_space_bytes = settings.address_space_mb << 20,
+      .heap_bytes = settings.heap_mb << 20,
+      .memory_bytes = settings.memory_mb << 20,
+      .cpu_limit_ms = settings.cpu_limit_ms,
   };
-  if (!worker_->start(broker_.worker_executable(), init, std::move(store_command), std::move(store_subscription),
-                      error)) {
-    return fail(error);
+  if (!worker->process->start(broker_.worker_executable(), init, std::move(store_command),
+                              std::move(store_subscription), error)) {
+    return nullptr;
   }
-  common::log::info("worker-started").kv("handler", file_.id.name).kv("pid", worker_->pid());
-  deadline_.start(broker_.loop(), config.open_timeout_ms + kReadySlackMs, [this, ms = config.open_timeout_ms + kReadySlackMs] {
-    if (state_ == HandlerState::starting) fail("the worker did not report ready within " + std::to_string(ms) + " ms");
+  common::log::info("worker-started").kv("handler", file.id.name).kv("pid", worker->process->pid());
+  return worker;
+}
+
+void Handler::spawn_current() {
+  std::string error;
+  current_ = launch(file_, error);
+  if (!current_) return fail(error);
+  uint64_t limit = broker_.options().config.open_timeout_ms + kReadySlackMs;
+  deadline_.start(broker_.loop(), limit, [this, limit] {
+    if (state_ != HandlerState::starting) return;
+    std::string reason = "the worker did not report ready within " + std::to_string(limit) + " ms";
+    if (!candidate_) return fail(reason);
+    // A newer version is loading: it takes over.
+    current_->last_reason = reason;
+    retire(std::move(current_), false);
   });
 }
 
-void Handler::on_sandbox_report(const std::string& report) {
+bool Handler::code_changed(const HandlerFile& file) const {
+  // A loading candidate is the version to compare with.
+  if (candidate_) return file.code_stamp != candidate_->file.code_stamp;
+  // Otherwise what the serving worker read: its entry and every import.
+  if (current_ && current_->ready) {
+    const std::string& root = broker_.options().config.handlers_dir;
+    return std::any_of(current_->modules.begin(), current_->modules.end(), [&](const ipc::ModuleFile& module) {
+      return common::file_stamp(root + "/" + module.path) != module.stamp;
+    });
+  }
+  return file.code_stamp != file_.code_stamp;
+}
+
+bool Handler::changed(const HandlerFile& file) const {
+  const HandlerFile& target = candidate_ ? candidate_->file : file_;
+  // A rejected manifest counts as seen until it changes again (to anything,
+  // including back to the version in force, which clears the error).
+  bool manifest_changed = rejected_manifest_.empty() ? file.manifest_signature != target.manifest_signature
+                                                     : file.manifest_signature != rejected_manifest_;
+  return manifest_changed || code_changed(file);
+}
+
+void Handler::update(HandlerFile file) {
+  switch (state_) {
+    case HandlerState::refused:
+      // It waits with the priority it had; the newest version starts if it wins.
+      file_ = std::move(file);
+      return;
+    case HandlerState::failed:
+      // A new version gets a fresh start.
+      file_ = std::move(file);
+      consecutive_crashes_ = 0;
+      code_error_.clear();
+      manifest_error_.clear();
+      rejected_manifest_.clear();
+      common::log::info("handler-retrying").kv("handler", file_.id.name).kv("file", file_.file);
+      start();
+      return;
+    case HandlerState::draining:
+    case HandlerState::stopped:
+      return;
+    case HandlerState::starting:
+    case HandlerState::active:
+      break;
+  }
+  const HandlerFile& target = candidate_ ? candidate_->file : file_;
+  bool code = code_changed(file);
+  if (!file.manifest_error.empty()) {
+    // Fail closed for access: the policy in force stays.
+    if (file.manifest_signature != rejected_manifest_) {
+      rejected_manifest_ = file.manifest_signature;
+      manifest_error_ = "invalid manifest " + file.manifest_error + " (the previous policy stays in force)";
+      common::log::error("manifest-rejected").kv("handler", file.id.name).kv("reason", file.manifest_error);
+    }
+    file.manifest = target.manifest;
+    file.manifest_file = target.manifest_file;
+    file.manifest_error.clear();
+    file.manifest_signature = target.manifest_signature;
+  } else {
+    rejected_manifest_.clear();
+    manifest_error_.clear();
+  }
+  if (code) return start_candidate(std::move(file));
+  if (file.manifest_signature != target.manifest_signature) apply_manifest(file);
+}
+
+void Handler::apply_manifest(const HandlerFile& file) {
+  if (candidate_) {
+    // The candidate brings it into force when it takes over.
+    candidate_->file.manifest = file.manifest;
+    candidate_->file.manifest_file = file.manifest_file;
+    candidate_->file.manifest_signature = file.manifest_signature;
+    return;
+  }
+  HandlerFile next = file_;
+  next.manifest = file.manifest;
+  next.manifest_file = file.manifest_file;
+  next.manifest_signature = file.manifest_signature;
+  std::vector<std::string> warnings;
+  std::string error;
+  auto admission = build_admission(next, current_ ? current_->access_json : "", warnings, error);
+  if (!admission) return reload_failed(error);
+  admission_ = std::move(admission);
+  access_warnings_ = std::move(warnings);
+  file_ = std::move(next);
+  broker_.apply_firewall();
+  common::log::info("manifest-applied").kv("handler", file_.id.name).kv("manifest", file_.manifest_file);
+}
+
+std::unique_ptr<Admission> Handler::build_admission(const HandlerFile& file, const std::string& access_json,
+                                                    std::vector<std::string>& warnings, std::string& error) {
+  const auto& config = broker_.options().config;
+  auto admission = std::make_unique<Admission>(
+      policy::effective_policy(file.manifest, file.id.transport, config.screening), config.screening);
+  if (!access_json.empty()) {
+    // The module's `access` only tightens; an invalid one fails closed.
+    try {
+      auto access = policy::parse_manifest(access_json, file.id.transport, policy::ManifestKind::module_access);
+      warnings = admission->tighten(access);
+    } catch (const policy::JsonFieldError& e) {
+      error = std::string("invalid access export: ") + e.what();
+      return nullptr;
+    }
+  }
+  if (admission_) admission->inherit(std::move(*admission_));
+  return admission;
+}
+
+void Handler::start_candidate(HandlerFile file) {
+  if (candidate_) {
+    // Superseded before it was ready: the newest version is what counts.
+    candidate_deadline_.cancel();
+    retire(std::move(candidate_), false);
+  }
+  std::string error;
+  candidate_ = launch(file, error);
+  if (!candidate_) return reload_failed(error);
+  common::log::info("reload-started").kv("handler", file.id.name).kv("pid", candidate_->process->pid());
+  uint64_t limit = broker_.options().config.open_timeout_ms + kReadySlackMs;
+  candidate_deadline_.start(broker_.loop(), limit, [this, limit] {
+    if (!candidate_) return;
+    reload_failed("the new version did not report ready within " + std::to_string(limit) + " ms");
+    retire(std::move(candidate_), false);
+  });
+}
+
+void Handler::promote() {
+  candidate_deadline_.cancel();
+  std::vector<std::string> warnings;
+  std::string error;
+  auto admission = build_admission(candidate_->file, candidate_->access_json, warnings, error);
+  if (!admission) {
+    reload_failed(error);
+    retire(std::move(candidate_), false);
+    return;
+  }
+  auto previous = std::move(current_);
+  current_ = std::move(candidate_);
+  file_ = current_->file;
+  admission_ = std::move(admission);
+  access_warnings_ = std::move(warnings);
+  access_exported_ = !current_->access_json.empty();
+  code_error_.clear();
+  ++reloads_;
+  // The old version finishes what it has: ctx.signal, close(ctx), drain.
+  if (previous) retire(std::move(previous), true);
+  bool was_starting = state_ == HandlerState::starting;
+  state_ = HandlerState::active;
+  reason_.clear();
+  deadline_.cancel();
+  restart_timer_.cancel();
+  active_since_ms_ = uv_now(broker_.loop());
+  resume_traffic();
+  broker_.apply_firewall();
+  common::log::info("handler-reloaded")
+      .kv("handler", file_.id.name)
+      .kv("pid", current_->process->pid())
+      .kv("reloads", reloads_);
+  broker_.watch_subfolders();
+  if (was_starting) broker_.handler_settled();
+}
+
+void Handler::retire(std::unique_ptr<Worker> worker, bool graceful) {
+  if (!worker->process->running()) return reap(std::move(worker));
+  if (graceful && worker->ready) {
+    const auto& config = broker_.options().config;
+    worker->process->stop(ipc::WorkerStop{config.close_timeout_ms, config.drain_timeout_ms},
+                          uint64_t{config.close_timeout_ms} + config.drain_timeout_ms + kStopSlackMs);
+  } else {
+    worker->process->kill();
+  }
+  retiring_.push_back(std::move(worker));
+}
+
+void Handler::reap(std::unique_ptr<Worker> worker) {
+  broker_.tracker().close_all_of(worker->process.get());
+  ended_.push_back(std::move(worker));
+  reap_timer_.start(broker_.loop(), 0, [this] { ended_.clear(); });
+}
+
+std::unique_ptr<Handler::Worker> Handler::take(Worker* worker) {
+  for (auto* slot : {&current_, &candidate_}) {
+    if (slot->get() == worker) return std::move(*slot);
+  }
+  auto found = std::find_if(retiring_.begin(), retiring_.end(), [&](const auto& w) { return w.get() == worker; });
+  if (found == retiring_.end()) return nullptr;
+  auto taken = std::move(*found);
+  retiring_.erase(found);
+  return taken;
+}
+
+void Handler::on_worker_ready(Worker* worker, const ipc::WorkerReady& ready) {
+  worker->ready = true;
+  worker->access_json = ready.access_json;
+  worker->modules = ready.modules;
+  if (worker == candidate_.get()) return promote();
+  if (worker != current_.get() || state_ != HandlerState::starting) return;
+  // The first worker, or one restarted after a crash. Its policy comes from
+  // the manifest again: a restarted worker's `access` must not be applied on
+  // top of its predecessor's.
+  access_exported_ = !ready.access_json.empty();
+  std::vector<std::string> warnings;
+  std::string error;
+  auto admission = build_admission(file_, ready.access_json, warnings, error);
+  if (!admission) return fail(error);
+  admission_ = std::move(admission);
+  access_warnings_ = std::move(warnings);
+  for (const auto& warning : access_warnings_) {
+    common::log::warn("access-not-applied").kv("handler", file_.id.name).kv("reason", warning);
+  }
+  state_ = HandlerState::active;
+  reason_.clear();
+  deadline_.cancel();
+  active_since_ms_ = uv_now(broker_.loop());
+  resume_traffic();
+  common::log::info("handler-active")
+      .kv("handler", file_.id.name)
+      .kv("protocol", policy::transport_name(file_.id.transport))
+      .kv("port", file_.id.port)
+      .kv("pid", current_->process->pid());
+  broker_.watch_subfolders();
+  broker_.handler_settled();
+}
+
+void Handler::on_worker_failed(Worker* worker, const std::string& reason) {
+  worker->last_reason = reason;
+  if (worker == candidate_.get()) {
+    // It exits by itself; the version in force keeps serving.
+    reload_failed(reason);
+    candidate_deadline_.cancel();
+    retire(std::move(candidate_), false);
+    return;
+  }
+  // Its code does not load: restarting would not help (unless a newer
+  // version is already loading: it takes over).
+  if (worker == current_.get() && state_ == HandlerState::starting && consecutive_crashes_ == 0 && !candidate_) {
+    fail(reason);
+  }
+}
+
+void Handler::reload_failed(const std::string& reason) {
+  code_error_ = reason;
+  common::log::error("reload-failed").kv("handler", file_.id.name).kv("reason", reason);
+}
+
+void Handler::on_worker_exit(Worker* worker, const std::string& exit_description) {
+  // The worker's own account first, when it gave one.
+  std::string description = worker->last_reason.empty() ? exit_description
+                                                         : worker->last_reason + " (" + exit_description + ")";
+  bool was_current = worker == current_.get();
+  bool was_candidate = worker == candidate_.get();
+  auto ended = take(worker);
+  if (!ended) return;
+  reap(std::move(ended));
+  if (was_current) {
+    last_exit_ = description;
+    on_current_exit(description);
+  } else if (state_ == HandlerState::draining) {
+    last_exit_ = description;  // for the handler-stopped line
+  } else if (was_candidate) {
+    candidate_deadline_.cancel();
+    reload_failed("the new version's worker " + description + " before it was ready");
+    // Nothing else serves if the current worker died meanwhile.
+    if (!current_ && (state_ == HandlerState::starting || state_ == HandlerState::active)) {
+      schedule_restart(description);
+    }
+  }
+  finish_stop_when_idle();
+}
+
+void Handler::on_current_exit(const std::string& description) {
+  switch (state_) {
+    case HandlerState::starting:
+      if (candidate_) return;  // the new version takes over when ready
+      if (consecutive_crashes_ == 0) {
+        // It never became ready: its code does not load; restarting would not help.
+        fail("the worker " + description + " before it was ready");
+      } else {
+        schedule_restart(description);
+      }
+      return;
+    case HandlerState::active:
+      // Its connections died with it; the port stays bound (the kernel queues
+      // new connections) while a new worker starts.
+      common::log::error("worker-exited").kv("handler", file_.id.name).kv("reason", description);
+      pause_traffic();
+      if (candidate_) {
+        state_ = HandlerState::starting;  // the new version takes over when ready
+        return;
+      }
+      schedule_restart(description);
+      return;
+    default:
+      return;
+  }
+}
+
+void Handler::on_sandbox_report(Worker* worker, const std::string& report) {
+  auto fail_worker = [&](const std::string& reason) {
+    if (worker == candidate_.get()) {
+      reload_failed(reason);
+      candidate_deadline_.cancel();
+      retire(std::move(candidate_), false);
+    } else {
+      fail(reason);
+    }
+  };
   try {
     // Depth-limited: the report comes from a process about to run untrusted code.
-    sandbox_ = policy::parse_json_object(report);
+    worker->sandbox = policy::parse_json_object(report);
   } catch (const policy::JsonFieldError& e) {
-    sandbox_ = nullptr;
-    return fail(std::string("malformed sandbox report: ") + e.what());
+    worker->sandbox = nullptr;
+    return fail_worker(std::string("malformed sandbox report: ") + e.what());
   }
   // What the kernel shows outranks what the worker says.
   const auto& config = broker_.options().config;
-  std::string mismatch = check_confinement(
-      worker_->pid(), ExpectedConfinement{broker_.worker_uid(), broker_.worker_gid(), config.worker.sandbox});
-  if (!mismatch.empty()) return fail("the worker is not confined as required: " + mismatch);
-  if (config.worker.sandbox) sandbox_["namespaces"] = worker_->namespaces();
-  const auto& missing = sandbox_.value("missing", nlohmann::json::array());
+  std::string mismatch =
+      check_confinement(worker->process->pid(),
+                        ExpectedConfinement{broker_.worker_uid(), broker_.worker_gid(), config.worker.sandbox});
+  if (!mismatch.empty()) return fail_worker("the worker is not confined as required: " + mismatch);
+  if (config.worker.sandbox) worker->sandbox["namespaces"] = worker->process->namespaces();
+  const auto& missing = worker->sandbox.value("missing", nlohmann::json::array());
   if (missing.is_array() && !missing.empty()) {
     // Never confined less than asked without saying so, loudly.
     common::log::warn("sandbox-incomplete").kv("handler", file_.id.name).kv("missing", missing.dump());
@@ -161,14 +492,37 @@ void Handler::on_sandbox_report(const std::string& report) {
 }
 
 void Handler::reconnect_store() {
-  if (!worker_ || !worker_->running()) return;
-  std::string error;
-  common::UniqueFd command;
-  common::UniqueFd subscription;
-  if (!broker_.store().connect(command, error) || !broker_.store().connect(subscription, error) ||
-      !worker_->send_store_connections(std::move(command), std::move(subscription))) {
-    // Its ctx.shared stays unavailable until the worker restarts.
-    common::log::error("store-reconnect-failed").kv("handler", file_.id.name).kv("reason", error);
+  auto reconnect = [&](Worker& worker) {
+    if (!worker.process->running()) return;
+    std::string error;
+    common::UniqueFd command;
+    common::UniqueFd subscription;
+    if (!broker_.store().connect(command, error) || !broker_.store().connect(subscription, error) ||
+        !worker.process->send_store_connections(std::move(command), std::move(subscription))) {
+      // Its ctx.shared stays unavailable until the worker restarts.
+      common::log::error("store-reconnect-failed").kv("handler", file_.id.name).kv("reason", error);
+    }
+  };
+  if (current_) reconnect(*current_);
+  if (candidate_) reconnect(*candidate_);
+  for (auto& worker : retiring_) reconnect(*worker);
+}
+
+void Handler::resume_traffic() {
+  if (tcp_) {
+    tcp_->resume([this](common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
+      on_accept(std::move(fd), remote, local);
+    });
+  } else if (udp_) {
+    udp_->resume(
+        [this](const common::SocketAddress& peer) {
+          auto refusal = admission_->admit_datagram(peer, uv_now(broker_.loop()));
+          if (refusal == policy::Refusal::none) return true;
+          ++counters_.datagrams_refused;
+          admission_->count(refusal);
+          return false;
+        },
+        [this](const ipc::DatagramBatch& batch) { on_datagrams(batch); });
   }
 }
 
@@ -200,86 +554,8 @@ void Handler::schedule_restart(const std::string& description) {
       .kv("delay_ms", delay);
   restart_timer_.start(broker_.loop(), delay, [this] {
     ++restarts_;
-    spawn_worker();
+    spawn_current();
   });
-}
-
-void Handler::on_ready(const std::string& access_json) {
-  if (state_ != HandlerState::starting) return;
-  // From the manifest again: a restarted worker's `access` must not be
-  // applied on top of its predecessor's (its connections are all gone).
-  const auto& config = broker_.options().config;
-  admission_ = std::make_unique<Admission>(
-      policy::effective_policy(file_.manifest, file_.id.transport, config.screening), config.screening);
-  access_warnings_.clear();
-  if (!access_json.empty()) {
-    // The module's `access` only tightens; an invalid one fails closed.
-    access_exported_ = true;
-    try {
-      auto access = policy::parse_manifest(access_json, file_.id.transport, policy::ManifestKind::module_access);
-      access_warnings_ = admission_->tighten(access);
-    } catch (const policy::JsonFieldError& e) {
-      return fail(std::string("invalid access export: ") + e.what());
-    }
-    for (const auto& warning : access_warnings_) {
-      common::log::warn("access-not-applied").kv("handler", file_.id.name).kv("reason", warning);
-    }
-  }
-  state_ = HandlerState::active;
-  reason_.clear();
-  deadline_.cancel();
-  active_since_ms_ = uv_now(broker_.loop());
-  if (tcp_) {
-    tcp_->resume([this](common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
-      on_accept(std::move(fd), remote, local);
-    });
-  } else if (udp_) {
-    udp_->resume(
-        [this](const common::SocketAddress& peer) {
-          auto refusal = admission_->admit_datagram(peer, uv_now(broker_.loop()));
-          if (refusal == policy::Refusal::none) return true;
-          ++counters_.datagrams_refused;
-          admission_->count(refusal);
-          return false;
-        },
-        [this](const ipc::DatagramBatch& batch) { on_datagrams(batch); });
-  }
-  common::log::info("handler-active")
-      .kv("handler", file_.id.name)
-      .kv("protocol", policy::transport_name(file_.id.transport))
-      .kv("port", file_.id.port)
-      .kv("pid", worker_->pid());
-  broker_.handler_settled();
-}
-
-void Handler::on_exit(const std::string& exit_description) {
-  // The worker's own account first, when it gave one.
-  std::string description = last_reason_.empty() ? exit_description : last_reason_ + " (" + exit_description + ")";
-  last_exit_ = description;
-  switch (state_) {
-    case HandlerState::draining:
-      finish_stop();
-      return;
-    case HandlerState::starting:
-      if (consecutive_crashes_ == 0) {
-        // It never became ready: its code does not load; restarting would not help.
-        fail("the worker " + description + " before it was ready");
-      } else {
-        broker_.tracker().close_all_of(this);
-        schedule_restart(description);
-      }
-      return;
-    case HandlerState::active:
-      // Its connections die with it; the port stays bound (the kernel queues
-      // new connections) while a new worker starts.
-      common::log::error("worker-exited").kv("handler", file_.id.name).kv("reason", description);
-      broker_.tracker().close_all_of(this);
-      pause_traffic();
-      schedule_restart(description);
-      return;
-    default:
-      return;
-  }
 }
 
 void Handler::refuse_connection(policy::Refusal reason, const common::SocketAddress& remote) {
@@ -294,29 +570,30 @@ void Handler::refuse_connection(policy::Refusal reason, const common::SocketAddr
 void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
   ++counters_.accepted;
   // Every return below without a hand-off closes `fd`: the connection is refused.
-  if (state_ != HandlerState::active) {
+  if (state_ != HandlerState::active || !current_) {
     ++counters_.refused;
     return;
   }
   auto refusal = admission_->admit_connection(to_ip(remote), counters_.active, uv_now(broker_.loop()));
   if (refusal != policy::Refusal::none) return refuse_connection(refusal, remote);
   uint64_t id = broker_.next_connection_id();
-  if (!worker_->hand_off(ipc::ConnectionHandoff{id, remote, local}, fd.get())) {
+  WorkerProcess& worker = *current_->process;
+  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote, local}, fd.get())) {
     ++counters_.refused;
     admission_->connection_closed(to_ip(remote));
     return;
   }
-  if (broker_.tracker().add(id, TrackedConnection{std::move(fd), this, remote, admission_->idle_timeout_ms(), 0})) {
+  if (broker_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0})) {
     ++counters_.active;
   } else {
     admission_->connection_closed(to_ip(remote));
   }
   // The worker is not keeping up: leave further connections in the kernel's
   // listen queue until the backlog drains.
-  if (worker_->queued_handoffs() >= WorkerProcess::kMaxQueuedHandoffs) tcp_->pause();
+  if (worker.queued_handoffs() >= WorkerProcess::kMaxQueuedHandoffs) tcp_->pause();
 }
 
-void Handler::on_connection_closed(uint64_t, const TrackedConnection& connection, bool idle) {
+void Handler::on_connection_closed(const TrackedConnection& connection, bool idle) {
   if (counters_.active > 0) --counters_.active;
   if (!admission_) return;
   admission_->connection_closed(to_ip(connection.remote));
@@ -326,7 +603,7 @@ void Handler::on_connection_closed(uint64_t, const TrackedConnection& connection
 void Handler::on_datagrams(const ipc::DatagramBatch& batch) {
   counters_.datagrams_received += batch.count();
   admission_->expire_sessions(uv_now(broker_.loop()));
-  if (!worker_ || !worker_->send_datagrams(batch.bytes())) counters_.datagrams_dropped += batch.count();
+  if (!current_ || !current_->process->send_datagrams(batch.bytes())) counters_.datagrams_dropped += batch.count();
 }
 
 bool Handler::on_replies(std::span<const uint8_t> batch) {
@@ -344,46 +621,43 @@ bool Handler::on_replies(std::span<const uint8_t> batch) {
 
 void Handler::stop(std::function<void()> done) {
   restart_timer_.cancel();  // a worker waiting to restart stays stopped
-  if (!worker_ || !worker_->running() || state_ == HandlerState::refused || state_ == HandlerState::failed) {
-    if (state_ == HandlerState::active || state_ == HandlerState::starting) state_ = HandlerState::stopped;
-    tcp_.reset();
-    udp_.reset();
-    broker_.tracker().close_all_of(this);
+  deadline_.cancel();
+  candidate_deadline_.cancel();
+  bool was_starting = state_ == HandlerState::starting;
+  if (state_ == HandlerState::refused || state_ == HandlerState::failed) {
     done();
     return;
   }
   on_stopped_ = std::move(done);
-  bool was_starting = state_ == HandlerState::starting;
   state_ = HandlerState::draining;
   if (was_starting) broker_.handler_settled();
   // No new connections from here on; datagrams stop too, but the socket stays
   // for replies sent while close(ctx) runs.
   tcp_.reset();
   if (udp_) udp_->pause();
-  const auto& config = broker_.options().config;
-  worker_->stop(ipc::WorkerStop{config.close_timeout_ms, config.drain_timeout_ms});
-  deadline_.start(broker_.loop(), uint64_t{config.close_timeout_ms} + config.drain_timeout_ms + kStopSlackMs, [this] {
-    common::log::warn("worker-stop-timeout").kv("handler", file_.id.name).kv("pid", worker_->pid());
-    worker_->kill();
-  });
+  if (candidate_) retire(std::move(candidate_), false);
+  if (current_) retire(std::move(current_), true);
+  finish_stop_when_idle();
 }
 
-void Handler::finish_stop() {
-  deadline_.cancel();
+void Handler::finish_stop_when_idle() {
+  if (state_ != HandlerState::draining || current_ || candidate_ || !retiring_.empty()) return;
   udp_.reset();
-  broker_.tracker().close_all_of(this);
   state_ = HandlerState::stopped;
   common::log::info("handler-stopped").kv("handler", file_.id.name).kv("worker", last_exit_);
   if (on_stopped_) std::exchange(on_stopped_, nullptr)();
 }
 
 nlohmann::json Handler::status() const {
+  const Worker* serving = current_.get();
   nlohmann::json worker = {
-      {"pid", worker_ && worker_->running() ? nlohmann::json(worker_->pid()) : nlohmann::json(nullptr)},
+      {"pid", serving && serving->process->running() ? nlohmann::json(serving->process->pid()) : nlohmann::json(nullptr)},
       {"restarts", restarts_},
       {"last_exit", last_exit_.empty() ? nlohmann::json(nullptr) : nlohmann::json(last_exit_)},
-      {"sandbox", sandbox_},
+      {"sandbox", serving ? serving->sandbox : nlohmann::json(nullptr)},
   };
+  nlohmann::json retiring = nlohmann::json::array();
+  for (const auto& old : retiring_) retiring.push_back(old->process->pid());
   nlohmann::json status = {
       {"file", file_.file},
       {"name", file_.id.name},
@@ -392,6 +666,11 @@ nlohmann::json Handler::status() const {
       {"state", state_name(state_)},
       {"reason", reason_.empty() ? nlohmann::json(nullptr) : nlohmann::json(reason_)},
       {"worker", worker},
+      {"reload",
+       {{"reloads", reloads_},
+        {"error", reload_error().empty() ? nlohmann::json(nullptr) : nlohmann::json(reload_error())},
+        {"loading_pid", candidate_ ? nlohmann::json(candidate_->process->pid()) : nlohmann::json(nullptr)},
+        {"retiring_pids", retiring}}},
       {"connections", {{"active", counters_.active}, {"accepted", counters_.accepted}, {"refused", counters_.refused}}},
   };
   if (!held_by_.empty()) status["held_by"] = held_by_;
@@ -422,6 +701,24 @@ std::optional<FirewallPort> Handler::firewall_port() const {
     port.deny = file_.manifest->deny;
   }
   return port;
+}
+
+std::string Handler::reload_error() const {
+  if (code_error_.empty()) return manifest_error_;
+  if (manifest_error_.empty()) return code_error_;
+  return code_error_ + "; " + manifest_error_;
+}
+
+std::vector<std::string> Handler::module_dirs() const {
+  std::set<std::string> dirs;
+  for (const Worker* worker : {current_.get(), candidate_.get()}) {
+    if (worker == nullptr) continue;
+    for (const auto& module : worker->modules) {
+      auto slash = module.path.rfind('/');
+      if (slash != std::string::npos) dirs.insert(module.path.substr(0, slash));
+    }
+  }
+  return {dirs.begin(), dirs.end()};
 }
 
 }  // namespace supervisor

@@ -1,7 +1,13 @@
 #pragma once
 // One handler file and everything the supervisor runs for it: the claim on its
-// port, the listening socket, the worker, the connections handed to it, and
+// port, the listening socket, its workers, the connections handed to them, and
 // the counters and state shown by `portbrokerctl status`.
+//
+// Workers come and go while the port stays bound. A crashed worker is
+// restarted. A changed file loads in a candidate worker while the current one
+// keeps serving; once the candidate is ready it takes the new connections and
+// the old worker retires (ctx.signal aborted, close(ctx) awaited, its
+// connections drained), so a reload never refuses a connection.
 
 #include <uv.h>
 
@@ -9,13 +15,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "common/one_shot_timer.h"
 #include "supervisor/admission.h"
-#include "supervisor/firewall_rules.h"
 #include "supervisor/connection_tracker.h"
+#include "supervisor/firewall_rules.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
 #include "supervisor/udp_endpoint.h"
@@ -40,7 +47,7 @@ struct HandlerCounters {
   uint64_t replies_refused = 0;
 };
 
-class Handler final : public ConnectionOwner {
+class Handler final {
  public:
   Handler(Broker& broker, HandlerFile file);
   ~Handler();
@@ -49,12 +56,20 @@ class Handler final : public ConnectionOwner {
 
   // The claim was lost to `holder`.
   void refuse(const std::string& holder);
-  // The claim was won: bind the port, start the worker.
+  // The claim was won (at start, or from a holder that went away): bind the
+  // port, start the worker.
   void start();
-  // Graceful stop: no new connections, close(ctx), drain, worker exits.
+  // Whether `file` (this handler's file, scanned again) differs from the
+  // version running or loading: the entry file, any file it imported, or the
+  // manifest.
+  bool changed(const HandlerFile& file) const;
+  // Applies a changed file: new code loads beside the old, a new manifest
+  // applies at once; an invalid one keeps the old policy.
+  void update(HandlerFile file);
+  // Graceful stop: no new connections, close(ctx), drain, workers exit.
   void stop(std::function<void()> done);
-  // The store went away: give the running worker fresh connections, which the
-  // listening socket queues until the restarted store accepts them.
+  // The store went away: give every running worker fresh connections, which
+  // the listening socket queues until the restarted store accepts them.
   void reconnect_store();
 
   const HandlerFile& file() const { return file_; }
@@ -64,46 +79,94 @@ class Handler final : public ConnectionOwner {
   // What the kernel should screen for this handler's port (its manifest's
   // allow/deny), while it holds the port.
   std::optional<FirewallPort> firewall_port() const;
-
-  void on_connection_closed(uint64_t id, const TrackedConnection& connection, bool idle) override;
+  // Folders (relative to the handlers folder) holding files it imported, so
+  // changes there are watched too.
+  std::vector<std::string> module_dirs() const;
+  // Why the latest change on disk is not in force (empty: it is).
+  std::string reload_error() const;
 
  private:
-  void fail(const std::string& reason);
-  void on_ready(const std::string& access_json);
+  // One worker process, the version of the file it runs, and what it said.
+  struct Worker {
+    std::unique_ptr<WorkerProcess> process;
+    HandlerFile file;
+    bool ready = false;
+    std::string last_reason;          // what it said before it ended
+    nlohmann::json sandbox = nullptr;  // its confinement report
+    std::string access_json;          // its module's `access` export
+    std::vector<ipc::ModuleFile> modules;
+  };
+
+  // Spawns a worker for `file` on the port already bound; null (with
+  // `error`) if it cannot start.
+  std::unique_ptr<Worker> launch(const HandlerFile& file, std::string& error);
+  void spawn_current();
+  void start_candidate(HandlerFile file);
+  void promote();
+  // Ends a worker that is no longer current: gracefully (close(ctx), drain)
+  // when asked and it is ready, otherwise killed. It is kept until its
+  // process exits.
+  void retire(std::unique_ptr<Worker> worker, bool graceful);
+  // Destroys an ended worker on the next loop turn, outside its callbacks.
+  void reap(std::unique_ptr<Worker> worker);
+  std::unique_ptr<Worker> take(Worker* worker);
+
+  void on_worker_ready(Worker* worker, const ipc::WorkerReady& ready);
+  void on_worker_failed(Worker* worker, const std::string& reason);
+  void on_worker_exit(Worker* worker, const std::string& description);
+  void on_current_exit(const std::string& description);
   // The worker confined itself: parse its report and check it against /proc.
-  void on_sandbox_report(const std::string& report);
-  void refuse_connection(policy::Refusal reason, const common::SocketAddress& remote);
-  void on_exit(const std::string& description);
-  // Spawns a worker for the port already bound; used at start and restart.
-  void spawn_worker();
-  void schedule_restart(const std::string& description);
+  void on_sandbox_report(Worker* worker, const std::string& report);
+  void reload_failed(const std::string& reason);
+  bool code_changed(const HandlerFile& file) const;
+  void apply_manifest(const HandlerFile& file);
+  // An admission for `file` tightened by `access_json`, carrying over the
+  // live state of the current one; null (with `error`) if the access export
+  // is invalid.
+  std::unique_ptr<Admission> build_admission(const HandlerFile& file, const std::string& access_json,
+                                             std::vector<std::string>& warnings, std::string& error);
+  void resume_traffic();
   void pause_traffic();
+
+  void fail(const std::string& reason);
+  void schedule_restart(const std::string& description);
+  void finish_stop_when_idle();
+  void refuse_connection(policy::Refusal reason, const common::SocketAddress& remote);
   void on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local);
+  void on_connection_closed(const TrackedConnection& connection, bool idle);
   void on_datagrams(const ipc::DatagramBatch& batch);
   bool on_replies(std::span<const uint8_t> batch);
-  void finish_stop();
 
   Broker& broker_;
-  HandlerFile file_;
+  HandlerFile file_;  // the version serving (or last attempted)
   HandlerState state_ = HandlerState::starting;
   std::string reason_;
   std::string held_by_;
-  std::unique_ptr<WorkerProcess> worker_;
+  std::unique_ptr<Worker> current_;
+  std::unique_ptr<Worker> candidate_;  // a new version loading
+  std::vector<std::unique_ptr<Worker>> retiring_;
+  std::vector<std::unique_ptr<Worker>> ended_;
+  common::OneShotTimer reap_timer_;
   std::unique_ptr<TcpListener> tcp_;
   std::unique_ptr<UdpEndpoint> udp_;
-  common::OneShotTimer deadline_;
+  common::OneShotTimer deadline_;            // the current worker's ready deadline
+  common::OneShotTimer candidate_deadline_;  // the candidate's
   std::function<void()> on_stopped_;
   HandlerCounters counters_;
   std::unique_ptr<Admission> admission_;
   bool access_exported_ = false;
   std::vector<std::string> access_warnings_;
   std::string last_exit_;
-  std::string last_reason_;             // what the worker said before it ended
-  nlohmann::json sandbox_ = nullptr;    // the worker's confinement report
-  unsigned restarts_ = 0;               // total, for status
-  unsigned consecutive_crashes_ = 0;    // in a row, without a stable minute between
+  unsigned restarts_ = 0;             // total, for status
+  unsigned consecutive_crashes_ = 0;  // in a row, without a stable minute between
   uint64_t active_since_ms_ = 0;
   common::OneShotTimer restart_timer_;
+  unsigned reloads_ = 0;
+  // Why the latest change is not in force: the new code did not load, or
+  // the new manifest is invalid (its signature kept so it is reported once).
+  std::string code_error_;
+  std::string manifest_error_;
+  std::string rejected_manifest_;
 };
 
 }  // namespace supervisor

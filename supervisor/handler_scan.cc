@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/file_stamp.h"
 #include "common/process.h"
 #include "policy/claim_table.h"
 #include "policy/json_fields.h"
@@ -107,6 +108,7 @@ bool scan_handlers_dir(const std::string& dir, ScanResult& result, std::string& 
     found.file = name;
     found.id = verdict.handler;
     found.mtime_ns = mtime_ns;
+    found.code_stamp = common::file_stamp(info);
     result.entry_points.push_back(std::move(found));
   }
   for (auto& handler : result.entry_points) {
@@ -118,12 +120,15 @@ bool scan_handlers_dir(const std::string& dir, ScanResult& result, std::string& 
     std::string read_error;
     if (!read_manifest_text(dir + "/" + handler.manifest_file, root, text, read_error)) {
       handler.manifest_error = handler.manifest_file + " " + read_error;
+      handler.manifest_signature = "error:" + handler.manifest_error;
       continue;
     }
     try {
       handler.manifest = policy::parse_manifest(text, handler.id.transport);
+      handler.manifest_signature = "text:" + text;
     } catch (const policy::JsonFieldError& e) {
       handler.manifest_error = handler.manifest_file + ": " + e.what();
+      handler.manifest_signature = "error:" + handler.manifest_error;
     }
   }
   for (const auto& orphan : manifests) {

@@ -18,12 +18,16 @@ struct HandlerFile {
   std::string file;  // the name inside the handlers folder
   policy::HandlerId id;
   int64_t mtime_ns = 0;
+  std::string code_stamp;  // common::file_stamp of the entry file (through a symlink)
   // The sidecar `<name>.<proto>.<port>.port.json`, if there is one. An invalid
   // one leaves `manifest` empty and says why in `manifest_error`: the handler
   // must then not open (fail closed).
   std::optional<policy::Manifest> manifest;
   std::string manifest_file;
   std::string manifest_error;
+  // Tells one version of the manifest from another: its text, its error, or
+  // empty when there is none.
+  std::string manifest_signature;
 };
 
 struct IgnoredFile {

@@ -102,9 +102,16 @@ bool WorkerProcess::send_datagrams(std::span<const uint8_t> batch) {
   return ipc::send_message(channel_.get(), batch) == ipc::IoResult::ok;
 }
 
-void WorkerProcess::stop(const ipc::WorkerStop& stop) {
+void WorkerProcess::stop(const ipc::WorkerStop& stop, uint64_t kill_after_ms) {
   stopping_ = true;
-  if (!send_or_queue(ipc::encode(stop), {}, 0)) kill();
+  if (!send_or_queue(ipc::encode(stop), {}, 0)) {
+    kill();
+    return;
+  }
+  exit_grace_.start(loop_, kill_after_ms, [this] {
+    common::log::warn("worker-stop-timeout").kv("handler", name_).kv("pid", pid());
+    kill();
+  });
 }
 
 bool WorkerProcess::send_store_connections(common::UniqueFd command, common::UniqueFd subscription) {
@@ -158,7 +165,8 @@ void WorkerProcess::on_channel(int status, int events) {
       // closes its channel on its way out; its exit status is what matters,
       // so it gets a moment to exit by itself.
       close_channel();
-      exit_grace_.start(loop_, kExitGraceMs, [this] { kill(); });
+      // Asked to stop, the stop deadline already runs.
+      if (!exit_grace_.pending()) exit_grace_.start(loop_, kExitGraceMs, [this] { kill(); });
       return;
     }
     if (result != ipc::IoResult::ok) {
@@ -175,7 +183,7 @@ void WorkerProcess::on_channel(int status, int events) {
       // Confinement is reported (and checked) before anything else happens.
       if (!sandbox_reported_ || ready_) return end_worker("worker-protocol-violation", "worker_ready out of order");
       ready_ = true;
-      if (events_.ready) events_.ready(ready.access_json);
+      if (events_.ready) events_.ready(ready);
     } else if (type == ipc::MessageType::worker_failed) {
       ipc::WorkerFailed failed;
       if (!ipc::decode(received_.bytes(), failed)) failed.reason = "the worker failed (malformed report)";

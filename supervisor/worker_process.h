@@ -17,13 +17,16 @@
 #include "ipc/channel.h"
 #include "ipc/messages.h"
 #include "supervisor/child_process.h"
+#include "supervisor/connection_tracker.h"
 
 namespace supervisor {
 
-class WorkerProcess {
+// Also the owner of the connections handed to it: the tracker reports their
+// end here, and they are closed when the worker ends.
+class WorkerProcess final : public ConnectionOwner {
  public:
   struct Events {
-    std::function<void(const std::string& access_json)> ready;
+    std::function<void(const ipc::WorkerReady& ready)> ready;
     std::function<void(const std::string& reason)> failed;
     // False if the batch is malformed (the worker is then ended).
     std::function<bool(std::span<const uint8_t> batch)> replies;
@@ -34,6 +37,8 @@ class WorkerProcess {
     std::function<void(uint64_t connection_id)> handoff_failed;
     // What the worker's confinement achieved (JSON), before any handler code ran.
     std::function<void(const std::string& report_json)> sandbox;
+    // A connection handed to this worker closed (`idle`: by its idle timeout).
+    std::function<void(uint64_t id, const TrackedConnection& connection, bool idle)> connection_closed;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
@@ -57,7 +62,9 @@ class WorkerProcess {
   bool hand_off(const ipc::ConnectionHandoff& handoff, int fd);
   // False if the batch was dropped (channel full or gone).
   bool send_datagrams(std::span<const uint8_t> batch);
-  void stop(const ipc::WorkerStop& stop);
+  // Asks the worker to stop (abort ctx.signal, close(ctx), drain); it is
+  // killed if it has not exited after `kill_after_ms`.
+  void stop(const ipc::WorkerStop& stop, uint64_t kill_after_ms);
   // The store restarted: new connections replace the worker's broken ones.
   bool send_store_connections(common::UniqueFd command, common::UniqueFd subscription);
   void kill();
@@ -69,6 +76,10 @@ class WorkerProcess {
   size_t queued_handoffs() const { return outbox_.size(); }
   // The forbidden system call that ended it, if seccomp did ("socket").
   const std::string& seccomp_violation() const { return seccomp_violation_; }
+
+  void on_connection_closed(uint64_t id, const TrackedConnection& connection, bool idle) override {
+    if (events_.connection_closed) events_.connection_closed(id, connection, idle);
+  }
 
  private:
   struct Outgoing {

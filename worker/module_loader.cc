@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <map>
 
+#include "common/file_stamp.h"
 #include "common/process.h"
 #include "worker/internal_sources.h"
 #include "worker/js_util.h"
@@ -127,6 +128,7 @@ bool ModuleLoader::read_user_file(const std::string& relative_path, std::string&
     error = "is larger than " + std::to_string(kMaxModuleBytes) + " bytes";
     return false;
   }
+  loaded_files_.push_back({relative_path, common::file_stamp(info)});
   contents.clear();
   char buffer[65536];
   for (;;) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "ipc/messages.h"
 
 namespace worker {
 
@@ -38,6 +39,8 @@ class ModuleLoader {
   // nullptr with the exception pending.
   JSObject* load_internal(std::string_view name, JS::MutableHandleValue evaluation);
   JSObject* load_user(std::string_view relative_path, JS::MutableHandleValue evaluation);
+  // Every handler file read so far, stamped as read (for change detection).
+  const std::vector<ipc::ModuleFile>& loaded_files() const { return loaded_files_; }
 
  private:
   enum class Kind { user, builtin, internal };
@@ -61,6 +64,7 @@ class ModuleLoader {
   common::UniqueFd handlers_dir_fd_;
   std::string handlers_dir_;
   std::vector<Record> records_;  // a module's private value is its index here
+  std::vector<ipc::ModuleFile> loaded_files_;
   std::unordered_map<std::string, size_t> index_by_key_;
 };
 

@@ -274,7 +274,7 @@ void Runtime::start_handler(int store_command_fd, int store_subscription_fd) {
 
 void Runtime::handler_ready(const std::string& access_json) {
   common::log::info("handler-loaded").kv("file", init_.module_file);
-  link_.send(ipc::encode(ipc::WorkerReady{access_json}));
+  link_.send(ipc::encode(ipc::WorkerReady{access_json, modules_->loaded_files()}));
 }
 
 void Runtime::handler_failed(const std::string& reason) {

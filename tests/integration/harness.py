@@ -226,10 +226,25 @@ class NodeRunner:
 
 # --- clients -------------------------------------------------------------------
 
-def connect(port, host="127.0.0.1", timeout=DEFAULT_TIMEOUT):
+def wait_until(predicate, timeout=DEFAULT_TIMEOUT, what="condition"):
+    """Polls `predicate` until it returns something true, which is returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def connect(port, host="127.0.0.1", timeout=DEFAULT_TIMEOUT, source=None):
+    """A TCP connection to host:port, from the `source` address if given."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.settimeout(timeout)
+    if source is not None:
+        sock.bind((source, 0))
     sock.connect((host, port))
     return sock
 

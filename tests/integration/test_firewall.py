@@ -159,6 +159,38 @@ class FirewallTest(unittest.TestCase):
         self.assertNotIn("comment", rules[0])
         self.assertEqual(client("tcp", ALLOWED_IP, 7112), "timeout")  # the host's policy again
 
+    def test_rules_follow_the_folder_while_running(self):
+        ports = {"allow": 7131, "deny": 7132, "udp": 7133}
+        with self.broker(ports) as broker:
+            broker.start()
+
+            def port_sets():
+                table = json.loads(nft("-j", "list", "table", "inet", "portbroker").stdout)["nftables"]
+                return {item["set"]["name"]: item["set"].get("elem", []) for item in table if "set" in item}
+
+            def settled(predicate, what):
+                deadline = time.monotonic() + harness.DEFAULT_TIMEOUT
+                while not predicate():
+                    self.assertLess(time.monotonic(), deadline, what)
+                    time.sleep(0.05)
+
+            # A new handler with a manifest: its port and rules appear.
+            broker.write("late.tcp.7134.port.json", json.dumps({"deny": [DENIED_IP]}))
+            broker.write("late.tcp.7134.port.js", GREET)
+            settled(lambda: 7134 in port_sets().get("tcp_ports", []), "the new port's rules")
+            self.assertEqual(port_sets()["tcp_7134_deny4"], [DENIED_IP])
+            settled(lambda: client("tcp", ALLOWED_IP, 7134) == "greeted", "the new port to serve")
+            self.assertEqual(client("tcp", DENIED_IP, 7134), "timeout")
+            # Its manifest loosened live: the kernel lets the source through.
+            os.unlink(os.path.join(broker.handlers, "late.tcp.7134.port.json"))
+            settled(lambda: "tcp_7134_deny4" not in port_sets(), "the deny set to go")
+            self.assertEqual(client("tcp", DENIED_IP, 7134), "greeted")
+            # Removed: its port leaves the table.
+            os.unlink(os.path.join(broker.handlers, "late.tcp.7134.port.js"))
+            settled(lambda: 7134 not in port_sets().get("tcp_ports", []), "the removed port's rules to go")
+            self.assertEqual(port_sets()["tcp_ports"], [7131, 7132])
+            self.assertEqual(broker.stop(), 0)
+
     def test_without_cap_net_admin_screening_stays_in_userspace(self):
         ports = {"allow": 7121, "deny": 7122, "udp": 7123}
         wrapper = ["setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin", "--"]

@@ -76,15 +76,6 @@ def listening_socket_inode(port):
     return None
 
 
-def wait_until(predicate, timeout=harness.DEFAULT_TIMEOUT, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class ConfinementTest(unittest.TestCase):
@@ -426,7 +417,7 @@ class MisbehavingHandlersTest(unittest.TestCase):
             if handler["state"] == "active" and worker["pid"] not in (None, old_pid) and worker["restarts"] >= 1:
                 return handler
             return None
-        return wait_until(restarted, what=f"{name} to restart")
+        return harness.wait_until(restarted, what=f"{name} to restart")
 
     def provoke(self, name):
         """Sends one request; the worker dies under it, so the connection ends."""
@@ -437,7 +428,7 @@ class MisbehavingHandlersTest(unittest.TestCase):
                 self.assertEqual(sock.recv(16), b"")
 
     def assert_failed(self, name, *fragments):
-        handler = wait_until(lambda: (h := self.handler(name))["state"] == "failed" and h, what=f"{name} to fail")
+        handler = harness.wait_until(lambda: (h := self.handler(name))["state"] == "failed" and h, what=f"{name} to fail")
         for fragment in fragments:
             self.assertIn(fragment, handler["reason"])
         with self.assertRaises(ConnectionRefusedError):

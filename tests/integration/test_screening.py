@@ -29,12 +29,7 @@ export function handle(conn) { conn.write("hi\\n"); conn.resume(); }
 
 
 def client(port, source="127.0.0.1", host="127.0.0.1"):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.settimeout(5)
-    sock.bind((source, 0))
-    sock.connect((host, port))
-    return sock
+    return harness.connect(port, host, timeout=5, source=source)
 
 
 def greeted(sock):

@@ -199,7 +199,7 @@ int run_confined() {
   if (operation == operations().end()) return 3;
   nlohmann::json outcome = operation->second(Held{init, message.fds()[0].get(), confinement.handlers_dir.get()});
   // A ready message carries the outcome back (its field is free-form JSON).
-  ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerReady{outcome.dump()}));
+  ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerReady{outcome.dump(), {}}));
   return 0;
 }
 
@@ -239,7 +239,7 @@ int run_launcher(int argc, char** argv) {
   supervisor::WorkerProcess probe(
       &loop, "probe",
       supervisor::WorkerProcess::Events{
-          .ready = [&](const std::string& outcome) { result["outcome"] = nlohmann::json::parse(outcome); },
+          .ready = [&](const ipc::WorkerReady& ready) { result["outcome"] = nlohmann::json::parse(ready.access_json); },
           .failed = [&](const std::string& reason) { result["failed"] = reason; },
           .replies = nullptr,
           .exited =
@@ -250,6 +250,7 @@ int run_launcher(int argc, char** argv) {
           .drained = nullptr,
           .handoff_failed = nullptr,
           .sandbox = [&](const std::string& report) { result["sandbox"] = nlohmann::json::parse(report); },
+          .connection_closed = nullptr,
       });
   // The broker's own defaults, as a worker would get them.
   policy::BrokerConfig::Worker defaults;

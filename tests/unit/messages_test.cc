@@ -100,7 +100,7 @@ std::vector<Encoded> all_messages() {
       {"ConnectionHandoff", MessageType::connection, ipc::encode(sample_handoff())},
       {"WorkerStop", MessageType::worker_stop, ipc::encode(WorkerStop{5000, 2500})},
       {"WorkerFailed", MessageType::worker_failed, ipc::encode(WorkerFailed{"no handle export"})},
-      {"worker ready", MessageType::worker_ready, ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})"})},
+      {"worker ready", MessageType::worker_ready, ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})", {{"echo.tcp.7000.port.js", "1:2:3:4:5"}}})},
   };
 }
 
@@ -249,13 +249,25 @@ TEST_CASE("WorkerStop, WorkerFailed and worker ready round-trip") {
       CHECK(out.reason == reason);
     }
   }
-  SUBCASE("WorkerReady carries the access export's JSON") {
+  SUBCASE("WorkerReady carries the access export's JSON and the files loaded") {
+    std::vector<ipc::ModuleFile> modules = {{"echo.tcp.7000.port.js", "2049:131:412:1700000000000000000:1700000000000000001"},
+                                            {"lib/util.js", "2049:140:90:1:2"}};
     for (const std::string& access : {std::string(), std::string(R"({"allow":["10.0.0.0/8"],"maxConnections":5})")}) {
-      ipc::WorkerReady out{"stale"};
-      REQUIRE(ipc::decode(ipc::encode(ipc::WorkerReady{access}), out));
-      CHECK(out.access_json == access);
-      CHECK(ipc::peek_type(ipc::encode(ipc::WorkerReady{access})) == MessageType::worker_ready);
+      for (const auto& files : {std::vector<ipc::ModuleFile>{}, modules}) {
+        ipc::WorkerReady out{"stale", {{"stale", "0"}}};
+        REQUIRE(ipc::decode(ipc::encode(ipc::WorkerReady{access, files}), out));
+        CHECK(out.access_json == access);
+        CHECK(out.modules == files);
+        CHECK(ipc::peek_type(ipc::encode(ipc::WorkerReady{access, files})) == MessageType::worker_ready);
+      }
     }
+  }
+  SUBCASE("WorkerReady with a module count beyond its size is malformed") {
+    auto bytes = ipc::encode(ipc::WorkerReady{"", {}});
+    uint32_t huge = 0x7fffffff;
+    std::memcpy(bytes.data() + bytes.size() - sizeof huge, &huge, sizeof huge);
+    ipc::WorkerReady out;
+    CHECK_FALSE(ipc::decode(bytes, out));
   }
 }
 
@@ -391,7 +403,7 @@ TEST_CASE("for_each_datagram rejects a batch of the other type") {
   std::vector<Visited> visited;
   CHECK_FALSE(collect(batch.bytes(), MessageType::replies, visited));
   CHECK(visited.empty());
-  CHECK_FALSE(collect(ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})"}), MessageType::replies, visited));
+  CHECK_FALSE(collect(ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})", {{"echo.tcp.7000.port.js", "1:2:3:4:5"}}}), MessageType::replies, visited));
   CHECK_FALSE(collect({}, MessageType::datagrams, visited));
 }
 

@@ -1,0 +1,46 @@
+#pragma once
+// Watches the handlers folder, and the subfolders handlers import from, for
+// changes (inotify through libuv; not recursive, hence the explicit
+// subfolders). Sync tools, editors and `git pull` change many files in a
+// burst, so the callback runs once the burst has settled: `settle_ms` after
+// the last event, or at the latest `max_wait_ms` after the first.
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/one_shot_timer.h"
+#include "common/uv_handle.h"
+
+namespace supervisor {
+
+class FolderWatch {
+ public:
+  FolderWatch(uv_loop_t* loop, std::string root, uint64_t settle_ms, uint64_t max_wait_ms,
+              std::function<void()> changed);
+  FolderWatch(const FolderWatch&) = delete;
+  FolderWatch& operator=(const FolderWatch&) = delete;
+
+  bool start(std::string& error);
+  // Replaces the watched subfolders (paths relative to the root).
+  void watch_subfolders(const std::vector<std::string>& relative);
+
+ private:
+  bool watch(const std::string& path, std::string& error);
+  void on_event();
+
+  uv_loop_t* loop_;
+  std::string root_;
+  uint64_t settle_ms_;
+  uint64_t max_wait_ms_;
+  std::function<void()> changed_;
+  std::map<std::string, common::UvHandle<uv_fs_event_t>> watches_;  // by absolute path
+  common::OneShotTimer settle_;
+  uint64_t first_event_ms_ = 0;  // of the burst being settled (0: none)
+};
+
+}  // namespace supervisor
