@@ -145,9 +145,25 @@ bool decode(std::span<const uint8_t> message, StoreConnections&) {
   return open_reader(reader, MessageType::store_connections) && close_reader(reader);
 }
 
+// The paths come from a process running untrusted code, and the supervisor
+// stats them: only plain relative paths inside the handlers folder pass.
+bool valid_module_path(const std::string& path) {
+  if (path.empty() || path.size() > kMaxModulePathBytes || path.front() == '/') return false;
+  if (path.find('\0') != std::string::npos) return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string_view part(path.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 namespace {
 
-// Failed, ready and sandbox messages: a type and one string.
+// Sandbox reports: a type and one string.
 std::vector<uint8_t> encode_text(MessageType type, const std::string& text) {
   auto writer = start(type);
   writer.put_string(text);
@@ -161,24 +177,48 @@ bool decode_text(std::span<const uint8_t> message, MessageType type, std::string
   return close_reader(reader);
 }
 
+void put_modules(WireWriter& writer, const std::vector<ModuleFile>& modules) {
+  writer.put(static_cast<uint32_t>(modules.size()));
+  for (const auto& module : modules) {
+    writer.put_string(module.path);
+    writer.put_string(module.stamp);
+  }
+}
+
+bool get_modules(WireReader& reader, std::vector<ModuleFile>& modules) {
+  auto count = reader.get<uint32_t>();
+  modules.clear();
+  if (count > kMaxReportedModules) return false;
+  for (uint32_t i = 0; i < count; ++i) {
+    ModuleFile module;
+    module.path = reader.get_string();
+    module.stamp = reader.get_string();
+    if (!valid_module_path(module.path)) return false;
+    modules.push_back(std::move(module));
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<uint8_t> encode(const WorkerFailed& message) {
-  return encode_text(MessageType::worker_failed, message.reason);
+  auto writer = start(MessageType::worker_failed);
+  writer.put_string(message.reason);
+  put_modules(writer, message.modules);
+  return finish(writer);
 }
 
 bool decode(std::span<const uint8_t> message, WorkerFailed& out) {
-  return decode_text(message, MessageType::worker_failed, out.reason);
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::worker_failed)) return false;
+  out.reason = reader.get_string();
+  return get_modules(reader, out.modules) && close_reader(reader);
 }
 
 std::vector<uint8_t> encode(const WorkerReady& message) {
   auto writer = start(MessageType::worker_ready);
   writer.put_string(message.access_json);
-  writer.put(static_cast<uint32_t>(message.modules.size()));
-  for (const auto& module : message.modules) {
-    writer.put_string(module.path);
-    writer.put_string(module.stamp);
-  }
+  put_modules(writer, message.modules);
   return finish(writer);
 }
 
@@ -186,18 +226,7 @@ bool decode(std::span<const uint8_t> message, WorkerReady& out) {
   WireReader reader(message);
   if (!open_reader(reader, MessageType::worker_ready)) return false;
   out.access_json = reader.get_string();
-  auto count = reader.get<uint32_t>();
-  out.modules.clear();
-  // Each entry takes at least two length prefixes: a count beyond the
-  // message's size is malformed, not a reason to allocate.
-  if (count > message.size() / 8) return false;
-  for (uint32_t i = 0; i < count; ++i) {
-    ModuleFile module;
-    module.path = reader.get_string();
-    module.stamp = reader.get_string();
-    out.modules.push_back(std::move(module));
-  }
-  return close_reader(reader);
+  return get_modules(reader, out.modules) && close_reader(reader);
 }
 
 std::vector<uint8_t> encode(const WorkerSandbox& message) {

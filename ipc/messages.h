@@ -81,17 +81,27 @@ struct WorkerStop {
   uint32_t drain_timeout_ms = 0;
 };
 
-struct WorkerFailed {
-  std::string reason;
-};
-
 // No body: the two connections travel as the message's fds.
 struct StoreConnections {};
 
 struct ModuleFile {
-  std::string path;   // relative to the handlers folder
-  std::string stamp;  // common::file_stamp of what was read
+  std::string path;   // relative to the handlers folder, normalised, no ".."
+  std::string stamp;  // common::file_stamp of what was read; empty: it could not be opened
   bool operator==(const ModuleFile&) const = default;
+};
+
+// Bounds on what a worker may report about its modules.
+inline constexpr uint32_t kMaxReportedModules = 4096;
+inline constexpr size_t kMaxModulePathBytes = 4096;
+
+// A plain relative path inside the handlers folder: what a worker may report.
+bool valid_module_path(const std::string& path);
+
+struct WorkerFailed {
+  std::string reason;
+  // The handler files it tried to load, so the supervisor retries once one
+  // of them changes (a broken import fixed, a missing one created).
+  std::vector<ModuleFile> modules;
 };
 
 struct WorkerReady {

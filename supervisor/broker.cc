@@ -162,7 +162,7 @@ int Broker::run() {
   return exit_code_;
 }
 
-bool Broker::rescan(std::string& error) {
+bool Broker::rescan(std::string& error, bool forced) {
   if (shutting_down_) return true;
   ScanResult scan;
   if (!scan_handlers_dir(options_.config.handlers_dir, scan, error)) {
@@ -176,12 +176,11 @@ bool Broker::rescan(std::string& error) {
     if (!known) common::log::warn("file-ignored").kv("file", ignored.file).kv("reason", ignored.reason);
   }
   ignored_ = scan.ignored;
-  // Gone from the folder: drain, then give the port up.
-  for (auto& handler : handlers_) {
-    bool present = std::any_of(scan.entry_points.begin(), scan.entry_points.end(),
-                               [&](const HandlerFile& file) { return file.file == handler->file().file; });
-    if (!present) remove_handler(*handler);
-  }
+  // Gone from the folder: drain, then give the port up. All are marked
+  // first, so none of them takes over a port another one gives up.
+  auto gone = confirm_absences(scan);
+  for (Handler* handler : gone) removing_.insert(handler);
+  for (Handler* handler : gone) remove_handler(*handler);
   // Entry points arrive in claim order (older first, then by name).
   std::vector<Handler*> to_start;
   for (auto& file : scan.entry_points) {
@@ -189,7 +188,9 @@ bool Broker::rescan(std::string& error) {
     if (existing != nullptr) {
       // One still draining out comes back once it is gone (the rescan that
       // follows its removal).
-      if (!removing_.count(existing) && existing->changed(file)) existing->update(std::move(file));
+      if (removing_.count(existing)) continue;
+      bool retry = forced && existing->state() == HandlerState::failed;
+      if (retry || existing->changed(file)) existing->update(std::move(file));
       continue;
     }
     policy::ClaimKey key{file.id.transport, file.id.port};
@@ -210,6 +211,57 @@ bool Broker::rescan(std::string& error) {
   return true;
 }
 
+std::vector<Handler*> Broker::confirm_absences(ScanResult& scan) {
+  uint64_t now = uv_now(loop_);
+  std::map<std::string, uint64_t> missing;
+  std::vector<Handler*> gone;
+  // True once `file` has been missing long enough; until then it waits.
+  auto confirmed = [&](const std::string& file) {
+    auto seen = missing_since_.find(file);
+    uint64_t since = seen == missing_since_.end() ? now : seen->second;
+    if (now - since >= kConfirmAbsenceMs) return true;
+    missing[file] = since;
+    return false;
+  };
+  for (auto& handler : handlers_) {
+    const std::string& name = handler->file().file;
+    if (removing_.count(handler.get())) continue;
+    auto found = std::find_if(scan.entry_points.begin(), scan.entry_points.end(),
+                              [&](const HandlerFile& file) { return file.file == name; });
+    if (found == scan.entry_points.end()) {
+      if (confirmed(name)) gone.push_back(handler.get());
+      continue;
+    }
+    // A manifest that went away keeps its policy until the absence is confirmed.
+    const HandlerFile& in_force = handler->file();
+    if (found->manifest_signature.empty() && !in_force.manifest_signature.empty() &&
+        !confirmed(in_force.manifest_file)) {
+      found->manifest = in_force.manifest;
+      found->manifest_error = in_force.manifest_error;
+      found->manifest_signature = in_force.manifest_signature;
+    }
+  }
+  missing_since_ = std::move(missing);
+  if (!missing_since_.empty()) {
+    uint64_t first = std::min_element(missing_since_.begin(), missing_since_.end(), [](const auto& a, const auto& b) {
+                       return a.second < b.second;
+                     })->second;
+    rescan_timer_.start(loop_, first + kConfirmAbsenceMs - now, [this] {
+      std::string ignored;
+      rescan(ignored);
+    });
+  }
+  return gone;
+}
+
+void Broker::request_rescan() {
+  if (rescan_timer_.pending() || shutting_down_) return;
+  rescan_timer_.start(loop_, kSettleMs, [this] {
+    std::string ignored;
+    rescan(ignored);
+  });
+}
+
 Handler* Broker::find_handler(const std::string& file) const {
   for (const auto& handler : handlers_) {
     if (handler->file().file == file) return handler.get();
@@ -217,20 +269,26 @@ Handler* Broker::find_handler(const std::string& file) const {
   return nullptr;
 }
 
+void Broker::hand_over(const Handler& handler) {
+  policy::ClaimKey key{handler.file().id.transport, handler.file().id.port};
+  auto next = claims_.release(key, handler.file().file);
+  if (!next) return;
+  Handler* successor = find_handler(*next);
+  // One being removed too gives the port on when its own stop begins.
+  if (successor == nullptr || removing_.count(successor) || shutting_down_) return;
+  common::log::info("claim-taken-over").kv("handler", successor->file().id.name).kv("file", *next);
+  successor->start();
+  for (const auto& waiting : claims_.waiting(key)) {
+    if (Handler* other = find_handler(waiting)) other->refuse(*next);
+  }
+  apply_firewall();
+}
+
 void Broker::remove_handler(Handler& handler) {
-  if (!removing_.insert(&handler).second) return;
+  removing_.insert(&handler);
   common::log::info("handler-removed").kv("handler", handler.file().id.name).kv("file", handler.file().file);
+  auto port_released = [this, &handler] { hand_over(handler); };
   handler.stop([this, &handler] {
-    // Once its port is free: the earliest waiting claimant takes it over.
-    policy::ClaimKey key{handler.file().id.transport, handler.file().id.port};
-    if (auto next = claims_.release(key, handler.file().file)) {
-      Handler* successor = find_handler(*next);
-      if (successor != nullptr && !removing_.count(successor)) {
-        common::log::info("claim-taken-over").kv("handler", successor->file().id.name).kv("file", *next);
-        successor->start();
-        apply_firewall();
-      }
-    }
     removed_.push_back(&handler);
     // Destroyed on the next turn, outside its own callbacks; then a rescan
     // picks up a file of the same name that came back meanwhile.
@@ -244,7 +302,7 @@ void Broker::remove_handler(Handler& handler) {
       std::string ignored;
       rescan(ignored);
     });
-  });
+  }, port_released);
 }
 
 void Broker::watch_subfolders() {
@@ -329,9 +387,10 @@ nlohmann::json Broker::on_control(const nlohmann::json& request) {
   std::string command = request["command"].get<std::string>();
   if (command == "status") return status();
   if (command == "reload") {
+    if (shutting_down_) return {{"error", "the broker is shutting down"}};
     common::log::info("reload-requested").kv("by", "portbrokerctl");
     std::string error;
-    if (!rescan(error)) return {{"error", error}};
+    if (!rescan(error, true)) return {{"error", error}};
     return {{"reloaded", true}, {"handlers", handlers_.size()}};
   }
   return {{"error", "unknown command '" + command + "'"}};
@@ -341,7 +400,7 @@ void Broker::on_signal(int signum) {
   if (signum == SIGHUP) {
     common::log::info("reload-requested").kv("by", "SIGHUP");
     std::string ignored;
-    rescan(ignored);
+    rescan(ignored, true);
     return;
   }
   if (shutting_down_) {
@@ -376,6 +435,7 @@ void Broker::finish_shutdown() {
   finishing_ = true;
   watch_.reset();
   removal_timer_.cancel();
+  rescan_timer_.cancel();
   handlers_.clear();
   if (firewall_) firewall_->remove();
   control_.reset();

@@ -32,6 +32,10 @@ namespace supervisor {
 // never longer than the maximum.
 inline constexpr uint64_t kSettleMs = 100;
 inline constexpr uint64_t kMaxSettleMs = 1000;
+// A file (handler or manifest) missing from one scan is gone only if the
+// next scan, this much later, agrees: editors and sync tools delete and
+// write back, and a manifest missing for a moment must not open its port.
+inline constexpr uint64_t kConfirmAbsenceMs = 500;
 
 class Broker {
  public:
@@ -61,6 +65,9 @@ class Broker {
   void apply_firewall();
   // A worker became ready: the folders its imports live in are watched too.
   void watch_subfolders();
+  // Something may have changed unseen (a file changed while a worker read
+  // it): rescan once the loop is free.
+  void request_rescan();
 
  private:
   bool prepare_run_dir(std::string& error);
@@ -68,9 +75,16 @@ class Broker {
   // Reads the folder again and reconciles: new files claim their ports,
   // changed ones reload, removed ones drain and give their ports up. False
   // only when the folder cannot be read.
-  bool rescan(std::string& error);
+  // `forced` (SIGHUP, `portbrokerctl reload`) also retries failed handlers
+  // whose files did not change.
+  bool rescan(std::string& error, bool forced = false);
+  // Files of `scan` missing now but present before wait for a second scan;
+  // returns the handlers whose absence is confirmed.
+  std::vector<Handler*> confirm_absences(ScanResult& scan);
   Handler* find_handler(const std::string& file) const;
   void remove_handler(Handler& handler);
+  // `handler` gave its port up: the earliest waiting claimant takes it.
+  void hand_over(const Handler& handler);
   nlohmann::json on_control(const nlohmann::json& request);
   void on_signal(int signum);
   void finish_shutdown();
@@ -95,6 +109,9 @@ class Broker {
   std::set<const Handler*> removing_;  // stopping because their file went away
   std::vector<const Handler*> removed_;  // stopped; destroyed on the next turn
   common::OneShotTimer removal_timer_;
+  // Files missing from the latest scan, not yet confirmed gone: since when.
+  std::map<std::string, uint64_t> missing_since_;
+  common::OneShotTimer rescan_timer_;
   std::unique_ptr<FolderWatch> watch_;
   std::vector<IgnoredFile> ignored_;
   std::vector<common::UvHandle<uv_signal_t>> signals_;

@@ -35,14 +35,20 @@ json payload(const char* protocol, const char* field) {
   return {{"payload", {{"protocol", protocol}, {"field", field}}}};
 }
 
-// dport == port, saddr (not) in @set, then `verdict`.
+// dport == port, saddr (not) in @set, then `verdict`. For TCP only new
+// connections are screened: a manifest narrowed live applies to new
+// connections and leaves open ones running (the supervisor screens every
+// UDP datagram anyway, so UDP rules apply to each packet).
 json rule(const FirewallPort& port, bool v4, const std::string& op, const std::string& set, const char* verdict) {
   json expr = json::array({
       match("==", payload(std::string(policy::transport_name(port.transport)).c_str(), "dport"), port.port),
       match(op, payload(v4 ? "ip" : "ip6", "saddr"), "@" + set),
-      {{"counter", nullptr}},
-      {{verdict, nullptr}},
   });
+  if (port.transport == policy::Transport::tcp) {
+    expr.push_back(match("in", {{"ct", {{"key", "state"}}}}, "new"));
+  }
+  expr.push_back({{"counter", nullptr}});
+  expr.push_back({{verdict, nullptr}});
   return {{"add", {{"rule", {{"family", "inet"}, {"table", kFirewallTable}, {"chain", "screen"}, {"expr", expr}}}}}};
 }
 

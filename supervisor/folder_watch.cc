@@ -1,5 +1,7 @@
 #include "supervisor/folder_watch.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <set>
 
@@ -10,6 +12,13 @@ namespace {
 
 // Beyond this many subfolders, changes there are picked up by `reload` only.
 constexpr size_t kMaxWatchedFolders = 256;
+
+// Which folder a path names now (empty if none).
+std::string folder_identity(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return {};
+  return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+}
 
 }  // namespace
 
@@ -36,7 +45,7 @@ bool FolderWatch::watch(const std::string& path, std::string& error) {
     error = std::string("cannot watch ") + path + ": " + uv_strerror(rc);
     return false;
   }
-  watches_.emplace(path, std::move(handle));
+  watches_[path] = Watch{std::move(handle), folder_identity(path)};
   return true;
 }
 
@@ -47,7 +56,9 @@ void FolderWatch::watch_subfolders(const std::vector<std::string>& relative) {
     wanted.insert(root_ + "/" + folder);
   }
   for (auto it = watches_.begin(); it != watches_.end();) {
-    it = wanted.count(it->first) ? std::next(it) : watches_.erase(it);
+    // inotify follows the inode: a path now naming another folder needs a new watch.
+    bool current = wanted.count(it->first) && it->second.identity == folder_identity(it->first);
+    it = current ? std::next(it) : watches_.erase(it);
   }
   for (const auto& path : wanted) {
     if (watches_.count(path)) continue;
@@ -59,11 +70,11 @@ void FolderWatch::watch_subfolders(const std::vector<std::string>& relative) {
 
 void FolderWatch::on_event() {
   uint64_t now = uv_now(loop_);
-  if (first_event_ms_ == 0) first_event_ms_ = now;
-  uint64_t latest = first_event_ms_ + max_wait_ms_;
+  if (!burst_started_ms_) burst_started_ms_ = now;
+  uint64_t latest = *burst_started_ms_ + max_wait_ms_;
   uint64_t due = std::min(now + settle_ms_, latest);
   settle_.start(loop_, due > now ? due - now : 0, [this] {
-    first_event_ms_ = 0;
+    burst_started_ms_.reset();
     changed_();
   });
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,8 @@ class FolderWatch {
   FolderWatch& operator=(const FolderWatch&) = delete;
 
   bool start(std::string& error);
-  // Replaces the watched subfolders (paths relative to the root).
+  // Replaces the watched subfolders (paths relative to the root). A folder
+  // replaced by another (renamed over, a symlink swapped) is watched anew.
   void watch_subfolders(const std::vector<std::string>& relative);
 
  private:
@@ -38,9 +40,13 @@ class FolderWatch {
   uint64_t settle_ms_;
   uint64_t max_wait_ms_;
   std::function<void()> changed_;
-  std::map<std::string, common::UvHandle<uv_fs_event_t>> watches_;  // by absolute path
+  struct Watch {
+    common::UvHandle<uv_fs_event_t> handle;
+    std::string identity;  // device and inode of the folder watched
+  };
+  std::map<std::string, Watch> watches_;  // by absolute path
   common::OneShotTimer settle_;
-  uint64_t first_event_ms_ = 0;  // of the burst being settled (0: none)
+  std::optional<uint64_t> burst_started_ms_;  // of the burst being settled
 };
 
 }  // namespace supervisor

@@ -36,7 +36,8 @@ std::string_view state_name(HandlerState state) {
   return "failed";
 }
 
-Handler::Handler(Broker& broker, HandlerFile file) : broker_(broker), file_(std::move(file)) {}
+Handler::Handler(Broker& broker, HandlerFile file)
+    : broker_(broker), file_(std::move(file)), serving_modules_{{file_.file, file_.code_stamp}} {}
 
 Handler::~Handler() {
   for (auto* slot : {&current_, &candidate_}) {
@@ -46,6 +47,7 @@ Handler::~Handler() {
 }
 
 void Handler::refuse(const std::string& holder) {
+  if (state_ == HandlerState::refused && held_by_ == holder) return;
   state_ = HandlerState::refused;
   held_by_ = holder;
   reason_ = std::string(policy::transport_name(file_.id.transport)) + " port " + std::to_string(file_.id.port) +
@@ -63,23 +65,24 @@ void Handler::fail(const std::string& reason) {
   tcp_.reset();
   udp_.reset();
   common::log::error("handler-failed").kv("handler", file_.id.name).kv("file", file_.file).kv("reason", reason);
-  // Their connections close as each exits.
+  // Their connections close as each exits. Retiring workers finish their
+  // drain: their connections are not this failure's.
   if (current_) retire(std::move(current_), false);
   if (candidate_) retire(std::move(candidate_), false);
-  for (auto& worker : retiring_) worker->process->kill();
+  broker_.apply_firewall();
   if (was_starting) broker_.handler_settled();
 }
 
 void Handler::start() {
-  const auto& config = broker_.options().config;
   std::string error;
   state_ = HandlerState::starting;
   held_by_.clear();
   reason_.clear();
   // Fail closed: a manifest that does not parse means no port at all.
   if (!file_.manifest_error.empty()) return fail("invalid manifest " + file_.manifest_error);
-  admission_ = std::make_unique<Admission>(
-      policy::effective_policy(file_.manifest, file_.id.transport, config.screening), config.screening);
+  // Rate-limit and per-source state of an earlier run carries over.
+  std::vector<std::string> warnings;
+  admission_ = build_admission(file_, "", warnings, error);
   // The port is bound first, so a taken port fails the handler before any
   // code runs; the kernel queues connections until the worker is ready, and
   // keeps queueing them while a crashed worker restarts.
@@ -107,7 +110,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
       broker_.loop(), file.id.name,
       WorkerProcess::Events{
           .ready = [this, w](const ipc::WorkerReady& ready) { on_worker_ready(w, ready); },
-          .failed = [this, w](const std::string& reason) { on_worker_failed(w, reason); },
+          .failed = [this, w](const ipc::WorkerFailed& failed) { on_worker_failed(w, failed); },
           .replies = [this](std::span<const uint8_t> batch) { return on_replies(batch); },
           .exited = [this, w](const std::string& description) { on_worker_exit(w, description); },
           // The backlog emptied: take connections from the listen queue again.
@@ -154,7 +157,7 @@ void Handler::spawn_current() {
   if (!current_) return fail(error);
   uint64_t limit = broker_.options().config.open_timeout_ms + kReadySlackMs;
   deadline_.start(broker_.loop(), limit, [this, limit] {
-    if (state_ != HandlerState::starting) return;
+    if (state_ != HandlerState::starting || !current_) return;
     std::string reason = "the worker did not report ready within " + std::to_string(limit) + " ms";
     if (!candidate_) return fail(reason);
     // A newer version is loading: it takes over.
@@ -163,26 +166,50 @@ void Handler::spawn_current() {
   });
 }
 
+bool Handler::differs(const std::vector<ipc::ModuleFile>& seen, const HandlerFile* file) const {
+  const std::string& root = broker_.options().config.handlers_dir;
+  return std::any_of(seen.begin(), seen.end(), [&](const ipc::ModuleFile& module) {
+    if (file != nullptr && module.path == file->file) return file->code_stamp != module.stamp;
+    return common::file_stamp(root + "/" + module.path) != module.stamp;
+  });
+}
+
+std::vector<ipc::ModuleFile> Handler::stamps_now(const HandlerFile& file) const {
+  const std::string& root = broker_.options().config.handlers_dir;
+  std::set<std::string> paths;
+  for (const auto* known : {&serving_modules_, &failed_modules_}) {
+    for (const auto& module : *known) paths.insert(module.path);
+  }
+  std::vector<ipc::ModuleFile> stamps = {{file.file, file.code_stamp}};
+  for (const auto& path : paths) {
+    if (path != file.file) stamps.push_back({path, common::file_stamp(root + "/" + path)});
+  }
+  return stamps;
+}
+
 bool Handler::code_changed(const HandlerFile& file) const {
   // A loading candidate is the version to compare with.
-  if (candidate_) return file.code_stamp != candidate_->file.code_stamp;
-  // Otherwise what the serving worker read: its entry and every import.
-  if (current_ && current_->ready) {
-    const std::string& root = broker_.options().config.handlers_dir;
-    return std::any_of(current_->modules.begin(), current_->modules.end(), [&](const ipc::ModuleFile& module) {
-      return common::file_stamp(root + "/" + module.path) != module.stamp;
-    });
-  }
-  return file.code_stamp != file_.code_stamp;
+  if (candidate_) return differs(candidate_modules_, &file);
+  // A version that failed to load is tried again only once one of the files
+  // it read changes (a fixed import, a created missing one); otherwise what
+  // the serving version read: its entry and every import.
+  if (!failed_modules_.empty()) return differs(failed_modules_, &file);
+  return differs(serving_modules_, &file);
 }
 
 bool Handler::changed(const HandlerFile& file) const {
-  const HandlerFile& target = candidate_ ? candidate_->file : file_;
   // A rejected manifest counts as seen until it changes again (to anything,
   // including back to the version in force, which clears the error).
-  bool manifest_changed = rejected_manifest_.empty() ? file.manifest_signature != target.manifest_signature
+  bool manifest_changed = rejected_manifest_.empty() ? file.manifest_signature != file_.manifest_signature
                                                      : file.manifest_signature != rejected_manifest_;
   return manifest_changed || code_changed(file);
+}
+
+void Handler::now_serving(const std::vector<ipc::ModuleFile>& modules) {
+  if (!modules.empty()) serving_modules_ = modules;
+  failed_modules_.clear();
+  // A file changed while the worker was reading: the rescan loads it.
+  if (differs(serving_modules_, nullptr)) broker_.request_rescan();
 }
 
 void Handler::update(HandlerFile file) {
@@ -190,6 +217,7 @@ void Handler::update(HandlerFile file) {
     case HandlerState::refused:
       // It waits with the priority it had; the newest version starts if it wins.
       file_ = std::move(file);
+      serving_modules_ = {{file_.file, file_.code_stamp}};
       return;
     case HandlerState::failed:
       // A new version gets a fresh start.
@@ -208,7 +236,6 @@ void Handler::update(HandlerFile file) {
     case HandlerState::active:
       break;
   }
-  const HandlerFile& target = candidate_ ? candidate_->file : file_;
   bool code = code_changed(file);
   if (!file.manifest_error.empty()) {
     // Fail closed for access: the policy in force stays.
@@ -217,25 +244,27 @@ void Handler::update(HandlerFile file) {
       manifest_error_ = "invalid manifest " + file.manifest_error + " (the previous policy stays in force)";
       common::log::error("manifest-rejected").kv("handler", file.id.name).kv("reason", file.manifest_error);
     }
-    file.manifest = target.manifest;
-    file.manifest_file = target.manifest_file;
-    file.manifest_error.clear();
-    file.manifest_signature = target.manifest_signature;
   } else {
     rejected_manifest_.clear();
     manifest_error_.clear();
+    // A new policy applies at once, also when new code comes with it.
+    if (file.manifest_signature != file_.manifest_signature) apply_manifest(file);
   }
-  if (code) return start_candidate(std::move(file));
-  if (file.manifest_signature != target.manifest_signature) apply_manifest(file);
+  if (!code) return;
+  // The candidate runs under the policy in force.
+  file.manifest = file_.manifest;
+  file.manifest_file = file_.manifest_file;
+  file.manifest_error.clear();
+  file.manifest_signature = file_.manifest_signature;
+  start_candidate(std::move(file));
 }
 
 void Handler::apply_manifest(const HandlerFile& file) {
   if (candidate_) {
-    // The candidate brings it into force when it takes over.
+    // The candidate keeps it when it takes over.
     candidate_->file.manifest = file.manifest;
     candidate_->file.manifest_file = file.manifest_file;
     candidate_->file.manifest_signature = file.manifest_signature;
-    return;
   }
   HandlerFile next = file_;
   next.manifest = file.manifest;
@@ -278,15 +307,27 @@ void Handler::start_candidate(HandlerFile file) {
     retire(std::move(candidate_), false);
   }
   std::string error;
+  candidate_modules_ = stamps_now(file);
   candidate_ = launch(file, error);
-  if (!candidate_) return reload_failed(error);
+  if (!candidate_) return drop_candidate(error);
   common::log::info("reload-started").kv("handler", file.id.name).kv("pid", candidate_->process->pid());
   uint64_t limit = broker_.options().config.open_timeout_ms + kReadySlackMs;
   candidate_deadline_.start(broker_.loop(), limit, [this, limit] {
-    if (!candidate_) return;
-    reload_failed("the new version did not report ready within " + std::to_string(limit) + " ms");
-    retire(std::move(candidate_), false);
+    if (candidate_) drop_candidate("the new version did not report ready within " + std::to_string(limit) + " ms");
   });
+}
+
+void Handler::drop_candidate(const std::string& reason) {
+  candidate_deadline_.cancel();
+  failed_modules_ = candidate_modules_;
+  if (candidate_) {
+    if (!candidate_->tried.empty()) failed_modules_ = candidate_->tried;
+    retire(std::move(candidate_), false);
+  }
+  reload_failed(reason);
+  bool serving_wanted = state_ == HandlerState::starting || state_ == HandlerState::active;
+  if (serving_wanted && !current_ && !restart_timer_.pending()) schedule_restart(reason);
+  broker_.watch_subfolders();
 }
 
 void Handler::promote() {
@@ -294,11 +335,7 @@ void Handler::promote() {
   std::vector<std::string> warnings;
   std::string error;
   auto admission = build_admission(candidate_->file, candidate_->access_json, warnings, error);
-  if (!admission) {
-    reload_failed(error);
-    retire(std::move(candidate_), false);
-    return;
-  }
+  if (!admission) return drop_candidate(error);
   auto previous = std::move(current_);
   current_ = std::move(candidate_);
   file_ = current_->file;
@@ -306,6 +343,7 @@ void Handler::promote() {
   access_warnings_ = std::move(warnings);
   access_exported_ = !current_->access_json.empty();
   code_error_.clear();
+  consecutive_crashes_ = 0;
   ++reloads_;
   // The old version finishes what it has: ctx.signal, close(ctx), drain.
   if (previous) retire(std::move(previous), true);
@@ -321,6 +359,7 @@ void Handler::promote() {
       .kv("handler", file_.id.name)
       .kv("pid", current_->process->pid())
       .kv("reloads", reloads_);
+  now_serving(current_->modules);
   broker_.watch_subfolders();
   if (was_starting) broker_.handler_settled();
 }
@@ -383,23 +422,22 @@ void Handler::on_worker_ready(Worker* worker, const ipc::WorkerReady& ready) {
       .kv("protocol", policy::transport_name(file_.id.transport))
       .kv("port", file_.id.port)
       .kv("pid", current_->process->pid());
+  now_serving(current_->modules);
   broker_.watch_subfolders();
   broker_.handler_settled();
 }
 
-void Handler::on_worker_failed(Worker* worker, const std::string& reason) {
-  worker->last_reason = reason;
-  if (worker == candidate_.get()) {
-    // It exits by itself; the version in force keeps serving.
-    reload_failed(reason);
-    candidate_deadline_.cancel();
-    retire(std::move(candidate_), false);
-    return;
-  }
+void Handler::on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed) {
+  worker->last_reason = failed.reason;
+  worker->tried = failed.modules;
+  // It exits by itself; the version in force keeps serving.
+  if (worker == candidate_.get()) return drop_candidate(failed.reason);
   // Its code does not load: restarting would not help (unless a newer
   // version is already loading: it takes over).
   if (worker == current_.get() && state_ == HandlerState::starting && consecutive_crashes_ == 0 && !candidate_) {
-    fail(reason);
+    if (!failed.modules.empty()) failed_modules_ = failed.modules;
+    fail(failed.reason);
+    broker_.watch_subfolders();
   }
 }
 
@@ -423,17 +461,14 @@ void Handler::on_worker_exit(Worker* worker, const std::string& exit_description
   } else if (state_ == HandlerState::draining) {
     last_exit_ = description;  // for the handler-stopped line
   } else if (was_candidate) {
-    candidate_deadline_.cancel();
-    reload_failed("the new version's worker " + description + " before it was ready");
-    // Nothing else serves if the current worker died meanwhile.
-    if (!current_ && (state_ == HandlerState::starting || state_ == HandlerState::active)) {
-      schedule_restart(description);
-    }
+    drop_candidate("the new version's worker " + description + " before it was ready");
   }
   finish_stop_when_idle();
 }
 
 void Handler::on_current_exit(const std::string& description) {
+  // Its ready deadline must not fire for a worker that is gone.
+  deadline_.cancel();
   switch (state_) {
     case HandlerState::starting:
       if (candidate_) return;  // the new version takes over when ready
@@ -462,13 +497,11 @@ void Handler::on_current_exit(const std::string& description) {
 
 void Handler::on_sandbox_report(Worker* worker, const std::string& report) {
   auto fail_worker = [&](const std::string& reason) {
-    if (worker == candidate_.get()) {
-      reload_failed(reason);
-      candidate_deadline_.cancel();
-      retire(std::move(candidate_), false);
-    } else {
-      fail(reason);
-    }
+    if (worker == candidate_.get()) return drop_candidate(reason);
+    if (worker == current_.get()) return fail(reason);
+    // One already on its way out: it ends now.
+    common::log::error("worker-not-confined").kv("handler", file_.id.name).kv("reason", reason);
+    worker->process->kill();
   };
   try {
     // Depth-limited: the report comes from a process about to run untrusted code.
@@ -532,6 +565,7 @@ void Handler::pause_traffic() {
 }
 
 void Handler::schedule_restart(const std::string& description) {
+  if (restart_timer_.pending()) return;
   const auto& worker = broker_.options().config.worker;
   uint64_t now = uv_now(broker_.loop());
   if (active_since_ms_ != 0 && now - active_since_ms_ >= kStableRunMs) consecutive_crashes_ = 0;
@@ -552,7 +586,10 @@ void Handler::schedule_restart(const std::string& description) {
       .kv("reason", description)
       .kv("attempt", consecutive_crashes_)
       .kv("delay_ms", delay);
+  // A restart loads what is on disk, like any start. A candidate loading
+  // meanwhile is that version already: it takes over instead.
   restart_timer_.start(broker_.loop(), delay, [this] {
+    if (candidate_) return;
     ++restarts_;
     spawn_current();
   });
@@ -619,12 +656,22 @@ bool Handler::on_replies(std::span<const uint8_t> batch) {
   return !result.malformed;
 }
 
-void Handler::stop(std::function<void()> done) {
+void Handler::stop(std::function<void()> done, std::function<void()> port_released) {
+  if (port_released) on_port_released_ = std::move(port_released);
+  if (state_ == HandlerState::draining) {
+    // Stopped again (a shutdown during a removal): both learn the end.
+    on_stopped_ = [first = std::move(on_stopped_), then = std::move(done)] {
+      if (first) first();
+      then();
+    };
+    return;
+  }
   restart_timer_.cancel();  // a worker waiting to restart stays stopped
   deadline_.cancel();
   candidate_deadline_.cancel();
   bool was_starting = state_ == HandlerState::starting;
-  if (state_ == HandlerState::refused || state_ == HandlerState::failed) {
+  if (state_ == HandlerState::refused || state_ == HandlerState::failed || state_ == HandlerState::stopped) {
+    release_port();
     done();
     return;
   }
@@ -633,7 +680,10 @@ void Handler::stop(std::function<void()> done) {
   if (was_starting) broker_.handler_settled();
   // No new connections from here on; datagrams stop too, but the socket stays
   // for replies sent while close(ctx) runs.
-  tcp_.reset();
+  if (tcp_) {
+    tcp_.reset();
+    release_port();
+  }
   if (udp_) udp_->pause();
   if (candidate_) retire(std::move(candidate_), false);
   if (current_) retire(std::move(current_), true);
@@ -644,8 +694,13 @@ void Handler::finish_stop_when_idle() {
   if (state_ != HandlerState::draining || current_ || candidate_ || !retiring_.empty()) return;
   udp_.reset();
   state_ = HandlerState::stopped;
+  release_port();
   common::log::info("handler-stopped").kv("handler", file_.id.name).kv("worker", last_exit_);
   if (on_stopped_) std::exchange(on_stopped_, nullptr)();
+}
+
+void Handler::release_port() {
+  if (on_port_released_) std::exchange(on_port_released_, nullptr)();
 }
 
 nlohmann::json Handler::status() const {
@@ -692,7 +747,10 @@ nlohmann::json Handler::status() const {
 }
 
 std::optional<FirewallPort> Handler::firewall_port() const {
-  if (state_ != HandlerState::starting && state_ != HandlerState::active) return std::nullopt;
+  // Exactly while it holds the port: a draining UDP handler still does (its
+  // socket sends replies), a draining TCP one has closed its listener and
+  // left the port to a successor.
+  if (!tcp_ && !udp_) return std::nullopt;
   if (!file_.manifest_error.empty()) return std::nullopt;
   FirewallPort port{file_.id.transport, file_.id.port, {}, false, {}};
   if (file_.manifest) {
@@ -711,9 +769,8 @@ std::string Handler::reload_error() const {
 
 std::vector<std::string> Handler::module_dirs() const {
   std::set<std::string> dirs;
-  for (const Worker* worker : {current_.get(), candidate_.get()}) {
-    if (worker == nullptr) continue;
-    for (const auto& module : worker->modules) {
+  for (const auto* known : {&serving_modules_, &failed_modules_}) {
+    for (const auto& module : *known) {
       auto slash = module.path.rfind('/');
       if (slash != std::string::npos) dirs.insert(module.path.substr(0, slash));
     }

@@ -66,8 +66,12 @@ class Handler final {
   // Applies a changed file: new code loads beside the old, a new manifest
   // applies at once; an invalid one keeps the old policy.
   void update(HandlerFile file);
-  // Graceful stop: no new connections, close(ctx), drain, workers exit.
-  void stop(std::function<void()> done);
+  // Graceful stop: no new connections, close(ctx), drain, workers exit;
+  // `done` then. `port_released` runs once the port is free for another
+  // claimant: at once for TCP (the listener closes first; accepted
+  // connections drain on their own sockets), after the drain for UDP (replies
+  // leave through the port's socket). Stopping again adds to `done`.
+  void stop(std::function<void()> done, std::function<void()> port_released = nullptr);
   // The store went away: give every running worker fresh connections, which
   // the listening socket queues until the restarted store accepts them.
   void reconnect_store();
@@ -79,8 +83,8 @@ class Handler final {
   // What the kernel should screen for this handler's port (its manifest's
   // allow/deny), while it holds the port.
   std::optional<FirewallPort> firewall_port() const;
-  // Folders (relative to the handlers folder) holding files it imported, so
-  // changes there are watched too.
+  // Folders (relative to the handlers folder) holding files its serving or
+  // latest failed version read, so changes there are watched too.
   std::vector<std::string> module_dirs() const;
   // Why the latest change on disk is not in force (empty: it is).
   std::string reload_error() const;
@@ -94,7 +98,8 @@ class Handler final {
     std::string last_reason;          // what it said before it ended
     nlohmann::json sandbox = nullptr;  // its confinement report
     std::string access_json;          // its module's `access` export
-    std::vector<ipc::ModuleFile> modules;
+    std::vector<ipc::ModuleFile> modules;  // what it loaded, once ready
+    std::vector<ipc::ModuleFile> tried;    // what it read before it failed
   };
 
   // Spawns a worker for `file` on the port already bound; null (with
@@ -112,13 +117,25 @@ class Handler final {
   std::unique_ptr<Worker> take(Worker* worker);
 
   void on_worker_ready(Worker* worker, const ipc::WorkerReady& ready);
-  void on_worker_failed(Worker* worker, const std::string& reason);
+  void on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed);
   void on_worker_exit(Worker* worker, const std::string& description);
   void on_current_exit(const std::string& description);
   // The worker confined itself: parse its report and check it against /proc.
   void on_sandbox_report(Worker* worker, const std::string& report);
   void reload_failed(const std::string& reason);
+  // The candidate did not make it (failed, too slow, refused by the
+  // supervisor). The version in force stays; if none is running any more, a
+  // restart loads what is on disk.
+  void drop_candidate(const std::string& reason);
   bool code_changed(const HandlerFile& file) const;
+  // Whether any file in `seen` now differs from the version recorded there
+  // (`file`'s own entry by the stamp its scan took).
+  bool differs(const std::vector<ipc::ModuleFile>& seen, const HandlerFile* file) const;
+  // The version a candidate for `file` starts from: its entry as scanned, and
+  // the imports known so far as they are now.
+  std::vector<ipc::ModuleFile> stamps_now(const HandlerFile& file) const;
+  void now_serving(const std::vector<ipc::ModuleFile>& modules);
+  void release_port();
   void apply_manifest(const HandlerFile& file);
   // An admission for `file` tightened by `access_json`, carrying over the
   // live state of the current one; null (with `error`) if the access export
@@ -152,6 +169,7 @@ class Handler final {
   common::OneShotTimer deadline_;            // the current worker's ready deadline
   common::OneShotTimer candidate_deadline_;  // the candidate's
   std::function<void()> on_stopped_;
+  std::function<void()> on_port_released_;
   HandlerCounters counters_;
   std::unique_ptr<Admission> admission_;
   bool access_exported_ = false;
@@ -165,6 +183,12 @@ class Handler final {
   // Why the latest change is not in force: the new code did not load, or
   // the new manifest is invalid (its signature kept so it is reported once).
   std::string code_error_;
+  // Handler files (entry and imports) with the stamps each version read:
+  // the one serving, the candidate loading (as of its launch), and the
+  // latest one that failed to load (retried only once one of them changes).
+  std::vector<ipc::ModuleFile> serving_modules_;
+  std::vector<ipc::ModuleFile> candidate_modules_;
+  std::vector<ipc::ModuleFile> failed_modules_;
   std::string manifest_error_;
   std::string rejected_manifest_;
 };

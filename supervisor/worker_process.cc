@@ -186,9 +186,9 @@ void WorkerProcess::on_channel(int status, int events) {
       if (events_.ready) events_.ready(ready);
     } else if (type == ipc::MessageType::worker_failed) {
       ipc::WorkerFailed failed;
-      if (!ipc::decode(received_.bytes(), failed)) failed.reason = "the worker failed (malformed report)";
+      if (!ipc::decode(received_.bytes(), failed)) failed = {"the worker failed (malformed report)", {}};
       failure_reported_ = true;
-      if (events_.failed) events_.failed(failed.reason);
+      if (events_.failed) events_.failed(failed);
     } else if (type == ipc::MessageType::worker_sandbox) {
       ipc::WorkerSandbox report;
       if (!ipc::decode(received_.bytes(), report)) return end_worker("worker-protocol-violation", "malformed sandbox report");

@@ -27,7 +27,7 @@ class WorkerProcess final : public ConnectionOwner {
  public:
   struct Events {
     std::function<void(const ipc::WorkerReady& ready)> ready;
-    std::function<void(const std::string& reason)> failed;
+    std::function<void(const ipc::WorkerFailed& failed)> failed;
     // False if the batch is malformed (the worker is then ended).
     std::function<bool(std::span<const uint8_t> batch)> replies;
     std::function<void(const std::string& exit_description)> exited;

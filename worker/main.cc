@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   auto confinement = worker::confine_worker(init, channel_fd);
   if (!confinement.ok) {
     // Fail closed: handler code never runs in a sandbox that did not build.
-    link.send(ipc::encode(ipc::WorkerFailed{confinement.fatal}));
+    link.send(ipc::encode(ipc::WorkerFailed{confinement.fatal, {}}));
     return 1;
   }
   link.send(ipc::encode(ipc::WorkerSandbox{confinement.report.dump()}));
@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     worker::Runtime runtime(&loop, init, link);
     if (!runtime.boot(std::move(confinement.handlers_dir), std::move(confinement.statm), error)) {
       common::log::error("worker-init-failed").kv("reason", error);
-      link.send(ipc::encode(ipc::WorkerFailed{"internal error: " + error}));
+      link.send(ipc::encode(ipc::WorkerFailed{"internal error: " + error, {}}));
       return static_cast<int>(ipc::WorkerExit::engine_stopped);
     }
     link.start(&loop, runtime);

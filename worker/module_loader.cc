@@ -108,10 +108,19 @@ void ModuleLoader::set_handlers_dir(common::UniqueFd folder, const std::string& 
   handlers_dir_ = display_path;
 }
 
+void ModuleLoader::record_file(const std::string& relative_path, std::string stamp) {
+  // The supervisor refuses reports beyond these bounds; such a path does not
+  // open anyway.
+  if (loaded_files_.size() >= ipc::kMaxReportedModules || !ipc::valid_module_path(relative_path)) return;
+  loaded_files_.push_back({relative_path, std::move(stamp)});
+}
+
 bool ModuleLoader::read_user_file(const std::string& relative_path, std::string& contents, std::string& error) {
   common::UniqueFd fd(open_beneath(handlers_dir_fd_.get(), relative_path));
   if (!fd) {
     int err = errno;
+    // Reported too: the supervisor retries once the file appears.
+    record_file(relative_path, "");
     if (err == EXDEV || err == ELOOP) {
       error = "resolves outside the handlers folder (symlink)";
     } else {
@@ -120,7 +129,9 @@ bool ModuleLoader::read_user_file(const std::string& relative_path, std::string&
     return false;
   }
   struct stat info {};
-  if (fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+  bool stat_ok = fstat(fd.get(), &info) == 0;
+  record_file(relative_path, stat_ok ? common::file_stamp(info) : "");
+  if (!stat_ok || !S_ISREG(info.st_mode)) {
     error = S_ISDIR(info.st_mode) ? "is a directory (import a file, e.g. './dir/index.js')" : "is not a regular file";
     return false;
   }
@@ -128,7 +139,6 @@ bool ModuleLoader::read_user_file(const std::string& relative_path, std::string&
     error = "is larger than " + std::to_string(kMaxModuleBytes) + " bytes";
     return false;
   }
-  loaded_files_.push_back({relative_path, common::file_stamp(info)});
   contents.clear();
   char buffer[65536];
   for (;;) {

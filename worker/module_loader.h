@@ -59,6 +59,7 @@ class ModuleLoader {
   JSObject* compile(Kind kind, const std::string& key, std::string_view source);
   JSObject* link_and_evaluate(JS::HandleObject module, JS::MutableHandleValue evaluation);
   bool read_user_file(const std::string& relative_path, std::string& contents, std::string& error);
+  void record_file(const std::string& relative_path, std::string stamp);
 
   JSContext* cx_;
   common::UniqueFd handlers_dir_fd_;

@@ -201,7 +201,7 @@ void Runtime::engine_stopped() {
   std::string reason = watchdog_ ? watchdog_->reason()
                                  : "the JavaScript engine stopped (out of memory, or an uncatchable error)";
   common::log::error("worker-terminated").kv("reason", reason);
-  link_.send(ipc::encode(ipc::WorkerFailed{reason}));
+  link_.send(ipc::encode(ipc::WorkerFailed{reason, loaded_modules()}));
   request_exit(static_cast<int>(watchdog_ ? watchdog_->exit_status() : ipc::WorkerExit::engine_stopped));
 }
 
@@ -274,13 +274,17 @@ void Runtime::start_handler(int store_command_fd, int store_subscription_fd) {
 
 void Runtime::handler_ready(const std::string& access_json) {
   common::log::info("handler-loaded").kv("file", init_.module_file);
-  link_.send(ipc::encode(ipc::WorkerReady{access_json, modules_->loaded_files()}));
+  link_.send(ipc::encode(ipc::WorkerReady{access_json, loaded_modules()}));
+}
+
+std::vector<ipc::ModuleFile> Runtime::loaded_modules() const {
+  return modules_ ? modules_->loaded_files() : std::vector<ipc::ModuleFile>{};
 }
 
 void Runtime::handler_failed(const std::string& reason) {
   // The supervisor logs it (with the handler's name) and shows it in status.
   common::log::debug("handler-failed").kv("file", init_.module_file).kv("reason", reason);
-  link_.send(ipc::encode(ipc::WorkerFailed{reason}));
+  link_.send(ipc::encode(ipc::WorkerFailed{reason, loaded_modules()}));
   request_exit(1);
 }
 

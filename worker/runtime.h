@@ -95,6 +95,8 @@ class Runtime {
   // Lifecycle, reported by the host module and the supervisor link.
   void handler_ready(const std::string& access_json);
   void handler_failed(const std::string& reason);
+  // The handler files read so far (for the supervisor's change detection).
+  std::vector<ipc::ModuleFile> loaded_modules() const;
   void begin_stop(const ipc::WorkerStop& stop);
   void handler_stopped();  // close(ctx) settled (or timed out)
   void request_exit(int code);

@@ -46,6 +46,17 @@ def greets_with(port, version, source=None):
     return check
 
 
+def screened_out(port, source):
+    """A connection from `source` is accepted by the kernel (no firewall in
+    these tests) and closed by the supervisor's screening, unanswered."""
+    with contextlib.closing(harness.connect(port, source=source)) as sock:
+        sock.settimeout(harness.DEFAULT_TIMEOUT)
+        try:
+            return sock.recv(16) == b""
+        except ConnectionResetError:
+            return True
+
+
 def write_atomically(path, text):
     """Write beside, then rename into place (what sync tools do)."""
     temporary = path + ".partial"
@@ -222,13 +233,34 @@ class ReloadTest(unittest.TestCase):
     def test_waiting_claimant_takes_the_port_over(self):
         self.broker.write(f"a.tcp.{self.port}.port.js", versioned("a"), mtime=1_000_000)
         self.broker.write(f"b.tcp.{self.port}.port.js", versioned("b"), mtime=2_000_000)
+        self.broker.write(f"c.tcp.{self.port}.port.js", versioned("c"), mtime=3_000_000)
         self.broker.start()
         self.assertEqual(greeting(self.port), "a")
         self.assertEqual(self.broker.handler("b")["state"], "refused")
+        open_to_a = harness.connect(self.port)
+        self.assertEqual(harness.recv_until(open_to_a, b"\n"), b"a\n")
         os.unlink(os.path.join(self.broker.handlers, f"a.tcp.{self.port}.port.js"))
+        # b takes the port as soon as a's listener closes, while a's open
+        # connection still drains (drain_ms is 3 s here).
         harness.wait_until(greets_with(self.port, "b"), what="b to take the port over")
+        open_to_a.sendall(b"still a")
+        self.assertEqual(harness.recv_exactly(open_to_a, 7), b"still a")
+        open_to_a.close()
         self.assertEqual(self.broker.handler("b")["state"], "active")
         self.broker.wait_for(event="claim-taken-over", handler="b")
+        # The one still waiting now names the new holder.
+        self.assertEqual(self.broker.handler("c")["held_by"], f"b.tcp.{self.port}.port.js")
+
+    def test_holder_and_first_claimant_removed_together(self):
+        for name, mtime in (("a", 1_000_000), ("b", 2_000_000), ("c", 3_000_000)):
+            self.broker.write(f"{name}.tcp.{self.port}.port.js", versioned(name), mtime=mtime)
+        self.broker.start()
+        self.assertEqual(greeting(self.port), "a")
+        for name in ("a", "b"):
+            os.unlink(os.path.join(self.broker.handlers, f"{name}.tcp.{self.port}.port.js"))
+        harness.wait_until(greets_with(self.port, "c"), what="c to take the port over")
+        self.assertEqual([e["handler"] for e in self.broker.events(event="claim-taken-over")], ["c"])
+        self.assertEqual([h["name"] for h in self.broker.status()["handlers"]], ["c"])
 
     def test_new_file_opens_its_port(self):
         self.broker.start()
@@ -246,12 +278,7 @@ class ReloadTest(unittest.TestCase):
         self.broker.wait_for(event="manifest-applied", handler="v")
 
         def refused_from_denied():
-            with contextlib.closing(harness.connect(self.port, source="127.0.0.2")) as sock:
-                sock.settimeout(harness.DEFAULT_TIMEOUT)
-                try:
-                    return sock.recv(16) == b""
-                except ConnectionResetError:
-                    return True
+            return screened_out(self.port, "127.0.0.2")
         self.assertTrue(refused_from_denied())
         self.assertEqual(greeting(self.port, source="127.0.0.1"), "guarded")
         handler = self.handler()
@@ -293,6 +320,98 @@ class ReloadTest(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, f"u{n} never answered")
         self.assertTrue(all(answer.endswith(":q") for answer in answers))
         self.assertEqual(self.broker.handler("u")["datagrams"]["dropped"], 0)
+
+    def test_a_broken_import_fixed_brings_the_handler_up(self):
+        self.broker.write("lib/part.js", "export const part = ;\n")
+        self.broker.write(self.file, 'import { part } from "./lib/part.js";\n'
+                                     'export function handle(conn) { conn.end(part + "\\n"); }\n')
+        self.broker.start()
+        handler = self.handler()
+        self.assertEqual(handler["state"], "failed")
+        self.assertIn("lib/part.js", handler["reason"])
+        # Only the import changes: the failed handler is tried again.
+        self.broker.write("lib/part.js", 'export const part = "fixed part";\n')
+        harness.wait_until(greets_with(self.port, "fixed part"), what="the handler with its fixed import")
+        # A new version importing a broken module from another folder fails
+        # to load; fixing that module alone brings the new version in.
+        self.broker.write("extra/more.js", "export const more = ;\n")
+        write_atomically(self.path, 'import { more } from "./extra/more.js";\n'
+                                    'export function handle(conn) { conn.end(more + "\\n"); }\n')
+        handler = harness.wait_until(lambda: (h := self.handler())["reload"]["error"] and h, what="the reload error")
+        self.assertIn("extra/more.js", handler["reload"]["error"])
+        self.assertEqual(greeting(self.port), "fixed part")
+        self.broker.write("extra/more.js", 'export const more = "more";\n')
+        harness.wait_until(greets_with(self.port, "more"), what="the new version once its import is fixed")
+        self.assertIsNone(self.handler()["reload"]["error"])
+
+    def test_a_missing_import_created_later_is_picked_up(self):
+        self.broker.write(self.file, versioned("first"))
+        self.broker.start()
+        write_atomically(self.path, 'import { late } from "./late/value.js";\n'
+                                    'export function handle(conn) { conn.end(late + "\\n"); }\n')
+        harness.wait_until(lambda: self.handler()["reload"]["error"], what="the reload error")
+        self.assertEqual(greeting(self.port), "first")
+        self.broker.write("late/value.js", 'export const late = "arrived";\n')
+        harness.wait_until(greets_with(self.port, "arrived"), what="the version whose import now exists")
+
+    def test_a_failed_reload_is_not_retried_until_a_file_changes(self):
+        self.broker.write(self.file, versioned("good"))
+        self.broker.start()
+        with open(self.path, "w") as f:
+            f.write("export function handle(conn) {\n")
+        harness.wait_until(lambda: self.handler()["reload"]["error"], what="the reload error")
+        # Unrelated changes and forced rescans do not load the broken file again.
+        self.broker.write("notes.txt", "unrelated\n")
+        self.broker.ctl("reload")
+        self.broker.process.send_signal(signal.SIGHUP)
+        self.broker.wait_for(event="reload-requested", by="SIGHUP")
+        self.broker.ctl("reload")
+        self.assertEqual(len(self.broker.events(event="reload-started", handler="v")), 1)
+        self.assertEqual(greeting(self.port), "good")
+
+    def test_a_manifest_missing_for_a_moment_keeps_its_policy(self):
+        manifest = os.path.join(self.broker.handlers, f"v.tcp.{self.port}.port.json")
+        self.broker.write(self.file, versioned("guarded"))
+        self.broker.write(os.path.basename(manifest), '{"deny": ["127.0.0.2/32"]}')
+        self.broker.start()
+
+        def denied():
+            return screened_out(self.port, "127.0.0.2")
+        self.assertTrue(denied())
+        # An editor's delete-and-write: gone for less than the confirmation
+        # delay, so the port never opens to the denied source.
+        os.unlink(manifest)
+        time.sleep(0.2)
+        self.assertTrue(denied())
+        self.broker.write(os.path.basename(manifest), '{"deny": ["127.0.0.2/32"]}')
+        time.sleep(1.0)
+        self.assertTrue(denied())
+        self.assertEqual(self.broker.events(event="manifest-applied"), [])
+        self.assertEqual(self.handler()["policy"]["deny"], ["127.0.0.2/32"])
+        # Removed for good: the policy goes once the absence is confirmed.
+        os.unlink(manifest)
+        harness.wait_until(greets_with(self.port, "guarded", source="127.0.0.2"), what="the removal to apply")
+
+    def test_a_candidate_failing_after_the_serving_worker_died_restarts_the_handler(self):
+        self.broker.write(self.file, versioned("one"))
+        self.broker.start()
+        pid = self.handler()["worker"]["pid"]
+        # The new version fails its first load (slowly), then loads.
+        write_atomically(self.path, """export async function open(ctx) {
+  if (await ctx.shared.get("tried")) return;
+  await ctx.shared.set("tried", "yes");
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  throw new Error("first load fails");
+}
+export function handle(conn) { conn.end("two\\n"); }
+""")
+        harness.wait_until(lambda: self.handler()["reload"]["loading_pid"], what="the new version to load")
+        os.kill(pid, signal.SIGKILL)  # the serving worker dies while the new one loads
+        harness.wait_until(greets_with(self.port, "two"), what="the handler to serve again")
+        handler = self.handler()
+        self.assertEqual(handler["state"], "active")
+        self.assertGreaterEqual(handler["worker"]["restarts"], 1)
+        self.broker.wait_for(event="reload-failed", handler="v")
 
     def test_reload_command_and_sighup_rescan(self):
         self.broker.write(self.file, versioned("steady"))

@@ -191,7 +191,7 @@ int run_confined() {
   }
   auto confinement = worker::confine_worker(init, kChannelFd);
   if (!confinement.ok) {
-    ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerFailed{confinement.fatal}));
+    ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerFailed{confinement.fatal, {}}));
     return 1;
   }
   ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerSandbox{confinement.report.dump()}));
@@ -240,7 +240,7 @@ int run_launcher(int argc, char** argv) {
       &loop, "probe",
       supervisor::WorkerProcess::Events{
           .ready = [&](const ipc::WorkerReady& ready) { result["outcome"] = nlohmann::json::parse(ready.access_json); },
-          .failed = [&](const std::string& reason) { result["failed"] = reason; },
+          .failed = [&](const ipc::WorkerFailed& failed) { result["failed"] = failed.reason; },
           .replies = nullptr,
           .exited =
               [&](const std::string& description) {

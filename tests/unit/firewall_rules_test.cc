@@ -105,6 +105,20 @@ TEST_CASE("an empty allow list drops every source") {
   CHECK(all[1]["expr"][1]["match"]["op"] == "!=");
 }
 
+TEST_CASE("TCP rules screen new connections only; UDP rules every datagram") {
+  FirewallPort tcp{policy::Transport::tcp, 7000, {}, false, {cidr("10.9.0.0/16")}};
+  FirewallPort udp{policy::Transport::udp, 9000, {}, false, {cidr("10.9.0.0/16")}};
+  for (const auto& rule : rules(build_firewall_batch({tcp}, std::nullopt, {}))) {
+    REQUIRE(rule["expr"].size() == 5);
+    CHECK(rule["expr"][2]["match"]["left"] == json{{"ct", {{"key", "state"}}}});
+    CHECK(rule["expr"][2]["match"]["right"] == "new");
+  }
+  for (const auto& rule : rules(build_firewall_batch({udp}, std::nullopt, {}))) {
+    CHECK(rule["expr"].size() == 4);
+    CHECK_FALSE(rule["expr"].dump().find("\"ct\"") != std::string::npos);
+  }
+}
+
 TEST_CASE("tagged accept rules: old ones deleted by handle, new ones inserted per protocol") {
   OperatorChain chain{"inet", "filter", "input"};
   std::vector<FirewallPort> ports = {{policy::Transport::tcp, 7000, {}, false, {}},

@@ -99,7 +99,7 @@ std::vector<Encoded> all_messages() {
       {"WorkerInit", MessageType::worker_init, ipc::encode(sample_init())},
       {"ConnectionHandoff", MessageType::connection, ipc::encode(sample_handoff())},
       {"WorkerStop", MessageType::worker_stop, ipc::encode(WorkerStop{5000, 2500})},
-      {"WorkerFailed", MessageType::worker_failed, ipc::encode(WorkerFailed{"no handle export"})},
+      {"WorkerFailed", MessageType::worker_failed, ipc::encode(WorkerFailed{"no handle export", {}})},
       {"worker ready", MessageType::worker_ready, ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})", {{"echo.tcp.7000.port.js", "1:2:3:4:5"}}})},
   };
 }
@@ -244,9 +244,11 @@ TEST_CASE("WorkerStop, WorkerFailed and worker ready round-trip") {
   SUBCASE("WorkerFailed") {
     for (const std::string& reason : {std::string(), std::string("SyntaxError: unexpected token at echo.js:3"),
                                       std::string(100000, 'r')}) {
-      WorkerFailed out{"stale"};
-      REQUIRE(ipc::decode(ipc::encode(WorkerFailed{reason}), out));
+      WorkerFailed out{"stale", {{"stale", "0"}}};
+      std::vector<ipc::ModuleFile> tried = {{"echo.tcp.7000.port.js", "1:2:3:4:5"}, {"lib/missing.js", ""}};
+      REQUIRE(ipc::decode(ipc::encode(WorkerFailed{reason, tried}), out));
       CHECK(out.reason == reason);
+      CHECK(out.modules == tried);
     }
   }
   SUBCASE("WorkerReady carries the access export's JSON and the files loaded") {
@@ -268,6 +270,24 @@ TEST_CASE("WorkerStop, WorkerFailed and worker ready round-trip") {
     std::memcpy(bytes.data() + bytes.size() - sizeof huge, &huge, sizeof huge);
     ipc::WorkerReady out;
     CHECK_FALSE(ipc::decode(bytes, out));
+  }
+  SUBCASE("module paths a worker reports must stay inside the handlers folder") {
+    for (const std::string& path : {std::string(), std::string("/etc/shadow"), std::string("../outside.js"),
+                                    std::string("lib/../../x.js"), std::string("lib//x.js"), std::string("./x.js"),
+                                    std::string("lib/"), std::string("a\0b", 3), std::string(5000, 'a')}) {
+      CAPTURE(path);
+      ipc::WorkerReady ready;
+      CHECK_FALSE(ipc::decode(ipc::encode(ipc::WorkerReady{"", {{path, "1:2:3:4:5"}}}), ready));
+      WorkerFailed failed;
+      CHECK_FALSE(ipc::decode(ipc::encode(WorkerFailed{"broken", {{path, ""}}}), failed));
+    }
+    ipc::WorkerReady ready;
+    CHECK(ipc::decode(ipc::encode(ipc::WorkerReady{"", {{"lib/.hidden/x.js", ""}}}), ready));
+  }
+  SUBCASE("more modules than a worker may report is malformed") {
+    std::vector<ipc::ModuleFile> many(ipc::kMaxReportedModules + 1, ipc::ModuleFile{"a.js", ""});
+    ipc::WorkerReady out;
+    CHECK_FALSE(ipc::decode(ipc::encode(ipc::WorkerReady{"", many}), out));
   }
 }
 
@@ -332,7 +352,7 @@ TEST_CASE("ConnectionHandoff with an unknown address family is rejected") {
 }
 
 TEST_CASE("a string length larger than the message is rejected, not read past") {
-  Bytes bytes = ipc::encode(WorkerFailed{"abc"});
+  Bytes bytes = ipc::encode(WorkerFailed{"abc", {}});
   for (uint32_t length : {4u, 1000u, UINT32_MAX}) {
     CAPTURE(length);
     patch(bytes, kTypeBytes, length);
