@@ -26,8 +26,13 @@ std::string executable_dir() {
 }
 
 std::string find_helper_executable(std::string_view name) {
-  std::filesystem::path beside = std::filesystem::path(executable_dir()) / name;
-  if (access(beside.c_str(), X_OK) == 0) return beside.string();
+  // Beside the executable (a build tree), then where an install under any
+  // prefix puts it (<prefix>/sbin/portbrokerd: <prefix>/libexec/portbroker/),
+  // then the configured location.
+  std::filesystem::path dir(executable_dir());
+  for (const auto& candidate : {dir / name, dir.parent_path() / "libexec" / "portbroker" / name}) {
+    if (access(candidate.c_str(), X_OK) == 0) return candidate.string();
+  }
   return (std::filesystem::path(PORTBROKER_LIBEXECDIR) / name).string();
 }
 

@@ -61,7 +61,9 @@ Report confine(const Config& config) {
       report.missing.push_back("minimal root: " + error);
     }
   }
-  if (has(config, "uts")) sethostname("portbroker", 10);
+  // Cosmetic: the namespace is what isolates; a name it failed to set only
+  // shows the host's in a handler's os.hostname().
+  if (has(config, "uts") && sethostname("portbroker", 10) != 0) report.notes.push_back("hostname not set");
 
   // -- privileges end here --
   // Inside a user namespace there is no other user to become: the process is
