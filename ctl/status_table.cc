@@ -3,43 +3,10 @@
 #include <algorithm>
 #include <vector>
 
+#include "ctl/table.h"
+
 namespace ctl {
 namespace {
-
-using Row = std::vector<std::string>;
-
-std::string text(const nlohmann::json& value) {
-  if (value.is_null()) return "-";
-  if (value.is_string()) return value.get<std::string>();
-  return value.dump();
-}
-
-std::string duration(uint64_t seconds) {
-  if (seconds < 60) return std::to_string(seconds) + "s";
-  if (seconds < 3600) return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
-  if (seconds < 86400) return std::to_string(seconds / 3600) + "h" + std::to_string(seconds / 60 % 60) + "m";
-  return std::to_string(seconds / 86400) + "d" + std::to_string(seconds / 3600 % 24) + "h";
-}
-
-// Columns padded to their widest cell; the last column is not padded.
-std::string table(const std::vector<Row>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
-}
 
 // "full", "partial" (some layer missing), "OFF" (unconfined), "-" (no report yet).
 std::string sandbox_summary(const nlohmann::json& sandbox) {
@@ -59,7 +26,7 @@ std::string sandbox_gaps(const nlohmann::json& sandbox) {
 
 }  // namespace
 
-std::string render_status(const nlohmann::json& status) {
+std::string render_status(const nlohmann::json& status, bool colour) {
   const auto& broker = status.at("broker");
   std::string out = "portbroker " + text(broker.value("version", nlohmann::json())) + "  pid " +
                     text(broker.value("pid", nlohmann::json())) + "  up " +
@@ -117,7 +84,7 @@ std::string render_status(const nlohmann::json& status) {
                         udp ? "-" : text(connections.value("refused", nlohmann::json())), reason});
   }
   out += "\n";
-  out += handlers.size() > 1 ? table(handlers) : "no handlers\n";
+  out += handlers.size() > 1 ? table(handlers, {colour, 3}) : "no handlers\n";
   if (gaps.size() > 1) out += "\n" + table(gaps);
   const auto& ignored = status.value("ignored", nlohmann::json::array());
   if (!ignored.empty()) {

@@ -8,6 +8,6 @@
 
 namespace ctl {
 
-std::string render_status(const nlohmann::json& status);
+std::string render_status(const nlohmann::json& status, bool colour = false);
 
 }  // namespace ctl

@@ -1,9 +1,11 @@
 #include "policy/broker_config.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 
 #include "common/log.h"
+#include "policy/ip_address.h"
 #include "policy/json_fields.h"
 
 namespace policy {
@@ -17,6 +19,26 @@ std::string read_absolute_path(const nlohmann::json& value, std::string_view pat
   return text;
 }
 
+// "address:port", an IPv6 address in brackets.
+BrokerConfig::ListenAddress read_listen_address(const nlohmann::json& value, std::string_view path) {
+  std::string text = read_string(value, path);
+  auto colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+  std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    host.clear();  // an IPv6 address needs its brackets
+  }
+  char* end = nullptr;
+  unsigned long number = port.empty() ? 0 : std::strtoul(port.c_str(), &end, 10);
+  bool port_ok = !port.empty() && *end == '\0' && port[0] != '0' && number >= 1 && number <= 65535;
+  if (host.empty() || !IpAddress::parse(host) || !port_ok) {
+    throw JsonFieldError(std::string(path), "must be \"address:port\" with an IP address (IPv6 in brackets) and a port 1-65535");
+  }
+  return {host, static_cast<uint16_t>(number)};
+}
+
 }  // namespace
 
 BrokerConfig parse_broker_config(std::string_view text) {
@@ -26,7 +48,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
   nlohmann::json document = parse_json_object(text);
   reject_unknown_fields(document, "/",
                         {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening",
-                         "worker"});
+                         "worker", "metrics"});
   BrokerConfig config;
   if (document.contains("handlers_dir")) config.handlers_dir = read_absolute_path(document["handlers_dir"], "/handlers_dir");
   if (document.contains("run_dir")) config.run_dir = read_absolute_path(document["run_dir"], "/run_dir");
@@ -36,6 +58,12 @@ BrokerConfig parse_broker_config(std::string_view text) {
     if (!common::log::parse_level(config.log_level)) {
       throw JsonFieldError("/log_level", "must be one of debug, info, warn, error");
     }
+  }
+  if (document.contains("metrics")) {
+    const auto& metrics = document["metrics"];
+    require_object(metrics, "/metrics");
+    reject_unknown_fields(metrics, "/metrics", {"listen"});
+    if (metrics.contains("listen")) config.metrics_listen = read_listen_address(metrics["listen"], "/metrics/listen");
   }
   if (document.contains("firewall")) {
     const auto& firewall = document["firewall"];

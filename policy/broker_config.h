@@ -29,6 +29,13 @@ struct BrokerConfig {
     std::string chain;
   };
   std::optional<Chain> firewall_accept_in;
+  // Where Prometheus metrics are also served over HTTP ("127.0.0.1:9464",
+  // "[::1]:9464"); none by default.
+  struct ListenAddress {
+    std::string host;  // an IP literal, without brackets
+    uint16_t port = 0;
+  };
+  std::optional<ListenAddress> metrics_listen;
   // Defaults for handlers without a manifest (or without a field in it), and
   // the bounds of per-source state.
   ScreeningDefaults screening;

@@ -15,6 +15,8 @@
 
 #include "common/log.h"
 #include "common/process.h"
+#include "supervisor/metrics.h"
+#include "supervisor/tcp_traffic.h"
 #include "supervisor/privileges.h"
 
 namespace supervisor {
@@ -132,6 +134,13 @@ int Broker::run() {
   if (!control_->start(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
+  }
+  if (const auto& listen = options_.config.metrics_listen) {
+    metrics_listener_ = std::make_unique<MetricsListener>(loop_, [this] { return metrics(); });
+    if (!metrics_listener_->start(listen->host, listen->port, error)) {
+      common::log::error("startup-failed").kv("reason", error);
+      return 1;
+    }
   }
   common::log::info("broker-started")
       .kv("pid", static_cast<int64_t>(getpid()))
@@ -343,6 +352,26 @@ void Broker::handler_settled() {
       .kv("failed", failed)
       .kv("refused", refused)
       .kv("ignored", ignored_.size());
+  notifier_.ready(summary());
+}
+
+std::string Broker::summary() const {
+  size_t active = std::count_if(handlers_.begin(), handlers_.end(),
+                                [](const auto& handler) { return handler->state() == HandlerState::active; });
+  return std::to_string(handlers_.size()) + " handlers, " + std::to_string(active) + " active";
+}
+
+bool Broker::reload(const char* by, std::string& error) {
+  if (shutting_down_) {
+    error = "the broker is shutting down";
+    return false;
+  }
+  common::log::info("reload-requested").kv("by", by);
+  // Before the broker is ready the service manager waits for READY=1 anyway.
+  if (ready_logged_) notifier_.reloading();
+  bool ok = rescan(error, true);
+  if (ready_logged_) notifier_.ready(summary());
+  return ok;
 }
 
 nlohmann::json Broker::status() const {
@@ -383,14 +412,50 @@ nlohmann::json Broker::status() const {
   };
 }
 
+nlohmann::json Broker::connections(const std::string& handler) const {
+  uint64_t now = uv_now(loop_);
+  nlohmann::json list = nlohmann::json::array();
+  tracker_.for_each([&](uint64_t id, const TrackedConnection& connection) {
+    if (connection.owner == nullptr) return;
+    if (!handler.empty() && connection.owner->handler_name() != handler) return;
+    auto traffic = tcp_traffic(connection.fd.get());
+    nlohmann::json entry = {
+        {"id", id},
+        {"handler", connection.owner->handler_name()},
+        {"worker_pid", connection.owner->owner_pid()},
+        {"peer", connection.remote.to_string()},
+        {"age_ms", now - connection.opened_ms},
+        {"idle_ms", traffic.known ? nlohmann::json(traffic.idle_ms) : nlohmann::json(nullptr)},
+        {"bytes_received", traffic.known ? nlohmann::json(traffic.bytes_received) : nlohmann::json(nullptr)},
+        {"bytes_sent", traffic.known ? nlohmann::json(traffic.bytes_sent) : nlohmann::json(nullptr)},
+    };
+    list.push_back(std::move(entry));
+  });
+  // Oldest first, for a stable listing.
+  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a["id"] < b["id"]; });
+  return {{"connections", list}};
+}
+
+std::string Broker::metrics() {
+  return render_metrics(status(), store_ ? store_->key_count() : std::nullopt);
+}
+
 nlohmann::json Broker::on_control(const nlohmann::json& request) {
   std::string command = request["command"].get<std::string>();
   if (command == "status") return status();
+  if (command == "connections") {
+    const auto& handler = request.value("handler", nlohmann::json(""));
+    if (!handler.is_string()) return {{"error", "'handler' must be a string"}};
+    if (!handler.get<std::string>().empty() &&
+        std::none_of(handlers_.begin(), handlers_.end(), [&](const auto& h) { return h->file().id.name == handler; })) {
+      return {{"error", "no handler named '" + handler.get<std::string>() + "'"}};
+    }
+    return connections(handler.get<std::string>());
+  }
+  if (command == "metrics") return {{"text", metrics()}};
   if (command == "reload") {
-    if (shutting_down_) return {{"error", "the broker is shutting down"}};
-    common::log::info("reload-requested").kv("by", "portbrokerctl");
     std::string error;
-    if (!rescan(error, true)) return {{"error", error}};
+    if (!reload("portbrokerctl", error)) return {{"error", error}};
     return {{"reloaded", true}, {"handlers", handlers_.size()}};
   }
   return {{"error", "unknown command '" + command + "'"}};
@@ -398,9 +463,8 @@ nlohmann::json Broker::on_control(const nlohmann::json& request) {
 
 void Broker::on_signal(int signum) {
   if (signum == SIGHUP) {
-    common::log::info("reload-requested").kv("by", "SIGHUP");
     std::string ignored;
-    rescan(ignored, true);
+    reload("SIGHUP", ignored);
     return;
   }
   if (shutting_down_) {
@@ -417,6 +481,7 @@ void Broker::on_signal(int signum) {
 void Broker::request_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  notifier_.stopping();
   handlers_stopping_ = handlers_.size();
   auto finish_soon = [this] { finish_timer_.start(loop_, 0, [this] { finish_shutdown(); }); };
   if (handlers_stopping_ == 0) {
@@ -439,6 +504,7 @@ void Broker::finish_shutdown() {
   handlers_.clear();
   if (firewall_) firewall_->remove();
   control_.reset();
+  metrics_listener_.reset();
   for (auto& handle : signals_) handle.reset();
   auto done = [this] {
     common::log::info("stopped").kv("exit_code", exit_code_);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/one_shot_timer.h"
+#include "common/service_notifier.h"
 #include "common/uv_handle.h"
 #include "policy/claim_table.h"
 #include "supervisor/connection_tracker.h"
@@ -23,6 +24,7 @@
 #include "supervisor/folder_watch.h"
 #include "supervisor/handler.h"
 #include "supervisor/handler_scan.h"
+#include "supervisor/metrics_listener.h"
 #include "supervisor/options.h"
 #include "supervisor/store_service.h"
 
@@ -60,7 +62,13 @@ class Broker {
   void handler_settled();
 
   nlohmann::json status() const;
+  // Live TCP connections (all, or of the handler named `handler`), for
+  // `portbrokerctl conns`.
+  nlohmann::json connections(const std::string& handler) const;
+  std::string metrics();
   void request_shutdown();
+  // SIGHUP, `portbrokerctl reload`: a rescan that also retries failed handlers.
+  bool reload(const char* by, std::string& error);
   // Programs nftables for every handler holding its port (after any change).
   void apply_firewall();
   // A worker became ready: the folders its imports live in are watched too.
@@ -82,6 +90,8 @@ class Broker {
   // returns the handlers whose absence is confirmed.
   std::vector<Handler*> confirm_absences(ScanResult& scan);
   Handler* find_handler(const std::string& file) const;
+  // One line for the service manager's status.
+  std::string summary() const;
   void remove_handler(Handler& handler);
   // `handler` gave its port up: the earliest waiting claimant takes it.
   void hand_over(const Handler& handler);
@@ -91,6 +101,7 @@ class Broker {
 
   uv_loop_t* loop_;
   Options options_;
+  common::ServiceNotifier notifier_;
   std::string worker_executable_;
   uid_t worker_uid_ = 0;
   gid_t worker_gid_ = 0;
@@ -100,6 +111,7 @@ class Broker {
   ConnectionTracker tracker_;
   std::unique_ptr<StoreService> store_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsListener> metrics_listener_;
   std::unique_ptr<Firewall> firewall_;
   // Shutdown finishes on its own loop turn, never inside a callback of an
   // object it destroys.

@@ -1,7 +1,6 @@
 #include "supervisor/connection_tracker.h"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -10,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/process.h"
+#include "supervisor/tcp_traffic.h"
 
 namespace supervisor {
 
@@ -87,11 +87,9 @@ void ConnectionTracker::check_idle() {
     idle_checks_.pop();
     auto it = connections_.find(id);
     if (it == connections_.end()) continue;  // closed meanwhile
-    tcp_info info{};
-    socklen_t length = sizeof info;
-    if (getsockopt(it->second.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0) continue;
-    // Milliseconds since data last moved in either direction.
-    uint64_t idle_ms = std::min(info.tcpi_last_data_recv, info.tcpi_last_data_sent);
+    auto traffic = tcp_traffic(it->second.fd.get());
+    if (!traffic.known) continue;
+    uint64_t idle_ms = traffic.idle_ms;
     uint64_t timeout = it->second.idle_timeout_ms;
     if (idle_ms >= timeout) {
       common::log::info("idle-timeout").kv("conn", id).kv("peer", it->second.remote.to_string()).kv("idle_ms", idle_ms);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <queue>
 #include <unordered_map>
 #include <utility>
@@ -30,6 +31,9 @@ class ConnectionOwner {
  public:
   // `idle` is true when the broker closed it for its idle timeout.
   virtual void on_connection_closed(uint64_t id, const TrackedConnection& connection, bool idle) = 0;
+  // For `portbrokerctl conns`: whose connection it is.
+  virtual const std::string& handler_name() const = 0;
+  virtual pid_t owner_pid() const = 0;
 
  protected:
   ~ConnectionOwner() = default;

@@ -43,6 +43,20 @@ bool read_file(const std::string& path, std::string& contents, std::string& erro
 
 }  // namespace
 
+bool load_config_file(const std::string& path, policy::BrokerConfig& config, std::string& field, std::string& error) {
+  std::string text;
+  field.clear();
+  if (!read_file(path, text, error)) return false;
+  try {
+    config = policy::parse_broker_config(text);
+  } catch (const policy::JsonFieldError& e) {
+    field = e.path();
+    error = e.what();
+    return false;
+  }
+  return true;
+}
+
 ParseOutcome parse_options(int argc, char** argv, Options& options) {
   std::optional<std::string> config_path;
   std::optional<std::string> handlers_dir;
@@ -85,16 +99,13 @@ ParseOutcome parse_options(int argc, char** argv, Options& options) {
   std::string path = config_path.value_or(std::string(policy::kDefaultConfigPath));
   struct stat info {};
   if (config_path || stat(path.c_str(), &info) == 0) {
-    std::string text;
+    std::string field;
     std::string error;
-    if (!read_file(path, text, error)) {
-      common::log::error("config-invalid").kv("file", path).kv("reason", error);
-      return ParseOutcome::exit_config;
-    }
-    try {
-      options.config = policy::parse_broker_config(text);
-    } catch (const policy::JsonFieldError& e) {
-      common::log::error("config-invalid").kv("file", path).kv("field", e.path()).kv("reason", e.what());
+    if (!load_config_file(path, options.config, field, error)) {
+      auto line = common::log::error("config-invalid");
+      line.kv("file", path);
+      if (!field.empty()) line.kv("field", field);
+      line.kv("reason", error);
       return ParseOutcome::exit_config;
     }
     options.config_path = path;

@@ -15,6 +15,10 @@ struct Options {
 
 enum class ParseOutcome { run, exit_ok, exit_usage, exit_config };
 
+// Reads and validates a config file. On failure, `field` is the JSON path of
+// the invalid field (empty when the file itself could not be read).
+bool load_config_file(const std::string& path, policy::BrokerConfig& config, std::string& field, std::string& error);
+
 // Prints help/version/errors itself; on `run`, `options` is complete.
 ParseOutcome parse_options(int argc, char** argv, Options& options);
 

@@ -1,5 +1,6 @@
 #include "supervisor/store_service.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/log.h"
@@ -122,6 +124,35 @@ bool StoreService::connect(common::UniqueFd& out, std::string& error) {
   common::set_nonblocking(fd.get(), false);
   out = std::move(fd);
   return true;
+}
+
+std::optional<uint64_t> StoreService::key_count() {
+  constexpr int kAnswerWithinMs = 200;
+  common::UniqueFd fd;
+  std::string error;
+  if (!running() || !connect(fd, error)) return std::nullopt;
+  static constexpr std::string_view kRequest = "*1\r\n$6\r\nDBSIZE\r\n";
+  if (send(fd.get(), kRequest.data(), kRequest.size(), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+      static_cast<ssize_t>(kRequest.size())) {
+    return std::nullopt;
+  }
+  std::string answer;
+  uint64_t deadline = uv_hrtime() / 1000000 + kAnswerWithinMs;
+  while (answer.find("\r\n") == std::string::npos && answer.size() < 32) {
+    uint64_t now = uv_hrtime() / 1000000;
+    pollfd readable{fd.get(), POLLIN, 0};
+    if (now >= deadline || poll(&readable, 1, static_cast<int>(deadline - now)) <= 0) return std::nullopt;
+    char buffer[32];
+    ssize_t n = recv(fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n <= 0) return std::nullopt;
+    answer.append(buffer, static_cast<size_t>(n));
+  }
+  // An integer reply: ":<n>\r\n".
+  if (answer.size() < 4 || answer[0] != ':') return std::nullopt;
+  char* end = nullptr;
+  uint64_t keys = std::strtoull(answer.c_str() + 1, &end, 10);
+  if (end == answer.c_str() + 1 || *end != '\r') return std::nullopt;
+  return keys;
 }
 
 void StoreService::stop(std::function<void()> done) {

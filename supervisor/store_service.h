@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,10 @@ class StoreService {
   bool start(std::string& error);
   // A new connection to the store (a worker's ctx.shared).
   bool connect(common::UniqueFd& out, std::string& error);
+  // The number of keys, asked with DBSIZE; none if the store does not answer
+  // within a short bound (it is a local process answering in microseconds;
+  // the bound keeps a stuck store from stalling the supervisor).
+  std::optional<uint64_t> key_count();
   // SIGTERM, then SIGKILL after a grace period; `done` runs once it is gone.
   void stop(std::function<void()> done);
 

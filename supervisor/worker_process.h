@@ -73,6 +73,8 @@ class WorkerProcess final : public ConnectionOwner {
   // The namespaces its clone created (the supervisor's own record).
   const std::vector<std::string>& namespaces() const { return child_.namespaces(); }
   pid_t pid() const { return child_.pid(); }
+  const std::string& handler_name() const override { return name_; }
+  pid_t owner_pid() const override { return pid(); }
   size_t queued_handoffs() const { return outbox_.size(); }
   // The forbidden system call that ended it, if seccomp did ("socket").
   const std::string& seccomp_violation() const { return seccomp_violation_; }

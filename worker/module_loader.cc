@@ -272,6 +272,12 @@ JSObject* ModuleLoader::load_internal(std::string_view name, JS::MutableHandleVa
   return link_and_evaluate(module, evaluation);
 }
 
+JSObject* ModuleLoader::link_user(std::string_view relative_path) {
+  JS::RootedObject module(cx_, get_or_compile(Kind::user, std::string(relative_path), "the broker", relative_path));
+  if (!module || !JS::ModuleInstantiate(cx_, module)) return nullptr;
+  return module;
+}
+
 JSObject* ModuleLoader::load_user(std::string_view relative_path, JS::MutableHandleValue evaluation) {
   JS::RootedObject module(cx_, get_or_compile(Kind::user, std::string(relative_path), "the broker", relative_path));
   if (!module) return nullptr;

@@ -41,6 +41,8 @@ class ModuleLoader {
   JSObject* load_user(std::string_view relative_path, JS::MutableHandleValue evaluation);
   // Every handler file read so far, stamped as read (for change detection).
   const std::vector<ipc::ModuleFile>& loaded_files() const { return loaded_files_; }
+  // Compiles and links a handler module (and its imports) without evaluating it.
+  JSObject* link_user(std::string_view relative_path);
 
  private:
   enum class Kind { user, builtin, internal };

@@ -277,6 +277,34 @@ void Runtime::handler_ready(const std::string& access_json) {
   link_.send(ipc::encode(ipc::WorkerReady{access_json, loaded_modules()}));
 }
 
+std::string Runtime::check_handler(common::UniqueFd handlers_dir) {
+  std::string error;
+  if (!create_context(error)) return error;
+  modules_ = std::make_unique<ModuleLoader>(cx_);
+  modules_->set_handlers_dir(std::move(handlers_dir), init_.handlers_dir);
+  JS::RootedObject module(cx_, modules_->link_user(init_.module_file));
+  if (!module) {
+    JS::RootedValue exception(cx_);
+    if (!JS_GetPendingException(cx_, &exception)) return "the JavaScript engine stopped (out of memory?)";
+    JS_ClearPendingException(cx_);
+    std::string location = exception_location(cx_, exception);
+    return (location.empty() ? "" : location + ": ") + exception_summary(cx_, exception);
+  }
+  // The namespace answers which names are exported without reading them, so
+  // nothing of the module runs.
+  JS::RootedObject namespace_object(cx_, JS::GetModuleNamespace(cx_, module));
+  const char* required = init_.transport == "udp" ? "message" : "handle";
+  bool found = false;
+  if (!namespace_object || !JS_HasProperty(cx_, namespace_object, required, &found)) {
+    JS_ClearPendingException(cx_);
+    return "cannot read the module's exports";
+  }
+  if (!found) {
+    return init_.module_file + ": a " + init_.transport + " handler must export a function \"" + required + "\"";
+  }
+  return {};
+}
+
 std::vector<ipc::ModuleFile> Runtime::loaded_modules() const {
   return modules_ ? modules_->loaded_files() : std::vector<ipc::ModuleFile>{};
 }

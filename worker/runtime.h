@@ -59,6 +59,12 @@ class Runtime {
   // Loads the handler module and hands it to the host's start hook, which
   // reports ready or failed to the supervisor.
   void start_handler(int store_command_fd, int store_subscription_fd);
+  // `portbrokerctl check`: compiles and links the handler module and its
+  // imports, and looks for the export its protocol requires, without running
+  // any of its code. Empty when it would load; otherwise why not, with file
+  // and line.
+  std::string check_handler(common::UniqueFd handlers_dir);
+  std::vector<ipc::ModuleFile> loaded_modules() const;
 
   JSContext* cx() const { return cx_; }
   uv_loop_t* loop() const { return loop_; }
@@ -95,8 +101,7 @@ class Runtime {
   // Lifecycle, reported by the host module and the supervisor link.
   void handler_ready(const std::string& access_json);
   void handler_failed(const std::string& reason);
-  // The handler files read so far (for the supervisor's change detection).
-  std::vector<ipc::ModuleFile> loaded_modules() const;
+
   void begin_stop(const ipc::WorkerStop& stop);
   void handler_stopped();  // close(ctx) settled (or timed out)
   void request_exit(int code);

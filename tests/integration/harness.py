@@ -60,7 +60,7 @@ class Broker:
     """A portbrokerd on a temporary handlers folder."""
 
     def __init__(self, files=None, config=None, extra_args=(), log_level="debug", env=None, command_prefix=(),
-                 firewall=False):
+                 firewall=False, bin_dir=BIN, sbin_dir=BIN):
         self.tmp = tempfile.mkdtemp(prefix="portbroker-test-")
         self.handlers = os.path.join(self.tmp, "handlers")
         self.run_dir = os.path.join(self.tmp, "run")
@@ -72,6 +72,9 @@ class Broker:
         # e.g. ["ip", "netns", "exec", name]: where the broker runs.
         self.command_prefix = list(command_prefix)
         self.firewall = firewall
+        # Installed binaries live in /usr/sbin and /usr/bin; built ones together.
+        self.daemon = os.path.join(sbin_dir, "portbrokerd")
+        self.ctl_path = os.path.join(bin_dir, "portbrokerctl")
         self.process = None
         self.lines = []
         self._lines_changed = threading.Condition()
@@ -96,7 +99,7 @@ class Broker:
     # --- process -----------------------------------------------------------
 
     def start(self, wait_ready=True):
-        args = self.command_prefix + [os.path.join(BIN, "portbrokerd"), "--handlers", self.handlers,
+        args = self.command_prefix + [self.daemon, "--handlers", self.handlers,
                                       "--run-dir", self.run_dir, "--log-level", self.log_level] + self.extra_args
         if not self.firewall:
             args.append("--no-firewall")
@@ -145,7 +148,7 @@ class Broker:
                 self._lines_changed.wait(min(remaining, 0.2))
 
     def ctl(self, *args, check=True):
-        result = subprocess.run([os.path.join(BIN, "portbrokerctl"), "--run-dir", self.run_dir, *args],
+        result = subprocess.run([self.ctl_path, "--run-dir", self.run_dir, *args],
                                 capture_output=True, text=True, timeout=DEFAULT_TIMEOUT)
         if check and result.returncode != 0:
             raise AssertionError(f"portbrokerctl {args} failed: {result.stderr}")

@@ -294,3 +294,27 @@ TEST_CASE("the worker section: defaults, every field, and bounds") {
     }
   }
 }
+
+TEST_CASE("metrics.listen takes an IP address and a port") {
+  CHECK_FALSE(parse_broker_config("{}").metrics_listen.has_value());
+  auto v4 = parse_broker_config(R"({"metrics": {"listen": "127.0.0.1:9464"}})").metrics_listen;
+  REQUIRE(v4.has_value());
+  CHECK(v4->host == "127.0.0.1");
+  CHECK(v4->port == 9464);
+  auto v6 = parse_broker_config(R"({"metrics": {"listen": "[::1]:65535"}})").metrics_listen;
+  REQUIRE(v6.has_value());
+  CHECK(v6->host == "::1");
+  CHECK(v6->port == 65535);
+  CHECK_FALSE(parse_broker_config(R"({"metrics": {}})").metrics_listen.has_value());
+  const std::vector<ErrorCase> cases = {
+      {"no port", R"({"metrics": {"listen": "127.0.0.1"}})", "/metrics/listen", "address:port"},
+      {"port zero", R"({"metrics": {"listen": "127.0.0.1:0"}})", "/metrics/listen", "1-65535"},
+      {"port too large", R"({"metrics": {"listen": "127.0.0.1:65536"}})", "/metrics/listen", "1-65535"},
+      {"leading zero", R"({"metrics": {"listen": "127.0.0.1:09464"}})", "/metrics/listen", "1-65535"},
+      {"host name", R"({"metrics": {"listen": "localhost:9464"}})", "/metrics/listen", "IP address"},
+      {"IPv6 without brackets", R"({"metrics": {"listen": "::1:9464"}})", "/metrics/listen", "brackets"},
+      {"not a string", R"({"metrics": {"listen": 9464}})", "/metrics/listen", "string"},
+      {"unknown field", R"({"metrics": {"path": "/m"}})", "/metrics/path", "unknown"},
+  };
+  for (const auto& c : cases) check_error(c);
+}

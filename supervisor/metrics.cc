@@ -1,0 +1,122 @@
+#include "supervisor/metrics.h"
+
+#include <map>
+#include <sstream>
+#include <vector>
+
+namespace supervisor {
+namespace {
+
+// A label value with the three characters the format escapes.
+std::string escaped(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+uint64_t number(const nlohmann::json& value) { return value.is_number_unsigned() ? value.get<uint64_t>() : 0; }
+
+// One metric family: its HELP and TYPE lines, then every sample.
+class Family {
+ public:
+  Family(std::string name, std::string type, std::string help)
+      : name_(std::move(name)), type_(std::move(type)), help_(std::move(help)) {}
+
+  void add(const std::string& labels, uint64_t value) {
+    samples_.push_back(name_ + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value));
+  }
+
+  void write(std::ostringstream& out) const {
+    out << "# HELP " << name_ << " " << help_ << "\n# TYPE " << name_ << " " << type_ << "\n";
+    for (const auto& sample : samples_) out << sample << "\n";
+  }
+
+ private:
+  std::string name_;
+  std::string type_;
+  std::string help_;
+  std::vector<std::string> samples_;
+};
+
+}  // namespace
+
+std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t> store_keys) {
+  const auto& broker = status["broker"];
+  Family up("portbroker_up", "gauge", "1 while the broker answers.");
+  Family uptime("portbroker_uptime_seconds", "gauge", "Seconds since the broker started.");
+  Family tracked("portbroker_connections_tracked", "gauge", "TCP connections the supervisor holds, all handlers.");
+  Family handlers("portbroker_handlers", "gauge", "Handlers by state.");
+  Family active("portbroker_handler_active", "gauge", "1 if the handler serves.");
+  Family connections("portbroker_connections_active", "gauge", "Open connections per handler.");
+  Family accepted("portbroker_connections_accepted_total", "counter", "Connections accepted by the supervisor.");
+  Family refused("portbroker_connections_refused_total", "counter", "Connections refused by the supervisor.");
+  Family refused_by("portbroker_refusals_total", "counter",
+                    "Connections and datagrams refused by the supervisor, by reason.");
+  Family datagrams("portbroker_datagrams_total", "counter", "UDP datagrams by outcome.");
+  Family replies("portbroker_replies_total", "counter", "UDP replies by outcome.");
+  Family restarts("portbroker_worker_restarts_total", "counter", "Worker restarts after crashes.");
+  Family reloads("portbroker_reloads_total", "counter", "New versions that took over.");
+  Family reload_failed("portbroker_reload_error", "gauge", "1 while the latest change on disk is not in force.");
+  Family store("portbroker_store_keys", "gauge", "Keys in the shared store.");
+  Family store_restarts("portbroker_store_restarts_total", "counter", "Restarts of the shared store.");
+
+  up.add("", 1);
+  uptime.add("", number(broker["uptime_s"]));
+  tracked.add("", number(broker["connections"]));
+  if (store_keys) store.add("", *store_keys);
+  store_restarts.add("", number(broker["store"]["restarts"]));
+
+  std::map<std::string, uint64_t> by_state = {{"active", 0}, {"starting", 0}, {"refused", 0}, {"failed", 0},
+                                              {"draining", 0}};
+  for (const auto& handler : status["handlers"]) {
+    std::string state = handler.value("state", "");
+    ++by_state[state];
+    std::string labels = "handler=\"" + escaped(handler.value("name", "")) + "\",protocol=\"" +
+                         escaped(handler.value("protocol", "")) + "\",port=\"" +
+                         std::to_string(handler.value("port", 0)) + "\"";
+    active.add(labels, state == "active" ? 1 : 0);
+    const auto& conns = handler["connections"];
+    if (handler.value("protocol", "") == "tcp") {
+      connections.add(labels, number(conns["active"]));
+      accepted.add(labels, number(conns["accepted"]));
+      refused.add(labels, number(conns["refused"]));
+    }
+    if (handler.contains("refused_by")) {
+      for (const auto& [reason, count] : handler["refused_by"].items()) {
+        refused_by.add(labels + ",reason=\"" + escaped(reason) + "\"", number(count));
+      }
+    }
+    if (handler.contains("datagrams")) {
+      const auto& d = handler["datagrams"];
+      for (const char* outcome : {"received", "refused", "dropped"}) {
+        datagrams.add(labels + ",outcome=\"" + outcome + "\"", number(d[outcome]));
+      }
+      for (const auto& [outcome, key] : {std::pair{"sent", "replied"}, {"failed", "reply_failed"}, {"refused", "reply_refused"}}) {
+        replies.add(labels + ",outcome=\"" + outcome + "\"", number(d[key]));
+      }
+    }
+    restarts.add(labels, number(handler["worker"]["restarts"]));
+    reloads.add(labels, number(handler["reload"]["reloads"]));
+    reload_failed.add(labels, handler["reload"]["error"].is_null() ? 0 : 1);
+  }
+  for (const auto& [state, count] : by_state) handlers.add("state=\"" + escaped(state) + "\"", count);
+
+  std::ostringstream out;
+  for (const Family* family : {&up, &uptime, &handlers, &active, &tracked, &connections, &accepted, &refused,
+                               &refused_by, &datagrams, &replies, &restarts, &reloads, &reload_failed, &store,
+                               &store_restarts}) {
+    family->write(out);
+  }
+  return out.str();
+}
+
+}  // namespace supervisor
