@@ -11,6 +11,8 @@
 // or, in TypeScript checked JavaScript (`// @ts-check`), annotate with
 // `@param {import("portbroker").Connection} conn`. The runtime API is described
 // in docs/handlers.md (portbroker-handlers(7)); the manifest in docs/manifest.md.
+// The globals handlers use (`Buffer`, timers, `AbortController`) come from
+// @types/node when a project has it, otherwise from portbroker-globals.d.ts.
 
 declare module "portbroker" {
   /** A CIDR block ("10.0.0.0/8", "2001:db8::/32") or a bare address (a /32 or /128). */
@@ -47,8 +49,6 @@ declare module "portbroker" {
   export interface Buffer extends Uint8Array {
     toString(encoding?: Encoding, start?: number, end?: number): string;
     equals(other: Uint8Array): boolean;
-    subarray(start?: number, end?: number): Buffer;
-    slice(start?: number, end?: number): Buffer;
     toJSON(): { type: "Buffer"; data: number[] };
   }
 
