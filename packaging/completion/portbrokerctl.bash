@@ -1,25 +1,26 @@
-# bash completion for portbrokerctl
+# bash completion for portbrokerctl (works with or without the bash-completion package)
 
 _portbrokerctl() {
-    local cur prev words cword
-    _init_completion || return
-
+    local cur=${COMP_WORDS[COMP_CWORD]}
+    local prev=${COMP_WORDS[COMP_CWORD-1]}
     local commands="status check reload conns metrics"
+
     case "$prev" in
         --run-dir)
-            _filedir -d
+            COMPREPLY=($(compgen -d -- "$cur"))
             return
             ;;
         --config)
-            _filedir json
+            COMPREPLY=($(compgen -f -- "$cur"))
             return
             ;;
     esac
 
-    local command="" word
-    for word in "${words[@]:1:cword-1}"; do
-        case "$word" in
-            status|check|reload|conns|metrics) command="$word" ;;
+    local command="" run_dir=() i
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${COMP_WORDS[i]}" in
+            status|check|reload|conns|metrics) [[ -z "$command" ]] && command="${COMP_WORDS[i]}" ;;
+            --run-dir) run_dir=(--run-dir "${COMP_WORDS[i+1]}") ;;
         esac
     done
 
@@ -33,13 +34,14 @@ _portbrokerctl() {
     fi
     case "$command" in
         "") COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
-        check) _filedir -d ;;
+        check) COMPREPLY=($(compgen -d -- "$cur")) ;;
         conns)
             # Handler names from the running broker, if it answers.
             local names
-            names=$(portbrokerctl status --json 2>/dev/null | sed -n 's/^ *"name": "\([^"]*\)",*$/\1/p')
+            names=$(portbrokerctl "${run_dir[@]}" status 2>/dev/null |
+                awk '/^HANDLER /{table=1; next} table && /^$/{table=0} table{print $1}')
             COMPREPLY=($(compgen -W "$names" -- "$cur"))
             ;;
     esac
-} &&
-    complete -F _portbrokerctl portbrokerctl
+}
+complete -o filenames -F _portbrokerctl portbrokerctl

@@ -153,6 +153,23 @@ class RunningBrokerToolsTest(unittest.TestCase):
         self.assertEqual(unknown.returncode, 1)
         self.assertIn("no handler named 'nosuch'", unknown.stderr)
 
+    def test_bash_completion_offers_commands_options_and_handler_names(self):
+        self.broker.start()
+        script = os.path.join(harness.REPO, "packaging", "completion", "portbrokerctl.bash")
+
+        def complete(*words):
+            line = " ".join(f"'{w}'" for w in words)
+            program = (f"source '{script}'; COMP_WORDS=({line}); COMP_CWORD={len(words) - 1}; "
+                       'COMPREPLY=(); _portbrokerctl; echo "${COMPREPLY[*]}"')
+            env = dict(os.environ, PATH=harness.BIN + os.pathsep + os.environ["PATH"])
+            return subprocess.run(["bash", "-c", program], capture_output=True, text=True, env=env,
+                                  timeout=30).stdout.split()
+        self.assertEqual(complete("portbrokerctl", ""), ["status", "check", "reload", "conns", "metrics"])
+        self.assertEqual(complete("portbrokerctl", "co"), ["conns"])
+        self.assertIn("--config", complete("portbrokerctl", "check", "--"))
+        self.assertEqual(sorted(complete("portbrokerctl", "--run-dir", self.broker.run_dir, "conns", "")),
+                         ["echo", "ping"])
+
     def test_metrics_from_ctl_and_over_http(self):
         self.broker.start()
         self.assertEqual(harness.udp_request(self.udp_port, b"ping"), b"pong #1\n")
