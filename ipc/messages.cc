@@ -79,6 +79,7 @@ std::vector<uint8_t> encode(const WorkerInit& message) {
   writer.put(message.heap_bytes);
   writer.put(message.memory_bytes);
   writer.put(message.cpu_limit_ms);
+  writer.put_string(message.tls_json);
   return finish(writer);
 }
 
@@ -103,6 +104,7 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   out.heap_bytes = reader.get<uint64_t>();
   out.memory_bytes = reader.get<uint64_t>();
   out.cpu_limit_ms = reader.get<uint32_t>();
+  out.tls_json = reader.get_string();
   return close_reader(reader);
 }
 
@@ -163,7 +165,7 @@ bool valid_module_path(const std::string& path) {
 
 namespace {
 
-// Sandbox reports: a type and one string.
+// Sandbox reports, TLS updates and statistics: a type and one string.
 std::vector<uint8_t> encode_text(MessageType type, const std::string& text) {
   auto writer = start(type);
   writer.put_string(text);
@@ -227,6 +229,18 @@ bool decode(std::span<const uint8_t> message, WorkerReady& out) {
   if (!open_reader(reader, MessageType::worker_ready)) return false;
   out.access_json = reader.get_string();
   return get_modules(reader, out.modules) && close_reader(reader);
+}
+
+std::vector<uint8_t> encode(const TlsUpdate& message) { return encode_text(MessageType::tls_update, message.tls_json); }
+
+bool decode(std::span<const uint8_t> message, TlsUpdate& out) {
+  return decode_text(message, MessageType::tls_update, out.tls_json);
+}
+
+std::vector<uint8_t> encode(const TlsStats& message) { return encode_text(MessageType::tls_stats, message.stats_json); }
+
+bool decode(std::span<const uint8_t> message, TlsStats& out) {
+  return decode_text(message, MessageType::tls_stats, out.stats_json);
 }
 
 std::vector<uint8_t> encode(const WorkerSandbox& message) {

@@ -20,12 +20,14 @@ enum class MessageType : uint16_t {
   datagrams = 3,    // a batch of UDP datagrams from screened sources
   worker_stop = 4,  // unload or shutdown: abort ctx.signal, await close(ctx), drain
   store_connections = 5,  // fds: new store connections (command, subscription): the store restarted
+  tls_update = 6,         // new TLS material (certificates rotated on disk), for new connections
   // worker -> supervisor
   worker_ready = 101,   // module loaded, exports checked, open(ctx) finished
   worker_failed = 102,  // could not start (or is giving up); the reason goes to status
   replies = 103,        // a batch of UDP replies to send from the handler's port
   seccomp_violation = 104,  // sent raw by the SIGSYS handler (sandbox/violation_report.h)
   worker_sandbox = 105,     // what the worker's confinement achieved (JSON)
+  tls_stats = 106,          // handshakes completed and failed by reason (JSON), sent when they change
 };
 
 // Exit statuses a worker ends with when it stops itself, so the supervisor
@@ -60,6 +62,17 @@ struct WorkerInit {
   uint64_t heap_bytes = 0;
   uint64_t memory_bytes = 0;  // resident memory limit (0: none)
   uint32_t cpu_limit_ms = 0;
+  // TLS termination (JSON: PEM texts and options, see supervisor/tls_material.h);
+  // empty for plaintext.
+  std::string tls_json;
+};
+
+struct TlsUpdate {
+  std::string tls_json;
+};
+
+struct TlsStats {
+  std::string stats_json;
 };
 
 struct WorkerSandbox {
@@ -119,12 +132,16 @@ std::vector<uint8_t> encode(const WorkerFailed& message);
 std::vector<uint8_t> encode(const WorkerReady& message);
 std::vector<uint8_t> encode(const WorkerSandbox& message);
 std::vector<uint8_t> encode(const StoreConnections& message);
+std::vector<uint8_t> encode(const TlsUpdate& message);
+std::vector<uint8_t> encode(const TlsStats& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
 bool decode(std::span<const uint8_t> message, ConnectionHandoff& out);
 bool decode(std::span<const uint8_t> message, WorkerStop& out);
 bool decode(std::span<const uint8_t> message, StoreConnections& out);
+bool decode(std::span<const uint8_t> message, TlsUpdate& out);
+bool decode(std::span<const uint8_t> message, TlsStats& out);
 bool decode(std::span<const uint8_t> message, WorkerFailed& out);
 bool decode(std::span<const uint8_t> message, WorkerReady& out);
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out);

@@ -75,14 +75,9 @@ Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind
     };
   }
   if (document.contains("tls")) {
-    const auto& tls = document["tls"];
-    require_object(tls, "/tls");
+    require_object(document["tls"], "/tls");
     if (transport != Transport::tcp) throw JsonFieldError("/tls", "applies to TCP handlers only");
-    reject_unknown_fields(tls, "/tls", {"enabled", "cert"});
-    if (!tls.contains("enabled")) throw JsonFieldError("/tls/enabled", "is required");
-    manifest.tls_enabled = read_bool(tls["enabled"], "/tls/enabled");
-    // Never silently plaintext: a handler that asks for TLS does not open.
-    if (manifest.tls_enabled) throw JsonFieldError("/tls/enabled", "TLS termination is not supported yet");
+    manifest.tls = parse_tls_settings(document["tls"], "/tls");
   }
   if (document.contains("idleTimeout")) manifest.idle_timeout_s = read_seconds(document["idleTimeout"], "/idleTimeout");
   return manifest;

@@ -11,6 +11,7 @@
 
 #include "policy/handler_filename.h"
 #include "policy/ip_address.h"
+#include "policy/tls_settings.h"
 
 namespace policy {
 
@@ -32,7 +33,7 @@ struct Manifest {
   std::optional<uint32_t> max_connections_per_ip;  // TCP only
   std::optional<RateLimit> rate_limit;
   std::optional<double> idle_timeout_s;
-  bool tls_enabled = false;
+  TlsSettings tls;  // TCP only
 };
 
 enum class ManifestKind { sidecar, module_access };

@@ -126,6 +126,10 @@ bool common_rules(scmp_filter_ctx ctx, std::string& error) {
       allow(ctx, {"getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid",
                   "getrusage", "uname", "getrandom", "fstat", "newfstatat", "statx"},
             error) &&
+      // OpenSSL (TLS termination) mixes sysinfo() into its entropy as extra,
+      // optional data; the host's uptime, load and memory are not the
+      // worker's to know, so it gets EPERM and does without.
+      fail_with(ctx, "sysinfo", EPERM, error) &&
       // Reading limits is fine; raising them is not.
       allow_if(ctx, "prlimit64", error, SCMP_A2_64(SCMP_CMP_EQ, 0)) &&
       // Thread names: the engine names its helpers and asserts it worked. (No

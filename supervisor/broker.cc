@@ -318,8 +318,7 @@ void Broker::watch_subfolders() {
   if (!watch_) return;
   std::vector<std::string> folders;
   for (const auto& handler : handlers_) {
-    auto dirs = handler->module_dirs();
-    folders.insert(folders.end(), dirs.begin(), dirs.end());
+    for (const auto& dirs : {handler->module_dirs(), handler->tls_dirs()}) folders.insert(folders.end(), dirs.begin(), dirs.end());
   }
   watch_->watch_subfolders(folders);
 }

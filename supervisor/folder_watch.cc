@@ -53,7 +53,8 @@ void FolderWatch::watch_subfolders(const std::vector<std::string>& relative) {
   std::set<std::string> wanted = {root_};
   for (const auto& folder : relative) {
     if (wanted.size() > kMaxWatchedFolders) break;
-    wanted.insert(root_ + "/" + folder);
+    // Absolute: outside the root (TLS certificates); relative: an import's folder.
+    wanted.insert(folder.starts_with('/') ? folder : root_ + "/" + folder);
   }
   for (auto it = watches_.begin(); it != watches_.end();) {
     // inotify follows the inode: a path now naming another folder needs a new watch.

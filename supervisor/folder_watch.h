@@ -27,7 +27,8 @@ class FolderWatch {
   FolderWatch& operator=(const FolderWatch&) = delete;
 
   bool start(std::string& error);
-  // Replaces the watched subfolders (paths relative to the root). A folder
+  // Replaces the watched subfolders (paths relative to the root, or absolute
+  // for folders elsewhere, such as certificates'). A folder
   // replaced by another (renamed over, a symlink swapped) is watched anew.
   void watch_subfolders(const std::vector<std::string>& relative);
 

@@ -80,6 +80,8 @@ void Handler::start() {
   reason_.clear();
   // Fail closed: a manifest that does not parse means no port at all.
   if (!file_.manifest_error.empty()) return fail("invalid manifest " + file_.manifest_error);
+  // Fail closed: a handler asking for TLS never opens in plaintext.
+  if (!load_tls(file_, tls_, error)) return fail("tls: " + error);
   // Rate-limit and per-source state of an earlier run carries over.
   std::vector<std::string> warnings;
   admission_ = build_admission(file_, "", warnings, error);
@@ -121,6 +123,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
           .sandbox = [this, w](const std::string& report) { on_sandbox_report(w, report); },
           .connection_closed = [this](uint64_t, const TrackedConnection& connection,
                                       bool idle) { on_connection_closed(connection, idle); },
+          .tls_stats = [this](const nlohmann::json& delta) { on_tls_stats(delta); },
       });
   const auto& settings = config.worker;
   ipc::WorkerInit init{
@@ -142,6 +145,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
       .heap_bytes = settings.heap_mb << 20,
       .memory_bytes = settings.memory_mb << 20,
       .cpu_limit_ms = settings.cpu_limit_ms,
+      .tls_json = tls_.worker_json,
   };
   if (!worker->process->start(broker_.worker_executable(), init, std::move(store_command),
                               std::move(store_subscription), error)) {
@@ -202,7 +206,52 @@ bool Handler::changed(const HandlerFile& file) const {
   // including back to the version in force, which clears the error).
   bool manifest_changed = rejected_manifest_.empty() ? file.manifest_signature != file_.manifest_signature
                                                      : file.manifest_signature != rejected_manifest_;
-  return manifest_changed || code_changed(file);
+  return manifest_changed || code_changed(file) || tls_files_changed();
+}
+
+bool Handler::load_tls(const HandlerFile& file, TlsMaterial& material, std::string& error) {
+  material = {};
+  if (!file.manifest || !file.manifest->tls.enabled) return true;
+  return load_tls_material(file.manifest->tls, material, error);
+}
+
+bool Handler::tls_files_changed() const {
+  if (!file_.manifest || !file_.manifest->tls.enabled || tls_.worker_json.empty()) return false;
+  std::string now = tls_files_signature(file_.manifest->tls);
+  return now != tls_.files_signature && now != rejected_tls_files_;
+}
+
+void Handler::refresh_tls() {
+  TlsMaterial material;
+  std::string error;
+  if (!load_tls(file_, material, error)) {
+    rejected_tls_files_ = tls_files_signature(file_.manifest->tls);
+    tls_error_ = "tls: " + error + " (the certificates in force stay)";
+    common::log::error("tls-reload-failed").kv("handler", file_.id.name).kv("reason", error);
+    return;
+  }
+  tls_ = std::move(material);
+  tls_error_.clear();
+  rejected_tls_files_.clear();
+  for (Worker* worker : {current_.get(), candidate_.get()}) {
+    if (worker != nullptr) worker->process->send_tls_update(tls_.worker_json);
+  }
+  common::log::info("tls-reloaded").kv("handler", file_.id.name).kv("certificates", tls_.certificates.size());
+}
+
+void Handler::on_tls_stats(const nlohmann::json& delta) {
+  // Deltas from any of the handler's workers; counts stay bounded by what
+  // a worker reports, and reasons by the names it uses.
+  if (delta.contains("handshakes") && delta["handshakes"].is_number_unsigned()) {
+    tls_handshakes_ += delta["handshakes"].get<uint64_t>();
+  }
+  if (delta.contains("failures") && delta["failures"].is_object()) {
+    for (const auto& [reason, count] : delta["failures"].items()) {
+      if (count.is_number_unsigned() && reason.size() <= 64 && (tls_failures_.count(reason) || tls_failures_.size() < 32)) {
+        tls_failures_[reason] += count.get<uint64_t>();
+      }
+    }
+  }
 }
 
 void Handler::now_serving(const std::vector<ipc::ModuleFile>& modules) {
@@ -226,6 +275,8 @@ void Handler::update(HandlerFile file) {
       code_error_.clear();
       manifest_error_.clear();
       rejected_manifest_.clear();
+      tls_error_.clear();
+      rejected_tls_files_.clear();
       common::log::info("handler-retrying").kv("handler", file_.id.name).kv("file", file_.file);
       start();
       return;
@@ -237,6 +288,7 @@ void Handler::update(HandlerFile file) {
       break;
   }
   bool code = code_changed(file);
+  bool was_tls = !tls_.worker_json.empty();
   if (!file.manifest_error.empty()) {
     // Fail closed for access: the policy in force stays.
     if (file.manifest_signature != rejected_manifest_) {
@@ -250,6 +302,13 @@ void Handler::update(HandlerFile file) {
     // A new policy applies at once, also when new code comes with it.
     if (file.manifest_signature != file_.manifest_signature) apply_manifest(file);
   }
+  // TLS switched on or off needs a worker started in that mode; rotated
+  // certificates do not.
+  if (was_tls != !tls_.worker_json.empty()) {
+    code = true;
+  } else if (tls_files_changed()) {
+    refresh_tls();
+  }
   if (!code) return;
   // The candidate runs under the policy in force.
   file.manifest = file_.manifest;
@@ -260,6 +319,16 @@ void Handler::update(HandlerFile file) {
 }
 
 void Handler::apply_manifest(const HandlerFile& file) {
+  // TLS settings that cannot be used are refused like an invalid manifest:
+  // the policy (and the certificates) in force stay.
+  TlsMaterial material;
+  std::string tls_error;
+  if (!load_tls(file, material, tls_error)) {
+    rejected_manifest_ = file.manifest_signature;
+    manifest_error_ = "tls: " + tls_error + " (the previous policy stays in force)";
+    common::log::error("manifest-rejected").kv("handler", file.id.name).kv("reason", "tls: " + tls_error);
+    return;
+  }
   if (candidate_) {
     // The candidate keeps it when it takes over.
     candidate_->file.manifest = file.manifest;
@@ -277,6 +346,15 @@ void Handler::apply_manifest(const HandlerFile& file) {
   admission_ = std::move(admission);
   access_warnings_ = std::move(warnings);
   file_ = std::move(next);
+  bool same_mode = material.worker_json.empty() == tls_.worker_json.empty();
+  tls_ = std::move(material);
+  tls_error_.clear();
+  rejected_tls_files_.clear();
+  if (same_mode && !tls_.worker_json.empty()) {
+    for (Worker* worker : {current_.get(), candidate_.get()}) {
+      if (worker != nullptr) worker->process->send_tls_update(tls_.worker_json);
+    }
+  }
   broker_.apply_firewall();
   common::log::info("manifest-applied").kv("handler", file_.id.name).kv("manifest", file_.manifest_file);
 }
@@ -743,6 +821,21 @@ nlohmann::json Handler::status() const {
     status["refused_by"] = admission_->refused_status();
   }
   status["access"] = {{"exported", access_exported_}, {"warnings", access_warnings_}};
+  if (file_.manifest && file_.manifest->tls.enabled) {
+    nlohmann::json certificates = nlohmann::json::array();
+    for (const auto& cert : tls_.certificates) {
+      certificates.push_back({{"file", cert.file}, {"names", cert.names}, {"not_after", cert.not_after}});
+    }
+    const auto& settings = file_.manifest->tls;
+    status["tls"] = {{"certificates", certificates},
+                     {"min_version", settings.min_version},
+                     {"alpn", settings.alpn},
+                     {"client_certificates", settings.client_ca.empty() ? "off"
+                                             : settings.client_cert_required ? "required"
+                                                                             : "optional"},
+                     {"handshakes", tls_handshakes_},
+                     {"failures", tls_failures_}};
+  }
   return status;
 }
 
@@ -762,9 +855,16 @@ std::optional<FirewallPort> Handler::firewall_port() const {
 }
 
 std::string Handler::reload_error() const {
-  if (code_error_.empty()) return manifest_error_;
-  if (manifest_error_.empty()) return code_error_;
-  return code_error_ + "; " + manifest_error_;
+  std::string joined;
+  for (const std::string* part : {&code_error_, &manifest_error_, &tls_error_}) {
+    if (!part->empty()) joined += (joined.empty() ? "" : "; ") + *part;
+  }
+  return joined;
+}
+
+std::vector<std::string> Handler::tls_dirs() const {
+  if (!file_.manifest || !file_.manifest->tls.enabled) return {};
+  return tls_file_dirs(file_.manifest->tls);
 }
 
 std::vector<std::string> Handler::module_dirs() const {

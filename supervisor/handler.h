@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "supervisor/firewall_rules.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
+#include "supervisor/tls_material.h"
 #include "supervisor/udp_endpoint.h"
 #include "supervisor/worker_process.h"
 
@@ -86,6 +88,9 @@ class Handler final {
   // Folders (relative to the handlers folder) holding files its serving or
   // latest failed version read, so changes there are watched too.
   std::vector<std::string> module_dirs() const;
+  // Absolute folders holding its TLS certificates and keys (rotations are
+  // picked up from there).
+  std::vector<std::string> tls_dirs() const;
   // Why the latest change on disk is not in force (empty: it is).
   std::string reload_error() const;
 
@@ -144,6 +149,14 @@ class Handler final {
                                              std::vector<std::string>& warnings, std::string& error);
   void resume_traffic();
   void pause_traffic();
+  // TLS material for `file`'s manifest into `material` (left empty when the
+  // manifest asks for none); false with `error` when it cannot be used.
+  bool load_tls(const HandlerFile& file, TlsMaterial& material, std::string& error);
+  bool tls_files_changed() const;
+  // Certificates changed on disk: read them again and give them to the
+  // running workers; a bad rotation keeps the material in force.
+  void refresh_tls();
+  void on_tls_stats(const nlohmann::json& delta);
 
   void fail(const std::string& reason);
   void schedule_restart(const std::string& description);
@@ -191,6 +204,11 @@ class Handler final {
   std::vector<ipc::ModuleFile> failed_modules_;
   std::string manifest_error_;
   std::string rejected_manifest_;
+  TlsMaterial tls_;                  // in force (empty worker_json: plaintext)
+  std::string tls_error_;            // why rotated certificates are not in force
+  std::string rejected_tls_files_;   // their signature, so a bad rotation is reported once
+  uint64_t tls_handshakes_ = 0;
+  std::map<std::string, uint64_t> tls_failures_;  // by reason
 };
 
 }  // namespace supervisor

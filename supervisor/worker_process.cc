@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/process.h"
+#include "policy/json_fields.h"
 #include "sandbox/violation_report.h"
 
 namespace supervisor {
@@ -119,6 +120,10 @@ bool WorkerProcess::send_store_connections(common::UniqueFd command, common::Uni
   return send_or_queue(ipc::encode(ipc::StoreConnections{}), fds, 0);
 }
 
+bool WorkerProcess::send_tls_update(const std::string& tls_json) {
+  return send_or_queue(ipc::encode(ipc::TlsUpdate{tls_json}), {}, 0);
+}
+
 void WorkerProcess::kill() { child_.signal(SIGKILL); }
 
 void WorkerProcess::end_worker(const char* event, const std::string& detail) {
@@ -196,6 +201,15 @@ void WorkerProcess::on_channel(int status, int events) {
       if (sandbox_reported_) return end_worker("worker-protocol-violation", "a second sandbox report");
       sandbox_reported_ = true;
       if (events_.sandbox) events_.sandbox(report.report_json);
+    } else if (type == ipc::MessageType::tls_stats) {
+      ipc::TlsStats stats;
+      if (!ipc::decode(received_.bytes(), stats)) return end_worker("worker-protocol-violation", "malformed tls_stats");
+      try {
+        auto delta = policy::parse_json_object(stats.stats_json);
+        if (events_.tls_stats) events_.tls_stats(delta);
+      } catch (const policy::JsonFieldError& e) {
+        return end_worker("worker-protocol-violation", std::string("malformed tls_stats: ") + e.what());
+      }
     } else if (type == ipc::MessageType::seccomp_violation) {
       // Sent by the worker's SIGSYS handler just before it dies.
       ipc::SeccompViolation violation;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/one_shot_timer.h"
 #include "common/unique_fd.h"
 #include "common/uv_handle.h"
@@ -39,6 +41,8 @@ class WorkerProcess final : public ConnectionOwner {
     std::function<void(const std::string& report_json)> sandbox;
     // A connection handed to this worker closed (`idle`: by its idle timeout).
     std::function<void(uint64_t id, const TrackedConnection& connection, bool idle)> connection_closed;
+    // TLS handshakes since the previous report (JSON: {"handshakes", "failures": {reason: n}}).
+    std::function<void(const nlohmann::json& delta)> tls_stats;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
@@ -67,6 +71,8 @@ class WorkerProcess final : public ConnectionOwner {
   void stop(const ipc::WorkerStop& stop, uint64_t kill_after_ms);
   // The store restarted: new connections replace the worker's broken ones.
   bool send_store_connections(common::UniqueFd command, common::UniqueFd subscription);
+  // Rotated TLS material, for the connections that follow.
+  bool send_tls_update(const std::string& tls_json);
   void kill();
 
   bool running() const { return child_.running(); }

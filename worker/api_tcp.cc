@@ -13,6 +13,8 @@
 #include "common/log.h"
 #include "worker/js_util.h"
 #include "worker/runtime.h"
+#include "worker/supervisor_link.h"
+#include "worker/tls_session.h"
 
 namespace worker {
 
@@ -25,12 +27,28 @@ struct TcpBinding::Connection {
   JS::PersistentRootedObject socket;
   bool closing = false;
   size_t queued_bytes = 0;
+  // TLS: the session, the hand-off to announce once the handshake is done,
+  // its deadline, and what arrived with the handshake's last flight, kept
+  // until the handler starts reading.
+  std::unique_ptr<TlsSession> tls;
+  ipc::ConnectionHandoff handoff;
+  common::OneShotTimer handshake_deadline;
+  std::vector<uint8_t> early_plaintext;
+  bool early_end = false;
+  common::OneShotTimer early_delivery;
 };
 
 struct TcpBinding::WriteRequest {
   uv_write_t request{};
   std::vector<uint8_t> bytes;
+  bool for_handler = true;
 };
+
+namespace {
+
+constexpr uint64_t kTlsReportDelayMs = 500;
+
+}  // namespace
 
 namespace {
 
@@ -76,20 +94,40 @@ void TcpBinding::adopt(common::UniqueFd fd, const ipc::ConnectionHandoff& handof
   }
   fd.release();  // libuv owns the descriptor now
   Connection& conn = *connection;
+  conn.handoff = handoff;
   connections_.emplace(id, std::move(connection));
+  if (tls_) {
+    // The handler sees the connection only once the handshake succeeded.
+    conn.tls = std::make_unique<TlsSession>(tls_);
+    conn.handshake_deadline.start(runtime_.loop(), tls_->handshake_timeout_ms(), [this, id] {
+      if (Connection* c = find(id)) tls_failed(*c, "handshake-timeout", "");
+    });
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&conn.handle), &TcpBinding::on_alloc, &TcpBinding::on_read);
+    return;
+  }
+  announce(conn, nullptr);
+}
 
+void TcpBinding::announce(Connection& conn, const nlohmann::json* tls_info) {
+  JSContext* cx = runtime_.cx();
+  const ipc::ConnectionHandoff& handoff = conn.handoff;
+  uint32_t id = conn.id;
   CallbackScope scope(runtime_);
   // Each string goes straight into the rooted array: the next allocation may
   // move or collect anything held in a raw pointer.
-  JS::RootedValueArray<7> args(cx);
+  JS::RootedValueArray<8> args(cx);
   args[0].setNumber(id);
   args[1].setNumber(static_cast<double>(handoff.id));
   args[3].setNumber(handoff.remote.port());
   args[6].setNumber(handoff.local.port());
-  const std::pair<int, std::string> strings[] = {
-      {2, handoff.remote.ip()}, {4, std::string(handoff.remote.family_name())}, {5, handoff.local.ip()}};
+  std::string tls_text = tls_info ? tls_info->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "";
+  const std::pair<int, std::string> strings[] = {{2, handoff.remote.ip()},
+                                                 {4, std::string(handoff.remote.family_name())},
+                                                 {5, handoff.local.ip()},
+                                                 {7, tls_text}};
   for (const auto& [index, text] : strings) {
-    JSString* value = JS_NewStringCopyZ(cx, text.c_str());
+    if (index == 7 && tls_info == nullptr) continue;  // plaintext: conn.tls stays undefined
+    JSString* value = new_string_from_utf8(cx, text);
     if (value == nullptr) {
       runtime_.report_pending_exception();
       close(conn);
@@ -154,28 +192,129 @@ void TcpBinding::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   if (nread == 0) return;  // EAGAIN: nothing to report
   auto* connection = reinterpret_cast<Connection*>(stream);
   TcpBinding* self = connection->binding;
-  if (self == nullptr || connection->closing || !connection->socket) return;
-  JSContext* cx = self->runtime_.cx();
-  CallbackScope scope(self->runtime_);
-  JS::RootedValueArray<2> args(cx);
-  args[0].setObject(*connection->socket);
+  if (self == nullptr || connection->closing) return;
+  if (connection->tls) return self->on_tls_read(*connection, nread, buf);
   if (nread > 0) {
-    JSObject* chunk = new_array_buffer_copy(
-        cx, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)));
-    if (chunk == nullptr) {
-      self->runtime_.report_pending_exception();
-      return;
-    }
-    args[1].setObject(*chunk);
-  } else if (nread == UV_EOF) {
+    self->deliver(*connection, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base),
+                                                        static_cast<size_t>(nread)));
+  } else {
+    self->deliver_end(*connection, nread);
+  }
+}
+
+void TcpBinding::deliver(Connection& connection, std::span<const uint8_t> bytes) {
+  if (!connection.socket || bytes.empty()) return;
+  JSContext* cx = runtime_.cx();
+  CallbackScope scope(runtime_);
+  JS::RootedValueArray<2> args(cx);
+  args[0].setObject(*connection.socket);
+  JSObject* chunk = new_array_buffer_copy(cx, bytes);
+  if (chunk == nullptr) {
+    runtime_.report_pending_exception();
+    return;
+  }
+  args[1].setObject(*chunk);
+  runtime_.call_hook(Hook::tcp_read, args);
+}
+
+// `status` is UV_EOF for the peer's end, or a negative libuv error.
+void TcpBinding::deliver_end(Connection& connection, ssize_t status) {
+  if (!connection.socket) return;
+  JSContext* cx = runtime_.cx();
+  CallbackScope scope(runtime_);
+  JS::RootedValueArray<2> args(cx);
+  args[0].setObject(*connection.socket);
+  if (status == UV_EOF) {
     args[1].setNull();
   } else {
-    args[1].setNumber(static_cast<double>(nread));
+    args[1].setNumber(static_cast<double>(status));
   }
-  self->runtime_.call_hook(Hook::tcp_read, args);
+  runtime_.call_hook(Hook::tcp_read, args);
+}
+
+void TcpBinding::on_tls_read(Connection& connection, ssize_t nread, const uv_buf_t* buf) {
+  TlsSession& tls = *connection.tls;
+  bool handshaking = tls.state() == TlsSession::State::handshaking;
+  if (nread < 0) {
+    if (handshaking) return tls_failed(connection, "closed-during-handshake", nread == UV_EOF ? "" : uv_strerror(static_cast<int>(nread)));
+    return deliver_end(connection, nread);
+  }
+  std::vector<uint8_t> plaintext;
+  auto state = tls.receive(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)),
+                           plaintext);
+  flush_tls(connection);
+  if (state == TlsSession::State::failed) return tls_failed(connection, tls.failure(), tls.failure_detail());
+  if (handshaking && state == TlsSession::State::established) {
+    connection.handshake_deadline.cancel();
+    count_tls("");
+    // From here the handler decides when to read, as for plaintext; what
+    // came with the handshake waits for its first read.
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&connection.handle));
+    connection.early_plaintext = std::move(plaintext);
+    connection.early_end = tls.peer_closed();
+    auto info = tls.info();
+    announce(connection, &info);
+    return;
+  }
+  deliver(connection, plaintext);
+  if (tls.peer_closed() && !connection.closing) deliver_end(connection, UV_EOF);
+}
+
+void TcpBinding::flush_tls(Connection& connection) {
+  auto output = connection.tls->take_output();
+  if (!output.empty() && write_raw(connection, output, false) < 0) close(connection);
+}
+
+void TcpBinding::tls_failed(Connection& connection, const std::string& reason, const std::string& detail) {
+  if (connection.closing) return;
+  common::log::info("tls-handshake-failed")
+      .kv("peer", connection.handoff.remote.to_string())
+      .kv("reason", reason)
+      .kv("detail", detail);
+  count_tls(reason);
+  connection.handshake_deadline.cancel();
+  // The alert (if any) goes out before the socket is shut.
+  if (connection.tls) {
+    auto alert = connection.tls->take_output();
+    if (!alert.empty()) {
+      uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(alert.data()), static_cast<unsigned>(alert.size()));
+      uv_try_write(reinterpret_cast<uv_stream_t*>(&connection.handle), &buf, 1);
+    }
+  }
+  close(connection);
+}
+
+void TcpBinding::count_tls(const std::string& failure) {
+  if (failure.empty()) {
+    ++tls_handshakes_;
+  } else {
+    ++tls_failures_[failure];
+  }
+  if (tls_report_timer_.pending()) return;
+  // Batched: one report per interval, whatever the handshake rate.
+  tls_report_timer_.start(runtime_.loop(), kTlsReportDelayMs, [this] {
+    nlohmann::json delta = {{"handshakes", tls_handshakes_}, {"failures", tls_failures_}};
+    tls_handshakes_ = 0;
+    tls_failures_.clear();
+    runtime_.link().send(ipc::encode(ipc::TlsStats{delta.dump()}));
+  });
+}
+
+bool TcpBinding::set_tls(const std::string& material_json, std::string& error) {
+  auto config = TlsConfig::create(material_json, error);
+  if (!config) return false;
+  tls_ = std::move(config);
+  return true;
 }
 
 int64_t TcpBinding::write(Connection& connection, std::span<const uint8_t> bytes) {
+  if (!connection.tls) return write_raw(connection, bytes, true);
+  if (!connection.tls->send(bytes)) return UV_EPIPE;
+  auto ciphertext = connection.tls->take_output();
+  return write_raw(connection, ciphertext, true);
+}
+
+int64_t TcpBinding::write_raw(Connection& connection, std::span<const uint8_t> bytes, bool for_handler) {
   auto* stream = reinterpret_cast<uv_stream_t*>(&connection.handle);
   size_t written = 0;
   // Writing directly only when nothing is queued keeps the byte order.
@@ -191,6 +330,7 @@ int64_t TcpBinding::write(Connection& connection, std::span<const uint8_t> bytes
   }
   if (written == bytes.size()) return 0;
   auto request = std::make_unique<WriteRequest>();
+  request->for_handler = for_handler;
   request->bytes.assign(bytes.begin() + static_cast<ptrdiff_t>(written), bytes.end());
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(request->bytes.data()), static_cast<unsigned>(request->bytes.size()));
   request->request.data = &connection;
@@ -206,6 +346,11 @@ void TcpBinding::on_write(uv_write_t* raw_request, int status) {
   connection->queued_bytes -= request->bytes.size();
   TcpBinding* self = connection->binding;
   if (self == nullptr || !connection->socket || status == UV_ECANCELED) return;
+  if (!request->for_handler) {
+    // TLS's own bytes: JavaScript never counted them; a failure still ends the connection.
+    if (status < 0) self->close(*connection);
+    return;
+  }
   JSContext* cx = self->runtime_.cx();
   CallbackScope scope(self->runtime_);
   JS::RootedValueArray<3> args(cx);
@@ -287,7 +432,12 @@ bool TcpBinding::with_connection(JSContext* cx, unsigned argc, JS::Value* vp, JS
 }
 
 bool TcpBinding::native_shutdown(JSContext* cx, unsigned argc, JS::Value* vp) {
-  return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
+  return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding& self, Connection& c, JS::CallArgs& args) {
+    if (c.tls) {
+      // close_notify first, then the socket's own FIN after it.
+      c.tls->close_notify();
+      self.flush_tls(c);
+    }
     auto request = std::make_unique<uv_shutdown_t>();
     request->data = &c;
     int rc = uv_shutdown(request.get(), reinterpret_cast<uv_stream_t*>(&c.handle), &TcpBinding::on_shutdown);
@@ -304,7 +454,20 @@ bool TcpBinding::native_close(JSContext* cx, unsigned argc, JS::Value* vp) {
 }
 
 bool TcpBinding::native_read_start(JSContext* cx, unsigned argc, JS::Value* vp) {
-  return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
+  return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding& self, Connection& c, JS::CallArgs& args) {
+    if (!c.early_plaintext.empty() || c.early_end) {
+      // Delivered from the loop, never from inside the handler's own call;
+      // the timer phase runs before the next socket read, so order holds.
+      uint32_t id = c.id;
+      c.early_delivery.start(self.runtime_.loop(), 0, [&self, id] {
+        Connection* connection = self.find(id);
+        if (connection == nullptr) return;
+        auto bytes = std::exchange(connection->early_plaintext, {});
+        bool ended = std::exchange(connection->early_end, false);
+        self.deliver(*connection, bytes);
+        if (ended && self.find(id) != nullptr && !connection->closing) self.deliver_end(*connection, UV_EOF);
+      });
+    }
     int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&c.handle), &TcpBinding::on_alloc, &TcpBinding::on_read);
     args.rval().setInt32(rc == UV_EALREADY ? 0 : rc);
   });

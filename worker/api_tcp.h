@@ -8,12 +8,18 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
+#include <string>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
+#include "common/one_shot_timer.h"
 #include "common/unique_fd.h"
 #include "ipc/messages.h"
+#include "worker/tls_config.h"
 
 namespace worker {
 
@@ -33,6 +39,9 @@ class TcpBinding {
   size_t open_connections() const { return connections_.size(); }
   // Closes every connection (drain deadline, shutdown).
   void close_all();
+  // TLS termination for the connections that follow (the handler's manifest
+  // enables TLS); false with `error` if the material cannot be used.
+  bool set_tls(const std::string& material_json, std::string& error);
 
  private:
   struct Connection;
@@ -47,6 +56,17 @@ class TcpBinding {
   // Writes as much as the kernel takes now; queues the rest. Returns the bytes
   // still queued, or a negative libuv error.
   int64_t write(Connection& connection, std::span<const uint8_t> bytes);
+  // The socket-level write: `for_handler` writes report back to JavaScript
+  // when queued; TLS's own (handshake, alerts) do not.
+  int64_t write_raw(Connection& connection, std::span<const uint8_t> bytes, bool for_handler);
+  // Gives the handler its `conn` (after the TLS handshake, for TLS).
+  void announce(Connection& connection, const nlohmann::json* tls_info);
+  void deliver(Connection& connection, std::span<const uint8_t> bytes);
+  void deliver_end(Connection& connection, ssize_t status);
+  void on_tls_read(Connection& connection, ssize_t nread, const uv_buf_t* buf);
+  void flush_tls(Connection& connection);
+  void tls_failed(Connection& connection, const std::string& reason, const std::string& detail);
+  void count_tls(const std::string& failure);
 
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
@@ -67,6 +87,11 @@ class TcpBinding {
   Runtime& runtime_;
   std::unordered_map<uint32_t, std::unique_ptr<Connection>> connections_;
   uint32_t next_id_ = 1;
+  std::shared_ptr<const TlsConfig> tls_;  // null: plaintext
+  // Handshakes since the last report to the supervisor.
+  uint64_t tls_handshakes_ = 0;
+  std::map<std::string, uint64_t> tls_failures_;
+  common::OneShotTimer tls_report_timer_;
   // One read buffer for all connections: each read is copied into its own
   // ArrayBuffer before the next read can happen.
   std::array<char, 64 * 1024> read_buffer_;

@@ -238,6 +238,11 @@ void Runtime::start_handler(int store_command_fd, int store_subscription_fd) {
     handler_failed(error);
     return;
   }
+  // Fail closed: a handler configured for TLS never serves plaintext.
+  if (!init_.tls_json.empty() && !tcp_->set_tls(init_.tls_json, error)) {
+    handler_failed("tls: " + error);
+    return;
+  }
   JS::RootedValue evaluation(cx_);
   JS::RootedObject module(cx_, modules_->load_user(init_.module_file, &evaluation));
   if (!module) {

@@ -29,7 +29,7 @@ class Watchdog;
 // to call (native.registerHooks).
 enum class Hook : int {
   start,              // (namespace, evaluationPromise, info) → loads the handler, runs open(ctx)
-  connection,         // (id, remoteAddress, remotePort, remoteFamily, localAddress, localPort) → socket
+  connection,         // (id, brokerId, remoteAddress, remotePort, remoteFamily, localAddress, localPort, tlsJson?) → socket
   datagram,           // (arrayBuffer, address, family, port)
   stop,               // (closeTimeoutMs) → aborts ctx.signal, awaits close(ctx)
   tcp_read,           // (socket, arrayBuffer | null at EOF | errno)

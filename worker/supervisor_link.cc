@@ -146,6 +146,17 @@ void SupervisorLink::dispatch(std::span<const uint8_t> message, std::vector<comm
       runtime_->store().reattach(std::move(fds[0]), std::move(fds[1]));
       return;
     }
+    case ipc::MessageType::tls_update: {
+      ipc::TlsUpdate update;
+      std::string error;
+      if (!ipc::decode(message, update)) {
+        common::log::error("malformed-supervisor-message").kv("type", "tls_update");
+      } else if (!runtime_->tcp().set_tls(update.tls_json, error)) {
+        // The supervisor checked the material; keep serving with what works.
+        common::log::error("tls-update-failed").kv("reason", error);
+      }
+      return;
+    }
     default:
       common::log::error("malformed-supervisor-message").kv("type", static_cast<int>(*type));
   }

@@ -210,7 +210,7 @@ class ManifestErrorsTest(unittest.TestCase):
                 "syntax": (f"syntax.tcp.{p['syntax']}.port.json", "parse error"),
                 "field": (f"field.tcp.{p['field']}.port.json", "/allow/1: '10.1.2.3/8' has host bits set"),
                 "unknown": (f"unknown.tcp.{p['unknown']}.port.json", "/maxConns: unknown field"),
-                "tls": (f"tls.tcp.{p['tls']}.port.json", "/tls/enabled: TLS termination is not supported yet"),
+                "tls": (f"tls.tcp.{p['tls']}.port.json", "/tls/names: is required with on-demand certificates"),
                 "udpcap": (f"udpcap.udp.{p['udpcap']}.port.json", "/maxConnections: applies to TCP handlers only"),
             }
             for name, (file, message) in expectations.items():

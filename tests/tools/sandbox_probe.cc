@@ -251,6 +251,7 @@ int run_launcher(int argc, char** argv) {
           .handoff_failed = nullptr,
           .sandbox = [&](const std::string& report) { result["sandbox"] = nlohmann::json::parse(report); },
           .connection_closed = nullptr,
+          .tls_stats = nullptr,
       });
   // The broker's own defaults, as a worker would get them.
   policy::BrokerConfig::Worker defaults;
@@ -273,6 +274,7 @@ int run_launcher(int argc, char** argv) {
       .heap_bytes = defaults.heap_mb << 20,
       .memory_bytes = defaults.memory_mb << 20,
       .cpu_limit_ms = defaults.cpu_limit_ms,
+      .tls_json = "",
   };
   // Stand-ins for the two store connections every worker receives.
   int store[2][2];

@@ -79,12 +79,12 @@ TEST_CASE("the spec's example without tls is read field by field") {
   CHECK_FALSE(m.max_connections_per_ip.has_value());
   CHECK(m.rate_limit == RateLimit{20, 10.0});
   CHECK(m.idle_timeout_s == 120.0);
-  CHECK_FALSE(m.tls_enabled);
+  CHECK_FALSE(m.tls.enabled);
 }
 
-TEST_CASE("the spec's example with tls enabled is refused: TLS is not supported yet") {
-  check_error({"spec example", kSpecExample, "/tls/enabled", "not supported yet"});
-  check_error({"tls alone", R"({"tls": {"enabled": true}})", "/tls/enabled", "not supported yet"});
+TEST_CASE("the spec's example with on-demand tls needs the names it may issue for") {
+  check_error({"spec example", kSpecExample, "/tls/names", "is required"});
+  check_error({"tls alone", R"({"tls": {"enabled": true}})", "/tls/cert", "is required"});
 }
 
 TEST_CASE("an empty manifest sets nothing") {
@@ -97,7 +97,7 @@ TEST_CASE("an empty manifest sets nothing") {
       CHECK_FALSE(m.max_connections_per_ip.has_value());
       CHECK_FALSE(m.rate_limit.has_value());
       CHECK_FALSE(m.idle_timeout_s.has_value());
-      CHECK_FALSE(m.tls_enabled);
+      CHECK_FALSE(m.tls.enabled);
     }
   }
 }
@@ -203,7 +203,7 @@ TEST_CASE("tls with enabled false is accepted on TCP, with or without a cert") {
   for (const char* tls : {R"({"enabled": false})", R"({"enabled": false, "cert": "on-demand"})"}) {
     CAPTURE(std::string(tls));
     Manifest m = parse_manifest(std::string(R"({"tls": )") + tls + "}", Transport::tcp);
-    CHECK_FALSE(m.tls_enabled);
+    CHECK_FALSE(m.tls.enabled);
   }
 }
 
@@ -265,7 +265,7 @@ TEST_CASE("unknown fields are errors naming their path") {
       {"case matters", R"({"Allow": []})", "/Allow", "unknown field"},
       {"after known fields", R"({"allow": [], "firewall": true})", "/firewall", "unknown field"},
       {"in rateLimit", R"({"rateLimit": {"perIp": 1, "window": 1, "burst": 5}})", "/rateLimit/burst", "unknown field"},
-      {"in tls", R"({"tls": {"enabled": false, "key": "k.pem"}})", "/tls/key", "unknown field"},
+      {"in tls", R"({"tls": {"enabled": false, "keyfile": "k.pem"}})", "/tls/keyfile", "unknown field"},
       {"slash in the key", R"({"a/b": 1})", "/a~1b", "unknown field"},
       {"tilde in the key", R"({"a~b": 1})", "/a~0b", "unknown field"},
       {"nested slash", R"({"rateLimit": {"per/Ip": 1}})", "/rateLimit/per~1Ip", "unknown field"},
@@ -432,4 +432,67 @@ TEST_CASE("a manifest file name is not itself an entry point") {
 TEST_CASE("an entry with an embedded NUL is an error naming the entry") {
   check_error({"NUL in allow", R"({"allow": ["10.0.0.0\u0000junk/8"]})", "/allow/0", "not an IPv4 or IPv6 address"});
   check_error({"NUL in deny", R"({"deny": ["192.0.2.1\u0000"]})", "/deny/0", "not an IPv4 or IPv6 address"});
+}
+
+TEST_CASE("tls from files, several pairs, or on demand, with options") {
+  Manifest one = parse_manifest(R"({"tls": {"enabled": true, "cert": "/etc/ssl/a.pem", "key": "/etc/ssl/a.key"}})",
+                                Transport::tcp);
+  REQUIRE(one.tls.enabled);
+  CHECK(one.tls.certs == std::vector<policy::TlsCertFiles>{{"/etc/ssl/a.pem", "/etc/ssl/a.key"}});
+  CHECK(one.tls.min_version == "1.2");
+  CHECK(one.tls.handshake_timeout_ms == 10000);
+  CHECK_FALSE(one.tls.on_demand);
+  Manifest many = parse_manifest(R"({"tls": {"enabled": true, "certs": [{"cert": "/a.pem", "key": "/a.key"},
+      {"cert": "/b.pem", "key": "/b.key"}], "minVersion": "1.3", "alpn": ["h2", "http/1.1"],
+      "clientCa": "/ca.pem", "clientAuth": "optional", "handshakeTimeout": 2.5}})", Transport::tcp);
+  CHECK(many.tls.certs.size() == 2);
+  CHECK(many.tls.min_version == "1.3");
+  CHECK(many.tls.alpn == std::vector<std::string>{"h2", "http/1.1"});
+  CHECK(many.tls.client_ca == "/ca.pem");
+  CHECK_FALSE(many.tls.client_cert_required);
+  CHECK(many.tls.handshake_timeout_ms == 2500);
+  Manifest mtls = parse_manifest(R"({"tls": {"enabled": true, "cert": "/a.pem", "key": "/a.key", "clientCa": "/ca.pem"}})",
+                                 Transport::tcp);
+  CHECK(mtls.tls.client_cert_required);
+  Manifest demand = parse_manifest(R"({"tls": {"enabled": true, "cert": "on-demand", "names": ["example.com", "*.example.org"]}})",
+                                   Transport::tcp);
+  CHECK(demand.tls.on_demand);
+  CHECK(demand.tls.names == std::vector<std::string>{"example.com", "*.example.org"});
+}
+
+TEST_CASE("tls errors name their field") {
+  const std::vector<ErrorCase> cases = {
+      {"relative cert", R"({"tls": {"enabled": true, "cert": "a.pem", "key": "/a.key"}})", "/tls/cert", "absolute path"},
+      {"cert without key", R"({"tls": {"enabled": true, "cert": "/a.pem"}})", "/tls/key", "is required"},
+      {"cert and certs", R"({"tls": {"enabled": true, "cert": "/a.pem", "key": "/k", "certs": []}})", "/tls/certs", "either"},
+      {"empty certs", R"({"tls": {"enabled": true, "certs": []}})", "/tls/certs", "non-empty"},
+      {"pair without key", R"({"tls": {"enabled": true, "certs": [{"cert": "/a.pem"}]}})", "/tls/certs/0/key", "is required"},
+      {"unknown pair field", R"({"tls": {"enabled": true, "certs": [{"cert": "/a", "key": "/b", "x": 1}]}})", "/tls/certs/0/x", "unknown"},
+      {"on-demand with key", R"({"tls": {"enabled": true, "cert": "on-demand", "key": "/k", "names": ["a.b"]}})", "/tls/key", "on-demand"},
+      {"empty names", R"({"tls": {"enabled": true, "cert": "on-demand", "names": []}})", "/tls/names", "non-empty"},
+      {"bad name", R"({"tls": {"enabled": true, "cert": "on-demand", "names": ["Exa mple"]}})", "/tls/names/0", "DNS name"},
+      {"deep wildcard", R"({"tls": {"enabled": true, "cert": "on-demand", "names": ["a.*.com"]}})", "/tls/names/0", "DNS name"},
+      {"names with files", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "names": ["a.b"]}})", "/tls/names", "on-demand"},
+      {"tls 1.0", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "minVersion": "1.0"}})", "/tls/minVersion", "refused"},
+      {"tls 1.1", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "minVersion": "1.1"}})", "/tls/minVersion", "refused"},
+      {"tls 2", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "minVersion": "2"}})", "/tls/minVersion", "1.2"},
+      {"empty alpn", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "alpn": []}})", "/tls/alpn", "1 to 16"},
+      {"empty protocol", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "alpn": [""]}})", "/tls/alpn/0", "1 to 255"},
+      {"auth without ca", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "clientAuth": "required"}})", "/tls/clientAuth", "clientCa"},
+      {"bad auth", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "clientCa": "/c", "clientAuth": "maybe"}})", "/tls/clientAuth", "required"},
+      {"zero timeout", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "handshakeTimeout": 0}})", "/tls/handshakeTimeout", "more than 0"},
+      {"unknown tls field", R"({"tls": {"enabled": true, "cert": "/a", "key": "/b", "ciphers": "ALL"}})", "/tls/ciphers", "unknown"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
+
+TEST_CASE("on-demand names match exactly or one label under a wildcard") {
+  const std::vector<std::string> allowed = {"example.com", "*.example.org"};
+  CHECK(policy::tls_name_allowed(allowed, "example.com"));
+  CHECK(policy::tls_name_allowed(allowed, "www.example.org"));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, "example.org"));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, "a.b.example.org"));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, "www.example.com"));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, "evilexample.org"));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, ""));
 }

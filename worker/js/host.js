@@ -104,9 +104,20 @@ function runHandle(socket) {
   }
 }
 
-function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, localAddress, localPort) {
+function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, localAddress, localPort, tlsJson) {
   const socket = new Socket(id, brokerId, { address: remoteAddress, port: remotePort, family: remoteFamily },
     { address: localAddress, port: localPort });
+  if (typeof tlsJson === "string") {
+    // TLS was terminated by the runtime: the handler reads and writes
+    // plaintext; what was negotiated is here, as on a Node TLSSocket.
+    const tls = JSON.parse(tlsJson);
+    if (tls.peerCertificate) Object.freeze(tls.peerCertificate);
+    socket.tls = Object.freeze(tls);
+    socket.encrypted = true;
+    socket.authorized = tls.authorized;
+    socket.alpnProtocol = tls.alpnProtocol ?? false;
+    socket.servername = tls.servername ?? false;
+  }
   if (handler === null) {
     socket.destroy();
   } else {

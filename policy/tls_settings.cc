@@ -1,0 +1,158 @@
+#include "policy/tls_settings.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "policy/json_fields.h"
+
+namespace policy {
+namespace {
+
+constexpr size_t kMaxCertPairs = 64;
+constexpr size_t kMaxNames = 256;
+constexpr uint64_t kMaxHandshakeTimeoutMs = 300000;
+
+std::string read_absolute_file(const nlohmann::json& value, const std::string& path) {
+  std::string text = read_string(value, path);
+  if (text.empty() || text.front() != '/') throw JsonFieldError(path, "must be an absolute path to a PEM file");
+  return text;
+}
+
+// A DNS name: labels of letters, digits and hyphens, optionally "*." first.
+bool valid_name(const std::string& name) {
+  std::string_view rest = name;
+  if (rest.starts_with("*.")) rest.remove_prefix(2);
+  if (rest.empty() || rest.size() > 253) return false;
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t end = rest.find('.', start);
+    if (end == std::string_view::npos) end = rest.size();
+    std::string_view label = rest.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+        return false;
+      }
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+TlsSettings parse_tls_settings(const nlohmann::json& tls, const std::string& path) {
+  require_object(tls, path);
+  reject_unknown_fields(tls, path,
+                        {"enabled", "cert", "key", "certs", "names", "minVersion", "alpn", "clientCa", "clientAuth",
+                         "handshakeTimeout"});
+  TlsSettings settings;
+  if (!tls.contains("enabled")) throw JsonFieldError(child_path(path, "enabled"), "is required");
+  settings.enabled = read_bool(tls["enabled"], child_path(path, "enabled"));
+  if (!settings.enabled) return settings;
+
+  bool has_cert = tls.contains("cert");
+  bool has_certs = tls.contains("certs");
+  if (has_cert && has_certs) throw JsonFieldError(child_path(path, "certs"), "use either cert and key, or certs");
+  if (!has_cert && !has_certs) {
+    throw JsonFieldError(child_path(path, "cert"), "is required: a PEM file, \"on-demand\", or certs: [...]");
+  }
+  if (has_cert && read_string(tls["cert"], child_path(path, "cert")) == "on-demand") {
+    settings.on_demand = true;
+    if (tls.contains("key")) throw JsonFieldError(child_path(path, "key"), "does not go with on-demand certificates");
+    if (!tls.contains("names")) {
+      throw JsonFieldError(child_path(path, "names"), "is required with on-demand certificates (the names it may issue for)");
+    }
+    const auto& names = tls["names"];
+    std::string names_path = child_path(path, "names");
+    if (!names.is_array() || names.empty()) throw JsonFieldError(names_path, "must be a non-empty array of names");
+    if (names.size() > kMaxNames) throw JsonFieldError(names_path, "has more than " + std::to_string(kMaxNames) + " names");
+    for (size_t i = 0; i < names.size(); ++i) {
+      std::string item_path = names_path + "/" + std::to_string(i);
+      std::string name = read_string(names[i], item_path);
+      if (!valid_name(name)) {
+        throw JsonFieldError(item_path, "'" + name + "' is not a lower-case DNS name or \"*.<domain>\"");
+      }
+      settings.names.push_back(name);
+    }
+  } else {
+    if (tls.contains("names")) throw JsonFieldError(child_path(path, "names"), "goes with \"cert\": \"on-demand\" only");
+    if (has_cert) {
+      if (!tls.contains("key")) throw JsonFieldError(child_path(path, "key"), "is required with cert");
+      settings.certs.push_back({read_absolute_file(tls["cert"], child_path(path, "cert")),
+                                read_absolute_file(tls["key"], child_path(path, "key"))});
+    } else {
+      if (tls.contains("key")) throw JsonFieldError(child_path(path, "key"), "goes with cert, not certs");
+      const auto& list = tls["certs"];
+      std::string list_path = child_path(path, "certs");
+      if (!list.is_array() || list.empty()) throw JsonFieldError(list_path, "must be a non-empty array of {cert, key}");
+      if (list.size() > kMaxCertPairs) {
+        throw JsonFieldError(list_path, "has more than " + std::to_string(kMaxCertPairs) + " pairs");
+      }
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string item_path = list_path + "/" + std::to_string(i);
+        require_object(list[i], item_path);
+        reject_unknown_fields(list[i], item_path, {"cert", "key"});
+        for (const char* field : {"cert", "key"}) {
+          if (!list[i].contains(field)) throw JsonFieldError(child_path(item_path, field), "is required");
+        }
+        settings.certs.push_back({read_absolute_file(list[i]["cert"], child_path(item_path, "cert")),
+                                  read_absolute_file(list[i]["key"], child_path(item_path, "key"))});
+      }
+    }
+  }
+  if (tls.contains("minVersion")) {
+    std::string version = read_string(tls["minVersion"], child_path(path, "minVersion"));
+    if (version == "1.0" || version == "1.1") {
+      throw JsonFieldError(child_path(path, "minVersion"), "TLS " + version + " is refused; use \"1.2\" or \"1.3\"");
+    }
+    if (version != "1.2" && version != "1.3") throw JsonFieldError(child_path(path, "minVersion"), "must be \"1.2\" or \"1.3\"");
+    settings.min_version = version;
+  }
+  if (tls.contains("alpn")) {
+    const auto& list = tls["alpn"];
+    std::string list_path = child_path(path, "alpn");
+    if (!list.is_array() || list.empty() || list.size() > 16) {
+      throw JsonFieldError(list_path, "must be an array of 1 to 16 protocol names");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string item_path = list_path + "/" + std::to_string(i);
+      std::string protocol = read_string(list[i], item_path);
+      if (protocol.empty() || protocol.size() > 255) throw JsonFieldError(item_path, "must be 1 to 255 bytes");
+      settings.alpn.push_back(protocol);
+    }
+  }
+  if (tls.contains("clientCa")) {
+    settings.client_ca = read_absolute_file(tls["clientCa"], child_path(path, "clientCa"));
+    settings.client_cert_required = true;
+  }
+  if (tls.contains("clientAuth")) {
+    std::string mode = read_string(tls["clientAuth"], child_path(path, "clientAuth"));
+    if (mode != "required" && mode != "optional") {
+      throw JsonFieldError(child_path(path, "clientAuth"), "must be \"required\" or \"optional\"");
+    }
+    if (settings.client_ca.empty()) throw JsonFieldError(child_path(path, "clientAuth"), "needs clientCa");
+    settings.client_cert_required = mode == "required";
+  }
+  if (tls.contains("handshakeTimeout")) {
+    const auto& value = tls["handshakeTimeout"];
+    std::string timeout_path = child_path(path, "handshakeTimeout");
+    if (!value.is_number() || value.get<double>() <= 0 || value.get<double>() * 1000 > kMaxHandshakeTimeoutMs) {
+      throw JsonFieldError(timeout_path, "must be a number of seconds, more than 0 and at most 300");
+    }
+    settings.handshake_timeout_ms = static_cast<uint32_t>(std::max(1.0, value.get<double>() * 1000));
+  }
+  return settings;
+}
+
+bool tls_name_allowed(const std::vector<std::string>& allowed, const std::string& name) {
+  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& entry) {
+    if (!entry.starts_with("*.")) return entry == name;
+    std::string_view domain = std::string_view(entry).substr(1);  // ".example.com"
+    if (name.size() <= domain.size() || !name.ends_with(domain)) return false;
+    std::string_view label = std::string_view(name).substr(0, name.size() - domain.size());
+    return label.find('.') == std::string_view::npos;
+  });
+}
+
+}  // namespace policy

@@ -1,0 +1,47 @@
+#pragma once
+// The manifest's `tls` object: where the certificates come from and how
+// handshakes are negotiated. Parsed strictly, like the rest of the manifest;
+// any doubt fails closed (the handler does not open).
+//
+//   {"enabled": true, "cert": "/etc/ssl/example/fullchain.pem", "key": "/etc/ssl/example/key.pem"}
+//   {"enabled": true, "certs": [{"cert": ..., "key": ...}, ...]}        one pair per name, chosen by SNI
+//   {"enabled": true, "cert": "on-demand", "names": ["example.com", "*.example.com"]}
+//   options: "minVersion": "1.2" | "1.3", "alpn": ["h2", "http/1.1"],
+//            "clientCa": "/path/ca.pem", "clientAuth": "required" | "optional",
+//            "handshakeTimeout": seconds
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace policy {
+
+struct TlsCertFiles {
+  std::string cert;  // PEM: the certificate, then its chain
+  std::string key;   // PEM private key
+  bool operator==(const TlsCertFiles&) const = default;
+};
+
+struct TlsSettings {
+  bool enabled = false;
+  std::vector<TlsCertFiles> certs;  // from files; empty when on_demand
+  bool on_demand = false;           // issued by the broker's local CA for `names`
+  std::vector<std::string> names;   // on-demand allow-list: exact names or "*.<domain>"
+  std::string min_version = "1.2";  // "1.2" or "1.3"; older versions are refused
+  std::vector<std::string> alpn;    // protocols the server accepts, in its order of preference
+  std::string client_ca;            // mTLS: CA bundle client certificates are verified against
+  bool client_cert_required = false;
+  uint32_t handshake_timeout_ms = 10000;
+  bool operator==(const TlsSettings&) const = default;
+};
+
+// `value` is the manifest's "tls" member, `path` its JSON path.
+TlsSettings parse_tls_settings(const nlohmann::json& value, const std::string& path);
+
+// Whether `name` (lower case) is allowed by an on-demand allow-list entry: an
+// exact name, or "*.<domain>" for exactly one label more.
+bool tls_name_allowed(const std::vector<std::string>& allowed, const std::string& name);
+
+}  // namespace policy
