@@ -32,8 +32,19 @@ declare module "portbroker" {
     rateLimit?: { perIp: number; window: number };
     /** Seconds without traffic after which a TCP connection is closed (UDP: the session is forgotten). */
     idleTimeout?: number;
-    /** TCP only: TLS termination. */
-    tls?: { enabled: boolean; [option: string]: unknown };
+    /** TCP only: TLS termination (docs/manifest.md#tls). */
+    tls?: {
+      enabled: boolean;
+      cert?: string;
+      key?: string;
+      certs?: { cert: string; key: string }[];
+      names?: string[];
+      minVersion?: "1.2" | "1.3";
+      alpn?: string[];
+      clientCa?: string;
+      clientAuth?: "required" | "optional";
+      handshakeTimeout?: number;
+    };
   }
 
   /**
@@ -120,7 +131,9 @@ declare module "portbroker" {
     cipher: string;
     servername: string | null;
     alpnProtocol: string | null;
-    peerCertificate?: { subject: string; fingerprint256: string } | null;
+    /** A client certificate was presented and verified against the manifest's clientCa. */
+    authorized: boolean;
+    peerCertificate: { subject: string; issuer: string; fingerprint256: string } | null;
   }
 
   /** The accepted connection: behaves like Node's `net.Socket`. */
@@ -178,6 +191,10 @@ declare module "portbroker" {
     readonly readableFlowing: boolean | null;
     /** Present when the manifest enables TLS. */
     readonly tls?: TlsInfo;
+    readonly encrypted?: true;
+    readonly authorized?: boolean;
+    readonly alpnProtocol?: string | false;
+    readonly servername?: string | false;
   }
 
   /** The exports of a TCP handler module. */

@@ -65,7 +65,7 @@ class PackagesTest(unittest.TestCase):
         result = run("lintian", "--fail-on", "error,warning", self.deb, check=False)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         control = run("dpkg-deb", "--field", self.deb, "Depends").stdout
-        for library in ("libmozjs-102-0", "libuv1", "libseccomp2", "libnftables1"):
+        for library in ("libmozjs-102-0", "libuv1", "libseccomp2", "libnftables1", "libssl3"):
             self.assertIn(library, control)
         self.assertEqual(run("dpkg-deb", "--ctrl-tarfile", self.deb).returncode, 0)
         conffiles = run("sh", "-c", f"dpkg-deb --info {self.deb} conffiles").stdout.split()
@@ -78,7 +78,8 @@ class PackagesTest(unittest.TestCase):
         for shared in ("/usr", "/usr/sbin", "/etc", "/usr/lib/systemd/system", "/usr/share/man"):
             self.assertNotIn(shared, files)  # the system owns these
         requires = run("rpm", "-qpR", self.rpm).stdout
-        for library in ("libmozjs-102.so.0", "libuv.so.1", "libseccomp.so.2", "libnftables.so.1", "systemd"):
+        for library in ("libmozjs-102.so.0", "libuv.so.1", "libseccomp.so.2", "libnftables.so.1", "libssl.so.3",
+                        "systemd"):
             self.assertIn(library, requires)
         flags = run("rpm", "-qp", "--qf", "[%{FILEFLAGS:fflags} %{FILENAMES}\\n]", self.rpm).stdout
         self.assertIn("cn /etc/portbroker/portbroker.json", flags.splitlines())
