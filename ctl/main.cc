@@ -20,12 +20,14 @@ constexpr const char* kUsage =
     "       portbrokerctl [--run-dir DIR] conns [HANDLER] [--json]\n"
     "       portbrokerctl [--run-dir DIR] metrics\n"
     "       portbrokerctl [--run-dir DIR] reload\n"
+    "       portbrokerctl [--run-dir DIR] ca\n"
     "       portbrokerctl check [DIR] [--config FILE] [--json]\n"
     "\n"
     "  status         handlers, their state, workers and connection counts\n"
     "  conns          live TCP connections: peer, age, idle, bytes in and out\n"
     "  metrics        Prometheus text exposition\n"
     "  reload         read the handlers folder again now, retry failed handlers (as SIGHUP)\n"
+    "  ca             the local CA's certificate (PEM) that on-demand TLS certificates chain to\n"
     "  check          check a handlers folder (default: the config's) without opening anything;\n"
     "                 exit status 1 if anything would be refused\n"
     "  --run-dir DIR  the broker's run directory (default /run/portbroker)\n"
@@ -94,7 +96,7 @@ int main(int argc, char** argv) {
       return usage_error("unexpected argument '" + arg + "'");
     }
   }
-  const std::vector<std::string> commands = {"status", "reload", "conns", "metrics", "check"};
+  const std::vector<std::string> commands = {"status", "reload", "conns", "metrics", "check", "ca"};
   if (arguments.command.empty()) return usage_error("a command is required");
   if (std::find(commands.begin(), commands.end(), arguments.command) == commands.end()) {
     return usage_error("unknown command '" + arguments.command + "'");
@@ -117,6 +119,8 @@ int main(int argc, char** argv) {
   bool colour = ctl::stdout_wants_colour();
   if (arguments.command == "metrics") {
     std::fputs(ctl::text(response["text"]).c_str(), stdout);
+  } else if (arguments.command == "ca" && !arguments.json) {
+    std::fputs(ctl::text(response["certificate"]).c_str(), stdout);
   } else if (arguments.json) {
     print_json(response);
   } else if (arguments.command == "reload") {

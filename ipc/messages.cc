@@ -243,6 +243,22 @@ bool decode(std::span<const uint8_t> message, TlsStats& out) {
   return decode_text(message, MessageType::tls_stats, out.stats_json);
 }
 
+std::vector<uint8_t> encode(const TlsCertificate& message) {
+  return encode_text(MessageType::tls_certificate, message.json);
+}
+
+bool decode(std::span<const uint8_t> message, TlsCertificate& out) {
+  return decode_text(message, MessageType::tls_certificate, out.json);
+}
+
+std::vector<uint8_t> encode(const TlsCertificateRequest& message) {
+  return encode_text(MessageType::tls_certificate_request, message.json);
+}
+
+bool decode(std::span<const uint8_t> message, TlsCertificateRequest& out) {
+  return decode_text(message, MessageType::tls_certificate_request, out.json);
+}
+
 std::vector<uint8_t> encode(const WorkerSandbox& message) {
   return encode_text(MessageType::worker_sandbox, message.report_json);
 }

@@ -21,6 +21,7 @@ enum class MessageType : uint16_t {
   worker_stop = 4,  // unload or shutdown: abort ctx.signal, await close(ctx), drain
   store_connections = 5,  // fds: new store connections (command, subscription): the store restarted
   tls_update = 6,         // new TLS material (certificates rotated on disk), for new connections
+  tls_certificate = 7,    // an on-demand certificate (JSON {name, cert} or {name, error})
   // worker -> supervisor
   worker_ready = 101,   // module loaded, exports checked, open(ctx) finished
   worker_failed = 102,  // could not start (or is giving up); the reason goes to status
@@ -28,6 +29,7 @@ enum class MessageType : uint16_t {
   seccomp_violation = 104,  // sent raw by the SIGSYS handler (sandbox/violation_report.h)
   worker_sandbox = 105,     // what the worker's confinement achieved (JSON)
   tls_stats = 106,          // handshakes completed and failed by reason (JSON), sent when they change
+  tls_certificate_request = 107,  // on-demand: a certificate for a name (JSON {name, public_key})
 };
 
 // Exit statuses a worker ends with when it stops itself, so the supervisor
@@ -73,6 +75,14 @@ struct TlsUpdate {
 
 struct TlsStats {
   std::string stats_json;
+};
+
+struct TlsCertificate {
+  std::string json;
+};
+
+struct TlsCertificateRequest {
+  std::string json;
 };
 
 struct WorkerSandbox {
@@ -134,6 +144,8 @@ std::vector<uint8_t> encode(const WorkerSandbox& message);
 std::vector<uint8_t> encode(const StoreConnections& message);
 std::vector<uint8_t> encode(const TlsUpdate& message);
 std::vector<uint8_t> encode(const TlsStats& message);
+std::vector<uint8_t> encode(const TlsCertificate& message);
+std::vector<uint8_t> encode(const TlsCertificateRequest& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
@@ -142,6 +154,8 @@ bool decode(std::span<const uint8_t> message, WorkerStop& out);
 bool decode(std::span<const uint8_t> message, StoreConnections& out);
 bool decode(std::span<const uint8_t> message, TlsUpdate& out);
 bool decode(std::span<const uint8_t> message, TlsStats& out);
+bool decode(std::span<const uint8_t> message, TlsCertificate& out);
+bool decode(std::span<const uint8_t> message, TlsCertificateRequest& out);
 bool decode(std::span<const uint8_t> message, WorkerFailed& out);
 bool decode(std::span<const uint8_t> message, WorkerReady& out);
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out);

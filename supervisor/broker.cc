@@ -39,6 +39,7 @@ Broker::Broker(uv_loop_t* loop, Options options)
     : loop_(loop),
       options_(std::move(options)),
       worker_executable_(common::find_helper_executable("portbroker-worker")),
+      local_ca_(options_.config.state_dir + "/ca"),
       tracker_(loop) {}
 
 Broker::~Broker() {
@@ -452,6 +453,11 @@ nlohmann::json Broker::on_control(const nlohmann::json& request) {
     return connections(handler.get<std::string>());
   }
   if (command == "metrics") return {{"text", metrics()}};
+  if (command == "ca") {
+    std::string error;
+    if (!local_ca_.ensure(error)) return {{"error", error}};
+    return {{"certificate", local_ca_.certificate_pem()}, {"file", local_ca_.certificate_file()}};
+  }
   if (command == "reload") {
     std::string error;
     if (!reload("portbrokerctl", error)) return {{"error", error}};

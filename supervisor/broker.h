@@ -24,6 +24,7 @@
 #include "supervisor/folder_watch.h"
 #include "supervisor/handler.h"
 #include "supervisor/handler_scan.h"
+#include "supervisor/local_ca.h"
 #include "supervisor/metrics_listener.h"
 #include "supervisor/options.h"
 #include "supervisor/store_service.h"
@@ -58,6 +59,8 @@ class Broker {
   uid_t worker_uid() const { return worker_uid_; }
   gid_t worker_gid() const { return worker_gid_; }
   uint64_t next_connection_id() { return ++last_connection_id_; }
+  // On-demand TLS certificates' issuer, under <state_dir>/ca.
+  LocalCa& local_ca() { return local_ca_; }
   // A handler left `starting`; once all have, the broker is ready.
   void handler_settled();
 
@@ -103,6 +106,7 @@ class Broker {
   Options options_;
   common::ServiceNotifier notifier_;
   std::string worker_executable_;
+  LocalCa local_ca_;
   uid_t worker_uid_ = 0;
   gid_t worker_gid_ = 0;
   std::string worker_user_;

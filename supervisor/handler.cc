@@ -1,6 +1,7 @@
 #include "supervisor/handler.h"
 
 #include <algorithm>
+#include <ctime>
 #include <set>
 
 #include "common/file_stamp.h"
@@ -124,6 +125,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
           .connection_closed = [this](uint64_t, const TrackedConnection& connection,
                                       bool idle) { on_connection_closed(connection, idle); },
           .tls_stats = [this](const nlohmann::json& delta) { on_tls_stats(delta); },
+          .tls_certificate_request = [this, w](const nlohmann::json& request) { on_certificate_request(w, request); },
       });
   const auto& settings = config.worker;
   ipc::WorkerInit init{
@@ -212,7 +214,42 @@ bool Handler::changed(const HandlerFile& file) const {
 bool Handler::load_tls(const HandlerFile& file, TlsMaterial& material, std::string& error) {
   material = {};
   if (!file.manifest || !file.manifest->tls.enabled) return true;
+  // The local CA is created (or checked) before any handshake needs it.
+  if (file.manifest->tls.on_demand && !broker_.local_ca().ensure(error)) return false;
   return load_tls_material(file.manifest->tls, material, error);
+}
+
+void Handler::on_certificate_request(Worker* worker, const nlohmann::json& request) {
+  constexpr size_t kMaxIssuedNames = 1024;
+  constexpr int64_t kRenewBeforeS = 7 * 24 * 3600;
+  std::string name = request.value("name", "");
+  std::string public_key = request.value("public_key", "");
+  nlohmann::json answer = {{"name", name}};
+  auto refuse = [&](const std::string& why) {
+    answer["error"] = why;
+    common::log::warn("tls-certificate-refused").kv("handler", file_.id.name).kv("name", name).kv("reason", why);
+    worker->process->send_tls_certificate(answer);
+  };
+  const bool on_demand = file_.manifest && file_.manifest->tls.enabled && file_.manifest->tls.on_demand;
+  // The worker checked the name too; the supervisor does not rely on it.
+  if (!on_demand) return refuse("this handler has no on-demand certificates");
+  if (name.size() > 253 || public_key.size() > 4096 || !policy::tls_name_allowed(file_.manifest->tls.names, name)) {
+    return refuse("the name is not in the manifest's tls.names");
+  }
+  int64_t now = static_cast<int64_t>(time(nullptr));
+  auto cached = issued_.find(name);
+  if (cached == issued_.end() || cached->second.public_key != public_key ||
+      cached->second.issued.not_after_s - now < kRenewBeforeS) {
+    LocalCa::Issued issued;
+    std::string error;
+    if (!broker_.local_ca().issue(name, public_key, issued, error)) return refuse(error);
+    // Bounded: a wildcard allows many names; the oldest issuances go first.
+    if (issued_.size() >= kMaxIssuedNames && cached == issued_.end()) issued_.erase(issued_.begin());
+    issued_[name] = {public_key, issued};
+    common::log::info("tls-certificate-issued").kv("handler", file_.id.name).kv("name", name).kv("not_after", issued.not_after);
+  }
+  answer["cert"] = issued_[name].issued.cert_pem;
+  worker->process->send_tls_certificate(answer);
 }
 
 bool Handler::tls_files_changed() const {
@@ -826,6 +863,9 @@ nlohmann::json Handler::status() const {
     for (const auto& cert : tls_.certificates) {
       certificates.push_back({{"file", cert.file}, {"names", cert.names}, {"not_after", cert.not_after}});
     }
+    for (const auto& [name, cert] : issued_) {
+      certificates.push_back({{"file", nullptr}, {"names", {name}}, {"not_after", cert.issued.not_after}});
+    }
     const auto& settings = file_.manifest->tls;
     status["tls"] = {{"certificates", certificates},
                      {"min_version", settings.min_version},
@@ -833,6 +873,7 @@ nlohmann::json Handler::status() const {
                      {"client_certificates", settings.client_ca.empty() ? "off"
                                              : settings.client_cert_required ? "required"
                                                                              : "optional"},
+                     {"on_demand", settings.on_demand},
                      {"handshakes", tls_handshakes_},
                      {"failures", tls_failures_}};
   }

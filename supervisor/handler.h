@@ -26,6 +26,7 @@
 #include "supervisor/firewall_rules.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
+#include "supervisor/local_ca.h"
 #include "supervisor/tls_material.h"
 #include "supervisor/udp_endpoint.h"
 #include "supervisor/worker_process.h"
@@ -157,6 +158,9 @@ class Handler final {
   // running workers; a bad rotation keeps the material in force.
   void refresh_tls();
   void on_tls_stats(const nlohmann::json& delta);
+  // On-demand TLS: checks the name against the manifest and answers with a
+  // certificate from the local CA (cached per name and worker key).
+  void on_certificate_request(Worker* worker, const nlohmann::json& request);
 
   void fail(const std::string& reason);
   void schedule_restart(const std::string& description);
@@ -209,6 +213,11 @@ class Handler final {
   std::string rejected_tls_files_;   // their signature, so a bad rotation is reported once
   uint64_t tls_handshakes_ = 0;
   std::map<std::string, uint64_t> tls_failures_;  // by reason
+  struct IssuedCertificate {
+    std::string public_key;
+    LocalCa::Issued issued;
+  };
+  std::map<std::string, IssuedCertificate> issued_;  // on-demand, by name
 };
 
 }  // namespace supervisor

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "common/file_stamp.h"
+#include "common/openssl_error.h"
 
 namespace supervisor {
 namespace {
@@ -32,15 +33,6 @@ struct Deleter {
 using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
 
 bool read_pem(const std::string& path, bool secret, std::string& out, std::string& error) {
   struct stat info {};
@@ -110,13 +102,13 @@ bool load_pair(const policy::TlsCertFiles& files, nlohmann::json& entry, TlsCert
   Bio cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
   X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
   if (!cert) {
-    error = files.cert + ": not a PEM certificate (" + openssl_error() + ")";
+    error = files.cert + ": not a PEM certificate (" + common::openssl_error() + ")";
     return false;
   }
   Bio key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
-    error = files.key + ": not a PEM private key without a passphrase (" + openssl_error() + ")";
+    error = files.key + ": not a PEM private key without a passphrase (" + common::openssl_error() + ")";
     return false;
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
@@ -140,10 +132,6 @@ bool load_pair(const policy::TlsCertFiles& files, nlohmann::json& entry, TlsCert
 }  // namespace
 
 bool load_tls_material(const policy::TlsSettings& settings, TlsMaterial& out, std::string& error) {
-  if (settings.on_demand) {
-    error = "on-demand certificates are not supported yet";
-    return false;
-  }
   out = {};
   out.files_signature = tls_files_signature(settings);
   nlohmann::json certs = nlohmann::json::array();
@@ -167,6 +155,8 @@ bool load_tls_material(const policy::TlsSettings& settings, TlsMaterial& out, st
   }
   nlohmann::json worker = {
       {"certs", certs},
+      {"on_demand", settings.on_demand},
+      {"names", settings.names},
       {"min_version", settings.min_version},
       {"alpn", settings.alpn},
       {"client_ca", client_ca},

@@ -25,7 +25,7 @@ struct TlsCertificateInfo {
 };
 
 struct TlsMaterial {
-  // For the worker: {"certs": [{"cert", "key", "names"}], "min_version", "alpn",
+  // For the worker: {"certs": [{"cert", "key", "names"}], "on_demand", "names", "min_version", "alpn",
   // "client_ca", "client_cert_required", "handshake_timeout_ms"}.
   std::string worker_json;
   std::vector<TlsCertificateInfo> certificates;

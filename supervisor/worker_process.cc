@@ -120,6 +120,10 @@ bool WorkerProcess::send_store_connections(common::UniqueFd command, common::Uni
   return send_or_queue(ipc::encode(ipc::StoreConnections{}), fds, 0);
 }
 
+bool WorkerProcess::send_tls_certificate(const nlohmann::json& answer) {
+  return send_or_queue(ipc::encode(ipc::TlsCertificate{answer.dump()}), {}, 0);
+}
+
 bool WorkerProcess::send_tls_update(const std::string& tls_json) {
   return send_or_queue(ipc::encode(ipc::TlsUpdate{tls_json}), {}, 0);
 }
@@ -210,6 +214,16 @@ void WorkerProcess::on_channel(int status, int events) {
       } catch (const policy::JsonFieldError& e) {
         return end_worker("worker-protocol-violation", std::string("malformed tls_stats: ") + e.what());
       }
+    } else if (type == ipc::MessageType::tls_certificate_request) {
+      ipc::TlsCertificateRequest request;
+      nlohmann::json parsed;
+      try {
+        if (!ipc::decode(received_.bytes(), request)) throw policy::JsonFieldError("/", "undecodable");
+        parsed = policy::parse_json_object(request.json);
+      } catch (const policy::JsonFieldError& e) {
+        return end_worker("worker-protocol-violation", std::string("malformed tls_certificate_request: ") + e.what());
+      }
+      if (events_.tls_certificate_request) events_.tls_certificate_request(parsed);
     } else if (type == ipc::MessageType::seccomp_violation) {
       // Sent by the worker's SIGSYS handler just before it dies.
       ipc::SeccompViolation violation;

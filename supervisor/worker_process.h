@@ -43,6 +43,8 @@ class WorkerProcess final : public ConnectionOwner {
     std::function<void(uint64_t id, const TrackedConnection& connection, bool idle)> connection_closed;
     // TLS handshakes since the previous report (JSON: {"handshakes", "failures": {reason: n}}).
     std::function<void(const nlohmann::json& delta)> tls_stats;
+    // On-demand TLS: the worker asks for a certificate ({"name", "public_key"}).
+    std::function<void(const nlohmann::json& request)> tls_certificate_request;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
@@ -73,6 +75,7 @@ class WorkerProcess final : public ConnectionOwner {
   bool send_store_connections(common::UniqueFd command, common::UniqueFd subscription);
   // Rotated TLS material, for the connections that follow.
   bool send_tls_update(const std::string& tls_json);
+  bool send_tls_certificate(const nlohmann::json& answer);
   void kill();
 
   bool running() const { return child_.running(); }

@@ -240,8 +240,14 @@ void TcpBinding::on_tls_read(Connection& connection, ssize_t nread, const uv_buf
     return deliver_end(connection, nread);
   }
   std::vector<uint8_t> plaintext;
-  auto state = tls.receive(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)),
-                           plaintext);
+  tls.receive(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)),
+              plaintext);
+  after_tls_step(connection, handshaking, plaintext);
+}
+
+void TcpBinding::after_tls_step(Connection& connection, bool handshaking, std::vector<uint8_t>& plaintext) {
+  TlsSession& tls = *connection.tls;
+  auto state = tls.state();
   flush_tls(connection);
   if (state == TlsSession::State::failed) return tls_failed(connection, tls.failure(), tls.failure_detail());
   if (handshaking && state == TlsSession::State::established) {
@@ -303,8 +309,43 @@ void TcpBinding::count_tls(const std::string& failure) {
 bool TcpBinding::set_tls(const std::string& material_json, std::string& error) {
   auto config = TlsConfig::create(material_json, error);
   if (!config) return false;
+  if (config->on_demand()) {
+    TlsConfig* raw = config.get();
+    config->set_requester([this, raw](const std::string& name) {
+      nlohmann::json request = {{"name", name}, {"public_key", raw->public_key_pem()}};
+      runtime_.link().send(ipc::encode(ipc::TlsCertificateRequest{request.dump()}));
+    });
+  }
   tls_ = std::move(config);
   return true;
+}
+
+void TcpBinding::on_certificate(const nlohmann::json& answer) {
+  if (!tls_ || !tls_->on_demand() || !answer.is_object()) return;
+  std::string name = answer.value("name", "");
+  std::string error = answer.value("error", "");
+  if (error.empty() && !tls_->add_certificate(name, answer.value("cert", ""), error)) {
+    common::log::error("tls-certificate-unusable").kv("name", name).kv("reason", error);
+  }
+  if (!error.empty()) tls_->refuse_name(name);
+  // Every handshake paused on this name goes on (or ends).
+  std::vector<uint32_t> waiting;
+  for (auto& [id, connection] : connections_) {
+    const std::string* awaited = connection->tls ? connection->tls->awaiting_certificate() : nullptr;
+    if (awaited != nullptr && *awaited == name && !connection->closing) waiting.push_back(id);
+  }
+  for (uint32_t id : waiting) {
+    Connection* connection = find(id);
+    if (connection == nullptr) continue;
+    if (!error.empty()) {
+      connection->tls->certificate_refused();
+      tls_failed(*connection, "certificate-refused", error);
+      continue;
+    }
+    std::vector<uint8_t> plaintext;
+    connection->tls->resume(plaintext);
+    after_tls_step(*connection, true, plaintext);
+  }
 }
 
 int64_t TcpBinding::write(Connection& connection, std::span<const uint8_t> bytes) {

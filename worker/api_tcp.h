@@ -42,6 +42,9 @@ class TcpBinding {
   // TLS termination for the connections that follow (the handler's manifest
   // enables TLS); false with `error` if the material cannot be used.
   bool set_tls(const std::string& material_json, std::string& error);
+  // On-demand TLS: the supervisor's answer ({"name", "cert"} or {"name",
+  // "error"}); handshakes waiting for that name continue or fail.
+  void on_certificate(const nlohmann::json& answer);
 
  private:
   struct Connection;
@@ -64,6 +67,9 @@ class TcpBinding {
   void deliver(Connection& connection, std::span<const uint8_t> bytes);
   void deliver_end(Connection& connection, ssize_t status);
   void on_tls_read(Connection& connection, ssize_t nread, const uv_buf_t* buf);
+  // After the session consumed input (or resumed): send what it produced,
+  // announce the connection when the handshake just completed, deliver plaintext.
+  void after_tls_step(Connection& connection, bool was_handshaking, std::vector<uint8_t>& plaintext);
   void flush_tls(Connection& connection);
   void tls_failed(Connection& connection, const std::string& reason, const std::string& detail);
   void count_tls(const std::string& failure);
@@ -87,7 +93,7 @@ class TcpBinding {
   Runtime& runtime_;
   std::unordered_map<uint32_t, std::unique_ptr<Connection>> connections_;
   uint32_t next_id_ = 1;
-  std::shared_ptr<const TlsConfig> tls_;  // null: plaintext
+  std::shared_ptr<TlsConfig> tls_;  // null: plaintext
   // Handshakes since the last report to the supervisor.
   uint64_t tls_handshakes_ = 0;
   std::map<std::string, uint64_t> tls_failures_;

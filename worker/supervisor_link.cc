@@ -146,6 +146,15 @@ void SupervisorLink::dispatch(std::span<const uint8_t> message, std::vector<comm
       runtime_->store().reattach(std::move(fds[0]), std::move(fds[1]));
       return;
     }
+    case ipc::MessageType::tls_certificate: {
+      ipc::TlsCertificate certificate;
+      if (!ipc::decode(message, certificate)) {
+        common::log::error("malformed-supervisor-message").kv("type", "tls_certificate");
+        return;
+      }
+      runtime_->tcp().on_certificate(nlohmann::json::parse(certificate.json, nullptr, false));
+      return;
+    }
     case ipc::MessageType::tls_update: {
       ipc::TlsUpdate update;
       std::string error;

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/openssl_error.h"
+
 namespace worker {
 namespace {
 
@@ -16,6 +18,34 @@ namespace {
 int refusal_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
+}
+
+// The name a paused on-demand handshake waits for (a std::string the SSL owns).
+int awaiting_index() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* data, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(data);
+      });
+  return index;
+}
+
+// The host name in a ClientHello's server_name extension, or "" if none.
+std::string client_hello_servername(SSL* ssl) {
+  const unsigned char* ext = nullptr;
+  size_t length = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &length) != 1 || length < 2) return "";
+  size_t list = (size_t{ext[0]} << 8) | ext[1];
+  if (list + 2 != length) return "";
+  size_t at = 2;
+  while (at + 3 <= length) {
+    unsigned type = ext[at];
+    size_t size = (size_t{ext[at + 1]} << 8) | ext[at + 2];
+    at += 3;
+    if (at + size > length) return "";
+    if (type == TLSEXT_NAMETYPE_host_name) return std::string(reinterpret_cast<const char*>(ext + at), size);
+    at += size;
+  }
+  return "";
 }
 
 std::string lower(std::string text) {
@@ -30,37 +60,60 @@ bool name_matches(const std::string& pattern, const std::string& name) {
   return name.find('.') == name.size() - domain.size();
 }
 
-std::string openssl_error() {
-  unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  char text[256] = "unknown error";
-  if (code != 0) ERR_error_string_n(code, text, sizeof text);
-  return text;
-}
-
 }  // namespace
 
 std::shared_ptr<TlsConfig> TlsConfig::create(const std::string& material_json, std::string& error) {
   auto material = nlohmann::json::parse(material_json, nullptr, false);
-  if (!material.is_object() || !material["certs"].is_array() || material["certs"].empty()) {
+  if (!material.is_object() || !material["certs"].is_array() ||
+      (material["certs"].empty() && !material.value("on_demand", false))) {
     error = "malformed TLS material";
     return nullptr;
   }
   std::shared_ptr<TlsConfig> config(new TlsConfig());
   config->handshake_timeout_ms_ = material.value("handshake_timeout_ms", 10000u);
+  config->on_demand_ = material.value("on_demand", false);
+  config->min_version_ = material.value("min_version", "1.2") == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+  config->client_ca_pem_ = material.value("client_ca", "");
+  config->client_cert_required_ = material.value("client_cert_required", false);
   for (const auto& protocol : material.value("alpn", nlohmann::json::array())) {
     std::string name = protocol.get<std::string>();
     config->alpn_wire_.push_back(static_cast<unsigned char>(name.size()));
     config->alpn_wire_.insert(config->alpn_wire_.end(), name.begin(), name.end());
   }
-  int min_version = material.value("min_version", "1.2") == "1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
-  std::string client_ca = material.value("client_ca", "");
-  bool client_required = material.value("client_cert_required", false);
+  if (config->on_demand_) {
+    for (const auto& name : material.value("names", nlohmann::json::array())) {
+      config->allowed_names_.push_back(lower(name.get<std::string>()));
+    }
+    // The handler's own key: certificates are issued over its public half.
+    config->key_ = EVP_EC_gen("P-256");
+    BIO* bio = BIO_new(BIO_s_mem());
+    if (config->key_ == nullptr || bio == nullptr || PEM_write_bio_PUBKEY(bio, config->key_) != 1) {
+      BIO_free(bio);
+      error = "cannot create the key for on-demand certificates: " + common::openssl_error();
+      return nullptr;
+    }
+    char* data = nullptr;
+    long length = BIO_get_mem_data(bio, &data);
+    config->public_key_pem_.assign(data, static_cast<size_t>(length));
+    BIO_free(bio);
+    // A context without a certificate: each handshake pauses in the
+    // ClientHello until the certificate for its name is there.
+    Certificate base;
+    base.ctx = SSL_CTX_new(TLS_server_method());
+    if (base.ctx == nullptr || !config->configure(base.ctx, error)) {
+      SSL_CTX_free(base.ctx);
+      if (error.empty()) error = "cannot create a TLS context: " + common::openssl_error();
+      return nullptr;
+    }
+    SSL_CTX_set_client_hello_cb(base.ctx, &TlsConfig::on_client_hello, config.get());
+    config->certificates_.push_back(base);
+    return config;
+  }
   for (const auto& pair : material["certs"]) {
     Certificate certificate;
     certificate.ctx = SSL_CTX_new(TLS_server_method());
     if (certificate.ctx == nullptr) {
-      error = "cannot create a TLS context: " + openssl_error();
+      error = "cannot create a TLS context: " + common::openssl_error();
       return nullptr;
     }
     config->certificates_.push_back(certificate);  // owned from here, freed by the destructor
@@ -87,34 +140,94 @@ std::shared_ptr<TlsConfig> TlsConfig::create(const std::string& material_json, s
     EVP_PKEY_free(key);
     BIO_free(key_bio);
     if (!ok) {
-      error = "cannot use a certificate and key: " + openssl_error();
+      error = "cannot use a certificate and key: " + common::openssl_error();
       return nullptr;
     }
     for (const auto& name : pair.value("names", nlohmann::json::array())) {
       config->certificates_.back().names.push_back(lower(name.get<std::string>()));
     }
-    if (!config->configure(certificate.ctx, client_ca, client_required, min_version, error)) return nullptr;
+    if (!config->configure(certificate.ctx, error)) return nullptr;
   }
   return config;
 }
 
 TlsConfig::~TlsConfig() {
   for (auto& certificate : certificates_) SSL_CTX_free(certificate.ctx);
+  for (auto& [name, ctx] : issued_) SSL_CTX_free(ctx);
+  EVP_PKEY_free(key_);
 }
 
-bool TlsConfig::configure(SSL_CTX* ctx, const std::string& client_ca_pem, bool client_cert_required, int min_version,
-                          std::string& error) {
-  SSL_CTX_set_min_proto_version(ctx, min_version);
+bool TlsConfig::add_certificate(const std::string& name, const std::string& chain_pem, std::string& error) {
+  requested_.erase(name);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  BIO* bio = BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size()));
+  X509* leaf = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  bool ok = ctx != nullptr && leaf != nullptr && SSL_CTX_use_certificate(ctx, leaf) == 1;
+  X509_free(leaf);
+  while (ok) {
+    X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    if (extra == nullptr) break;
+    if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
+      X509_free(extra);
+      ok = false;
+    }
+  }
+  ERR_clear_error();
+  BIO_free(bio);
+  ok = ok && SSL_CTX_use_PrivateKey(ctx, key_) == 1 && SSL_CTX_check_private_key(ctx) == 1 && configure(ctx, error);
+  if (!ok) {
+    SSL_CTX_free(ctx);
+    if (error.empty()) error = "the issued certificate for " + name + " is unusable: " + common::openssl_error();
+    return false;
+  }
+  if (auto old = issued_.find(name); old != issued_.end()) SSL_CTX_free(old->second);
+  issued_[name] = ctx;
+  return true;
+}
+
+const std::string* TlsConfig::awaiting(const SSL* ssl) {
+  return static_cast<const std::string*>(SSL_get_ex_data(ssl, awaiting_index()));
+}
+
+int TlsConfig::on_client_hello(SSL* ssl, int* alert, void* arg) {
+  auto* self = static_cast<TlsConfig*>(arg);
+  std::string name = lower(client_hello_servername(ssl));
+  bool allowed = !name.empty() && std::any_of(self->allowed_names_.begin(), self->allowed_names_.end(),
+                                              [&](const std::string& pattern) { return name_matches(pattern, name); });
+  if (!allowed) {
+    // Names outside the manifest's list never mint a certificate.
+    SSL_set_ex_data(ssl, refusal_index(), const_cast<char*>("unknown-sni"));
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  if (auto issued = self->issued_.find(name); issued != self->issued_.end()) {
+    delete static_cast<std::string*>(SSL_get_ex_data(ssl, awaiting_index()));
+    SSL_set_ex_data(ssl, awaiting_index(), nullptr);
+    SSL_set_SSL_CTX(ssl, issued->second);
+    return SSL_CLIENT_HELLO_SUCCESS;
+  }
+  // Pause this handshake until the supervisor answers.
+  if (awaiting(ssl) == nullptr) SSL_set_ex_data(ssl, awaiting_index(), new std::string(name));
+  if (self->requested_.insert(name).second && self->request_) self->request_(name);
+  return SSL_CLIENT_HELLO_RETRY;
+}
+
+bool TlsConfig::configure(SSL_CTX* ctx, std::string& error) {
+  SSL_CTX_set_min_proto_version(ctx, min_version_);
   // No session tickets: a worker's keys live as long as the worker, and
   // resumption across workers could not work anyway.
   SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_num_tickets(ctx, 0);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_tlsext_servername_callback(ctx, &TlsConfig::on_servername);
-  SSL_CTX_set_tlsext_servername_arg(ctx, this);
+  if (!on_demand_) {
+    // Certificates from files are chosen by SNI here; on-demand ones in the
+    // ClientHello callback, which can wait for the supervisor.
+    SSL_CTX_set_tlsext_servername_callback(ctx, &TlsConfig::on_servername);
+    SSL_CTX_set_tlsext_servername_arg(ctx, this);
+  }
   if (!alpn_wire_.empty()) SSL_CTX_set_alpn_select_cb(ctx, &TlsConfig::on_alpn, this);
-  if (!client_ca_pem.empty()) {
-    BIO* bio = BIO_new_mem_buf(client_ca_pem.data(), static_cast<int>(client_ca_pem.size()));
+  if (!client_ca_pem_.empty()) {
+    BIO* bio = BIO_new_mem_buf(client_ca_pem_.data(), static_cast<int>(client_ca_pem_.size()));
     STACK_OF(X509_INFO)* infos = PEM_X509_INFO_read_bio(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
     X509_STORE* store = SSL_CTX_get_cert_store(ctx);
@@ -129,7 +242,7 @@ bool TlsConfig::configure(SSL_CTX* ctx, const std::string& client_ca_pem, bool c
       error = "no usable certificate in the client CA bundle";
       return false;
     }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (client_cert_required ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (client_cert_required_ ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), nullptr);
   }
   return true;
 }

@@ -78,11 +78,26 @@ TlsSession::State TlsSession::receive(std::span<const uint8_t> ciphertext, std::
     }
   }
   BIO_write(incoming_, ciphertext.data(), static_cast<int>(ciphertext.size()));
+  return advance(plaintext);
+}
+
+TlsSession::State TlsSession::resume(std::vector<uint8_t>& plaintext) {
+  if (state_ != State::handshaking) return state_;
+  return advance(plaintext);
+}
+
+const std::string* TlsSession::awaiting_certificate() const {
+  return state_ == State::handshaking && ssl_ != nullptr ? TlsConfig::awaiting(ssl_) : nullptr;
+}
+
+TlsSession::State TlsSession::advance(std::vector<uint8_t>& plaintext) {
   if (state_ == State::handshaking) {
     int result = SSL_do_handshake(ssl_);
     if (result != 1) {
       int error = SSL_get_error(ssl_, result);
-      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return state_;
+      if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE || error == SSL_ERROR_WANT_CLIENT_HELLO_CB) {
+        return state_;
+      }
       const char* refused = TlsConfig::refusal(ssl_);
       int reason = ERR_GET_REASON(ERR_peek_last_error());
       if (refused != nullptr) {

@@ -30,6 +30,12 @@ class TlsSession {
 
   // Ciphertext from the peer; appends what it decrypts to `plaintext`.
   State receive(std::span<const uint8_t> ciphertext, std::vector<uint8_t>& plaintext);
+  // On-demand: the certificate the handshake waited for is there (or was
+  // refused); continue from where it paused.
+  State resume(std::vector<uint8_t>& plaintext);
+  void certificate_refused() { fail("certificate-refused"); }
+  // The name whose certificate a paused handshake waits for, or null.
+  const std::string* awaiting_certificate() const;
   // Encrypts handler data; false if the session cannot send.
   bool send(std::span<const uint8_t> plaintext);
   // Our close_notify, before the socket's own shutdown.
@@ -49,6 +55,7 @@ class TlsSession {
 
  private:
   void fail(const std::string& reason);
+  State advance(std::vector<uint8_t>& plaintext);
 
   std::shared_ptr<const TlsConfig> config_;  // kept: SNI may point the SSL at any of its contexts
   SSL* ssl_ = nullptr;

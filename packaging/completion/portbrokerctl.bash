@@ -3,7 +3,7 @@
 _portbrokerctl() {
     local cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="status check reload conns metrics"
+    local commands="status check reload conns metrics ca"
 
     case "$prev" in
         --run-dir)
@@ -19,7 +19,7 @@ _portbrokerctl() {
     local command="" run_dir=() i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
-            status|check|reload|conns|metrics) [[ -z "$command" ]] && command="${COMP_WORDS[i]}" ;;
+            status|check|reload|conns|metrics|ca) [[ -z "$command" ]] && command="${COMP_WORDS[i]}" ;;
             --run-dir) run_dir=(--run-dir "${COMP_WORDS[i+1]}") ;;
         esac
     done

@@ -164,7 +164,7 @@ class RunningBrokerToolsTest(unittest.TestCase):
             env = dict(os.environ, PATH=harness.BIN + os.pathsep + os.environ["PATH"])
             return subprocess.run(["bash", "-c", program], capture_output=True, text=True, env=env,
                                   timeout=30).stdout.split()
-        self.assertEqual(complete("portbrokerctl", ""), ["status", "check", "reload", "conns", "metrics"])
+        self.assertEqual(complete("portbrokerctl", ""), ["status", "check", "reload", "conns", "metrics", "ca"])
         self.assertEqual(complete("portbrokerctl", "co"), ["conns"])
         self.assertIn("--config", complete("portbrokerctl", "check", "--"))
         self.assertEqual(sorted(complete("portbrokerctl", "--run-dir", self.broker.run_dir, "conns", "")),

@@ -191,12 +191,19 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(peer["subject"], "CN=client")
         self.assertEqual(peer["fingerprint256"], self.certs.fingerprint("client"))
         self.assertTrue(greeting["tls"]["authorized"])
+        # openssl s_client with the same client certificate.
+        s_client = (f"(echo 'mtls line'; sleep 1) | openssl s_client -connect 127.0.0.1:{self.port} "
+                    f"-servername echo.test -CAfile {self.certs.path('ca.pem')} -cert {self.certs.path('client.pem')} "
+                    f"-key {self.certs.path('client.key')} -verify_return_error -quiet -no_ign_eof")
+        lines = subprocess.run(["sh", "-c", s_client], capture_output=True, text=True, timeout=20).stdout.splitlines()
+        self.assertEqual(json.loads(lines[0])["tls"]["peerCertificate"]["subject"], "CN=client")
+        self.assertIn("mtls line", lines[1:])
         for client, reason in ((None, "no-client-certificate"), ("stranger", "bad-client-certificate")):
             with self.subTest(client=client):
                 with self.assertRaises((ssl.SSLError, ConnectionError, json.JSONDecodeError, AssertionError)):
                     self.talk(self.context(client=client))
                 self.wait_failure(reason)
-        self.assertEqual(self.broker.redis("GET", "conns"), "1")
+        self.assertEqual(self.broker.redis("GET", "conns"), "2")
 
     def test_bad_inputs_are_counted_and_never_reach_the_handler(self):
         self.serve(minVersion="1.3", alpn=["echo/1"], handshakeTimeout=1)
@@ -255,6 +262,69 @@ class TlsTest(unittest.TestCase):
                 self.assertIn(message, handler["reason"])
                 with self.assertRaises(ConnectionRefusedError):
                     harness.connect(ports[label]).close()
+
+    def test_on_demand_certificates_for_allowed_names_only(self):
+        state = os.path.join(self.broker.tmp, "state")
+        self.broker.config = {"state_dir": state}
+        self.broker.write(f"echo.tcp.{self.port}.port.json", json.dumps(
+            {"tls": {"enabled": True, "cert": "on-demand", "names": ["*.demand.test", "exact.test"]}}))
+        self.broker.start()
+        # The CA exists from the start, its key root's alone; clients get its certificate from portbrokerctl.
+        self.assertEqual(os.stat(os.path.join(state, "ca", "ca.key")).st_mode & 0o777, 0o600)
+        ca_pem = self.broker.ctl("ca").stdout
+        self.assertIn("BEGIN CERTIFICATE", ca_pem)
+        ca_file = os.path.join(self.broker.tmp, "exported-ca.pem")
+        with open(ca_file, "w") as f:
+            f.write(ca_pem)
+        context = ssl.create_default_context(cafile=ca_file)
+        for name in ("www.demand.test", "exact.test", "www.demand.test"):
+            with contextlib.closing(harness.connect(self.port)) as raw:
+                with context.wrap_socket(raw, server_hostname=name) as tls:
+                    self.assertEqual(json.loads(harness.recv_until(tls, b"\n"))["tls"]["servername"], name)
+                    self.assertIn(("DNS", name), tls.getpeercert()["subjectAltName"])
+        issued = self.broker.handler("echo")["tls"]["certificates"]
+        self.assertEqual(sorted(n for c in issued for n in c["names"]), ["exact.test", "www.demand.test"])
+        self.assertEqual(len(self.broker.events(event="tls-certificate-issued")), 2)  # the repeat came from the cache
+        # Names outside the list mint nothing.
+        for name in ("evil.test", "a.b.demand.test"):
+            with self.assertRaises(ssl.SSLError):
+                self.talk(context, server_hostname=name)
+        self.wait_failure("unknown-sni", 2)
+        self.assertEqual(len(self.broker.events(event="tls-certificate-issued")), 2)
+        self.assertEqual(self.broker.redis("GET", "conns"), "3")
+        # The same CA after a restart of the broker.
+        self.assertEqual(self.broker.stop(), 0)
+        self.broker.lines.clear()  # wait for the new broker's own "ready"
+        self.broker.start()
+        self.assertEqual(self.broker.ctl("ca").stdout, ca_pem)
+        with contextlib.closing(harness.connect(self.port)) as raw:
+            with context.wrap_socket(raw, server_hostname="exact.test") as tls:
+                self.assertEqual(json.loads(harness.recv_until(tls, b"\n"))["tls"]["servername"], "exact.test")
+
+    def test_tls_switched_on_and_off_while_running(self):
+        self.broker.start()
+        with contextlib.closing(harness.connect(self.port)) as plain:
+            self.assertNotIn("tls", json.loads(harness.recv_until(plain, b"\n")))
+        manifest = f"echo.tcp.{self.port}.port.json"
+        self.broker.write(manifest, json.dumps({"tls": {"enabled": True, "cert": self.certs.path("echo.pem"),
+                                                        "key": self.certs.path("echo.key")}}))
+
+        def speaks_tls():
+            try:
+                return self.talk(self.context())[2] == b"ping over tls"
+            except (ssl.SSLError, OSError, AssertionError):
+                return False
+        harness.wait_until(speaks_tls, what="the handler to switch to TLS")
+        os.unlink(os.path.join(self.broker.handlers, manifest))
+
+        def speaks_plaintext():
+            try:
+                with contextlib.closing(harness.connect(self.port, timeout=2)) as plain:
+                    return "tls" not in json.loads(harness.recv_until(plain, b"\n"))
+            except (OSError, AssertionError, ValueError):
+                return False
+        harness.wait_until(speaks_plaintext, what="the handler to switch back to plaintext")
+        self.assertEqual(self.broker.handler("echo")["worker"]["restarts"], 0)
 
     def test_a_certificate_rotated_on_disk_serves_new_connections(self):
         work = tempfile.mkdtemp(prefix="portbroker-rotate-")

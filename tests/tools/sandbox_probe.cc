@@ -252,6 +252,7 @@ int run_launcher(int argc, char** argv) {
           .sandbox = [&](const std::string& report) { result["sandbox"] = nlohmann::json::parse(report); },
           .connection_closed = nullptr,
           .tls_stats = nullptr,
+          .tls_certificate_request = nullptr,
       });
   // The broker's own defaults, as a worker would get them.
   policy::BrokerConfig::Worker defaults;

@@ -1,0 +1,198 @@
+#include "supervisor/local_ca.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "common/openssl_error.h"
+
+namespace supervisor {
+namespace {
+
+constexpr int kCaYears = 10;
+
+std::string pem_of(X509* cert) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, cert);
+  char* data = nullptr;
+  long length = BIO_get_mem_data(bio, &data);
+  std::string text(data, static_cast<size_t>(length));
+  BIO_free(bio);
+  return text;
+}
+
+bool write_file(const std::string& path, const std::string& text, mode_t mode, std::string& error) {
+  // Created with its final mode, so the key is never readable by others, not even for a moment.
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    error = "cannot create " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = fsync(fd) == 0 && ok;
+  close(fd);
+  if (!ok) error = "cannot write " + path;
+  return ok;
+}
+
+bool random_serial(X509* cert) {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return false;
+  bytes[0] &= 0x7f;  // positive
+  BIGNUM* number = BN_bin2bn(bytes, sizeof bytes, nullptr);
+  bool ok = number != nullptr && BN_to_ASN1_INTEGER(number, X509_get_serialNumber(cert)) != nullptr;
+  BN_free(number);
+  return ok;
+}
+
+bool add_extension(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value);
+  if (extension == nullptr) return false;
+  bool ok = X509_add_ext(cert, extension, -1) == 1;
+  X509_EXTENSION_free(extension);
+  return ok;
+}
+
+std::string iso_time(const ASN1_TIME* time, int64_t* seconds) {
+  tm parts{};
+  if (ASN1_TIME_to_tm(time, &parts) != 1) return "";
+  if (seconds != nullptr) *seconds = timegm(&parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+}  // namespace
+
+LocalCa::~LocalCa() {
+  EVP_PKEY_free(key_);
+  X509_free(certificate_);
+}
+
+bool LocalCa::ensure(std::string& error) {
+  if (certificate_ != nullptr) return true;
+  // The state directory too, if nothing created it (the packages do, 0700).
+  std::string parent = dir_.substr(0, dir_.rfind('/'));
+  if (!parent.empty() && mkdir(parent.c_str(), 0700) != 0 && errno != EEXIST) {
+    error = "cannot create " + parent + ": " + std::strerror(errno);
+    return false;
+  }
+  if (mkdir(dir_.c_str(), 0700) != 0 && errno != EEXIST) {
+    error = "cannot create " + dir_ + ": " + std::strerror(errno);
+    return false;
+  }
+  struct stat info {};
+  if (stat((dir_ + "/ca.key").c_str(), &info) == 0) return load(error);
+  return create(error);
+}
+
+bool LocalCa::load(std::string& error) {
+  std::string key_path = dir_ + "/ca.key";
+  struct stat info {};
+  if (stat(key_path.c_str(), &info) != 0 || (info.st_mode & 077) != 0 || info.st_uid != geteuid()) {
+    error = key_path + ": the local CA's key must belong to the broker's user and be readable by it only (0600)";
+    return false;
+  }
+  FILE* key_file = fopen(key_path.c_str(), "re");
+  FILE* cert_file = fopen(certificate_file().c_str(), "re");
+  if (key_file != nullptr) key_ = PEM_read_PrivateKey(key_file, nullptr, nullptr, nullptr);
+  if (cert_file != nullptr) certificate_ = PEM_read_X509(cert_file, nullptr, nullptr, nullptr);
+  if (key_file != nullptr) fclose(key_file);
+  if (cert_file != nullptr) fclose(cert_file);
+  if (key_ == nullptr || certificate_ == nullptr || X509_check_private_key(certificate_, key_) != 1) {
+    error = "cannot load the local CA from " + dir_ + ": " + common::openssl_error();
+    return false;
+  }
+  certificate_pem_ = pem_of(certificate_);
+  return true;
+}
+
+bool LocalCa::create(std::string& error) {
+  key_ = EVP_EC_gen("P-256");
+  certificate_ = X509_new();
+  if (key_ == nullptr || certificate_ == nullptr) {
+    error = "cannot create the local CA: " + common::openssl_error();
+    return false;
+  }
+  X509_set_version(certificate_, 2);
+  X509_NAME* name = X509_get_subject_name(certificate_);
+  char hostname[256] = "localhost";
+  gethostname(hostname, sizeof hostname - 1);
+  std::string common_name = std::string("portbroker local CA (") + hostname + ")";
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(common_name.c_str()),
+                             -1, -1, 0);
+  X509_set_issuer_name(certificate_, name);
+  X509_gmtime_adj(X509_getm_notBefore(certificate_), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(certificate_), 3600L * 24 * 365 * kCaYears);
+  bool ok = random_serial(certificate_) && X509_set_pubkey(certificate_, key_) == 1 &&
+            add_extension(certificate_, certificate_, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+            add_extension(certificate_, certificate_, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+            add_extension(certificate_, certificate_, NID_subject_key_identifier, "hash") &&
+            X509_sign(certificate_, key_, EVP_sha256()) > 0;
+  if (!ok) {
+    error = "cannot create the local CA: " + common::openssl_error();
+    return false;
+  }
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key_, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long length = BIO_get_mem_data(bio, &data);
+  std::string key_pem(data, static_cast<size_t>(length));
+  BIO_free(bio);
+  certificate_pem_ = pem_of(certificate_);
+  // The certificate last: a half-created CA (key only) is detected at load.
+  return write_file(dir_ + "/ca.key", key_pem, 0600, error) &&
+         write_file(certificate_file(), certificate_pem_, 0644, error);
+}
+
+bool LocalCa::issue(const std::string& name, const std::string& public_key_pem, Issued& out, std::string& error) {
+  if (certificate_ == nullptr && !ensure(error)) return false;
+  BIO* bio = BIO_new_mem_buf(public_key_pem.data(), static_cast<int>(public_key_pem.size()));
+  EVP_PKEY* subject_key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (subject_key == nullptr) {
+    ERR_clear_error();
+    error = "the worker's public key is not a PEM public key";
+    return false;
+  }
+  X509* leaf = X509_new();
+  X509_set_version(leaf, 2);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(leaf), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
+  X509_set_issuer_name(leaf, X509_get_subject_name(certificate_));
+  X509_gmtime_adj(X509_getm_notBefore(leaf), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(leaf), 3600L * 24 * kLeafDays);
+  std::string alt = "DNS:" + name;
+  bool ok = random_serial(leaf) && X509_set_pubkey(leaf, subject_key) == 1 &&
+            add_extension(leaf, certificate_, NID_basic_constraints, "critical,CA:FALSE") &&
+            add_extension(leaf, certificate_, NID_key_usage, "critical,digitalSignature,keyEncipherment") &&
+            add_extension(leaf, certificate_, NID_ext_key_usage, "serverAuth") &&
+            add_extension(leaf, certificate_, NID_subject_alt_name, alt.c_str()) &&
+            add_extension(leaf, certificate_, NID_authority_key_identifier, "keyid:always") &&
+            X509_sign(leaf, key_, EVP_sha256()) > 0;
+  EVP_PKEY_free(subject_key);
+  if (!ok) {
+    X509_free(leaf);
+    error = "cannot issue a certificate for " + name + ": " + common::openssl_error();
+    return false;
+  }
+  out.cert_pem = pem_of(leaf) + certificate_pem_;
+  out.not_after = iso_time(X509_get0_notAfter(leaf), &out.not_after_s);
+  X509_free(leaf);
+  return true;
+}
+
+}  // namespace supervisor

@@ -1,0 +1,49 @@
+#pragma once
+// The broker's own certificate authority, for handlers whose manifest asks
+// for on-demand certificates. Created on first use under
+// <state_dir>/ca/ (its key readable by root only), used only by the
+// supervisor, which signs a certificate for a name a worker asks for (over
+// the worker's own public key, whose private half never leaves the worker's
+// sandbox). `portbrokerctl ca` prints its certificate so clients can trust it.
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <cstdint>
+#include <string>
+
+namespace supervisor {
+
+class LocalCa {
+ public:
+  explicit LocalCa(std::string dir) : dir_(std::move(dir)) {}
+  ~LocalCa();
+  LocalCa(const LocalCa&) = delete;
+  LocalCa& operator=(const LocalCa&) = delete;
+
+  // Loads the CA, creating it the first time.
+  bool ensure(std::string& error);
+  const std::string& certificate_pem() const { return certificate_pem_; }
+  std::string certificate_file() const { return dir_ + "/ca.pem"; }
+
+  struct Issued {
+    std::string cert_pem;
+    std::string not_after;    // ISO 8601, UTC
+    int64_t not_after_s = 0;  // seconds since the epoch
+  };
+  // A certificate for `name` over `public_key_pem`, valid kLeafDays.
+  bool issue(const std::string& name, const std::string& public_key_pem, Issued& out, std::string& error);
+
+  static constexpr int kLeafDays = 30;
+
+ private:
+  bool create(std::string& error);
+  bool load(std::string& error);
+
+  std::string dir_;
+  EVP_PKEY* key_ = nullptr;
+  X509* certificate_ = nullptr;
+  std::string certificate_pem_;
+};
+
+}  // namespace supervisor
