@@ -1,7 +1,8 @@
 // portbroker-loadgen: a load generator for benchmarks (loopback only).
 //
-//   udp    request/reply: keeps --window requests in flight on one socket,
-//          counts replies per second and their round-trip latency.
+//   udp       request/reply: keeps --window requests in flight on one socket,
+//             counts replies per second and their round-trip latency.
+//   connect, pingpong, stream, idle: TCP (bench/tcp_load.cc).
 //
 // Prints one JSON object with the rate and latency percentiles, so a driver
 // can take medians over repeated runs.
@@ -23,17 +24,9 @@
 
 #include "common/unique_fd.h"
 
-namespace {
+#include "bench/load_common.h"
 
-struct Options {
-  std::string mode;
-  std::string host = "127.0.0.1";
-  uint16_t port = 0;
-  int window = 32;
-  double seconds = 3;
-  double warmup = 0.5;
-  size_t payload = 32;
-};
+namespace bench {
 
 uint64_t now_ns() {
   timespec ts{};
@@ -41,11 +34,13 @@ uint64_t now_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+namespace {
+
 [[noreturn]] void usage(const char* error) {
   std::fprintf(stderr,
                "portbroker-loadgen: %s\n"
-               "usage: portbroker-loadgen udp --port P [--host H] [--window N] [--seconds S] [--warmup S] "
-               "[--payload BYTES]\n",
+               "usage: portbroker-loadgen udp|connect|pingpong|stream|idle --port P [--host H] [--window N]\n"
+               "         [--connections N] [--seconds S] [--warmup S] [--payload BYTES] [--match any]\n",
                error);
   std::exit(2);
 }
@@ -61,9 +56,11 @@ Options parse(int argc, char** argv) {
     if (arg == "--host") options.host = value;
     else if (arg == "--port") options.port = static_cast<uint16_t>(std::atoi(value));
     else if (arg == "--window") options.window = std::max(1, std::atoi(value));
+    else if (arg == "--connections") options.connections = std::max(1, std::atoi(value));
     else if (arg == "--seconds") options.seconds = std::atof(value);
     else if (arg == "--warmup") options.warmup = std::atof(value);
     else if (arg == "--payload") options.payload = static_cast<size_t>(std::max(8, std::atoi(value)));
+    else if (arg == "--match") options.match_any = std::string(value) == "any";
     else usage(("unknown option " + arg).c_str());
   }
   if (options.port == 0) usage("--port is required");
@@ -76,19 +73,23 @@ double percentile(std::vector<uint64_t>& sorted, double p) {
   return static_cast<double>(sorted[index]) / 1000.0;  // microseconds
 }
 
-void report(const char* mode, uint64_t completed, double elapsed_s, std::vector<uint64_t>& latencies_ns,
-            uint64_t errors) {
+}  // namespace
+
+void report(const std::string& mode, uint64_t completed, double elapsed_s, std::vector<uint64_t>& latencies_ns,
+            uint64_t errors, uint64_t bytes) {
   std::sort(latencies_ns.begin(), latencies_ns.end());
   std::printf(
-      "{\"mode\":\"%s\",\"completed\":%llu,\"seconds\":%.3f,\"rate\":%.1f,\"errors\":%llu,"
+      "{\"mode\":\"%s\",\"completed\":%llu,\"seconds\":%.3f,\"rate\":%.1f,\"errors\":%llu,\"bytes_per_s\":%.1f,"
       "\"latency_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f}}\n",
-      mode, static_cast<unsigned long long>(completed), elapsed_s, static_cast<double>(completed) / elapsed_s,
-      static_cast<unsigned long long>(errors), percentile(latencies_ns, 0.5), percentile(latencies_ns, 0.9),
-      percentile(latencies_ns, 0.99), percentile(latencies_ns, 1.0));
+      mode.c_str(), static_cast<unsigned long long>(completed), elapsed_s, static_cast<double>(completed) / elapsed_s,
+      static_cast<unsigned long long>(errors), static_cast<double>(bytes) / elapsed_s, percentile(latencies_ns, 0.5),
+      percentile(latencies_ns, 0.9), percentile(latencies_ns, 0.99), percentile(latencies_ns, 1.0));
+  std::fflush(stdout);
 }
 
 // Each request carries its slot and send time; the reply is matched by slot
-// (the payload is echoed back, or at least the first 16 bytes).
+// (the payload is echoed back, or at least the first 16 bytes). With
+// --match any, a reply answers the oldest request still out.
 int run_udp(const Options& options) {
   sockaddr_in target{};
   target.sin_family = AF_INET;
@@ -125,6 +126,19 @@ int run_udp(const Options& options) {
     uint64_t t = now_ns();
     if (t >= end) break;
     ssize_t n = recv(fd.get(), reply.data(), reply.size(), 0);
+    if (options.match_any && n > 0) {
+      uint32_t oldest = 0;
+      for (uint32_t slot = 1; slot < sent_at.size(); ++slot) {
+        if (sent_at[slot] < sent_at[oldest]) oldest = slot;
+      }
+      uint64_t received = now_ns();
+      if (received >= measure_from) {
+        ++completed;
+        latencies.push_back(received - sent_at[oldest]);
+      }
+      send_slot(oldest);
+      continue;
+    }
     if (n < 12) {
       // Lost datagrams: resend every slot that waited too long.
       ++errors;
@@ -150,10 +164,13 @@ int run_udp(const Options& options) {
   return 0;
 }
 
-}  // namespace
+}  // namespace bench
 
 int main(int argc, char** argv) {
-  Options options = parse(argc, argv);
-  if (options.mode == "udp") return run_udp(options);
-  usage(("unknown mode " + options.mode).c_str());
+  bench::Options options = bench::parse(argc, argv);
+  if (options.mode == "udp") return bench::run_udp(options);
+  if (options.mode == "connect" || options.mode == "pingpong" || options.mode == "stream" || options.mode == "idle") {
+    return bench::run_tcp(options);
+  }
+  bench::usage(("unknown mode " + options.mode).c_str());
 }

@@ -65,6 +65,9 @@ TcpBinding::~TcpBinding() {
     Connection* raw = connection.release();
     raw->binding = nullptr;
     raw->socket.reset();
+    // Their callbacks reach this binding: they must not outlive it.
+    raw->handshake_deadline.cancel();
+    raw->early_delivery.cancel();
     if (!raw->closing) {
       raw->closing = true;
       uv_os_fd_t fd;
@@ -249,6 +252,7 @@ void TcpBinding::after_tls_step(Connection& connection, bool handshaking, std::v
   TlsSession& tls = *connection.tls;
   auto state = tls.state();
   flush_tls(connection);
+  if (connection.closing) return;  // the socket failed while sending
   if (state == TlsSession::State::failed) return tls_failed(connection, tls.failure(), tls.failure_detail());
   if (handshaking && state == TlsSession::State::established) {
     connection.handshake_deadline.cancel();
