@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,48 @@ uint32_t next_code_point(std::basic_string_view<CharT> text, size_t& i) {
     if (is_low_surrogate(c)) return kReplacement;
     return c;
   }
+}
+
+constexpr uint64_t kHighBits = 0x8080808080808080ull;
+
+// How many bytes from the start are ASCII, looked at eight at a time.
+template <typename Byte>
+size_t ascii_prefix(const Byte* data, size_t size) {
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + i, sizeof word);
+    if (word & kHighBits) break;
+  }
+  while (i < size && static_cast<uint8_t>(data[i]) < 0x80) ++i;
+  return i;
+}
+
+// Bytes at or above 0x80, eight at a time.
+template <typename Byte>
+size_t count_high(const Byte* data, size_t size) {
+  size_t count = 0;
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + i, sizeof word);
+    count += static_cast<size_t>(__builtin_popcountll(word & kHighBits));
+  }
+  for (; i < size; ++i) count += static_cast<uint8_t>(data[i]) >> 7;
+  return count;
+}
+
+// Eight bytes at a time: streamed text is mostly ASCII.
+bool is_ascii(std::span<const uint8_t> bytes) {
+  size_t i = 0;
+  uint64_t high = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + i, sizeof word);
+    high |= word;
+  }
+  for (; i < bytes.size(); ++i) high |= bytes[i];
+  return (high & kHighBits) == 0;
 }
 
 size_t utf8_width(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
@@ -256,6 +299,10 @@ template <typename CharT>
 size_t encoded_length(std::basic_string_view<CharT> text, Encoding encoding) {
   switch (encoding) {
     case Encoding::utf8: {
+      if constexpr (sizeof(CharT) == 1) {
+        // Latin-1 (the engine's one-byte strings): two bytes above 0x7F, one below.
+        return text.size() + count_high(text.data(), text.size());
+      }
       size_t total = 0;
       for (size_t i = 0; i < text.size();) total += utf8_width(next_code_point(text, i));
       return total;
@@ -276,6 +323,22 @@ size_t encode(std::basic_string_view<CharT> text, Encoding encoding, std::span<u
   size_t i = 0;
   switch (encoding) {
     case Encoding::utf8:
+      if constexpr (sizeof(CharT) == 1) {
+        // Latin-1: runs of ASCII are copied as they are (streamed text is
+        // mostly that), the rest takes two bytes each.
+        while (i < text.size()) {
+          size_t run_end = i + ascii_prefix(text.data() + i, text.size() - i);
+          size_t run = std::min(run_end - i, out.size() - written);
+          std::memcpy(out.data() + written, text.data() + i, run);
+          written += run;
+          i += run;
+          if (i < run_end || i == text.size() || written + 2 > out.size()) break;
+          put_utf8(static_cast<uint32_t>(text[i]), out.data() + written);
+          written += 2;
+          ++i;
+        }
+        break;
+      }
       while (i < text.size()) {
         size_t next = i;
         uint32_t cp = next_code_point(text, next);
@@ -317,7 +380,7 @@ DecodedText decode(std::span<const uint8_t> bytes, Encoding encoding) {
   DecodedText result;
   switch (encoding) {
     case Encoding::utf8:
-      if (std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b < 0x80; })) {
+      if (is_ascii(bytes)) {
         result.latin1.assign(bytes.begin(), bytes.end());
       } else {
         utf8_decode(bytes, result);

@@ -438,12 +438,19 @@ bool TcpBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
       encoding = *parsed;
     }
     static thread_local std::vector<uint8_t> encoded;
+    size_t encoded_size = 0;
     bool ok = with_string_chars(cx, args[1].toString(), [&](auto chars) {
-      encoded.resize(common::text::encoded_length(chars, encoding));
-      common::text::encode(chars, encoding, encoded);
+      // One pass: UTF-8 takes at most 2 bytes per Latin-1 character and 3
+      // per UTF-16 unit (a surrogate pair, 2 units, makes 4), so the buffer
+      // is sized by that bound instead of a counting pass first.
+      size_t bound = encoding == common::text::Encoding::utf8
+                         ? chars.size() * (sizeof(chars[0]) == 1 ? 2 : 3)
+                         : common::text::encoded_length(chars, encoding);
+      if (encoded.size() < bound) encoded.resize(bound);
+      encoded_size = common::text::encode(chars, encoding, std::span<uint8_t>(encoded.data(), bound));
     });
     if (!ok) return false;
-    result = self.write(*connection, encoded);
+    result = self.write(*connection, std::span<const uint8_t>(encoded.data(), encoded_size));
   } else if (args.get(1).isObject()) {
     bool is_bytes;
     {

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""portbroker against plain Node.js, same handler files, same machine, same run.
+
+Serves the spec's example handlers (echo.tcp, ping.udp with its two store
+round trips per datagram) and a UDP reply handler that does not touch the
+store, with portbrokerd and with bench/node-reference-runner.mjs at the same
+time on other ports, then runs each measurement alternately against the two,
+several times, and prints medians and portbroker/Node ratios.
+
+    bench/compare.py [--repeats N] [--seconds S] [--json FILE]
+
+Loopback only; every process it starts is stopped by its PID at the end.
+Results inform; nothing asserts them."""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("PORTBROKER_BUILD_DIR", os.path.join(REPO, "build"))
+BIN = os.path.join(BUILD, "bin")
+LOADGEN = os.path.join(BIN, "portbroker-loadgen")
+REPLY_HANDLER = "export function message(msg, rinfo, ctx) { ctx.reply(msg, rinfo); }\n"
+IDLE_CONNECTIONS = 1000
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def wait_for_port(port, deadline_s=15):
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.recv(64)
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+class Servers:
+    """portbrokerd and the Node runner on the same three handler files."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="portbroker-bench-")
+        os.chmod(self.tmp, 0o755)
+        self.handlers = os.path.join(self.tmp, "handlers")
+        os.makedirs(self.handlers)
+        self.ports = {side: {"echo": free_port(), "ping": free_port(socket.SOCK_DGRAM),
+                             "reply": free_port(socket.SOCK_DGRAM)} for side in ("portbroker", "node")}
+        names = {}
+        for handler, source in (("echo", "echo.tcp.7000.port.js"), ("ping", "ping.udp.9000.port.js")):
+            proto = "tcp" if handler == "echo" else "udp"
+            name = f"{handler}.{proto}.{self.ports['portbroker'][handler]}.port.js"
+            shutil.copy(os.path.join(REPO, "examples", source), os.path.join(self.handlers, name))
+            names[handler] = name
+        names["reply"] = f"reply.udp.{self.ports['portbroker']['reply']}.port.js"
+        with open(os.path.join(self.handlers, names["reply"]), "w") as f:
+            f.write(REPLY_HANDLER)
+        for name in os.listdir(self.handlers):
+            os.chmod(os.path.join(self.handlers, name), 0o644)
+        config = os.path.join(self.tmp, "portbroker.json")
+        with open(config, "w") as f:
+            json.dump({"screening": {"max_connections": 100000}, "log_level": "warn"}, f)
+        self.broker = subprocess.Popen([os.path.join(BIN, "portbrokerd"), "--config", config, "--handlers",
+                                        self.handlers, "--run-dir", os.path.join(self.tmp, "run"), "--no-firewall"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        overrides = []
+        for handler, name in names.items():
+            overrides += ["--port-override", f"{name}={self.ports['node'][handler]}"]
+        self.node = subprocess.Popen(["node", os.path.join(REPO, "bench", "node-reference-runner.mjs"), *overrides,
+                                      self.handlers], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.ports["portbroker"]["echo"])
+        wait_for_port(self.ports["node"]["echo"])
+        self.run_dir = os.path.join(self.tmp, "run")
+
+    def broker_pids(self):
+        """The supervisor and the echo handler's worker."""
+        status = json.loads(subprocess.run([os.path.join(BIN, "portbrokerctl"), "--run-dir", self.run_dir,
+                                            "status", "--json"], capture_output=True, text=True).stdout)
+        echo = next(h for h in status["handlers"] if h["name"] == "echo")
+        return [self.broker.pid, echo["worker"]["pid"]]
+
+    def close(self):
+        for process in (self.broker, self.node):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def loadgen(mode, port, seconds, **options):
+    args = [LOADGEN, mode, "--port", str(port), "--seconds", str(seconds), "--warmup", "0.3"]
+    for key, value in options.items():
+        args += [f"--{key}", str(value)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def idle_growth_kib(pids_of, port):
+    """RSS growth per idle connection, in KiB, across `pids_of()`."""
+    before = sum(rss_kib(pid) for pid in pids_of())
+    holder = subprocess.Popen([LOADGEN, "idle", "--port", str(port), "--connections", str(IDLE_CONNECTIONS),
+                               "--seconds", "4", "--warmup", "0"], stdout=subprocess.PIPE, text=True)
+    first = json.loads(holder.stdout.readline())
+    time.sleep(1.0)
+    during = sum(rss_kib(pid) for pid in pids_of())
+    holder.wait(30)
+    return (during - before) / max(1, first["held"])
+
+
+def file_to_answer_ms(servers):
+    """A new handler file dropped into the folder, until its port answers."""
+    port = free_port()
+    path = os.path.join(servers.handlers, f"fresh.tcp.{port}.port.js")
+    tmp = path + ".tmp"
+    shutil.copy(os.path.join(REPO, "examples", "echo.tcp.7000.port.js"), tmp)
+    os.chmod(tmp, 0o644)
+    started = time.monotonic()
+    os.rename(tmp, path)
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                if s.recv(64):
+                    break
+        except OSError:
+            time.sleep(0.002)
+        if time.monotonic() - started > 15:
+            raise RuntimeError("the new handler never answered")
+    elapsed = (time.monotonic() - started) * 1000
+    os.unlink(path)
+    time.sleep(1.5)  # its removal is confirmed and drained before the next
+    return elapsed
+
+
+MEASUREMENTS = [
+    # (label, metric, loadgen mode, port key, options)
+    ("TCP connections/s, 1 client", "rate", "connect", "echo", {"connections": 1}),
+    ("TCP connections/s, 32 clients", "rate", "connect", "echo", {"connections": 32}),
+    ("ping-pong round trips/s, 1 connection", "rate", "pingpong", "echo", {"connections": 1}),
+    ("ping-pong round trips/s, 32 connections", "rate", "pingpong", "echo", {"connections": 32}),
+    ("ping-pong p99 latency µs, 32 connections", "p99", "pingpong", "echo", {"connections": 32}),
+    ("streaming echo MB/s", "mbps", "stream", "echo", {"connections": 1}),
+    ("UDP request/reply/s (no store)", "rate", "udp", "reply", {"window": 32}),
+    ("UDP counter requests/s (2 store round trips)", "rate", "udp", "ping", {"window": 32, "match": "any"}),
+]
+
+
+def value_of(result, metric):
+    if metric == "p99":
+        return result["latency_us"]["p99"]
+    if metric == "mbps":
+        return result["bytes_per_s"] / 1e6
+    return result["rate"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    servers = Servers()
+    rows = []
+    try:
+        for label, metric, mode, key, options in MEASUREMENTS:
+            samples = {"portbroker": [], "node": []}
+            for _ in range(args.repeats):
+                for side in ("portbroker", "node"):  # alternating, same conditions
+                    samples[side].append(value_of(loadgen(mode, servers.ports[side][key], args.seconds, **options),
+                                                  metric))
+            rows.append((label, statistics.median(samples["portbroker"]), statistics.median(samples["node"])))
+            print(f"{label}: portbroker {rows[-1][1]:.1f}, node {rows[-1][2]:.1f}", file=sys.stderr)
+        memory = {"portbroker": [], "node": []}
+        for _ in range(max(1, args.repeats // 2)):
+            memory["portbroker"].append(idle_growth_kib(servers.broker_pids, servers.ports["portbroker"]["echo"]))
+            memory["node"].append(idle_growth_kib(lambda: [servers.node.pid], servers.ports["node"]["echo"]))
+        rows.append(("RSS growth per idle TCP connection, KiB", statistics.median(memory["portbroker"]),
+                     statistics.median(memory["node"])))
+        appear = statistics.median(file_to_answer_ms(servers) for _ in range(args.repeats))
+    finally:
+        servers.close()
+    print(f"| measurement (medians of {args.repeats} alternating runs of {args.seconds:g} s) | portbroker | Node | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, ours, theirs in rows:
+        ratio = ours / theirs if theirs else float("nan")
+        print(f"| {label} | {ours:,.1f} | {theirs:,.1f} | {ratio:.2f} |")
+    print(f"| handler file appearing → port answering, ms | {appear:.0f} | - | - |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "file_to_answer_ms": appear, "repeats": args.repeats, "seconds": args.seconds}, f,
+                      indent=2)
+
+
+if __name__ == "__main__":
+    main()
