@@ -92,6 +92,20 @@ void StoreBinding::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
 
 bool StoreBinding::send(Link& link, std::string bytes) {
   if (!link.open) return false;
+  // Pipelined and batched: requests go out together when the callback ends.
+  link.output += bytes;
+  if (runtime_.callback_depth == 0) flush(link);
+  return true;
+}
+
+void StoreBinding::flush() {
+  flush(command_);
+  flush(subscription_);
+}
+
+void StoreBinding::flush(Link& link) {
+  if (!link.open || link.output.empty()) return;
+  std::string bytes = std::exchange(link.output, {});
   auto* stream = reinterpret_cast<uv_stream_t*>(link.pipe.get());
   size_t written = 0;
   if (uv_stream_get_write_queue_size(stream) == 0) {
@@ -100,18 +114,17 @@ bool StoreBinding::send(Link& link, std::string bytes) {
     if (rc >= 0) {
       written = static_cast<size_t>(rc);
     } else if (rc != UV_EAGAIN) {
-      return false;
+      return;  // the store is gone: reading sees it and fails the waiting requests
     }
   }
-  if (written == bytes.size()) return true;
+  if (written == bytes.size()) return;
   auto request = std::make_unique<WriteRequest>();
   request->bytes = bytes.substr(written);
   uv_buf_t buf = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
   int rc = uv_write(&request->request, stream, &buf, 1,
                     [](uv_write_t* r, int) { std::unique_ptr<WriteRequest> done(reinterpret_cast<WriteRequest*>(r)); });
-  if (rc != 0) return false;
+  if (rc != 0) return;
   request.release();
-  return true;
 }
 
 bool StoreBinding::to_js(const ipc::resp::Value& reply, JS::MutableHandleValue out) {

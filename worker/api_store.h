@@ -31,13 +31,19 @@ class StoreBinding {
   // The store restarted: replaces both connections (failing what waited on
   // the old ones) and has JavaScript subscribe its channels again.
   void reattach(common::UniqueFd command_fd, common::UniqueFd subscription_fd);
+  // Sends what handlers asked for during the callback that just ended, one
+  // write per connection however many requests (the runtime calls it after
+  // every callback, like the UDP reply flush).
+  void flush();
 
  private:
   struct Link {
     common::UvHandle<uv_pipe_t> pipe;
     std::string input;
+    std::string output;  // requests not written yet
     bool open = false;
   };
+  void flush(Link& link);
 
   bool send(Link& link, std::string bytes);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf, bool command);

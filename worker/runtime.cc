@@ -227,6 +227,7 @@ void Runtime::report_uncaught(JS::HandleValue error, JS::HandleValue context, bo
 
 void Runtime::after_callback() {
   jobs_->drain();
+  store_->flush();
   udp_->flush();
   if (stopping_ && handler_stopped_ && tcp_->open_connections() == 0) request_exit(0);
 }
