@@ -6,22 +6,9 @@
 #include "policy/json_fields.h"
 
 namespace policy {
-namespace {
 
-constexpr size_t kMaxCertPairs = 64;
-constexpr size_t kMaxNames = 256;
-constexpr uint64_t kMaxHandshakeTimeoutMs = 300000;
-
-std::string read_absolute_file(const nlohmann::json& value, const std::string& path) {
-  std::string text = read_string(value, path);
-  if (text.empty() || text.front() != '/') throw JsonFieldError(path, "must be an absolute path to a PEM file");
-  return text;
-}
-
-// A DNS name: labels of letters, digits and hyphens, optionally "*." first.
-bool valid_name(const std::string& name) {
+bool tls_host_name(const std::string& name) {
   std::string_view rest = name;
-  if (rest.starts_with("*.")) rest.remove_prefix(2);
   if (rest.empty() || rest.size() > 253) return false;
   size_t start = 0;
   while (start <= rest.size()) {
@@ -37,6 +24,25 @@ bool valid_name(const std::string& name) {
     start = end + 1;
   }
   return true;
+}
+
+namespace {
+
+constexpr size_t kMaxCertPairs = 64;
+constexpr size_t kMaxNames = 256;
+constexpr uint64_t kMaxHandshakeTimeoutMs = 300000;
+
+std::string read_absolute_file(const nlohmann::json& value, const std::string& path) {
+  std::string text = read_string(value, path);
+  if (text.empty() || text.front() != '/') throw JsonFieldError(path, "must be an absolute path to a PEM file");
+  return text;
+}
+
+// A DNS name: lower-case labels of letters, digits and hyphens, optionally "*." first.
+bool valid_name(const std::string& name) {
+  std::string_view rest = name;
+  if (rest.starts_with("*.")) rest.remove_prefix(2);
+  return tls_host_name(std::string(rest));
 }
 
 }  // namespace
@@ -146,6 +152,8 @@ TlsSettings parse_tls_settings(const nlohmann::json& tls, const std::string& pat
 }
 
 bool tls_name_allowed(const std::vector<std::string>& allowed, const std::string& name) {
+  // Only plain host names: nothing else may reach a certificate.
+  if (!tls_host_name(name)) return false;
   return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& entry) {
     if (!entry.starts_with("*.")) return entry == name;
     std::string_view domain = std::string_view(entry).substr(1);  // ".example.com"

@@ -40,8 +40,12 @@ struct TlsSettings {
 // `value` is the manifest's "tls" member, `path` its JSON path.
 TlsSettings parse_tls_settings(const nlohmann::json& value, const std::string& path);
 
-// Whether `name` (lower case) is allowed by an on-demand allow-list entry: an
-// exact name, or "*.<domain>" for exactly one label more.
+// A lower-case DNS host name: labels of letters, digits and hyphens, at most
+// 253 bytes (no wildcard, no other character).
+bool tls_host_name(const std::string& name);
+
+// Whether `name` (a host name as above) is allowed by an on-demand allow-list
+// entry: an exact name, or "*.<domain>" for exactly one label more.
 bool tls_name_allowed(const std::vector<std::string>& allowed, const std::string& name);
 
 }  // namespace policy

@@ -221,30 +221,48 @@ bool Handler::load_tls(const HandlerFile& file, TlsMaterial& material, std::stri
 
 void Handler::on_certificate_request(Worker* worker, const nlohmann::json& request) {
   constexpr size_t kMaxIssuedNames = 1024;
+  constexpr unsigned kMaxIssuancesPerSecond = 50;
   constexpr int64_t kRenewBeforeS = 7 * 24 * 3600;
   std::string name = request.value("name", "");
   std::string public_key = request.value("public_key", "");
   nlohmann::json answer = {{"name", name}};
-  auto refuse = [&](const std::string& why) {
+  // `permanent`: the name will never get one (the worker stops asking).
+  auto refuse = [&](const std::string& why, bool permanent = false) {
     answer["error"] = why;
+    answer["permanent"] = permanent;
     common::log::warn("tls-certificate-refused").kv("handler", file_.id.name).kv("name", name).kv("reason", why);
     worker->process->send_tls_certificate(answer);
   };
   const bool on_demand = file_.manifest && file_.manifest->tls.enabled && file_.manifest->tls.on_demand;
-  // The worker checked the name too; the supervisor does not rely on it.
-  if (!on_demand) return refuse("this handler has no on-demand certificates");
-  if (name.size() > 253 || public_key.size() > 4096 || !policy::tls_name_allowed(file_.manifest->tls.names, name)) {
-    return refuse("the name is not in the manifest's tls.names");
+  // The worker checked the name too; the supervisor does not rely on it:
+  // only a plain host name the manifest lists gets a certificate.
+  if (!on_demand) return refuse("this handler has no on-demand certificates", true);
+  if (public_key.size() > 4096 || !policy::tls_name_allowed(file_.manifest->tls.names, name)) {
+    return refuse("the name is not in the manifest's tls.names", true);
   }
   int64_t now = static_cast<int64_t>(time(nullptr));
   auto cached = issued_.find(name);
   if (cached == issued_.end() || cached->second.public_key != public_key ||
       cached->second.issued.not_after_s - now < kRenewBeforeS) {
+    // Signing is cheap but not free, and a wildcard allows endless names:
+    // a handler gets a bounded number of new certificates per second.
+    uint64_t now_ms = uv_now(broker_.loop());
+    if (now_ms - issue_window_start_ms_ >= 1000) {
+      issue_window_start_ms_ = now_ms;
+      issued_in_window_ = 0;
+    }
+    if (++issued_in_window_ > kMaxIssuancesPerSecond) return refuse("too many new certificates this second");
     LocalCa::Issued issued;
     std::string error;
     if (!broker_.local_ca().issue(name, public_key, issued, error)) return refuse(error);
-    // Bounded: a wildcard allows many names; the oldest issuances go first.
-    if (issued_.size() >= kMaxIssuedNames && cached == issued_.end()) issued_.erase(issued_.begin());
+    // Bounded: the oldest issuance goes first.
+    if (cached == issued_.end()) {
+      if (issued_.size() >= kMaxIssuedNames) {
+        issued_.erase(issue_order_.front());
+        issue_order_.pop_front();
+      }
+      issue_order_.push_back(name);
+    }
     issued_[name] = {public_key, issued};
     common::log::info("tls-certificate-issued").kv("handler", file_.id.name).kv("name", name).kv("not_after", issued.not_after);
   }
@@ -325,7 +343,6 @@ void Handler::update(HandlerFile file) {
       break;
   }
   bool code = code_changed(file);
-  bool was_tls = !tls_.worker_json.empty();
   if (!file.manifest_error.empty()) {
     // Fail closed for access: the policy in force stays.
     if (file.manifest_signature != rejected_manifest_) {
@@ -339,13 +356,7 @@ void Handler::update(HandlerFile file) {
     // A new policy applies at once, also when new code comes with it.
     if (file.manifest_signature != file_.manifest_signature) apply_manifest(file);
   }
-  // TLS switched on or off needs a worker started in that mode; rotated
-  // certificates do not.
-  if (was_tls != !tls_.worker_json.empty()) {
-    code = true;
-  } else if (tls_files_changed()) {
-    refresh_tls();
-  }
+  if (tls_files_changed()) refresh_tls();
   if (!code) return;
   // The candidate runs under the policy in force.
   file.manifest = file_.manifest;
@@ -383,11 +394,13 @@ void Handler::apply_manifest(const HandlerFile& file) {
   admission_ = std::move(admission);
   access_warnings_ = std::move(warnings);
   file_ = std::move(next);
-  bool same_mode = material.worker_json.empty() == tls_.worker_json.empty();
+  bool tls_changed = material.worker_json != tls_.worker_json;
   tls_ = std::move(material);
   tls_error_.clear();
   rejected_tls_files_.clear();
-  if (same_mode && !tls_.worker_json.empty()) {
+  // Running workers switch at once (TLS on, off, or new settings) for the
+  // connections that follow: never a moment of plaintext once TLS is asked for.
+  if (tls_changed) {
     for (Worker* worker : {current_.get(), candidate_.get()}) {
       if (worker != nullptr) worker->process->send_tls_update(tls_.worker_json);
     }

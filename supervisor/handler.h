@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -218,6 +219,9 @@ class Handler final {
     LocalCa::Issued issued;
   };
   std::map<std::string, IssuedCertificate> issued_;  // on-demand, by name
+  std::deque<std::string> issue_order_;              // oldest first
+  uint64_t issue_window_start_ms_ = 0;
+  unsigned issued_in_window_ = 0;
 };
 
 }  // namespace supervisor

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <memory>
 
 #include "common/openssl_error.h"
 
@@ -66,6 +67,27 @@ bool add_extension(X509* cert, X509* issuer, int nid, const char* value) {
   return ok;
 }
 
+// The subjectAltName as one DNS name, built as a structure: the name is
+// never parsed as configuration text (where a comma would start another entry).
+bool add_dns_name(X509* cert, const std::string& name) {
+  GENERAL_NAMES* names = sk_GENERAL_NAME_new_null();
+  GENERAL_NAME* entry = GENERAL_NAME_new();
+  ASN1_IA5STRING* text = ASN1_IA5STRING_new();
+  bool ok = names != nullptr && entry != nullptr && text != nullptr &&
+            ASN1_STRING_set(text, name.data(), static_cast<int>(name.size())) == 1;
+  if (ok) {
+    GENERAL_NAME_set0_value(entry, GEN_DNS, text);
+    text = nullptr;
+    ok = sk_GENERAL_NAME_push(names, entry) > 0;
+    if (ok) entry = nullptr;
+  }
+  ok = ok && X509_add1_ext_i2d(cert, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT) == 1;
+  ASN1_IA5STRING_free(text);
+  GENERAL_NAME_free(entry);
+  GENERAL_NAMES_free(names);
+  return ok;
+}
+
 std::string iso_time(const ASN1_TIME* time, int64_t* seconds) {
   tm parts{};
   if (ASN1_TIME_to_tm(time, &parts) != 1) return "";
@@ -108,54 +130,68 @@ bool LocalCa::load(std::string& error) {
   }
   FILE* key_file = fopen(key_path.c_str(), "re");
   FILE* cert_file = fopen(certificate_file().c_str(), "re");
-  if (key_file != nullptr) key_ = PEM_read_PrivateKey(key_file, nullptr, nullptr, nullptr);
-  if (cert_file != nullptr) certificate_ = PEM_read_X509(cert_file, nullptr, nullptr, nullptr);
+  EVP_PKEY* key = key_file != nullptr ? PEM_read_PrivateKey(key_file, nullptr, nullptr, nullptr) : nullptr;
+  X509* certificate = cert_file != nullptr ? PEM_read_X509(cert_file, nullptr, nullptr, nullptr) : nullptr;
   if (key_file != nullptr) fclose(key_file);
   if (cert_file != nullptr) fclose(cert_file);
-  if (key_ == nullptr || certificate_ == nullptr || X509_check_private_key(certificate_, key_) != 1) {
+  // Kept only when whole: a failed load leaves nothing half-set for a retry to trust.
+  if (key == nullptr || certificate == nullptr || X509_check_private_key(certificate, key) != 1) {
+    EVP_PKEY_free(key);
+    X509_free(certificate);
     error = "cannot load the local CA from " + dir_ + ": " + common::openssl_error();
     return false;
   }
+  key_ = key;
+  certificate_ = certificate;
   certificate_pem_ = pem_of(certificate_);
   return true;
 }
 
 bool LocalCa::create(std::string& error) {
-  key_ = EVP_EC_gen("P-256");
-  certificate_ = X509_new();
-  if (key_ == nullptr || certificate_ == nullptr) {
+  // Built apart and kept only when written: a failure leaves nothing for a retry to trust.
+  std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key_owner(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, void (*)(X509*)> certificate_owner(X509_new(), X509_free);
+  EVP_PKEY* key = key_owner.get();
+  X509* certificate = certificate_owner.get();
+  if (key == nullptr || certificate == nullptr) {
     error = "cannot create the local CA: " + common::openssl_error();
     return false;
   }
-  X509_set_version(certificate_, 2);
-  X509_NAME* name = X509_get_subject_name(certificate_);
+  X509_set_version(certificate, 2);
+  X509_NAME* name = X509_get_subject_name(certificate);
   char hostname[256] = "localhost";
   gethostname(hostname, sizeof hostname - 1);
   std::string common_name = std::string("portbroker local CA (") + hostname + ")";
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(common_name.c_str()),
                              -1, -1, 0);
-  X509_set_issuer_name(certificate_, name);
-  X509_gmtime_adj(X509_getm_notBefore(certificate_), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(certificate_), 3600L * 24 * 365 * kCaYears);
-  bool ok = random_serial(certificate_) && X509_set_pubkey(certificate_, key_) == 1 &&
-            add_extension(certificate_, certificate_, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-            add_extension(certificate_, certificate_, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-            add_extension(certificate_, certificate_, NID_subject_key_identifier, "hash") &&
-            X509_sign(certificate_, key_, EVP_sha256()) > 0;
+  X509_set_issuer_name(certificate, name);
+  X509_gmtime_adj(X509_getm_notBefore(certificate), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(certificate), 3600L * 24 * 365 * kCaYears);
+  bool ok = random_serial(certificate) && X509_set_pubkey(certificate, key) == 1 &&
+            add_extension(certificate, certificate, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+            add_extension(certificate, certificate, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+            add_extension(certificate, certificate, NID_subject_key_identifier, "hash") &&
+            X509_sign(certificate, key, EVP_sha256()) > 0;
   if (!ok) {
     error = "cannot create the local CA: " + common::openssl_error();
     return false;
   }
   BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, key_, nullptr, nullptr, 0, nullptr, nullptr);
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;
   long length = BIO_get_mem_data(bio, &data);
   std::string key_pem(data, static_cast<size_t>(length));
   BIO_free(bio);
-  certificate_pem_ = pem_of(certificate_);
+  std::string certificate_pem = pem_of(certificate);
   // The certificate last: a half-created CA (key only) is detected at load.
-  return write_file(dir_ + "/ca.key", key_pem, 0600, error) &&
-         write_file(certificate_file(), certificate_pem_, 0644, error);
+  if (!write_file(dir_ + "/ca.key", key_pem, 0600, error) ||
+      !write_file(certificate_file(), certificate_pem, 0644, error)) {
+    return false;
+  }
+  key_ = key_owner.release();
+  certificate_ = certificate_owner.release();
+  certificate_pem_ = certificate_pem;
+  return true;
 }
 
 bool LocalCa::issue(const std::string& name, const std::string& public_key_pem, Issued& out, std::string& error) {
@@ -175,12 +211,10 @@ bool LocalCa::issue(const std::string& name, const std::string& public_key_pem, 
   X509_set_issuer_name(leaf, X509_get_subject_name(certificate_));
   X509_gmtime_adj(X509_getm_notBefore(leaf), -3600);
   X509_gmtime_adj(X509_getm_notAfter(leaf), 3600L * 24 * kLeafDays);
-  std::string alt = "DNS:" + name;
   bool ok = random_serial(leaf) && X509_set_pubkey(leaf, subject_key) == 1 &&
             add_extension(leaf, certificate_, NID_basic_constraints, "critical,CA:FALSE") &&
             add_extension(leaf, certificate_, NID_key_usage, "critical,digitalSignature,keyEncipherment") &&
-            add_extension(leaf, certificate_, NID_ext_key_usage, "serverAuth") &&
-            add_extension(leaf, certificate_, NID_subject_alt_name, alt.c_str()) &&
+            add_extension(leaf, certificate_, NID_ext_key_usage, "serverAuth") && add_dns_name(leaf, name) &&
             add_extension(leaf, certificate_, NID_authority_key_identifier, "keyid:always") &&
             X509_sign(leaf, key_, EVP_sha256()) > 0;
   EVP_PKEY_free(subject_key);

@@ -35,6 +35,7 @@ struct TcpBinding::Connection {
   common::OneShotTimer handshake_deadline;
   std::vector<uint8_t> early_plaintext;
   bool early_end = false;
+  bool end_delivered = false;  // the handler saw the end (close_notify, then the FIN: once)
   common::OneShotTimer early_delivery;
 };
 
@@ -222,7 +223,8 @@ void TcpBinding::deliver(Connection& connection, std::span<const uint8_t> bytes)
 
 // `status` is UV_EOF for the peer's end, or a negative libuv error.
 void TcpBinding::deliver_end(Connection& connection, ssize_t status) {
-  if (!connection.socket) return;
+  if (!connection.socket || connection.end_delivered) return;
+  connection.end_delivered = true;
   JSContext* cx = runtime_.cx();
   CallbackScope scope(runtime_);
   JS::RootedValueArray<2> args(cx);
@@ -240,6 +242,11 @@ void TcpBinding::on_tls_read(Connection& connection, ssize_t nread, const uv_buf
   bool handshaking = tls.state() == TlsSession::State::handshaking;
   if (nread < 0) {
     if (handshaking) return tls_failed(connection, "closed-during-handshake", nread == UV_EOF ? "" : uv_strerror(static_cast<int>(nread)));
+    // Behind what is still waiting for the handler's first read.
+    if (connection.early_delivery.pending()) {
+      connection.early_end = true;
+      return;
+    }
     return deliver_end(connection, nread);
   }
   std::vector<uint8_t> plaintext;
@@ -264,6 +271,12 @@ void TcpBinding::after_tls_step(Connection& connection, bool handshaking, std::v
     connection.early_end = tls.peer_closed();
     auto info = tls.info();
     announce(connection, &info);
+    return;
+  }
+  if (connection.early_delivery.pending()) {
+    // What came with the handshake is not delivered yet: this goes after it.
+    connection.early_plaintext.insert(connection.early_plaintext.end(), plaintext.begin(), plaintext.end());
+    connection.early_end = connection.early_end || tls.peer_closed();
     return;
   }
   deliver(connection, plaintext);
@@ -311,8 +324,17 @@ void TcpBinding::count_tls(const std::string& failure) {
 }
 
 bool TcpBinding::set_tls(const std::string& material_json, std::string& error) {
+  if (material_json == tls_material_) return true;
+  if (material_json.empty()) {
+    // TLS switched off: connections from now on are plaintext.
+    tls_.reset();
+    tls_material_.clear();
+    return true;
+  }
   auto config = TlsConfig::create(material_json, error);
   if (!config) return false;
+  if (tls_) config->inherit(*tls_);
+  tls_material_ = material_json;
   if (config->on_demand()) {
     TlsConfig* raw = config.get();
     config->set_requester([this, raw](const std::string& name) {
@@ -331,7 +353,13 @@ void TcpBinding::on_certificate(const nlohmann::json& answer) {
   if (error.empty() && !tls_->add_certificate(name, answer.value("cert", ""), error)) {
     common::log::error("tls-certificate-unusable").kv("name", name).kv("reason", error);
   }
-  if (!error.empty()) tls_->refuse_name(name);
+  if (!error.empty()) {
+    if (answer.value("permanent", false)) {
+      tls_->refuse_name(name);
+    } else {
+      tls_->retry_name(name);  // asked for again by the next handshake for it
+    }
+  }
   // Every handshake paused on this name goes on (or ends).
   std::vector<uint32_t> waiting;
   for (auto& [id, connection] : connections_) {

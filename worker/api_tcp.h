@@ -94,6 +94,7 @@ class TcpBinding {
   std::unordered_map<uint32_t, std::unique_ptr<Connection>> connections_;
   uint32_t next_id_ = 1;
   std::shared_ptr<TlsConfig> tls_;  // null: plaintext
+  std::string tls_material_;        // what tls_ was built from
   // Handshakes since the last report to the supervisor.
   uint64_t tls_handshakes_ = 0;
   std::map<std::string, uint64_t> tls_failures_;

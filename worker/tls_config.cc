@@ -6,13 +6,21 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
 #include "common/openssl_error.h"
+#include "policy/tls_settings.h"
 
 namespace worker {
 namespace {
+
+// On-demand certificates: renewed this long before they end, and at most
+// this many kept (the oldest go first: a wildcard allows many names).
+constexpr int64_t kRenewBeforeS = 7 * 24 * 3600;
+constexpr size_t kMaxIssued = 1024;
+constexpr size_t kMaxRefused = 1024;
 
 // The refusal reason a callback sets on the SSL (ex_data index).
 int refusal_index() {
@@ -51,13 +59,6 @@ std::string client_hello_servername(SSL* ssl) {
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
-}
-
-bool name_matches(const std::string& pattern, const std::string& name) {
-  if (!pattern.starts_with("*.")) return pattern == name;
-  std::string domain = pattern.substr(1);
-  if (name.size() <= domain.size() || !name.ends_with(domain)) return false;
-  return name.find('.') == name.size() - domain.size();
 }
 
 }  // namespace
@@ -153,7 +154,7 @@ std::shared_ptr<TlsConfig> TlsConfig::create(const std::string& material_json, s
 
 TlsConfig::~TlsConfig() {
   for (auto& certificate : certificates_) SSL_CTX_free(certificate.ctx);
-  for (auto& [name, ctx] : issued_) SSL_CTX_free(ctx);
+  for (auto& [name, issued] : issued_) SSL_CTX_free(issued.ctx);
   EVP_PKEY_free(key_);
 }
 
@@ -180,9 +181,43 @@ bool TlsConfig::add_certificate(const std::string& name, const std::string& chai
     if (error.empty()) error = "the issued certificate for " + name + " is unusable: " + common::openssl_error();
     return false;
   }
-  if (auto old = issued_.find(name); old != issued_.end()) SSL_CTX_free(old->second);
-  issued_[name] = ctx;
+  int64_t not_after = 0;
+  if (X509* cert = SSL_CTX_get0_certificate(ctx)) {
+    tm parts{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &parts) == 1) not_after = timegm(&parts);
+  }
+  if (auto old = issued_.find(name); old != issued_.end()) {
+    SSL_CTX_free(old->second.ctx);
+    old->second = {ctx, not_after};
+    return true;
+  }
+  if (issued_.size() >= kMaxIssued) {
+    auto oldest = issued_.find(issue_order_.front());
+    issue_order_.pop_front();
+    if (oldest != issued_.end()) {
+      SSL_CTX_free(oldest->second.ctx);
+      issued_.erase(oldest);
+    }
+  }
+  issued_[name] = {ctx, not_after};
+  issue_order_.push_back(name);
   return true;
+}
+
+void TlsConfig::refuse_name(const std::string& name) {
+  requested_.erase(name);
+  if (refused_.size() < kMaxRefused) refused_.insert(name);
+}
+
+void TlsConfig::inherit(const TlsConfig& previous) {
+  if (!on_demand_ || !previous.on_demand_ || previous.key_ == nullptr) return;
+  // The same key: certificates asked for under the old settings still fit.
+  // (Contexts are not carried over: they hold the old settings.)
+  EVP_PKEY_up_ref(previous.key_);
+  EVP_PKEY_free(key_);
+  key_ = previous.key_;
+  public_key_pem_ = previous.public_key_pem_;
+  requested_ = previous.requested_;
 }
 
 const std::string* TlsConfig::awaiting(const SSL* ssl) {
@@ -192,9 +227,8 @@ const std::string* TlsConfig::awaiting(const SSL* ssl) {
 int TlsConfig::on_client_hello(SSL* ssl, int* alert, void* arg) {
   auto* self = static_cast<TlsConfig*>(arg);
   std::string name = lower(client_hello_servername(ssl));
-  bool allowed = !name.empty() && std::any_of(self->allowed_names_.begin(), self->allowed_names_.end(),
-                                              [&](const std::string& pattern) { return name_matches(pattern, name); });
-  if (!allowed) {
+  // Only host names the manifest lists, and none the supervisor refused.
+  if (!policy::tls_name_allowed(self->allowed_names_, name) || self->refused_.count(name)) {
     // Names outside the manifest's list never mint a certificate.
     SSL_set_ex_data(ssl, refusal_index(), const_cast<char*>("unknown-sni"));
     *alert = SSL_AD_UNRECOGNIZED_NAME;
@@ -203,7 +237,12 @@ int TlsConfig::on_client_hello(SSL* ssl, int* alert, void* arg) {
   if (auto issued = self->issued_.find(name); issued != self->issued_.end()) {
     delete static_cast<std::string*>(SSL_get_ex_data(ssl, awaiting_index()));
     SSL_set_ex_data(ssl, awaiting_index(), nullptr);
-    SSL_set_SSL_CTX(ssl, issued->second);
+    SSL_set_SSL_CTX(ssl, issued->second.ctx);
+    // Near its end: a fresh one is asked for while this one still serves.
+    if (time(nullptr) > issued->second.not_after_s - kRenewBeforeS && self->requested_.insert(name).second &&
+        self->request_) {
+      self->request_(name);
+    }
     return SSL_CLIENT_HELLO_SUCCESS;
   }
   // Pause this handshake until the supervisor answers.
@@ -259,9 +298,7 @@ int TlsConfig::on_servername(SSL* ssl, int* alert, void* arg) {
   if (requested == nullptr) return SSL_TLSEXT_ERR_OK;  // no SNI: the default certificate
   std::string name = lower(requested);
   for (const auto& certificate : self->certificates_) {
-    bool matches = std::any_of(certificate.names.begin(), certificate.names.end(),
-                               [&](const std::string& pattern) { return name_matches(pattern, name); });
-    if (!matches) continue;
+    if (!policy::tls_name_allowed(certificate.names, name)) continue;
     if (certificate.ctx != SSL_get_SSL_CTX(ssl)) SSL_set_SSL_CTX(ssl, certificate.ctx);
     return SSL_TLSEXT_ERR_OK;
   }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -42,7 +43,12 @@ class TlsConfig {
   // A certificate the supervisor issued for `name`; false if unusable.
   bool add_certificate(const std::string& name, const std::string& chain_pem, std::string& error);
   // The supervisor refused `name`: handshakes for it fail from now on.
-  void refuse_name(const std::string& name) { requested_.erase(name); }
+  void refuse_name(const std::string& name);
+  // Not issued this time (too many at once, the CA unavailable).
+  void retry_name(const std::string& name) { requested_.erase(name); }
+  // On-demand: carries the key and the certificates issued so far over from
+  // the configuration this one replaces (same handler, new settings).
+  void inherit(const TlsConfig& previous);
 
  private:
   TlsConfig() = default;
@@ -67,7 +73,13 @@ class TlsConfig {
   std::vector<std::string> allowed_names_;
   EVP_PKEY* key_ = nullptr;
   std::string public_key_pem_;
-  std::map<std::string, SSL_CTX*> issued_;  // by name
+  struct Issued {
+    SSL_CTX* ctx = nullptr;
+    int64_t not_after_s = 0;
+  };
+  std::map<std::string, Issued> issued_;  // by name
+  std::deque<std::string> issue_order_;   // oldest first
+  std::set<std::string> refused_;
   std::set<std::string> requested_;          // asked for, not answered yet
   std::function<void(const std::string& name)> request_;
 };

@@ -303,6 +303,7 @@ class TlsTest(unittest.TestCase):
 
     def test_tls_switched_on_and_off_while_running(self):
         self.broker.start()
+        pid = self.broker.handler("echo")["worker"]["pid"]
         with contextlib.closing(harness.connect(self.port)) as plain:
             self.assertNotIn("tls", json.loads(harness.recv_until(plain, b"\n")))
         manifest = f"echo.tcp.{self.port}.port.json"
@@ -324,6 +325,8 @@ class TlsTest(unittest.TestCase):
             except (OSError, AssertionError, ValueError):
                 return False
         harness.wait_until(speaks_plaintext, what="the handler to switch back to plaintext")
+        # The same worker switched, for the connections that followed.
+        self.assertEqual(self.broker.handler("echo")["worker"]["pid"], pid)
         self.assertEqual(self.broker.handler("echo")["worker"]["restarts"], 0)
 
     def test_a_certificate_rotated_on_disk_serves_new_connections(self):

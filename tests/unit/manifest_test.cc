@@ -495,4 +495,11 @@ TEST_CASE("on-demand names match exactly or one label under a wildcard") {
   CHECK_FALSE(policy::tls_name_allowed(allowed, "www.example.com"));
   CHECK_FALSE(policy::tls_name_allowed(allowed, "evilexample.org"));
   CHECK_FALSE(policy::tls_name_allowed(allowed, ""));
+  // Nothing but a host name reaches a certificate (no SAN syntax smuggled in).
+  CHECK_FALSE(policy::tls_name_allowed(allowed, "x,DNS:localhost.example.org"));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, "localhost,email:a@b.example.org"));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, std::string("a\0b.example.org", 15)));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, "WWW.example.org"));
+  CHECK_FALSE(policy::tls_name_allowed(allowed, "*.example.org"));
+  CHECK_FALSE(policy::tls_name_allowed({"*.org"}, std::string(300, 'a') + ".org"));
 }
