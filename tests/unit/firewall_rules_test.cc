@@ -4,6 +4,7 @@
 
 #include "policy/ip_address.h"
 #include "supervisor/firewall_rules.h"
+#include "tests/unit/address_literals.h"
 
 using nlohmann::json;
 using supervisor::build_firewall_batch;
@@ -12,11 +13,6 @@ using supervisor::FirewallPort;
 using supervisor::OperatorChain;
 
 namespace {
-
-policy::Cidr cidr(const char* text) {
-  std::string error;
-  return *policy::parse_cidr(text, error);
-}
 
 // The commands of a batch, as "verb kind" strings in order.
 std::vector<std::string> shape(const json& batch) {

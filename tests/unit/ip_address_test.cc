@@ -1,4 +1,5 @@
 #include "policy/ip_address.h"
+#include "tests/unit/address_literals.h"
 
 #include <doctest/doctest.h>
 
@@ -10,23 +11,6 @@ using policy::CidrSet;
 using policy::IpAddress;
 using policy::parse_cidr;
 using policy::source_key;
-
-namespace {
-
-IpAddress ip(const std::string& text) {
-  auto address = IpAddress::parse(text);
-  REQUIRE_MESSAGE(address.has_value(), "test address does not parse: ", text);
-  return *address;
-}
-
-Cidr cidr(const std::string& text) {
-  std::string error;
-  auto block = parse_cidr(text, error);
-  REQUIRE_MESSAGE(block.has_value(), "test CIDR does not parse: ", text, " (", error, ")");
-  return *block;
-}
-
-}  // namespace
 
 TEST_CASE("IPv4 addresses parse into the first four bytes") {
   auto address = IpAddress::parse("10.1.2.3");

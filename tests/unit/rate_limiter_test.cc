@@ -1,4 +1,5 @@
 #include "policy/rate_limiter.h"
+#include "tests/unit/address_literals.h"
 
 #include <doctest/doctest.h>
 
@@ -13,12 +14,6 @@ using policy::RateLimiter;
 using policy::source_key;
 
 namespace {
-
-IpAddress ip(const std::string& text) {
-  auto address = IpAddress::parse(text);
-  REQUIRE_MESSAGE(address.has_value(), "test address does not parse: ", text);
-  return *address;
-}
 
 // Calls allow() until it refuses (at most `limit` times); returns how many passed.
 uint32_t drain(RateLimiter& limiter, const IpAddress& key, uint64_t now_ms, uint32_t limit = 1000) {

@@ -1,4 +1,5 @@
 #include "policy/screening.h"
+#include "tests/unit/address_literals.h"
 
 #include <doctest/doctest.h>
 
@@ -20,12 +21,6 @@ using policy::tighten;
 using policy::Transport;
 
 namespace {
-
-IpAddress ip(const std::string& text) {
-  auto address = IpAddress::parse(text);
-  REQUIRE_MESSAGE(address.has_value(), "test address does not parse: ", text);
-  return *address;
-}
 
 // The effective policy of a handler whose sidecar manifest is `json`.
 EffectivePolicy with_manifest(const std::string& json, Transport transport = Transport::tcp) {
