@@ -285,13 +285,22 @@ void Handler::refresh_tls() {
     common::log::error("tls-reload-failed").kv("handler", file_.id.name).kv("reason", error);
     return;
   }
+  put_tls_in_force(std::move(material));
+  common::log::info("tls-reloaded").kv("handler", file_.id.name).kv("certificates", tls_.certificates.size());
+}
+
+void Handler::put_tls_in_force(TlsMaterial material) {
+  bool changed = material.worker_json != tls_.worker_json;
   tls_ = std::move(material);
   tls_error_.clear();
   rejected_tls_files_.clear();
+  if (!changed) return;
+  // Running workers switch at once (TLS on, off, new settings or rotated
+  // certificates) for the connections that follow: never a moment of
+  // plaintext once TLS is asked for.
   for (Worker* worker : {current_.get(), candidate_.get()}) {
     if (worker != nullptr) worker->process->send_tls_update(tls_.worker_json);
   }
-  common::log::info("tls-reloaded").kv("handler", file_.id.name).kv("certificates", tls_.certificates.size());
 }
 
 void Handler::on_tls_stats(const nlohmann::json& delta) {
@@ -394,17 +403,7 @@ void Handler::apply_manifest(const HandlerFile& file) {
   admission_ = std::move(admission);
   access_warnings_ = std::move(warnings);
   file_ = std::move(next);
-  bool tls_changed = material.worker_json != tls_.worker_json;
-  tls_ = std::move(material);
-  tls_error_.clear();
-  rejected_tls_files_.clear();
-  // Running workers switch at once (TLS on, off, or new settings) for the
-  // connections that follow: never a moment of plaintext once TLS is asked for.
-  if (tls_changed) {
-    for (Worker* worker : {current_.get(), candidate_.get()}) {
-      if (worker != nullptr) worker->process->send_tls_update(tls_.worker_json);
-    }
-  }
+  put_tls_in_force(std::move(material));
   broker_.apply_firewall();
   common::log::info("manifest-applied").kv("handler", file_.id.name).kv("manifest", file_.manifest_file);
 }

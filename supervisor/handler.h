@@ -158,6 +158,7 @@ class Handler final {
   // Certificates changed on disk: read them again and give them to the
   // running workers; a bad rotation keeps the material in force.
   void refresh_tls();
+  void put_tls_in_force(TlsMaterial material);
   void on_tls_stats(const nlohmann::json& delta);
   // On-demand TLS: checks the name against the manifest and answers with a
   // certificate from the local CA (cached per name and worker key).

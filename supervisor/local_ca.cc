@@ -15,7 +15,7 @@
 #include <ctime>
 #include <memory>
 
-#include "common/openssl_error.h"
+#include "common/openssl_text.h"
 
 namespace supervisor {
 namespace {
@@ -86,15 +86,6 @@ bool add_dns_name(X509* cert, const std::string& name) {
   GENERAL_NAME_free(entry);
   GENERAL_NAMES_free(names);
   return ok;
-}
-
-std::string iso_time(const ASN1_TIME* time, int64_t* seconds) {
-  tm parts{};
-  if (ASN1_TIME_to_tm(time, &parts) != 1) return "";
-  if (seconds != nullptr) *seconds = timegm(&parts);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
 }
 
 }  // namespace
@@ -224,7 +215,7 @@ bool LocalCa::issue(const std::string& name, const std::string& public_key_pem, 
     return false;
   }
   out.cert_pem = pem_of(leaf) + certificate_pem_;
-  out.not_after = iso_time(X509_get0_notAfter(leaf), &out.not_after_s);
+  out.not_after = common::asn1_time_iso(X509_get0_notAfter(leaf), &out.not_after_s);
   X509_free(leaf);
   return true;
 }

@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "common/file_stamp.h"
-#include "common/openssl_error.h"
+#include "common/openssl_text.h"
 
 namespace supervisor {
 namespace {
@@ -65,14 +65,6 @@ bool read_pem(const std::string& path, bool secret, std::string& out, std::strin
   return true;
 }
 
-std::string iso_time(const ASN1_TIME* time) {
-  tm parts{};
-  if (ASN1_TIME_to_tm(time, &parts) != 1) return "";
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
-}
-
 std::vector<std::string> certificate_names(X509* cert) {
   std::vector<std::string> names;
   auto* alt = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
@@ -117,14 +109,14 @@ bool load_pair(const policy::TlsCertFiles& files, nlohmann::json& entry, TlsCert
     return false;
   }
   if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) <= 0) {
-    error = files.cert + ": expired on " + iso_time(X509_get0_notAfter(cert.get()));
+    error = files.cert + ": expired on " + common::asn1_time_iso(X509_get0_notAfter(cert.get()));
     return false;
   }
   if (X509_cmp_current_time(X509_get0_notBefore(cert.get())) >= 0) {
-    error = files.cert + ": not valid before " + iso_time(X509_get0_notBefore(cert.get()));
+    error = files.cert + ": not valid before " + common::asn1_time_iso(X509_get0_notBefore(cert.get()));
     return false;
   }
-  info = {files.cert, certificate_names(cert.get()), iso_time(X509_get0_notAfter(cert.get()))};
+  info = {files.cert, certificate_names(cert.get()), common::asn1_time_iso(X509_get0_notAfter(cert.get()))};
   entry = {{"cert", cert_pem}, {"key", key_pem}, {"names", info.names}};
   return true;
 }

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/openssl_error.h"
+#include "common/openssl_text.h"
 #include "policy/tls_settings.h"
 
 namespace worker {
@@ -59,6 +59,25 @@ std::string client_hello_servername(SSL* ssl) {
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
+}
+
+// The first certificate in `pem` as the context's own, the rest as its chain.
+bool use_certificate_chain(SSL_CTX* ctx, const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* leaf = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  bool ok = ctx != nullptr && leaf != nullptr && SSL_CTX_use_certificate(ctx, leaf) == 1;
+  X509_free(leaf);
+  while (ok) {
+    X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    if (extra == nullptr) break;
+    if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
+      X509_free(extra);
+      ok = false;
+    }
+  }
+  ERR_clear_error();  // the end of the PEM stream
+  BIO_free(bio);
+  return ok;
 }
 
 }  // namespace
@@ -120,21 +139,7 @@ std::shared_ptr<TlsConfig> TlsConfig::create(const std::string& material_json, s
     config->certificates_.push_back(certificate);  // owned from here, freed by the destructor
     std::string cert_pem = pair.value("cert", "");
     std::string key_pem = pair.value("key", "");
-    BIO* cert_bio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
-    X509* leaf = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
-    bool ok = leaf != nullptr && SSL_CTX_use_certificate(certificate.ctx, leaf) == 1;
-    X509_free(leaf);
-    // The rest of the file is the chain.
-    while (ok) {
-      X509* extra = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
-      if (extra == nullptr) break;
-      if (SSL_CTX_add0_chain_cert(certificate.ctx, extra) != 1) {
-        X509_free(extra);
-        ok = false;
-      }
-    }
-    ERR_clear_error();  // the end of the PEM stream
-    BIO_free(cert_bio);
+    bool ok = use_certificate_chain(certificate.ctx, cert_pem);
     BIO* key_bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
     EVP_PKEY* key = ok ? PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr) : nullptr;
     ok = key != nullptr && SSL_CTX_use_PrivateKey(certificate.ctx, key) == 1 && SSL_CTX_check_private_key(certificate.ctx) == 1;
@@ -161,31 +166,14 @@ TlsConfig::~TlsConfig() {
 bool TlsConfig::add_certificate(const std::string& name, const std::string& chain_pem, std::string& error) {
   requested_.erase(name);
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  BIO* bio = BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size()));
-  X509* leaf = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
-  bool ok = ctx != nullptr && leaf != nullptr && SSL_CTX_use_certificate(ctx, leaf) == 1;
-  X509_free(leaf);
-  while (ok) {
-    X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    if (extra == nullptr) break;
-    if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
-      X509_free(extra);
-      ok = false;
-    }
-  }
-  ERR_clear_error();
-  BIO_free(bio);
-  ok = ok && SSL_CTX_use_PrivateKey(ctx, key_) == 1 && SSL_CTX_check_private_key(ctx) == 1 && configure(ctx, error);
+  bool ok = use_certificate_chain(ctx, chain_pem) && SSL_CTX_use_PrivateKey(ctx, key_) == 1 && SSL_CTX_check_private_key(ctx) == 1 && configure(ctx, error);
   if (!ok) {
     SSL_CTX_free(ctx);
     if (error.empty()) error = "the issued certificate for " + name + " is unusable: " + common::openssl_error();
     return false;
   }
   int64_t not_after = 0;
-  if (X509* cert = SSL_CTX_get0_certificate(ctx)) {
-    tm parts{};
-    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &parts) == 1) not_after = timegm(&parts);
-  }
+  if (X509* cert = SSL_CTX_get0_certificate(ctx)) common::asn1_time_iso(X509_get0_notAfter(cert), &not_after);
   if (auto old = issued_.find(name); old != issued_.end()) {
     SSL_CTX_free(old->second.ctx);
     old->second = {ctx, not_after};
