@@ -178,6 +178,9 @@ class TlsTest(unittest.TestCase):
             with contextlib.closing(harness.connect(self.port)) as raw:
                 with self.context().wrap_socket(raw, server_hostname=name) as tls:
                     self.assertEqual(dict(x[0] for x in tls.getpeercert()["subject"])["commonName"], name)
+                    # The greeting follows the handler's store update: reading it
+                    # keeps the two read-modify-write counts from overlapping.
+                    self.assertEqual(json.loads(harness.recv_until(tls, b"\n"))["tls"]["servername"], name)
         with self.assertRaises(ssl.SSLError):
             self.talk(self.context(), server_hostname="unknown.test")
         self.wait_failure("unknown-sni")

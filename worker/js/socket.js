@@ -535,15 +535,16 @@ export class Socket extends EventEmitter {
     }
     this._shutdownRequested = true;
     const result = native.tcpShutdown(this._id);
-    if (result < 0) this.destroy(errnoError(result, "shutdown"));
+    // As Node: a peer that already went away (ENOTCONN) means our side is done.
+    if (result < 0 && native.errorName(result) === "ENOTCONN") nextTick(() => this._onShutdown());
+    else if (result < 0) this.destroy(errnoError(result, "shutdown"));
   }
 
-  _onShutdown(status) {
+  // Node's afterShutdown ignores the status: a shutdown that fails because
+  // the peer reset or closed first still finishes the writable side, and the
+  // read side reports whatever happened to the connection.
+  _onShutdown() {
     if (this.destroyed) return;
-    if (status < 0) {
-      this.destroy(errnoError(status, "shutdown"));
-      return;
-    }
     this._finished = true;
     const callbacks = this._endCallbacks;
     this._endCallbacks = [];
