@@ -7,7 +7,7 @@ store, with portbrokerd and with bench/node-reference-runner.mjs at the same
 time on other ports, then runs each measurement alternately against the two,
 several times, and prints medians and portbroker/Node ratios.
 
-    bench/compare.py [--repeats N] [--seconds S] [--json FILE]
+    bench/compare.py [--repeats N] [--seconds S] [--json FILE] [--only WORDS]
 
 Loopback only; every process it starts is stopped by its PID at the end.
 Results inform; nothing asserts them."""
@@ -183,11 +183,17 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--only", metavar="WORDS",
+                        help="only the rate measurements whose label contains WORDS (e.g. 'ping-pong'); "
+                             "skips memory and file timing")
     args = parser.parse_args()
+    selected = [m for m in MEASUREMENTS if not args.only or args.only in m[0]]
+    if not selected:
+        parser.error(f"--only {args.only!r} matches no measurement")
     servers = Servers()
     rows = []
     try:
-        for label, metric, mode, key, options in MEASUREMENTS:
+        for label, metric, mode, key, options in selected:
             samples = {"portbroker": [], "node": []}
             for _ in range(args.repeats):
                 for side in ("portbroker", "node"):  # alternating, same conditions
@@ -196,12 +202,13 @@ def main():
             rows.append((label, statistics.median(samples["portbroker"]), statistics.median(samples["node"])))
             print(f"{label}: portbroker {rows[-1][1]:.1f}, node {rows[-1][2]:.1f}", file=sys.stderr)
         memory = {"portbroker": [], "node": []}
-        for _ in range(max(1, args.repeats // 2)):
+        for _ in range(0 if args.only else max(1, args.repeats // 2)):
             memory["portbroker"].append(idle_growth_kib(servers.broker_pids, servers.ports["portbroker"]["echo"]))
             memory["node"].append(idle_growth_kib(lambda: [servers.node.pid], servers.ports["node"]["echo"]))
-        rows.append(("RSS growth per idle TCP connection, KiB", statistics.median(memory["portbroker"]),
-                     statistics.median(memory["node"])))
-        appear = statistics.median(file_to_answer_ms(servers) for _ in range(args.repeats))
+        if not args.only:
+            rows.append(("RSS growth per idle TCP connection, KiB", statistics.median(memory["portbroker"]),
+                         statistics.median(memory["node"])))
+        appear = None if args.only else statistics.median(file_to_answer_ms(servers) for _ in range(args.repeats))
     finally:
         servers.close()
     print(f"| measurement (medians of {args.repeats} alternating runs of {args.seconds:g} s) | portbroker | Node | ratio |")
@@ -209,7 +216,8 @@ def main():
     for label, ours, theirs in rows:
         ratio = ours / theirs if theirs else float("nan")
         print(f"| {label} | {ours:,.1f} | {theirs:,.1f} | {ratio:.2f} |")
-    print(f"| handler file appearing → port answering, ms | {appear:.0f} | - | - |")
+    if appear is not None:
+        print(f"| handler file appearing → port answering, ms | {appear:.0f} | - | - |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "file_to_answer_ms": appear, "repeats": args.repeats, "seconds": args.seconds}, f,

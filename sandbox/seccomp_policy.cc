@@ -88,7 +88,10 @@ bool common_rules(scmp_filter_ctx ctx, std::string& error) {
       // Signals within the process (thread wake-ups, abort): tgkill only to
       // its own threads, and never a new SIGSYS handler, which would make
       // violations survivable and unreported.
-      allow(ctx, {"rt_sigprocmask", "rt_sigreturn", "sigaltstack"}, error) &&
+      // restart_syscall: the kernel's own continuation of a sleep (epoll_wait,
+      // nanosleep) interrupted by a stop/continue (SIGSTOP, a debugger or
+      // tracer attaching); without it a `kill -STOP`/`-CONT` killed the worker.
+      allow(ctx, {"rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall"}, error) &&
       allow_if(ctx, "rt_sigaction", error, SCMP_A0_32(SCMP_CMP_NE, SIGSYS)) &&
       allow_if(ctx, "tgkill", error, SCMP_A0_32(SCMP_CMP_EQ, static_cast<uint32_t>(getpid()))) &&
       // Time.

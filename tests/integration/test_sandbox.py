@@ -388,7 +388,7 @@ class MisbehavingHandlersTest(unittest.TestCase):
             f.write("export const secret = 42;\n")
         os.symlink("../outside.js", os.path.join(cls.broker.handlers, "escape-link.js"))
         cls.ports = {}
-        for name in ("good", "victim", *cls.FILES):
+        for name in ("good", "victim", "paused", *cls.FILES):
             cls.ports[name] = harness.free_port()
             cls.broker.write(f"{name}.tcp.{cls.ports[name]}.port.js", cls.FILES.get(name, ECHO))
         cls.broker.start()
@@ -491,6 +491,23 @@ class MisbehavingHandlersTest(unittest.TestCase):
         with contextlib.closing(harness.connect(self.ports["victim"])) as sock:
             sock.sendall(b"after")
             self.assertEqual(harness.recv_exactly(sock, 5), b"after")
+
+    def test_stopped_and_continued_worker_keeps_serving(self):
+        # A stop/continue (an operator's kill -STOP/-CONT, a tracer attaching)
+        # makes the kernel resume interrupted sleeps through restart_syscall,
+        # which the seccomp policy must allow.
+        pid = self.handler("paused")["worker"]["pid"]
+        with contextlib.closing(harness.connect(self.ports["paused"])) as held:
+            os.kill(pid, signal.SIGSTOP)
+            time.sleep(0.3)
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.5)  # room for a wrongly trapped call to end the process
+            held.sendall(b"still here")
+            self.assertEqual(harness.recv_exactly(held, 10), b"still here")
+        handler = self.handler("paused")
+        self.assertEqual(handler["worker"]["pid"], pid)
+        self.assertEqual(handler["worker"]["restarts"], 0)
+        self.assertEqual(self.broker.events(event="seccomp-violation", handler="paused"), [])
 
     def test_configured_limits_reach_the_worker(self):
         pid = self.handler("good")["worker"]["pid"]
