@@ -31,6 +31,9 @@ template <typename CharT>
 size_t encode(std::basic_string_view<CharT> text, Encoding encoding, std::span<uint8_t> out,
               size_t* units_read = nullptr);
 
+// True when every byte is below 0x80 (then UTF-8, Latin-1 and ASCII agree).
+bool is_ascii(std::span<const uint8_t> bytes);
+
 // A decoded string: Latin-1 when every code point is below 256 (cheaper for the
 // engine to store), UTF-16 otherwise.
 struct DecodedText {

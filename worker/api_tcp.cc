@@ -36,6 +36,9 @@ struct TcpBinding::Connection {
   std::vector<uint8_t> early_plaintext;
   bool early_end = false;
   bool end_delivered = false;  // the handler saw the end (close_notify, then the FIN: once)
+  // setEncoding("utf8") with the JavaScript decoder holding nothing: reads
+  // that end on a character boundary arrive as strings, decoded here.
+  bool utf8_strings = false;
   common::OneShotTimer early_delivery;
 };
 
@@ -210,14 +213,30 @@ void TcpBinding::deliver(Connection& connection, std::span<const uint8_t> bytes)
   if (!connection.socket || bytes.empty()) return;
   JSContext* cx = runtime_.cx();
   CallbackScope scope(runtime_);
-  JS::RootedValueArray<2> args(cx);
+  JS::RootedValueArray<3> args(cx);
   args[0].setObject(*connection.socket);
-  JSObject* chunk = new_array_buffer_copy(cx, bytes);
-  if (chunk == nullptr) {
-    runtime_.report_pending_exception();
-    return;
+  args[2].setNumber(static_cast<double>(bytes.size()));
+  // Ending in ASCII means no character continues into the next read, so
+  // decoding here gives what the JavaScript decoder would, without the
+  // ArrayBuffer, Buffer and decoder in between. Otherwise the bytes go to
+  // that decoder, which keeps the unfinished character and turns this back
+  // on once it holds nothing.
+  if (connection.utf8_strings && bytes.back() < 0x80) {
+    JSString* text = new_string_from_bytes(cx, bytes, common::text::Encoding::utf8);
+    if (text == nullptr) {
+      runtime_.report_pending_exception();
+      return;
+    }
+    args[1].setString(text);
+  } else {
+    connection.utf8_strings = false;
+    JSObject* chunk = new_array_buffer_copy(cx, bytes);
+    if (chunk == nullptr) {
+      runtime_.report_pending_exception();
+      return;
+    }
+    args[1].setObject(*chunk);
   }
-  args[1].setObject(*chunk);
   runtime_.call_hook(Hook::tcp_read, args);
 }
 
@@ -453,13 +472,14 @@ bool TcpBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
   if (!args.get(0).isNumber()) return throw_type_error(cx, "connection id expected");
   TcpBinding& self = Runtime::from(cx).tcp();
   Connection* connection = self.find(static_cast<uint32_t>(args[0].toNumber()));
+  self.report_write_length(0);
   if (connection == nullptr || connection->closing) {
     args.rval().setInt32(UV_EPIPE);
     return true;
   }
   int64_t result = 0;
   if (args.get(1).isString()) {
-    auto encoding = common::text::Encoding::utf8;
+    auto encoding = common::text::Encoding::utf8;  // undefined: utf8, the common case, without parsing a name
     if (args.get(2).isString()) {
       auto parsed = common::text::parse_encoding(string_to_utf8(cx, args[2].toString()));
       if (!parsed) return throw_type_error(cx, "Unknown encoding");
@@ -478,6 +498,7 @@ bool TcpBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
       encoded_size = common::text::encode(chars, encoding, std::span<uint8_t>(encoded.data(), bound));
     });
     if (!ok) return false;
+    self.report_write_length(encoded_size);
     result = self.write(*connection, std::span<const uint8_t>(encoded.data(), encoded_size));
   } else if (args.get(1).isObject()) {
     bool is_bytes;
@@ -486,7 +507,10 @@ bool TcpBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
       JS::AutoCheckCannotGC nogc;
       std::span<uint8_t> bytes;
       is_bytes = get_bytes(&args[1].toObject(), bytes, nogc);
-      if (is_bytes) result = self.write(*connection, bytes);
+      if (is_bytes) {
+        self.report_write_length(bytes.size());
+        result = self.write(*connection, bytes);
+      }
     }
     if (!is_bytes) return throw_type_error(cx, "tcpWrite: string or Uint8Array expected");
   } else {
@@ -553,6 +577,38 @@ bool TcpBinding::native_read_start(JSContext* cx, unsigned argc, JS::Value* vp) 
   });
 }
 
+void TcpBinding::report_write_length(size_t bytes) {
+  if (!write_lengths_.initialized() || !write_lengths_) return;
+  JS::AutoCheckCannotGC nogc;
+  bool is_shared = false;
+  if (JS_GetTypedArrayLength(write_lengths_) < 1) return;
+  if (double* data = JS_GetFloat64ArrayData(write_lengths_, &is_shared, nogc)) data[0] = static_cast<double>(bytes);
+}
+
+// tcpWriteLengths(float64Array): see write_lengths_.
+bool TcpBinding::native_write_lengths(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  if (!args.get(0).isObject() || !JS_IsFloat64Array(&args[0].toObject())) {
+    return throw_type_error(cx, "tcpWriteLengths: a Float64Array is required");
+  }
+  TcpBinding& self = Runtime::from(cx).tcp();
+  if (self.write_lengths_.initialized()) {
+    self.write_lengths_ = &args[0].toObject();
+  } else {
+    self.write_lengths_.init(cx, &args[0].toObject());
+  }
+  args.rval().setUndefined();
+  return true;
+}
+
+// tcpUtf8Strings(id, on): see Connection::utf8_strings.
+bool TcpBinding::native_utf8_strings(JSContext* cx, unsigned argc, JS::Value* vp) {
+  return with_connection(cx, argc, vp, JS::UndefinedValue(), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
+    c.utf8_strings = JS::ToBoolean(args.get(1));
+    args.rval().setUndefined();
+  });
+}
+
 bool TcpBinding::native_read_stop(JSContext* cx, unsigned argc, JS::Value* vp) {
   return with_connection(cx, argc, vp, JS::UndefinedValue(), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.handle));
@@ -601,6 +657,8 @@ bool TcpBinding::install(JSContext* cx, JS::HandleObject native) {
       JS_FN("tcpClose", native_close, 1, 0),
       JS_FN("tcpReadStart", native_read_start, 1, 0),
       JS_FN("tcpReadStop", native_read_stop, 1, 0),
+      JS_FN("tcpUtf8Strings", native_utf8_strings, 2, 0),
+      JS_FN("tcpWriteLengths", native_write_lengths, 1, 0),
       JS_FN("tcpSetNoDelay", native_set_no_delay, 2, 0),
       JS_FN("tcpSetKeepAlive", native_set_keep_alive, 3, 0),
       JS_FN("errorName", native_error_name, 1, 0),

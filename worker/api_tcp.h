@@ -85,6 +85,8 @@ class TcpBinding {
   static bool native_close(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_read_start(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_read_stop(JSContext* cx, unsigned argc, JS::Value* vp);
+  static bool native_utf8_strings(JSContext* cx, unsigned argc, JS::Value* vp);
+  static bool native_write_lengths(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_set_no_delay(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_set_keep_alive(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_error_name(JSContext* cx, unsigned argc, JS::Value* vp);
@@ -102,6 +104,11 @@ class TcpBinding {
   // One read buffer for all connections: each read is copied into its own
   // ArrayBuffer before the next read can happen.
   std::array<char, 64 * 1024> read_buffer_;
+  // A one-element Float64Array shared with socket.js: each tcpWrite leaves
+  // the number of bytes it took there, so a string is measured while it is
+  // encoded instead of in a separate Buffer.byteLength pass.
+  JS::PersistentRootedObject write_lengths_;
+  void report_write_length(size_t bytes);
 };
 
 }  // namespace worker

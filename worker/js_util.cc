@@ -33,10 +33,16 @@ std::string to_utf8(JSContext* cx, JS::HandleValue value) {
 }
 
 JSString* new_string_from_utf8(JSContext* cx, std::string_view utf8) {
-  auto decoded = common::text::decode(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(utf8.data()), utf8.size()),
-      common::text::Encoding::utf8);
-  return new_string_from_decoded(cx, decoded);
+  return new_string_from_bytes(cx, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(utf8.data()), utf8.size()),
+                               common::text::Encoding::utf8);
+}
+
+JSString* new_string_from_bytes(JSContext* cx, std::span<const uint8_t> bytes, common::text::Encoding encoding) {
+  using common::text::Encoding;
+  bool one_byte_per_char = encoding == Encoding::latin1 ||
+                           ((encoding == Encoding::utf8 || encoding == Encoding::ascii) && common::text::is_ascii(bytes));
+  if (one_byte_per_char) return JS_NewStringCopyN(cx, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  return new_string_from_decoded(cx, common::text::decode(bytes, encoding));
 }
 
 JSString* new_string_from_decoded(JSContext* cx, const common::text::DecodedText& text) {

@@ -38,6 +38,9 @@ std::string string_to_utf8(JSContext* cx, JSString* string);
 
 JSString* new_string_from_utf8(JSContext* cx, std::string_view utf8);
 JSString* new_string_from_decoded(JSContext* cx, const common::text::DecodedText& text);
+// Decodes bytes that no GC can move (not a JavaScript buffer's contents):
+// ASCII and Latin-1 go into the string in one copy.
+JSString* new_string_from_bytes(JSContext* cx, std::span<const uint8_t> bytes, common::text::Encoding encoding);
 
 // The bytes of an ArrayBufferView or ArrayBuffer; false for anything else.
 // The span is only valid until the next GC.

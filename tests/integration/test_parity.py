@@ -21,7 +21,11 @@ PARITY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity")
 # connection.
 CLIENTS = {
     "conn_read.js": [("send", b"h\xc3"), ("sleep", 0.05), ("send", b"\xa9llo \xf0\x9f"), ("sleep", 0.05),
-                     ("send", b"\x98\x80!"), ("sleep", 0.05), ("shutdown",)],
+                     ("send", b"\x98\x80!"), ("sleep", 0.05),
+                     # Whole characters and invalid bytes inside reads that end in ASCII
+                     # (decoded natively), then a character split again.
+                     ("send", b" \xe2\x82\xac and \xff\xc3( bad;"), ("sleep", 0.05), ("send", b" \xe2\x82"), ("sleep", 0.05),
+                     ("send", b"\xac."), ("sleep", 0.05), ("shutdown",)],
     "conn_events.js": [("send", b"first"), ("sleep", 0.05), ("send", b"second"), ("sleep", 0.05), ("shutdown",),
                        ("sleep", 0.2), ("report",)],
     "conn_iterate.js": [("send", b"one"), ("sleep", 0.05), ("send", b"two"), ("sleep", 0.05), ("shutdown",)],

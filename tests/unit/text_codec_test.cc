@@ -401,12 +401,19 @@ TEST_CASE("hex and base64 into a short buffer write the leading decoded bytes") 
 TEST_CASE("encoded_length agrees with encode for every encoding and both string kinds") {
   const std::u16string_view inputs[] = {
       u""sv, u"plain"sv, u"caf\u00E9"sv, u"\u65E5\U0001F600\xD800"sv, u"00ff1"sv, u"aGVs bG8"sv, u"-_+/=="sv,
+      // Longer than a word: Latin-1 text is measured eight bytes at a time.
+      u"\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9"sv,
+      u"ascii then \u00E9t\u00E9 and \u00FF\u00A0 more ascii after that"sv,
   };
   for (auto input : inputs) {
     for (Encoding encoding : {Encoding::utf8, Encoding::utf16le, Encoding::latin1, Encoding::ascii, Encoding::base64,
                               Encoding::base64url, Encoding::hex}) {
       CAPTURE(show(input));
       CAPTURE(name(encoding));
+      if (encoding == Encoding::utf8 && fits_latin1(input)) {
+        size_t high = static_cast<size_t>(std::count_if(input.begin(), input.end(), [](char16_t c) { return c >= 0x80; }));
+        CHECK(encoded_length(Latin1View(to_latin1(input)), encoding) == input.size() + high);
+      }
       Bytes out(encoded_length(input, encoding) + 8);
       CHECK(encode(input, encoding, std::span(out)) == encoded_length(input, encoding));
       if (fits_latin1(input)) {

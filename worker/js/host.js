@@ -158,7 +158,7 @@ native.registerHooks({
   connection,
   datagram,
   stop,
-  tcpRead: (socket, payload) => callInContext(socket, socket._onRead, socket, [payload]),
+  tcpRead: (socket, payload, byteCount) => callInContext(socket, socket._onRead, socket, [payload, byteCount]),
   tcpWriteDone: (socket, bytes, status) => callInContext(socket, socket._onWriteDone, socket, [bytes, status]),
   tcpShutdownDone: (socket, status) => callInContext(socket, socket._onShutdown, socket, [status]),
   tcpClose: (socket) => callInContext(socket, socket._onClose, socket, []),

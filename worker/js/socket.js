@@ -16,6 +16,10 @@ import { makeError, ERR_INVALID_ARG_TYPE, ERR_UNKNOWN_ENCODING } from "./errors.
 
 const kHighWaterMark = 16384;
 
+// Where each native tcpWrite leaves the number of bytes it took.
+const writeLength = new Float64Array(1);
+native.tcpWriteLengths(writeLength);
+
 function nextTick(fn, ...args) {
   native.nextTick(fn, args.length ? args : undefined);
 }
@@ -179,6 +183,8 @@ export class Socket extends EventEmitter {
     for (const chunk of this._buffer) content += typeof chunk === "string" ? chunk : decoder.write(chunk);
     this._buffer = content === "" ? [] : [content];
     this._bufferedLength = content.length;
+    native.tcpUtf8Strings(this._id, false);
+    this._decodeNatively();
     return this;
   }
 
@@ -243,7 +249,7 @@ export class Socket extends EventEmitter {
     return taken;
   }
 
-  _onRead(payload) {
+  _onRead(payload, byteCount) {
     if (this.destroyed) return;
     if (payload === null) {
       this._onEof();
@@ -253,11 +259,25 @@ export class Socket extends EventEmitter {
       this.destroy(errnoError(payload, "read"));
       return;
     }
-    const chunk = Buffer.from(payload);
-    this.bytesRead += chunk.length;
+    this.bytesRead += byteCount;
     this._touch();
+    if (typeof payload === "string") {
+      // Decoded natively: only while the utf8 decoder holds nothing.
+      this._push(payload);
+      return;
+    }
+    const chunk = Buffer.from(payload);
     const value = this._decoder ? this._decoder.write(chunk) : chunk;
+    this._decodeNatively();
     if (value.length > 0) this._push(value);
+  }
+
+  // Native decoding is exact only when no character is left unfinished here.
+  _decodeNatively() {
+    const decoder = this._decoder;
+    if (decoder && decoder.encoding === "utf8" && decoder.lastNeed === 0 && !this.destroyed) {
+      native.tcpUtf8Strings(this._id, true);
+    }
   }
 
   _push(value) {
@@ -413,11 +433,14 @@ export class Socket extends EventEmitter {
       encoding = undefined;
     }
     if (chunk === null) throw makeError(TypeError, "ERR_STREAM_NULL_VALUES", "May not write null values to stream");
-    let length;
+    let length;  // in bytes; -1: a string the native write measures as it encodes it
     if (typeof chunk === "string") {
-      encoding = encoding ?? "utf8";
-      if (!Buffer.isEncoding(encoding)) throw ERR_UNKNOWN_ENCODING(encoding);
-      length = Buffer.byteLength(chunk, encoding);
+      if (encoding === undefined || encoding === null || encoding === "utf8") {
+        encoding = undefined;  // the native default, without parsing a name
+      } else if (!Buffer.isEncoding(encoding)) {
+        throw ERR_UNKNOWN_ENCODING(encoding);
+      }
+      length = -1;
     } else if (chunk instanceof Uint8Array) {
       length = chunk.byteLength;
     } else if (ArrayBuffer.isView(chunk)) {
@@ -437,35 +460,46 @@ export class Socket extends EventEmitter {
       if (!this.destroyed) this.destroy(error);
       return false;
     }
-    this._bytesWritten += length;
     this._touch();
     if (this._corked > 0) {
+      if (length < 0) length = Buffer.byteLength(chunk, encoding ?? "utf8");
+      this._bytesWritten += length;
       this._corkedWrites.push({ chunk, encoding, callback, length });
       const ret = this.writableLength < kHighWaterMark;
       if (!ret) this._needDrain = true;
       return ret;
     }
-    this._dispatch(chunk, encoding, callback, length);
+    this._bytesWritten += this._dispatch(chunk, encoding, callback, length);
     const ret = this._pendingLength < kHighWaterMark;
     if (!ret) this._needDrain = true;
     return ret;
   }
 
+  // Writes one chunk; returns its length in bytes.
   _dispatch(chunk, encoding, callback, length) {
-    const result = length === 0 ? 0 : native.tcpWrite(this._id, chunk, encoding);
+    let result = 0;
+    if (length !== 0 && chunk.length !== 0) {
+      result = native.tcpWrite(this._id, chunk, encoding);
+      length = writeLength[0];
+    } else {
+      length = 0;
+    }
     if (result < 0) {
       const error = errnoError(result, "write");
       if (typeof callback === "function") nextTick(callback, error);
       this.destroy(error);
-      return;
+      return length;
     }
     if (result === 0) {
-      // The kernel took it all: the callback follows on the next tick, as in Node.
-      nextTick(() => this._afterWrite(callback));
-      return;
+      // The kernel took it all: the callback follows on the next tick, as in
+      // Node. Without a callback or a waiting 'drain' that tick has nothing
+      // to do (end() starts the shutdown itself).
+      if (typeof callback === "function" || this._needDrain) nextTick(() => this._afterWrite(callback));
+      return length;
     }
     this._pendingWrites.push({ length, callback });
     this._pendingLength += length;
+    return length;
   }
 
   _afterWrite(callback) {

@@ -22,6 +22,13 @@ export function handle(conn) {
   attempt("null", () => conn.write(null));
   attempt("bad encoding", () => conn.write("x", "nope"));
   attempt("bytesWritten", () => conn.bytesWritten);
+  attempt("empty", () => conn.write(""));
+  conn.cork();
+  attempt("corked", () => conn.write("€ and é\n"));
+  attempt("corked utf16le", () => conn.write("é\n", "utf16le"));
+  attempt("corked bytesWritten", () => conn.bytesWritten);
+  conn.uncork();
+  attempt("uncorked bytesWritten", () => conn.bytesWritten);
   // Larger than any socket buffer, so the kernel cannot take it at once.
   const big = Buffer.alloc(32 * 1024 * 1024, 0x61);
   const returned = conn.write(big);
