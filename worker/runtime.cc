@@ -1,5 +1,6 @@
 #include "worker/runtime.h"
 
+#include <js/ContextOptions.h>
 #include <js/Initialization.h>
 #include <js/Modules.h>
 #include <js/Promise.h>
@@ -68,6 +69,10 @@ bool Runtime::create_context(std::string& error) {
   }
   JS_SetContextPrivate(cx_, this);
   JS_SetNativeStackQuota(cx_, kNativeStackQuotaBytes);
+  // No stack captured for every promise job (Firefox's setting outside the
+  // debugger): the capture cost more than the rest of a store round trip.
+  // Error stacks keep their synchronous frames.
+  JS::ContextOptionsRef(cx_).setAsyncStackCaptureDebuggeeOnly(true);
   if (const char* stress = getenv("PORTBROKER_GC_STRESS"); stress != nullptr && std::string_view(stress) == "1") {
     JS_SetGCParameter(cx_, JSGC_MIN_NURSERY_BYTES, kStressNurseryBytes);
     JS_SetGCParameter(cx_, JSGC_MAX_NURSERY_BYTES, kStressNurseryBytes);

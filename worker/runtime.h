@@ -144,10 +144,13 @@ class CallbackScope {
     if (runtime_.callback_depth++ == 0) runtime_.callback_entered();
   }
   ~CallbackScope() {
-    if (--runtime_.callback_depth == 0) {
+    // Still inside the callback while its jobs run: what they send is
+    // batched with the rest and flushed once at the end.
+    if (runtime_.callback_depth == 1) {
       runtime_.after_callback();
       runtime_.callback_left();
     }
+    --runtime_.callback_depth;
   }
   CallbackScope(const CallbackScope&) = delete;
   CallbackScope& operator=(const CallbackScope&) = delete;
