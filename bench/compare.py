@@ -29,7 +29,7 @@ BUILD = os.environ.get("PORTBROKER_BUILD_DIR", os.path.join(REPO, "build"))
 BIN = os.path.join(BUILD, "bin")
 LOADGEN = os.path.join(BIN, "portbroker-loadgen")
 REPLY_HANDLER = "export function message(msg, rinfo, ctx) { ctx.reply(msg, rinfo); }\n"
-IDLE_CONNECTIONS = 1000
+IDLE_CONNECTIONS = 2000
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -203,8 +203,14 @@ def main():
             print(f"{label}: portbroker {rows[-1][1]:.1f}, node {rows[-1][2]:.1f}", file=sys.stderr)
         memory = {"portbroker": [], "node": []}
         for _ in range(0 if args.only else max(1, args.repeats // 2)):
-            memory["portbroker"].append(idle_growth_kib(servers.broker_pids, servers.ports["portbroker"]["echo"]))
-            memory["node"].append(idle_growth_kib(lambda: [servers.node.pid], servers.ports["node"]["echo"]))
+            # Fresh processes each time: the rate runs above leave both sides'
+            # allocators grown, which would hide what a connection costs.
+            fresh = Servers()
+            try:
+                memory["portbroker"].append(idle_growth_kib(fresh.broker_pids, fresh.ports["portbroker"]["echo"]))
+                memory["node"].append(idle_growth_kib(lambda: [fresh.node.pid], fresh.ports["node"]["echo"]))
+            finally:
+                fresh.close()
         if not args.only:
             rows.append(("RSS growth per idle TCP connection, KiB", statistics.median(memory["portbroker"]),
                          statistics.median(memory["node"])))

@@ -54,6 +54,13 @@ policy::Refusal Admission::rate_limited(const policy::IpAddress& key, uint64_t n
   return allowed ? policy::Refusal::none : policy::Refusal::rate_limit;
 }
 
+bool Admission::at_capacity(const policy::IpAddress& source, uint64_t active_connections) const {
+  if (active_connections >= policy_.max_connections) return true;
+  if (!policy_.max_connections_per_ip) return false;
+  auto held = connections_per_source_.find(policy::source_key(source, ipv6_prefix_));
+  return held != connections_per_source_.end() && held->second >= *policy_.max_connections_per_ip;
+}
+
 policy::Refusal Admission::admit_connection(const policy::IpAddress& source, uint64_t active_connections,
                                             uint64_t now_ms) {
   if (auto refusal = policy::screen_source(policy_, source); refusal != policy::Refusal::none) return refusal;

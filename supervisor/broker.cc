@@ -437,11 +437,13 @@ nlohmann::json Broker::connections(const std::string& handler) const {
 }
 
 std::string Broker::metrics() {
+  tracker_.sweep();  // counts as of now
   return render_metrics(status(), store_ ? store_->key_count() : std::nullopt);
 }
 
 nlohmann::json Broker::on_control(const nlohmann::json& request) {
   std::string command = request["command"].get<std::string>();
+  tracker_.sweep();  // what the operator sees is as of now
   if (command == "status") return status();
   if (command == "connections") {
     const auto& handler = request.value("handler", nlohmann::json(""));

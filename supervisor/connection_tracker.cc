@@ -24,10 +24,14 @@ bool ConnectionTracker::start(std::string& error) {
     return false;
   }
   poll_->data = this;
+  watch();
+  return true;
+}
+
+void ConnectionTracker::watch() {
   uv_poll_start(poll_.get(), UV_READABLE, [](uv_poll_t* handle, int, int) {
     if (handle->data) static_cast<ConnectionTracker*>(handle->data)->on_events();
   });
-  return true;
 }
 
 bool ConnectionTracker::add(uint64_t id, TrackedConnection connection) {
@@ -81,6 +85,7 @@ void ConnectionTracker::schedule_idle_check(uint64_t id, uint64_t due_ms) {
 }
 
 void ConnectionTracker::check_idle() {
+  sweep();  // a connection closed meanwhile is closed, not idle
   uint64_t now = uv_now(loop_);
   while (!idle_checks_.empty() && idle_checks_.top().first <= now) {
     uint64_t id = idle_checks_.top().second;
@@ -113,12 +118,31 @@ void ConnectionTracker::close_all_of(const ConnectionOwner* owner) {
   for (uint64_t id : ids) close(id);
 }
 
-void ConnectionTracker::on_events() {
-  // One bounded pass per wakeup: the loop comes back if more are ready, and
-  // nothing here can keep the supervisor from its other work.
+size_t ConnectionTracker::sweep() {
   std::array<epoll_event, 256> events;
-  int n = epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), 0);
-  for (int i = 0; i < n; ++i) forget(events[static_cast<size_t>(i)].data.u64, false);
+  size_t closed = 0;
+  for (;;) {
+    int n = epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), 0);
+    for (int i = 0; i < n; ++i) forget(events[static_cast<size_t>(i)].data.u64, false);
+    closed += static_cast<size_t>(std::max(n, 0));
+    if (n < static_cast<int>(events.size())) return closed;
+  }
+}
+
+void ConnectionTracker::on_events() {
+  uint64_t now = uv_now(loop_);
+  bool churn = last_close_ms_ != 0 && now - last_close_ms_ < kBatchWindowMs;
+  if (sweep() > 0) last_close_ms_ = now;
+  if (churn) batch_closes();
+}
+
+void ConnectionTracker::batch_closes() {
+  uv_poll_stop(poll_.get());
+  batch_timer_.start(loop_, kBatchWindowMs, [this] {
+    if (sweep() > 0) return batch_closes();
+    last_close_ms_ = 0;
+    watch();
+  });
 }
 
 }  // namespace supervisor

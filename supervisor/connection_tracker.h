@@ -6,6 +6,13 @@
 // kernel's truth, not the worker's word, and the supervisor can close any
 // connection itself (worker death, idle timeout, unload). Idle timeouts use
 // the kernel's own clock of the last data in each direction (TCP_INFO).
+//
+// Closes wake the supervisor one by one while they are rare. Under churn
+// (closes less than kBatchWindowMs apart) each such wake-up would preempt the
+// worker finishing the next connection, so the tracker collects closes every
+// kBatchWindowMs instead until a round finds none. Whoever reads the counts
+// (status, conns, metrics, a connection cap about to refuse) calls sweep()
+// first, so nothing observable lags behind the kernel.
 
 #include <uv.h>
 
@@ -58,6 +65,8 @@ class ConnectionTracker {
   // Closes the supervisor's reference and shuts the socket down for both sides.
   void close(uint64_t id);
   void close_all_of(const ConnectionOwner* owner);
+  // Takes in every close the kernel has reported; returns how many.
+  size_t sweep();
   size_t size() const { return connections_.size(); }
   template <typename Visit>
   void for_each(Visit&& visit) const {
@@ -65,7 +74,11 @@ class ConnectionTracker {
   }
 
  private:
+  static constexpr uint64_t kBatchWindowMs = 10;
+
+  void watch();
   void on_events();
+  void batch_closes();
   void forget(uint64_t id, bool idle);
   void schedule_idle_check(uint64_t id, uint64_t due_ms);
   void check_idle();
@@ -77,6 +90,8 @@ class ConnectionTracker {
   common::OneShotTimer idle_timer_;
   common::UniqueFd epoll_fd_;
   common::UvHandle<uv_poll_t> poll_;
+  common::OneShotTimer batch_timer_;
+  uint64_t last_close_ms_ = 0;  // 0: no close since the tracker last went back to waking per close
   std::unordered_map<uint64_t, TrackedConnection> connections_;
 };
 

@@ -738,6 +738,8 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
     ++counters_.refused;
     return;
   }
+  // A cap about to refuse counts closes the kernel already reported.
+  if (admission_->at_capacity(to_ip(remote), counters_.active)) broker_.tracker().sweep();
   auto refusal = admission_->admit_connection(to_ip(remote), counters_.active, uv_now(broker_.loop()));
   if (refusal != policy::Refusal::none) return refuse_connection(refusal, remote);
   uint64_t id = broker_.next_connection_id();

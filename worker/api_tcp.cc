@@ -36,6 +36,10 @@ struct TcpBinding::Connection {
   std::vector<uint8_t> early_plaintext;
   bool early_end = false;
   bool end_delivered = false;  // the handler saw the end (close_notify, then the FIN: once)
+  // Both directions finished at the socket (the peer's FIN read, ours sent):
+  // closing needs no shutdown of its own.
+  bool peer_finished = false;
+  bool we_finished = false;
   // setEncoding("utf8") with the JavaScript decoder holding nothing: reads
   // that end on a character boundary arrive as strings, decoded here.
   bool utf8_strings = false;
@@ -168,7 +172,8 @@ void TcpBinding::close(Connection& connection) {
   // timeouts), so closing our descriptor alone would send nothing: shut the
   // socket down for both sides first.
   uv_os_fd_t fd;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&connection.handle), &fd) == 0) ::shutdown(fd, SHUT_RDWR);
+  bool finished = connection.peer_finished && connection.we_finished;
+  if (!finished && uv_fileno(reinterpret_cast<uv_handle_t*>(&connection.handle), &fd) == 0) ::shutdown(fd, SHUT_RDWR);
   uv_close(reinterpret_cast<uv_handle_t*>(&connection.handle), &TcpBinding::on_close);
 }
 
@@ -200,6 +205,7 @@ void TcpBinding::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   auto* connection = reinterpret_cast<Connection*>(stream);
   TcpBinding* self = connection->binding;
   if (self == nullptr || connection->closing) return;
+  if (nread == UV_EOF) connection->peer_finished = true;
   if (connection->tls) return self->on_tls_read(*connection, nread, buf);
   if (nread > 0) {
     self->deliver(*connection, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base),
@@ -455,6 +461,7 @@ void TcpBinding::on_write(uv_write_t* raw_request, int status) {
 void TcpBinding::on_shutdown(uv_shutdown_t* raw_request, int status) {
   std::unique_ptr<uv_shutdown_t> request(raw_request);
   auto* connection = static_cast<Connection*>(raw_request->data);
+  if (status == 0) connection->we_finished = true;
   TcpBinding* self = connection->binding;
   if (self == nullptr || !connection->socket || status == UV_ECANCELED) return;
   JSContext* cx = self->runtime_.cx();

@@ -22,6 +22,10 @@ UDP_ECHO = """
 export function message(msg, rinfo, ctx) { ctx.reply(msg, rinfo); }
 """
 
+BRIEF = """
+export function handle(conn) { conn.end("hi\\n"); }
+"""
+
 ACCESS = """
 export const access = { allow: ["127.0.0.2/32", "192.168.0.0/16"], maxConnections: 5000, idleTimeout: 1 };
 export function handle(conn) { conn.write("hi\\n"); conn.resume(); }
@@ -44,7 +48,7 @@ def greeted(sock):
 class ScreeningTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        names = ("lists", "caps", "perip", "rate", "idle", "udp", "access", "defaults")
+        names = ("lists", "caps", "perip", "rate", "idle", "udp", "access", "defaults", "churn")
         cls.port = {name: harness.free_port() for name in names}
         p = cls.port
         cls.broker = harness.Broker({
@@ -65,6 +69,8 @@ class ScreeningTest(unittest.TestCase):
             f"access.tcp.{p['access']}.port.js": ACCESS,
             f"access.tcp.{p['access']}.port.json": json.dumps({"allow": ["127.0.0.0/8"], "maxConnections": 100}),
             f"defaults.tcp.{p['defaults']}.port.js": HOLD,
+            f"churn.tcp.{p['churn']}.port.js": BRIEF,
+            f"churn.tcp.{p['churn']}.port.json": json.dumps({"maxConnections": 1, "maxConnectionsPerIp": 1}),
         })
         cls.broker.start()
 
@@ -109,6 +115,18 @@ class ScreeningTest(unittest.TestCase):
             self.assertTrue(greeted(again))
         second.close()
         self.assertGreaterEqual(self.refused_by("caps")["max-connections"], 1)
+
+    def test_caps_count_a_closed_connection_at_once_under_churn(self):
+        # Closes in quick succession are collected in batches instead of
+        # waking the supervisor one by one; a cap about to refuse, and status,
+        # still see every close the kernel has reported.
+        for attempt in range(200):
+            with contextlib.closing(client(self.port["churn"])) as sock:
+                self.assertEqual(harness.recv_all(sock), b"hi\n", f"connection {attempt}")
+        handler = self.broker.handler("churn")
+        self.assertEqual(handler["connections"]["active"], 0)
+        self.assertEqual(self.refused_by("churn").get("max-connections", 0), 0)
+        self.assertEqual(self.refused_by("churn").get("max-connections-per-ip", 0), 0)
 
     def test_max_connections_per_ip(self):
         with contextlib.closing(client(self.port["perip"], "127.0.0.2")) as held:
