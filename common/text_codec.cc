@@ -94,7 +94,6 @@ size_t count_high(const Byte* data, size_t size) {
   return count;
 }
 
-
 size_t utf8_width(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 
 void put_utf8(uint32_t cp, uint8_t* out) {

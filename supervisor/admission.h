@@ -35,11 +35,11 @@ class Admission {
 
   // TCP: decide on a new connection. On admit, the source is counted as
   // holding one more connection until connection_closed().
-  // Whether a connection from `source` would meet a concurrency cap now
-  // (before admit_connection, which also spends rate-limit tokens).
-  bool at_capacity(const policy::IpAddress& source, uint64_t active_connections) const;
   policy::Refusal admit_connection(const policy::IpAddress& source, uint64_t active_connections, uint64_t now_ms);
   void connection_closed(const policy::IpAddress& source);
+  // Whether a connection from `source` would meet a concurrency cap now
+  // (asked before admit_connection, which also spends rate-limit tokens).
+  bool at_capacity(const policy::IpAddress& source, uint64_t active_connections) const;
 
   // UDP: decide on a datagram; an admitted one opens or refreshes the
   // sender's session.

@@ -102,7 +102,7 @@ class TcpBinding {
   std::map<std::string, uint64_t> tls_failures_;
   common::OneShotTimer tls_report_timer_;
   // One read buffer for all connections: each read is copied into its own
-  // ArrayBuffer before the next read can happen.
+  // ArrayBuffer (or decoded into a string) before the next read can happen.
   std::array<char, 64 * 1024> read_buffer_;
   // A one-element Float64Array shared with socket.js: each tcpWrite leaves
   // the number of bytes it took there, so a string is measured while it is
