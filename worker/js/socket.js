@@ -618,14 +618,17 @@ export class Socket extends EventEmitter {
     this._closed = true;
     this.destroyed = true;
     this._clearTimer();
-    const destroyedError = streamError("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed");
-    for (const write of this._pendingWrites.splice(0)) {
-      if (typeof write.callback === "function") write.callback(destroyedError);
+    // Errors (and their stacks) only for callbacks that will receive them:
+    // the common close has none waiting.
+    if (this._pendingWrites.length > 0 || this._corkedWrites.length > 0) {
+      let destroyedError;
+      for (const write of [...this._pendingWrites.splice(0), ...this._corkedWrites.splice(0)]) {
+        if (typeof write.callback !== "function") continue;
+        destroyedError ??= streamError("ERR_STREAM_DESTROYED", "Cannot call write after a stream was destroyed");
+        write.callback(destroyedError);
+      }
     }
-    for (const write of this._corkedWrites.splice(0)) {
-      if (typeof write.callback === "function") write.callback(destroyedError);
-    }
-    if (!this._finished) {
+    if (!this._finished && this._endCallbacks.length > 0) {
       const premature = streamError("ERR_STREAM_PREMATURE_CLOSE", "Premature close");
       for (const callback of this._endCallbacks.splice(0)) callback(premature);
     }
