@@ -162,6 +162,7 @@ MEASUREMENTS = [
     ("TCP connections/s, 1 client", "rate", "connect", "echo", {"connections": 1}),
     ("TCP connections/s, 32 clients", "rate", "connect", "echo", {"connections": 32}),
     ("ping-pong round trips/s, 1 connection", "rate", "pingpong", "echo", {"connections": 1}),
+    ("ping-pong p99 latency µs, 1 connection", "p99", "pingpong", "echo", {"connections": 1}),
     ("ping-pong round trips/s, 32 connections", "rate", "pingpong", "echo", {"connections": 32}),
     ("ping-pong p99 latency µs, 32 connections", "p99", "pingpong", "echo", {"connections": 32}),
     ("streaming echo MB/s", "mbps", "stream", "echo", {"connections": 1}),
