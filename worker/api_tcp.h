@@ -73,6 +73,7 @@ class TcpBinding {
   void flush_tls(Connection& connection);
   void tls_failed(Connection& connection, const std::string& reason, const std::string& detail);
   void count_tls(const std::string& failure);
+  void report_write_length(size_t bytes);
 
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
@@ -108,7 +109,6 @@ class TcpBinding {
   // the number of bytes it took there, so a string is measured while it is
   // encoded instead of in a separate Buffer.byteLength pass.
   JS::PersistentRootedObject write_lengths_;
-  void report_write_length(size_t bytes);
 };
 
 }  // namespace worker
