@@ -157,8 +157,7 @@ int Broker::run() {
     return 1;
   }
   watch_ = std::make_unique<FolderWatch>(loop_, options_.config.handlers_dir, kSettleMs, kMaxSettleMs, [this] {
-    std::string ignored;
-    rescan(ignored);
+    rescan_logged();
   });
   if (!watch_->start(error)) {
     // Reloads still work on SIGHUP and `portbrokerctl reload`.
@@ -257,18 +256,21 @@ std::vector<Handler*> Broker::confirm_absences(ScanResult& scan) {
                        return a.second < b.second;
                      })->second;
     rescan_timer_.start(loop_, first + kConfirmAbsenceMs - now, [this] {
-      std::string ignored;
-      rescan(ignored);
+      rescan_logged();
     });
   }
   return gone;
 }
 
+void Broker::rescan_logged() {
+  std::string error;  // rescan() logs what went wrong
+  rescan(error);
+}
+
 void Broker::request_rescan() {
   if (rescan_timer_.pending() || shutting_down_) return;
   rescan_timer_.start(loop_, kSettleMs, [this] {
-    std::string ignored;
-    rescan(ignored);
+    rescan_logged();
   });
 }
 
@@ -309,8 +311,7 @@ void Broker::remove_handler(Handler& handler) {
       }
       removed_.clear();
       apply_firewall();
-      std::string ignored;
-      rescan(ignored);
+      rescan_logged();
     });
   }, port_released);
 }

@@ -89,6 +89,8 @@ class Broker {
   // `forced` (SIGHUP, `portbrokerctl reload`) also retries failed handlers
   // whose files did not change.
   bool rescan(std::string& error, bool forced = false);
+  // From timers and watches, where nobody waits for the answer.
+  void rescan_logged();
   // Files of `scan` missing now but present before wait for a second scan;
   // returns the handlers whose absence is confirmed.
   std::vector<Handler*> confirm_absences(ScanResult& scan);

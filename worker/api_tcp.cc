@@ -56,10 +56,6 @@ namespace {
 
 constexpr uint64_t kTlsReportDelayMs = 500;
 
-}  // namespace
-
-namespace {
-
 TcpBinding* binding_of(uv_handle_t* handle) { return static_cast<TcpBinding*>(handle->data); }
 
 }  // namespace
@@ -479,8 +475,8 @@ bool TcpBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
   if (!args.get(0).isNumber()) return throw_type_error(cx, "connection id expected");
   TcpBinding& self = Runtime::from(cx).tcp();
   Connection* connection = self.find(static_cast<uint32_t>(args[0].toNumber()));
-  self.report_write_length(0);
   if (connection == nullptr || connection->closing) {
+    self.report_write_length(0);
     args.rval().setInt32(UV_EPIPE);
     return true;
   }

@@ -183,8 +183,7 @@ export class Socket extends EventEmitter {
     for (const chunk of this._buffer) content += typeof chunk === "string" ? chunk : decoder.write(chunk);
     this._buffer = content === "" ? [] : [content];
     this._bufferedLength = content.length;
-    native.tcpUtf8Strings(this._id, false);
-    this._decodeNatively();
+    native.tcpUtf8Strings(this._id, this._canDecodeNatively());
     return this;
   }
 
@@ -268,16 +267,14 @@ export class Socket extends EventEmitter {
     }
     const chunk = Buffer.from(payload);
     const value = this._decoder ? this._decoder.write(chunk) : chunk;
-    this._decodeNatively();
+    if (this._canDecodeNatively()) native.tcpUtf8Strings(this._id, true);
     if (value.length > 0) this._push(value);
   }
 
   // Native decoding is exact only when no character is left unfinished here.
-  _decodeNatively() {
+  _canDecodeNatively() {
     const decoder = this._decoder;
-    if (decoder && decoder.encoding === "utf8" && decoder.lastNeed === 0 && !this.destroyed) {
-      native.tcpUtf8Strings(this._id, true);
-    }
+    return decoder !== null && decoder.encoding === "utf8" && decoder.lastNeed === 0;
   }
 
   _push(value) {
