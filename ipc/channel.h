@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
@@ -41,5 +42,37 @@ class ReceivedMessage {
 
 // Receives one message into `out` (replacing its previous content).
 IoResult receive_message(int socket_fd, ReceivedMessage& out, int* error = nullptr);
+
+// Reads a channel the way its poll callback wants it: up to kBatch messages
+// per recvmmsg, and once a batch came back short (the queue was empty then),
+// the next call reports would_block without asking the kernel, so a wake-up
+// for a single message costs a single system call. The poll is
+// level-triggered: a message arriving meanwhile wakes the next iteration.
+// A caller that stops before would_block must come back while pending().
+class MessageReader {
+ public:
+  static constexpr size_t kBatch = 4;
+
+  MessageReader();
+  ~MessageReader();
+  MessageReader(const MessageReader&) = delete;
+  MessageReader& operator=(const MessageReader&) = delete;
+
+  // Results as receive_message's; the message stays readable through bytes()
+  // and fds() until the next call.
+  IoResult next(int socket_fd, int* error = nullptr);
+  std::span<const uint8_t> bytes() const;
+  std::vector<common::UniqueFd>& fds();
+  bool pending() const { return current_ + 1 < count_; }
+
+ private:
+  struct Slot;
+  IoResult deliver(size_t index, int* error);
+
+  std::unique_ptr<Slot[]> slots_;
+  size_t count_ = 0;    // messages from the last recvmmsg
+  size_t current_ = 0;  // the one last delivered
+  bool drained_ = false;
+};
 
 }  // namespace ipc

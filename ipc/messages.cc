@@ -112,7 +112,6 @@ std::vector<uint8_t> encode(const ConnectionHandoff& message) {
   auto writer = start(MessageType::connection);
   writer.put(message.id);
   put_address(writer, message.remote);
-  put_address(writer, message.local);
   return finish(writer);
 }
 
@@ -121,8 +120,7 @@ bool decode(std::span<const uint8_t> message, ConnectionHandoff& out) {
   if (!open_reader(reader, MessageType::connection)) return false;
   out.id = reader.get<uint64_t>();
   out.remote = get_address(reader);
-  out.local = get_address(reader);
-  return close_reader(reader) && out.remote.valid() && out.local.valid();
+  return close_reader(reader) && out.remote.valid();
 }
 
 std::vector<uint8_t> encode(const WorkerStop& message) {

@@ -93,10 +93,11 @@ struct SeccompViolation {
   uint32_t syscall_nr = 0;
 };
 
+// The local address is not sent: the worker asks its socket when a handler
+// reads it, which most never do.
 struct ConnectionHandoff {
   uint64_t id = 0;
   common::SocketAddress remote;
-  common::SocketAddress local;
 };
 
 struct WorkerStop {

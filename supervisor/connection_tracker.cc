@@ -36,10 +36,15 @@ void ConnectionTracker::watch() {
 
 bool ConnectionTracker::add(uint64_t id, TrackedConnection connection) {
   epoll_event event{};
-  event.events = 0;  // EPOLLHUP and EPOLLERR are always reported
+  // EPOLLHUP and EPOLLERR are always reported; one-shot, because the report
+  // is all the tracker needs, and a reported entry then needs no removal.
+  event.events = EPOLLONESHOT;
   event.data.u64 = id;
   if (epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, connection.fd.get(), &event) != 0) {
     common::log::error("connection-track-failed").kv("conn", id).err(errno);
+    // Untracked, it would escape the caps and the idle timeout: ended for the
+    // worker too, which holds the same socket.
+    ::shutdown(connection.fd.get(), SHUT_RDWR);
     return false;
   }
   connection.opened_ms = uv_now(loop_);
@@ -49,14 +54,15 @@ bool ConnectionTracker::add(uint64_t id, TrackedConnection connection) {
   return true;
 }
 
-void ConnectionTracker::forget(uint64_t id, bool idle) {
+void ConnectionTracker::forget(uint64_t id, bool idle, bool reported) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  // The worker holds another descriptor of the same socket, so closing ours
-  // would NOT take it out of the epoll set (epoll forgets a file only when
-  // its last descriptor closes): it must be removed explicitly, or it would
-  // keep reporting EPOLLHUP for an id we no longer know.
-  epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, it->second.fd.get(), nullptr);
+  // The worker may still hold another descriptor of the same socket, so
+  // closing ours would NOT take it out of the epoll set (epoll forgets a file
+  // only when its last descriptor closes). An entry whose close was reported
+  // is disabled (one-shot) and harmless; any other must be removed, or it
+  // would report later for an id no longer known.
+  if (!reported) epoll_ctl(epoll_fd_.get(), EPOLL_CTL_DEL, it->second.fd.get(), nullptr);
   // The socket is shared with the worker: a lingering close set there would
   // block this process in close() (the worker's filter forbids SO_LINGER;
   // this is the second wall).
@@ -72,7 +78,7 @@ void ConnectionTracker::close(uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   ::shutdown(it->second.fd.get(), SHUT_RDWR);
-  forget(id, false);
+  forget(id, false, false);
 }
 
 void ConnectionTracker::schedule_idle_check(uint64_t id, uint64_t due_ms) {
@@ -99,7 +105,7 @@ void ConnectionTracker::check_idle() {
     if (idle_ms >= timeout) {
       common::log::info("idle-timeout").kv("conn", id).kv("peer", it->second.remote.to_string()).kv("idle_ms", idle_ms);
       ::shutdown(it->second.fd.get(), SHUT_RDWR);
-      forget(id, true);
+      forget(id, true, false);
     } else {
       idle_checks_.emplace(now + (timeout - idle_ms), id);
     }
@@ -123,7 +129,7 @@ size_t ConnectionTracker::sweep() {
   size_t closed = 0;
   for (;;) {
     int n = epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()), 0);
-    for (int i = 0; i < n; ++i) forget(events[static_cast<size_t>(i)].data.u64, false);
+    for (int i = 0; i < n; ++i) forget(events[static_cast<size_t>(i)].data.u64, false, true);
     closed += static_cast<size_t>(std::max(n, 0));
     if (n < static_cast<int>(events.size())) return closed;
   }

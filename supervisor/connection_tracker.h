@@ -61,6 +61,7 @@ class ConnectionTracker {
   ConnectionTracker& operator=(const ConnectionTracker&) = delete;
 
   bool start(std::string& error);
+  // False (and the socket shut down for both sides) when it cannot be tracked.
   bool add(uint64_t id, TrackedConnection connection);
   // Closes the supervisor's reference and shuts the socket down for both sides.
   void close(uint64_t id);
@@ -79,7 +80,8 @@ class ConnectionTracker {
   void watch();
   void on_events();
   void batch_closes();
-  void forget(uint64_t id, bool idle);
+  // `reported`: the kernel reported its close (its one-shot entry is spent).
+  void forget(uint64_t id, bool idle, bool reported);
   void schedule_idle_check(uint64_t id, uint64_t due_ms);
   void check_idle();
 

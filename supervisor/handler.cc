@@ -670,9 +670,7 @@ void Handler::reconnect_store() {
 
 void Handler::resume_traffic() {
   if (tcp_) {
-    tcp_->resume([this](common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
-      on_accept(std::move(fd), remote, local);
-    });
+    tcp_->resume([this](common::UniqueFd fd, const common::SocketAddress& remote) { on_accept(std::move(fd), remote); });
   } else if (udp_) {
     udp_->resume(
         [this](const common::SocketAddress& peer) {
@@ -731,7 +729,7 @@ void Handler::refuse_connection(policy::Refusal reason, const common::SocketAddr
       .kv("reason", policy::refusal_name(reason));
 }
 
-void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local) {
+void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote) {
   ++counters_.accepted;
   // Every return below without a hand-off closes `fd`: the connection is refused.
   if (state_ != HandlerState::active || !current_) {
@@ -744,16 +742,19 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
   if (refusal != policy::Refusal::none) return refuse_connection(refusal, remote);
   uint64_t id = broker_.next_connection_id();
   WorkerProcess& worker = *current_->process;
-  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote, local}, fd.get())) {
+  // Handed off first: the worker usually wakes on another CPU, and tracking
+  // happens meanwhile instead of delaying its greeting.
+  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote}, fd.get())) {
     ++counters_.refused;
     admission_->connection_closed(to_ip(remote));
     return;
   }
-  if (broker_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0})) {
-    ++counters_.active;
-  } else {
+  if (!broker_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0})) {
+    ++counters_.refused;  // and ended by the tracker
     admission_->connection_closed(to_ip(remote));
+    return;
   }
+  ++counters_.active;
   // The worker is not keeping up: leave further connections in the kernel's
   // listen queue until the backlog drains.
   if (worker.queued_handoffs() >= WorkerProcess::kMaxQueuedHandoffs) tcp_->pause();

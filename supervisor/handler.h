@@ -168,7 +168,7 @@ class Handler final {
   void schedule_restart(const std::string& description);
   void finish_stop_when_idle();
   void refuse_connection(policy::Refusal reason, const common::SocketAddress& remote);
-  void on_accept(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local);
+  void on_accept(common::UniqueFd fd, const common::SocketAddress& remote);
   void on_connection_closed(const TrackedConnection& connection, bool idle);
   void on_datagrams(const ipc::DatagramBatch& batch);
   bool on_replies(std::span<const uint8_t> batch);

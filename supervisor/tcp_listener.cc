@@ -10,9 +10,8 @@
 namespace supervisor {
 namespace {
 
-// Accepts per wakeup: enough to drain bursts, few enough that other handlers'
-// listeners and the worker channels get their turn.
-constexpr int kAcceptBatch = 64;
+// Aborted handshakes skipped in one wake-up before the listener yields.
+constexpr int kMaxSkippedPerWakeup = 64;
 constexpr uint64_t kResourceBackoffMs = 100;
 
 }  // namespace
@@ -48,8 +47,12 @@ void TcpListener::pause() {
   backoff_.cancel();
 }
 
+// One connection per wake-up, as Node's libuv does: the listener is
+// level-triggered, so a connection still queued wakes the next loop iteration
+// at once (other listeners and the worker channels take turns meanwhile), and
+// a lone connection costs no second accept4 that finds the queue empty.
 void TcpListener::on_readable() {
-  for (int i = 0; i < kAcceptBatch; ++i) {
+  for (int skipped = 0; skipped < kMaxSkippedPerWakeup; ++skipped) {
     sockaddr_storage remote{};
     socklen_t remote_length = sizeof remote;
     common::UniqueFd fd(accept4(fd_.get(), reinterpret_cast<sockaddr*>(&remote), &remote_length,
@@ -63,12 +66,8 @@ void TcpListener::on_readable() {
       backoff_.start(loop_, kResourceBackoffMs, [this] { start_polling(); });
       return;
     }
-    sockaddr_storage local{};
-    socklen_t local_length = sizeof local;
-    getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &local_length);
-    on_accept_(std::move(fd), common::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&remote), remote_length),
-               common::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&local), local_length));
-    if (!poll_ || !uv_is_active(reinterpret_cast<uv_handle_t*>(poll_.get()))) return;  // paused by the callback
+    on_accept_(std::move(fd), common::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&remote), remote_length));
+    return;
   }
 }
 

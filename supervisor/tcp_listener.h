@@ -17,8 +17,7 @@ namespace supervisor {
 
 class TcpListener {
  public:
-  using AcceptCallback =
-      std::function<void(common::UniqueFd fd, const common::SocketAddress& remote, const common::SocketAddress& local)>;
+  using AcceptCallback = std::function<void(common::UniqueFd fd, const common::SocketAddress& remote)>;
 
   TcpListener(uv_loop_t* loop, uint16_t port) : loop_(loop), port_(port) {}
   bool open(std::string& error);

@@ -165,9 +165,9 @@ void WorkerProcess::on_channel(int status, int events) {
     if (!channel_) return;
   }
   if (!(events & UV_READABLE)) return;
-  for (int i = 0; i < 64 && channel_; ++i) {
+  for (int i = 0; (i < 64 || reader_.pending()) && channel_; ++i) {
     int err = 0;
-    auto result = ipc::receive_message(channel_.get(), received_, &err);
+    auto result = reader_.next(channel_.get(), &err);
     if (result == ipc::IoResult::would_block) return;
     if (result == ipc::IoResult::closed && (stopping_ || failure_reported_)) {
       // A worker asked to stop, or one that reported why it is giving up,
@@ -185,29 +185,29 @@ void WorkerProcess::on_channel(int status, int events) {
       return end_worker("worker-channel-closed",
                         result == ipc::IoResult::closed ? "the worker closed its channel" : common::errno_text(err));
     }
-    auto type = ipc::peek_type(received_.bytes());
+    auto type = ipc::peek_type(reader_.bytes());
     if (type == ipc::MessageType::worker_ready) {
       ipc::WorkerReady ready;
-      if (!ipc::decode(received_.bytes(), ready)) return end_worker("worker-protocol-violation", "malformed worker_ready");
+      if (!ipc::decode(reader_.bytes(), ready)) return end_worker("worker-protocol-violation", "malformed worker_ready");
       // Confinement is reported (and checked) before anything else happens.
       if (!sandbox_reported_ || ready_) return end_worker("worker-protocol-violation", "worker_ready out of order");
       ready_ = true;
       if (events_.ready) events_.ready(ready);
     } else if (type == ipc::MessageType::worker_failed) {
       ipc::WorkerFailed failed;
-      if (!ipc::decode(received_.bytes(), failed)) failed = {"the worker failed (malformed report)", {}};
+      if (!ipc::decode(reader_.bytes(), failed)) failed = {"the worker failed (malformed report)", {}};
       failure_reported_ = true;
       if (events_.failed) events_.failed(failed);
     } else if (type == ipc::MessageType::worker_sandbox) {
       ipc::WorkerSandbox report;
-      if (!ipc::decode(received_.bytes(), report)) return end_worker("worker-protocol-violation", "malformed sandbox report");
+      if (!ipc::decode(reader_.bytes(), report)) return end_worker("worker-protocol-violation", "malformed sandbox report");
       // Sent once, before any handler code runs; a later one is not believed.
       if (sandbox_reported_) return end_worker("worker-protocol-violation", "a second sandbox report");
       sandbox_reported_ = true;
       if (events_.sandbox) events_.sandbox(report.report_json);
     } else if (type == ipc::MessageType::tls_stats) {
       ipc::TlsStats stats;
-      if (!ipc::decode(received_.bytes(), stats)) return end_worker("worker-protocol-violation", "malformed tls_stats");
+      if (!ipc::decode(reader_.bytes(), stats)) return end_worker("worker-protocol-violation", "malformed tls_stats");
       try {
         auto delta = policy::parse_json_object(stats.stats_json);
         if (events_.tls_stats) events_.tls_stats(delta);
@@ -218,7 +218,7 @@ void WorkerProcess::on_channel(int status, int events) {
       ipc::TlsCertificateRequest request;
       nlohmann::json parsed;
       try {
-        if (!ipc::decode(received_.bytes(), request)) throw policy::JsonFieldError("/", "undecodable");
+        if (!ipc::decode(reader_.bytes(), request)) throw policy::JsonFieldError("/", "undecodable");
         parsed = policy::parse_json_object(request.json);
       } catch (const policy::JsonFieldError& e) {
         return end_worker("worker-protocol-violation", std::string("malformed tls_certificate_request: ") + e.what());
@@ -227,14 +227,14 @@ void WorkerProcess::on_channel(int status, int events) {
     } else if (type == ipc::MessageType::seccomp_violation) {
       // Sent by the worker's SIGSYS handler just before it dies.
       ipc::SeccompViolation violation;
-      if (ipc::decode(received_.bytes(), violation)) {
+      if (ipc::decode(reader_.bytes(), violation)) {
         std::unique_ptr<char, decltype(&free)> name(
             seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, static_cast<int>(violation.syscall_nr)), &free);
         seccomp_violation_ = name ? name.get() : "syscall " + std::to_string(violation.syscall_nr);
         common::log::error("seccomp-violation").kv("handler", name_).kv("pid", pid()).kv("syscall", seccomp_violation_);
       }
     } else if (type == ipc::MessageType::replies) {
-      if (events_.replies && !events_.replies(received_.bytes())) {
+      if (events_.replies && !events_.replies(reader_.bytes())) {
         return end_worker("worker-protocol-violation", "malformed replies batch");
       }
     } else {

@@ -113,7 +113,7 @@ class WorkerProcess final : public ConnectionOwner {
   common::UniqueFd channel_;
   common::UvHandle<uv_poll_t> poll_;
   std::deque<Outgoing> outbox_;
-  ipc::ReceivedMessage received_;
+  ipc::MessageReader reader_;
   std::string seccomp_violation_;
   bool sandbox_reported_ = false;   // worker_sandbox arrived (it must come first, once)
   bool ready_ = false;

@@ -122,18 +122,15 @@ void TcpBinding::announce(Connection& conn, const nlohmann::json* tls_info) {
   CallbackScope scope(runtime_);
   // Each string goes straight into the rooted array: the next allocation may
   // move or collect anything held in a raw pointer.
-  JS::RootedValueArray<8> args(cx);
+  JS::RootedValueArray<6> args(cx);
   args[0].setNumber(id);
   args[1].setNumber(static_cast<double>(handoff.id));
   args[3].setNumber(handoff.remote.port());
-  args[6].setNumber(handoff.local.port());
   std::string tls_text = tls_info ? tls_info->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "";
-  const std::pair<int, std::string> strings[] = {{2, handoff.remote.ip()},
-                                                 {4, std::string(handoff.remote.family_name())},
-                                                 {5, handoff.local.ip()},
-                                                 {7, tls_text}};
+  const std::pair<int, std::string> strings[] = {
+      {2, handoff.remote.ip()}, {4, std::string(handoff.remote.family_name())}, {5, tls_text}};
   for (const auto& [index, text] : strings) {
-    if (index == 7 && tls_info == nullptr) continue;  // plaintext: conn.tls stays undefined
+    if (index == 5 && tls_info == nullptr) continue;  // plaintext: conn.tls stays undefined
     JSString* value = new_string_from_utf8(cx, text);
     if (value == nullptr) {
       runtime_.report_pending_exception();
@@ -619,6 +616,33 @@ bool TcpBinding::native_read_stop(JSContext* cx, unsigned argc, JS::Value* vp) {
   });
 }
 
+// tcpLocalAddress(id) → [address, port], or undefined once the socket is
+// gone. Asked only when a handler reads it, as Node does: the supervisor does
+// not spend a getsockname per connection on what most handlers never read.
+bool TcpBinding::native_local_address(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  sockaddr_storage storage{};
+  int length = sizeof storage;
+  bool known = false;
+  if (!with_connection(cx, argc, vp, JS::UndefinedValue(), [&](TcpBinding&, Connection& c, JS::CallArgs&) {
+        known = uv_tcp_getsockname(&c.handle, reinterpret_cast<sockaddr*>(&storage), &length) == 0;
+      })) {
+    return false;
+  }
+  args.rval().setUndefined();
+  auto local = common::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), static_cast<socklen_t>(length));
+  if (!known || !local.valid()) return true;
+  JS::RootedValueArray<2> pair(cx);
+  JSString* address = new_string_from_utf8(cx, local.ip());
+  if (address == nullptr) return false;
+  pair[0].setString(address);
+  pair[1].setNumber(local.port());
+  JSObject* array = JS::NewArrayObject(cx, pair);
+  if (array == nullptr) return false;
+  args.rval().setObject(*array);
+  return true;
+}
+
 bool TcpBinding::native_set_no_delay(JSContext* cx, unsigned argc, JS::Value* vp) {
   return with_connection(cx, argc, vp, JS::Int32Value(UV_EBADF), [](TcpBinding&, Connection& c, JS::CallArgs& args) {
     args.rval().setInt32(uv_tcp_nodelay(&c.handle, JS::ToBoolean(args.get(1))));
@@ -662,6 +686,7 @@ bool TcpBinding::install(JSContext* cx, JS::HandleObject native) {
       JS_FN("tcpReadStop", native_read_stop, 1, 0),
       JS_FN("tcpUtf8Strings", native_utf8_strings, 2, 0),
       JS_FN("tcpWriteLengths", native_write_lengths, 1, 0),
+      JS_FN("tcpLocalAddress", native_local_address, 1, 0),
       JS_FN("tcpSetNoDelay", native_set_no_delay, 2, 0),
       JS_FN("tcpSetKeepAlive", native_set_keep_alive, 3, 0),
       JS_FN("errorName", native_error_name, 1, 0),

@@ -88,6 +88,7 @@ class TcpBinding {
   static bool native_read_stop(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_utf8_strings(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_write_lengths(JSContext* cx, unsigned argc, JS::Value* vp);
+  static bool native_local_address(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_set_no_delay(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_set_keep_alive(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_error_name(JSContext* cx, unsigned argc, JS::Value* vp);

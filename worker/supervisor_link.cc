@@ -21,15 +21,16 @@ bool SupervisorLink::receive_init(ipc::WorkerInit& init, std::vector<common::Uni
     return false;
   }
   int err = 0;
-  if (ipc::receive_message(channel_.get(), received_, &err) != ipc::IoResult::ok) {
+  ipc::ReceivedMessage received;
+  if (ipc::receive_message(channel_.get(), received, &err) != ipc::IoResult::ok) {
     error = "cannot read the init message";
     return false;
   }
-  if (!ipc::decode(received_.bytes(), init)) {
+  if (!ipc::decode(received.bytes(), init)) {
     error = "malformed init message";
     return false;
   }
-  fds = std::move(received_.fds());
+  fds = std::move(received.fds());
   return true;
 }
 
@@ -84,9 +85,9 @@ void SupervisorLink::on_events(int status, int events) {
   }
   if (events & UV_READABLE) {
     // Bounded, so a flood of datagrams cannot starve timers and connections.
-    for (int i = 0; i < 64 && channel_; ++i) {
+    for (int i = 0; (i < 64 || reader_.pending()) && channel_; ++i) {
       int err = 0;
-      auto result = ipc::receive_message(channel_.get(), received_, &err);
+      auto result = reader_.next(channel_.get(), &err);
       if (result == ipc::IoResult::would_block) break;
       if (result == ipc::IoResult::error && err == EMSGSIZE) {
         // A truncated message (a hand-off arriving while this worker is out of
@@ -100,7 +101,7 @@ void SupervisorLink::on_events(int status, int events) {
         runtime_->request_exit(1);
         return;
       }
-      dispatch(received_.bytes(), received_.fds());
+      dispatch(reader_.bytes(), reader_.fds());
     }
   }
 }

@@ -39,7 +39,7 @@ class SupervisorLink {
   common::UvHandle<uv_poll_t> poll_;
   Runtime* runtime_ = nullptr;
   std::deque<std::vector<uint8_t>> outbox_;
-  ipc::ReceivedMessage received_;
+  ipc::MessageReader reader_;
 };
 
 }  // namespace worker

@@ -84,7 +84,7 @@ WorkerInit sample_init() {
   return init;
 }
 
-ConnectionHandoff sample_handoff() { return {42, kPeer6, kLoopback6}; }
+ConnectionHandoff sample_handoff() { return {42, kPeer6}; }
 
 // Every encoded message type, with a decoder for each: used to check that each
 // decoder accepts its own type only and rejects truncation and trailing bytes.
@@ -209,15 +209,13 @@ TEST_CASE("ConnectionHandoff round-trips id and IPv4 / IPv6 addresses") {
     const char* label;
     ConnectionHandoff in;
     const char* remote_text;
-    const char* local_text;
   };
   const std::vector<Case> cases = {
-      {"IPv4", {1, kPeer4, kLoopback4}, "203.0.113.9:54321", "127.0.0.1:7000"},
-      {"IPv6", {2, kPeer6, kLoopback6}, "[2001:db8::dead:beef]:65535", "[::1]:7000"},
-      {"IPv4-mapped IPv6", {3, kMapped, kLoopback6}, "[::ffff:1.2.3.4]:1", "[::1]:7000"},
-      {"mixed families", {std::numeric_limits<uint64_t>::max(), kPeer6, kLoopback4}, "[2001:db8::dead:beef]:65535",
-       "127.0.0.1:7000"},
-      {"port 0", {0, v4(0, 0, 0, 0, 0), v4(255, 255, 255, 255, 0)}, "0.0.0.0:0", "255.255.255.255:0"},
+      {"IPv4", {1, kPeer4}, "203.0.113.9:54321"},
+      {"IPv6", {2, kPeer6}, "[2001:db8::dead:beef]:65535"},
+      {"IPv4-mapped IPv6", {3, kMapped}, "[::ffff:1.2.3.4]:1"},
+      {"largest id", {std::numeric_limits<uint64_t>::max(), kPeer6}, "[2001:db8::dead:beef]:65535"},
+      {"port 0", {0, v4(0, 0, 0, 0, 0)}, "0.0.0.0:0"},
   };
   for (const auto& c : cases) {
     CAPTURE(std::string(c.label));
@@ -225,9 +223,7 @@ TEST_CASE("ConnectionHandoff round-trips id and IPv4 / IPv6 addresses") {
     REQUIRE(ipc::decode(ipc::encode(c.in), out));
     CHECK(out.id == c.in.id);
     CHECK(same_address(out.remote, c.in.remote));
-    CHECK(same_address(out.local, c.in.local));
     CHECK(out.remote.to_string() == c.remote_text);
-    CHECK(out.local.to_string() == c.local_text);
   }
 }
 
@@ -343,10 +339,6 @@ TEST_CASE("ConnectionHandoff with an unknown address family is rejected") {
     REQUIRE(bytes[kHandoffRemoteFamily] == 6);
     bytes[kHandoffRemoteFamily] = family;
     ConnectionHandoff out;
-    CHECK_FALSE(ipc::decode(bytes, out));
-    // The local address's family byte follows the remote address.
-    bytes = ipc::encode(sample_handoff());
-    bytes[kHandoffRemoteFamily + kAddressBytes] = family;
     CHECK_FALSE(ipc::decode(bytes, out));
   }
 }

@@ -104,9 +104,8 @@ function runHandle(socket) {
   }
 }
 
-function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, localAddress, localPort, tlsJson) {
-  const socket = new Socket(id, brokerId, { address: remoteAddress, port: remotePort, family: remoteFamily },
-    { address: localAddress, port: localPort });
+function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, tlsJson) {
+  const socket = new Socket(id, brokerId, { address: remoteAddress, port: remotePort, family: remoteFamily });
   if (typeof tlsJson === "string") {
     // TLS was terminated by the runtime: the handler reads and writes
     // plaintext; what was negotiated is here, as on a Node TLSSocket.

@@ -86,16 +86,14 @@ async function* iterate(stream) {
 }
 
 export class Socket extends EventEmitter {
-  constructor(id, brokerConnectionId, remote, local) {
+  constructor(id, brokerConnectionId, remote) {
     super();
     this._id = id;
     this.brokerConnectionId = brokerConnectionId;
     this.remoteAddress = remote.address;
     this.remotePort = remote.port;
     this.remoteFamily = remote.family;
-    this.localAddress = local.address;
-    this.localPort = local.port;
-    this.localFamily = local.address.includes(":") ? "IPv6" : "IPv4";
+    this._sockname = null;
     this.allowHalfOpen = false;
     this.connecting = false;
     this.pending = false;
@@ -674,8 +672,31 @@ export class Socket extends EventEmitter {
     }
   }
 
+  // The local side is asked of the kernel the first time it is read, and
+  // kept, as in Node; a socket closed before that has none ({}).
+  _getsockname() {
+    if (this._sockname === null) {
+      const local = this.destroyed ? undefined : native.tcpLocalAddress(this._id);
+      if (!local) return {};
+      this._sockname = { address: local[0], family: local[0].includes(":") ? "IPv6" : "IPv4", port: local[1] };
+    }
+    return this._sockname;
+  }
+
+  get localAddress() {
+    return this._getsockname().address;
+  }
+
+  get localPort() {
+    return this._getsockname().port;
+  }
+
+  get localFamily() {
+    return this._getsockname().family;
+  }
+
   address() {
-    return { address: this.localAddress, family: this.localFamily, port: this.localPort };
+    return this._getsockname();
   }
 
   ref() {

@@ -18,6 +18,8 @@ export function handle(conn, ctx) {
     out.push(`bytesRead ${conn.bytesRead} readableEnded ${conn.readableEnded}`);
     out.push(`family ${conn.remoteFamily} remote ${conn.remoteAddress} local ${conn.localAddress}`);
     out.push(`ports ${typeof conn.remotePort} ${conn.localPort === ctx.port}`);
+    const local = conn.address();
+    out.push(`address ${local.address} ${local.family} ${local.port === ctx.port} ${conn.localFamily} ${local === conn.address()}`);
     out.push(`writable ${conn.writable} readyState ${conn.readyState}`);
     conn.end(out.join("\n") + "\n");
   });
