@@ -49,6 +49,14 @@ std::string render_status(const nlohmann::json& status, bool colour) {
     capabilities += (capabilities.empty() ? "" : ",") + text(name);
   }
   out += "capabilities " + (capabilities.empty() ? std::string("none") : capabilities) + "\n";
+  if (broker.contains("latency_slice")) {
+    const auto& slice = broker["latency_slice"];
+    out += "time slice " +
+           (slice.value("slice_us", nlohmann::json()).is_number()
+                ? text(slice["slice_us"]) + " us (supervisor and store)"
+                : "kernel default (" + text(slice.value("reason", nlohmann::json())) + ")") +
+           "\n";
+  }
 
   std::vector<Row> handlers = {
       {"HANDLER", "PROTO", "PORT", "STATE", "PID", "RESTARTS", "SANDBOX", "ACTIVE", "ACCEPTED", "REFUSED", "REASON"}};

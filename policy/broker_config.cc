@@ -12,6 +12,8 @@ namespace policy {
 namespace {
 
 constexpr uint64_t kMaxTimeoutMs = 24ull * 3600 * 1000;
+constexpr uint64_t kMinLatencySliceUs = 100;
+constexpr uint64_t kMaxLatencySliceUs = 100000;
 
 std::string read_absolute_path(const nlohmann::json& value, std::string_view path) {
   std::string text = read_string(value, path);
@@ -48,7 +50,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
   nlohmann::json document = parse_json_object(text);
   reject_unknown_fields(document, "/",
                         {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening",
-                         "worker", "metrics"});
+                         "worker", "metrics", "scheduling"});
   BrokerConfig config;
   if (document.contains("handlers_dir")) config.handlers_dir = read_absolute_path(document["handlers_dir"], "/handlers_dir");
   if (document.contains("run_dir")) config.run_dir = read_absolute_path(document["run_dir"], "/run_dir");
@@ -57,6 +59,20 @@ BrokerConfig parse_broker_config(std::string_view text) {
     config.log_level = read_string(document["log_level"], "/log_level");
     if (!common::log::parse_level(config.log_level)) {
       throw JsonFieldError("/log_level", "must be one of debug, info, warn, error");
+    }
+  }
+  if (document.contains("scheduling")) {
+    const auto& scheduling = document["scheduling"];
+    require_object(scheduling, "/scheduling");
+    reject_unknown_fields(scheduling, "/scheduling", {"latency_slice_us"});
+    if (scheduling.contains("latency_slice_us")) {
+      constexpr std::string_view kPath = "/scheduling/latency_slice_us";
+      uint64_t slice = read_integer(scheduling["latency_slice_us"], kPath, 0, kMaxLatencySliceUs);
+      // The kernel's own bounds for a custom slice.
+      if (slice != 0 && slice < kMinLatencySliceUs) {
+        throw JsonFieldError(std::string(kPath), "must be 0 (the kernel's default) or from 100 to 100000");
+      }
+      config.latency_slice_us = static_cast<uint32_t>(slice);
     }
   }
   if (document.contains("metrics")) {

@@ -54,6 +54,9 @@ struct BrokerConfig {
     uint64_t address_space_mb = 16384;
     uint32_t max_restarts = 5;  // crashes in a row (without a minute of stable running) before `failed`
   } worker;
+  // The time slice the supervisor (and the store) ask the scheduler for, in
+  // microseconds; 0 keeps the kernel's default (supervisor/latency_slice.h).
+  uint32_t latency_slice_us = 100;
   // Loading the module and awaiting open(ctx) must finish within this.
   uint32_t open_timeout_ms = 10000;
   // close(ctx) is awaited at most this long at unload or shutdown.

@@ -119,6 +119,17 @@ int Broker::run() {
         signum);
     signals_.push_back(std::move(handle));
   }
+  // Before the store starts: it inherits the slice.
+  if (options_.config.latency_slice_us > 0) {
+    latency_slice_ = request_latency_slice(options_.config.latency_slice_us);
+    if (latency_slice_.applied) {
+      common::log::info("latency-slice").kv("slice_us", options_.config.latency_slice_us);
+    } else {
+      common::log::info("latency-slice-unavailable").kv("reason", latency_slice_.reason);
+    }
+  } else {
+    latency_slice_.reason = "not requested (scheduling.latency_slice_us is 0)";
+  }
   const auto& worker = options_.config.worker;
   std::vector<std::string> store_sandbox = {"--uid", std::to_string(worker_uid_), "--gid", std::to_string(worker_gid_),
                                             "--sandbox", worker.sandbox ? "on" : "off"};
@@ -401,6 +412,9 @@ nlohmann::json Broker::status() const {
              {"sandbox", options_.config.worker.sandbox}}},
            // What the supervisor itself kept after start-up.
            {"capabilities", capabilities_},
+           {"latency_slice",
+            {{"slice_us", latency_slice_.applied ? nlohmann::json(options_.config.latency_slice_us) : nlohmann::json(nullptr)},
+             {"reason", latency_slice_.applied ? nlohmann::json(nullptr) : nlohmann::json(latency_slice_.reason)}}},
            {"store",
             {{"pid", store_ && store_->running() ? nlohmann::json(store_->pid()) : nlohmann::json(nullptr)},
              {"namespaces", store_ ? store_->namespaces() : std::vector<std::string>{}},

@@ -27,6 +27,7 @@
 #include "supervisor/local_ca.h"
 #include "supervisor/metrics_listener.h"
 #include "supervisor/options.h"
+#include "supervisor/latency_slice.h"
 #include "supervisor/store_service.h"
 
 namespace supervisor {
@@ -116,6 +117,7 @@ class Broker {
   uint64_t started_ms_ = 0;
   ConnectionTracker tracker_;
   std::unique_ptr<StoreService> store_;
+  LatencySlice latency_slice_;
   std::unique_ptr<ControlServer> control_;
   std::unique_ptr<MetricsListener> metrics_listener_;
   std::unique_ptr<Firewall> firewall_;

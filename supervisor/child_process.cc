@@ -11,9 +11,11 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 
 #include "common/log.h"
 #include "common/process.h"
+#include "supervisor/latency_slice.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -68,8 +70,10 @@ bool write_id_maps(const char* uid_map, const char* gid_map) {
 // The clone reset every signal handler (CLONE_CLEAR_SIGHAND), so no
 // supervisor handler can run here.
 [[noreturn]] void exec_child(const char* executable, char* const* argv, char* const* envp, const int* sources,
-                             int count, int error_fd, const char* uid_map, const char* gid_map) {
+                             int count, int error_fd, const char* uid_map, const char* gid_map,
+                             const DefaultSlice* default_slice) {
   if (uid_map != nullptr && !write_id_maps(uid_map, gid_map)) child_failed(error_fd);
+  if (default_slice != nullptr) default_slice->apply();
   setsid();
   // Every source first moves above the target range, so none is clobbered,
   // then lands on its target (dup2 clears close-on-exec there).
@@ -165,6 +169,8 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
   // The kernel checks the maps against the effective ids.
   std::string uid_map = "0 " + std::to_string(geteuid()) + " 1";
   std::string gid_map = "0 " + std::to_string(getegid()) + " 1";
+  std::optional<DefaultSlice> default_slice;
+  if (options.default_slice) default_slice.emplace();
   int pidfd = -1;
   pid_t pid = -1;
   int clone_errno = 0;
@@ -184,7 +190,7 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
       bool user_namespace = (flags & CLONE_NEWUSER) != 0;
       exec_child(options.executable.c_str(), argv.data(), envp.data(), sources.data(),
                  static_cast<int>(sources.size()), error_write.get(), user_namespace ? uid_map.c_str() : nullptr,
-                 user_namespace ? gid_map.c_str() : nullptr);
+                 user_namespace ? gid_map.c_str() : nullptr, default_slice ? &*default_slice : nullptr);
     }
     if (pid > 0) {
       namespaces_ = namespace_names(flags);

@@ -30,6 +30,7 @@ struct SpawnOptions {
   std::vector<int> inherited;  // become fds 3, 4, ...
   std::string label;           // names the child's lines if it floods its output
   bool namespaces = true;      // ask for mount, network, PID, IPC and UTS namespaces
+  bool default_slice = false;  // back to the kernel's default time slice (latency_slice.h)
 };
 
 class ChildProcess {

@@ -8,10 +8,12 @@ fd, limits), what the sandbox probe (tests/tools/sandbox_probe.cc, confined
 by the worker's own code) observes, and what status and clients see."""
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import shutil
@@ -45,6 +47,30 @@ def proc_status(pid):
             key, _, value = line.partition(":")
             fields[key] = value.strip()
     return fields
+
+
+SYS_SCHED_SETATTR, SYS_SCHED_GETATTR = 314, 315  # x86_64
+SCHED_ATTR = "<IIQiIQQQII"  # struct sched_attr, first version (56 bytes)
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def time_slice_ns(pid):
+    """The scheduler slice of `pid` (0: this process), as sched_getattr reports it."""
+    buffer = ctypes.create_string_buffer(56)
+    if LIBC.syscall(SYS_SCHED_GETATTR, pid, buffer, 56, 0) != 0:
+        raise OSError(ctypes.get_errno(), "sched_getattr")
+    return struct.unpack(SCHED_ATTR, buffer.raw)[5]
+
+
+def kernel_has_custom_slices():
+    """Whether a normal task may ask for its own slice (Linux 6.12+): tried in a child."""
+    pid = os.fork()
+    if pid == 0:
+        attr = ctypes.create_string_buffer(struct.pack(SCHED_ATTR, 56, 0, 0, os.getpriority(os.PRIO_PROCESS, 0), 0,
+                                                       100_000, 0, 0, 0, 0), 56)
+        ok = LIBC.syscall(SYS_SCHED_SETATTR, 0, attr, 0) == 0 and time_slice_ns(0) == 100_000
+        os._exit(0 if ok else 1)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
 def namespace_of(pid, kind):
@@ -198,6 +224,45 @@ class ConfinementTest(unittest.TestCase):
         self.assertEqual(int(status["CapBnd"], 16), expected)
         for name, number in NEVER_KEPT.items():
             self.assertFalse(effective & (1 << number), name)
+
+
+    def test_supervisor_and_store_ask_for_a_short_time_slice_workers_do_not(self):
+        latency_slice = self.status["broker"]["latency_slice"]
+        default_slice = time_slice_ns(0)  # this test's own: the kernel's default
+        if not kernel_has_custom_slices():
+            self.assertIsNone(latency_slice["slice_us"])
+            self.assertIn("Linux 6.12", latency_slice["reason"])
+            return
+        self.assertEqual(latency_slice, {"slice_us": 100, "reason": None})
+        self.assertIn("\ntime slice 100 us (supervisor and store)\n", self.broker.ctl("status").stdout)
+        self.broker.wait_for(event="latency-slice", slice_us="100")
+        self.assertNotEqual(default_slice, 100_000)
+        self.assertEqual(time_slice_ns(self.supervisor), 100_000)
+        self.assertEqual(time_slice_ns(self.store), 100_000)
+        for name, pid in self.workers.items():
+            with self.subTest(worker=name):
+                self.assertEqual(time_slice_ns(pid), default_slice)
+
+
+class LatencySliceTest(unittest.TestCase):
+    def test_a_slice_of_zero_keeps_the_kernels_default(self):
+        with harness.Broker(config={"scheduling": {"latency_slice_us": 0}}) as broker:
+            port = harness.free_port()
+            broker.write(f"echo.tcp.{port}.port.js", ECHO)
+            broker.start()
+            latency_slice = broker.status()["broker"]["latency_slice"]
+            self.assertIsNone(latency_slice["slice_us"])
+            self.assertIn("latency_slice_us is 0", latency_slice["reason"])
+            self.assertIn("\ntime slice kernel default (not requested", broker.ctl("status").stdout)
+            self.assertEqual(time_slice_ns(broker.process.pid), time_slice_ns(0))
+
+    def test_an_invalid_slice_stops_the_broker_naming_the_field(self):
+        with harness.Broker(config={"scheduling": {"latency_slice_us": 50}}) as broker:
+            broker.start(wait_ready=False)
+            self.assertEqual(broker.process.wait(timeout=harness.DEFAULT_TIMEOUT), 1)
+            line = broker.wait_for(event="config-invalid")
+            self.assertEqual(line["field"], "/scheduling/latency_slice_us")
+            self.assertIn("from 100 to 100000", line["reason"])
 
 
 class UnprivilegedBrokerTest(unittest.TestCase):

@@ -318,3 +318,24 @@ TEST_CASE("metrics.listen takes an IP address and a port") {
   };
   for (const auto& c : cases) check_error(c);
 }
+
+TEST_CASE("scheduling.latency_slice_us: 100 by default, 0 or the kernel's bounds") {
+  CHECK(parse_broker_config("{}").latency_slice_us == 100);
+  CHECK(parse_broker_config(R"({"scheduling": {}})").latency_slice_us == 100);
+  for (uint32_t slice : {0u, 100u, 250u, 100000u}) {
+    CAPTURE(slice);
+    CHECK(parse_broker_config(R"({"scheduling": {"latency_slice_us": )" + std::to_string(slice) + "}}").latency_slice_us ==
+          slice);
+  }
+  const std::vector<ErrorCase> cases = {
+      {"below the kernel's minimum", R"({"scheduling": {"latency_slice_us": 99}})", "/scheduling/latency_slice_us",
+       "0 (the kernel's default) or from 100 to 100000"},
+      {"above the kernel's maximum", R"({"scheduling": {"latency_slice_us": 100001}})", "/scheduling/latency_slice_us",
+       "100000"},
+      {"negative", R"({"scheduling": {"latency_slice_us": -1}})", "/scheduling/latency_slice_us", "integer"},
+      {"a string", R"({"scheduling": {"latency_slice_us": "100"}})", "/scheduling/latency_slice_us", "integer"},
+      {"not an object", R"({"scheduling": 100})", "/scheduling", "object"},
+      {"an unknown field", R"({"scheduling": {"nice": -5}})", "/scheduling/nice", "unknown"},
+  };
+  for (const auto& c : cases) check_error(c);
+}
