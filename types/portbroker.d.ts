@@ -156,7 +156,7 @@ declare module "portbroker" {
     setTimeout(timeout: number, callback?: () => void): this;
     cork(): void;
     uncork(): void;
-    address(): { address: string; family: string; port: number };
+    address(): { address: string; family: string; port: number } | {};
 
     on(event: "data", listener: (chunk: Buffer | string) => void): this;
     on(event: "end" | "finish" | "drain" | "timeout" | "readable" | "pause" | "resume", listener: () => void): this;
@@ -174,9 +174,10 @@ declare module "portbroker" {
     readonly remoteAddress: string;
     readonly remotePort: number;
     readonly remoteFamily: "IPv4" | "IPv6";
-    readonly localAddress: string;
-    readonly localPort: number;
-    readonly localFamily: "IPv4" | "IPv6";
+    /** Read from the socket when first asked; undefined after a close if never read before (as in Node). */
+    readonly localAddress?: string;
+    readonly localPort?: number;
+    readonly localFamily?: "IPv4" | "IPv6";
     readonly bytesRead: number;
     readonly bytesWritten: number;
     readonly readyState: "open" | "readOnly" | "writeOnly" | "closed";
