@@ -5,7 +5,9 @@ Serves the spec's example handlers (echo.tcp, ping.udp with its two store
 round trips per datagram) and a UDP reply handler that does not touch the
 store, with portbrokerd and with bench/node-reference-runner.mjs at the same
 time on other ports, then runs each measurement alternately against the two,
-several times, and prints medians and portbroker/Node ratios.
+several times, and prints medians and portbroker/Node ratios: the ratio of
+the medians, and the median of each run's ratio to the Node run right after
+it (which cancels a shared machine's drift).
 
     bench/compare.py [--repeats N] [--seconds S] [--json FILE] [--only WORDS]
 
@@ -179,6 +181,17 @@ def value_of(result, metric):
     return result["rate"]
 
 
+def row(label, samples):
+    """(label, median of ours, median of Node's, median of the per-run ratios).
+
+    Each run of portbroker is followed at once by one of Node, so the ratio of
+    each pair sees the same machine; its median cancels the slow drift of a
+    shared VM better than the ratio of the two medians does."""
+    pairs = [ours / theirs for ours, theirs in zip(samples["portbroker"], samples["node"]) if theirs]
+    return (label, statistics.median(samples["portbroker"]), statistics.median(samples["node"]),
+            statistics.median(pairs) if pairs else float("nan"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
@@ -200,7 +213,7 @@ def main():
                 for side in ("portbroker", "node"):  # alternating, same conditions
                     samples[side].append(value_of(loadgen(mode, servers.ports[side][key], args.seconds, **options),
                                                   metric))
-            rows.append((label, statistics.median(samples["portbroker"]), statistics.median(samples["node"])))
+            rows.append(row(label, samples))
             print(f"{label}: portbroker {rows[-1][1]:.1f}, node {rows[-1][2]:.1f}", file=sys.stderr)
         memory = {"portbroker": [], "node": []}
         for _ in range(0 if args.only else max(1, args.repeats // 2)):
@@ -213,18 +226,18 @@ def main():
             finally:
                 fresh.close()
         if not args.only:
-            rows.append(("RSS growth per idle TCP connection, KiB", statistics.median(memory["portbroker"]),
-                         statistics.median(memory["node"])))
+            rows.append(row("RSS growth per idle TCP connection, KiB", memory))
         appear = None if args.only else statistics.median(file_to_answer_ms(servers) for _ in range(args.repeats))
     finally:
         servers.close()
-    print(f"| measurement (medians of {args.repeats} alternating runs of {args.seconds:g} s) | portbroker | Node | ratio |")
-    print("| --- | ---: | ---: | ---: |")
-    for label, ours, theirs in rows:
+    print(f"| measurement (medians of {args.repeats} alternating runs of {args.seconds:g} s) | portbroker | Node | ratio "
+          "| paired ratio |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for label, ours, theirs, paired in rows:
         ratio = ours / theirs if theirs else float("nan")
-        print(f"| {label} | {ours:,.1f} | {theirs:,.1f} | {ratio:.2f} |")
+        print(f"| {label} | {ours:,.1f} | {theirs:,.1f} | {ratio:.2f} | {paired:.2f} |")
     if appear is not None:
-        print(f"| handler file appearing → port answering, ms | {appear:.0f} | - | - |")
+        print(f"| handler file appearing → port answering, ms | {appear:.0f} | - | - | - |")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "file_to_answer_ms": appear, "repeats": args.repeats, "seconds": args.seconds}, f,
