@@ -743,14 +743,11 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
   uint64_t id = broker_.next_connection_id();
   WorkerProcess& worker = *current_->process;
   // Handed off first: the worker usually wakes on another CPU, and tracking
-  // happens meanwhile instead of delaying its greeting.
-  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote}, fd.get())) {
+  // happens meanwhile instead of delaying its greeting. A connection the
+  // tracker cannot take is ended by it.
+  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote}, fd.get()) ||
+      !broker_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0})) {
     ++counters_.refused;
-    admission_->connection_closed(to_ip(remote));
-    return;
-  }
-  if (!broker_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0})) {
-    ++counters_.refused;  // and ended by the tracker
     admission_->connection_closed(to_ip(remote));
     return;
   }

@@ -21,7 +21,8 @@ bool WorkerProcess::start(const std::string& executable, ipc::WorkerInit init, c
     error = "cannot create the worker channel: " + common::errno_text(errno);
     return false;
   }
-  SpawnOptions options{executable, {"--channel-fd", "3"}, {theirs.get()}, "worker:" + name_, init.sandbox, true};
+  SpawnOptions options{executable, {"--channel-fd", "3"}, {theirs.get()}, "worker:" + name_, init.sandbox};
+  options.default_slice = true;  // handler code runs here
   int rc = child_.spawn(loop_, options, [this](int64_t status, int term_signal) {
     close_channel();
     exit_grace_.cancel();

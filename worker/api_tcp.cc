@@ -630,8 +630,9 @@ bool TcpBinding::native_local_address(JSContext* cx, unsigned argc, JS::Value* v
     return false;
   }
   args.rval().setUndefined();
+  if (!known) return true;
   auto local = common::SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&storage), static_cast<socklen_t>(length));
-  if (!known || !local.valid()) return true;
+  if (!local.valid()) return true;
   JS::RootedValueArray<2> pair(cx);
   JSString* address = new_string_from_utf8(cx, local.ip());
   if (address == nullptr) return false;

@@ -676,7 +676,7 @@ export class Socket extends EventEmitter {
   // kept, as in Node; a socket closed before that has none ({}).
   _getsockname() {
     if (this._sockname === null) {
-      const local = this.destroyed ? undefined : native.tcpLocalAddress(this._id);
+      const local = native.tcpLocalAddress(this._id);  // undefined once closing
       if (!local) return {};
       this._sockname = { address: local[0], family: local[0].includes(":") ? "IPv6" : "IPv4", port: local[1] };
     }
