@@ -34,7 +34,7 @@ namespace supervisor {
 
 // A burst of folder changes settles this long before it is acted on, and
 // never longer than the maximum.
-inline constexpr uint64_t kSettleMs = 30;
+inline constexpr uint64_t kSettleMs = 15;
 inline constexpr uint64_t kMaxSettleMs = 1000;
 // A file (handler or manifest) missing from one scan is gone only if the
 // next scan, this much later, agrees: editors and sync tools delete and
