@@ -142,7 +142,7 @@ std::span<const uint8_t> MessageReader::bytes() const {
 std::vector<common::UniqueFd>& MessageReader::fds() { return slots_[current_].fds; }
 
 IoResult MessageReader::next(int socket_fd, int* error) {
-  if (count_ > 0 && current_ + 1 < count_) return deliver(++current_, error);
+  if (pending()) return deliver(++current_, error);
   count_ = 0;
   if (drained_) {
     drained_ = false;

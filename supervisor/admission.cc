@@ -54,11 +54,16 @@ policy::Refusal Admission::rate_limited(const policy::IpAddress& key, uint64_t n
   return allowed ? policy::Refusal::none : policy::Refusal::rate_limit;
 }
 
+policy::Refusal Admission::cap_refusal(const policy::IpAddress& key, uint64_t active_connections) const {
+  if (active_connections >= policy_.max_connections) return policy::Refusal::max_connections;
+  if (!policy_.max_connections_per_ip) return policy::Refusal::none;
+  auto held = connections_per_source_.find(key);
+  bool full = held != connections_per_source_.end() && held->second >= *policy_.max_connections_per_ip;
+  return full ? policy::Refusal::max_connections_per_ip : policy::Refusal::none;
+}
+
 bool Admission::at_capacity(const policy::IpAddress& source, uint64_t active_connections) const {
-  if (active_connections >= policy_.max_connections) return true;
-  if (!policy_.max_connections_per_ip) return false;
-  auto held = connections_per_source_.find(policy::source_key(source, ipv6_prefix_));
-  return held != connections_per_source_.end() && held->second >= *policy_.max_connections_per_ip;
+  return cap_refusal(policy::source_key(source, ipv6_prefix_), active_connections) != policy::Refusal::none;
 }
 
 policy::Refusal Admission::admit_connection(const policy::IpAddress& source, uint64_t active_connections,
@@ -66,13 +71,8 @@ policy::Refusal Admission::admit_connection(const policy::IpAddress& source, uin
   if (auto refusal = policy::screen_source(policy_, source); refusal != policy::Refusal::none) return refusal;
   policy::IpAddress key = policy::source_key(source, ipv6_prefix_);
   if (auto refusal = rate_limited(key, now_ms); refusal != policy::Refusal::none) return refusal;
-  if (active_connections >= policy_.max_connections) return policy::Refusal::max_connections;
-  uint32_t& held = connections_per_source_[key];
-  if (policy_.max_connections_per_ip && held >= *policy_.max_connections_per_ip) {
-    if (held == 0) connections_per_source_.erase(key);
-    return policy::Refusal::max_connections_per_ip;
-  }
-  ++held;
+  if (auto refusal = cap_refusal(key, active_connections); refusal != policy::Refusal::none) return refusal;
+  ++connections_per_source_[key];
   return policy::Refusal::none;
 }
 

@@ -56,6 +56,8 @@ class Admission {
 
  private:
   policy::Refusal rate_limited(const policy::IpAddress& key, uint64_t now_ms);
+  // The concurrency caps, for a source already reduced to its key.
+  policy::Refusal cap_refusal(const policy::IpAddress& key, uint64_t active_connections) const;
 
   policy::EffectivePolicy policy_;
   uint8_t ipv6_prefix_;

@@ -736,9 +736,10 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
     ++counters_.refused;
     return;
   }
+  policy::IpAddress source = to_ip(remote);
   // A cap about to refuse counts closes the kernel already reported.
-  if (admission_->at_capacity(to_ip(remote), counters_.active)) broker_.tracker().sweep();
-  auto refusal = admission_->admit_connection(to_ip(remote), counters_.active, uv_now(broker_.loop()));
+  if (admission_->at_capacity(source, counters_.active)) broker_.tracker().sweep();
+  auto refusal = admission_->admit_connection(source, counters_.active, uv_now(broker_.loop()));
   if (refusal != policy::Refusal::none) return refuse_connection(refusal, remote);
   uint64_t id = broker_.next_connection_id();
   WorkerProcess& worker = *current_->process;
@@ -748,7 +749,7 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
   if (!worker.hand_off(ipc::ConnectionHandoff{id, remote}, fd.get()) ||
       !broker_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0})) {
     ++counters_.refused;
-    admission_->connection_closed(to_ip(remote));
+    admission_->connection_closed(source);
     return;
   }
   ++counters_.active;
