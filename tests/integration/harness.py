@@ -28,8 +28,13 @@ NODE_RUNNER = os.path.join(REPO, "bench", "node-reference-runner.mjs")
 DEFAULT_TIMEOUT = 15.0
 
 
+# Ports already given out by this process: a port is free only until its
+# broker binds it, so two calls before a start could otherwise return the same.
+_handed_out = set()
+
+
 def free_port():
-    """A port free for both TCP and UDP on every address."""
+    """A port free for both TCP and UDP on every address, never given twice."""
     for _ in range(100):
         with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as tcp:
             tcp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -41,6 +46,9 @@ def free_port():
                     udp.bind(("::", port))
             except OSError:
                 continue
+            if port in _handed_out:
+                continue
+            _handed_out.add(port)
             return port
     raise RuntimeError("no free port")
 
