@@ -11,3 +11,4 @@ portbroker_unit_test(manifest_test SOURCES unit/manifest_test.cc LIBS portbroker
 portbroker_unit_test(screening_test SOURCES unit/screening_test.cc LIBS portbroker_policy)
 portbroker_unit_test(firewall_rules_test SOURCES unit/firewall_rules_test.cc LIBS portbroker_supervisor)
 portbroker_unit_test(confinement_check_test SOURCES unit/confinement_check_test.cc LIBS portbroker_supervisor)
+portbroker_unit_test(keyed_hash_test SOURCES unit/keyed_hash_test.cc LIBS portbroker_common)

@@ -1,0 +1,23 @@
+# One fuzz target per parser of untrusted or operator input:
+# tests/fuzz/<target>.cc defines LLVMFuzzerTestOneInput, and
+# tests/fuzz/corpus/<target>/ holds its seeds.
+#
+# With PORTBROKER_FUZZ=ON (clang; scripts/fuzz sets it up) each target is a
+# libFuzzer binary, and everything it links is instrumented. Otherwise each
+# links replay_main.cc, and ctest replays its corpus as a regression test.
+function(portbroker_fuzz_target name)
+  cmake_parse_arguments(ARG "" "" "LIBS" ${ARGN})
+  if(PORTBROKER_FUZZ)
+    add_executable(fuzz_${name} fuzz/${name}.cc)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    add_executable(fuzz_${name} fuzz/${name}.cc fuzz/replay_main.cc)
+    add_test(NAME fuzz/${name} COMMAND fuzz_${name} ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/${name})
+    set_tests_properties(fuzz/${name} PROPERTIES TIMEOUT 120 LABELS unit)
+  endif()
+  set_target_properties(fuzz_${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  target_include_directories(fuzz_${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(fuzz_${name} PRIVATE portbroker_warnings ${ARG_LIBS})
+endfunction()
+
+portbroker_fuzz_target(handler_filename LIBS portbroker_policy)
