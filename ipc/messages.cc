@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include "ipc/channel.h"
 
 namespace ipc {
@@ -23,6 +25,13 @@ bool open_reader(WireReader& reader, MessageType type) {
 }
 
 bool close_reader(const WireReader& reader) { return reader.ok() && reader.at_end(); }
+
+// A boolean is 0 or 1; any other byte makes the message malformed.
+bool get_bool(WireReader& reader, bool& out) {
+  auto byte = reader.get<uint8_t>();
+  out = byte == 1;
+  return reader.ok() && byte <= 1;
+}
 
 }  // namespace
 
@@ -56,6 +65,9 @@ common::SocketAddress get_address(WireReader& reader) {
   reader.get_raw(bytes.data(), bytes.size());
   auto port = reader.get<uint16_t>();
   if (!reader.ok() || (family != kFamilyIPv4 && family != kFamilyIPv6)) return {};
+  // An IPv4 address fills the first 4 bytes; anything in the rest would be
+  // ignored, so it is refused (one encoding per address).
+  if (family == kFamilyIPv4 && std::any_of(bytes.begin() + 4, bytes.end(), [](uint8_t b) { return b != 0; })) return {};
   return common::SocketAddress::from_parts(family == kFamilyIPv4 ? AF_INET : AF_INET6, bytes, port);
 }
 
@@ -93,7 +105,7 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   out.port = reader.get<uint16_t>();
   out.log_level = reader.get_string();
   out.open_timeout_ms = reader.get<uint32_t>();
-  out.sandbox = reader.get<uint8_t>() != 0;
+  if (!get_bool(reader, out.sandbox)) return false;
   out.uid = reader.get<uint32_t>();
   out.gid = reader.get<uint32_t>();
   out.outer_uid = reader.get<uint32_t>();
@@ -203,7 +215,9 @@ bool get_modules(WireReader& reader, std::vector<ModuleFile>& modules) {
 
 std::vector<uint8_t> encode(const WorkerFailed& message) {
   auto writer = start(MessageType::worker_failed);
-  writer.put_string(message.reason);
+  // A reason (an error with its stack) longer than the supervisor accepts is
+  // cut here, so what a worker sends is always decodable.
+  writer.put_string(std::string_view(message.reason).substr(0, kMaxFailureReasonBytes));
   put_modules(writer, message.modules);
   return finish(writer);
 }
@@ -212,7 +226,7 @@ bool decode(std::span<const uint8_t> message, WorkerFailed& out) {
   WireReader reader(message);
   if (!open_reader(reader, MessageType::worker_failed)) return false;
   out.reason = reader.get_string();
-  return get_modules(reader, out.modules) && close_reader(reader);
+  return out.reason.size() <= kMaxFailureReasonBytes && get_modules(reader, out.modules) && close_reader(reader);
 }
 
 std::vector<uint8_t> encode(const WorkerReady& message) {
@@ -235,34 +249,136 @@ bool decode(std::span<const uint8_t> message, TlsUpdate& out) {
   return decode_text(message, MessageType::tls_update, out.tls_json);
 }
 
-std::vector<uint8_t> encode(const TlsStats& message) { return encode_text(MessageType::tls_stats, message.stats_json); }
+namespace {
+
+void put_strings(WireWriter& writer, const std::vector<std::string>& list) {
+  writer.put(static_cast<uint32_t>(list.size()));
+  for (const auto& item : list) writer.put_string(item);
+}
+
+bool get_strings(WireReader& reader, std::vector<std::string>& list) {
+  auto count = reader.get<uint32_t>();
+  list.clear();
+  if (!reader.ok() || count > kMaxReportEntries) return false;
+  for (uint32_t i = 0; i < count; ++i) {
+    auto item = reader.get_string();
+    if (!reader.ok() || item.size() > kMaxReportTextBytes) return false;
+    list.emplace_back(item);
+  }
+  return true;
+}
+
+bool printable_ascii(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const TlsStats& message) {
+  auto writer = start(MessageType::tls_stats);
+  writer.put(message.handshakes);
+  writer.put(static_cast<uint32_t>(message.failures.size()));
+  for (const auto& failure : message.failures) {
+    writer.put_string(failure.reason);
+    writer.put(failure.count);
+  }
+  return finish(writer);
+}
 
 bool decode(std::span<const uint8_t> message, TlsStats& out) {
-  return decode_text(message, MessageType::tls_stats, out.stats_json);
-}
-
-std::vector<uint8_t> encode(const TlsCertificate& message) {
-  return encode_text(MessageType::tls_certificate, message.json);
-}
-
-bool decode(std::span<const uint8_t> message, TlsCertificate& out) {
-  return decode_text(message, MessageType::tls_certificate, out.json);
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::tls_stats)) return false;
+  out = {};
+  out.handshakes = reader.get<uint64_t>();
+  auto count = reader.get<uint32_t>();
+  if (!reader.ok() || count > kMaxReportEntries) return false;
+  for (uint32_t i = 0; i < count; ++i) {
+    TlsStats::Failure failure;
+    failure.reason = reader.get_string();
+    failure.count = reader.get<uint64_t>();
+    if (!reader.ok() || failure.reason.empty() || failure.reason.size() > kMaxTlsFailureReasonBytes ||
+        !printable_ascii(failure.reason)) {
+      return false;
+    }
+    for (const auto& seen : out.failures) {
+      if (seen.reason == failure.reason) return false;
+    }
+    out.failures.push_back(std::move(failure));
+  }
+  return close_reader(reader);
 }
 
 std::vector<uint8_t> encode(const TlsCertificateRequest& message) {
-  return encode_text(MessageType::tls_certificate_request, message.json);
+  auto writer = start(MessageType::tls_certificate_request);
+  writer.put_string(message.name);
+  writer.put_string(message.public_key_pem);
+  return finish(writer);
 }
 
 bool decode(std::span<const uint8_t> message, TlsCertificateRequest& out) {
-  return decode_text(message, MessageType::tls_certificate_request, out.json);
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::tls_certificate_request)) return false;
+  out.name = reader.get_string();
+  out.public_key_pem = reader.get_string();
+  return close_reader(reader) && !out.name.empty() && out.name.size() <= kMaxTlsHostNameBytes &&
+         printable_ascii(out.name) && !out.public_key_pem.empty() && out.public_key_pem.size() <= kMaxPublicKeyPemBytes;
+}
+
+std::vector<uint8_t> encode(const TlsCertificate& message) {
+  auto writer = start(MessageType::tls_certificate);
+  writer.put_string(message.name);
+  writer.put_string(message.cert_pem);
+  writer.put_string(message.error);
+  writer.put(static_cast<uint8_t>(message.permanent));
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, TlsCertificate& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::tls_certificate)) return false;
+  out.name = reader.get_string();
+  out.cert_pem = reader.get_string();
+  out.error = reader.get_string();
+  return get_bool(reader, out.permanent) && close_reader(reader);
 }
 
 std::vector<uint8_t> encode(const WorkerSandbox& message) {
-  return encode_text(MessageType::worker_sandbox, message.report_json);
+  auto writer = start(MessageType::worker_sandbox);
+  writer.put(static_cast<uint8_t>(message.confined));
+  writer.put_string(message.reason);
+  writer.put(message.uid);
+  writer.put(message.gid);
+  put_strings(writer, message.namespaces);
+  for (bool flag : {message.minimal_root, message.seccomp, message.no_new_privs, message.no_capabilities}) {
+    writer.put(static_cast<uint8_t>(flag));
+  }
+  writer.put(message.open_files);
+  writer.put(message.processes);
+  writer.put(message.address_space_bytes);
+  put_strings(writer, message.missing);
+  put_strings(writer, message.notes);
+  return finish(writer);
 }
 
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out) {
-  return decode_text(message, MessageType::worker_sandbox, out.report_json);
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::worker_sandbox)) return false;
+  out = {};
+  if (!get_bool(reader, out.confined)) return false;
+  out.reason = reader.get_string();
+  out.uid = reader.get<uint32_t>();
+  out.gid = reader.get<uint32_t>();
+  if (!reader.ok() || out.reason.size() > kMaxReportTextBytes || !get_strings(reader, out.namespaces)) return false;
+  for (bool* flag : {&out.minimal_root, &out.seccomp, &out.no_new_privs, &out.no_capabilities}) {
+    if (!get_bool(reader, *flag)) return false;
+  }
+  out.open_files = reader.get<uint64_t>();
+  out.processes = reader.get<uint64_t>();
+  out.address_space_bytes = reader.get<uint64_t>();
+  return get_strings(reader, out.missing) && get_strings(reader, out.notes) && close_reader(reader);
 }
 
 bool decode(std::span<const uint8_t> message, SeccompViolation& out) {

@@ -21,15 +21,15 @@ enum class MessageType : uint16_t {
   worker_stop = 4,  // unload or shutdown: abort ctx.signal, await close(ctx), drain
   store_connections = 5,  // fds: new store connections (command, subscription): the store restarted
   tls_update = 6,         // new TLS material (certificates rotated on disk), for new connections
-  tls_certificate = 7,    // an on-demand certificate (JSON {name, cert} or {name, error})
+  tls_certificate = 7,    // an on-demand certificate, or why there is none
   // worker -> supervisor
   worker_ready = 101,   // module loaded, exports checked, open(ctx) finished
   worker_failed = 102,  // could not start (or is giving up); the reason goes to status
   replies = 103,        // a batch of UDP replies to send from the handler's port
   seccomp_violation = 104,  // sent raw by the SIGSYS handler (sandbox/violation_report.h)
-  worker_sandbox = 105,     // what the worker's confinement achieved (JSON)
-  tls_stats = 106,          // handshakes completed and failed by reason (JSON), sent when they change
-  tls_certificate_request = 107,  // on-demand: a certificate for a name (JSON {name, public_key})
+  worker_sandbox = 105,     // what the worker's confinement achieved
+  tls_stats = 106,          // handshakes completed and failed by reason, sent when they change
+  tls_certificate_request = 107,  // on-demand: a certificate for a name and the worker's key
 };
 
 // Exit statuses a worker ends with when it stops itself, so the supervisor
@@ -73,20 +73,63 @@ struct TlsUpdate {
   std::string tls_json;
 };
 
+// Everything below that a worker sends is decoded into typed, bounded fields
+// here: a worker runs untrusted code, so the supervisor never reads a
+// free-form document from it. A message outside these bounds is malformed,
+// and a malformed message ends the worker.
+inline constexpr size_t kMaxReportTextBytes = 1024;   // one reason, note, namespace name
+inline constexpr size_t kMaxReportEntries = 32;       // entries of one list
+inline constexpr size_t kMaxTlsFailureReasonBytes = 64;
+inline constexpr size_t kMaxTlsHostNameBytes = 253;
+inline constexpr size_t kMaxPublicKeyPemBytes = 4096;
+inline constexpr size_t kMaxFailureReasonBytes = 64 * 1024;
+
+// TLS handshakes since the worker's previous report.
 struct TlsStats {
-  std::string stats_json;
+  struct Failure {
+    std::string reason;  // printable ASCII, 1..kMaxTlsFailureReasonBytes
+    uint64_t count = 0;
+    bool operator==(const Failure&) const = default;
+  };
+  uint64_t handshakes = 0;
+  std::vector<Failure> failures;  // at most kMaxReportEntries, reasons distinct
+  bool operator==(const TlsStats&) const = default;
 };
 
-struct TlsCertificate {
-  std::string json;
-};
-
+// On-demand TLS: the worker asks for a certificate for `name`, made for its
+// own key. One may be outstanding per worker at a time.
 struct TlsCertificateRequest {
-  std::string json;
+  std::string name;            // as the client sent it in SNI (checked by the supervisor)
+  std::string public_key_pem;  // at most kMaxPublicKeyPemBytes
+  bool operator==(const TlsCertificateRequest&) const = default;
 };
 
+// The answer: a certificate, or why there is none.
+struct TlsCertificate {
+  std::string name;
+  std::string cert_pem;  // empty when refused
+  std::string error;     // why it was refused
+  bool permanent = false;  // the name will never get one: stop asking
+  bool operator==(const TlsCertificate&) const = default;
+};
+
+// What the worker's confinement achieved, sent once before any handler code runs.
 struct WorkerSandbox {
-  std::string report_json;
+  bool confined = false;
+  std::string reason;  // why it is not confined (the configuration disabled it)
+  uint32_t uid = 0;    // as the host sees them
+  uint32_t gid = 0;
+  std::vector<std::string> namespaces;
+  bool minimal_root = false;
+  bool seccomp = false;
+  bool no_new_privs = false;
+  bool no_capabilities = false;
+  uint64_t open_files = 0;
+  uint64_t processes = 0;
+  uint64_t address_space_bytes = 0;
+  std::vector<std::string> missing;  // layers that could not be built, with the reason
+  std::vector<std::string> notes;
+  bool operator==(const WorkerSandbox&) const = default;
 };
 
 struct SeccompViolation {
@@ -122,7 +165,7 @@ inline constexpr size_t kMaxModulePathBytes = 4096;
 bool valid_module_path(const std::string& path);
 
 struct WorkerFailed {
-  std::string reason;
+  std::string reason;  // at most kMaxFailureReasonBytes
   // The handler files it tried to load, so the supervisor retries once one
   // of them changes (a broken import fixed, a missing one created).
   std::vector<ModuleFile> modules;

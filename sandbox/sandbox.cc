@@ -133,25 +133,4 @@ std::vector<std::string> namespaces_from_environment() {
   return names;
 }
 
-nlohmann::json Report::to_json(const Config& config) const {
-  return {
-      {"confined", confined},
-      // As the host sees them (inside a user namespace the process is "root").
-      {"uid", static_cast<int64_t>(has(config, "user") ? config.outer_uid : getuid())},
-      {"gid", static_cast<int64_t>(has(config, "user") ? config.outer_gid : getgid())},
-      {"namespaces", config.namespaces},
-      {"minimal_root", minimal_root},
-      {"seccomp", seccomp},
-      {"no_new_privs", no_new_privs},
-      // Checked (holds_no_capabilities) before the report could say so.
-      {"capabilities", confined ? "none" : "unknown"},
-      {"limits",
-       {{"open_files", config.limits.open_files},
-        {"processes", config.limits.processes},
-        {"address_space_bytes", config.limits.address_space_bytes}}},
-      {"missing", missing},
-      {"notes", notes},
-  };
-}
-
 }  // namespace sandbox

@@ -19,8 +19,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/unique_fd.h"
 #include "sandbox/limits.h"
 #include "sandbox/seccomp_policy.h"
@@ -54,7 +52,6 @@ struct Report {
   // may start from) and /proc/self/statm (the memory watchdog).
   common::UniqueFd handlers_dir;
   common::UniqueFd statm;
-  nlohmann::json to_json(const Config& config) const;
 };
 
 Report confine(const Config& config);

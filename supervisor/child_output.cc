@@ -113,9 +113,31 @@ void ChildOutput::emit(std::string_view line) {
     return;
   }
   report_dropped();
-  std::string out(line);
+  write_all(tagged_line(line, label_));
+}
+
+std::string tagged_line(std::string_view line, std::string_view label) {
+  // A child (a worker runs untrusted code) writes whatever it likes. Control
+  // bytes are escaped so it cannot move an operator's cursor, clear a
+  // terminal or start a second line, and the supervisor's own field goes
+  // last, so every child line says where it came from: a logfmt reader
+  // keeps the last of repeated keys, which no child can write after this.
+  std::string out;
+  out.reserve(line.size() + label.size() + 16);
+  for (unsigned char c : line) {
+    if (c < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += " from=";
+  common::log::append_value(out, label);
   out += '\n';
-  write_all(out);
+  return out;
 }
 
 void ChildOutput::report_dropped() {

@@ -4,17 +4,24 @@
 // therefore never block the supervisor by filling a shared pipe, lines from
 // different processes never interleave, and a child that floods is limited
 // (kLinesPerSecond, bursts of kBurstLines; kMaxLineBytes per line) with what
-// was dropped counted and reported.
+// was dropped counted and reported. Each line is escaped and tagged with
+// the child it came from (tagged_line).
 
 #include <uv.h>
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/unique_fd.h"
 #include "common/uv_handle.h"
 
 namespace supervisor {
+
+// One line of a child's output as the supervisor logs it: control bytes
+// escaped, and ` from=<label>` appended (its provenance, which the child
+// cannot forge), newline-terminated.
+std::string tagged_line(std::string_view line, std::string_view label);
 
 class ChildOutput {
  public:

@@ -51,4 +51,26 @@ std::string check_confinement(pid_t pid, const ExpectedConfinement& expected) {
   return {};
 }
 
+nlohmann::json sandbox_status(const ipc::WorkerSandbox& report) {
+  if (!report.confined && report.namespaces.empty() && !report.seccomp) {
+    return {{"confined", false}, {"reason", report.reason}, {"uid", report.uid}, {"gid", report.gid}};
+  }
+  return {
+      {"confined", report.confined},
+      {"uid", report.uid},
+      {"gid", report.gid},
+      {"namespaces", report.namespaces},
+      {"minimal_root", report.minimal_root},
+      {"seccomp", report.seccomp},
+      {"no_new_privs", report.no_new_privs},
+      {"capabilities", report.no_capabilities ? "none" : "unknown"},
+      {"limits",
+       {{"open_files", report.open_files},
+        {"processes", report.processes},
+        {"address_space_bytes", report.address_space_bytes}}},
+      {"missing", report.missing},
+      {"notes", report.notes},
+  };
+}
+
 }  // namespace supervisor

@@ -9,6 +9,10 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "ipc/messages.h"
+
 namespace supervisor {
 
 struct ExpectedConfinement {
@@ -20,5 +24,8 @@ struct ExpectedConfinement {
 // Empty when the process matches; otherwise what does not, e.g.
 // "Seccomp is 0, expected 2 (filter mode)".
 std::string check_confinement(pid_t pid, const ExpectedConfinement& expected);
+
+// The worker's report as status shows it (`worker.sandbox`).
+nlohmann::json sandbox_status(const ipc::WorkerSandbox& report);
 
 }  // namespace supervisor

@@ -121,11 +121,13 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
             if (tcp_ && state_ == HandlerState::active && current_.get() == w) tcp_->resume();
           },
           .handoff_failed = [this](uint64_t id) { broker_.tracker().close(id); },
-          .sandbox = [this, w](const std::string& report) { on_sandbox_report(w, report); },
+          .sandbox = [this, w](const ipc::WorkerSandbox& report) { on_sandbox_report(w, report); },
           .connection_closed = [this](uint64_t, const TrackedConnection& connection,
                                       bool idle) { on_connection_closed(connection, idle); },
-          .tls_stats = [this](const nlohmann::json& delta) { on_tls_stats(delta); },
-          .tls_certificate_request = [this, w](const nlohmann::json& request) { on_certificate_request(w, request); },
+          .tls_stats = [this](const ipc::TlsStats& delta) { on_tls_stats(delta); },
+          .tls_certificate_request = [this, w](const ipc::TlsCertificateRequest& request) {
+            on_certificate_request(w, request);
+          },
       });
   const auto& settings = config.worker;
   ipc::WorkerInit init{
@@ -219,25 +221,32 @@ bool Handler::load_tls(const HandlerFile& file, TlsMaterial& material, std::stri
   return load_tls_material(file.manifest->tls, material, error);
 }
 
-void Handler::on_certificate_request(Worker* worker, const nlohmann::json& request) {
+void Handler::on_certificate_request(Worker* worker, const ipc::TlsCertificateRequest& request) {
   constexpr size_t kMaxIssuedNames = 1024;
   constexpr unsigned kMaxIssuancesPerSecond = 50;
   constexpr int64_t kRenewBeforeS = 7 * 24 * 3600;
-  std::string name = request.value("name", "");
-  std::string public_key = request.value("public_key", "");
-  nlohmann::json answer = {{"name", name}};
+  const std::string& name = request.name;
+  const std::string& public_key = request.public_key_pem;
+  ipc::TlsCertificate answer{name, "", "", false};
   // `permanent`: the name will never get one (the worker stops asking).
   auto refuse = [&](const std::string& why, bool permanent = false) {
-    answer["error"] = why;
-    answer["permanent"] = permanent;
-    common::log::warn("tls-certificate-refused").kv("handler", file_.id.name).kv("name", name).kv("reason", why);
+    answer.error = why;
+    answer.permanent = permanent;
+    // Clients choose the names (SNI): the log gets a bounded share.
+    if (refusal_log_.allow(uv_now(broker_.loop()))) {
+      common::log::warn("tls-certificate-refused")
+          .kv("handler", file_.id.name)
+          .kv("name", name)
+          .kv("reason", why)
+          .kv("suppressed", refusal_log_.take_suppressed());
+    }
     worker->process->send_tls_certificate(answer);
   };
   const bool on_demand = file_.manifest && file_.manifest->tls.enabled && file_.manifest->tls.on_demand;
   // The worker checked the name too; the supervisor does not rely on it:
   // only a plain host name the manifest lists gets a certificate.
   if (!on_demand) return refuse("this handler has no on-demand certificates", true);
-  if (public_key.size() > 4096 || !policy::tls_name_allowed(file_.manifest->tls.names, name)) {
+  if (!policy::tls_name_allowed(file_.manifest->tls.names, name)) {
     return refuse("the name is not in the manifest's tls.names", true);
   }
   int64_t now = static_cast<int64_t>(time(nullptr));
@@ -266,7 +275,7 @@ void Handler::on_certificate_request(Worker* worker, const nlohmann::json& reque
     issued_[name] = {public_key, issued};
     common::log::info("tls-certificate-issued").kv("handler", file_.id.name).kv("name", name).kv("not_after", issued.not_after);
   }
-  answer["cert"] = issued_[name].issued.cert_pem;
+  answer.cert_pem = issued_[name].issued.cert_pem;
   worker->process->send_tls_certificate(answer);
 }
 
@@ -303,18 +312,12 @@ void Handler::put_tls_in_force(TlsMaterial material) {
   }
 }
 
-void Handler::on_tls_stats(const nlohmann::json& delta) {
-  // Deltas from any of the handler's workers; counts stay bounded by what
-  // a worker reports, and reasons by the names it uses.
-  if (delta.contains("handshakes") && delta["handshakes"].is_number_unsigned()) {
-    tls_handshakes_ += delta["handshakes"].get<uint64_t>();
-  }
-  if (delta.contains("failures") && delta["failures"].is_object()) {
-    for (const auto& [reason, count] : delta["failures"].items()) {
-      if (count.is_number_unsigned() && reason.size() <= 64 && (tls_failures_.count(reason) || tls_failures_.size() < 32)) {
-        tls_failures_[reason] += count.get<uint64_t>();
-      }
-    }
+void Handler::on_tls_stats(const ipc::TlsStats& delta) {
+  // Deltas from any of the handler's workers; reasons are bounded by the
+  // decoder, and by this table's size across reports.
+  tls_handshakes_ += delta.handshakes;
+  for (const auto& failure : delta.failures) {
+    if (tls_failures_.count(failure.reason) || tls_failures_.size() < 32) tls_failures_[failure.reason] += failure.count;
   }
 }
 
@@ -622,7 +625,7 @@ void Handler::on_current_exit(const std::string& description) {
   }
 }
 
-void Handler::on_sandbox_report(Worker* worker, const std::string& report) {
+void Handler::on_sandbox_report(Worker* worker, const ipc::WorkerSandbox& report) {
   auto fail_worker = [&](const std::string& reason) {
     if (worker == candidate_.get()) return drop_candidate(reason);
     if (worker == current_.get()) return fail(reason);
@@ -630,13 +633,7 @@ void Handler::on_sandbox_report(Worker* worker, const std::string& report) {
     common::log::error("worker-not-confined").kv("handler", file_.id.name).kv("reason", reason);
     worker->process->kill();
   };
-  try {
-    // Depth-limited: the report comes from a process about to run untrusted code.
-    worker->sandbox = policy::parse_json_object(report);
-  } catch (const policy::JsonFieldError& e) {
-    worker->sandbox = nullptr;
-    return fail_worker(std::string("malformed sandbox report: ") + e.what());
-  }
+  worker->sandbox = sandbox_status(report);
   // What the kernel shows outranks what the worker says.
   const auto& config = broker_.options().config;
   std::string mismatch =
@@ -644,10 +641,11 @@ void Handler::on_sandbox_report(Worker* worker, const std::string& report) {
                         ExpectedConfinement{broker_.worker_uid(), broker_.worker_gid(), config.worker.sandbox});
   if (!mismatch.empty()) return fail_worker("the worker is not confined as required: " + mismatch);
   if (config.worker.sandbox) worker->sandbox["namespaces"] = worker->process->namespaces();
-  const auto& missing = worker->sandbox.value("missing", nlohmann::json::array());
-  if (missing.is_array() && !missing.empty()) {
+  if (!report.missing.empty()) {
     // Never confined less than asked without saying so, loudly.
-    common::log::warn("sandbox-incomplete").kv("handler", file_.id.name).kv("missing", missing.dump());
+    common::log::warn("sandbox-incomplete")
+        .kv("handler", file_.id.name)
+        .kv("missing", worker->sandbox["missing"].dump());
   }
 }
 

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/log_budget.h"
 #include "common/one_shot_timer.h"
 #include "supervisor/admission.h"
 #include "supervisor/connection_tracker.h"
@@ -128,7 +129,7 @@ class Handler final {
   void on_worker_exit(Worker* worker, const std::string& description);
   void on_current_exit(const std::string& description);
   // The worker confined itself: parse its report and check it against /proc.
-  void on_sandbox_report(Worker* worker, const std::string& report);
+  void on_sandbox_report(Worker* worker, const ipc::WorkerSandbox& report);
   void reload_failed(const std::string& reason);
   // The candidate did not make it (failed, too slow, refused by the
   // supervisor). The version in force stays; if none is running any more, a
@@ -159,10 +160,10 @@ class Handler final {
   // running workers; a bad rotation keeps the material in force.
   void refresh_tls();
   void put_tls_in_force(TlsMaterial material);
-  void on_tls_stats(const nlohmann::json& delta);
+  void on_tls_stats(const ipc::TlsStats& delta);
   // On-demand TLS: checks the name against the manifest and answers with a
   // certificate from the local CA (cached per name and worker key).
-  void on_certificate_request(Worker* worker, const nlohmann::json& request);
+  void on_certificate_request(Worker* worker, const ipc::TlsCertificateRequest& request);
 
   void fail(const std::string& reason);
   void schedule_restart(const std::string& description);
@@ -222,6 +223,7 @@ class Handler final {
   std::map<std::string, IssuedCertificate> issued_;  // on-demand, by name
   std::deque<std::string> issue_order_;              // oldest first
   uint64_t issue_window_start_ms_ = 0;
+  common::LogBudget refusal_log_{20, 60};  // tls-certificate-refused lines
   unsigned issued_in_window_ = 0;
 };
 

@@ -5,10 +5,10 @@
 #include <signal.h>
 
 #include <memory>
+#include <stdexcept>
 
 #include "common/log.h"
 #include "common/process.h"
-#include "policy/json_fields.h"
 #include "sandbox/violation_report.h"
 
 namespace supervisor {
@@ -30,6 +30,8 @@ bool WorkerProcess::start(const std::string& executable, ipc::WorkerInit init, c
     std::string description;
     if (!seccomp_violation_.empty()) {
       description = "killed by signal SIGSYS (seccomp: " + seccomp_violation_ + ")";
+    } else if (!ended_because_.empty()) {
+      description = "ended by the supervisor: " + ended_because_;
     } else if (term_signal == 0 && status == sandbox::kViolationExitStatus) {
       // The report did not get through (a full channel), the exit status did.
       description = "killed by signal SIGSYS (seccomp: system call not reported)";
@@ -75,18 +77,29 @@ void WorkerProcess::watch(bool writable) {
   });
 }
 
-bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, std::span<const int> fds, uint64_t connection_id) {
+bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, std::span<const int> fds, uint64_t connection_id,
+                                  bool certificate_answer) {
   if (!channel_) return false;
   if (outbox_.empty()) {
     auto result = ipc::send_message(channel_.get(), bytes, fds);
-    if (result == ipc::IoResult::ok) return true;
+    if (result == ipc::IoResult::ok) {
+      if (certificate_answer) certificate_requested_ = false;
+      return true;
+    }
     if (result != ipc::IoResult::would_block) return false;
   }
-  Outgoing outgoing{std::move(bytes), {}, connection_id};
+  if (outbox_bytes_ + bytes.size() > kMaxQueuedBytes) {
+    ended_because_ = "it stopped reading its channel";
+    end_worker("worker-queue-overflow", "more than " + std::to_string(kMaxQueuedBytes) +
+                                            " bytes wait for a worker that does not read its channel");
+    return false;
+  }
+  Outgoing outgoing{std::move(bytes), {}, connection_id, certificate_answer};
   for (int fd : fds) {
     outgoing.fds.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, 0));
     if (!outgoing.fds.back()) return false;
   }
+  outbox_bytes_ += outgoing.bytes.size();
   outbox_.push_back(std::move(outgoing));
   watch(true);
   return true;
@@ -121,8 +134,8 @@ bool WorkerProcess::send_store_connections(common::UniqueFd command, common::Uni
   return send_or_queue(ipc::encode(ipc::StoreConnections{}), fds, 0);
 }
 
-bool WorkerProcess::send_tls_certificate(const nlohmann::json& answer) {
-  return send_or_queue(ipc::encode(ipc::TlsCertificate{answer.dump()}), {}, 0);
+bool WorkerProcess::send_tls_certificate(const ipc::TlsCertificate& answer) {
+  return send_or_queue(ipc::encode(answer), {}, 0, true);
 }
 
 bool WorkerProcess::send_tls_update(const std::string& tls_json) {
@@ -141,28 +154,145 @@ void WorkerProcess::close_channel() {
   poll_.reset();
   channel_.reset();
   outbox_.clear();
+  outbox_bytes_ = 0;
+}
+
+namespace {
+
+// A worker's message the supervisor will not act on: the worker is ended.
+class ProtocolViolation : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+template <typename Message>
+Message decode_or_throw(std::span<const uint8_t> bytes, const char* what) {
+  Message message;
+  if (!ipc::decode(bytes, message)) throw ProtocolViolation(std::string("malformed ") + what);
+  return message;
+}
+
+}  // namespace
+
+// Every message type a worker may send, and what handles it. Anything else
+// (a supervisor-bound type it has no business sending, an unknown number)
+// ends the worker.
+struct WorkerProcess::Route {
+  ipc::MessageType type;
+  void (WorkerProcess::*handle)(std::span<const uint8_t> message);
+};
+
+const WorkerProcess::Route* WorkerProcess::route_for(ipc::MessageType type) {
+  static constexpr Route kRoutes[] = {
+      {ipc::MessageType::worker_sandbox, &WorkerProcess::on_sandbox},
+      {ipc::MessageType::worker_ready, &WorkerProcess::on_ready},
+      {ipc::MessageType::worker_failed, &WorkerProcess::on_failed},
+      {ipc::MessageType::replies, &WorkerProcess::on_replies},
+      {ipc::MessageType::tls_stats, &WorkerProcess::on_tls_stats},
+      {ipc::MessageType::tls_certificate_request, &WorkerProcess::on_certificate_request},
+      {ipc::MessageType::seccomp_violation, &WorkerProcess::on_seccomp_violation},
+  };
+  for (const auto& route : kRoutes) {
+    if (route.type == type) return &route;
+  }
+  return nullptr;
+}
+
+void WorkerProcess::dispatch(std::span<const uint8_t> message, size_t fd_count) {
+  auto type = ipc::peek_type(message);
+  const Route* route = type ? route_for(*type) : nullptr;
+  if (route == nullptr) {
+    throw ProtocolViolation("unexpected message type " + std::to_string(type ? static_cast<int>(*type) : -1));
+  }
+  // Descriptors only ever go to a worker; one coming back is not believed.
+  if (fd_count != 0) throw ProtocolViolation("a message carrying file descriptors");
+  // Confinement is reported (and checked) before anything else happens.
+  if (!sandbox_reported_ && *type != ipc::MessageType::worker_sandbox && *type != ipc::MessageType::seccomp_violation) {
+    throw ProtocolViolation("a message before the sandbox report");
+  }
+  (this->*route->handle)(message);
+}
+
+void WorkerProcess::on_sandbox(std::span<const uint8_t> message) {
+  auto report = decode_or_throw<ipc::WorkerSandbox>(message, "sandbox report");
+  // Sent once, before any handler code runs; a later one is not believed.
+  if (sandbox_reported_) throw ProtocolViolation("a second sandbox report");
+  sandbox_reported_ = true;
+  if (events_.sandbox) events_.sandbox(report);
+}
+
+void WorkerProcess::on_ready(std::span<const uint8_t> message) {
+  auto ready = decode_or_throw<ipc::WorkerReady>(message, "worker_ready");
+  if (ready_) throw ProtocolViolation("worker_ready out of order");
+  ready_ = true;
+  if (events_.ready) events_.ready(ready);
+}
+
+void WorkerProcess::on_failed(std::span<const uint8_t> message) {
+  ipc::WorkerFailed failed;
+  if (!ipc::decode(message, failed)) failed = {"the worker failed (malformed report)", {}};
+  failure_reported_ = true;
+  if (events_.failed) events_.failed(failed);
+}
+
+void WorkerProcess::on_replies(std::span<const uint8_t> message) {
+  if (events_.replies && !events_.replies(message)) throw ProtocolViolation("malformed replies batch");
+}
+
+void WorkerProcess::on_tls_stats(std::span<const uint8_t> message) {
+  auto stats = decode_or_throw<ipc::TlsStats>(message, "tls_stats");
+  if (events_.tls_stats) events_.tls_stats(stats);
+}
+
+void WorkerProcess::on_certificate_request(std::span<const uint8_t> message) {
+  auto request = decode_or_throw<ipc::TlsCertificateRequest>(message, "tls_certificate_request");
+  // One at a time: each request costs the supervisor a signature and an
+  // answer in the queue, so a worker cannot make it queue without bound.
+  if (certificate_requested_) throw ProtocolViolation("a second certificate request before the first was answered");
+  certificate_requested_ = true;
+  if (events_.tls_certificate_request) {
+    events_.tls_certificate_request(request);
+  } else {
+    send_tls_certificate(ipc::TlsCertificate{request.name, "", "this handler has no on-demand certificates", true});
+  }
+}
+
+void WorkerProcess::on_seccomp_violation(std::span<const uint8_t> message) {
+  // Sent by the worker's SIGSYS handler just before it dies; once.
+  ipc::SeccompViolation violation;
+  if (!ipc::decode(message, violation) || !seccomp_violation_.empty()) return;
+  std::unique_ptr<char, decltype(&free)> name(
+      seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, static_cast<int>(violation.syscall_nr)), &free);
+  seccomp_violation_ = name ? name.get() : "syscall " + std::to_string(violation.syscall_nr);
+  common::log::error("seccomp-violation").kv("handler", name_).kv("pid", pid()).kv("syscall", seccomp_violation_);
+}
+
+void WorkerProcess::send_queued() {
+  while (!outbox_.empty()) {
+    Outgoing& next = outbox_.front();
+    std::vector<int> fds;
+    for (const auto& fd : next.fds) fds.push_back(fd.get());
+    int err = 0;
+    auto result = ipc::send_message(channel_.get(), next.bytes, fds, &err);
+    if (result == ipc::IoResult::would_block) break;
+    uint64_t failed_connection = result == ipc::IoResult::ok ? 0 : next.connection_id;
+    if (next.certificate_answer) certificate_requested_ = false;
+    outbox_bytes_ -= next.bytes.size();
+    outbox_.pop_front();
+    if (failed_connection != 0) {
+      common::log::error("handoff-failed").kv("handler", name_).kv("conn", failed_connection).err(err);
+      if (events_.handoff_failed) events_.handoff_failed(failed_connection);
+      if (!channel_) return;
+    }
+  }
+  watch(!outbox_.empty());
+  if (outbox_.empty() && events_.drained) events_.drained();
 }
 
 void WorkerProcess::on_channel(int status, int events) {
   if (status < 0) return end_worker("worker-channel-failed", uv_strerror(status));
   if (events & UV_WRITABLE) {
-    while (!outbox_.empty()) {
-      Outgoing& next = outbox_.front();
-      std::vector<int> fds;
-      for (const auto& fd : next.fds) fds.push_back(fd.get());
-      int err = 0;
-      auto result = ipc::send_message(channel_.get(), next.bytes, fds, &err);
-      if (result == ipc::IoResult::would_block) break;
-      uint64_t failed_connection = result == ipc::IoResult::ok ? 0 : next.connection_id;
-      outbox_.pop_front();
-      if (failed_connection != 0) {
-        common::log::error("handoff-failed").kv("handler", name_).kv("conn", failed_connection).err(err);
-        if (events_.handoff_failed) events_.handoff_failed(failed_connection);
-        if (!channel_) return;
-      }
-    }
-    watch(!outbox_.empty());
-    if (outbox_.empty() && events_.drained) events_.drained();
+    send_queued();
     if (!channel_) return;
   }
   if (!(events & UV_READABLE)) return;
@@ -186,62 +316,16 @@ void WorkerProcess::on_channel(int status, int events) {
       return end_worker("worker-channel-closed",
                         result == ipc::IoResult::closed ? "the worker closed its channel" : common::errno_text(err));
     }
-    auto type = ipc::peek_type(reader_.bytes());
-    if (type == ipc::MessageType::worker_ready) {
-      ipc::WorkerReady ready;
-      if (!ipc::decode(reader_.bytes(), ready)) return end_worker("worker-protocol-violation", "malformed worker_ready");
-      // Confinement is reported (and checked) before anything else happens.
-      if (!sandbox_reported_ || ready_) return end_worker("worker-protocol-violation", "worker_ready out of order");
-      ready_ = true;
-      if (events_.ready) events_.ready(ready);
-    } else if (type == ipc::MessageType::worker_failed) {
-      ipc::WorkerFailed failed;
-      if (!ipc::decode(reader_.bytes(), failed)) failed = {"the worker failed (malformed report)", {}};
-      failure_reported_ = true;
-      if (events_.failed) events_.failed(failed);
-    } else if (type == ipc::MessageType::worker_sandbox) {
-      ipc::WorkerSandbox report;
-      if (!ipc::decode(reader_.bytes(), report)) return end_worker("worker-protocol-violation", "malformed sandbox report");
-      // Sent once, before any handler code runs; a later one is not believed.
-      if (sandbox_reported_) return end_worker("worker-protocol-violation", "a second sandbox report");
-      sandbox_reported_ = true;
-      if (events_.sandbox) events_.sandbox(report.report_json);
-    } else if (type == ipc::MessageType::tls_stats) {
-      ipc::TlsStats stats;
-      if (!ipc::decode(reader_.bytes(), stats)) return end_worker("worker-protocol-violation", "malformed tls_stats");
-      try {
-        auto delta = policy::parse_json_object(stats.stats_json);
-        if (events_.tls_stats) events_.tls_stats(delta);
-      } catch (const policy::JsonFieldError& e) {
-        return end_worker("worker-protocol-violation", std::string("malformed tls_stats: ") + e.what());
-      }
-    } else if (type == ipc::MessageType::tls_certificate_request) {
-      ipc::TlsCertificateRequest request;
-      nlohmann::json parsed;
-      try {
-        if (!ipc::decode(reader_.bytes(), request)) throw policy::JsonFieldError("/", "undecodable");
-        parsed = policy::parse_json_object(request.json);
-      } catch (const policy::JsonFieldError& e) {
-        return end_worker("worker-protocol-violation", std::string("malformed tls_certificate_request: ") + e.what());
-      }
-      if (events_.tls_certificate_request) events_.tls_certificate_request(parsed);
-    } else if (type == ipc::MessageType::seccomp_violation) {
-      // Sent by the worker's SIGSYS handler just before it dies.
-      ipc::SeccompViolation violation;
-      if (ipc::decode(reader_.bytes(), violation)) {
-        std::unique_ptr<char, decltype(&free)> name(
-            seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, static_cast<int>(violation.syscall_nr)), &free);
-        seccomp_violation_ = name ? name.get() : "syscall " + std::to_string(violation.syscall_nr);
-        common::log::error("seccomp-violation").kv("handler", name_).kv("pid", pid()).kv("syscall", seccomp_violation_);
-      }
-    } else if (type == ipc::MessageType::replies) {
-      if (events_.replies && !events_.replies(reader_.bytes())) {
-        return end_worker("worker-protocol-violation", "malformed replies batch");
-      }
-    } else {
-      // A worker runs untrusted code: a message it should not send ends it.
-      return end_worker("worker-protocol-violation",
-                        "unexpected message type " + std::to_string(type ? static_cast<int>(*type) : -1));
+    // Whatever goes wrong with one worker's message ends that worker, never
+    // the supervisor that serves every other one.
+    try {
+      dispatch(reader_.bytes(), reader_.fds().size());
+    } catch (const ProtocolViolation& violation) {
+      ended_because_ = std::string("protocol violation: ") + violation.what();
+      return end_worker("worker-protocol-violation", violation.what());
+    } catch (const std::exception& e) {
+      ended_because_ = std::string("its message could not be handled: ") + e.what();
+      return end_worker("worker-message-failed", e.what());
     }
   }
 }

@@ -11,8 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/one_shot_timer.h"
 #include "common/unique_fd.h"
 #include "common/uv_handle.h"
@@ -37,19 +35,25 @@ class WorkerProcess final : public ConnectionOwner {
     std::function<void()> drained;
     // A queued hand-off could not be sent; the connection must be closed.
     std::function<void(uint64_t connection_id)> handoff_failed;
-    // What the worker's confinement achieved (JSON), before any handler code ran.
-    std::function<void(const std::string& report_json)> sandbox;
+    // What the worker's confinement achieved, before any handler code ran.
+    std::function<void(const ipc::WorkerSandbox& report)> sandbox;
     // A connection handed to this worker closed (`idle`: by its idle timeout).
     std::function<void(uint64_t id, const TrackedConnection& connection, bool idle)> connection_closed;
-    // TLS handshakes since the previous report (JSON: {"handshakes", "failures": {reason: n}}).
-    std::function<void(const nlohmann::json& delta)> tls_stats;
-    // On-demand TLS: the worker asks for a certificate ({"name", "public_key"}).
-    std::function<void(const nlohmann::json& request)> tls_certificate_request;
+    // TLS handshakes since the previous report.
+    std::function<void(const ipc::TlsStats& delta)> tls_stats;
+    // On-demand TLS: the worker asks for a certificate. It must be answered
+    // (send_tls_certificate) before the worker may ask again.
+    std::function<void(const ipc::TlsCertificateRequest& request)> tls_certificate_request;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
   // accepting and lets the kernel's listen queue hold new connections.
   static constexpr size_t kMaxQueuedHandoffs = 1024;
+  // Bytes waiting for a worker that does not read its channel. Hand-offs
+  // stop at kMaxQueuedHandoffs; the rest (TLS updates, certificates, store
+  // connections) is small and rare, so a worker past this is stuck or
+  // hostile, and it is ended rather than let the supervisor grow.
+  static constexpr size_t kMaxQueuedBytes = 8 * 1024 * 1024;
   // How long a worker that closed its channel on its way out may take to exit.
   static constexpr uint64_t kExitGraceMs = 2000;
 
@@ -75,7 +79,7 @@ class WorkerProcess final : public ConnectionOwner {
   bool send_store_connections(common::UniqueFd command, common::UniqueFd subscription);
   // Rotated TLS material, for the connections that follow.
   bool send_tls_update(const std::string& tls_json);
-  bool send_tls_certificate(const nlohmann::json& answer);
+  bool send_tls_certificate(const ipc::TlsCertificate& answer);
   void kill();
 
   bool running() const { return child_.running(); }
@@ -97,12 +101,28 @@ class WorkerProcess final : public ConnectionOwner {
     std::vector<uint8_t> bytes;
     std::vector<common::UniqueFd> fds;  // duplicates, owned until sent
     uint64_t connection_id = 0;  // for a hand-off
+    bool certificate_answer = false;  // answers the outstanding certificate request
   };
 
-  bool send_or_queue(std::vector<uint8_t> bytes, std::span<const int> fds, uint64_t connection_id);
+  struct Route;
+  static const Route* route_for(ipc::MessageType type);
+
+  bool send_or_queue(std::vector<uint8_t> bytes, std::span<const int> fds, uint64_t connection_id,
+                     bool certificate_answer = false);
   // A worker that breaks the protocol or its channel is ended.
   void end_worker(const char* event, const std::string& detail);
   void on_channel(int status, int events);
+  void send_queued();
+  // One message from the worker, decoded and handled by its route; throws
+  // ProtocolViolation (or anything else a handler throws) to end the worker.
+  void dispatch(std::span<const uint8_t> message, size_t fd_count);
+  void on_ready(std::span<const uint8_t> message);
+  void on_failed(std::span<const uint8_t> message);
+  void on_sandbox(std::span<const uint8_t> message);
+  void on_tls_stats(std::span<const uint8_t> message);
+  void on_certificate_request(std::span<const uint8_t> message);
+  void on_seccomp_violation(std::span<const uint8_t> message);
+  void on_replies(std::span<const uint8_t> message);
   void watch(bool writable);
   void close_channel();
 
@@ -113,12 +133,18 @@ class WorkerProcess final : public ConnectionOwner {
   common::UniqueFd channel_;
   common::UvHandle<uv_poll_t> poll_;
   std::deque<Outgoing> outbox_;
+  size_t outbox_bytes_ = 0;
   ipc::MessageReader reader_;
   std::string seccomp_violation_;
+  std::string ended_because_;  // why the supervisor ended it (for its exit description)
   bool sandbox_reported_ = false;   // worker_sandbox arrived (it must come first, once)
   bool ready_ = false;
   bool stopping_ = false;           // a stop was requested: channel EOF is expected
   bool failure_reported_ = false;   // worker_failed arrived: the worker is ending
+  // A certificate request whose answer has not reached the channel yet. A
+  // worker waits for the answer before asking again, so a request arriving
+  // while this is set comes from one that does not read its answers.
+  bool certificate_requested_ = false;
   common::OneShotTimer exit_grace_;  // kills a worker that closed its channel but does not exit
 };
 

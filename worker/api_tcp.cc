@@ -334,10 +334,14 @@ void TcpBinding::count_tls(const std::string& failure) {
   if (tls_report_timer_.pending()) return;
   // Batched: one report per interval, whatever the handshake rate.
   tls_report_timer_.start(runtime_.loop(), kTlsReportDelayMs, [this] {
-    nlohmann::json delta = {{"handshakes", tls_handshakes_}, {"failures", tls_failures_}};
+    ipc::TlsStats delta{tls_handshakes_, {}};
+    for (const auto& [reason, count] : tls_failures_) {
+      if (delta.failures.size() == ipc::kMaxReportEntries) break;
+      delta.failures.push_back({reason.substr(0, ipc::kMaxTlsFailureReasonBytes), count});
+    }
     tls_handshakes_ = 0;
     tls_failures_.clear();
-    runtime_.link().send(ipc::encode(ipc::TlsStats{delta.dump()}));
+    runtime_.link().send(ipc::encode(delta));
   });
 }
 
@@ -354,25 +358,34 @@ bool TcpBinding::set_tls(const std::string& material_json, std::string& error) {
   if (tls_) config->inherit(*tls_);
   tls_material_ = material_json;
   if (config->on_demand()) {
-    TlsConfig* raw = config.get();
-    config->set_requester([this, raw](const std::string& name) {
-      nlohmann::json request = {{"name", name}, {"public_key", raw->public_key_pem()}};
-      runtime_.link().send(ipc::encode(ipc::TlsCertificateRequest{request.dump()}));
+    config->set_requester([this](const std::string& name) {
+      certificate_queue_.push_back(name);
+      ask_next_certificate();
     });
   }
   tls_ = std::move(config);
   return true;
 }
 
-void TcpBinding::on_certificate(const nlohmann::json& answer) {
-  if (!tls_ || !tls_->on_demand() || !answer.is_object()) return;
-  std::string name = answer.value("name", "");
-  std::string error = answer.value("error", "");
-  if (error.empty() && !tls_->add_certificate(name, answer.value("cert", ""), error)) {
+void TcpBinding::ask_next_certificate() {
+  if (certificate_asked_ || certificate_queue_.empty() || !tls_ || !tls_->on_demand()) return;
+  std::string name = std::move(certificate_queue_.front());
+  certificate_queue_.pop_front();
+  certificate_asked_ = true;
+  runtime_.link().send(ipc::encode(ipc::TlsCertificateRequest{name, tls_->public_key_pem()}));
+}
+
+void TcpBinding::on_certificate(const ipc::TlsCertificate& answer) {
+  certificate_asked_ = false;
+  ask_next_certificate();
+  if (!tls_ || !tls_->on_demand()) return;
+  const std::string& name = answer.name;
+  std::string error = answer.error;
+  if (error.empty() && !tls_->add_certificate(name, answer.cert_pem, error)) {
     common::log::error("tls-certificate-unusable").kv("name", name).kv("reason", error);
   }
   if (!error.empty()) {
-    if (answer.value("permanent", false)) {
+    if (answer.permanent) {
       tls_->refuse_name(name);
     } else {
       tls_->retry_name(name);  // asked for again by the next handshake for it

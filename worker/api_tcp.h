@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <span>
@@ -44,7 +45,7 @@ class TcpBinding {
   bool set_tls(const std::string& material_json, std::string& error);
   // On-demand TLS: the supervisor's answer ({"name", "cert"} or {"name",
   // "error"}); handshakes waiting for that name continue or fail.
-  void on_certificate(const nlohmann::json& answer);
+  void on_certificate(const ipc::TlsCertificate& answer);
 
  private:
   struct Connection;
@@ -93,6 +94,8 @@ class TcpBinding {
   static bool native_set_keep_alive(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_error_name(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_error_message(JSContext* cx, unsigned argc, JS::Value* vp);
+  // Sends the next queued on-demand request unless one awaits its answer.
+  void ask_next_certificate();
 
   Runtime& runtime_;
   std::unordered_map<uint32_t, std::unique_ptr<Connection>> connections_;
@@ -100,6 +103,10 @@ class TcpBinding {
   std::shared_ptr<TlsConfig> tls_;  // null: plaintext
   std::string tls_material_;        // what tls_ was built from
   // Handshakes since the last report to the supervisor.
+  // On-demand names waiting to be asked for: the supervisor takes one
+  // request at a time, so the rest wait here until the answer comes.
+  std::deque<std::string> certificate_queue_;
+  bool certificate_asked_ = false;
   uint64_t tls_handshakes_ = 0;
   std::map<std::string, uint64_t> tls_failures_;
   common::OneShotTimer tls_report_timer_;

@@ -1,6 +1,9 @@
 #include "worker/confinement.h"
 
 #include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include "common/log.h"
 #include "common/process.h"
@@ -24,6 +27,41 @@ sandbox::Config sandbox_config(const ipc::WorkerInit& init, int channel_fd) {
   return config;
 }
 
+// What the supervisor's status shows; the supervisor checks it against /proc.
+ipc::WorkerSandbox sandbox_report(const sandbox::Report& report, const sandbox::Config& config) {
+  bool user_namespace = std::find(config.namespaces.begin(), config.namespaces.end(), "user") != config.namespaces.end();
+  ipc::WorkerSandbox out;
+  out.confined = report.confined;
+  out.reason = report.fatal;
+  // As the host sees them (inside a user namespace the process is "root").
+  out.uid = user_namespace ? config.outer_uid : getuid();
+  out.gid = user_namespace ? config.outer_gid : getgid();
+  out.namespaces = config.namespaces;
+  out.minimal_root = report.minimal_root;
+  out.seccomp = report.seccomp;
+  out.no_new_privs = report.no_new_privs;
+  // Checked (holds_no_capabilities) before the report could say so.
+  out.no_capabilities = report.confined;
+  out.open_files = config.limits.open_files;
+  out.processes = config.limits.processes;
+  out.address_space_bytes = config.limits.address_space_bytes;
+  // Bounded as the channel requires; a longer list says what was cut.
+  auto bounded = [](std::vector<std::string> list) {
+    for (auto& item : list) {
+      if (item.size() > ipc::kMaxReportTextBytes) item.resize(ipc::kMaxReportTextBytes);
+    }
+    if (list.size() > ipc::kMaxReportEntries) {
+      list.resize(ipc::kMaxReportEntries - 1);
+      list.push_back("(more not reported)");
+    }
+    return list;
+  };
+  out.missing = bounded(report.missing);
+  out.notes = bounded(report.notes);
+  if (out.reason.size() > ipc::kMaxReportTextBytes) out.reason.resize(ipc::kMaxReportTextBytes);
+  return out;
+}
+
 // worker.sandbox false (debugging): no namespaces, limits or seccomp, but
 // handler code still never runs as root or with capabilities.
 Confinement unconfined(const ipc::WorkerInit& init) {
@@ -42,10 +80,10 @@ Confinement unconfined(const ipc::WorkerInit& init) {
   }
   result.statm.reset(open("/proc/self/statm", O_RDONLY | O_CLOEXEC));
   result.ok = true;
-  result.report = {{"confined", false},
-                   {"reason", "disabled in the configuration"},
-                   {"uid", static_cast<int64_t>(getuid())},
-                   {"gid", static_cast<int64_t>(getgid())}};
+  result.report.confined = false;
+  result.report.reason = "disabled in the configuration";
+  result.report.uid = getuid();
+  result.report.gid = getgid();
   return result;
 }
 
@@ -56,7 +94,7 @@ Confinement confine_worker(const ipc::WorkerInit& init, int channel_fd) {
   Confinement result;
   auto config = sandbox_config(init, channel_fd);
   auto report = sandbox::confine(config);
-  result.report = report.to_json(config);
+  result.report = sandbox_report(report, config);
   if (!report.confined) {
     common::log::error("sandbox-failed").kv("reason", report.fatal);
     result.fatal = "sandbox: " + report.fatal;

@@ -5,8 +5,6 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "common/unique_fd.h"
 #include "ipc/messages.h"
 
@@ -15,7 +13,7 @@ namespace worker {
 struct Confinement {
   bool ok = false;        // false: handler code must not run (fail closed)
   std::string fatal;      // why, when not ok
-  nlohmann::json report;  // for the supervisor's status
+  ipc::WorkerSandbox report;  // for the supervisor's status
   // The handlers folder, for module loading (the only directory the seccomp
   // filter lets openat2 resolve from), and /proc/self/statm for the memory
   // watchdog (may be closed: the report then says the limit is missing).

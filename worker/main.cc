@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
     link.send(ipc::encode(ipc::WorkerFailed{confinement.fatal, {}}));
     return 1;
   }
-  link.send(ipc::encode(ipc::WorkerSandbox{confinement.report.dump()}));
+  link.send(ipc::encode(confinement.report));
 
   uv_loop_t loop;
   uv_loop_init(&loop);

@@ -153,7 +153,7 @@ void SupervisorLink::dispatch(std::span<const uint8_t> message, std::vector<comm
         common::log::error("malformed-supervisor-message").kv("type", "tls_certificate");
         return;
       }
-      runtime_->tcp().on_certificate(nlohmann::json::parse(certificate.json, nullptr, false));
+      runtime_->tcp().on_certificate(certificate);
       return;
     }
     case ipc::MessageType::tls_update: {

@@ -21,3 +21,4 @@ function(portbroker_fuzz_target name)
 endfunction()
 
 portbroker_fuzz_target(handler_filename LIBS portbroker_policy)
+portbroker_fuzz_target(ipc_messages LIBS portbroker_ipc)

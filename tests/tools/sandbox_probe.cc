@@ -40,6 +40,7 @@
 #include "ipc/channel.h"
 #include "ipc/messages.h"
 #include "policy/broker_config.h"
+#include "supervisor/confinement_check.h"
 #include "supervisor/worker_process.h"
 #include "worker/confinement.h"
 
@@ -194,7 +195,7 @@ int run_confined() {
     ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerFailed{confinement.fatal, {}}));
     return 1;
   }
-  ipc::send_message(kChannelFd, ipc::encode(ipc::WorkerSandbox{confinement.report.dump()}));
+  ipc::send_message(kChannelFd, ipc::encode(confinement.report));
   auto operation = operations().find(init.module_file);
   if (operation == operations().end()) return 3;
   nlohmann::json outcome = operation->second(Held{init, message.fds()[0].get(), confinement.handlers_dir.get()});
@@ -249,7 +250,7 @@ int run_launcher(int argc, char** argv) {
               },
           .drained = nullptr,
           .handoff_failed = nullptr,
-          .sandbox = [&](const std::string& report) { result["sandbox"] = nlohmann::json::parse(report); },
+          .sandbox = [&](const ipc::WorkerSandbox& report) { result["sandbox"] = supervisor::sandbox_status(report); },
           .connection_closed = nullptr,
           .tls_stats = nullptr,
           .tls_certificate_request = nullptr,

@@ -86,6 +86,30 @@ WorkerInit sample_init() {
 
 ConnectionHandoff sample_handoff() { return {42, kPeer6}; }
 
+ipc::WorkerSandbox sample_sandbox() {
+  ipc::WorkerSandbox report;
+  report.confined = true;
+  report.uid = 999;
+  report.gid = 998;
+  report.namespaces = {"user", "mnt", "net"};
+  report.minimal_root = true;
+  report.seccomp = true;
+  report.no_new_privs = true;
+  report.no_capabilities = true;
+  report.open_files = 4096;
+  report.processes = 16384;
+  report.address_space_bytes = uint64_t{16} << 30;
+  report.missing = {"capability bounding set: cannot be emptied"};
+  report.notes = {"hostname not set"};
+  return report;
+}
+
+ipc::TlsStats sample_tls_stats() { return {12, {{"timeout", 2}, {"protocol", 1}}}; }
+ipc::TlsCertificateRequest sample_certificate_request() {
+  return {"www.example.com", "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n"};
+}
+ipc::TlsCertificate sample_certificate() { return {"www.example.com", "-----BEGIN CERTIFICATE-----\n", "", false}; }
+
 // Every encoded message type, with a decoder for each: used to check that each
 // decoder accepts its own type only and rejects truncation and trailing bytes.
 struct Encoded {
@@ -101,6 +125,10 @@ std::vector<Encoded> all_messages() {
       {"WorkerStop", MessageType::worker_stop, ipc::encode(WorkerStop{5000, 2500})},
       {"WorkerFailed", MessageType::worker_failed, ipc::encode(WorkerFailed{"no handle export", {}})},
       {"worker ready", MessageType::worker_ready, ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})", {{"echo.tcp.7000.port.js", "1:2:3:4:5"}}})},
+      {"WorkerSandbox", MessageType::worker_sandbox, ipc::encode(sample_sandbox())},
+      {"TlsStats", MessageType::tls_stats, ipc::encode(sample_tls_stats())},
+      {"TlsCertificateRequest", MessageType::tls_certificate_request, ipc::encode(sample_certificate_request())},
+      {"TlsCertificate", MessageType::tls_certificate, ipc::encode(sample_certificate())},
   };
 }
 
@@ -120,6 +148,13 @@ const std::vector<Decoder>& all_decoders() {
        [](std::span<const uint8_t> m) { WorkerFailed out; return ipc::decode(m, out); }},
       {"WorkerReady", MessageType::worker_ready,
        [](std::span<const uint8_t> m) { ipc::WorkerReady out; return ipc::decode(m, out); }},
+      {"WorkerSandbox", MessageType::worker_sandbox,
+       [](std::span<const uint8_t> m) { ipc::WorkerSandbox out; return ipc::decode(m, out); }},
+      {"TlsStats", MessageType::tls_stats, [](std::span<const uint8_t> m) { ipc::TlsStats out; return ipc::decode(m, out); }},
+      {"TlsCertificateRequest", MessageType::tls_certificate_request,
+       [](std::span<const uint8_t> m) { ipc::TlsCertificateRequest out; return ipc::decode(m, out); }},
+      {"TlsCertificate", MessageType::tls_certificate,
+       [](std::span<const uint8_t> m) { ipc::TlsCertificate out; return ipc::decode(m, out); }},
   };
   return decoders;
 }
@@ -243,7 +278,7 @@ TEST_CASE("WorkerStop, WorkerFailed and worker ready round-trip") {
       WorkerFailed out{"stale", {{"stale", "0"}}};
       std::vector<ipc::ModuleFile> tried = {{"echo.tcp.7000.port.js", "1:2:3:4:5"}, {"lib/missing.js", ""}};
       REQUIRE(ipc::decode(ipc::encode(WorkerFailed{reason, tried}), out));
-      CHECK(out.reason == reason);
+      CHECK(out.reason == reason.substr(0, ipc::kMaxFailureReasonBytes));
       CHECK(out.modules == tried);
     }
   }
@@ -551,4 +586,71 @@ TEST_CASE("malformed datagram batches are rejected") {
     std::vector<Visited> visited;
     CHECK_FALSE(collect(bytes, MessageType::datagrams, visited));
   }
+}
+
+TEST_CASE("the typed worker reports round-trip every field") {
+  ipc::WorkerSandbox sandbox;
+  REQUIRE(ipc::decode(ipc::encode(sample_sandbox()), sandbox));
+  CHECK(sandbox == sample_sandbox());
+  ipc::TlsStats stats;
+  REQUIRE(ipc::decode(ipc::encode(sample_tls_stats()), stats));
+  CHECK(stats == sample_tls_stats());
+  ipc::TlsCertificateRequest request;
+  REQUIRE(ipc::decode(ipc::encode(sample_certificate_request()), request));
+  CHECK(request == sample_certificate_request());
+  ipc::TlsCertificate certificate;
+  REQUIRE(ipc::decode(ipc::encode(sample_certificate()), certificate));
+  CHECK(certificate == sample_certificate());
+}
+
+TEST_CASE("a JSON certificate request as workers once sent it is malformed, not a name of the wrong type") {
+  // The audit's 36-byte message: {"name":1} as the request's text.
+  Bytes bytes = {static_cast<uint8_t>(MessageType::tls_certificate_request), 0};
+  std::string json = R"({"name":1})";
+  uint32_t length = static_cast<uint32_t>(json.size());
+  bytes.insert(bytes.end(), reinterpret_cast<uint8_t*>(&length), reinterpret_cast<uint8_t*>(&length) + 4);
+  bytes.insert(bytes.end(), json.begin(), json.end());
+  ipc::TlsCertificateRequest request;
+  CHECK_FALSE(ipc::decode(bytes, request));
+}
+
+TEST_CASE("worker reports outside their bounds are malformed") {
+  ipc::TlsCertificateRequest request;
+  auto long_name = sample_certificate_request();
+  long_name.name = std::string(ipc::kMaxTlsHostNameBytes + 1, 'a');
+  CHECK_FALSE(ipc::decode(ipc::encode(long_name), request));
+  auto control = sample_certificate_request();
+  control.name = "a\nb";
+  CHECK_FALSE(ipc::decode(ipc::encode(control), request));
+  auto big_key = sample_certificate_request();
+  big_key.public_key_pem = std::string(ipc::kMaxPublicKeyPemBytes + 1, 'k');
+  CHECK_FALSE(ipc::decode(ipc::encode(big_key), request));
+  auto no_key = sample_certificate_request();
+  no_key.public_key_pem.clear();
+  CHECK_FALSE(ipc::decode(ipc::encode(no_key), request));
+
+  ipc::TlsStats stats;
+  ipc::TlsStats many{1, {}};
+  for (size_t i = 0; i <= ipc::kMaxReportEntries; ++i) many.failures.push_back({"reason" + std::to_string(i), 1});
+  CHECK_FALSE(ipc::decode(ipc::encode(many), stats));
+  CHECK_FALSE(ipc::decode(ipc::encode(ipc::TlsStats{1, {{"same", 1}, {"same", 2}}}), stats));
+  CHECK_FALSE(ipc::decode(ipc::encode(ipc::TlsStats{1, {{"", 1}}}), stats));
+  CHECK_FALSE(ipc::decode(ipc::encode(ipc::TlsStats{1, {{std::string(ipc::kMaxTlsFailureReasonBytes + 1, 'r'), 1}}}), stats));
+
+  ipc::WorkerSandbox sandbox;
+  auto long_note = sample_sandbox();
+  long_note.notes = {std::string(ipc::kMaxReportTextBytes + 1, 'n')};
+  CHECK_FALSE(ipc::decode(ipc::encode(long_note), sandbox));
+  auto many_notes = sample_sandbox();
+  many_notes.notes.assign(ipc::kMaxReportEntries + 1, "note");
+  CHECK_FALSE(ipc::decode(ipc::encode(many_notes), sandbox));
+  // A boolean is 0 or 1, nothing else.
+  Bytes odd = ipc::encode(sample_sandbox());
+  odd[kTypeBytes] = 2;
+  CHECK_FALSE(ipc::decode(odd, sandbox));
+
+  // Encoding cuts a long reason to what decoding accepts.
+  WorkerFailed failed;
+  REQUIRE(ipc::decode(ipc::encode(WorkerFailed{std::string(ipc::kMaxFailureReasonBytes + 1, 'x'), {}}), failed));
+  CHECK(failed.reason.size() == ipc::kMaxFailureReasonBytes);
 }
