@@ -94,7 +94,7 @@ nlohmann::json check_handlers(const CheckRequest& request) {
   result["handlers_dir"] = dir;
   supervisor::ScanResult scan;
   std::string error;
-  if (!supervisor::scan_handlers_dir(dir, scan, error)) {
+  if (!supervisor::scan_handlers_dir(dir, config.tls, scan, error)) {
     report(dir, "error", error);
     return result;
   }

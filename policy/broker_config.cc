@@ -41,7 +41,62 @@ BrokerConfig::ListenAddress read_listen_address(const nlohmann::json& value, std
   return {host, static_cast<uint16_t>(number)};
 }
 
+constexpr size_t kMaxKeyDirs = 64;
+constexpr size_t kMaxDomains = 1024;
+
+TlsSources read_tls_sources(const nlohmann::json& tls) {
+  require_object(tls, "/tls");
+  reject_unknown_fields(tls, "/tls", {"key_dirs", "domains"});
+  TlsSources sources;
+  if (tls.contains("key_dirs")) {
+    const auto& list = tls["key_dirs"];
+    if (!list.is_array() || list.size() > kMaxKeyDirs) {
+      throw JsonFieldError("/tls/key_dirs", "must be an array of at most " + std::to_string(kMaxKeyDirs) + " folders");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string path = "/tls/key_dirs/" + std::to_string(i);
+      std::string dir = read_absolute_path(list[i], path);
+      if (!normal_absolute_path(dir)) throw JsonFieldError(path, "'" + dir + "' must be a plain absolute path");
+      sources.key_dirs.push_back(dir);
+    }
+  }
+  if (tls.contains("domains")) {
+    const auto& list = tls["domains"];
+    if (!list.is_array() || list.size() > kMaxDomains) {
+      throw JsonFieldError("/tls/domains", "must be an array of at most " + std::to_string(kMaxDomains) + " names");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string path = "/tls/domains/" + std::to_string(i);
+      std::string name = read_string(list[i], path);
+      if (!tls_name_pattern(name)) {
+        throw JsonFieldError(path, "'" + name +
+                                       "' is not a lower-case host name or \"*.<domain>\" with a domain of two labels "
+                                       "or more");
+      }
+      sources.domains.push_back(name);
+    }
+  }
+  return sources;
+}
+
 }  // namespace
+
+void check_key_dirs(const BrokerConfig& config) {
+  for (size_t i = 0; i < config.tls.key_dirs.size(); ++i) {
+    const std::string& dir = config.tls.key_dirs[i];
+    std::string path = "/tls/key_dirs/" + std::to_string(i);
+    // The local CA's key lives under state_dir: a key directory holding it
+    // would let a manifest ship it to handler code.
+    if (path_within(dir, config.state_dir) || path_within(config.state_dir, dir)) {
+      throw JsonFieldError(path, "'" + dir + "' overlaps state_dir (" + config.state_dir +
+                                     "), where the local CA's key is; keep keys elsewhere");
+    }
+    if (path_within(dir, config.handlers_dir) || path_within(config.handlers_dir, dir)) {
+      throw JsonFieldError(path, "'" + dir + "' overlaps the handlers folder (" + config.handlers_dir +
+                                     "), which handler code can read");
+    }
+  }
+}
 
 BrokerConfig parse_broker_config(std::string_view text) {
   if (text.size() > kMaxConfigBytes) {
@@ -50,11 +105,16 @@ BrokerConfig parse_broker_config(std::string_view text) {
   nlohmann::json document = parse_json_object(text);
   reject_unknown_fields(document, "/",
                         {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening",
-                         "worker", "metrics", "scheduling"});
+                         "worker", "metrics", "scheduling", "tls"});
   BrokerConfig config;
   if (document.contains("handlers_dir")) config.handlers_dir = read_absolute_path(document["handlers_dir"], "/handlers_dir");
   if (document.contains("run_dir")) config.run_dir = read_absolute_path(document["run_dir"], "/run_dir");
   if (document.contains("state_dir")) config.state_dir = read_absolute_path(document["state_dir"], "/state_dir");
+  for (auto* dir : {&config.handlers_dir, &config.run_dir, &config.state_dir}) {
+    // Compared as paths below (key directories must stay apart from them).
+    if (dir->size() > 1 && dir->back() == '/') dir->pop_back();
+  }
+  if (document.contains("tls")) config.tls = read_tls_sources(document["tls"]);
   if (document.contains("log_level")) {
     config.log_level = read_string(document["log_level"], "/log_level");
     if (!common::log::parse_level(config.log_level)) {
@@ -172,6 +232,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
     read_timeout("close_ms", config.close_timeout_ms);
     read_timeout("drain_ms", config.drain_timeout_ms);
   }
+  check_key_dirs(config);
   return config;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "policy/screening.h"
+#include "policy/tls_settings.h"
 
 namespace policy {
 
@@ -36,6 +37,13 @@ struct BrokerConfig {
     uint16_t port = 0;
   };
   std::optional<ListenAddress> metrics_listen;
+  // Where manifests may read TLS keys and certificates from, and the names
+  // on-demand certificates may be issued for. Without key_dirs no manifest
+  // may name a file; without domains none may ask for on-demand
+  // certificates. A key directory may not be, hold or lie inside state_dir
+  // (the local CA's key is there) or the handlers folder (handler code can
+  // read it).
+  TlsSources tls;
   // Defaults for handlers without a manifest (or without a field in it), and
   // the bounds of per-source state.
   ScreeningDefaults screening;
@@ -67,5 +75,10 @@ struct BrokerConfig {
 
 // Throws JsonFieldError naming the JSON path of the first invalid field.
 BrokerConfig parse_broker_config(std::string_view text);
+
+// Throws JsonFieldError when a key directory overlaps state_dir or the
+// handlers folder; parse_broker_config checks it, and callers check again
+// after the command line changed a folder.
+void check_key_dirs(const BrokerConfig& config);
 
 }  // namespace policy

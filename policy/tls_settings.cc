@@ -35,14 +35,10 @@ constexpr uint64_t kMaxHandshakeTimeoutMs = 300000;
 std::string read_absolute_file(const nlohmann::json& value, const std::string& path) {
   std::string text = read_string(value, path);
   if (text.empty() || text.front() != '/') throw JsonFieldError(path, "must be an absolute path to a PEM file");
+  if (!normal_absolute_path(text)) {
+    throw JsonFieldError(path, "'" + text + "' must be a plain absolute path (no '.', '..' or empty parts)");
+  }
   return text;
-}
-
-// A DNS name: lower-case labels of letters, digits and hyphens, optionally "*." first.
-bool valid_name(const std::string& name) {
-  std::string_view rest = name;
-  if (rest.starts_with("*.")) rest.remove_prefix(2);
-  return tls_host_name(std::string(rest));
 }
 
 }  // namespace
@@ -76,8 +72,10 @@ TlsSettings parse_tls_settings(const nlohmann::json& tls, const std::string& pat
     for (size_t i = 0; i < names.size(); ++i) {
       std::string item_path = names_path + "/" + std::to_string(i);
       std::string name = read_string(names[i], item_path);
-      if (!valid_name(name)) {
-        throw JsonFieldError(item_path, "'" + name + "' is not a lower-case DNS name or \"*.<domain>\"");
+      if (!tls_name_pattern(name)) {
+        throw JsonFieldError(item_path, "'" + name +
+                                            "' is not a lower-case DNS name or \"*.<domain>\" (with a domain of two "
+                                            "labels or more)");
       }
       settings.names.push_back(name);
     }
@@ -86,7 +84,7 @@ TlsSettings parse_tls_settings(const nlohmann::json& tls, const std::string& pat
     if (has_cert) {
       if (!tls.contains("key")) throw JsonFieldError(child_path(path, "key"), "is required with cert");
       settings.certs.push_back({read_absolute_file(tls["cert"], child_path(path, "cert")),
-                                read_absolute_file(tls["key"], child_path(path, "key"))});
+                                read_absolute_file(tls["key"], child_path(path, "key")), path});
     } else {
       if (tls.contains("key")) throw JsonFieldError(child_path(path, "key"), "goes with cert, not certs");
       const auto& list = tls["certs"];
@@ -103,7 +101,7 @@ TlsSettings parse_tls_settings(const nlohmann::json& tls, const std::string& pat
           if (!list[i].contains(field)) throw JsonFieldError(child_path(item_path, field), "is required");
         }
         settings.certs.push_back({read_absolute_file(list[i]["cert"], child_path(item_path, "cert")),
-                                  read_absolute_file(list[i]["key"], child_path(item_path, "key"))});
+                                  read_absolute_file(list[i]["key"], child_path(item_path, "key")), item_path});
       }
     }
   }
@@ -149,6 +147,74 @@ TlsSettings parse_tls_settings(const nlohmann::json& tls, const std::string& pat
     settings.handshake_timeout_ms = static_cast<uint32_t>(std::max(1.0, value.get<double>() * 1000));
   }
   return settings;
+}
+
+bool normal_absolute_path(const std::string& path) {
+  if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos) return false;
+  if (path == "/") return true;
+  if (path.back() == '/') return false;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    std::string_view part(path.data() + start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool path_within(const std::string& path, const std::string& parent) {
+  if (parent == "/") return true;
+  return path == parent || (path.size() > parent.size() && path.compare(0, parent.size(), parent) == 0 &&
+                            path[parent.size()] == '/');
+}
+
+std::string key_dir_of(const std::string& file, const std::vector<std::string>& key_dirs) {
+  for (const auto& dir : key_dirs) {
+    if (file != dir && path_within(file, dir)) return dir;
+  }
+  return {};
+}
+
+bool tls_name_pattern(const std::string& name) {
+  if (!name.starts_with("*.")) return tls_host_name(name);
+  std::string domain = name.substr(2);
+  return tls_host_name(domain) && domain.find('.') != std::string::npos;
+}
+
+void check_tls_sources(const TlsSettings& settings, const TlsSources& sources, const std::string& path) {
+  if (!settings.enabled) return;
+  auto directories = [&] {
+    if (sources.key_dirs.empty()) return std::string("none are configured (tls.key_dirs in the broker's config)");
+    std::string list;
+    for (const auto& dir : sources.key_dirs) list += (list.empty() ? "" : ", ") + dir;
+    return "tls.key_dirs in the broker's config: " + list;
+  };
+  auto check_file = [&](const std::string& file, const std::string& field) {
+    if (key_dir_of(file, sources.key_dirs).empty()) {
+      throw JsonFieldError(field, "'" + file + "' is outside the key directories (" + directories() + ")");
+    }
+  };
+  for (const auto& pair : settings.certs) {
+    check_file(pair.cert, child_path(pair.field, "cert"));
+    check_file(pair.key, child_path(pair.field, "key"));
+  }
+  if (!settings.client_ca.empty()) check_file(settings.client_ca, child_path(path, "clientCa"));
+  for (size_t i = 0; i < settings.names.size(); ++i) {
+    const std::string& name = settings.names[i];
+    // A wildcard needs the same wildcard in the domains; an exact name may
+    // also fall under a domain's wildcard.
+    bool allowed = std::find(sources.domains.begin(), sources.domains.end(), name) != sources.domains.end() ||
+                   (!name.starts_with("*.") && tls_name_allowed(sources.domains, name));
+    if (!allowed) {
+      std::string domains;
+      for (const auto& domain : sources.domains) domains += (domains.empty() ? "" : ", ") + domain;
+      throw JsonFieldError(child_path(path, "names") + "/" + std::to_string(i),
+                           "'" + name + "' is not among the names this broker issues certificates for (tls.domains " +
+                               "in the broker's config: " + (domains.empty() ? "none" : domains) + ")");
+    }
+  }
 }
 
 bool tls_name_allowed(const std::vector<std::string>& allowed, const std::string& name) {

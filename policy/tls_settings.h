@@ -21,6 +21,9 @@ namespace policy {
 struct TlsCertFiles {
   std::string cert;  // PEM: the certificate, then its chain
   std::string key;   // PEM private key
+  // The JSON path the pair came from ("/tls" or "/tls/certs/2"), so an error
+  // found later (outside the key directories, unreadable) names its field.
+  std::string field;
   bool operator==(const TlsCertFiles&) const = default;
 };
 
@@ -37,8 +40,38 @@ struct TlsSettings {
   bool operator==(const TlsSettings&) const = default;
 };
 
-// `value` is the manifest's "tls" member, `path` its JSON path.
+// `value` is the manifest's "tls" member, `path` its JSON path. File paths
+// must be absolute and normal (no "." or ".." part, no empty part), so
+// where a file lies can be decided from its path alone.
 TlsSettings parse_tls_settings(const nlohmann::json& value, const std::string& path);
+
+// What the broker's operator allows manifests: the directories key material
+// may be read from, and the names on-demand certificates may be issued for
+// (config `tls.key_dirs` and `tls.domains`; per tenant later).
+struct TlsSources {
+  std::vector<std::string> key_dirs;  // absolute, normal
+  std::vector<std::string> domains;   // host names or "*.<domain of two labels or more>"
+};
+
+// Throws JsonFieldError naming the first field of `settings` (read from
+// `path`) that a manifest may not use under `sources`: a file outside every
+// key directory, an on-demand name outside the domains.
+void check_tls_sources(const TlsSettings& settings, const TlsSources& sources, const std::string& path = "/tls");
+
+// The key directory `file` is in (the first of `key_dirs` that holds it), or
+// empty. Lexical: both are absolute and normal.
+std::string key_dir_of(const std::string& file, const std::vector<std::string>& key_dirs);
+
+// Whether `parent` is `path` or one of its ancestors (both absolute, normal).
+bool path_within(const std::string& path, const std::string& parent);
+
+// An absolute path without "." or ".." parts, empty parts or a trailing "/".
+bool normal_absolute_path(const std::string& path);
+
+// A name on-demand certificates may be asked for: a host name, or
+// "*.<domain>" where the domain has at least two labels ("*.com" is refused:
+// it would cover every name under a public suffix).
+bool tls_name_pattern(const std::string& name);
 
 // A lower-case DNS host name: labels of letters, digits and hyphens, at most
 // 253 bytes (no wildcard, no other character).

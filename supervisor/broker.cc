@@ -39,7 +39,7 @@ Broker::Broker(uv_loop_t* loop, Options options)
     : loop_(loop),
       options_(std::move(options)),
       worker_executable_(common::find_helper_executable("portbroker-worker")),
-      local_ca_(options_.config.state_dir + "/ca"),
+      local_ca_(options_.config.state_dir + "/ca", options_.config.tls.domains),
       tracker_(loop) {}
 
 Broker::~Broker() {
@@ -185,7 +185,7 @@ int Broker::run() {
 bool Broker::rescan(std::string& error, bool forced) {
   if (shutting_down_) return true;
   ScanResult scan;
-  if (!scan_handlers_dir(options_.config.handlers_dir, scan, error)) {
+  if (!scan_handlers_dir(options_.config.handlers_dir, options_.config.tls, scan, error)) {
     common::log::error("rescan-failed").kv("reason", error);
     return false;
   }

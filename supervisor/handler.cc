@@ -38,7 +38,10 @@ std::string_view state_name(HandlerState state) {
 }
 
 Handler::Handler(Broker& broker, HandlerFile file)
-    : broker_(broker), file_(std::move(file)), serving_modules_{{file_.file, file_.code_stamp}} {}
+    : broker_(broker),
+      file_(std::move(file)),
+      serving_modules_{{file_.file, file_.code_stamp}},
+      tls_({broker.loop(), broker.local_ca(), broker.options().config.tls}, file_.id.name) {}
 
 Handler::~Handler() {
   for (auto* slot : {&current_, &candidate_}) {
@@ -82,7 +85,9 @@ void Handler::start() {
   // Fail closed: a manifest that does not parse means no port at all.
   if (!file_.manifest_error.empty()) return fail("invalid manifest " + file_.manifest_error);
   // Fail closed: a handler asking for TLS never opens in plaintext.
-  if (!load_tls(file_, tls_, error)) return fail("tls: " + error);
+  TlsMaterial material;
+  if (!tls_.load(tls_settings(file_), material, error)) return fail("tls: " + error);
+  tls_.put_in_force(std::move(material));
   // Rate-limit and per-source state of an earlier run carries over.
   std::vector<std::string> warnings;
   admission_ = build_admission(file_, "", warnings, error);
@@ -124,9 +129,9 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
           .sandbox = [this, w](const ipc::WorkerSandbox& report) { on_sandbox_report(w, report); },
           .connection_closed = [this](uint64_t, const TrackedConnection& connection,
                                       bool idle) { on_connection_closed(connection, idle); },
-          .tls_stats = [this](const ipc::TlsStats& delta) { on_tls_stats(delta); },
+          .tls_stats = [this](const ipc::TlsStats& delta) { tls_.on_stats(delta); },
           .tls_certificate_request = [this, w](const ipc::TlsCertificateRequest& request) {
-            on_certificate_request(w, request);
+            tls_.on_certificate_request(*w->process, tls_settings(file_), request);
           },
       });
   const auto& settings = config.worker;
@@ -149,7 +154,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
       .heap_bytes = settings.heap_mb << 20,
       .memory_bytes = settings.memory_mb << 20,
       .cpu_limit_ms = settings.cpu_limit_ms,
-      .tls_json = tls_.worker_json,
+      .tls_json = tls_.worker_json(),
   };
   if (!worker->process->start(broker_.worker_executable(), init, std::move(store_command),
                               std::move(store_subscription), error)) {
@@ -210,114 +215,24 @@ bool Handler::changed(const HandlerFile& file) const {
   // including back to the version in force, which clears the error).
   bool manifest_changed = rejected_manifest_.empty() ? file.manifest_signature != file_.manifest_signature
                                                      : file.manifest_signature != rejected_manifest_;
-  return manifest_changed || code_changed(file) || tls_files_changed();
+  return manifest_changed || code_changed(file) || tls_.files_changed(tls_settings(file_));
 }
 
-bool Handler::load_tls(const HandlerFile& file, TlsMaterial& material, std::string& error) {
-  material = {};
-  if (!file.manifest || !file.manifest->tls.enabled) return true;
-  // The local CA is created (or checked) before any handshake needs it.
-  if (file.manifest->tls.on_demand && !broker_.local_ca().ensure(error)) return false;
-  return load_tls_material(file.manifest->tls, material, error);
-}
-
-void Handler::on_certificate_request(Worker* worker, const ipc::TlsCertificateRequest& request) {
-  constexpr size_t kMaxIssuedNames = 1024;
-  constexpr unsigned kMaxIssuancesPerSecond = 50;
-  constexpr int64_t kRenewBeforeS = 7 * 24 * 3600;
-  const std::string& name = request.name;
-  const std::string& public_key = request.public_key_pem;
-  ipc::TlsCertificate answer{name, "", "", false};
-  // `permanent`: the name will never get one (the worker stops asking).
-  auto refuse = [&](const std::string& why, bool permanent = false) {
-    answer.error = why;
-    answer.permanent = permanent;
-    // Clients choose the names (SNI): the log gets a bounded share.
-    if (refusal_log_.allow(uv_now(broker_.loop()))) {
-      common::log::warn("tls-certificate-refused")
-          .kv("handler", file_.id.name)
-          .kv("name", name)
-          .kv("reason", why)
-          .kv("suppressed", refusal_log_.take_suppressed());
-    }
-    worker->process->send_tls_certificate(answer);
-  };
-  const bool on_demand = file_.manifest && file_.manifest->tls.enabled && file_.manifest->tls.on_demand;
-  // The worker checked the name too; the supervisor does not rely on it:
-  // only a plain host name the manifest lists gets a certificate.
-  if (!on_demand) return refuse("this handler has no on-demand certificates", true);
-  if (!policy::tls_name_allowed(file_.manifest->tls.names, name)) {
-    return refuse("the name is not in the manifest's tls.names", true);
-  }
-  int64_t now = static_cast<int64_t>(time(nullptr));
-  auto cached = issued_.find(name);
-  if (cached == issued_.end() || cached->second.public_key != public_key ||
-      cached->second.issued.not_after_s - now < kRenewBeforeS) {
-    // Signing is cheap but not free, and a wildcard allows endless names:
-    // a handler gets a bounded number of new certificates per second.
-    uint64_t now_ms = uv_now(broker_.loop());
-    if (now_ms - issue_window_start_ms_ >= 1000) {
-      issue_window_start_ms_ = now_ms;
-      issued_in_window_ = 0;
-    }
-    if (++issued_in_window_ > kMaxIssuancesPerSecond) return refuse("too many new certificates this second");
-    LocalCa::Issued issued;
-    std::string error;
-    if (!broker_.local_ca().issue(name, public_key, issued, error)) return refuse(error);
-    // Bounded: the oldest issuance goes first.
-    if (cached == issued_.end()) {
-      if (issued_.size() >= kMaxIssuedNames) {
-        issued_.erase(issue_order_.front());
-        issue_order_.pop_front();
-      }
-      issue_order_.push_back(name);
-    }
-    issued_[name] = {public_key, issued};
-    common::log::info("tls-certificate-issued").kv("handler", file_.id.name).kv("name", name).kv("not_after", issued.not_after);
-  }
-  answer.cert_pem = issued_[name].issued.cert_pem;
-  worker->process->send_tls_certificate(answer);
-}
-
-bool Handler::tls_files_changed() const {
-  if (!file_.manifest || !file_.manifest->tls.enabled || tls_.worker_json.empty()) return false;
-  std::string now = tls_files_signature(file_.manifest->tls);
-  return now != tls_.files_signature && now != rejected_tls_files_;
-}
-
-void Handler::refresh_tls() {
-  TlsMaterial material;
-  std::string error;
-  if (!load_tls(file_, material, error)) {
-    rejected_tls_files_ = tls_files_signature(file_.manifest->tls);
-    tls_error_ = "tls: " + error + " (the certificates in force stay)";
-    common::log::error("tls-reload-failed").kv("handler", file_.id.name).kv("reason", error);
-    return;
-  }
-  put_tls_in_force(std::move(material));
-  common::log::info("tls-reloaded").kv("handler", file_.id.name).kv("certificates", tls_.certificates.size());
+const policy::TlsSettings* Handler::tls_settings(const HandlerFile& file) {
+  return file.manifest && file.manifest->tls.enabled ? &file.manifest->tls : nullptr;
 }
 
 void Handler::put_tls_in_force(TlsMaterial material) {
-  bool changed = material.worker_json != tls_.worker_json;
-  tls_ = std::move(material);
-  tls_error_.clear();
-  rejected_tls_files_.clear();
-  if (!changed) return;
+  if (!tls_.put_in_force(std::move(material))) return;
   // Running workers switch at once (TLS on, off, new settings or rotated
   // certificates) for the connections that follow: never a moment of
   // plaintext once TLS is asked for.
-  for (Worker* worker : {current_.get(), candidate_.get()}) {
-    if (worker != nullptr) worker->process->send_tls_update(tls_.worker_json);
-  }
+  send_tls_update();
 }
 
-void Handler::on_tls_stats(const ipc::TlsStats& delta) {
-  // Deltas from any of the handler's workers; reasons are bounded by the
-  // decoder, and by this table's size across reports.
-  tls_handshakes_ += delta.handshakes;
-  for (const auto& failure : delta.failures) {
-    if (tls_failures_.count(failure.reason) || tls_failures_.size() < 32) tls_failures_[failure.reason] += failure.count;
+void Handler::send_tls_update() {
+  for (Worker* worker : {current_.get(), candidate_.get()}) {
+    if (worker != nullptr) worker->process->send_tls_update(tls_.worker_json());
   }
 }
 
@@ -342,8 +257,7 @@ void Handler::update(HandlerFile file) {
       code_error_.clear();
       manifest_error_.clear();
       rejected_manifest_.clear();
-      tls_error_.clear();
-      rejected_tls_files_.clear();
+      tls_.clear_error();
       common::log::info("handler-retrying").kv("handler", file_.id.name).kv("file", file_.file);
       start();
       return;
@@ -368,7 +282,7 @@ void Handler::update(HandlerFile file) {
     // A new policy applies at once, also when new code comes with it.
     if (file.manifest_signature != file_.manifest_signature) apply_manifest(file);
   }
-  if (tls_files_changed()) refresh_tls();
+  if (tls_.files_changed(tls_settings(file_)) && tls_.refresh(*tls_settings(file_))) send_tls_update();
   if (!code) return;
   // The candidate runs under the policy in force.
   file.manifest = file_.manifest;
@@ -383,7 +297,7 @@ void Handler::apply_manifest(const HandlerFile& file) {
   // the policy (and the certificates) in force stay.
   TlsMaterial material;
   std::string tls_error;
-  if (!load_tls(file, material, tls_error)) {
+  if (!tls_.load(tls_settings(file), material, tls_error)) {
     rejected_manifest_ = file.manifest_signature;
     manifest_error_ = "tls: " + tls_error + " (the previous policy stays in force)";
     common::log::error("manifest-rejected").kv("handler", file.id.name).kv("reason", "tls: " + tls_error);
@@ -869,25 +783,7 @@ nlohmann::json Handler::status() const {
     status["refused_by"] = admission_->refused_status();
   }
   status["access"] = {{"exported", access_exported_}, {"warnings", access_warnings_}};
-  if (file_.manifest && file_.manifest->tls.enabled) {
-    nlohmann::json certificates = nlohmann::json::array();
-    for (const auto& cert : tls_.certificates) {
-      certificates.push_back({{"file", cert.file}, {"names", cert.names}, {"not_after", cert.not_after}});
-    }
-    for (const auto& [name, cert] : issued_) {
-      certificates.push_back({{"file", nullptr}, {"names", {name}}, {"not_after", cert.issued.not_after}});
-    }
-    const auto& settings = file_.manifest->tls;
-    status["tls"] = {{"certificates", certificates},
-                     {"min_version", settings.min_version},
-                     {"alpn", settings.alpn},
-                     {"client_certificates", settings.client_ca.empty() ? "off"
-                                             : settings.client_cert_required ? "required"
-                                                                             : "optional"},
-                     {"on_demand", settings.on_demand},
-                     {"handshakes", tls_handshakes_},
-                     {"failures", tls_failures_}};
-  }
+  if (const auto* settings = tls_settings(file_)) status["tls"] = tls_.status(*settings);
   return status;
 }
 
@@ -908,15 +804,15 @@ std::optional<FirewallPort> Handler::firewall_port() const {
 
 std::string Handler::reload_error() const {
   std::string joined;
-  for (const std::string* part : {&code_error_, &manifest_error_, &tls_error_}) {
+  for (const std::string* part : {&code_error_, &manifest_error_, &tls_.error()}) {
     if (!part->empty()) joined += (joined.empty() ? "" : "; ") + *part;
   }
   return joined;
 }
 
 std::vector<std::string> Handler::tls_dirs() const {
-  if (!file_.manifest || !file_.manifest->tls.enabled) return {};
-  return tls_file_dirs(file_.manifest->tls);
+  const auto* settings = tls_settings(file_);
+  return settings ? tls_file_dirs(*settings) : std::vector<std::string>{};
 }
 
 std::vector<std::string> Handler::module_dirs() const {

@@ -21,15 +21,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/log_budget.h"
 #include "common/one_shot_timer.h"
 #include "supervisor/admission.h"
 #include "supervisor/connection_tracker.h"
 #include "supervisor/firewall_rules.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
-#include "supervisor/local_ca.h"
-#include "supervisor/tls_material.h"
+#include "supervisor/handler_tls.h"
 #include "supervisor/udp_endpoint.h"
 #include "supervisor/worker_process.h"
 
@@ -152,18 +150,11 @@ class Handler final {
                                              std::vector<std::string>& warnings, std::string& error);
   void resume_traffic();
   void pause_traffic();
-  // TLS material for `file`'s manifest into `material` (left empty when the
-  // manifest asks for none); false with `error` when it cannot be used.
-  bool load_tls(const HandlerFile& file, TlsMaterial& material, std::string& error);
-  bool tls_files_changed() const;
-  // Certificates changed on disk: read them again and give them to the
-  // running workers; a bad rotation keeps the material in force.
-  void refresh_tls();
+  // The manifest's TLS settings when it asks for TLS, else null.
+  static const policy::TlsSettings* tls_settings(const HandlerFile& file);
   void put_tls_in_force(TlsMaterial material);
-  void on_tls_stats(const ipc::TlsStats& delta);
-  // On-demand TLS: checks the name against the manifest and answers with a
-  // certificate from the local CA (cached per name and worker key).
-  void on_certificate_request(Worker* worker, const ipc::TlsCertificateRequest& request);
+  // The material in force to every running worker.
+  void send_tls_update();
 
   void fail(const std::string& reason);
   void schedule_restart(const std::string& description);
@@ -211,20 +202,7 @@ class Handler final {
   std::vector<ipc::ModuleFile> failed_modules_;
   std::string manifest_error_;
   std::string rejected_manifest_;
-  TlsMaterial tls_;                  // in force (empty worker_json: plaintext)
-  std::string tls_error_;            // why rotated certificates are not in force
-  std::string rejected_tls_files_;   // their signature, so a bad rotation is reported once
-  uint64_t tls_handshakes_ = 0;
-  std::map<std::string, uint64_t> tls_failures_;  // by reason
-  struct IssuedCertificate {
-    std::string public_key;
-    LocalCa::Issued issued;
-  };
-  std::map<std::string, IssuedCertificate> issued_;  // on-demand, by name
-  std::deque<std::string> issue_order_;              // oldest first
-  uint64_t issue_window_start_ms_ = 0;
-  common::LogBudget refusal_log_{20, 60};  // tls-certificate-refused lines
-  unsigned issued_in_window_ = 0;
+  HandlerTls tls_;
 };
 
 }  // namespace supervisor

@@ -1,6 +1,7 @@
 #include "supervisor/handler_scan.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "common/bounded_file.h"
 #include "common/file_stamp.h"
 #include "common/process.h"
 #include "policy/claim_table.h"
@@ -23,38 +25,6 @@ struct DirCloser {
 struct FreeDeleter {
   void operator()(char* p) const { free(p); }
 };
-struct FileCloser {
-  void operator()(FILE* file) const { fclose(file); }
-};
-
-std::string real_path(const std::string& path);
-
-// A sidecar file: regular, inside the folder, at most kMaxManifestBytes.
-bool read_manifest_text(const std::string& path, const std::string& root, std::string& text, std::string& error) {
-  struct stat link_info {};
-  if (lstat(path.c_str(), &link_info) != 0) {
-    error = "cannot be read: " + common::errno_text(errno);
-    return false;
-  }
-  std::string resolved = real_path(path);
-  if (resolved.empty() || root.empty() || resolved.compare(0, root.size() + 1, root + "/") != 0) {
-    error = "resolves outside the handlers folder";
-    return false;
-  }
-  std::unique_ptr<FILE, FileCloser> file(fopen(resolved.c_str(), "rbe"));
-  if (!file) {
-    error = "cannot be read: " + common::errno_text(errno);
-    return false;
-  }
-  text.resize(policy::kMaxManifestBytes + 1);
-  size_t n = fread(text.data(), 1, text.size(), file.get());
-  text.resize(n);
-  if (n > policy::kMaxManifestBytes) {
-    error = "/: is larger than " + std::to_string(policy::kMaxManifestBytes) + " bytes";
-    return false;
-  }
-  return true;
-}
 
 std::string real_path(const std::string& path) {
   std::unique_ptr<char, FreeDeleter> resolved(realpath(path.c_str(), nullptr));
@@ -63,9 +33,12 @@ std::string real_path(const std::string& path) {
 
 }  // namespace
 
-bool scan_handlers_dir(const std::string& dir, ScanResult& result, std::string& error) {
+bool scan_handlers_dir(const std::string& dir, const policy::TlsSources& tls, ScanResult& result, std::string& error) {
   std::unique_ptr<DIR, DirCloser> handle(opendir(dir.c_str()));
-  if (!handle) {
+  // Manifests are read beneath this descriptor (openat2): a symlink or a
+  // rename cannot take the read outside the folder.
+  common::UniqueFd dir_fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!handle || !dir_fd) {
     error = "cannot read handlers folder " + dir + ": " + common::errno_text(errno);
     return false;
   }
@@ -118,15 +91,23 @@ bool scan_handlers_dir(const std::string& dir, ScanResult& result, std::string& 
     manifests.erase(found);
     std::string text;
     std::string read_error;
-    if (!read_manifest_text(dir + "/" + handler.manifest_file, root, text, read_error)) {
-      handler.manifest_error = handler.manifest_file + " " + read_error;
+    // Non-blocking and checked on the descriptor read: a FIFO, a device or
+    // a file swapped in meanwhile is refused, never waited on.
+    common::FileRules rules;
+    rules.max_bytes = policy::kMaxManifestBytes;
+    if (!common::read_file_beneath(dir_fd.get(), handler.manifest_file, handler.manifest_file, rules, text,
+                                   read_error)) {
+      handler.manifest_error = read_error;
       handler.manifest_signature = "error:" + handler.manifest_error;
       continue;
     }
     try {
       handler.manifest = policy::parse_manifest(text, handler.id.transport);
+      // Key files and on-demand names only from what the operator allows.
+      policy::check_tls_sources(handler.manifest->tls, tls);
       handler.manifest_signature = "text:" + text;
     } catch (const policy::JsonFieldError& e) {
+      handler.manifest.reset();
       handler.manifest_error = handler.manifest_file + ": " + e.what();
       handler.manifest_signature = "error:" + handler.manifest_error;
     }

@@ -40,7 +40,8 @@ struct ScanResult {
   std::vector<IgnoredFile> ignored;
 };
 
-// False (with `error`) only when the folder itself cannot be read.
-bool scan_handlers_dir(const std::string& dir, ScanResult& result, std::string& error);
+// False (with `error`) only when the folder itself cannot be read. A
+// manifest naming key files or on-demand names outside `tls` is invalid.
+bool scan_handlers_dir(const std::string& dir, const policy::TlsSources& tls, ScanResult& result, std::string& error);
 
 }  // namespace supervisor

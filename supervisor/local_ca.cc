@@ -15,6 +15,7 @@
 #include <ctime>
 #include <memory>
 
+#include "common/log.h"
 #include "common/openssl_text.h"
 
 namespace supervisor {
@@ -88,6 +89,30 @@ bool add_dns_name(X509* cert, const std::string& name) {
   return ok;
 }
 
+// "permitted;DNS:a.example.com,...,excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:::/0" for
+// the configured domains. The names were checked against the host-name
+// grammar (letters, digits, hyphens, dots), so none can add an entry. A
+// wildcard's constraint is its domain with a leading dot: subdomains only.
+std::string name_constraints(const std::vector<std::string>& domains) {
+  std::string value = "critical";
+  for (const auto& domain : domains) {
+    value += ",permitted;DNS:" + (domain.starts_with("*.") ? domain.substr(1) : domain);
+  }
+  return value + ",excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:0:0:0:0:0:0:0:0/0:0:0:0:0:0:0:0";
+}
+
+bool replace_file(const std::string& path, const std::string& text, mode_t mode, std::string& error) {
+  std::string temporary = path + ".new";
+  unlink(temporary.c_str());
+  if (!write_file(temporary, text, mode, error)) return false;
+  if (rename(temporary.c_str(), path.c_str()) != 0) {
+    error = "cannot replace " + path + ": " + std::strerror(errno);
+    unlink(temporary.c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 LocalCa::~LocalCa() {
@@ -132,21 +157,43 @@ bool LocalCa::load(std::string& error) {
     error = "cannot load the local CA from " + dir_ + ": " + common::openssl_error();
     return false;
   }
+  if (!constraints_current(certificate)) {
+    // The domains changed: the same key, a certificate for the new ones.
+    X509* reissued = make_certificate(key, error);
+    X509_free(certificate);
+    if (reissued == nullptr || !replace_file(certificate_file(), pem_of(reissued), 0644, error)) {
+      X509_free(reissued);
+      EVP_PKEY_free(key);
+      return false;
+    }
+    certificate = reissued;
+    common::log::info("ca-reissued").kv("certificate", certificate_file()).kv("domains", domains_.size());
+  }
   key_ = key;
   certificate_ = certificate;
   certificate_pem_ = pem_of(certificate_);
   return true;
 }
 
-bool LocalCa::create(std::string& error) {
-  // Built apart and kept only when written: a failure leaves nothing for a retry to trust.
-  std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key_owner(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  std::unique_ptr<X509, void (*)(X509*)> certificate_owner(X509_new(), X509_free);
-  EVP_PKEY* key = key_owner.get();
-  X509* certificate = certificate_owner.get();
-  if (key == nullptr || certificate == nullptr) {
-    error = "cannot create the local CA: " + common::openssl_error();
+bool LocalCa::constraints_current(X509* certificate) const {
+  std::unique_ptr<X509, void (*)(X509*)> expected(X509_new(), X509_free);
+  if (!expected || !add_extension(expected.get(), expected.get(), NID_name_constraints, name_constraints(domains_).c_str())) {
     return false;
+  }
+  X509_EXTENSION* want = X509_get_ext(expected.get(), 0);
+  int index = X509_get_ext_by_NID(certificate, NID_name_constraints, -1);
+  if (index < 0) return false;
+  X509_EXTENSION* have = X509_get_ext(certificate, index);
+  return ASN1_STRING_cmp(X509_EXTENSION_get_data(want), X509_EXTENSION_get_data(have)) == 0 &&
+         X509_EXTENSION_get_critical(have) == 1;
+}
+
+X509* LocalCa::make_certificate(EVP_PKEY* key, std::string& error) const {
+  std::unique_ptr<X509, void (*)(X509*)> certificate_owner(X509_new(), X509_free);
+  X509* certificate = certificate_owner.get();
+  if (certificate == nullptr) {
+    error = "cannot create the local CA: " + common::openssl_error();
+    return nullptr;
   }
   X509_set_version(certificate, 2);
   X509_NAME* name = X509_get_subject_name(certificate);
@@ -162,11 +209,26 @@ bool LocalCa::create(std::string& error) {
             add_extension(certificate, certificate, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
             add_extension(certificate, certificate, NID_key_usage, "critical,keyCertSign,cRLSign") &&
             add_extension(certificate, certificate, NID_subject_key_identifier, "hash") &&
+            add_extension(certificate, certificate, NID_name_constraints, name_constraints(domains_).c_str()) &&
             X509_sign(certificate, key, EVP_sha256()) > 0;
   if (!ok) {
     error = "cannot create the local CA: " + common::openssl_error();
+    return nullptr;
+  }
+  return certificate_owner.release();
+}
+
+bool LocalCa::create(std::string& error) {
+  // Built apart and kept only when written: a failure leaves nothing for a retry to trust.
+  std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> key_owner(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  if (!key_owner) {
+    error = "cannot create the local CA: " + common::openssl_error();
     return false;
   }
+  EVP_PKEY* key = key_owner.get();
+  std::unique_ptr<X509, void (*)(X509*)> certificate_owner(make_certificate(key, error), X509_free);
+  X509* certificate = certificate_owner.get();
+  if (certificate == nullptr) return false;
   BIO* bio = BIO_new(BIO_s_mem());
   PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
   char* data = nullptr;

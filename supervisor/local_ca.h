@@ -5,18 +5,26 @@
 // supervisor, which signs a certificate for a name a worker asks for (over
 // the worker's own public key, whose private half never leaves the worker's
 // sandbox). `portbrokerctl ca` prints its certificate so clients can trust it.
+//
+// The CA certificate carries name constraints: it is valid only for the
+// operator's configured domains (tls.domains) and for no IP address, so a
+// client that trusts it trusts it for nothing else, even if the broker
+// were made to sign a wrong name. When the domains change, the certificate
+// is issued again over the same key (clients then need the new ca.pem for
+// the new names; certificates already issued stay valid).
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace supervisor {
 
 class LocalCa {
  public:
-  explicit LocalCa(std::string dir) : dir_(std::move(dir)) {}
+  LocalCa(std::string dir, std::vector<std::string> domains) : dir_(std::move(dir)), domains_(std::move(domains)) {}
   ~LocalCa();
   LocalCa(const LocalCa&) = delete;
   LocalCa& operator=(const LocalCa&) = delete;
@@ -39,8 +47,13 @@ class LocalCa {
  private:
   bool create(std::string& error);
   bool load(std::string& error);
+  // A self-signed CA certificate over `key` constrained to domains_.
+  X509* make_certificate(EVP_PKEY* key, std::string& error) const;
+  // Whether `certificate`'s name constraints are those domains_ call for.
+  bool constraints_current(X509* certificate) const;
 
   std::string dir_;
+  std::vector<std::string> domains_;
   EVP_PKEY* key_ = nullptr;
   X509* certificate_ = nullptr;
   std::string certificate_pem_;

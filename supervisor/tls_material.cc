@@ -1,6 +1,7 @@
 #include "supervisor/tls_material.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -11,11 +12,10 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <memory>
 #include <set>
-#include <sstream>
 
+#include "common/bounded_file.h"
 #include "common/file_stamp.h"
 #include "common/openssl_text.h"
 
@@ -34,35 +34,71 @@ using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
 
-bool read_pem(const std::string& path, bool secret, std::string& out, std::string& error) {
-  struct stat info {};
-  if (stat(path.c_str(), &info) != 0) {
-    error = path + ": cannot read: " + std::strerror(errno);
+// Reads a file a manifest names: only beneath one of the key directories,
+// without following symbolic links, non-blocking, a regular file owned by
+// root (or the broker's user) that others cannot write, and, for a private
+// key, that others cannot read either.
+bool read_key_file(const std::string& path, bool secret, const policy::TlsSources& sources, std::string& out,
+                   std::string& error) {
+  std::string dir = policy::key_dir_of(path, sources.key_dirs);
+  if (dir.empty()) {
+    error = path + ": outside the key directories (tls.key_dirs in the broker's config)";
     return false;
   }
-  if (!S_ISREG(info.st_mode)) {
-    error = path + ": not a regular file";
+  common::FileRules dir_rules;
+  dir_rules.owner = geteuid();
+  dir_rules.forbidden_mode = S_IWGRP | S_IWOTH;
+  common::UniqueFd dir_fd;
+  if (!common::open_directory(dir, dir_rules, dir_fd, error)) return false;
+  common::FileRules rules{.max_bytes = kMaxPemBytes,
+                          .follow_symlinks = false,
+                          .owner = geteuid(),
+                          .forbidden_mode = static_cast<mode_t>(S_IWGRP | S_IWOTH | (secret ? S_IRWXO : 0))};
+  if (!common::read_file_beneath(dir_fd.get(), path.substr(dir.size() + 1), path, rules, out, error)) {
+    if (secret && error.find("gives others too much") != std::string::npos) {
+      error += "; a private key must not be readable by every user (chmod 600 or 640)";
+    }
     return false;
   }
-  if (secret && (info.st_mode & S_IROTH) != 0) {
-    error = path + ": the private key is readable by every user (mode " +
-            [&] { std::ostringstream mode; mode << std::oct << (info.st_mode & 07777); return mode.str(); }() +
-            "); make it readable by root only (chmod 600)";
-    return false;
-  }
-  if (static_cast<uint64_t>(info.st_size) > kMaxPemBytes) {
-    error = path + ": larger than " + std::to_string(kMaxPemBytes) + " bytes";
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) {
-    error = path + ": cannot read";
-    return false;
-  }
-  out = text.str();
   return true;
+}
+
+std::string pem_of(X509* cert) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509(bio.get(), cert);
+  char* data = nullptr;
+  long length = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(length));
+}
+
+std::string pem_of(EVP_PKEY* key) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long length = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(length));
+}
+
+// Every certificate in a PEM text, each parsed and written out again: the
+// worker gets what OpenSSL understood, never the file's own bytes (comments,
+// other PEM blocks and whatever else a file holds stay behind).
+bool reencode_certificates(const std::string& pem, const std::string& label, std::string& out, X509Ptr* first,
+                           std::string& error) {
+  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  out.clear();
+  for (int count = 0;; ++count) {
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert) {
+      // The end of the text reads as "no start line"; anything else is broken.
+      unsigned long reason = ERR_peek_last_error();
+      ERR_clear_error();
+      if (count > 0 && ERR_GET_REASON(reason) == PEM_R_NO_START_LINE) return true;
+      error = label + ": " + (count == 0 ? "not a PEM certificate" : "a broken certificate after the first");
+      return false;
+    }
+    out += pem_of(cert.get());
+    if (count == 0 && first != nullptr) *first = std::move(cert);
+  }
 }
 
 std::vector<std::string> certificate_names(X509* cert) {
@@ -87,16 +123,17 @@ std::vector<std::string> certificate_names(X509* cert) {
 }
 
 // Reads one pair and checks it; fills the worker's entry and the status entry.
-bool load_pair(const policy::TlsCertFiles& files, nlohmann::json& entry, TlsCertificateInfo& info, std::string& error) {
-  std::string cert_pem;
+bool load_pair(const policy::TlsCertFiles& files, const policy::TlsSources& sources, nlohmann::json& entry,
+               TlsCertificateInfo& info, std::string& error) {
+  std::string cert_file;
   std::string key_pem;
-  if (!read_pem(files.cert, false, cert_pem, error) || !read_pem(files.key, true, key_pem, error)) return false;
-  Bio cert_bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
-  X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
-  if (!cert) {
-    error = files.cert + ": not a PEM certificate (" + common::openssl_error() + ")";
+  if (!read_key_file(files.cert, false, sources, cert_file, error) ||
+      !read_key_file(files.key, true, sources, key_pem, error)) {
     return false;
   }
+  std::string chain_pem;
+  X509Ptr cert;
+  if (!reencode_certificates(cert_file, files.cert, chain_pem, &cert, error)) return false;
   Bio key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
@@ -117,31 +154,30 @@ bool load_pair(const policy::TlsCertFiles& files, nlohmann::json& entry, TlsCert
     return false;
   }
   info = {files.cert, certificate_names(cert.get()), common::asn1_time_iso(X509_get0_notAfter(cert.get()))};
-  entry = {{"cert", cert_pem}, {"key", key_pem}, {"names", info.names}};
+  entry = {{"cert", chain_pem}, {"key", pem_of(key.get())}, {"names", info.names}};
   return true;
 }
 
 }  // namespace
 
-bool load_tls_material(const policy::TlsSettings& settings, TlsMaterial& out, std::string& error) {
+bool load_tls_material(const policy::TlsSettings& settings, const policy::TlsSources& sources, TlsMaterial& out,
+                       std::string& error) {
   out = {};
   out.files_signature = tls_files_signature(settings);
   nlohmann::json certs = nlohmann::json::array();
   for (const auto& files : settings.certs) {
     nlohmann::json entry;
     TlsCertificateInfo info;
-    if (!load_pair(files, entry, info, error)) return false;
+    if (!load_pair(files, sources, entry, info, error)) return false;
     certs.push_back(std::move(entry));
     out.certificates.push_back(std::move(info));
   }
   std::string client_ca;
   if (!settings.client_ca.empty()) {
-    if (!read_pem(settings.client_ca, false, client_ca, error)) return false;
-    Bio bio(BIO_new_mem_buf(client_ca.data(), static_cast<int>(client_ca.size())));
-    X509Ptr first(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    if (!first) {
-      ERR_clear_error();
-      error = settings.client_ca + ": no PEM certificate in the client CA bundle";
+    std::string bundle;
+    if (!read_key_file(settings.client_ca, false, sources, bundle, error)) return false;
+    if (!reencode_certificates(bundle, settings.client_ca, client_ca, nullptr, error)) {
+      error += " (the client CA bundle)";
       return false;
     }
   }

@@ -4,7 +4,8 @@
 // terminates TLS in its sandbox. Only the broker's own configuration files
 // are parsed here, never anything a client sent.
 //
-// Refused, naming the file: a key file others can read, a key that does not
+// Refused, naming the file: a file outside the configured key directories,
+// a symlink, a file others can write, a key file others can read, a key that does not
 // match its certificate, an expired or not yet valid certificate, an
 // unreadable or oversized file.
 
@@ -32,7 +33,11 @@ struct TlsMaterial {
   std::string files_signature;  // tls_files_signature() when it was read
 };
 
-bool load_tls_material(const policy::TlsSettings& settings, TlsMaterial& out, std::string& error);
+// Files come only from `sources.key_dirs` (openat2 beneath the directory,
+// no symlinks, owner root, others may not write them or read a key); what
+// the worker gets is parsed and encoded again, never a file's raw text.
+bool load_tls_material(const policy::TlsSettings& settings, const policy::TlsSources& sources, TlsMaterial& out,
+                       std::string& error);
 
 // The stamps (inode, size, times) of every file the settings name: differs
 // when any of them was replaced or written.

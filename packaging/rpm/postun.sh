@@ -6,7 +6,7 @@ if [ "$1" -eq 0 ]; then
         nft delete table inet portbroker >/dev/null 2>&1 || :
     fi
     rm -rf /var/lib/portbroker /run/portbroker
-    rmdir --ignore-fail-on-non-empty /etc/portbroker/handlers /etc/portbroker 2>/dev/null || :
+    rmdir --ignore-fail-on-non-empty /etc/portbroker/handlers /etc/portbroker/tls /etc/portbroker 2>/dev/null || :
 fi
 if [ -d /run/systemd/system ]; then
     systemctl --system daemon-reload >/dev/null 2>&1 || :

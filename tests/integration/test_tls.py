@@ -101,10 +101,15 @@ class TlsTest(unittest.TestCase):
 
     def setUp(self):
         self.port = harness.free_port()
-        self.broker = harness.Broker()
+        # Key material only from the operator's key directory, on-demand
+        # certificates only for the operator's domains.
+        self.broker = harness.Broker(config=self.tls_config())
         os.chmod(self.broker.tmp, 0o755)
         self.file = f"echo.tcp.{self.port}.port.js"
         self.broker.write(self.file, HANDLER)
+
+    def tls_config(self, **extra):
+        return {"tls": {"key_dirs": [self.certs.dir], "domains": ["*.demand.test", "exact.test"]}, **extra}
 
     def tearDown(self):
         self.broker.stop()
@@ -248,7 +253,7 @@ class TlsTest(unittest.TestCase):
             "mismatched": ({"cert": self.certs.path("echo.pem"), "key": self.certs.path("other.key")},
                            "does not match the certificate"),
             "readable key": ({"cert": self.certs.path("echo.pem"), "key": readable_key}, "readable by every user"),
-            "missing": ({"cert": self.certs.path("nope.pem"), "key": self.certs.path("echo.key")}, "cannot read"),
+            "missing": ({"cert": self.certs.path("nope.pem"), "key": self.certs.path("echo.key")}, "cannot be read"),
         }
         ports = {}
         for label, (files, _) in cases.items():
@@ -268,7 +273,7 @@ class TlsTest(unittest.TestCase):
 
     def test_on_demand_certificates_for_allowed_names_only(self):
         state = os.path.join(self.broker.tmp, "state")
-        self.broker.config = {"state_dir": state}
+        self.broker.config = self.tls_config(state_dir=state)
         self.broker.write(f"echo.tcp.{self.port}.port.json", json.dumps(
             {"tls": {"enabled": True, "cert": "on-demand", "names": ["*.demand.test", "exact.test"]}}))
         self.broker.start()
@@ -279,6 +284,12 @@ class TlsTest(unittest.TestCase):
         ca_file = os.path.join(self.broker.tmp, "exported-ca.pem")
         with open(ca_file, "w") as f:
             f.write(ca_pem)
+        # The CA is good for the operator's domains only, and for no address.
+        text = openssl("x509", "-in", ca_file, "-noout", "-ext", "nameConstraints", cwd=self.broker.tmp)
+        self.assertIn("critical", text)
+        self.assertIn("DNS:.demand.test", text)
+        self.assertIn("DNS:exact.test", text)
+        self.assertIn("IP:0.0.0.0/0.0.0.0", text)
         context = ssl.create_default_context(cafile=ca_file)
         for name in ("www.demand.test", "exact.test", "www.demand.test"):
             with contextlib.closing(harness.connect(self.port)) as raw:
@@ -333,7 +344,7 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(self.broker.handler("echo")["worker"]["restarts"], 0)
 
     def test_a_certificate_rotated_on_disk_serves_new_connections(self):
-        work = tempfile.mkdtemp(prefix="portbroker-rotate-")
+        work = tempfile.mkdtemp(prefix="portbroker-rotate-", dir=self.certs.dir)
         try:
             cert, key = os.path.join(work, "live.pem"), os.path.join(work, "live.key")
             shutil.copy(self.certs.path("echo.pem"), cert)
@@ -364,6 +375,102 @@ class TlsTest(unittest.TestCase):
             self.assertIsNone(self.broker.handler("echo")["reload"]["error"])
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+class KeyDirectoryTest(unittest.TestCase):
+    """Key material comes only from the operator's key directories: a manifest
+    (written by whoever writes the handlers folder) cannot make the root
+    supervisor read another file and ship it into handler code."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = Certificates()
+        cls.certs.issue("echo", ["echo.test"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.certs.close()
+
+    def setUp(self):
+        self.broker = harness.Broker()
+        self.addCleanup(self.broker.close)
+        self.state = os.path.join(self.broker.tmp, "state")
+        self.broker.config = {"state_dir": self.state, "tls": {"key_dirs": [self.certs.dir], "domains": ["echo.test"]}}
+
+    def add(self, name, tls):
+        port = harness.free_port()
+        self.broker.write(f"{name}.tcp.{port}.port.js", HANDLER)
+        self.broker.write(f"{name}.tcp.{port}.port.json", json.dumps({"tls": {"enabled": True, **tls}}))
+        return port
+
+    def test_manifest_naming_the_local_ca_key_is_refused_with_the_field_named(self):
+        # The audit's attack: the broker's own CA key, in PEM, as a handler's key.
+        ca_key = os.path.join(self.state, "ca", "ca.key")
+        demand = self.add("demand", {"cert": "on-demand", "names": ["echo.test"]})  # creates the CA
+        stolen = self.add("stolen", {"cert": self.certs.path("echo.pem"), "key": ca_key})
+        elsewhere = self.add("elsewhere", {"cert": "/etc/ssl/certs/ca-certificates.crt", "key": self.certs.path("echo.key")})
+        sneaky = self.add("sneaky", {"cert": self.certs.path("echo.pem"),
+                                     "key": self.certs.dir + "/../" + os.path.basename(self.state) + "/ca/ca.key"})
+        self.broker.start()
+        self.assertTrue(os.path.exists(ca_key))
+        for name, field in (("stolen", "/tls/key"), ("elsewhere", "/tls/cert"), ("sneaky", "/tls/key")):
+            with self.subTest(name):
+                handler = self.broker.handler(name)
+                self.assertEqual(handler["state"], "failed")
+                self.assertIn(field + ":", handler["reason"])
+                self.assertIn("outside the key directories" if name != "sneaky" else "plain absolute path",
+                              handler["reason"])
+        for port in (stolen, elsewhere, sneaky):
+            with self.assertRaises(ConnectionRefusedError):
+                harness.connect(port).close()
+        self.assertEqual(self.broker.handler("demand")["state"], "active")
+        # portbrokerctl check says the same, naming the field.
+        path = os.path.join(self.broker.tmp, "portbroker.json")
+        out = self.broker.ctl("check", "--config", path, self.broker.handlers, check=False).stdout
+        self.assertIn("/tls/key: '" + ca_key + "' is outside the key directories", out)
+
+    def test_symbolic_link_in_a_key_directory_is_not_followed(self):
+        link_dir = tempfile.mkdtemp(prefix="links-", dir=self.certs.dir)
+        link = os.path.join(link_dir, "link.key")
+        os.symlink(self.certs.path("echo.key"), link)
+        port = self.add("linked", {"cert": self.certs.path("echo.pem"), "key": link})
+        self.broker.start()
+        handler = self.broker.handler("linked")
+        self.assertEqual(handler["state"], "failed")
+        self.assertIn("is a symbolic link (not followed)", handler["reason"])
+        with self.assertRaises(ConnectionRefusedError):
+            harness.connect(port).close()
+
+    def test_fifo_as_a_key_file_is_refused_without_waiting(self):
+        fifo_dir = tempfile.mkdtemp(prefix="fifo-", dir=self.certs.dir)
+        fifo = os.path.join(fifo_dir, "fifo.key")
+        os.mkfifo(fifo, 0o600)
+        self.add("fifo", {"cert": self.certs.path("echo.pem"), "key": fifo})
+        self.broker.start()
+        self.assertIn("not a regular file", self.broker.handler("fifo")["reason"])
+
+    def test_a_config_whose_key_directory_holds_state_dir_is_refused(self):
+        for key_dirs, field in (([self.state], "/tls/key_dirs/0"), ([self.certs.dir, self.broker.tmp], "/tls/key_dirs/1"),
+                                ([os.path.join(self.state, "ca")], "/tls/key_dirs/0")):
+            with self.subTest(key_dirs=key_dirs):
+                self.broker.config = {"state_dir": self.state, "tls": {"key_dirs": key_dirs}}
+                self.broker.lines.clear()
+                self.broker.start(wait_ready=False)
+                self.assertEqual(self.broker.process.wait(harness.DEFAULT_TIMEOUT), 1)
+                line = self.broker.wait_for(event="config-invalid")
+                self.assertEqual(line["field"], field)
+                self.assertIn("overlaps state_dir", line["reason"])
+
+    def test_on_demand_names_outside_the_domains_are_refused(self):
+        port = self.add("wide", {"cert": "on-demand", "names": ["*.com"]})
+        port2 = self.add("other", {"cert": "on-demand", "names": ["other.test"]})
+        self.broker.start()
+        self.assertIn("/tls/names/0: '*.com' is not a lower-case DNS name", self.broker.handler("wide")["reason"])
+        self.assertIn("/tls/names/0: 'other.test' is not among the names this broker issues certificates for",
+                      self.broker.handler("other")["reason"])
+        for p in (port, port2):
+            with self.assertRaises(ConnectionRefusedError):
+                harness.connect(p).close()
 
 
 if __name__ == "__main__":

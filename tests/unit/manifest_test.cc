@@ -438,7 +438,7 @@ TEST_CASE("tls from files, several pairs, or on demand, with options") {
   Manifest one = parse_manifest(R"({"tls": {"enabled": true, "cert": "/etc/ssl/a.pem", "key": "/etc/ssl/a.key"}})",
                                 Transport::tcp);
   REQUIRE(one.tls.enabled);
-  CHECK(one.tls.certs == std::vector<policy::TlsCertFiles>{{"/etc/ssl/a.pem", "/etc/ssl/a.key"}});
+  CHECK(one.tls.certs == std::vector<policy::TlsCertFiles>{{"/etc/ssl/a.pem", "/etc/ssl/a.key", "/tls"}});
   CHECK(one.tls.min_version == "1.2");
   CHECK(one.tls.handshake_timeout_ms == 10000);
   CHECK_FALSE(one.tls.on_demand);
