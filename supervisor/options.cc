@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "common/bounded_file.h"
 #include "common/log.h"
 #include "policy/json_fields.h"
 
@@ -27,18 +28,11 @@ constexpr const char* kUsage =
     "  --log-level LEVEL  debug, info, warn or error (default info)\n"
     "  --version          print the version\n";
 
-std::string absolute(const std::string& path) { return std::filesystem::absolute(path).lexically_normal().string(); }
-
-bool read_file(const std::string& path, std::string& contents, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = std::strerror(errno);
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  contents = buffer.str();
-  return true;
+std::string absolute(const std::string& path) {
+  std::string normal = std::filesystem::absolute(path).lexically_normal().string();
+  // Compared with other paths later (key directories): no trailing slash.
+  if (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
 }
 
 }  // namespace
@@ -46,7 +40,9 @@ bool read_file(const std::string& path, std::string& contents, std::string& erro
 bool load_config_file(const std::string& path, policy::BrokerConfig& config, std::string& field, std::string& error) {
   std::string text;
   field.clear();
-  if (!read_file(path, text, error)) return false;
+  // Non-blocking, a regular file, bounded: a FIFO named as the config
+  // cannot hang the broker (or `portbrokerctl check`).
+  if (!common::read_regular_file(path, policy::kMaxConfigBytes, text, error)) return false;
   try {
     config = policy::parse_broker_config(text);
   } catch (const policy::JsonFieldError& e) {
