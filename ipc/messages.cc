@@ -157,6 +157,13 @@ bool decode(std::span<const uint8_t> message, StoreConnections&) {
   return open_reader(reader, MessageType::store_connections) && close_reader(reader);
 }
 
+std::vector<uint8_t> encode(const StoreReconnect&) { return finish(start(MessageType::store_reconnect)); }
+
+bool decode(std::span<const uint8_t> message, StoreReconnect&) {
+  WireReader reader(message);
+  return open_reader(reader, MessageType::store_reconnect) && close_reader(reader);
+}
+
 // The paths come from a process running untrusted code, and the supervisor
 // stats them: only plain relative paths inside the handlers folder pass.
 bool valid_module_path(const std::string& path) {

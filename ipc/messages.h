@@ -30,6 +30,7 @@ enum class MessageType : uint16_t {
   worker_sandbox = 105,     // what the worker's confinement achieved
   tls_stats = 106,          // handshakes completed and failed by reason, sent when they change
   tls_certificate_request = 107,  // on-demand: a certificate for a name and the worker's key
+  store_reconnect = 108,          // its store connections broke: it asks for new ones (store_connections)
 };
 
 // Exit statuses a worker ends with when it stops itself, so the supervisor
@@ -151,6 +152,9 @@ struct WorkerStop {
 // No body: the two connections travel as the message's fds.
 struct StoreConnections {};
 
+// No body: a worker whose store connections failed asks for new ones.
+struct StoreReconnect {};
+
 struct ModuleFile {
   std::string path;   // relative to the handlers folder, normalised, no ".."
   std::string stamp;  // common::file_stamp of what was read; empty: it could not be opened
@@ -186,6 +190,7 @@ std::vector<uint8_t> encode(const WorkerFailed& message);
 std::vector<uint8_t> encode(const WorkerReady& message);
 std::vector<uint8_t> encode(const WorkerSandbox& message);
 std::vector<uint8_t> encode(const StoreConnections& message);
+std::vector<uint8_t> encode(const StoreReconnect& message);
 std::vector<uint8_t> encode(const TlsUpdate& message);
 std::vector<uint8_t> encode(const TlsStats& message);
 std::vector<uint8_t> encode(const TlsCertificate& message);
@@ -196,6 +201,7 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out);
 bool decode(std::span<const uint8_t> message, ConnectionHandoff& out);
 bool decode(std::span<const uint8_t> message, WorkerStop& out);
 bool decode(std::span<const uint8_t> message, StoreConnections& out);
+bool decode(std::span<const uint8_t> message, StoreReconnect& out);
 bool decode(std::span<const uint8_t> message, TlsUpdate& out);
 bool decode(std::span<const uint8_t> message, TlsStats& out);
 bool decode(std::span<const uint8_t> message, TlsCertificate& out);

@@ -133,6 +133,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
           .tls_certificate_request = [this, w](const ipc::TlsCertificateRequest& request) {
             tls_.on_certificate_request(*w->process, tls_settings(file_), request);
           },
+          .store_reconnect = [this, w] { reconnect_store(*w); },
       });
   const auto& settings = config.worker;
   ipc::WorkerInit init{
@@ -564,20 +565,21 @@ void Handler::on_sandbox_report(Worker* worker, const ipc::WorkerSandbox& report
 }
 
 void Handler::reconnect_store() {
-  auto reconnect = [&](Worker& worker) {
-    if (!worker.process->running()) return;
-    std::string error;
-    common::UniqueFd command;
-    common::UniqueFd subscription;
-    if (!broker_.store().connect(command, error) || !broker_.store().connect(subscription, error) ||
-        !worker.process->send_store_connections(std::move(command), std::move(subscription))) {
-      // Its ctx.shared stays unavailable until the worker restarts.
-      common::log::error("store-reconnect-failed").kv("handler", file_.id.name).kv("reason", error);
-    }
-  };
-  if (current_) reconnect(*current_);
-  if (candidate_) reconnect(*candidate_);
-  for (auto& worker : retiring_) reconnect(*worker);
+  if (current_) reconnect_store(*current_);
+  if (candidate_) reconnect_store(*candidate_);
+  for (auto& worker : retiring_) reconnect_store(*worker);
+}
+
+void Handler::reconnect_store(Worker& worker) {
+  if (!worker.process->running()) return;
+  std::string error;
+  common::UniqueFd command;
+  common::UniqueFd subscription;
+  if (!broker_.store().connect(command, error) || !broker_.store().connect(subscription, error) ||
+      !worker.process->send_store_connections(std::move(command), std::move(subscription))) {
+    // Its ctx.shared stays unavailable until it asks again (or restarts).
+    common::log::error("store-reconnect-failed").kv("handler", file_.id.name).kv("reason", error);
+  }
 }
 
 void Handler::resume_traffic() {

@@ -121,6 +121,8 @@ class Handler final {
   // Destroys an ended worker on the next loop turn, outside its callbacks.
   void reap(std::unique_ptr<Worker> worker);
   std::unique_ptr<Worker> take(Worker* worker);
+  // New store connections for one worker (its own broke, or the store restarted).
+  void reconnect_store(Worker& worker);
 
   void on_worker_ready(Worker* worker, const ipc::WorkerReady& ready);
   void on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed);

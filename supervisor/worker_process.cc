@@ -191,6 +191,7 @@ const WorkerProcess::Route* WorkerProcess::route_for(ipc::MessageType type) {
       {ipc::MessageType::tls_stats, &WorkerProcess::on_tls_stats},
       {ipc::MessageType::tls_certificate_request, &WorkerProcess::on_certificate_request},
       {ipc::MessageType::seccomp_violation, &WorkerProcess::on_seccomp_violation},
+      {ipc::MessageType::store_reconnect, &WorkerProcess::on_store_reconnect},
   };
   for (const auto& route : kRoutes) {
     if (route.type == type) return &route;
@@ -255,6 +256,19 @@ void WorkerProcess::on_certificate_request(std::span<const uint8_t> message) {
   } else {
     send_tls_certificate(ipc::TlsCertificate{request.name, "", "this handler has no on-demand certificates", true});
   }
+}
+
+void WorkerProcess::on_store_reconnect(std::span<const uint8_t> message) {
+  decode_or_throw<ipc::StoreReconnect>(message, "store_reconnect");
+  // Each answer costs two connections to the store: however often a worker
+  // asks, it is served once per interval (asks meanwhile are one ask).
+  if (store_reconnect_.pending() || !events_.store_reconnect) return;
+  uint64_t now = uv_now(loop_);
+  uint64_t due = last_store_reconnect_ms_ == 0 ? now : last_store_reconnect_ms_ + kStoreReconnectIntervalMs;
+  store_reconnect_.start(loop_, due > now ? due - now : 0, [this] {
+    last_store_reconnect_ms_ = uv_now(loop_);
+    events_.store_reconnect();
+  });
 }
 
 void WorkerProcess::on_seccomp_violation(std::span<const uint8_t> message) {

@@ -44,6 +44,9 @@ class WorkerProcess final : public ConnectionOwner {
     // On-demand TLS: the worker asks for a certificate. It must be answered
     // (send_tls_certificate) before the worker may ask again.
     std::function<void(const ipc::TlsCertificateRequest& request)> tls_certificate_request;
+    // Its store connections broke: it wants new ones (send_store_connections).
+    // Asked at most once per kStoreReconnectIntervalMs, however often it asks.
+    std::function<void()> store_reconnect;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
@@ -56,6 +59,8 @@ class WorkerProcess final : public ConnectionOwner {
   static constexpr size_t kMaxQueuedBytes = 8 * 1024 * 1024;
   // How long a worker that closed its channel on its way out may take to exit.
   static constexpr uint64_t kExitGraceMs = 2000;
+  // A worker's requests for new store connections are served this far apart.
+  static constexpr uint64_t kStoreReconnectIntervalMs = 1000;
 
   // `name` only labels log lines.
   WorkerProcess(uv_loop_t* loop, std::string name, Events events)
@@ -123,6 +128,7 @@ class WorkerProcess final : public ConnectionOwner {
   void on_certificate_request(std::span<const uint8_t> message);
   void on_seccomp_violation(std::span<const uint8_t> message);
   void on_replies(std::span<const uint8_t> message);
+  void on_store_reconnect(std::span<const uint8_t> message);
   void watch(bool writable);
   void close_channel();
 
@@ -146,6 +152,8 @@ class WorkerProcess final : public ConnectionOwner {
   // while this is set comes from one that does not read its answers.
   bool certificate_requested_ = false;
   common::OneShotTimer exit_grace_;  // kills a worker that closed its channel but does not exit
+  common::OneShotTimer store_reconnect_;  // a store reconnection waiting for its turn
+  uint64_t last_store_reconnect_ms_ = 0;
 };
 
 }  // namespace supervisor

@@ -4,8 +4,10 @@
 #include <js/Promise.h>
 
 #include "common/log.h"
+#include "ipc/messages.h"
 #include "worker/js_util.h"
 #include "worker/runtime.h"
+#include "worker/supervisor_link.h"
 
 namespace worker {
 namespace {
@@ -55,8 +57,9 @@ bool StoreBinding::attach(common::UniqueFd command_fd, common::UniqueFd subscrip
 }
 
 void StoreBinding::reattach(common::UniqueFd command_fd, common::UniqueFd subscription_fd) {
-  // The old connections may not have reported their end yet.
-  fail("the shared store restarted");
+  // The old connections may not have reported their end yet; the new ones
+  // are here, so nothing more is asked for.
+  fail("the shared store restarted", false);
   command_ = Link{};
   subscription_ = Link{};
   std::string error;
@@ -252,10 +255,13 @@ void StoreBinding::on_subscription_input() {
   subscription_.input.erase(0, offset);
 }
 
-void StoreBinding::fail(const std::string& reason) {
+void StoreBinding::fail(const std::string& reason, bool reconnect) {
   if (failed_) return;
   failed_ = true;
   common::log::error("store-connection-lost").kv("reason", reason);
+  // The store may have closed this worker's connection alone (it restarted,
+  // or dropped it): the supervisor, which owns the store, gives new ones.
+  if (reconnect) runtime_.link().send(ipc::encode(ipc::StoreReconnect{}));
   command_.open = subscription_.open = false;
   if (command_.pipe) uv_read_stop(reinterpret_cast<uv_stream_t*>(command_.pipe.get()));
   if (subscription_.pipe) uv_read_stop(reinterpret_cast<uv_stream_t*>(subscription_.pipe.get()));

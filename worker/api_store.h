@@ -50,7 +50,9 @@ class StoreBinding {
   void on_command_input();
   void on_subscription_input();
   // Rejects every waiting command and tells JavaScript the store is gone.
-  void fail(const std::string& reason);
+  // Fails what waits on the store; `reconnect` asks the supervisor for new
+  // connections.
+  void fail(const std::string& reason, bool reconnect = true);
   bool resolve_next(const ipc::resp::Value& reply);
   bool to_js(const ipc::resp::Value& reply, JS::MutableHandleValue out);
 

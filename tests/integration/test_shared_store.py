@@ -160,5 +160,39 @@ class StoreRestartTest(unittest.TestCase):
             self.assertEqual(broker.handler("listener")["worker"]["restarts"], 0)
 
 
+class DroppedStoreLinkTest(unittest.TestCase):
+    """The store may drop one worker's connection (here: a request past its
+    8 MiB bulk limit is a protocol error, and the store hangs up). The worker
+    asks the supervisor for new connections; its ctx.shared works again and
+    its subscriptions resume, without a restart."""
+
+    def test_a_worker_whose_store_link_is_dropped_gets_new_connections(self):
+        ports = {name: harness.free_port() for name in ("kv", "listener")}
+        big = KV.replace('if (op === "del")',
+                         'if (op === "big") { try { await ctx.shared.set(key, "x".repeat(9 * 1024 * 1024)); '
+                         'conn.write("stored\\n"); } catch (e) { conn.write("refused\\n"); } }\n    if (op === "del")')
+        with harness.Broker({
+            f"kv.tcp.{ports['kv']}.port.js": big,
+            f"listener.tcp.{ports['listener']}.port.js": LISTENER,
+        }) as broker:
+            broker.start()
+            pid = broker.handler("kv")["worker"]["pid"]
+            with contextlib.closing(harness.connect(ports["kv"])) as sock:
+                sock.sendall(b"set before 1\n")
+                self.assertEqual(harness.recv_until(sock, b"\n"), b"ok\n")
+                sock.sendall(b"big huge\n")
+                self.assertEqual(harness.recv_until(sock, b"\n"), b"refused\n")
+                broker.wait_for(event="store-reconnected", handler="kv")
+
+                def works_again():
+                    sock.sendall(b"get before\n")
+                    return harness.recv_until(sock, b"\n") == b"1\n"
+                harness.wait_until(works_again, what="ctx.shared to work again")
+            self.assertEqual(broker.handler("kv")["worker"]["pid"], pid)
+            self.assertEqual(broker.handler("kv")["worker"]["restarts"], 0)
+            # The other handler's link was never touched.
+            self.assertEqual(len(broker.events(event="store-reconnected", handler="listener")), 0)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -254,6 +254,7 @@ int run_launcher(int argc, char** argv) {
           .connection_closed = nullptr,
           .tls_stats = nullptr,
           .tls_certificate_request = nullptr,
+          .store_reconnect = nullptr,
       });
   // The broker's own defaults, as a worker would get them.
   policy::BrokerConfig::Worker defaults;

@@ -129,6 +129,7 @@ std::vector<Encoded> all_messages() {
       {"TlsStats", MessageType::tls_stats, ipc::encode(sample_tls_stats())},
       {"TlsCertificateRequest", MessageType::tls_certificate_request, ipc::encode(sample_certificate_request())},
       {"TlsCertificate", MessageType::tls_certificate, ipc::encode(sample_certificate())},
+      {"StoreReconnect", MessageType::store_reconnect, ipc::encode(ipc::StoreReconnect{})},
   };
 }
 
@@ -155,6 +156,8 @@ const std::vector<Decoder>& all_decoders() {
        [](std::span<const uint8_t> m) { ipc::TlsCertificateRequest out; return ipc::decode(m, out); }},
       {"TlsCertificate", MessageType::tls_certificate,
        [](std::span<const uint8_t> m) { ipc::TlsCertificate out; return ipc::decode(m, out); }},
+      {"StoreReconnect", MessageType::store_reconnect,
+       [](std::span<const uint8_t> m) { ipc::StoreReconnect out; return ipc::decode(m, out); }},
   };
   return decoders;
 }
