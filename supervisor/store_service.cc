@@ -43,6 +43,7 @@ StoreService::StoreService(uv_loop_t* loop, std::string run_dir, std::string log
       log_level_(std::move(log_level)),
       sandbox_args_(std::move(sandbox_args)),
       namespaces_(namespaces),
+      probe_(loop, [this](common::UniqueFd& out, std::string& error) { return connect(out, error); }),
       on_lost_(std::move(on_lost)) {}
 
 bool StoreService::start(std::string& error) {
@@ -77,6 +78,7 @@ bool StoreService::spawn(std::string& error) {
   }
   started_ms_ = uv_now(loop_);
   common::log::info("store-started").kv("pid", child_.pid()).kv("socket", socket_path_);
+  probe_.start();
   return true;
 }
 
@@ -126,37 +128,11 @@ bool StoreService::connect(common::UniqueFd& out, std::string& error) {
   return true;
 }
 
-std::optional<uint64_t> StoreService::key_count() {
-  constexpr int kAnswerWithinMs = 200;
-  common::UniqueFd fd;
-  std::string error;
-  if (!running() || !connect(fd, error)) return std::nullopt;
-  static constexpr std::string_view kRequest = "*1\r\n$6\r\nDBSIZE\r\n";
-  if (send(fd.get(), kRequest.data(), kRequest.size(), MSG_NOSIGNAL | MSG_DONTWAIT) !=
-      static_cast<ssize_t>(kRequest.size())) {
-    return std::nullopt;
-  }
-  std::string answer;
-  uint64_t deadline = uv_hrtime() / 1000000 + kAnswerWithinMs;
-  while (answer.find("\r\n") == std::string::npos && answer.size() < 32) {
-    uint64_t now = uv_hrtime() / 1000000;
-    pollfd readable{fd.get(), POLLIN, 0};
-    if (now >= deadline || poll(&readable, 1, static_cast<int>(deadline - now)) <= 0) return std::nullopt;
-    char buffer[32];
-    ssize_t n = recv(fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
-    if (n <= 0) return std::nullopt;
-    answer.append(buffer, static_cast<size_t>(n));
-  }
-  // An integer reply: ":<n>\r\n".
-  if (answer.size() < 4 || answer[0] != ':') return std::nullopt;
-  char* end = nullptr;
-  uint64_t keys = std::strtoull(answer.c_str() + 1, &end, 10);
-  if (end == answer.c_str() + 1 || *end != '\r') return std::nullopt;
-  return keys;
-}
+std::optional<uint64_t> StoreService::key_count() { return probe_.key_count(); }
 
 void StoreService::stop(std::function<void()> done) {
   stopping_ = true;
+  probe_.stop();
   listen_fd_.reset();
   if (!child_.running()) {
     timer_.cancel();

@@ -14,6 +14,7 @@
 #include "common/unique_fd.h"
 #include "common/one_shot_timer.h"
 #include "supervisor/child_process.h"
+#include "supervisor/store_probe.h"
 
 namespace supervisor {
 
@@ -30,9 +31,8 @@ class StoreService {
   bool start(std::string& error);
   // A new connection to the store (a worker's ctx.shared).
   bool connect(common::UniqueFd& out, std::string& error);
-  // The number of keys, asked with DBSIZE; none if the store does not answer
-  // within a short bound (it is a local process answering in microseconds;
-  // the bound keeps a stuck store from stalling the supervisor).
+  // The number of keys as the store last said (DBSIZE, asked
+  // asynchronously every second: see StoreProbe).
   std::optional<uint64_t> key_count();
   // SIGTERM, then SIGKILL after a grace period; `done` runs once it is gone.
   void stop(std::function<void()> done);
@@ -58,6 +58,7 @@ class StoreService {
   common::UniqueFd listen_fd_;
   ChildProcess child_;
   common::OneShotTimer timer_;
+  StoreProbe probe_;
   std::function<void()> on_stopped_;
   std::function<void()> on_lost_;
   bool stopping_ = false;

@@ -186,7 +186,10 @@ class RunningBrokerToolsTest(unittest.TestCase):
                       text)
         self.assertIn(f'portbroker_datagrams_total{{handler="ping",protocol="udp",port="{self.udp_port}",'
                       f'outcome="received"}} 1', text)
-        self.assertIn("portbroker_store_keys 1", text)  # the counter the ping handler keeps
+        # The counter the ping handler keeps; the store is asked every second,
+        # never while a metrics request waits.
+        harness.wait_until(lambda: "portbroker_store_keys 1" in self.broker.ctl("metrics").stdout,
+                           what="the key count in metrics")
         with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10) as response:
             self.assertEqual(response.status, 200)
             self.assertTrue(response.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
