@@ -1,6 +1,7 @@
 #include "supervisor/broker.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -102,6 +103,12 @@ int Broker::run() {
     common::log::error("startup-failed").kv("reason", "handlers folder " + options_.config.handlers_dir +
                                                           " is not a readable directory");
     return 1;
+  }
+  rlimit descriptors{};
+  if (getrlimit(RLIMIT_NOFILE, &descriptors) == 0 && descriptors.rlim_cur != RLIM_INFINITY) {
+    uint64_t limit = descriptors.rlim_cur;
+    uint64_t reserve = std::max<uint64_t>(256, limit / 10);
+    connection_ceiling_ = limit > reserve ? limit - reserve : 1;
   }
   if (!prepare_run_dir(error) || !tracker_.start(error) || !resolve_worker_identity(error)) {
     common::log::error("startup-failed").kv("reason", error);

@@ -60,6 +60,11 @@ class Broker {
   uid_t worker_uid() const { return worker_uid_; }
   gid_t worker_gid() const { return worker_gid_; }
   uint64_t next_connection_id() { return ++last_connection_id_; }
+  // How many connections the broker may hold at once, all handlers
+  // together: its descriptor limit, less a reserve for its own needs (worker
+  // channels, listeners, the store, the control socket). A handler's
+  // maxConnections is capped by it too, and status says so.
+  uint64_t connection_ceiling() const { return connection_ceiling_; }
   // On-demand TLS certificates' issuer, under <state_dir>/ca.
   LocalCa& local_ca() { return local_ca_; }
   // A handler left `starting`; once all have, the broker is ready.
@@ -136,6 +141,7 @@ class Broker {
   std::vector<IgnoredFile> ignored_;
   std::vector<common::UvHandle<uv_signal_t>> signals_;
   uint64_t last_connection_id_ = 0;
+  uint64_t connection_ceiling_ = UINT64_MAX;
   bool ready_logged_ = false;
   bool shutting_down_ = false;
   bool finishing_ = false;

@@ -329,13 +329,22 @@ void Handler::apply_manifest(const HandlerFile& file) {
 std::unique_ptr<Admission> Handler::build_admission(const HandlerFile& file, const std::string& access_json,
                                                     std::vector<std::string>& warnings, std::string& error) {
   const auto& config = broker_.options().config;
-  auto admission = std::make_unique<Admission>(
-      policy::effective_policy(file.manifest, file.id.transport, config.screening), config.screening);
+  auto effective = policy::effective_policy(file.manifest, file.id.transport, config.screening);
+  // Each connection holds one of the broker's descriptors: a cap the broker
+  // cannot honour would only move the failure into accept, for everyone.
+  if (file.id.transport == policy::Transport::tcp && effective.max_connections > broker_.connection_ceiling()) {
+    warnings.push_back("maxConnections " + std::to_string(effective.max_connections) +
+                       " is above what the broker's descriptor limit allows; " +
+                       std::to_string(broker_.connection_ceiling()) + " applies");
+    effective.max_connections = static_cast<uint32_t>(broker_.connection_ceiling());
+  }
+  auto admission = std::make_unique<Admission>(std::move(effective), config.screening);
   if (!access_json.empty()) {
     // The module's `access` only tightens; an invalid one fails closed.
     try {
       auto access = policy::parse_manifest(access_json, file.id.transport, policy::ManifestKind::module_access);
-      warnings = admission->tighten(access);
+      auto access_warnings = admission->tighten(access);
+      warnings.insert(warnings.end(), access_warnings.begin(), access_warnings.end());
     } catch (const policy::JsonFieldError& e) {
       error = std::string("invalid access export: ") + e.what();
       return nullptr;
@@ -655,6 +664,11 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
   if (admission_->at_capacity(source, counters_.active)) broker_.tracker().sweep();
   auto refusal = admission_->admit_connection(source, counters_.active, uv_now(broker_.loop()));
   if (refusal != policy::Refusal::none) return refuse_connection(refusal, remote);
+  if (broker_.tracker().size() >= broker_.connection_ceiling()) {
+    // Every handler together at the broker's own descriptor limit.
+    admission_->connection_closed(source);
+    return refuse_connection(policy::Refusal::max_connections, remote);
+  }
   uint64_t id = broker_.next_connection_id();
   WorkerProcess& worker = *current_->process;
   // Handed off first: the worker usually wakes on another CPU, and tracking
