@@ -1,69 +1,109 @@
 #include "ctl/check.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <filesystem>
+#include <functional>
 
+#include "common/one_shot_timer.h"
 #include "common/process.h"
 #include "common/unique_fd.h"
 #include "ctl/table.h"
 #include "policy/claim_table.h"
 #include "supervisor/handler_scan.h"
+#include "supervisor/confinement_check.h"
 #include "supervisor/options.h"
+#include "supervisor/worker_identity.h"
+#include "supervisor/worker_process.h"
 
 namespace ctl {
 namespace {
 
-constexpr int kSyntaxCheckTimeoutMs = 30000;
+constexpr uint64_t kSyntaxCheckTimeoutMs = 30000;
 
-// Runs `portbroker-worker --check` on one handler; empty if it would load.
-std::string check_javascript(const std::string& dir, const supervisor::HandlerFile& file) {
-  std::string worker = common::find_helper_executable("portbroker-worker");
-  std::string transport(policy::transport_name(file.id.transport));
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return "cannot run the JavaScript check: " + common::errno_text(errno);
-  common::UniqueFd read_end(pipe_fds[0]);
-  common::UniqueFd write_end(pipe_fds[1]);
-  pid_t pid = fork();
-  if (pid < 0) return "cannot run the JavaScript check: " + common::errno_text(errno);
-  if (pid == 0) {
-    dup2(write_end.get(), STDOUT_FILENO);
-    const char* args[] = {worker.c_str(), "--check", dir.c_str(), file.file.c_str(), transport.c_str(), nullptr};
-    execv(worker.c_str(), const_cast<char* const*>(args));
-    _exit(127);
-  }
-  write_end.reset();
-  std::string output;
-  bool timed_out = false;
-  for (;;) {
-    pollfd readable{read_end.get(), POLLIN, 0};
-    int ready = poll(&readable, 1, kSyntaxCheckTimeoutMs);
-    if (ready == 0) {
-      timed_out = true;
-      kill(pid, SIGKILL);
-      break;
+// Compiles and links one handler and its imports, none of it run, in a
+// worker started and confined exactly as the broker starts one (namespaces,
+// the minimal root, the worker user, seccomp): the files are whoever wrote
+// the folder's, and `check` often runs as root. Empty if it would load.
+std::string check_javascript(const policy::BrokerConfig& config, const std::string& dir,
+                             const supervisor::WorkerIdentity& identity, const supervisor::HandlerFile& file,
+                             nlohmann::json& sandbox) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::string problem;
+  std::string exit;
+  bool answered = false;
+  pid_t worker_pid = 0;
+  std::function<void()> worker_kill;
+  {
+    supervisor::WorkerProcess worker(
+        &loop, file.id.name,
+        supervisor::WorkerProcess::Events{
+            .ready = [&](const ipc::WorkerReady&) { answered = true; },
+            .failed =
+                [&](const ipc::WorkerFailed& failed) {
+                  answered = true;
+                  problem = failed.reason;
+                },
+            .replies = nullptr,
+            .exited =
+                [&](const std::string& description) {
+                  exit = description;
+                  uv_stop(&loop);
+                },
+            .drained = nullptr,
+            .handoff_failed = nullptr,
+            .sandbox =
+                [&](const ipc::WorkerSandbox& report) {
+                  sandbox = supervisor::sandbox_status(report);
+                  // As the broker does: what the kernel shows outranks the report.
+                  std::string mismatch = supervisor::check_confinement(
+                      worker_pid, supervisor::ExpectedConfinement{identity.uid, identity.gid, config.worker.sandbox});
+                  if (!mismatch.empty()) {
+                    problem = "the check's worker is not confined as required: " + mismatch;
+                    worker_kill();
+                  }
+                },
+            .connection_closed = nullptr,
+            .tls_stats = nullptr,
+            .tls_certificate_request = nullptr,
+            .store_reconnect = nullptr,
+        });
+    policy::BrokerConfig checked = config;
+    checked.handlers_dir = dir;
+    auto init = supervisor::make_worker_init(checked, file, identity, "");
+    init.log_level = "error";
+    init.check_only = true;
+    // Stand-ins for the store connections every worker is given.
+    int store[2][2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, store[0]) != 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, store[1]) != 0) {
+      return "cannot run the JavaScript check: " + common::errno_text(errno);
     }
-    if (ready < 0 && errno == EINTR) continue;
-    char buffer[4096];
-    ssize_t n = ready < 0 ? -1 : read(read_end.get(), buffer, sizeof buffer);
-    if (n <= 0) break;
-    output.append(buffer, static_cast<size_t>(n));
+    common::UniqueFd ours[] = {common::UniqueFd(store[0][0]), common::UniqueFd(store[1][0])};
+    std::string error;
+    worker_kill = [&worker] { worker.kill(); };
+    if (!worker.start(common::find_helper_executable("portbroker-worker"), init, common::UniqueFd(store[0][1]),
+                      common::UniqueFd(store[1][1]), error)) {
+      problem = "cannot run the JavaScript check: " + error;
+    } else {
+      worker_pid = worker.pid();
+      common::OneShotTimer deadline;
+      deadline.start(&loop, kSyntaxCheckTimeoutMs, [&] {
+        exit = "did not finish within " + std::to_string(kSyntaxCheckTimeoutMs / 1000) + " s";
+        worker.kill();
+      });
+      uv_run(&loop, UV_RUN_DEFAULT);
+      if (!answered && problem.empty()) problem = "the JavaScript check failed: the worker " + exit;
+      if (answered && sandbox.is_null()) problem = "the check's worker did not report its confinement";
+      worker.kill();
+    }
   }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (timed_out) return "the JavaScript check did not finish within " + std::to_string(kSyntaxCheckTimeoutMs / 1000) + " s";
-  auto result = nlohmann::json::parse(output, nullptr, false);
-  if (!result.is_object() || !result.contains("ok")) {
-    return "the JavaScript check failed (" + worker + " exited with status " +
-           std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)) + ")";
-  }
-  return result["ok"].get<bool>() ? "" : text(result["error"]);
+  common::drain_and_close_loop(&loop);
+  return problem;
 }
 
 }  // namespace
@@ -104,6 +144,9 @@ nlohmann::json check_handlers(const CheckRequest& request) {
     bool orphan = ignored.reason.rfind("manifest without a handler", 0) == 0;
     report(ignored.file, orphan ? "warning" : "error", ignored.reason);
   }
+  supervisor::WorkerIdentity identity;
+  std::string identity_error;
+  bool have_identity = supervisor::resolve_worker_identity(config.worker, identity, identity_error);
   policy::ClaimTable claims;
   for (const auto& file : scan.entry_points) {
     std::string protocol(policy::transport_name(file.id.transport));
@@ -117,7 +160,9 @@ nlohmann::json check_handlers(const CheckRequest& request) {
       report(file.file, "error", "invalid manifest " + file.manifest_error + " (the port would stay closed)");
       continue;
     }
-    std::string problem = check_javascript(dir, file);
+    nlohmann::json sandbox;
+    std::string problem = have_identity ? check_javascript(config, dir, identity, file, sandbox) : identity_error;
+    if (!sandbox.is_null()) result["sandbox"] = sandbox;
     if (!problem.empty()) {
       report(file.file, "error", problem);
       continue;
@@ -135,7 +180,17 @@ std::string render_check(const nlohmann::json& result, bool colour) {
   if (config.is_object()) {
     out += "config " + text(config["file"]) + ": " + (config["error"].is_null() ? "ok" : text(config["error"])) + "\n";
   }
-  out += "handlers " + text(result["handlers_dir"]) + "\n\n";
+  out += "handlers " + text(result["handlers_dir"]) + "\n";
+  if (const auto& sandbox = result.value("sandbox", nlohmann::json()); sandbox.is_object()) {
+    // Where the handlers' JavaScript was compiled: in a worker's own sandbox.
+    bool confined = sandbox.value("confined", false);
+    out += "javascript checked in a worker sandbox: " +
+           (confined ? "uid " + text(sandbox["uid"]) + ", seccomp, " +
+                           (sandbox.value("minimal_root", false) ? "minimal root" : "no minimal root")
+                     : std::string("OFF (") + text(sandbox.value("reason", nlohmann::json("unconfined"))) + ")") +
+           "\n";
+  }
+  out += "\n";
   std::vector<Row> rows = {{"STATUS", "FILE", "DETAIL"}};
   for (const auto& file : result["files"]) rows.push_back({text(file["status"]), text(file["file"]), text(file["detail"])});
   out += rows.size() > 1 ? table(rows, {colour, 0}) : "no handler files\n";

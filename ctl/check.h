@@ -2,8 +2,8 @@
 // `portbrokerctl check [DIR]`: what the broker would refuse in a handlers
 // folder, found without starting anything, like `nginx -t`. The config file,
 // every file name, conflicting claims, manifests, and each handler's
-// JavaScript (compiled and linked with its imports by the worker executable
-// in its check mode, without running any of it).
+// JavaScript (compiled and linked with its imports, without running any of
+// it, by a worker started and confined exactly as the broker starts one).
 
 #include <optional>
 #include <string>

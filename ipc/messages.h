@@ -68,6 +68,9 @@ struct WorkerInit {
   // TLS termination (JSON: PEM texts and options, see supervisor/tls_material.h);
   // empty for plaintext.
   std::string tls_json;
+  // `portbrokerctl check`: confine as always, compile and link the handler
+  // without running any of it, answer ready or failed, and exit.
+  bool check_only = false;
 };
 
 struct TlsUpdate {

@@ -71,9 +71,16 @@ bool build_root(const std::string& root, const std::string& handlers_dir, std::v
   // none of the system-wide files.
   std::string proc = root + "/proc";
   constexpr unsigned long kProcFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
-  if (mount("proc", proc.c_str(), "proc", kProcFlags, "subset=pid,hidepid=invisible") != 0 &&
-      mount("proc", proc.c_str(), "proc", kProcFlags, nullptr) != 0) {
-    notes.push_back("no /proc (" + common::errno_text(errno) + ")");
+  if (mount("proc", proc.c_str(), "proc", kProcFlags, "subset=pid,hidepid=invisible") != 0) {
+    // Kernels before 5.8 have no subset=pid: the whole procfs (of this PID
+    // namespace) is visible then, system-wide files included, and status
+    // says so rather than passing it over.
+    std::string reason = common::errno_text(errno);
+    if (mount("proc", proc.c_str(), "proc", kProcFlags, nullptr) != 0) {
+      notes.push_back("no /proc (" + common::errno_text(errno) + ")");
+    } else {
+      notes.push_back("/proc is the full procfs of the worker's PID namespace, not subset=pid (" + reason + ")");
+    }
   }
   if (!make_file(root + "/dev/null") || mount("/dev/null", (root + "/dev/null").c_str(), nullptr, MS_BIND, nullptr) != 0) {
     notes.push_back("no /dev/null (" + common::errno_text(errno) + ")");

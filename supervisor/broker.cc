@@ -7,8 +7,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <pwd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
@@ -65,36 +63,6 @@ bool Broker::prepare_run_dir(std::string& error) {
   return true;
 }
 
-bool Broker::resolve_worker_identity(std::string& error) {
-  if (geteuid() != 0) {
-    // Not root: workers stay this (unprivileged) user; the sandbox still
-    // takes their capabilities and adds seccomp and namespaces where it can.
-    worker_uid_ = getuid();
-    worker_gid_ = getgid();
-    passwd* self = getpwuid(worker_uid_);
-    worker_user_ = self ? self->pw_name : std::to_string(worker_uid_);
-    return true;
-  }
-  const auto& settings = options_.config.worker;
-  passwd* entry = getpwnam(settings.user.c_str());
-  if (entry == nullptr && !settings.user_configured) {
-    common::log::warn("worker-user-missing").kv("user", settings.user).kv("using", "nobody");
-    entry = getpwnam("nobody");
-  }
-  if (entry == nullptr) {
-    error = "worker user '" + settings.user + "' does not exist (worker.user in the configuration)";
-    return false;
-  }
-  if (entry->pw_uid == 0) {
-    error = "worker user '" + settings.user + "' is root; workers must run unprivileged";
-    return false;
-  }
-  worker_uid_ = entry->pw_uid;
-  worker_gid_ = entry->pw_gid;
-  worker_user_ = entry->pw_name;
-  return true;
-}
-
 int Broker::run() {
   started_ms_ = uv_now(loop_);
   std::string error;
@@ -110,7 +78,7 @@ int Broker::run() {
     uint64_t reserve = std::max<uint64_t>(256, limit / 10);
     connection_ceiling_ = limit > reserve ? limit - reserve : 1;
   }
-  if (!prepare_run_dir(error) || !tracker_.start(error) || !resolve_worker_identity(error)) {
+  if (!prepare_run_dir(error) || !tracker_.start(error) || !resolve_worker_identity(options_.config.worker, worker_, error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
   }
@@ -138,7 +106,7 @@ int Broker::run() {
     latency_slice_.reason = "not requested (scheduling.latency_slice_us is 0)";
   }
   const auto& worker = options_.config.worker;
-  std::vector<std::string> store_sandbox = {"--uid", std::to_string(worker_uid_), "--gid", std::to_string(worker_gid_),
+  std::vector<std::string> store_sandbox = {"--uid", std::to_string(worker_.uid), "--gid", std::to_string(worker_.gid),
                                             "--sandbox", worker.sandbox ? "on" : "off"};
   store_ = std::make_unique<StoreService>(loop_, options_.config.run_dir, options_.config.log_level, store_sandbox,
                                           worker.sandbox, [this] {
@@ -413,9 +381,9 @@ nlohmann::json Broker::status() const {
              {"reason", firewall_ && firewall_->enabled() ? nlohmann::json(nullptr)
                                                           : nlohmann::json(firewall_ ? firewall_->reason() : "starting")}}},
            {"worker_user",
-            {{"name", worker_user_},
-             {"uid", worker_uid_},
-             {"gid", worker_gid_},
+            {{"name", worker_.user},
+             {"uid", worker_.uid},
+             {"gid", worker_.gid},
              {"sandbox", options_.config.worker.sandbox}}},
            // What the supervisor itself kept after start-up.
            {"capabilities", capabilities_},

@@ -29,6 +29,7 @@
 #include "supervisor/options.h"
 #include "supervisor/latency_slice.h"
 #include "supervisor/store_service.h"
+#include "supervisor/worker_identity.h"
 
 namespace supervisor {
 
@@ -57,8 +58,9 @@ class Broker {
   StoreService& store() { return *store_; }
   const std::string& worker_executable() const { return worker_executable_; }
   // The unprivileged user and group workers and the store run as.
-  uid_t worker_uid() const { return worker_uid_; }
-  gid_t worker_gid() const { return worker_gid_; }
+  const WorkerIdentity& worker_identity() const { return worker_; }
+  uid_t worker_uid() const { return worker_.uid; }
+  gid_t worker_gid() const { return worker_.gid; }
   uint64_t next_connection_id() { return ++last_connection_id_; }
   // How many connections the broker may hold at once, all handlers
   // together: its descriptor limit, less a reserve for its own needs (worker
@@ -88,7 +90,6 @@ class Broker {
 
  private:
   bool prepare_run_dir(std::string& error);
-  bool resolve_worker_identity(std::string& error);
   // Reads the folder again and reconciles: new files claim their ports,
   // changed ones reload, removed ones drain and give their ports up. False
   // only when the folder cannot be read.
@@ -115,9 +116,7 @@ class Broker {
   common::ServiceNotifier notifier_;
   std::string worker_executable_;
   LocalCa local_ca_;
-  uid_t worker_uid_ = 0;
-  gid_t worker_gid_ = 0;
-  std::string worker_user_;
+  WorkerIdentity worker_;
   std::vector<std::string> capabilities_;
   uint64_t started_ms_ = 0;
   ConnectionTracker tracker_;

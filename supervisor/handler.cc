@@ -135,28 +135,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
           },
           .store_reconnect = [this, w] { reconnect_store(*w); },
       });
-  const auto& settings = config.worker;
-  ipc::WorkerInit init{
-      .handler_name = file.id.name,
-      .module_file = file.file,
-      .handlers_dir = config.handlers_dir,
-      .transport = std::string(policy::transport_name(file.id.transport)),
-      .port = file.id.port,
-      .log_level = config.log_level,
-      .open_timeout_ms = config.open_timeout_ms,
-      .sandbox = settings.sandbox,
-      .uid = static_cast<uint32_t>(broker_.worker_uid()),
-      .gid = static_cast<uint32_t>(broker_.worker_gid()),
-      .outer_uid = static_cast<uint32_t>(getuid()),
-      .outer_gid = static_cast<uint32_t>(getgid()),
-      .open_files = settings.open_files,
-      .processes = settings.processes,
-      .address_space_bytes = settings.address_space_mb << 20,
-      .heap_bytes = settings.heap_mb << 20,
-      .memory_bytes = settings.memory_mb << 20,
-      .cpu_limit_ms = settings.cpu_limit_ms,
-      .tls_json = tls_.worker_json(),
-  };
+  auto init = make_worker_init(config, file, broker_.worker_identity(), tls_.worker_json());
   if (!worker->process->start(broker_.worker_executable(), init, std::move(store_command),
                               std::move(store_subscription), error)) {
     return nullptr;

@@ -10,9 +10,6 @@
 #include <uv.h>
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,7 +17,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/log.h"
@@ -54,52 +50,6 @@ class EngineProcess {
   bool ok_;
 };
 
-// `portbroker-worker --check DIR FILE tcp|udp` (run by `portbrokerctl check`):
-// compiles and links FILE and its imports without running them, prints one
-// JSON line {"ok", "error", "modules"} and exits 0 if it would load, 1 if not.
-// Parsing is all it does, yet it reads files it did not choose: run as root,
-// it first becomes `nobody` with no_new_privs.
-int run_check(int argc, char** argv) {
-  if (argc != 5 || (std::strcmp(argv[4], "tcp") != 0 && std::strcmp(argv[4], "udp") != 0)) {
-    std::fputs("usage: portbroker-worker --check HANDLERS_DIR FILE tcp|udp\n", stderr);
-    return 2;
-  }
-  common::UniqueFd folder(open(argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!folder) {
-    std::fprintf(stderr, "portbroker-worker: cannot open %s: %s\n", argv[2], std::strerror(errno));
-    return 2;
-  }
-  if (geteuid() == 0) {
-    const passwd* nobody = getpwnam("nobody");
-    if (nobody == nullptr || setgroups(0, nullptr) != 0 || setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) {
-      std::fputs("portbroker-worker: cannot drop root privileges for the check\n", stderr);
-      return 2;
-    }
-  }
-  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  ipc::WorkerInit init;
-  init.handlers_dir = argv[2];
-  init.module_file = argv[3];
-  init.transport = argv[4];
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  nlohmann::json result;
-  {
-    EngineProcess engine;
-    if (!engine.ok()) return 2;
-    worker::SupervisorLink unused{common::UniqueFd()};
-    worker::Runtime runtime(&loop, init, unused);
-    std::string error = runtime.check_handler(std::move(folder));
-    nlohmann::json modules = nlohmann::json::array();
-    for (const auto& module : runtime.loaded_modules()) modules.push_back(module.path);
-    result = {{"ok", error.empty()}, {"error", error.empty() ? nlohmann::json(nullptr) : nlohmann::json(error)},
-              {"modules", modules}};
-  }
-  common::drain_and_close_loop(&loop);
-  std::puts(result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-  return result["ok"].get<bool>() ? 0 : 1;
-}
-
 int parse_channel_fd(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--channel-fd") == 0) return std::atoi(argv[i + 1]);
@@ -110,7 +60,6 @@ int parse_channel_fd(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "--check") == 0) return run_check(argc, argv);
   common::die_with_parent();
   // The supervisor decides when workers stop; a terminal's Ctrl-C goes to it.
   signal(SIGINT, SIG_IGN);
@@ -144,6 +93,26 @@ int main(int argc, char** argv) {
 
   uv_loop_t loop;
   uv_loop_init(&loop);
+  if (init.check_only) {
+    // `portbrokerctl check`: the same confinement as every worker, then the
+    // module compiled and linked, none of it run.
+    int status = 0;
+    {
+      EngineProcess engine;
+      if (!engine.ok()) return static_cast<int>(ipc::WorkerExit::engine_stopped);
+      worker::Runtime runtime(&loop, init, link);
+      std::string problem = runtime.check_handler(std::move(confinement.handlers_dir));
+      auto modules = runtime.loaded_modules();
+      if (problem.empty()) {
+        link.send(ipc::encode(ipc::WorkerReady{"", modules}));
+      } else {
+        link.send(ipc::encode(ipc::WorkerFailed{problem, modules}));
+        status = 1;
+      }
+    }
+    common::drain_and_close_loop(&loop);
+    return status;
+  }
   int exit_code = 0;
   {
     EngineProcess engine;

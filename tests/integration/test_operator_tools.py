@@ -61,6 +61,21 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(human.returncode, 0)
         self.assertIn("0 errors, 0 warnings: ok", human.stdout)
 
+    def test_handler_code_is_compiled_in_a_worker_sandbox(self):
+        # The folder's files may be hostile, and check often runs as root: the
+        # compile happens in a worker confined as the broker confines one.
+        self.write("echo.tcp.7000.port.js", ECHO)
+        code, result = self.check()
+        self.assertEqual(code, 0, result)
+        sandbox = result["sandbox"]
+        self.assertTrue(sandbox["confined"], sandbox)
+        self.assertTrue(sandbox["seccomp"])
+        self.assertTrue(sandbox["minimal_root"])
+        self.assertTrue(sandbox["no_new_privs"])
+        self.assertNotEqual(sandbox["uid"], 0)
+        self.assertIn("net", sandbox["namespaces"])
+        self.assertIn("javascript checked in a worker sandbox: uid", ctl("check", self.dir).stdout)
+
     def test_every_problem_is_named_and_fails_the_check(self):
         self.write("syntax.tcp.7001.port.js", "export function handle(conn) {\n  conn.end(\n")
         self.write("noexport.udp.7002.port.js", "export function handle() {}\n")

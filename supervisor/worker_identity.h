@@ -1,0 +1,31 @@
+#pragma once
+// Who a worker runs as and what its init message says, shared by the broker
+// (which starts workers for handlers) and `portbrokerctl check` (which starts
+// one in the same sandbox to compile a handler without running it).
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "ipc/messages.h"
+#include "policy/broker_config.h"
+#include "supervisor/handler_scan.h"
+
+namespace supervisor {
+
+struct WorkerIdentity {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string user;
+};
+
+// As root: the configured worker user (or `nobody`, with a warning, when the
+// default `portbroker` does not exist); never root. Not root: this process's
+// own user. False with `error` when the configured user cannot be used.
+bool resolve_worker_identity(const policy::BrokerConfig::Worker& settings, WorkerIdentity& out, std::string& error);
+
+// The init message for a worker serving `file` under `config`.
+ipc::WorkerInit make_worker_init(const policy::BrokerConfig& config, const HandlerFile& file,
+                                 const WorkerIdentity& identity, const std::string& tls_json);
+
+}  // namespace supervisor
