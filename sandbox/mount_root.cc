@@ -60,7 +60,7 @@ bool build_root(const std::string& root, const std::string& handlers_dir, std::v
     return fail(error, "mounting the root tmpfs");
   }
   for (const char* dir : {"/handlers", "/proc", "/dev", "/etc", "/sys", "/sys/devices", "/sys/devices/system",
-                          "/sys/devices/system/cpu", "/.old"}) {
+                          "/sys/devices/system/cpu", "/usr", "/usr/share", "/usr/share/zoneinfo", "/.old"}) {
     if (mkdir((root + dir).c_str(), 0755) != 0) return fail(error, std::string("creating ") + dir);
   }
   if (!bind_read_only("/proc/self/fd/" + std::to_string(handlers.get()), root + kHandlersMountPoint)) {
@@ -90,6 +90,11 @@ bool build_root(const std::string& root, const std::string& handlers_dir, std::v
     if (!make_file(root + "/etc/localtime") || !bind_read_only("/etc/localtime", root + "/etc/localtime")) {
       notes.push_back("no /etc/localtime (" + common::errno_text(errno) + ")");
     }
+  }
+  // The time-zone database, public and read-only, for the C library's
+  // local time (ICU carries its own copy).
+  if (stat("/usr/share/zoneinfo", &info) == 0 && !bind_read_only("/usr/share/zoneinfo", root + "/usr/share/zoneinfo")) {
+    notes.push_back("no /usr/share/zoneinfo (" + common::errno_text(errno) + ")");
   }
   if (!bind_read_only("/sys/devices/system/cpu", root + "/sys/devices/system/cpu")) {
     notes.push_back("no CPU list (" + common::errno_text(errno) + ")");

@@ -2,7 +2,8 @@
 // The file system a confined worker sees: a small read-only tmpfs root holding
 // the handlers folder (read-only, at kHandlersMountPoint) and the few files
 // the engine and libuv read at start-up (/proc of its own PID namespace,
-// /dev/null, /etc/localtime, the CPU list). Nothing else of the host.
+// /dev/null, /etc/localtime, the time-zone database, the CPU list). Nothing
+// else of the host.
 // Requires a mount namespace of its own and CAP_SYS_ADMIN in it.
 
 #include <string>

@@ -142,8 +142,12 @@ bool common_rules(scmp_filter_ctx ctx, std::string& error) {
       allow_if(ctx, "prctl", error, SCMP_A0_64(SCMP_CMP_EQ, PR_GET_NAME));
 }
 
-// Flags that would let an open write, create or truncate.
-constexpr uint64_t kWritingOpenFlags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE;
+// Flags that would let an open write, create or truncate. The kernel's
+// O_TMPFILE bit alone: the C library's __O_TMPFILE includes O_DIRECTORY,
+// which made every opendir() (ICU looking for time-zone files) a violation.
+constexpr uint64_t kTmpFileBit = 020000000;
+static_assert((O_TMPFILE & ~O_DIRECTORY) == kTmpFileBit, "O_TMPFILE is O_DIRECTORY and one bit of its own");
+constexpr uint64_t kWritingOpenFlags = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | kTmpFileBit;
 
 bool worker_rules(scmp_filter_ctx ctx, int handlers_dir_fd, std::string& error) {
   // Files: the few read-only files of the minimal root the engine and libuv

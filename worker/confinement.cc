@@ -9,6 +9,7 @@
 #include "common/process.h"
 #include "sandbox/credentials.h"
 #include "sandbox/sandbox.h"
+#include "worker/time_zone.h"
 
 namespace worker {
 namespace {
@@ -90,6 +91,8 @@ Confinement unconfined(const ipc::WorkerInit& init) {
 }  // namespace
 
 Confinement confine_worker(const ipc::WorkerInit& init, int channel_fd) {
+  // While the host's files are still in view.
+  adopt_host_time_zone();
   if (!init.sandbox) return unconfined(init);
   Confinement result;
   auto config = sandbox_config(init, channel_fd);

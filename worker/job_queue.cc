@@ -1,5 +1,7 @@
 #include "worker/job_queue.h"
 
+#include <js/GCAPI.h>
+
 #include <js/Array.h>
 #include <js/Exception.h>
 
@@ -117,6 +119,9 @@ void JobQueue::drain() {
       run(microtasks_);
     } while (!ticks_.empty());
   } while (report_rejections());
+  // The end of the checkpoint: WeakRef targets kept alive for the jobs that
+  // just ran may be collected now (the spec's ClearKeptObjects).
+  JS::ClearKeptObjects(cx_);
   draining_ = false;
 }
 

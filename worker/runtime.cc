@@ -1,5 +1,6 @@
 #include "worker/runtime.h"
 
+#include <js/Context.h>
 #include <js/ContextOptions.h>
 #include <js/Initialization.h>
 #include <js/Modules.h>
@@ -20,6 +21,7 @@
 #include "worker/api_tcp.h"
 #include "worker/api_timers.h"
 #include "worker/api_udp.h"
+#include "worker/engine_tasks.h"
 #include "worker/job_queue.h"
 #include "worker/js_util.h"
 #include "worker/module_loader.h"
@@ -48,6 +50,10 @@ Runtime::~Runtime() {
   // Everything holding GC roots or libuv handles goes before the context.
   watchdog_.reset();
   drain_timer_.cancel();
+  // Off-thread work (a WebAssembly compile) is abandoned before the context goes.
+  if (engine_tasks_) engine_tasks_->shut_down();
+  if (cx_ != nullptr) JS::ShutdownAsyncTasks(cx_);
+  engine_tasks_.reset();
   store_.reset();
   tcp_.reset();
   udp_.reset();
@@ -69,6 +75,9 @@ bool Runtime::create_context(std::string& error) {
   }
   JS_SetContextPrivate(cx_, this);
   JS_SetNativeStackQuota(cx_, kNativeStackQuotaBytes);
+  // Atomics.wait may block the worker's own thread, as it may Node's main
+  // thread; the watchdog's interrupt still ends a wait that runs too long.
+  JS_SetFutexCanWait(cx_);
   // No stack captured for every promise job (Firefox's setting outside the
   // debugger): the capture cost more than the rest of a store round trip.
   // Error stacks keep their synchronous frames.
@@ -82,6 +91,11 @@ bool Runtime::create_context(std::string& error) {
     return false;
   }
   JS::RealmOptions options;
+  // As in Node: SharedArrayBuffer and Atomics, WeakRef and
+  // FinalizationRegistry (without the non-standard cleanupSome).
+  options.creationOptions()
+      .setSharedMemoryAndAtomicsEnabled(true)
+      .setWeakRefsEnabled(JS::WeakRefSpecifier::EnabledWithoutCleanupSome);
   global_ = std::make_unique<JS::PersistentRootedObject>(
       cx_, JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
   if (!*global_) {
@@ -113,6 +127,11 @@ bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::s
   jobs_ = std::make_unique<JobQueue>(cx_, [this](JS::HandleValue e, JS::HandleValue context, bool is_rejection) {
     report_uncaught(e, context, is_rejection);
   });
+  engine_tasks_ = std::make_unique<EngineTasks>(*this);
+  if (!engine_tasks_->install()) {
+    error = "cannot watch the engine's off-thread work";
+    return false;
+  }
   modules_ = std::make_unique<ModuleLoader>(cx_);
   modules_->set_handlers_dir(std::move(handlers_dir), init_.handlers_dir);
   timers_ = std::make_unique<TimerBinding>(*this);

@@ -16,6 +16,7 @@
 
 namespace worker {
 
+class EngineTasks;
 class JobQueue;
 class ModuleLoader;
 class TimerBinding;
@@ -118,6 +119,7 @@ class Runtime {
   std::unique_ptr<JS::PersistentRootedObject> global_;
   std::unique_ptr<JSAutoRealm> realm_;
   std::unique_ptr<JobQueue> jobs_;
+  std::unique_ptr<EngineTasks> engine_tasks_;
   std::unique_ptr<ModuleLoader> modules_;
   std::unique_ptr<TimerBinding> timers_;
   std::unique_ptr<TcpBinding> tcp_;

@@ -204,13 +204,13 @@ class Broker:
 class NodeRunner:
     """The same handler files under plain Node (bench/node-reference-runner.mjs)."""
 
-    def __init__(self, handlers_dir, port_overrides=None):
+    def __init__(self, handlers_dir, port_overrides=None, env=None):
         args = ["node", NODE_RUNNER]
         for file, port in (port_overrides or {}).items():
             args += ["--port-override", f"{file}={port}"]
         args.append(handlers_dir)
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+                                        stderr=subprocess.PIPE, text=True, env=env)
         line = self.process.stdout.readline()
         if line.strip() != "ready":
             self.close()

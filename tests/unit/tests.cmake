@@ -14,3 +14,4 @@ portbroker_unit_test(confinement_check_test SOURCES unit/confinement_check_test.
 portbroker_unit_test(keyed_hash_test SOURCES unit/keyed_hash_test.cc LIBS portbroker_common)
 portbroker_unit_test(tls_material_test SOURCES unit/tls_material_test.cc LIBS portbroker_supervisor)
 portbroker_unit_test(tls_sources_test SOURCES unit/tls_sources_test.cc LIBS portbroker_policy)
+portbroker_unit_test(time_zone_test SOURCES unit/time_zone_test.cc LIBS portbroker_worker_confinement)

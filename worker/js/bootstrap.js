@@ -3,6 +3,7 @@
 // log, then removes the native slot so handler code can never reach the engine
 // binding.
 import { native } from "./native.js";
+import "./intrinsics.js";
 import "./globals.js";
 import { handleUncaught } from "./uncaught.js";
 import { currentContext } from "./async_context.js";
