@@ -9,6 +9,9 @@ namespace {
 
 std::vector<Cidr> read_cidrs(const nlohmann::json& value, const std::string& path) {
   if (!value.is_array()) throw JsonFieldError(path, "must be an array of CIDR strings");
+  if (value.size() > kMaxCidrsPerList) {
+    throw JsonFieldError(path, "has more than " + std::to_string(kMaxCidrsPerList) + " entries");
+  }
   std::vector<Cidr> cidrs;
   for (size_t i = 0; i < value.size(); ++i) {
     std::string item_path = path + "/" + std::to_string(i);

@@ -19,6 +19,10 @@ inline constexpr size_t kMaxManifestBytes = 64 * 1024;
 inline constexpr uint32_t kMaxConnectionsLimit = 1000000;
 inline constexpr uint32_t kMaxRatePerSource = 1000000;
 inline constexpr double kMaxSeconds = 7 * 24 * 3600;
+// Entries per allow or deny list, in a manifest or an `access` export. Lists
+// are compared with each other when `access` tightens and programmed into
+// nftables sets; a bound keeps both cheap whatever a folder writer puts there.
+inline constexpr size_t kMaxCidrsPerList = 256;
 
 struct RateLimit {
   uint32_t per_ip = 0;

@@ -296,6 +296,34 @@ TEST_CASE("allow and deny errors name the list or the entry") {
   for (const auto& c : cases) check_error(c);
 }
 
+namespace {
+
+// A JSON list of `count` distinct IPv4 addresses (10.0.x.y).
+std::string address_list(size_t count) {
+  std::string list = "[";
+  for (size_t i = 0; i < count; ++i) {
+    list += (i ? ", \"10.0." : "\"10.0.") + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\"";
+  }
+  return list + "]";
+}
+
+}  // namespace
+
+TEST_CASE("quadratic policy check: allow and deny lists hold at most 256 entries") {
+  for (auto kind : {ManifestKind::sidecar, ManifestKind::module_access}) {
+    for (auto transport : {Transport::tcp, Transport::udp}) {
+      for (const char* field : {"allow", "deny"}) {
+        std::string at_bound = std::string("{\"") + field + "\": " + address_list(256) + "}";
+        Manifest m = parse_manifest(at_bound, transport, kind);
+        CHECK((std::string(field) == "allow" ? m.allow->size() : m.deny.size()) == 256);
+        check_error({field, std::string("{\"") + field + "\": " + address_list(257) + "}", std::string("/") + field,
+                     "has more than 256 entries"},
+                    transport, kind);
+      }
+    }
+  }
+}
+
 TEST_CASE("maxConnections and maxConnectionsPerIp must be integers from 1 to 1,000,000") {
   const std::string range = "must be an integer from 1 to 1000000";
   for (const char* field : {"maxConnections", "maxConnectionsPerIp"}) {
@@ -390,17 +418,21 @@ TEST_CASE("a manifest over 64 KiB is refused before parsing") {
   CHECK_NOTHROW(parse_manifest(text, Transport::tcp));
   text.push_back(' ');
   check_error({"one byte over", text, "/", "larger than 65536 bytes"});
-  // A long but valid allow list just under the limit is fine.
-  std::string list = R"({"allow": [)";
+  // A list of 256 entries padded to just under the limit is fine; a longer
+  // list that fits in the size is refused for its length.
+  std::string list = R"({"allow": )" + address_list(256) + "}";
+  list.resize(policy::kMaxManifestBytes, ' ');
+  Manifest m = parse_manifest(list, Transport::tcp);
+  REQUIRE(m.allow.has_value());
+  CHECK(m.allow->size() == 256);
+  list = R"({"allow": [)";
   for (int i = 0; list.size() < policy::kMaxManifestBytes - 100; ++i) {
     if (i) list += ", ";
     list += "\"10." + std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) + ".0/24\"";
   }
   list += "]}";
   REQUIRE(list.size() <= policy::kMaxManifestBytes);
-  Manifest m = parse_manifest(list, Transport::tcp);
-  REQUIRE(m.allow.has_value());
-  CHECK(m.allow->size() > 2000);
+  check_error({"over 256 entries", list, "/allow", "has more than 256 entries"});
 }
 
 TEST_CASE("manifest_file_for swaps the handler's .js for .json") {

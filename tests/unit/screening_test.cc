@@ -538,3 +538,25 @@ TEST_CASE("tighten: an access allow entry covered by several manifest blocks tog
   CHECK(tighten(policy, access(R"({"allow": ["10.0.0.0/8"]})")).empty());
   check_sources(policy, {{"10.1.0.1", Refusal::none}, {"10.200.0.1", Refusal::none}});
 }
+
+TEST_CASE("quadratic policy check: a 256-entry allow tightened by a 256-entry access finishes") {
+  // The manifest's allow tiles 10.0.0.0/8 with its 256 /16s, and each access
+  // entry is the whole /8 or one /24 of it: each covered only by the union,
+  // the case the per-block recursion paid for most.
+  std::string manifest = R"({"allow": [)";
+  for (int i = 255; i >= 0; --i) manifest += "\"10." + std::to_string(i) + ".0.0/16\"" + (i ? ", " : "]}");
+  std::string access_json = R"({"allow": [)";
+  for (int i = 0; i < 256; ++i) {
+    access_json += (i % 2 ? "\"10.0.0.0/8\"" : "\"10." + std::to_string(i) + ".7.0/24\"") + std::string(i < 255 ? ", " : "]}");
+  }
+  EffectivePolicy policy = with_manifest(manifest);
+  CHECK(tighten(policy, access(access_json)).empty());
+  check_sources(policy, {{"10.0.7.1", Refusal::none}, {"10.254.7.255", Refusal::none}, {"10.1.7.1", Refusal::none},
+                         {"11.0.0.1", Refusal::not_allowed}});
+  // One /16 short of the whole /8: every whole-/8 entry warns.
+  manifest = R"({"allow": [)";
+  for (int i = 0; i < 255; ++i) manifest += "\"10." + std::to_string(i) + ".0.0/16\"" + (i < 254 ? ", " : "]}");
+  EffectivePolicy gap = with_manifest(manifest);
+  CHECK(tighten(gap, access(access_json)).size() == 128);
+  check_sources(gap, {{"10.255.0.1", Refusal::not_allowed}, {"10.254.7.1", Refusal::none}});
+}
