@@ -2,13 +2,16 @@
 
 #include <algorithm>
 
+#include "common/keyed_hash.h"
+
 namespace policy {
 
 size_t IpAddressHash::operator()(const IpAddress& address) const {
-  // FNV-1a over the bytes that matter.
-  size_t hash = address.is_v4 ? 0x811c9dc5u : 0x01000193u;
-  for (size_t i = 0; i < (address.is_v4 ? 4u : 16u); ++i) hash = (hash ^ address.bytes[i]) * 0x100000001b3ull;
-  return hash;
+  // The family is hashed too: 10.1.2.3 and 0a01:0203:: are different keys.
+  uint8_t input[17];
+  input[0] = address.is_v4 ? 4 : 6;
+  std::copy_n(address.bytes.begin(), address.is_v4 ? 4 : 16, input + 1);
+  return static_cast<size_t>(common::keyed_hash(input, address.is_v4 ? 5 : 17));
 }
 
 RateLimiter::RateLimiter(uint32_t per_source, uint64_t window_ms, size_t max_sources)

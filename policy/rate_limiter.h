@@ -14,6 +14,8 @@
 
 namespace policy {
 
+// Keyed (common/keyed_hash.h): the addresses come from the network, and with
+// an unkeyed hash one IPv6 /64 holds enough addresses to fill one bucket.
 struct IpAddressHash {
   size_t operator()(const IpAddress& address) const;
 };

@@ -1,11 +1,21 @@
 #include "policy/session_table.h"
 
-#include "policy/rate_limiter.h"
+#include <algorithm>
+
+#include "common/keyed_hash.h"
 
 namespace policy {
 
 size_t EndpointHash::operator()(const Endpoint& endpoint) const {
-  return IpAddressHash{}(endpoint.address) * 31 + endpoint.port;
+  // Address and port in one keyed hash: combining two hashes arithmetically
+  // would let a sender pick ports that cancel the address's hash out.
+  const IpAddress& address = endpoint.address;
+  uint8_t input[19];
+  input[0] = address.is_v4 ? 4 : 6;
+  input[1] = static_cast<uint8_t>(endpoint.port >> 8);
+  input[2] = static_cast<uint8_t>(endpoint.port);
+  std::copy_n(address.bytes.begin(), address.is_v4 ? 4 : 16, input + 3);
+  return static_cast<size_t>(common::keyed_hash(input, address.is_v4 ? 7 : 19));
 }
 
 void SessionTable::touch(const Endpoint& endpoint, uint64_t now_ms) {

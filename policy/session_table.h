@@ -19,6 +19,7 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
+// Keyed (common/keyed_hash.h): sources choose their address and port.
 struct EndpointHash {
   size_t operator()(const Endpoint& endpoint) const;
 };

@@ -12,3 +12,4 @@ portbroker_unit_test(screening_test SOURCES unit/screening_test.cc LIBS portbrok
 portbroker_unit_test(firewall_rules_test SOURCES unit/firewall_rules_test.cc LIBS portbroker_supervisor)
 portbroker_unit_test(confinement_check_test SOURCES unit/confinement_check_test.cc LIBS portbroker_supervisor)
 portbroker_unit_test(keyed_hash_test SOURCES unit/keyed_hash_test.cc LIBS portbroker_common)
+portbroker_unit_test(session_table_test SOURCES unit/session_table_test.cc LIBS portbroker_policy)
