@@ -32,15 +32,26 @@ EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transp
   EffectivePolicy policy;
   policy.transport = transport;
   policy.max_connections = defaults.max_connections;
-  policy.idle_timeout_s = transport == Transport::tcp ? defaults.tcp_idle_timeout_s : defaults.udp_session_timeout_s;
-  if (!manifest) return policy;
-  policy.from_manifest = true;
-  if (manifest->allow) policy.allow.emplace_back(*manifest->allow);
-  policy.deny = CidrSet(manifest->deny);
-  if (manifest->max_connections) policy.max_connections = *manifest->max_connections;
-  policy.max_connections_per_ip = manifest->max_connections_per_ip;
-  if (manifest->rate_limit) policy.rate_limits.push_back(*manifest->rate_limit);
-  if (manifest->idle_timeout_s) policy.idle_timeout_s = *manifest->idle_timeout_s;
+  if (transport == Transport::tcp) {
+    policy.max_connections_per_ip = defaults.max_connections_per_ip;
+    policy.idle_timeout_s = defaults.tcp_idle_timeout_s;
+  } else {
+    policy.idle_timeout_s = defaults.udp_session_timeout_s;
+  }
+  // The manifest's rateLimit replaces the default one rather than adding to
+  // it: a manifest may allow a source more than the default.
+  std::optional<RateLimit> rate_limit;
+  if (transport == Transport::udp) rate_limit = defaults.udp_rate_limit;
+  if (manifest) {
+    policy.from_manifest = true;
+    if (manifest->allow) policy.allow.emplace_back(*manifest->allow);
+    policy.deny = CidrSet(manifest->deny);
+    if (manifest->max_connections) policy.max_connections = *manifest->max_connections;
+    if (manifest->max_connections_per_ip) policy.max_connections_per_ip = manifest->max_connections_per_ip;
+    if (manifest->rate_limit) rate_limit = manifest->rate_limit;
+    if (manifest->idle_timeout_s) policy.idle_timeout_s = *manifest->idle_timeout_s;
+  }
+  if (rate_limit) policy.rate_limits.push_back(*rate_limit);
   return policy;
 }
 
@@ -87,7 +98,7 @@ std::vector<std::string> tighten(EffectivePolicy& policy, const Manifest& access
     for (const auto& existing : policy.rate_limits) {
       if (added.per_ip >= existing.per_ip && added.per_ip / added.window_s >= existing.per_ip / existing.window_s) {
         warnings.push_back("access.rateLimit " + std::to_string(added.per_ip) + " per " + seconds_text(added.window_s) +
-                           "s is not stricter than the manifest's; the manifest's still applies");
+                           "s is not stricter than the limit in force; that one still applies");
       }
     }
     policy.rate_limits.push_back(added);

@@ -23,10 +23,19 @@ enum class Refusal { none, deny, not_allowed, max_connections, max_connections_p
 inline constexpr size_t kRefusalKinds = 7;
 std::string_view refusal_name(Refusal refusal);
 
+// The broker config's `screening` section; docs/configuration.md has why
+// each default is what it is.
 struct ScreeningDefaults {
   uint32_t max_connections = 1024;
+  // A quarter of max_connections: four sources (or IPv6 /64s) are needed to
+  // hold every slot, while a NAT with dozens of users still fits.
+  uint32_t max_connections_per_ip = 256;
   double tcp_idle_timeout_s = 300;
   double udp_session_timeout_s = 120;
+  // Far above what one client of a real service sends (a VoIP stream is 50
+  // packets a second, a game client 60-128), low enough that one source
+  // cannot keep a worker busy alone.
+  RateLimit udp_rate_limit{1000, 1.0};
   uint8_t ipv6_prefix = 64;
   size_t max_tracked_sources = 65536;
 };

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,20 +69,23 @@ TEST_CASE("without a manifest a TCP handler gets the defaults") {
   CHECK(policy.deny.empty());
   CHECK(policy.max_connections == defaults.max_connections);
   CHECK(policy.max_connections == 1024);
-  CHECK_FALSE(policy.max_connections_per_ip.has_value());
+  CHECK(policy.max_connections_per_ip == defaults.max_connections_per_ip);
+  CHECK(policy.max_connections_per_ip == 256u);
   CHECK(policy.rate_limits.empty());
   CHECK(policy.idle_timeout_s == defaults.tcp_idle_timeout_s);
   CHECK(policy.idle_timeout_s == 300.0);
 }
 
-TEST_CASE("without a manifest a UDP handler gets the UDP session timeout") {
+TEST_CASE("without a manifest a UDP handler gets the UDP session timeout and rate limit") {
   const ScreeningDefaults defaults;
   EffectivePolicy policy = effective_policy(std::nullopt, Transport::udp, defaults);
   CHECK(policy.transport == Transport::udp);
   CHECK_FALSE(policy.from_manifest);
   CHECK(policy.allow.empty());
   CHECK(policy.deny.empty());
-  CHECK(policy.rate_limits.empty());
+  CHECK(policy.rate_limits == std::vector<RateLimit>{defaults.udp_rate_limit});
+  CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}});
+  CHECK_FALSE(policy.max_connections_per_ip.has_value());
   CHECK(policy.idle_timeout_s == defaults.udp_session_timeout_s);
   CHECK(policy.idle_timeout_s == 120.0);
 }
@@ -97,6 +101,23 @@ TEST_CASE("the defaults come from ScreeningDefaults") {
   // A manifest that leaves a field out keeps the default for it.
   CHECK(effective_policy(Manifest{}, Transport::tcp, defaults).max_connections == 7);
   CHECK(effective_policy(Manifest{}, Transport::udp, defaults).idle_timeout_s == 13.0);
+  defaults.max_connections_per_ip = 5;
+  defaults.udp_rate_limit = {50, 2.0};
+  for (const auto& manifest : {std::optional<Manifest>(), std::optional<Manifest>(Manifest{})}) {
+    CHECK(effective_policy(manifest, Transport::tcp, defaults).max_connections_per_ip == 5u);
+    CHECK(effective_policy(manifest, Transport::tcp, defaults).rate_limits.empty());
+    EffectivePolicy udp = effective_policy(manifest, Transport::udp, defaults);
+    CHECK(udp.rate_limits == std::vector<RateLimit>{{50, 2.0}});
+  }
+}
+
+TEST_CASE("a manifest's maxConnectionsPerIp and rateLimit replace the defaults") {
+  // Above the defaults too: the manifest, not `access`, is where a handler's
+  // limits are set.
+  EffectivePolicy tcp = with_manifest(R"({"maxConnectionsPerIp": 1000})");
+  CHECK(tcp.max_connections_per_ip == 1000u);
+  EffectivePolicy udp = with_manifest(R"({"rateLimit": {"perIp": 5000, "window": 1}})", Transport::udp);
+  CHECK(udp.rate_limits == std::vector<RateLimit>{{5000, 1.0}});
 }
 
 TEST_CASE("an empty manifest is marked as from the manifest and keeps every default") {
@@ -108,8 +129,13 @@ TEST_CASE("an empty manifest is marked as from the manifest and keeps every defa
     CHECK(policy.allow.empty());
     CHECK(policy.deny.empty());
     CHECK(policy.max_connections == defaults.max_connections);
-    CHECK_FALSE(policy.max_connections_per_ip.has_value());
-    CHECK(policy.rate_limits.empty());
+    if (transport == Transport::tcp) {
+      CHECK(policy.max_connections_per_ip == defaults.max_connections_per_ip);
+      CHECK(policy.rate_limits.empty());
+    } else {
+      CHECK_FALSE(policy.max_connections_per_ip.has_value());
+      CHECK(policy.rate_limits == std::vector<RateLimit>{defaults.udp_rate_limit});
+    }
     CHECK(policy.idle_timeout_s ==
           (transport == Transport::tcp ? defaults.tcp_idle_timeout_s : defaults.udp_session_timeout_s));
   }
@@ -373,11 +399,28 @@ TEST_CASE("tighten: a higher maxConnectionsPerIp is skipped with a warning") {
 }
 
 TEST_CASE("tighten: a rate limit with none in force applies without a warning") {
-  for (Transport transport : {Transport::tcp, Transport::udp}) {
-    EffectivePolicy policy = with_manifest("{}", transport);
-    CHECK(tighten(policy, access(R"({"rateLimit": {"perIp": 1000, "window": 1}})", transport)).empty());
-    CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}});
-  }
+  EffectivePolicy policy = with_manifest("{}");
+  CHECK(tighten(policy, access(R"({"rateLimit": {"perIp": 1000, "window": 1}})")).empty());
+  CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}});
+}
+
+TEST_CASE("tighten: on UDP a rate limit adds to the default one, which it cannot loosen") {
+  EffectivePolicy policy = with_manifest("{}", Transport::udp);
+  CHECK(tighten(policy, access(R"({"rateLimit": {"perIp": 100, "window": 1}})", Transport::udp)).empty());
+  CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}, {100, 1.0}});
+  EffectivePolicy looser = with_manifest("{}", Transport::udp);
+  auto warnings = tighten(looser, access(R"({"rateLimit": {"perIp": 5000, "window": 1}})", Transport::udp));
+  REQUIRE(warnings.size() == 1);
+  CHECK(mentions(warnings[0], "not stricter than the limit in force"));
+  CHECK(looser.rate_limits.front() == RateLimit{1000, 1.0});
+}
+
+TEST_CASE("tighten: maxConnectionsPerIp above the default per-IP cap warns") {
+  EffectivePolicy policy = with_manifest("{}");
+  auto warnings = tighten(policy, access(R"({"maxConnectionsPerIp": 300})"));
+  REQUIRE(warnings.size() == 1);
+  CHECK(mentions(warnings[0], "access.maxConnectionsPerIp 300 is above the limit in force (256)"));
+  CHECK(policy.max_connections_per_ip == 256u);
 }
 
 TEST_CASE("tighten: a rate limit stricter in burst or in rate is added without a warning") {

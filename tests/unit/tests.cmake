@@ -13,3 +13,4 @@ portbroker_unit_test(firewall_rules_test SOURCES unit/firewall_rules_test.cc LIB
 portbroker_unit_test(confinement_check_test SOURCES unit/confinement_check_test.cc LIBS portbroker_supervisor)
 portbroker_unit_test(keyed_hash_test SOURCES unit/keyed_hash_test.cc LIBS portbroker_common)
 portbroker_unit_test(session_table_test SOURCES unit/session_table_test.cc LIBS portbroker_policy)
+portbroker_unit_test(admission_test SOURCES unit/admission_test.cc LIBS portbroker_supervisor)
