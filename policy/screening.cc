@@ -27,6 +27,16 @@ std::string_view refusal_name(Refusal refusal) {
   return "none";
 }
 
+std::string_view reply_refusal_name(ReplyRefusal refusal) {
+  switch (refusal) {
+    case ReplyRefusal::none: return "none";
+    case ReplyRefusal::no_session: return "no-session";
+    case ReplyRefusal::amplification: return "amplification";
+    case ReplyRefusal::rate: return "rate";
+  }
+  return "none";
+}
+
 EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transport transport,
                                  const ScreeningDefaults& defaults) {
   EffectivePolicy policy;

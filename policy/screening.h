@@ -23,6 +23,11 @@ enum class Refusal { none, deny, not_allowed, max_connections, max_connections_p
 inline constexpr size_t kRefusalKinds = 7;
 std::string_view refusal_name(Refusal refusal);
 
+// Why a reply was not sent, as counted in status.
+enum class ReplyRefusal { none, no_session, amplification, rate };
+inline constexpr size_t kReplyRefusalKinds = 4;
+std::string_view reply_refusal_name(ReplyRefusal refusal);
+
 // The broker config's `screening` section; docs/configuration.md has why
 // each default is what it is.
 struct ScreeningDefaults {

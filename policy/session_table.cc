@@ -1,6 +1,7 @@
 #include "policy/session_table.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "common/keyed_hash.h"
 
@@ -18,34 +19,80 @@ size_t EndpointHash::operator()(const Endpoint& endpoint) const {
   return static_cast<size_t>(common::keyed_hash(input, address.is_v4 ? 7 : 19));
 }
 
-void SessionTable::touch(const Endpoint& endpoint, uint64_t now_ms) {
+void SessionTable::received(const Endpoint& endpoint, size_t bytes, uint64_t now_ms) {
   auto found = sessions_.find(endpoint);
   if (found != sessions_.end()) {
-    lru_.splice(lru_.begin(), lru_, found->second);
-    found->second->last_ms = now_ms;
+    Session& session = *found->second;
+    session.last_ms = now_ms;
+    session.received_bytes += bytes;
+    // A second datagram establishes the session; either way it is now the
+    // most recently seen of its segment.
+    List& from = session.is_established ? established_ : probationary_;
+    session.is_established = true;
+    established_.splice(established_.begin(), from, found->second);
     return;
   }
-  if (sessions_.size() >= max_sessions_ && !lru_.empty()) {
-    sessions_.erase(lru_.back().endpoint);
-    lru_.pop_back();
+  if (sessions_.size() >= max_sessions_) {
+    pop_back(probationary_.empty() ? established_ : probationary_);
+    ++evictions_;
   }
-  lru_.push_front(Session{endpoint, now_ms});
-  sessions_.emplace(endpoint, lru_.begin());
+  probationary_.push_front(Session{endpoint, now_ms, bytes, 0, false});
+  sessions_.emplace(endpoint, probationary_.begin());
+}
+
+ReplyRefusal SessionTable::check_reply(const Endpoint& endpoint, size_t bytes, uint64_t ratio, uint64_t now_ms) const {
+  auto found = sessions_.find(endpoint);
+  if (found == sessions_.end() || expired(*found->second, now_ms)) return ReplyRefusal::no_session;
+  const Session& session = *found->second;
+  // ratio x received, saturating: the budget only ever needs to be compared.
+  uint64_t received = session.received_bytes;
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  uint64_t budget = ratio != 0 && received > kMax / ratio ? kMax : received * ratio;
+  if (session.replied_bytes > budget || bytes > budget - session.replied_bytes) return ReplyRefusal::amplification;
+  return ReplyRefusal::none;
+}
+
+void SessionTable::replied(const Endpoint& endpoint, size_t bytes) {
+  auto found = sessions_.find(endpoint);
+  if (found == sessions_.end()) return;
+  found->second->replied_bytes += bytes;
+  if (!found->second->is_established) establish(found->second);
+}
+
+void SessionTable::establish(List::iterator session) {
+  session->is_established = true;
+  established_.splice(established_.begin(), probationary_, session);
 }
 
 bool SessionTable::active(const Endpoint& endpoint, uint64_t now_ms) const {
   auto found = sessions_.find(endpoint);
-  return found != sessions_.end() && (now_ms < found->second->last_ms || now_ms - found->second->last_ms < timeout_ms_);
+  return found != sessions_.end() && !expired(*found->second, now_ms);
+}
+
+bool SessionTable::established(const Endpoint& endpoint) const {
+  auto found = sessions_.find(endpoint);
+  return found != sessions_.end() && found->second->is_established;
+}
+
+bool SessionTable::expired(const Session& session, uint64_t now_ms) const {
+  // A clock that stepped back leaves the session live.
+  return now_ms >= session.last_ms && now_ms - session.last_ms >= timeout_ms_;
+}
+
+void SessionTable::pop_back(List& list) {
+  sessions_.erase(list.back().endpoint);
+  list.pop_back();
 }
 
 size_t SessionTable::expire(uint64_t now_ms) {
-  size_t expired = 0;
-  while (!lru_.empty() && now_ms >= lru_.back().last_ms && now_ms - lru_.back().last_ms >= timeout_ms_) {
-    sessions_.erase(lru_.back().endpoint);
-    lru_.pop_back();
-    ++expired;
+  size_t expired_count = 0;
+  for (List* list : {&probationary_, &established_}) {
+    while (!list->empty() && expired(list->back(), now_ms)) {
+      pop_back(*list);
+      ++expired_count;
+    }
   }
-  return expired;
+  return expired_count;
 }
 
 }  // namespace policy

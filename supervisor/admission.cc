@@ -88,7 +88,8 @@ policy::Refusal Admission::admit_datagram(const common::SocketAddress& peer, uin
   if (auto refusal = rate_limited(policy::source_key(source, ipv6_prefix_), now_ms); refusal != policy::Refusal::none) {
     return refusal;
   }
-  sessions_->touch({source, peer.port()}, now_ms);
+  // Sizes are not known here yet; only the session's segment is used so far.
+  sessions_->received({source, peer.port()}, 0, now_ms);
   return policy::Refusal::none;
 }
 

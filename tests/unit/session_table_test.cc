@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -12,12 +13,179 @@
 using policy::Endpoint;
 using policy::EndpointHash;
 using policy::IpAddress;
+using policy::ReplyRefusal;
+using policy::SessionTable;
 
 namespace {
 
 Endpoint endpoint(const std::string& address, uint16_t port) { return {ip(address), port}; }
 
+// 10.x.y.z:port for a number: the sources of a flood.
+Endpoint spoofed(uint32_t n) {
+  const uint8_t four[4] = {10, static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)};
+  return {IpAddress::v4(four), static_cast<uint16_t>(1024 + n % 60000)};
+}
+
+constexpr uint64_t kRatio = 3;
+
 }  // namespace
+
+TEST_CASE("a datagram opens a session that replies may use until the timeout") {
+  SessionTable table(1000, 16);
+  const Endpoint client = endpoint("192.0.2.1", 5000);
+  CHECK(table.check_reply(client, 1, kRatio, 0) == ReplyRefusal::no_session);
+  table.received(client, 10, 100);
+  CHECK(table.active(client, 100));
+  CHECK(table.check_reply(client, 1, kRatio, 1099) == ReplyRefusal::none);
+  CHECK(table.check_reply(client, 1, kRatio, 1100) == ReplyRefusal::no_session);
+  CHECK_FALSE(table.active(client, 1100));
+  // Another port of the same address is another source.
+  CHECK(table.check_reply(endpoint("192.0.2.1", 5001), 1, kRatio, 200) == ReplyRefusal::no_session);
+}
+
+TEST_CASE("reply amplification: replies to a session total at most ratio x the bytes it sent") {
+  SessionTable table(60000, 16);
+  const Endpoint client = endpoint("2001:db8::1", 443);
+  table.received(client, 100, 0);
+  // 300 bytes in any split; not one byte more.
+  CHECK(table.check_reply(client, 301, kRatio, 1) == ReplyRefusal::amplification);
+  REQUIRE(table.check_reply(client, 200, kRatio, 1) == ReplyRefusal::none);
+  table.replied(client, 200);
+  CHECK(table.check_reply(client, 101, kRatio, 2) == ReplyRefusal::amplification);
+  REQUIRE(table.check_reply(client, 100, kRatio, 2) == ReplyRefusal::none);
+  table.replied(client, 100);
+  CHECK(table.check_reply(client, 1, kRatio, 3) == ReplyRefusal::amplification);
+  CHECK(table.check_reply(client, 0, kRatio, 3) == ReplyRefusal::none);
+  // More received, more budget.
+  table.received(client, 10, 4);
+  CHECK(table.check_reply(client, 31, kRatio, 5) == ReplyRefusal::amplification);
+  CHECK(table.check_reply(client, 30, kRatio, 5) == ReplyRefusal::none);
+  // Another ratio applies to the same counts.
+  CHECK(table.check_reply(client, 1, 1, 5) == ReplyRefusal::amplification);
+  CHECK(table.check_reply(client, 140, 4, 5) == ReplyRefusal::none);
+  CHECK(table.check_reply(client, 141, 4, 5) == ReplyRefusal::amplification);
+}
+
+TEST_CASE("reply amplification: an empty datagram earns no reply bytes, and the budget saturates") {
+  SessionTable table(60000, 16);
+  const Endpoint empty = endpoint("192.0.2.1", 1);
+  table.received(empty, 0, 0);
+  CHECK(table.check_reply(empty, 1, kRatio, 0) == ReplyRefusal::amplification);
+  CHECK(table.check_reply(empty, 0, kRatio, 0) == ReplyRefusal::none);
+  const Endpoint huge = endpoint("192.0.2.2", 1);
+  table.received(huge, std::numeric_limits<size_t>::max() / 2, 0);
+  // ratio x received overflows 64 bits: the budget is the largest there is.
+  CHECK(table.check_reply(huge, std::numeric_limits<size_t>::max(), 1000, 0) == ReplyRefusal::none);
+}
+
+TEST_CASE("a second datagram or a reply establishes a session; one datagram does not") {
+  SessionTable table(60000, 16);
+  const Endpoint once = endpoint("192.0.2.1", 1);
+  const Endpoint twice = endpoint("192.0.2.2", 1);
+  const Endpoint answered = endpoint("192.0.2.3", 1);
+  table.received(once, 10, 0);
+  table.received(twice, 10, 0);
+  table.received(twice, 10, 1);
+  table.received(answered, 10, 0);
+  table.replied(answered, 5);
+  CHECK_FALSE(table.established(once));
+  CHECK(table.established(twice));
+  CHECK(table.established(answered));
+  CHECK(table.established_count() == 2);
+  CHECK(table.size() == 3);
+  // A reply to no session changes nothing.
+  table.replied(endpoint("192.0.2.9", 1), 5);
+  CHECK(table.size() == 3);
+}
+
+TEST_CASE("UDP session flood: spoofed one-datagram sources do not push out established sessions") {
+  constexpr size_t kMax = 1000;
+  SessionTable table(120000, kMax);
+  std::vector<Endpoint> clients;
+  for (int i = 0; i < 100; ++i) clients.push_back(endpoint("2001:db8::" + std::to_string(i + 1), 4000));
+  uint64_t now = 0;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    table.received(clients[i], 50, now);
+    // Half send again, half are answered: both count as established.
+    if (i % 2) {
+      table.received(clients[i], 50, now + 1);
+    } else {
+      table.replied(clients[i], 20);
+    }
+  }
+  // 200 000 spoofed sources, one datagram each, at 100 a millisecond: the
+  // old LRU table forgot every client after the first 900 of them.
+  for (uint32_t n = 0; n < 200000; ++n) table.received(spoofed(n), 1, now + n / 100);
+  now += 2000;
+  CHECK(table.size() == kMax);
+  CHECK(table.evictions() == 100 + 200000 - kMax);
+  for (const auto& client : clients) {
+    CAPTURE(client.address.to_string());
+    CHECK(table.established(client));
+    CHECK(table.check_reply(client, 10, kRatio, now) == ReplyRefusal::none);
+  }
+  // The flood replaced itself: only its most recent sources are left.
+  CHECK(table.active(spoofed(199999), now));
+  CHECK_FALSE(table.active(spoofed(0), now));
+}
+
+TEST_CASE("with every session established, a new source pushes out the least recently seen one") {
+  SessionTable table(120000, 3);
+  const Endpoint a = endpoint("192.0.2.1", 1);
+  const Endpoint b = endpoint("192.0.2.2", 1);
+  const Endpoint c = endpoint("192.0.2.3", 1);
+  for (const auto& e : {a, b, c}) table.received(e, 1, 0);
+  for (const auto& e : {b, a, c}) table.received(e, 1, 1);  // b least recently seen
+  REQUIRE(table.established_count() == 3);
+  table.received(endpoint("192.0.2.4", 1), 1, 2);
+  CHECK(table.size() == 3);
+  CHECK_FALSE(table.active(b, 2));
+  CHECK(table.active(a, 2));
+  CHECK(table.active(c, 2));
+  // The next new source replaces the probationary one, not another established.
+  table.received(endpoint("192.0.2.5", 1), 1, 3);
+  CHECK(table.active(a, 3));
+  CHECK(table.active(c, 3));
+  CHECK_FALSE(table.active(endpoint("192.0.2.4", 1), 3));
+  CHECK(table.evictions() == 2);
+}
+
+TEST_CASE("expire drops idle sessions of both segments and keeps the rest") {
+  SessionTable table(1000, 16);
+  const Endpoint probationary = endpoint("192.0.2.1", 1);
+  const Endpoint established = endpoint("192.0.2.2", 1);
+  const Endpoint fresh = endpoint("192.0.2.3", 1);
+  table.received(probationary, 1, 0);
+  table.received(established, 1, 0);
+  table.received(established, 1, 100);
+  table.received(fresh, 1, 900);
+  CHECK(table.expire(999) == 0);
+  CHECK(table.expire(1000) == 1);
+  CHECK(table.expire(1100) == 1);
+  CHECK(table.size() == 1);
+  CHECK(table.active(fresh, 1100));
+  // A session established by a reply is still found once idle.
+  table.replied(fresh, 1);
+  CHECK(table.expire(1900) == 1);
+  CHECK(table.size() == 0);
+}
+
+TEST_CASE("a clock that steps back keeps sessions live") {
+  SessionTable table(1000, 16);
+  const Endpoint client = endpoint("192.0.2.1", 1);
+  table.received(client, 10, 5000);
+  CHECK(table.active(client, 10));
+  CHECK(table.expire(10) == 0);
+  CHECK(table.check_reply(client, 1, kRatio, 10) == ReplyRefusal::none);
+}
+
+TEST_CASE("a table bounded at zero keeps one session") {
+  SessionTable table(1000, 0);
+  table.received(endpoint("192.0.2.1", 1), 1, 0);
+  table.received(endpoint("192.0.2.2", 1), 1, 0);
+  CHECK(table.size() == 1);
+  CHECK(table.active(endpoint("192.0.2.2", 1), 0));
+}
 
 namespace {
 
