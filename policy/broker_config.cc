@@ -110,7 +110,8 @@ BrokerConfig parse_broker_config(std::string_view text) {
     require_object(screening, "/screening");
     reject_unknown_fields(screening, "/screening",
                           {"max_connections", "max_connections_per_ip", "idle_timeout_s", "udp_session_timeout_s",
-                           "udp_rate_limit", "ipv6_prefix", "max_tracked_sources"});
+                           "udp_rate_limit", "udp_reply_ratio", "udp_max_reply_rate", "ipv6_prefix",
+                           "max_tracked_sources"});
     auto& out = config.screening;
     if (screening.contains("max_connections")) {
       out.max_connections = static_cast<uint32_t>(
@@ -133,6 +134,14 @@ BrokerConfig parse_broker_config(std::string_view text) {
           static_cast<double>(
               read_integer(rate["window_s"], child_path(kPath, "window_s"), 1, static_cast<uint64_t>(kMaxSeconds))),
       };
+    }
+    if (screening.contains("udp_reply_ratio")) {
+      out.udp_reply_ratio = static_cast<uint32_t>(
+          read_integer(screening["udp_reply_ratio"], "/screening/udp_reply_ratio", 1, kMaxReplyRatio));
+    }
+    if (screening.contains("udp_max_reply_rate")) {
+      out.udp_max_reply_rate = static_cast<uint32_t>(
+          read_integer(screening["udp_max_reply_rate"], "/screening/udp_max_reply_rate", 1, kMaxReplyRate));
     }
     if (screening.contains("idle_timeout_s")) {
       out.tcp_idle_timeout_s = static_cast<double>(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 
 namespace policy {
 namespace {
@@ -47,6 +48,8 @@ EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transp
     policy.idle_timeout_s = defaults.tcp_idle_timeout_s;
   } else {
     policy.idle_timeout_s = defaults.udp_session_timeout_s;
+    policy.reply_ratio = defaults.udp_reply_ratio;
+    policy.max_reply_rate = defaults.udp_max_reply_rate;
   }
   // The manifest's rateLimit replaces the default one rather than adding to
   // it: a manifest may allow a source more than the default.
@@ -60,6 +63,8 @@ EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transp
     if (manifest->max_connections_per_ip) policy.max_connections_per_ip = manifest->max_connections_per_ip;
     if (manifest->rate_limit) rate_limit = manifest->rate_limit;
     if (manifest->idle_timeout_s) policy.idle_timeout_s = *manifest->idle_timeout_s;
+    if (manifest->reply_ratio) policy.reply_ratio = *manifest->reply_ratio;
+    if (manifest->max_reply_rate) policy.max_reply_rate = *manifest->max_reply_rate;
   }
   if (rate_limit) policy.rate_limits.push_back(*rate_limit);
   return policy;
@@ -113,6 +118,17 @@ std::vector<std::string> tighten(EffectivePolicy& policy, const Manifest& access
     }
     policy.rate_limits.push_back(added);
   }
+  auto lower = [&](const std::optional<uint32_t>& asked, uint32_t& in_force, std::string_view field) {
+    if (!asked) return;
+    if (*asked <= in_force) {
+      in_force = *asked;
+    } else {
+      warnings.push_back("access." + std::string(field) + " " + std::to_string(*asked) +
+                         " is above the limit in force (" + std::to_string(in_force) + "); ignored");
+    }
+  };
+  lower(access.reply_ratio, policy.reply_ratio, "replyRatio");
+  lower(access.max_reply_rate, policy.max_reply_rate, "maxReplyRate");
   if (access.idle_timeout_s) {
     if (*access.idle_timeout_s <= policy.idle_timeout_s) {
       policy.idle_timeout_s = *access.idle_timeout_s;

@@ -41,6 +41,9 @@ struct ScreeningDefaults {
   // packets a second, a game client 60-128), low enough that one source
   // cannot keep a worker busy alone.
   RateLimit udp_rate_limit{1000, 1.0};
+  // QUIC's anti-amplification factor (RFC 9000, 8.1).
+  uint32_t udp_reply_ratio = 3;
+  uint32_t udp_max_reply_rate = 10000;
   uint8_t ipv6_prefix = 64;
   size_t max_tracked_sources = 65536;
 };
@@ -54,6 +57,8 @@ struct EffectivePolicy {
   std::optional<uint32_t> max_connections_per_ip;
   std::vector<RateLimit> rate_limits;  // all must allow
   double idle_timeout_s = 0;
+  uint32_t reply_ratio = 0;     // UDP: replies to a session total at most this x the bytes it sent
+  uint32_t max_reply_rate = 0;  // UDP: replies per second, the whole handler
   bool from_manifest = false;
 };
 

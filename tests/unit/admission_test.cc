@@ -28,16 +28,71 @@ Admission admission(const std::string& manifest_json, Transport transport, const
 
 }  // namespace
 
+TEST_CASE("reply amplification: replies beyond 3x the bytes received are refused and counted by reason") {
+  Admission udp = admission("{}", Transport::udp);
+  const auto client = peer("192.0.2.1", 5000);
+  REQUIRE(udp.admit_datagram(client, 100, 0) == Refusal::none);
+  // 100 x the request, as a careless or hostile handler would answer.
+  CHECK_FALSE(udp.may_reply_to(client, 10000, 1));
+  CHECK(udp.may_reply_to(client, 300, 1));
+  CHECK_FALSE(udp.may_reply_to(client, 1, 1));
+  // To an address that never sent: no session. An IPv4-mapped form of the
+  // client is the client.
+  CHECK_FALSE(udp.may_reply_to(peer("192.0.2.2", 5000), 1, 1));
+  REQUIRE(udp.admit_datagram(peer("::ffff:192.0.2.1", 5000), 1, 2) == Refusal::none);
+  CHECK(udp.may_reply_to(client, 3, 3));
+  auto refused = udp.reply_refused_status();
+  CHECK(refused["amplification"] == 2);
+  CHECK(refused["no-session"] == 1);
+  CHECK(refused["rate"] == 0);
+}
+
+TEST_CASE("the manifest's replyRatio sets the budget") {
+  Admission udp = admission(R"({"replyRatio": 10})", Transport::udp);
+  const auto client = peer("2001:db8::1", 53);
+  REQUIRE(udp.admit_datagram(client, 100, 0) == Refusal::none);
+  CHECK(udp.may_reply_to(client, 1000, 1));
+  CHECK_FALSE(udp.may_reply_to(client, 1, 1));
+  CHECK(udp.policy_status()["replyRatio"] == 10);
+}
+
+TEST_CASE("the handler's reply rate caps replies across every session") {
+  Admission udp = admission(R"({"maxReplyRate": 5})", Transport::udp);
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(udp.admit_datagram(peer("192.0.2." + std::to_string(i + 1), 1), 10, 1000) == Refusal::none);
+  }
+  int sent = 0;
+  for (int i = 0; i < 10; ++i) sent += udp.may_reply_to(peer("192.0.2." + std::to_string(i + 1), 1), 1, 1000);
+  CHECK(sent == 5);
+  CHECK(udp.reply_refused_status()["rate"] == 5);
+  // One more per 200 ms.
+  CHECK(udp.may_reply_to(peer("192.0.2.1", 1), 1, 1200));
+  CHECK_FALSE(udp.may_reply_to(peer("192.0.2.1", 1), 1, 1200));
+  // A reply the session refuses does not spend the handler's rate.
+  CHECK_FALSE(udp.may_reply_to(peer("192.0.2.9", 9), 1, 1400));
+  CHECK(udp.may_reply_to(peer("192.0.2.2", 1), 1, 1400));
+}
+
+TEST_CASE("reply refusal counts survive a policy change") {
+  Admission before = admission("{}", Transport::udp);
+  CHECK_FALSE(before.may_reply_to(peer("192.0.2.1", 1), 1, 0));
+  Admission after = admission(R"({"replyRatio": 1})", Transport::udp);
+  after.inherit(std::move(before));
+  CHECK(after.reply_refused_status()["no-session"] == 1);
+}
+
 TEST_CASE("the default UDP rate limit refuses a source's 1001st datagram within a second") {
   Admission udp = admission("{}", Transport::udp);
   const auto flood = peer("192.0.2.1", 1);
   int admitted = 0;
-  for (int i = 0; i < 1001; ++i) admitted += udp.admit_datagram(flood, 5000) == Refusal::none;
+  for (int i = 0; i < 1001; ++i) admitted += udp.admit_datagram(flood, 1, 5000) == Refusal::none;
   CHECK(admitted == 1000);
-  CHECK(udp.admit_datagram(peer("192.0.2.2", 1), 5000) == Refusal::none);
-  CHECK(udp.admit_datagram(flood, 5001) == Refusal::none);
+  CHECK(udp.admit_datagram(peer("192.0.2.2", 1), 1, 5000) == Refusal::none);
+  CHECK(udp.admit_datagram(flood, 1, 5001) == Refusal::none);
   auto status = udp.policy_status();
   CHECK(status["rateLimit"] == nlohmann::json::parse(R"([{"perIp": 1000, "window": 1.0}])"));
+  CHECK(status["replyRatio"] == 3);
+  CHECK(status["maxReplyRate"] == 10000);
 }
 
 TEST_CASE("the default per-IP cap keeps one source from holding every connection slot") {

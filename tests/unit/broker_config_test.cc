@@ -348,19 +348,23 @@ TEST_CASE("the screening section: defaults, every field, and bounds") {
     CHECK(screening.tcp_idle_timeout_s == 300.0);
     CHECK(screening.udp_session_timeout_s == 120.0);
     CHECK(screening.udp_rate_limit == policy::RateLimit{1000, 1.0});
+    CHECK(screening.udp_reply_ratio == 3);
+    CHECK(screening.udp_max_reply_rate == 10000);
     CHECK(screening.ipv6_prefix == 64);
     CHECK(screening.max_tracked_sources == 65536);
   }
   SUBCASE("every field") {
     auto screening = parse_broker_config(R"({"screening": {"max_connections": 10, "max_connections_per_ip": 2,
         "idle_timeout_s": 30, "udp_session_timeout_s": 60, "udp_rate_limit": {"per_ip": 50, "window_s": 10},
-        "ipv6_prefix": 56, "max_tracked_sources": 1000}})")
+        "udp_reply_ratio": 1, "udp_max_reply_rate": 500, "ipv6_prefix": 56, "max_tracked_sources": 1000}})")
                          .screening;
     CHECK(screening.max_connections == 10);
     CHECK(screening.max_connections_per_ip == 2);
     CHECK(screening.tcp_idle_timeout_s == 30.0);
     CHECK(screening.udp_session_timeout_s == 60.0);
     CHECK(screening.udp_rate_limit == policy::RateLimit{50, 10.0});
+    CHECK(screening.udp_reply_ratio == 1);
+    CHECK(screening.udp_max_reply_rate == 500);
     CHECK(screening.ipv6_prefix == 56);
     CHECK(screening.max_tracked_sources == 1000);
   }
@@ -380,6 +384,12 @@ TEST_CASE("the screening section: defaults, every field, and bounds") {
               "/screening/udp_rate_limit/per_ip", "from 1 to 1000000"},
              {"window fraction", R"({"screening": {"udp_rate_limit": {"per_ip": 1, "window_s": 0.5}}})",
               "/screening/udp_rate_limit/window_s", "from 1 to 604800"},
+             {"reply ratio zero", R"({"screening": {"udp_reply_ratio": 0}})", "/screening/udp_reply_ratio",
+              "from 1 to 1000"},
+             {"reply ratio too high", R"({"screening": {"udp_reply_ratio": 1001}})", "/screening/udp_reply_ratio",
+              "from 1 to 1000"},
+             {"reply rate zero", R"({"screening": {"udp_max_reply_rate": 0}})", "/screening/udp_max_reply_rate",
+              "from 1 to 10000000"},
              {"unknown field", R"({"screening": {"udp_reply_rate": 1}})", "/screening/udp_reply_rate",
               "unknown field"},
          }) {

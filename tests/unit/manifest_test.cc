@@ -258,6 +258,39 @@ TEST_CASE("a module access export on UDP refuses the TCP-only caps") {
               Transport::udp, ManifestKind::module_access);
 }
 
+TEST_CASE("replyRatio and maxReplyRate are read on UDP, in a manifest and in access") {
+  for (auto kind : {ManifestKind::sidecar, ManifestKind::module_access}) {
+    Manifest m = parse_manifest(R"({"replyRatio": 1, "maxReplyRate": 10000000})", Transport::udp, kind);
+    CHECK(m.reply_ratio == 1u);
+    CHECK(m.max_reply_rate == 10000000u);
+    m = parse_manifest(R"({"replyRatio": 1000, "maxReplyRate": 1})", Transport::udp, kind);
+    CHECK(m.reply_ratio == 1000u);
+    CHECK(m.max_reply_rate == 1u);
+    m = parse_manifest("{}", Transport::udp, kind);
+    CHECK_FALSE(m.reply_ratio.has_value());
+    CHECK_FALSE(m.max_reply_rate.has_value());
+  }
+}
+
+TEST_CASE("replyRatio and maxReplyRate errors name the field") {
+  const std::vector<ErrorCase> cases = {
+      {"ratio zero", R"({"replyRatio": 0})", "/replyRatio", "must be an integer from 1 to 1000"},
+      {"ratio too high", R"({"replyRatio": 1001})", "/replyRatio", "must be an integer from 1 to 1000"},
+      {"ratio fraction", R"({"replyRatio": 2.5})", "/replyRatio", "must be an integer from 1 to 1000"},
+      {"ratio negative", R"({"replyRatio": -3})", "/replyRatio", "must be an integer from 1 to 1000"},
+      {"ratio string", R"({"replyRatio": "3"})", "/replyRatio", "must be an integer from 1 to 1000"},
+      {"rate zero", R"({"maxReplyRate": 0})", "/maxReplyRate", "must be an integer from 1 to 10000000"},
+      {"rate null", R"({"maxReplyRate": null})", "/maxReplyRate", "must be an integer from 1 to 10000000"},
+  };
+  for (auto kind : {ManifestKind::sidecar, ManifestKind::module_access}) {
+    for (const auto& c : cases) check_error(c, Transport::udp, kind);
+    check_error({"ratio on tcp", R"({"replyRatio": 3})", "/replyRatio", "applies to UDP handlers only"},
+                Transport::tcp, kind);
+    check_error({"rate on tcp", R"({"maxReplyRate": 3})", "/maxReplyRate", "applies to UDP handlers only"},
+                Transport::tcp, kind);
+  }
+}
+
 TEST_CASE("unknown fields are errors naming their path") {
   const std::vector<ErrorCase> cases = {
       {"top level", R"({"maxconnections": 5})", "/maxconnections", "unknown field"},

@@ -76,7 +76,7 @@ TEST_CASE("without a manifest a TCP handler gets the defaults") {
   CHECK(policy.idle_timeout_s == 300.0);
 }
 
-TEST_CASE("without a manifest a UDP handler gets the UDP session timeout and rate limit") {
+TEST_CASE("without a manifest a UDP handler gets the UDP session timeout, rate limit and reply limits") {
   const ScreeningDefaults defaults;
   EffectivePolicy policy = effective_policy(std::nullopt, Transport::udp, defaults);
   CHECK(policy.transport == Transport::udp);
@@ -86,6 +86,8 @@ TEST_CASE("without a manifest a UDP handler gets the UDP session timeout and rat
   CHECK(policy.rate_limits == std::vector<RateLimit>{defaults.udp_rate_limit});
   CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}});
   CHECK_FALSE(policy.max_connections_per_ip.has_value());
+  CHECK(policy.reply_ratio == 3);
+  CHECK(policy.max_reply_rate == 10000);
   CHECK(policy.idle_timeout_s == defaults.udp_session_timeout_s);
   CHECK(policy.idle_timeout_s == 120.0);
 }
@@ -103,21 +105,28 @@ TEST_CASE("the defaults come from ScreeningDefaults") {
   CHECK(effective_policy(Manifest{}, Transport::udp, defaults).idle_timeout_s == 13.0);
   defaults.max_connections_per_ip = 5;
   defaults.udp_rate_limit = {50, 2.0};
+  defaults.udp_reply_ratio = 2;
+  defaults.udp_max_reply_rate = 300;
   for (const auto& manifest : {std::optional<Manifest>(), std::optional<Manifest>(Manifest{})}) {
     CHECK(effective_policy(manifest, Transport::tcp, defaults).max_connections_per_ip == 5u);
     CHECK(effective_policy(manifest, Transport::tcp, defaults).rate_limits.empty());
     EffectivePolicy udp = effective_policy(manifest, Transport::udp, defaults);
     CHECK(udp.rate_limits == std::vector<RateLimit>{{50, 2.0}});
+    CHECK(udp.reply_ratio == 2);
+    CHECK(udp.max_reply_rate == 300);
   }
 }
 
-TEST_CASE("a manifest's maxConnectionsPerIp and rateLimit replace the defaults") {
+TEST_CASE("a manifest's maxConnectionsPerIp, rateLimit, replyRatio and maxReplyRate replace the defaults") {
   // Above the defaults too: the manifest, not `access`, is where a handler's
   // limits are set.
   EffectivePolicy tcp = with_manifest(R"({"maxConnectionsPerIp": 1000})");
   CHECK(tcp.max_connections_per_ip == 1000u);
-  EffectivePolicy udp = with_manifest(R"({"rateLimit": {"perIp": 5000, "window": 1}})", Transport::udp);
+  EffectivePolicy udp = with_manifest(R"({"rateLimit": {"perIp": 5000, "window": 1}, "replyRatio": 10,
+      "maxReplyRate": 50000})", Transport::udp);
   CHECK(udp.rate_limits == std::vector<RateLimit>{{5000, 1.0}});
+  CHECK(udp.reply_ratio == 10);
+  CHECK(udp.max_reply_rate == 50000);
 }
 
 TEST_CASE("an empty manifest is marked as from the manifest and keeps every default") {
@@ -413,6 +422,20 @@ TEST_CASE("tighten: on UDP a rate limit adds to the default one, which it cannot
   REQUIRE(warnings.size() == 1);
   CHECK(mentions(warnings[0], "not stricter than the limit in force"));
   CHECK(looser.rate_limits.front() == RateLimit{1000, 1.0});
+}
+
+TEST_CASE("tighten: a lower replyRatio or maxReplyRate applies, a higher one warns") {
+  EffectivePolicy policy = with_manifest(R"({"replyRatio": 5, "maxReplyRate": 2000})", Transport::udp);
+  CHECK(tighten(policy, access(R"({"replyRatio": 1, "maxReplyRate": 2000})", Transport::udp)).empty());
+  CHECK(policy.reply_ratio == 1);
+  CHECK(policy.max_reply_rate == 2000);
+  EffectivePolicy defaults = with_manifest("{}", Transport::udp);
+  auto warnings = tighten(defaults, access(R"({"replyRatio": 4, "maxReplyRate": 10001})", Transport::udp));
+  REQUIRE(warnings.size() == 2);
+  CHECK(mentions(warnings[0], "access.replyRatio 4 is above the limit in force (3); ignored"));
+  CHECK(mentions(warnings[1], "access.maxReplyRate 10001 is above the limit in force (10000); ignored"));
+  CHECK(defaults.reply_ratio == 3);
+  CHECK(defaults.max_reply_rate == 10000);
 }
 
 TEST_CASE("tighten: maxConnectionsPerIp above the default per-IP cap warns") {
