@@ -21,3 +21,6 @@ function(portbroker_fuzz_target name)
 endfunction()
 
 portbroker_fuzz_target(handler_filename LIBS portbroker_policy)
+portbroker_fuzz_target(manifest LIBS portbroker_policy)
+portbroker_fuzz_target(cidr LIBS portbroker_policy)
+portbroker_fuzz_target(broker_config LIBS portbroker_policy)
