@@ -397,3 +397,7 @@ TEST_CASE("the screening section: defaults, every field, and bounds") {
     }
   }
 }
+
+TEST_CASE("number overflow: a number too large for a double is an error at the root") {
+  check_error({"overflow", R"({"screening": {"max_connections": 1e400}})", "/", "number overflow"});
+}

@@ -445,6 +445,18 @@ TEST_CASE("syntax errors are reported at the root with line and column") {
   for (const auto& c : cases) check_error(c);
 }
 
+TEST_CASE("number overflow: a number too large for a double is an error at the root, in a manifest and in access") {
+  // Found by the manifest fuzz target: the parser's out_of_range escaped
+  // every caller, which catches JsonFieldError only (a worker's access
+  // export reaches the root supervisor this way).
+  for (auto kind : {ManifestKind::sidecar, ManifestKind::module_access}) {
+    for (const char* text : {R"({"idleTimeout": 1e400})", R"({"rateLimit": {"perIp": 1, "window": -1e999}})",
+                             R"({"x": 4444.44e44444444})"}) {
+      check_error({"overflow", text, "/", "number overflow"}, Transport::udp, kind);
+    }
+  }
+}
+
 TEST_CASE("a manifest over 64 KiB is refused before parsing") {
   std::string text = "{}";
   text.resize(policy::kMaxManifestBytes, ' ');
