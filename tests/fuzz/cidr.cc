@@ -87,14 +87,55 @@ Cidr block(Reader& in) {
   return Cidr{network, static_cast<uint8_t>(prefix)};
 }
 
+// The block next to `b` with the same prefix: together they make its parent.
+Cidr sibling(Cidr b) {
+  if (b.prefix > 0) b.network.bytes[(b.prefix - 1) / 8] ^= static_cast<uint8_t>(0x80 >> ((b.prefix - 1) % 8));
+  return b;
+}
+
+// `b` widened by `bits` (at most to /0).
+Cidr widened(Cidr b, size_t bits) {
+  b.prefix = static_cast<uint8_t>(b.prefix > bits ? b.prefix - bits : 0);
+  for (size_t bit = b.prefix; bit < b.network.bits(); ++bit) {
+    b.network.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  }
+  return b;
+}
+
+// The first or last address of `b`, or the one just outside it.
+IpAddress edge(const Cidr& b, uint8_t which) {
+  IpAddress a = b.network;
+  if (which & 1) {
+    for (size_t bit = b.prefix; bit < a.bits(); ++bit) a.bytes[bit / 8] |= static_cast<uint8_t>(0x80 >> (bit % 8));
+  }
+  if (which & 2) {
+    int delta = (which & 1) ? 1 : -1;
+    for (size_t i = a.bits() / 8; i-- > 0;) {
+      uint8_t before = a.bytes[i];
+      a.bytes[i] = static_cast<uint8_t>(before + delta);
+      if ((delta > 0 && before != 0xFF) || (delta < 0 && before != 0)) break;
+    }
+  }
+  return a;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_round_trip(std::string_view(reinterpret_cast<const char*>(data), size));
 
+  // Blocks: random ones, and siblings of earlier ones, so that some regions
+  // are covered only by several blocks together.
   Reader in(data, size);
-  std::vector<Cidr> blocks(in.byte() % 33);
-  for (auto& b : blocks) b = block(in);
+  std::vector<Cidr> blocks;
+  for (size_t n = in.byte() % 33; n > 0; --n) {
+    uint8_t op = in.byte();
+    if (op % 4 == 0 && !blocks.empty()) {
+      blocks.push_back(sibling(blocks[(op / 4) % blocks.size()]));
+    } else {
+      blocks.push_back(block(in));
+    }
+  }
   policy::CidrSet set(blocks);
   FUZZ_CHECK(set.blocks().size() == blocks.size());
   FUZZ_CHECK(set.range_count() <= blocks.size());
@@ -102,10 +143,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(set.covers(b));
     FUZZ_CHECK(set.contains(b.network));
   }
+  // Queries: random ones, and the parents and edges of the blocks.
   for (int queries = 0; !in.done() && queries < 64; ++queries) {
-    IpAddress a = address(in);
+    uint8_t op = in.byte();
+    const Cidr* near = blocks.empty() ? nullptr : &blocks[(op / 4) % blocks.size()];
+    IpAddress a = near && (op & 1) ? edge(*near, in.byte()) : address(in);
     FUZZ_CHECK(set.contains(a) == naive::contains(blocks, a));
-    Cidr b = block(in);
+    Cidr b = near && (op & 2) ? widened(*near, 1 + in.byte() % 4) : block(in);
     FUZZ_CHECK(set.covers(b) == naive::covers(blocks, b));
   }
   return 0;

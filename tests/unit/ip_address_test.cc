@@ -477,8 +477,20 @@ TEST_CASE("CidrSet agrees with the linear implementation on random sets") {
   for (uint32_t seed = 1; seed <= 300; ++seed) {
     CAPTURE(seed);
     RandomBlocks random(seed);
+    // A third are siblings of earlier blocks: regions that only several
+    // blocks cover together, and ranges that adjoin.
     std::vector<Cidr> blocks;
-    for (uint32_t n = random.below(40); n > 0; --n) blocks.push_back(random.block());
+    for (uint32_t n = random.below(40); n > 0; --n) {
+      if (!blocks.empty() && random.below(3) == 0) {
+        Cidr sibling = blocks[random.below(static_cast<uint32_t>(blocks.size()))];
+        if (sibling.prefix > 0) {
+          sibling.network.bytes[(sibling.prefix - 1) / 8] ^= static_cast<uint8_t>(0x80 >> ((sibling.prefix - 1) % 8));
+        }
+        blocks.push_back(sibling);
+      } else {
+        blocks.push_back(random.block());
+      }
+    }
     CidrSet set(blocks);
     for (int i = 0; i < 200; ++i) {
       IpAddress address = random.address();
