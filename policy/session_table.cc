@@ -19,12 +19,24 @@ size_t EndpointHash::operator()(const Endpoint& endpoint) const {
   return static_cast<size_t>(common::keyed_hash(input, address.is_v4 ? 7 : 19));
 }
 
+namespace {
+
+constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+
+uint64_t saturating_add(uint64_t a, uint64_t b) { return a > kMax - b ? kMax : a + b; }
+
+}  // namespace
+
+uint64_t SessionTable::on_wire(const Endpoint& endpoint, size_t payload) {
+  return saturating_add(payload, endpoint.address.is_v4 ? kIpv4Headers : kIpv6Headers);
+}
+
 void SessionTable::received(const Endpoint& endpoint, size_t bytes, uint64_t now_ms) {
   auto found = sessions_.find(endpoint);
   if (found != sessions_.end()) {
     Session& session = *found->second;
     session.last_ms = now_ms;
-    session.received_bytes += bytes;
+    session.received_bytes = saturating_add(session.received_bytes, on_wire(endpoint, bytes));
     // A second datagram establishes the session; either way it is now the
     // most recently seen of its segment.
     List& from = session.is_established ? established_ : probationary_;
@@ -36,7 +48,7 @@ void SessionTable::received(const Endpoint& endpoint, size_t bytes, uint64_t now
     pop_back(probationary_.empty() ? established_ : probationary_);
     ++evictions_;
   }
-  probationary_.push_front(Session{endpoint, now_ms, bytes, 0, false});
+  probationary_.push_front(Session{endpoint, now_ms, on_wire(endpoint, bytes), 0, false});
   sessions_.emplace(endpoint, probationary_.begin());
 }
 
@@ -46,16 +58,16 @@ ReplyRefusal SessionTable::check_reply(const Endpoint& endpoint, size_t bytes, u
   const Session& session = *found->second;
   // ratio x received, saturating: the budget only ever needs to be compared.
   uint64_t received = session.received_bytes;
-  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   uint64_t budget = ratio != 0 && received > kMax / ratio ? kMax : received * ratio;
-  if (session.replied_bytes > budget || bytes > budget - session.replied_bytes) return ReplyRefusal::amplification;
+  uint64_t reply = on_wire(endpoint, bytes);
+  if (session.replied_bytes > budget || reply > budget - session.replied_bytes) return ReplyRefusal::amplification;
   return ReplyRefusal::none;
 }
 
 void SessionTable::replied(const Endpoint& endpoint, size_t bytes) {
   auto found = sessions_.find(endpoint);
   if (found == sessions_.end()) return;
-  found->second->replied_bytes += bytes;
+  found->second->replied_bytes = saturating_add(found->second->replied_bytes, on_wire(endpoint, bytes));
   if (!found->second->is_established) establish(found->second);
 }
 

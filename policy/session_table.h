@@ -4,7 +4,10 @@
 // worker cannot use the handler's port to send to anyone else, and only
 // within the session's reply budget: at most `ratio` times the bytes the
 // source sent (QUIC's anti-amplification rule), so one spoofed datagram
-// cannot make the handler flood the address it names.
+// cannot make the handler flood the address it names. Bytes are counted as
+// on the wire, IP and UDP headers included: that is what reaches the victim
+// of a reflection, and it leaves a protocol with tiny requests ("ping" and
+// "pong #1") room to answer.
 //
 // Bounded at `max_sessions`, in two segments. A source seen once and not
 // yet answered is probationary; one that sent again or got a reply is
@@ -39,11 +42,15 @@ class SessionTable {
   SessionTable(uint64_t timeout_ms, size_t max_sessions)
       : timeout_ms_(timeout_ms), max_sessions_(max_sessions > 0 ? max_sessions : 1) {}
 
-  // A datagram of `bytes` (payload) from `endpoint`: opens its session or
+  // IPv4 and UDP headers; IPv6 and UDP headers.
+  static constexpr uint64_t kIpv4Headers = 20 + 8;
+  static constexpr uint64_t kIpv6Headers = 40 + 8;
+
+  // A datagram with `bytes` of payload from `endpoint`: opens its session or
   // refreshes it, and adds to its reply budget.
   void received(const Endpoint& endpoint, size_t bytes, uint64_t now_ms);
-  // Whether a reply of `bytes` may go to `endpoint` now, replies to it
-  // totalling at most `ratio` times the bytes it sent.
+  // Whether a reply with `bytes` of payload may go to `endpoint` now, replies
+  // to it totalling at most `ratio` times what it sent (both on the wire).
   ReplyRefusal check_reply(const Endpoint& endpoint, size_t bytes, uint64_t ratio, uint64_t now_ms) const;
   // A reply that check_reply allowed is going out: spends its budget and
   // establishes the session.
@@ -69,6 +76,7 @@ class SessionTable {
   };
   using List = std::list<Session>;  // most recently seen first
 
+  static uint64_t on_wire(const Endpoint& endpoint, size_t payload);
   void establish(List::iterator session);
   void pop_back(List& list);
   bool expired(const Session& session, uint64_t now_ms) const;

@@ -31,16 +31,17 @@ Admission admission(const std::string& manifest_json, Transport transport, const
 TEST_CASE("reply amplification: replies beyond 3x the bytes received are refused and counted by reason") {
   Admission udp = admission("{}", Transport::udp);
   const auto client = peer("192.0.2.1", 5000);
+  // 100 bytes of payload, 128 on the wire: replies may take 384.
   REQUIRE(udp.admit_datagram(client, 100, 0) == Refusal::none);
   // 100 x the request, as a careless or hostile handler would answer.
   CHECK_FALSE(udp.may_reply_to(client, 10000, 1));
-  CHECK(udp.may_reply_to(client, 300, 1));
-  CHECK_FALSE(udp.may_reply_to(client, 1, 1));
+  CHECK(udp.may_reply_to(client, 356, 1));
+  CHECK_FALSE(udp.may_reply_to(client, 0, 1));
   // To an address that never sent: no session. An IPv4-mapped form of the
   // client is the client.
   CHECK_FALSE(udp.may_reply_to(peer("192.0.2.2", 5000), 1, 1));
   REQUIRE(udp.admit_datagram(peer("::ffff:192.0.2.1", 5000), 1, 2) == Refusal::none);
-  CHECK(udp.may_reply_to(client, 3, 3));
+  CHECK(udp.may_reply_to(client, 59, 3));
   auto refused = udp.reply_refused_status();
   CHECK(refused["amplification"] == 2);
   CHECK(refused["no-session"] == 1);
@@ -50,9 +51,9 @@ TEST_CASE("reply amplification: replies beyond 3x the bytes received are refused
 TEST_CASE("the manifest's replyRatio sets the budget") {
   Admission udp = admission(R"({"replyRatio": 10})", Transport::udp);
   const auto client = peer("2001:db8::1", 53);
-  REQUIRE(udp.admit_datagram(client, 100, 0) == Refusal::none);
-  CHECK(udp.may_reply_to(client, 1000, 1));
-  CHECK_FALSE(udp.may_reply_to(client, 1, 1));
+  REQUIRE(udp.admit_datagram(client, 100, 0) == Refusal::none);  // 148 on the wire
+  CHECK(udp.may_reply_to(client, 1432, 1));
+  CHECK_FALSE(udp.may_reply_to(client, 0, 1));
   CHECK(udp.policy_status()["replyRatio"] == 10);
 }
 

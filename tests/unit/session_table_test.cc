@@ -43,39 +43,51 @@ TEST_CASE("a datagram opens a session that replies may use until the timeout") {
   CHECK(table.check_reply(endpoint("192.0.2.1", 5001), 1, kRatio, 200) == ReplyRefusal::no_session);
 }
 
-TEST_CASE("reply amplification: replies to a session total at most ratio x the bytes it sent") {
+TEST_CASE("reply amplification: replies to a session total at most ratio x the bytes it sent, headers included") {
   SessionTable table(60000, 16);
-  const Endpoint client = endpoint("2001:db8::1", 443);
-  table.received(client, 100, 0);
-  // 300 bytes in any split; not one byte more.
-  CHECK(table.check_reply(client, 301, kRatio, 1) == ReplyRefusal::amplification);
-  REQUIRE(table.check_reply(client, 200, kRatio, 1) == ReplyRefusal::none);
+  const Endpoint client = endpoint("192.0.2.1", 443);
+  table.received(client, 100, 0);  // 128 bytes on the wire: a budget of 384
+  CHECK(table.check_reply(client, 357, kRatio, 1) == ReplyRefusal::amplification);
+  REQUIRE(table.check_reply(client, 200, kRatio, 1) == ReplyRefusal::none);  // 228
   table.replied(client, 200);
-  CHECK(table.check_reply(client, 101, kRatio, 2) == ReplyRefusal::amplification);
-  REQUIRE(table.check_reply(client, 100, kRatio, 2) == ReplyRefusal::none);
-  table.replied(client, 100);
-  CHECK(table.check_reply(client, 1, kRatio, 3) == ReplyRefusal::amplification);
-  CHECK(table.check_reply(client, 0, kRatio, 3) == ReplyRefusal::none);
-  // More received, more budget.
-  table.received(client, 10, 4);
-  CHECK(table.check_reply(client, 31, kRatio, 5) == ReplyRefusal::amplification);
-  CHECK(table.check_reply(client, 30, kRatio, 5) == ReplyRefusal::none);
-  // Another ratio applies to the same counts.
-  CHECK(table.check_reply(client, 1, 1, 5) == ReplyRefusal::amplification);
-  CHECK(table.check_reply(client, 140, 4, 5) == ReplyRefusal::none);
-  CHECK(table.check_reply(client, 141, 4, 5) == ReplyRefusal::amplification);
+  CHECK(table.check_reply(client, 129, kRatio, 2) == ReplyRefusal::amplification);
+  REQUIRE(table.check_reply(client, 128, kRatio, 2) == ReplyRefusal::none);  // 156, the rest
+  table.replied(client, 128);
+  // Even an empty reply takes its headers.
+  CHECK(table.check_reply(client, 0, kRatio, 3) == ReplyRefusal::amplification);
+  // More received, more budget: 30 bytes, 90 more.
+  table.received(client, 2, 4);
+  CHECK(table.check_reply(client, 63, kRatio, 5) == ReplyRefusal::amplification);
+  CHECK(table.check_reply(client, 62, kRatio, 5) == ReplyRefusal::none);
+  // Another ratio applies to the same counts: 158 received, 384 replied.
+  CHECK(table.check_reply(client, 0, 2, 5) == ReplyRefusal::amplification);
+  CHECK(table.check_reply(client, 220, 4, 5) == ReplyRefusal::none);
+  CHECK(table.check_reply(client, 221, 4, 5) == ReplyRefusal::amplification);
 }
 
-TEST_CASE("reply amplification: an empty datagram earns no reply bytes, and the budget saturates") {
+TEST_CASE("reply amplification: an IPv6 datagram's headers count 48 bytes") {
   SessionTable table(60000, 16);
-  const Endpoint empty = endpoint("192.0.2.1", 1);
-  table.received(empty, 0, 0);
-  CHECK(table.check_reply(empty, 1, kRatio, 0) == ReplyRefusal::amplification);
-  CHECK(table.check_reply(empty, 0, kRatio, 0) == ReplyRefusal::none);
+  const Endpoint client = endpoint("2001:db8::1", 443);
+  table.received(client, 0, 0);  // an empty datagram: 48 bytes, a budget of 144
+  CHECK(table.check_reply(client, 96, kRatio, 0) == ReplyRefusal::none);
+  CHECK(table.check_reply(client, 97, kRatio, 0) == ReplyRefusal::amplification);
+}
+
+TEST_CASE("reply amplification: a tiny request still gets a short answer, and the budget saturates") {
+  SessionTable table(60000, 16);
+  // "q" and "pong #1\n": 29 bytes in, 36 out.
+  const Endpoint ping = endpoint("192.0.2.1", 1);
+  table.received(ping, 1, 0);
+  CHECK(table.check_reply(ping, 8, kRatio, 0) == ReplyRefusal::none);
+  CHECK(table.check_reply(ping, 60, kRatio, 0) == ReplyRefusal::amplification);
   const Endpoint huge = endpoint("192.0.2.2", 1);
-  table.received(huge, std::numeric_limits<size_t>::max() / 2, 0);
+  table.received(huge, std::numeric_limits<size_t>::max(), 0);
+  table.received(huge, std::numeric_limits<size_t>::max(), 0);
   // ratio x received overflows 64 bits: the budget is the largest there is.
-  CHECK(table.check_reply(huge, std::numeric_limits<size_t>::max(), 1000, 0) == ReplyRefusal::none);
+  CHECK(table.check_reply(huge, std::numeric_limits<size_t>::max() - 100, 1000, 0) == ReplyRefusal::none);
+  table.replied(huge, std::numeric_limits<size_t>::max());
+  table.replied(huge, std::numeric_limits<size_t>::max());
+  CHECK(table.check_reply(huge, 1, 1000, 0) == ReplyRefusal::amplification);
 }
 
 TEST_CASE("a second datagram or a reply establishes a session; one datagram does not") {
