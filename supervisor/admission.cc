@@ -50,6 +50,10 @@ void Admission::inherit(Admission&& previous) {
   if (sessions_ && previous.sessions_ && previous.idle_timeout_ms() == idle_timeout_ms()) {
     sessions_ = std::move(previous.sessions_);
   }
+  // A worker that crashes on purpose must not get a fresh burst of replies.
+  if (reply_rate_ && previous.reply_rate_ && previous.policy_.max_reply_rate == policy_.max_reply_rate) {
+    reply_rate_state_ = previous.reply_rate_state_;
+  }
 }
 
 uint64_t Admission::idle_timeout_ms() const { return to_ms(policy_.idle_timeout_s); }

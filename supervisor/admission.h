@@ -31,9 +31,9 @@ class Admission {
   std::vector<std::string> tighten(const policy::Manifest& access);
   // Takes over what must outlive a policy change (a new manifest, a reloaded
   // or restarted worker): the connections each source holds (they are still
-  // open), the refusal counters, and the UDP sessions (with their reply
-  // budgets) when their timeout is unchanged. Rate-limit state starts afresh
-  // under the new limits.
+  // open), the refusal counters, the UDP sessions (with their reply budgets)
+  // when their timeout is unchanged, and the handler's reply rate when it is
+  // unchanged. Per-source rate-limit state starts afresh under the new limits.
   void inherit(Admission&& previous);
 
   // TCP: decide on a new connection. On admit, the source is counted as

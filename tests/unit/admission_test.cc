@@ -82,6 +82,24 @@ TEST_CASE("reply refusal counts survive a policy change") {
   CHECK(after.reply_refused_status()["no-session"] == 1);
 }
 
+TEST_CASE("a restarted worker does not get a fresh burst of replies") {
+  auto exhausted = [] {
+    Admission udp = admission(R"({"maxReplyRate": 2})", Transport::udp);
+    REQUIRE(udp.admit_datagram(peer("192.0.2.1", 1), 100, 1000) == Refusal::none);
+    REQUIRE(udp.may_reply_to(peer("192.0.2.1", 1), 1, 1000));
+    REQUIRE(udp.may_reply_to(peer("192.0.2.1", 1), 1, 1000));
+    return udp;
+  };
+  Admission same = admission(R"({"maxReplyRate": 2})", Transport::udp);
+  same.inherit(exhausted());
+  CHECK_FALSE(same.may_reply_to(peer("192.0.2.1", 1), 1, 1000));
+  CHECK(same.may_reply_to(peer("192.0.2.1", 1), 1, 1500));
+  // Under another rate the bucket starts full.
+  Admission other = admission(R"({"maxReplyRate": 3})", Transport::udp);
+  other.inherit(exhausted());
+  CHECK(other.may_reply_to(peer("192.0.2.1", 1), 1, 1000));
+}
+
 TEST_CASE("the default UDP rate limit refuses a source's 1001st datagram within a second") {
   Admission udp = admission("{}", Transport::udp);
   const auto flood = peer("192.0.2.1", 1);
