@@ -169,12 +169,39 @@ BrokerConfig parse_broker_config(std::string_view text) {
     const auto& screening = document["screening"];
     require_object(screening, "/screening");
     reject_unknown_fields(screening, "/screening",
-                          {"max_connections", "idle_timeout_s", "udp_session_timeout_s", "ipv6_prefix",
+                          {"max_connections", "max_connections_per_ip", "idle_timeout_s", "udp_session_timeout_s",
+                           "udp_rate_limit", "udp_reply_ratio", "udp_max_reply_rate", "ipv6_prefix",
                            "max_tracked_sources"});
     auto& out = config.screening;
     if (screening.contains("max_connections")) {
       out.max_connections = static_cast<uint32_t>(
           read_integer(screening["max_connections"], "/screening/max_connections", 1, kMaxConnectionsLimit));
+    }
+    if (screening.contains("max_connections_per_ip")) {
+      out.max_connections_per_ip = static_cast<uint32_t>(read_integer(
+          screening["max_connections_per_ip"], "/screening/max_connections_per_ip", 1, kMaxConnectionsLimit));
+    }
+    if (screening.contains("udp_rate_limit")) {
+      const auto& rate = screening["udp_rate_limit"];
+      constexpr std::string_view kPath = "/screening/udp_rate_limit";
+      require_object(rate, kPath);
+      reject_unknown_fields(rate, kPath, {"per_ip", "window_s"});
+      for (const char* key : {"per_ip", "window_s"}) {
+        if (!rate.contains(key)) throw JsonFieldError(child_path(kPath, key), "is required");
+      }
+      out.udp_rate_limit = RateLimit{
+          static_cast<uint32_t>(read_integer(rate["per_ip"], child_path(kPath, "per_ip"), 1, kMaxRatePerSource)),
+          static_cast<double>(
+              read_integer(rate["window_s"], child_path(kPath, "window_s"), 1, static_cast<uint64_t>(kMaxSeconds))),
+      };
+    }
+    if (screening.contains("udp_reply_ratio")) {
+      out.udp_reply_ratio = static_cast<uint32_t>(
+          read_integer(screening["udp_reply_ratio"], "/screening/udp_reply_ratio", 1, kMaxReplyRatio));
+    }
+    if (screening.contains("udp_max_reply_rate")) {
+      out.udp_max_reply_rate = static_cast<uint32_t>(
+          read_integer(screening["udp_max_reply_rate"], "/screening/udp_max_reply_rate", 1, kMaxReplyRate));
     }
     if (screening.contains("idle_timeout_s")) {
       out.tcp_idle_timeout_s = static_cast<double>(

@@ -2,8 +2,10 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 
 namespace policy {
 namespace {
@@ -123,28 +125,84 @@ std::optional<Cidr> parse_cidr(std::string_view text, std::string& error) {
   return cidr;
 }
 
-bool CidrSet::contains(const IpAddress& address) const {
+CidrSet::CidrSet(std::vector<Cidr> blocks) : blocks_(std::move(blocks)) {
   for (const auto& block : blocks_) {
-    if (block.contains(address)) return true;
+    // A block with host bits set (never from parse_cidr) contains nothing,
+    // as Cidr::contains has it.
+    size_t prefix = std::min<size_t>(block.prefix, block.network.bits());
+    if (masked(block.network.bytes, prefix, block.network.bits()) != block.network.bytes) continue;
+    (block.network.is_v4 ? v4_ : v6_).push_back(range_of(block));
   }
-  return false;
+  merge(v4_);
+  merge(v6_);
 }
 
-bool CidrSet::covers(const Cidr& other) const {
-  for (const auto& block : blocks_) {
-    if (block.covers(other)) return true;
+CidrSet::Number CidrSet::number_of(const IpAddress& address) {
+  Number number;
+  if (address.is_v4) {
+    for (size_t i = 0; i < 4; ++i) number.low = (number.low << 8) | address.bytes[i];
+    return number;
   }
-  // Covered by the union of several blocks: then both halves are covered.
-  // Only halves that partly overlap a block recurse, so this stays linear in
-  // the number of blocks per prefix length.
-  if (other.prefix >= other.network.bits()) return false;
-  bool overlaps = false;
-  for (const auto& block : blocks_) overlaps = overlaps || other.covers(block);
-  if (!overlaps) return false;
-  Cidr low{other.network, static_cast<uint8_t>(other.prefix + 1)};
-  Cidr high = low;
-  high.network.bytes[other.prefix / 8] |= static_cast<uint8_t>(0x80 >> (other.prefix % 8));
-  return covers(low) && covers(high);
+  for (size_t i = 0; i < 8; ++i) number.high = (number.high << 8) | address.bytes[i];
+  for (size_t i = 8; i < 16; ++i) number.low = (number.low << 8) | address.bytes[i];
+  return number;
+}
+
+CidrSet::Range CidrSet::range_of(const Cidr& block) {
+  size_t bits = block.network.bits();
+  size_t host_bits = bits - std::min<size_t>(block.prefix, bits);
+  Range range{number_of(block.network), number_of(block.network)};
+  auto low_mask = [](size_t count) { return count >= 64 ? ~uint64_t{0} : (uint64_t{1} << count) - 1; };
+  // Host bits are cleared here too, so a block given with them set still
+  // yields its whole network.
+  range.first.low &= ~low_mask(host_bits);
+  range.last.low |= low_mask(host_bits);
+  if (host_bits > 64) {
+    range.first.high &= ~low_mask(host_bits - 64);
+    range.last.high |= low_mask(host_bits - 64);
+  }
+  return range;
+}
+
+void CidrSet::merge(std::vector<Range>& ranges) {
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.first < b.first; });
+  std::vector<Range> merged;
+  for (const auto& range : ranges) {
+    if (!merged.empty()) {
+      Number& last = merged.back().last;
+      // Overlapping or adjoining: one range. last + 1 cannot overflow unless
+      // `last` is the top of the space, which then already covers `range`.
+      Number next{last.low == ~uint64_t{0} ? last.high + 1 : last.high, last.low + 1};
+      bool top = last.high == ~uint64_t{0} && last.low == ~uint64_t{0};
+      if (top || range.first <= last || range.first == next) {
+        last = std::max(last, range.last);
+        continue;
+      }
+    }
+    merged.push_back(range);
+  }
+  ranges = std::move(merged);
+}
+
+bool CidrSet::in(const std::vector<Range>& ranges, const Number& first, const Number& last) {
+  // The only range that can hold `first` is the last one starting at or before it.
+  auto after = std::upper_bound(ranges.begin(), ranges.end(), first,
+                                [](const Number& value, const Range& range) { return value < range.first; });
+  return after != ranges.begin() && std::prev(after)->last >= last;
+}
+
+bool CidrSet::contains(const IpAddress& address) const {
+  Number number = number_of(address);
+  if (address.is_v4) return in(v4_, number, number);
+  if (in(v6_, number, number)) return true;
+  if (!address.is_v4_mapped()) return false;
+  Number unmapped = number_of(address.unmapped());
+  return in(v4_, unmapped, unmapped);
+}
+
+bool CidrSet::covers(const Cidr& block) const {
+  Range range = range_of(block);
+  return in(block.network.is_v4 ? v4_ : v6_, range.first, range.last);
 }
 
 IpAddress source_key(const IpAddress& address, uint8_t ipv6_prefix) {

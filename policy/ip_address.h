@@ -42,17 +42,43 @@ struct Cidr {
 // set below the prefix are an error: "10.1.2.3/8" probably meant 10.0.0.0/8.
 std::optional<Cidr> parse_cidr(std::string_view text, std::string& error);
 
+// A set of CIDR blocks as sorted, merged address ranges (IPv4 and IPv6 apart),
+// so that membership and coverage cost a binary search however the blocks
+// overlap or adjoin. The blocks as written are kept for status.
 class CidrSet {
  public:
   CidrSet() = default;
-  explicit CidrSet(std::vector<Cidr> blocks) : blocks_(std::move(blocks)) {}
+  explicit CidrSet(std::vector<Cidr> blocks);
+  // An IPv4-mapped IPv6 address is in the set if its IPv4 address is in an
+  // IPv4 block or the mapped address is in an IPv6 block (as Cidr::contains).
   bool contains(const IpAddress& address) const;
+  // True if every address of `block` is in the union of the set's blocks of
+  // its family (families never cover each other, as Cidr::covers).
   bool covers(const Cidr& block) const;
   const std::vector<Cidr>& blocks() const { return blocks_; }
   bool empty() const { return blocks_.empty(); }
+  // How many disjoint, non-adjoining ranges the blocks merged into.
+  size_t range_count() const { return v4_.size() + v6_.size(); }
 
  private:
+  // A 128-bit address as a number; IPv4 uses the low 32 bits.
+  struct Number {
+    uint64_t high = 0;
+    uint64_t low = 0;
+    auto operator<=>(const Number&) const = default;
+  };
+  struct Range {
+    Number first;
+    Number last;  // inclusive, so the whole address space fits
+  };
+  static Number number_of(const IpAddress& address);
+  static Range range_of(const Cidr& block);
+  static void merge(std::vector<Range>& ranges);
+  static bool in(const std::vector<Range>& ranges, const Number& first, const Number& last);
+
   std::vector<Cidr> blocks_;
+  std::vector<Range> v4_;
+  std::vector<Range> v6_;
 };
 
 // The key per-source limits are counted under: an IPv4 address (mapped ones

@@ -12,8 +12,12 @@ nlohmann::json parse_json_object(std::string_view text) {
       if (depth > kMaxJsonDepth) too_deep = true;
       return !too_deep;
     });
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
+  } catch (const nlohmann::json::exception& e) {
+    // Syntax errors, and also numbers too large for a double ("1e400",
+    // out_of_range.406): whatever the parser refuses is the document's fault,
+    // and callers (some reading what untrusted workers send) catch only
+    // JsonFieldError. e.what() is "[json.exception.parse_error.101] parse
+    // error at line 1, column 2: ..."
     std::string message = e.what();
     auto pos = message.find("] ");
     throw JsonFieldError("/", pos == std::string::npos ? message : message.substr(pos + 2));

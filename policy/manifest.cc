@@ -9,6 +9,9 @@ namespace {
 
 std::vector<Cidr> read_cidrs(const nlohmann::json& value, const std::string& path) {
   if (!value.is_array()) throw JsonFieldError(path, "must be an array of CIDR strings");
+  if (value.size() > kMaxCidrsPerList) {
+    throw JsonFieldError(path, "has more than " + std::to_string(kMaxCidrsPerList) + " entries");
+  }
   std::vector<Cidr> cidrs;
   for (size_t i = 0; i < value.size(); ++i) {
     std::string item_path = path + "/" + std::to_string(i);
@@ -36,6 +39,10 @@ void tcp_only(Transport transport, const std::string& path) {
   if (transport != Transport::tcp) throw JsonFieldError(path, "applies to TCP handlers only");
 }
 
+void udp_only(Transport transport, const std::string& path) {
+  if (transport != Transport::udp) throw JsonFieldError(path, "applies to UDP handlers only");
+}
+
 }  // namespace
 
 Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind kind) {
@@ -45,10 +52,12 @@ Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind
   nlohmann::json document = parse_json_object(text);
   if (kind == ManifestKind::sidecar) {
     reject_unknown_fields(document, "/",
-                          {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "tls", "idleTimeout"});
+                          {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "tls", "idleTimeout",
+                           "replyRatio", "maxReplyRate"});
   } else {
     reject_unknown_fields(document, "/",
-                          {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "idleTimeout"});
+                          {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "idleTimeout",
+                           "replyRatio", "maxReplyRate"});
   }
   Manifest manifest;
   if (document.contains("allow")) manifest.allow = read_cidrs(document["allow"], "/allow");
@@ -80,6 +89,16 @@ Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind
     manifest.tls = parse_tls_settings(document["tls"], "/tls");
   }
   if (document.contains("idleTimeout")) manifest.idle_timeout_s = read_seconds(document["idleTimeout"], "/idleTimeout");
+  if (document.contains("replyRatio")) {
+    udp_only(transport, "/replyRatio");
+    manifest.reply_ratio =
+        static_cast<uint32_t>(read_integer(document["replyRatio"], "/replyRatio", 1, kMaxReplyRatio));
+  }
+  if (document.contains("maxReplyRate")) {
+    udp_only(transport, "/maxReplyRate");
+    manifest.max_reply_rate =
+        static_cast<uint32_t>(read_integer(document["maxReplyRate"], "/maxReplyRate", 1, kMaxReplyRate));
+  }
   return manifest;
 }
 

@@ -18,7 +18,14 @@ namespace policy {
 inline constexpr size_t kMaxManifestBytes = 64 * 1024;
 inline constexpr uint32_t kMaxConnectionsLimit = 1000000;
 inline constexpr uint32_t kMaxRatePerSource = 1000000;
+// Replies may total at most this many times the bytes received (replyRatio).
+inline constexpr uint32_t kMaxReplyRatio = 1000;
+inline constexpr uint32_t kMaxReplyRate = 10000000;
 inline constexpr double kMaxSeconds = 7 * 24 * 3600;
+// Entries per allow or deny list, in a manifest or an `access` export. Lists
+// are compared with each other when `access` tightens and programmed into
+// nftables sets; a bound keeps both cheap whatever a folder writer puts there.
+inline constexpr size_t kMaxCidrsPerList = 256;
 
 struct RateLimit {
   uint32_t per_ip = 0;
@@ -33,6 +40,8 @@ struct Manifest {
   std::optional<uint32_t> max_connections_per_ip;  // TCP only
   std::optional<RateLimit> rate_limit;
   std::optional<double> idle_timeout_s;
+  std::optional<uint32_t> reply_ratio;     // UDP only
+  std::optional<uint32_t> max_reply_rate;  // UDP only: replies per second, the whole handler
   TlsSettings tls;  // TCP only
 };
 

@@ -2,17 +2,36 @@
 
 #include <algorithm>
 
+#include "common/keyed_hash.h"
+
 namespace policy {
 
 size_t IpAddressHash::operator()(const IpAddress& address) const {
-  // FNV-1a over the bytes that matter.
-  size_t hash = address.is_v4 ? 0x811c9dc5u : 0x01000193u;
-  for (size_t i = 0; i < (address.is_v4 ? 4u : 16u); ++i) hash = (hash ^ address.bytes[i]) * 0x100000001b3ull;
-  return hash;
+  // The family is hashed too: 10.1.2.3 and 0a01:0203:: are different keys.
+  uint8_t input[17];
+  input[0] = address.is_v4 ? 4 : 6;
+  std::copy_n(address.bytes.begin(), address.is_v4 ? 4 : 16, input + 1);
+  return static_cast<size_t>(common::keyed_hash(input, address.is_v4 ? 5 : 17));
+}
+
+TokenBucket::TokenBucket(uint32_t per_window, uint64_t window_ms)
+    : per_window_(per_window), window_ms_(std::max<uint64_t>(window_ms, 1)) {}
+
+bool TokenBucket::take(State& state, uint64_t now_ms) const {
+  // A clock that steps back refills nothing, and the time it skipped is not
+  // counted twice when it comes back.
+  if (now_ms > state.last_ms) {
+    uint64_t elapsed = now_ms - state.last_ms;
+    state.credit = std::min(capacity(), state.credit + std::min(elapsed, window_ms_) * per_window_);
+    state.last_ms = now_ms;
+  }
+  if (state.credit < window_ms_) return false;
+  state.credit -= window_ms_;
+  return true;
 }
 
 RateLimiter::RateLimiter(uint32_t per_source, uint64_t window_ms, size_t max_sources)
-    : per_source_(per_source), window_ms_(std::max<uint64_t>(window_ms, 1)), max_sources_(std::max<size_t>(max_sources, 1)) {}
+    : rule_(per_source, window_ms), max_sources_(std::max<size_t>(max_sources, 1)) {}
 
 bool RateLimiter::allow(const IpAddress& key, uint64_t now_ms) {
   auto found = entries_.find(key);
@@ -22,27 +41,16 @@ bool RateLimiter::allow(const IpAddress& key, uint64_t now_ms) {
       lru_.pop_back();
       ++evictions_;
     }
-    lru_.push_front(Entry{key, capacity(), now_ms});
+    lru_.push_front(Entry{key, rule_.full(now_ms)});
     found = entries_.emplace(key, lru_.begin()).first;
   } else {
     lru_.splice(lru_.begin(), lru_, found->second);
-    Entry& entry = *found->second;
-    // A clock that steps back refills nothing, and the time it skipped is
-    // not counted twice when it comes back.
-    if (now_ms > entry.last_ms) {
-      uint64_t elapsed = now_ms - entry.last_ms;
-      entry.credit = std::min(capacity(), entry.credit + std::min(elapsed, window_ms_) * per_source_);
-      entry.last_ms = now_ms;
-    }
   }
-  Entry& entry = *found->second;
-  if (entry.credit < window_ms_) return false;
-  entry.credit -= window_ms_;
-  return true;
+  return rule_.take(found->second->bucket, now_ms);
 }
 
 void RateLimiter::forget_idle(uint64_t now_ms, uint64_t idle_ms) {
-  while (!lru_.empty() && now_ms >= lru_.back().last_ms && now_ms - lru_.back().last_ms >= idle_ms) {
+  while (!lru_.empty() && now_ms >= lru_.back().bucket.last_ms && now_ms - lru_.back().bucket.last_ms >= idle_ms) {
     entries_.erase(lru_.back().key);
     lru_.pop_back();
   }

@@ -14,8 +14,34 @@
 
 namespace policy {
 
+// Keyed (common/keyed_hash.h): the addresses come from the network, and with
+// an unkeyed hash one IPv6 /64 holds enough addresses to fill one bucket.
 struct IpAddressHash {
   size_t operator()(const IpAddress& address) const;
+};
+
+// Token-bucket arithmetic: up to `per_window` events at once, refilled at
+// `per_window` per `window_ms`. Tokens are counted in units of 1/window_ms,
+// so refilling (elapsed ms x per_window units) and spending (window_ms units)
+// are exact integers. The state lives with the caller (one per source, or
+// one for a whole handler).
+class TokenBucket {
+ public:
+  struct State {
+    uint64_t credit;
+    uint64_t last_ms;
+  };
+
+  TokenBucket(uint32_t per_window, uint64_t window_ms);
+  State full(uint64_t now_ms) const { return {capacity(), now_ms}; }
+  // True if a token was there (and takes it).
+  bool take(State& state, uint64_t now_ms) const;
+
+ private:
+  uint64_t capacity() const { return uint64_t{per_window_} * window_ms_; }
+
+  uint32_t per_window_;
+  uint64_t window_ms_;
 };
 
 class RateLimiter {
@@ -31,18 +57,12 @@ class RateLimiter {
   uint64_t evictions() const { return evictions_; }
 
  private:
-  // Tokens are counted in units of 1/window_ms, so refilling (elapsed ms x
-  // per_source units) and spending (window_ms units) are exact integers.
   struct Entry {
     IpAddress key;
-    uint64_t credit;
-    uint64_t last_ms;
+    TokenBucket::State bucket;
   };
 
-  uint64_t capacity() const { return uint64_t{per_source_} * window_ms_; }
-
-  uint32_t per_source_;
-  uint64_t window_ms_;
+  TokenBucket rule_;
   size_t max_sources_;
   std::list<Entry> lru_;  // most recently seen first
   std::unordered_map<IpAddress, std::list<Entry>::iterator, IpAddressHash> entries_;

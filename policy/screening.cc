@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
 
 namespace policy {
 namespace {
@@ -27,20 +28,45 @@ std::string_view refusal_name(Refusal refusal) {
   return "none";
 }
 
+std::string_view reply_refusal_name(ReplyRefusal refusal) {
+  switch (refusal) {
+    case ReplyRefusal::none: return "none";
+    case ReplyRefusal::no_session: return "no-session";
+    case ReplyRefusal::amplification: return "amplification";
+    case ReplyRefusal::rate: return "rate";
+  }
+  return "none";
+}
+
 EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transport transport,
                                  const ScreeningDefaults& defaults) {
   EffectivePolicy policy;
   policy.transport = transport;
   policy.max_connections = defaults.max_connections;
-  policy.idle_timeout_s = transport == Transport::tcp ? defaults.tcp_idle_timeout_s : defaults.udp_session_timeout_s;
-  if (!manifest) return policy;
-  policy.from_manifest = true;
-  if (manifest->allow) policy.allow.emplace_back(*manifest->allow);
-  policy.deny = CidrSet(manifest->deny);
-  if (manifest->max_connections) policy.max_connections = *manifest->max_connections;
-  policy.max_connections_per_ip = manifest->max_connections_per_ip;
-  if (manifest->rate_limit) policy.rate_limits.push_back(*manifest->rate_limit);
-  if (manifest->idle_timeout_s) policy.idle_timeout_s = *manifest->idle_timeout_s;
+  if (transport == Transport::tcp) {
+    policy.max_connections_per_ip = defaults.max_connections_per_ip;
+    policy.idle_timeout_s = defaults.tcp_idle_timeout_s;
+  } else {
+    policy.idle_timeout_s = defaults.udp_session_timeout_s;
+    policy.reply_ratio = defaults.udp_reply_ratio;
+    policy.max_reply_rate = defaults.udp_max_reply_rate;
+  }
+  // The manifest's rateLimit replaces the default one rather than adding to
+  // it: a manifest may allow a source more than the default.
+  std::optional<RateLimit> rate_limit;
+  if (transport == Transport::udp) rate_limit = defaults.udp_rate_limit;
+  if (manifest) {
+    policy.from_manifest = true;
+    if (manifest->allow) policy.allow.emplace_back(*manifest->allow);
+    policy.deny = CidrSet(manifest->deny);
+    if (manifest->max_connections) policy.max_connections = *manifest->max_connections;
+    if (manifest->max_connections_per_ip) policy.max_connections_per_ip = manifest->max_connections_per_ip;
+    if (manifest->rate_limit) rate_limit = manifest->rate_limit;
+    if (manifest->idle_timeout_s) policy.idle_timeout_s = *manifest->idle_timeout_s;
+    if (manifest->reply_ratio) policy.reply_ratio = *manifest->reply_ratio;
+    if (manifest->max_reply_rate) policy.max_reply_rate = *manifest->max_reply_rate;
+  }
+  if (rate_limit) policy.rate_limits.push_back(*rate_limit);
   return policy;
 }
 
@@ -87,11 +113,22 @@ std::vector<std::string> tighten(EffectivePolicy& policy, const Manifest& access
     for (const auto& existing : policy.rate_limits) {
       if (added.per_ip >= existing.per_ip && added.per_ip / added.window_s >= existing.per_ip / existing.window_s) {
         warnings.push_back("access.rateLimit " + std::to_string(added.per_ip) + " per " + seconds_text(added.window_s) +
-                           "s is not stricter than the manifest's; the manifest's still applies");
+                           "s is not stricter than the limit in force; that one still applies");
       }
     }
     policy.rate_limits.push_back(added);
   }
+  auto lower = [&](const std::optional<uint32_t>& asked, uint32_t& in_force, std::string_view field) {
+    if (!asked) return;
+    if (*asked <= in_force) {
+      in_force = *asked;
+    } else {
+      warnings.push_back("access." + std::string(field) + " " + std::to_string(*asked) +
+                         " is above the limit in force (" + std::to_string(in_force) + "); ignored");
+    }
+  };
+  lower(access.reply_ratio, policy.reply_ratio, "replyRatio");
+  lower(access.max_reply_rate, policy.max_reply_rate, "maxReplyRate");
   if (access.idle_timeout_s) {
     if (*access.idle_timeout_s <= policy.idle_timeout_s) {
       policy.idle_timeout_s = *access.idle_timeout_s;

@@ -23,10 +23,27 @@ enum class Refusal { none, deny, not_allowed, max_connections, max_connections_p
 inline constexpr size_t kRefusalKinds = 7;
 std::string_view refusal_name(Refusal refusal);
 
+// Why a reply was not sent, as counted in status.
+enum class ReplyRefusal { none, no_session, amplification, rate };
+inline constexpr size_t kReplyRefusalKinds = 4;
+std::string_view reply_refusal_name(ReplyRefusal refusal);
+
+// The broker config's `screening` section; docs/configuration.md has why
+// each default is what it is.
 struct ScreeningDefaults {
   uint32_t max_connections = 1024;
+  // A quarter of max_connections: four sources (or IPv6 /64s) are needed to
+  // hold every slot, while a NAT with dozens of users still fits.
+  uint32_t max_connections_per_ip = 256;
   double tcp_idle_timeout_s = 300;
   double udp_session_timeout_s = 120;
+  // Far above what one client of a real service sends (a VoIP stream is 50
+  // packets a second, a game client 60-128), low enough that one source
+  // cannot keep a worker busy alone.
+  RateLimit udp_rate_limit{1000, 1.0};
+  // QUIC's anti-amplification factor (RFC 9000, 8.1).
+  uint32_t udp_reply_ratio = 3;
+  uint32_t udp_max_reply_rate = 10000;
   uint8_t ipv6_prefix = 64;
   size_t max_tracked_sources = 65536;
 };
@@ -40,6 +57,8 @@ struct EffectivePolicy {
   std::optional<uint32_t> max_connections_per_ip;
   std::vector<RateLimit> rate_limits;  // all must allow
   double idle_timeout_s = 0;
+  uint32_t reply_ratio = 0;     // UDP: replies to a session total at most this x the bytes it sent
+  uint32_t max_reply_rate = 0;  // UDP: replies per second, the whole handler
   bool from_manifest = false;
 };
 

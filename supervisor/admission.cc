@@ -24,6 +24,8 @@ Admission::Admission(policy::EffectivePolicy policy, const policy::ScreeningDefa
   for (const auto& rate : policy_.rate_limits) limiters_.emplace_back(rate.per_ip, to_ms(rate.window_s), max_tracked_sources_);
   if (policy_.transport == policy::Transport::udp) {
     sessions_ = std::make_unique<policy::SessionTable>(idle_timeout_ms(), max_tracked_sources_);
+    reply_rate_.emplace(policy_.max_reply_rate, 1000);
+    reply_rate_state_ = reply_rate_->full(0);
   }
 }
 
@@ -33,15 +35,24 @@ std::vector<std::string> Admission::tighten(const policy::Manifest& access) {
   for (size_t i = limits_before; i < policy_.rate_limits.size(); ++i) {
     limiters_.emplace_back(policy_.rate_limits[i].per_ip, to_ms(policy_.rate_limits[i].window_s), max_tracked_sources_);
   }
-  if (sessions_) sessions_ = std::make_unique<policy::SessionTable>(idle_timeout_ms(), max_tracked_sources_);
+  if (sessions_) {
+    sessions_ = std::make_unique<policy::SessionTable>(idle_timeout_ms(), max_tracked_sources_);
+    reply_rate_.emplace(policy_.max_reply_rate, 1000);
+    reply_rate_state_ = reply_rate_->full(0);
+  }
   return warnings;
 }
 
 void Admission::inherit(Admission&& previous) {
   connections_per_source_ = std::move(previous.connections_per_source_);
   refused_ = previous.refused_;
+  reply_refused_ = previous.reply_refused_;
   if (sessions_ && previous.sessions_ && previous.idle_timeout_ms() == idle_timeout_ms()) {
     sessions_ = std::move(previous.sessions_);
+  }
+  // A worker that crashes on purpose must not get a fresh burst of replies.
+  if (reply_rate_ && previous.reply_rate_ && previous.policy_.max_reply_rate == policy_.max_reply_rate) {
+    reply_rate_state_ = previous.reply_rate_state_;
   }
 }
 
@@ -82,18 +93,32 @@ void Admission::connection_closed(const policy::IpAddress& source) {
   if (--found->second == 0) connections_per_source_.erase(found);
 }
 
-policy::Refusal Admission::admit_datagram(const common::SocketAddress& peer, uint64_t now_ms) {
+policy::Refusal Admission::admit_datagram(const common::SocketAddress& peer, size_t bytes, uint64_t now_ms) {
   policy::IpAddress source = to_ip(peer);
   if (auto refusal = policy::screen_source(policy_, source); refusal != policy::Refusal::none) return refusal;
   if (auto refusal = rate_limited(policy::source_key(source, ipv6_prefix_), now_ms); refusal != policy::Refusal::none) {
     return refusal;
   }
-  sessions_->touch({source, peer.port()}, now_ms);
+  sessions_->received({source, peer.port()}, bytes, now_ms);
   return policy::Refusal::none;
 }
 
-bool Admission::may_reply_to(const common::SocketAddress& peer, uint64_t now_ms) const {
-  return sessions_ && sessions_->active({to_ip(peer), peer.port()}, now_ms);
+bool Admission::may_reply_to(const common::SocketAddress& peer, size_t bytes, uint64_t now_ms) {
+  policy::ReplyRefusal refusal = policy::ReplyRefusal::no_session;
+  policy::Endpoint endpoint{to_ip(peer), peer.port()};
+  if (sessions_) {
+    refusal = sessions_->check_reply(endpoint, bytes, policy_.reply_ratio, now_ms);
+    // The handler-wide rate is spent only by replies the session would take.
+    if (refusal == policy::ReplyRefusal::none && !reply_rate_->take(reply_rate_state_, now_ms)) {
+      refusal = policy::ReplyRefusal::rate;
+    }
+  }
+  if (refusal != policy::ReplyRefusal::none) {
+    ++reply_refused_[static_cast<size_t>(refusal)];
+    return false;
+  }
+  sessions_->replied(endpoint, bytes);
+  return true;
 }
 
 void Admission::expire_sessions(uint64_t now_ms) {
@@ -126,6 +151,9 @@ nlohmann::json Admission::policy_status() const {
     status["maxConnections"] = policy_.max_connections;
     status["maxConnectionsPerIp"] =
         policy_.max_connections_per_ip ? nlohmann::json(*policy_.max_connections_per_ip) : nlohmann::json(nullptr);
+  } else {
+    status["replyRatio"] = policy_.reply_ratio;
+    status["maxReplyRate"] = policy_.max_reply_rate;
   }
   return status;
 }
@@ -134,6 +162,14 @@ nlohmann::json Admission::refused_status() const {
   nlohmann::json counts = nlohmann::json::object();
   for (size_t i = 1; i < refused_.size(); ++i) {
     counts[std::string(policy::refusal_name(static_cast<policy::Refusal>(i)))] = refused_[i];
+  }
+  return counts;
+}
+
+nlohmann::json Admission::reply_refused_status() const {
+  nlohmann::json counts = nlohmann::json::object();
+  for (size_t i = 1; i < reply_refused_.size(); ++i) {
+    counts[std::string(policy::reply_refusal_name(static_cast<policy::ReplyRefusal>(i)))] = reply_refused_[i];
   }
   return counts;
 }

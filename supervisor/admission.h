@@ -4,6 +4,8 @@
 // the per-source state it needs (connection counts, rate limiters, UDP
 // sessions), and the refusal counters `portbrokerctl status` shows.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,8 +31,9 @@ class Admission {
   std::vector<std::string> tighten(const policy::Manifest& access);
   // Takes over what must outlive a policy change (a new manifest, a reloaded
   // or restarted worker): the connections each source holds (they are still
-  // open), the refusal counters, and the UDP sessions when their timeout is
-  // unchanged. Rate-limit state starts afresh under the new limits.
+  // open), the refusal counters, the UDP sessions (with their reply budgets)
+  // when their timeout is unchanged, and the handler's reply rate when it is
+  // unchanged. Per-source rate-limit state starts afresh under the new limits.
   void inherit(Admission&& previous);
 
   // TCP: decide on a new connection. On admit, the source is counted as
@@ -41,10 +44,13 @@ class Admission {
   // (asked before admit_connection, which also spends rate-limit tokens).
   bool at_capacity(const policy::IpAddress& source, uint64_t active_connections) const;
 
-  // UDP: decide on a datagram; an admitted one opens or refreshes the
-  // sender's session.
-  policy::Refusal admit_datagram(const common::SocketAddress& peer, uint64_t now_ms);
-  bool may_reply_to(const common::SocketAddress& peer, uint64_t now_ms) const;
+  // UDP: decide on a datagram of `bytes` (payload); an admitted one opens or
+  // refreshes the sender's session and adds to its reply budget.
+  policy::Refusal admit_datagram(const common::SocketAddress& peer, size_t bytes, uint64_t now_ms);
+  // UDP: decide on a reply of `bytes`, which needs the peer's session, room
+  // in its budget and room under the handler's reply rate. An allowed reply
+  // is counted against both; a refused one is counted by reason.
+  bool may_reply_to(const common::SocketAddress& peer, size_t bytes, uint64_t now_ms);
   void expire_sessions(uint64_t now_ms);
 
   void count(policy::Refusal reason) { ++refused_[static_cast<size_t>(reason)]; }
@@ -53,6 +59,7 @@ class Admission {
 
   nlohmann::json policy_status() const;
   nlohmann::json refused_status() const;
+  nlohmann::json reply_refused_status() const;
 
  private:
   policy::Refusal rate_limited(const policy::IpAddress& key, uint64_t now_ms);
@@ -65,7 +72,10 @@ class Admission {
   std::vector<policy::RateLimiter> limiters_;
   std::unordered_map<policy::IpAddress, uint32_t, policy::IpAddressHash> connections_per_source_;
   std::unique_ptr<policy::SessionTable> sessions_;  // UDP only
+  std::optional<policy::TokenBucket> reply_rate_;   // UDP only
+  policy::TokenBucket::State reply_rate_state_{};
   std::array<uint64_t, policy::kRefusalKinds> refused_{};
+  std::array<uint64_t, policy::kReplyRefusalKinds> reply_refused_{};
 };
 
 policy::IpAddress to_ip(const common::SocketAddress& address);

@@ -575,8 +575,8 @@ void Handler::resume_traffic() {
     tcp_->resume([this](common::UniqueFd fd, const common::SocketAddress& remote) { on_accept(std::move(fd), remote); });
   } else if (udp_) {
     udp_->resume(
-        [this](const common::SocketAddress& peer) {
-          auto refusal = admission_->admit_datagram(peer, uv_now(broker_.loop()));
+        [this](const common::SocketAddress& peer, size_t bytes) {
+          auto refusal = admission_->admit_datagram(peer, bytes, uv_now(broker_.loop()));
           if (refusal == policy::Refusal::none) return true;
           ++counters_.datagrams_refused;
           admission_->count(refusal);
@@ -681,10 +681,12 @@ void Handler::on_datagrams(const ipc::DatagramBatch& batch) {
 bool Handler::on_replies(std::span<const uint8_t> batch) {
   if (!udp_) return true;
   // Replies go only to sources that sent within the session window, so a
-  // worker cannot use the handler's port to reach anyone else.
+  // worker cannot use the handler's port to reach anyone else, and within
+  // their budgets, so it cannot amplify what a (spoofed) source sent.
   uint64_t now = uv_now(broker_.loop());
-  auto result = udp_->send_replies(
-      batch, [&](const common::SocketAddress& peer) { return admission_->may_reply_to(peer, now); });
+  auto result = udp_->send_replies(batch, [&](const common::SocketAddress& peer, size_t bytes) {
+    return admission_->may_reply_to(peer, bytes, now);
+  });
   counters_.replies_sent += result.sent;
   counters_.replies_failed += result.failed;
   counters_.replies_refused += result.refused;
@@ -771,6 +773,7 @@ nlohmann::json Handler::status() const {
                            {"replied", counters_.replies_sent},
                            {"reply_failed", counters_.replies_failed},
                            {"reply_refused", counters_.replies_refused}};
+    if (admission_) status["datagrams"]["reply_refused_by"] = admission_->reply_refused_status();
   }
   status["manifest"] = file_.manifest ? nlohmann::json(file_.manifest_file) : nlohmann::json(nullptr);
   if (admission_) {

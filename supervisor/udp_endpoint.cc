@@ -83,7 +83,7 @@ void UdpEndpoint::on_readable() {
       const mmsghdr& header = area.headers[static_cast<size_t>(i)];
       auto peer = common::SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(header.msg_hdr.msg_name),
                                                        header.msg_hdr.msg_namelen);
-      if (!peer.valid() || !admit_(peer)) continue;
+      if (!peer.valid() || !admit_(peer, header.msg_len)) continue;
       std::span<const uint8_t> payload(area.buffers[static_cast<size_t>(i)].data(), header.msg_len);
       if (!batch_.add(peer, payload)) {
         sink_(batch_);
@@ -131,7 +131,7 @@ UdpEndpoint::SendResult UdpEndpoint::send_replies(std::span<const uint8_t> messa
   };
   bool ok = ipc::for_each_datagram(message, ipc::MessageType::replies,
                                    [&](const common::SocketAddress& peer, std::span<const uint8_t> payload) {
-                                     if (!may_send(peer)) {
+                                     if (!may_send(peer, payload.size())) {
                                        ++result.refused;
                                        return;
                                      }

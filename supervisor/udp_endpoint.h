@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -20,13 +21,14 @@ namespace supervisor {
 
 class UdpEndpoint {
  public:
-  using Admit = std::function<bool(const common::SocketAddress& peer)>;
+  // Decides on one datagram of `bytes` (payload), received or to be sent.
+  using Admit = std::function<bool(const common::SocketAddress& peer, size_t bytes)>;
   using BatchSink = std::function<void(const ipc::DatagramBatch& batch)>;
 
   struct SendResult {
     uint64_t sent = 0;
     uint64_t failed = 0;
-    uint64_t refused = 0;  // to a destination `may_send` rejected
+    uint64_t refused = 0;  // rejected by `may_send` (no session, over budget or rate)
     bool malformed = false;
   };
 

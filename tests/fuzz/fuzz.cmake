@@ -22,3 +22,6 @@ endfunction()
 
 portbroker_fuzz_target(handler_filename LIBS portbroker_policy)
 portbroker_fuzz_target(ipc_messages LIBS portbroker_ipc)
+portbroker_fuzz_target(manifest LIBS portbroker_policy)
+portbroker_fuzz_target(cidr LIBS portbroker_policy)
+portbroker_fuzz_target(broker_config LIBS portbroker_policy)

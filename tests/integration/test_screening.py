@@ -202,6 +202,7 @@ class ScreeningTest(unittest.TestCase):
         self.assertEqual(handler["policy"]["source"], "defaults")
         self.assertIsNone(handler["policy"]["allow"])
         self.assertEqual(handler["policy"]["maxConnections"], 1024)
+        self.assertEqual(handler["policy"]["maxConnectionsPerIp"], 256)
         self.assertEqual(handler["policy"]["idleTimeout"], 300)
 
 

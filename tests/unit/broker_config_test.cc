@@ -339,3 +339,65 @@ TEST_CASE("scheduling.latency_slice_us: 100 by default, 0 or the kernel's bounds
   };
   for (const auto& c : cases) check_error(c);
 }
+
+TEST_CASE("the screening section: defaults, every field, and bounds") {
+  SUBCASE("defaults") {
+    auto screening = parse_broker_config("{}").screening;
+    CHECK(screening.max_connections == 1024);
+    CHECK(screening.max_connections_per_ip == 256);
+    CHECK(screening.tcp_idle_timeout_s == 300.0);
+    CHECK(screening.udp_session_timeout_s == 120.0);
+    CHECK(screening.udp_rate_limit == policy::RateLimit{1000, 1.0});
+    CHECK(screening.udp_reply_ratio == 3);
+    CHECK(screening.udp_max_reply_rate == 10000);
+    CHECK(screening.ipv6_prefix == 64);
+    CHECK(screening.max_tracked_sources == 65536);
+  }
+  SUBCASE("every field") {
+    auto screening = parse_broker_config(R"({"screening": {"max_connections": 10, "max_connections_per_ip": 2,
+        "idle_timeout_s": 30, "udp_session_timeout_s": 60, "udp_rate_limit": {"per_ip": 50, "window_s": 10},
+        "udp_reply_ratio": 1, "udp_max_reply_rate": 500, "ipv6_prefix": 56, "max_tracked_sources": 1000}})")
+                         .screening;
+    CHECK(screening.max_connections == 10);
+    CHECK(screening.max_connections_per_ip == 2);
+    CHECK(screening.tcp_idle_timeout_s == 30.0);
+    CHECK(screening.udp_session_timeout_s == 60.0);
+    CHECK(screening.udp_rate_limit == policy::RateLimit{50, 10.0});
+    CHECK(screening.udp_reply_ratio == 1);
+    CHECK(screening.udp_max_reply_rate == 500);
+    CHECK(screening.ipv6_prefix == 56);
+    CHECK(screening.max_tracked_sources == 1000);
+  }
+  SUBCASE("errors name the field") {
+    for (const auto& c : std::vector<ErrorCase>{
+             {"per-ip cap zero", R"({"screening": {"max_connections_per_ip": 0}})",
+              "/screening/max_connections_per_ip", "from 1 to 1000000"},
+             {"rate limit not an object", R"({"screening": {"udp_rate_limit": 1000}})", "/screening/udp_rate_limit",
+              "must be an object"},
+             {"rate limit without window", R"({"screening": {"udp_rate_limit": {"per_ip": 10}}})",
+              "/screening/udp_rate_limit/window_s", "is required"},
+             {"rate limit without per_ip", R"({"screening": {"udp_rate_limit": {"window_s": 1}}})",
+              "/screening/udp_rate_limit/per_ip", "is required"},
+             {"rate limit in the manifest's spelling", R"({"screening": {"udp_rate_limit": {"perIp": 10}}})",
+              "/screening/udp_rate_limit/perIp", "unknown field"},
+             {"rate limit zero", R"({"screening": {"udp_rate_limit": {"per_ip": 0, "window_s": 1}}})",
+              "/screening/udp_rate_limit/per_ip", "from 1 to 1000000"},
+             {"window fraction", R"({"screening": {"udp_rate_limit": {"per_ip": 1, "window_s": 0.5}}})",
+              "/screening/udp_rate_limit/window_s", "from 1 to 604800"},
+             {"reply ratio zero", R"({"screening": {"udp_reply_ratio": 0}})", "/screening/udp_reply_ratio",
+              "from 1 to 1000"},
+             {"reply ratio too high", R"({"screening": {"udp_reply_ratio": 1001}})", "/screening/udp_reply_ratio",
+              "from 1 to 1000"},
+             {"reply rate zero", R"({"screening": {"udp_max_reply_rate": 0}})", "/screening/udp_max_reply_rate",
+              "from 1 to 10000000"},
+             {"unknown field", R"({"screening": {"udp_reply_rate": 1}})", "/screening/udp_reply_rate",
+              "unknown field"},
+         }) {
+      check_error(c);
+    }
+  }
+}
+
+TEST_CASE("number overflow: a number too large for a double is an error at the root") {
+  check_error({"overflow", R"({"screening": {"max_connections": 1e400}})", "/", "number overflow"});
+}

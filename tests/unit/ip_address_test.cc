@@ -1,8 +1,11 @@
 #include "policy/ip_address.h"
 #include "tests/unit/address_literals.h"
+#include "tests/unit/naive_cidr_set.h"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -375,6 +378,164 @@ TEST_CASE("CidrSet covers a block that several of its blocks cover together") {
   CidrSet quarters({cidr("2001:db8::/34"), cidr("2001:db8:4000::/34"), cidr("2001:db8:8000::/33")});
   CHECK(quarters.covers(cidr("2001:db8::/32")));
   CHECK_FALSE(quarters.covers(cidr("2001:db8::/31")));
+}
+
+TEST_CASE("CidrSet merges overlapping and adjoining blocks, each family apart") {
+  CHECK(CidrSet({cidr("10.0.0.0/9"), cidr("10.128.0.0/9")}).range_count() == 1);
+  CHECK(CidrSet({cidr("10.0.0.0/8"), cidr("10.1.0.0/16"), cidr("10.1.2.3")}).range_count() == 1);
+  CHECK(CidrSet({cidr("10.0.0.0/10"), cidr("10.128.0.0/9")}).range_count() == 2);
+  CHECK(CidrSet({cidr("10.0.0.255"), cidr("10.0.1.0")}).range_count() == 1);
+  CHECK(CidrSet({cidr("0.0.0.0/1"), cidr("128.0.0.0/1"), cidr("255.255.255.255")}).range_count() == 1);
+  CHECK(CidrSet({cidr("::/1"), cidr("8000::/1"), cidr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")}).range_count() == 1);
+  // Adjoining across the 64-bit halves of an IPv6 address.
+  CHECK(CidrSet({cidr("2001:db8::ffff:ffff:ffff:ffff"), cidr("2001:db8:0:1::/64")}).range_count() == 1);
+  // 0.0.0.0/0 and ::/0 are in different spaces, as are 10.0.0.0/8 and its mapped form.
+  CHECK(CidrSet({cidr("0.0.0.0/0"), cidr("::/0")}).range_count() == 2);
+  CHECK(CidrSet({cidr("10.0.0.0/8"), cidr("::ffff:10.0.0.0/104")}).range_count() == 2);
+  // What status shows stays as written.
+  CidrSet written({cidr("10.128.0.0/9"), cidr("10.0.0.0/9")});
+  REQUIRE(written.blocks().size() == 2);
+  CHECK(written.blocks()[0].to_string() == "10.128.0.0/9");
+  CHECK(written.blocks()[1].to_string() == "10.0.0.0/9");
+}
+
+TEST_CASE("CidrSet matches IPv4-mapped sources against IPv4 blocks and against IPv6 blocks") {
+  CidrSet v4({cidr("10.0.0.0/8")});
+  CHECK(v4.contains(ip("::ffff:10.1.2.3")));
+  CHECK_FALSE(v4.contains(ip("::ffff:11.1.2.3")));
+  CHECK_FALSE(v4.contains(ip("::10.1.2.3")));
+  CidrSet v6({cidr("::ffff:0:0/96")});
+  CHECK(v6.contains(ip("::ffff:10.1.2.3")));
+  CHECK_FALSE(v6.contains(ip("10.1.2.3")));
+  CHECK_FALSE(v6.covers(cidr("10.0.0.0/8")));
+  CHECK_FALSE(v4.covers(cidr("::ffff:10.0.0.0/104")));
+}
+
+namespace {
+
+// A block whose network is `bytes` with the host bits below `prefix` cleared.
+Cidr block_of(bool is_v4, std::array<uint8_t, 16> bytes, uint8_t prefix) {
+  IpAddress network = is_v4 ? IpAddress::v4(bytes.data()) : IpAddress::v6(bytes.data());
+  size_t bits = network.bits();
+  for (size_t bit = prefix; bit < bits; ++bit) network.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+  return Cidr{network, prefix};
+}
+
+// Random blocks and addresses crowded into a few small regions (IPv4, IPv6,
+// and the IPv4-mapped IPv6 range) so that blocks overlap, nest and adjoin.
+struct RandomBlocks {
+  std::mt19937 random;
+
+  explicit RandomBlocks(uint32_t seed) : random(seed) {}
+
+  uint32_t below(uint32_t n) { return std::uniform_int_distribution<uint32_t>(0, n - 1)(random); }
+
+  Cidr block() {
+    std::array<uint8_t, 16> bytes{};
+    uint32_t offset = below(1u << 12);
+    switch (below(8)) {
+      case 0:  // rarely, a whole family
+        return below(2) ? cidr("0.0.0.0/0") : cidr("::/0");
+      case 1:
+      case 2:
+      case 3:
+        bytes = {10, 0, static_cast<uint8_t>(offset >> 8), static_cast<uint8_t>(offset)};
+        return block_of(true, bytes, static_cast<uint8_t>(19 + below(14)));
+      case 4:
+        bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, static_cast<uint8_t>(offset >> 8),
+                 static_cast<uint8_t>(offset)};
+        return block_of(false, bytes, static_cast<uint8_t>(115 + below(14)));
+      default:
+        bytes = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(offset >> 8),
+                 static_cast<uint8_t>(offset)};
+        // Sometimes straddling the two 64-bit halves.
+        if (below(4) == 0) bytes[7] = static_cast<uint8_t>(below(2) ? 0xff : 0);
+        return block_of(false, bytes, static_cast<uint8_t>(below(4) == 0 ? 50 + below(20) : 115 + below(14)));
+    }
+  }
+
+  IpAddress address() {
+    Cidr around = block();
+    IpAddress address = around.network;
+    // Random host bits: anywhere in a random block.
+    for (size_t i = around.prefix / 8; i < address.bits() / 8; ++i) {
+      uint32_t host_mask = i == around.prefix / 8 ? 0xFFu >> (around.prefix % 8) : 0xFFu;
+      address.bytes[i] = static_cast<uint8_t>(address.bytes[i] | (below(256) & host_mask));
+    }
+    if (below(4) == 0 && address.is_v4) {
+      std::array<uint8_t, 16> mapped{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+      std::copy_n(address.bytes.begin(), 4, mapped.begin() + 12);
+      return IpAddress::v6(mapped.data());
+    }
+    return address;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("CidrSet agrees with the linear implementation on random sets") {
+  for (uint32_t seed = 1; seed <= 300; ++seed) {
+    CAPTURE(seed);
+    RandomBlocks random(seed);
+    // A third are siblings of earlier blocks: regions that only several
+    // blocks cover together, and ranges that adjoin.
+    std::vector<Cidr> blocks;
+    for (uint32_t n = random.below(40); n > 0; --n) {
+      if (!blocks.empty() && random.below(3) == 0) {
+        Cidr sibling = blocks[random.below(static_cast<uint32_t>(blocks.size()))];
+        if (sibling.prefix > 0) {
+          sibling.network.bytes[(sibling.prefix - 1) / 8] ^= static_cast<uint8_t>(0x80 >> ((sibling.prefix - 1) % 8));
+        }
+        blocks.push_back(sibling);
+      } else {
+        blocks.push_back(random.block());
+      }
+    }
+    CidrSet set(blocks);
+    for (int i = 0; i < 200; ++i) {
+      IpAddress address = random.address();
+      CAPTURE(address.to_string());
+      CHECK(set.contains(address) == naive::contains(blocks, address));
+      Cidr block = random.block();
+      CAPTURE(block.to_string());
+      CHECK(set.covers(block) == naive::covers(blocks, block));
+    }
+    // The blocks themselves, their neighbours and the regions around them.
+    for (const auto& block : blocks) {
+      CHECK(set.covers(block));
+      CHECK(set.contains(block.network));
+      for (uint8_t wider : {uint8_t{1}, uint8_t{2}, uint8_t{8}}) {
+        if (block.prefix < wider) continue;
+        Cidr outer = block_of(block.network.is_v4, block.network.bytes, static_cast<uint8_t>(block.prefix - wider));
+        CAPTURE(outer.to_string());
+        CHECK(set.covers(outer) == naive::covers(blocks, outer));
+      }
+    }
+  }
+}
+
+TEST_CASE("quadratic policy check: covers and contains on 65536 blocks finish") {
+  // Every /48 of 2001:db8::/32 but one, in shuffled order. The linear
+  // covers() visits every block for each of the 2 x 65536 halves it splits
+  // 2001:db8::/32 into: hours for the queries below.
+  std::vector<Cidr> blocks;
+  for (uint32_t i = 0; i < 65536; ++i) {
+    if (i == 40000) continue;
+    std::array<uint8_t, 16> bytes{0x20, 0x01, 0x0d, 0xb8, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    blocks.push_back(block_of(false, bytes, 48));
+  }
+  std::shuffle(blocks.begin(), blocks.end(), std::mt19937(7));
+  CidrSet set(std::move(blocks));
+  CHECK(set.range_count() == 2);
+  for (int i = 0; i < 1000; ++i) {
+    CHECK_FALSE(set.covers(cidr("2001:db8::/32")));
+    CHECK(set.covers(cidr("2001:db8::/33")));
+    CHECK_FALSE(set.covers(cidr("2001:db8:8000::/33")));
+    CHECK(set.covers(cidr("2001:db8:9c41::/48")));
+    CHECK_FALSE(set.covers(cidr("2001:db8:9c40::/64")));
+    CHECK(set.contains(ip("2001:db8:9c3f::1")));
+    CHECK_FALSE(set.contains(ip("2001:db8:9c40::1")));
+  }
 }
 
 TEST_CASE("source_key keeps IPv4 addresses whole") {

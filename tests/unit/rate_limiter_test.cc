@@ -1,11 +1,14 @@
 #include "policy/rate_limiter.h"
+#include "common/keyed_hash.h"
 #include "tests/unit/address_literals.h"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 using policy::IpAddress;
@@ -195,6 +198,61 @@ TEST_CASE("IpAddressHash agrees with equality") {
   IpAddressHash hash;
   CHECK(hash(ip("10.1.2.3")) == hash(ip("::ffff:10.1.2.3").unmapped()));
   CHECK(hash(ip("2001:db8::1")) == hash(ip("2001:db8:0:0::1")));
+}
+
+namespace {
+
+// The unkeyed hash IpAddressHash used to be (FNV-1a): anyone can compute it.
+struct UnkeyedHash {
+  size_t operator()(const IpAddress& address) const {
+    size_t hash = address.is_v4 ? 0x811c9dc5u : 0x01000193u;
+    for (size_t i = 0; i < (address.is_v4 ? 4u : 16u); ++i) hash = (hash ^ address.bytes[i]) * 0x100000001b3ull;
+    return hash;
+  }
+};
+
+template <typename Map>
+size_t largest_bucket(const Map& map) {
+  size_t largest = 0;
+  for (size_t i = 0; i < map.bucket_count(); ++i) largest = std::max(largest, map.bucket_size(i));
+  return largest;
+}
+
+}  // namespace
+
+TEST_CASE("hash flooding: addresses of one /64 that share a bucket under the unkeyed hash spread out") {
+  // What an attacker owning 2001:db8:0:1::/64 computes offline: 200 of its
+  // addresses that all land in one bucket of a table of this size.
+  std::unordered_map<IpAddress, int, UnkeyedHash> unkeyed;
+  unkeyed.reserve(1000);
+  const size_t buckets = unkeyed.bucket_count();
+  std::vector<IpAddress> batch;
+  IpAddress address = ip("2001:db8:0:1::");
+  for (uint32_t n = 0; batch.size() < 200; ++n) {
+    for (size_t i = 0; i < 4; ++i) address.bytes[12 + i] = static_cast<uint8_t>(n >> (24 - 8 * i));
+    if (UnkeyedHash{}(address) % buckets == 0) batch.push_back(address);
+  }
+  for (const auto& a : batch) unkeyed.emplace(a, 0);
+  REQUIRE(unkeyed.bucket_count() == buckets);
+  REQUIRE(largest_bucket(unkeyed) == 200);  // the flood: every lookup a scan
+
+  std::unordered_map<IpAddress, int, IpAddressHash> keyed;
+  keyed.reserve(1000);
+  REQUIRE(keyed.bucket_count() == buckets);
+  for (const auto& a : batch) keyed.emplace(a, 0);
+  // 200 keys in ~1000 buckets: a random hash puts 8 in one bucket with a
+  // probability below 1e-7.
+  CHECK(largest_bucket(keyed) < 8);
+}
+
+TEST_CASE("IpAddressHash is keyed per process and tells the families apart") {
+  // The process key is random: the hash of a fixed address is not the
+  // unkeyed one, and it is SipHash over the family and the address bytes.
+  const IpAddress v4 = ip("10.1.2.3");
+  const uint8_t v4_input[] = {4, 10, 1, 2, 3};
+  CHECK(IpAddressHash{}(v4) == common::keyed_hash(v4_input, sizeof v4_input));
+  CHECK(IpAddressHash{}(v4) != UnkeyedHash{}(v4));
+  CHECK(IpAddressHash{}(ip("10.1.2.3")) != IpAddressHash{}(ip("a01:203::")));
 }
 
 TEST_CASE("at max_sources the least recently seen source is evicted and counted") {

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,20 +69,25 @@ TEST_CASE("without a manifest a TCP handler gets the defaults") {
   CHECK(policy.deny.empty());
   CHECK(policy.max_connections == defaults.max_connections);
   CHECK(policy.max_connections == 1024);
-  CHECK_FALSE(policy.max_connections_per_ip.has_value());
+  CHECK(policy.max_connections_per_ip == defaults.max_connections_per_ip);
+  CHECK(policy.max_connections_per_ip == 256u);
   CHECK(policy.rate_limits.empty());
   CHECK(policy.idle_timeout_s == defaults.tcp_idle_timeout_s);
   CHECK(policy.idle_timeout_s == 300.0);
 }
 
-TEST_CASE("without a manifest a UDP handler gets the UDP session timeout") {
+TEST_CASE("without a manifest a UDP handler gets the UDP session timeout, rate limit and reply limits") {
   const ScreeningDefaults defaults;
   EffectivePolicy policy = effective_policy(std::nullopt, Transport::udp, defaults);
   CHECK(policy.transport == Transport::udp);
   CHECK_FALSE(policy.from_manifest);
   CHECK(policy.allow.empty());
   CHECK(policy.deny.empty());
-  CHECK(policy.rate_limits.empty());
+  CHECK(policy.rate_limits == std::vector<RateLimit>{defaults.udp_rate_limit});
+  CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}});
+  CHECK_FALSE(policy.max_connections_per_ip.has_value());
+  CHECK(policy.reply_ratio == 3);
+  CHECK(policy.max_reply_rate == 10000);
   CHECK(policy.idle_timeout_s == defaults.udp_session_timeout_s);
   CHECK(policy.idle_timeout_s == 120.0);
 }
@@ -97,6 +103,30 @@ TEST_CASE("the defaults come from ScreeningDefaults") {
   // A manifest that leaves a field out keeps the default for it.
   CHECK(effective_policy(Manifest{}, Transport::tcp, defaults).max_connections == 7);
   CHECK(effective_policy(Manifest{}, Transport::udp, defaults).idle_timeout_s == 13.0);
+  defaults.max_connections_per_ip = 5;
+  defaults.udp_rate_limit = {50, 2.0};
+  defaults.udp_reply_ratio = 2;
+  defaults.udp_max_reply_rate = 300;
+  for (const auto& manifest : {std::optional<Manifest>(), std::optional<Manifest>(Manifest{})}) {
+    CHECK(effective_policy(manifest, Transport::tcp, defaults).max_connections_per_ip == 5u);
+    CHECK(effective_policy(manifest, Transport::tcp, defaults).rate_limits.empty());
+    EffectivePolicy udp = effective_policy(manifest, Transport::udp, defaults);
+    CHECK(udp.rate_limits == std::vector<RateLimit>{{50, 2.0}});
+    CHECK(udp.reply_ratio == 2);
+    CHECK(udp.max_reply_rate == 300);
+  }
+}
+
+TEST_CASE("a manifest's maxConnectionsPerIp, rateLimit, replyRatio and maxReplyRate replace the defaults") {
+  // Above the defaults too: the manifest, not `access`, is where a handler's
+  // limits are set.
+  EffectivePolicy tcp = with_manifest(R"({"maxConnectionsPerIp": 1000})");
+  CHECK(tcp.max_connections_per_ip == 1000u);
+  EffectivePolicy udp = with_manifest(R"({"rateLimit": {"perIp": 5000, "window": 1}, "replyRatio": 10,
+      "maxReplyRate": 50000})", Transport::udp);
+  CHECK(udp.rate_limits == std::vector<RateLimit>{{5000, 1.0}});
+  CHECK(udp.reply_ratio == 10);
+  CHECK(udp.max_reply_rate == 50000);
 }
 
 TEST_CASE("an empty manifest is marked as from the manifest and keeps every default") {
@@ -108,8 +138,13 @@ TEST_CASE("an empty manifest is marked as from the manifest and keeps every defa
     CHECK(policy.allow.empty());
     CHECK(policy.deny.empty());
     CHECK(policy.max_connections == defaults.max_connections);
-    CHECK_FALSE(policy.max_connections_per_ip.has_value());
-    CHECK(policy.rate_limits.empty());
+    if (transport == Transport::tcp) {
+      CHECK(policy.max_connections_per_ip == defaults.max_connections_per_ip);
+      CHECK(policy.rate_limits.empty());
+    } else {
+      CHECK_FALSE(policy.max_connections_per_ip.has_value());
+      CHECK(policy.rate_limits == std::vector<RateLimit>{defaults.udp_rate_limit});
+    }
     CHECK(policy.idle_timeout_s ==
           (transport == Transport::tcp ? defaults.tcp_idle_timeout_s : defaults.udp_session_timeout_s));
   }
@@ -373,11 +408,42 @@ TEST_CASE("tighten: a higher maxConnectionsPerIp is skipped with a warning") {
 }
 
 TEST_CASE("tighten: a rate limit with none in force applies without a warning") {
-  for (Transport transport : {Transport::tcp, Transport::udp}) {
-    EffectivePolicy policy = with_manifest("{}", transport);
-    CHECK(tighten(policy, access(R"({"rateLimit": {"perIp": 1000, "window": 1}})", transport)).empty());
-    CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}});
-  }
+  EffectivePolicy policy = with_manifest("{}");
+  CHECK(tighten(policy, access(R"({"rateLimit": {"perIp": 1000, "window": 1}})")).empty());
+  CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}});
+}
+
+TEST_CASE("tighten: on UDP a rate limit adds to the default one, which it cannot loosen") {
+  EffectivePolicy policy = with_manifest("{}", Transport::udp);
+  CHECK(tighten(policy, access(R"({"rateLimit": {"perIp": 100, "window": 1}})", Transport::udp)).empty());
+  CHECK(policy.rate_limits == std::vector<RateLimit>{{1000, 1.0}, {100, 1.0}});
+  EffectivePolicy looser = with_manifest("{}", Transport::udp);
+  auto warnings = tighten(looser, access(R"({"rateLimit": {"perIp": 5000, "window": 1}})", Transport::udp));
+  REQUIRE(warnings.size() == 1);
+  CHECK(mentions(warnings[0], "not stricter than the limit in force"));
+  CHECK(looser.rate_limits.front() == RateLimit{1000, 1.0});
+}
+
+TEST_CASE("tighten: a lower replyRatio or maxReplyRate applies, a higher one warns") {
+  EffectivePolicy policy = with_manifest(R"({"replyRatio": 5, "maxReplyRate": 2000})", Transport::udp);
+  CHECK(tighten(policy, access(R"({"replyRatio": 1, "maxReplyRate": 2000})", Transport::udp)).empty());
+  CHECK(policy.reply_ratio == 1);
+  CHECK(policy.max_reply_rate == 2000);
+  EffectivePolicy defaults = with_manifest("{}", Transport::udp);
+  auto warnings = tighten(defaults, access(R"({"replyRatio": 4, "maxReplyRate": 10001})", Transport::udp));
+  REQUIRE(warnings.size() == 2);
+  CHECK(mentions(warnings[0], "access.replyRatio 4 is above the limit in force (3); ignored"));
+  CHECK(mentions(warnings[1], "access.maxReplyRate 10001 is above the limit in force (10000); ignored"));
+  CHECK(defaults.reply_ratio == 3);
+  CHECK(defaults.max_reply_rate == 10000);
+}
+
+TEST_CASE("tighten: maxConnectionsPerIp above the default per-IP cap warns") {
+  EffectivePolicy policy = with_manifest("{}");
+  auto warnings = tighten(policy, access(R"({"maxConnectionsPerIp": 300})"));
+  REQUIRE(warnings.size() == 1);
+  CHECK(mentions(warnings[0], "access.maxConnectionsPerIp 300 is above the limit in force (256)"));
+  CHECK(policy.max_connections_per_ip == 256u);
 }
 
 TEST_CASE("tighten: a rate limit stricter in burst or in rate is added without a warning") {
@@ -537,4 +603,26 @@ TEST_CASE("tighten: an access allow entry covered by several manifest blocks tog
   EffectivePolicy policy = with_manifest(R"({"allow": ["10.0.0.0/9", "10.128.0.0/9"]})");
   CHECK(tighten(policy, access(R"({"allow": ["10.0.0.0/8"]})")).empty());
   check_sources(policy, {{"10.1.0.1", Refusal::none}, {"10.200.0.1", Refusal::none}});
+}
+
+TEST_CASE("quadratic policy check: a 256-entry allow tightened by a 256-entry access finishes") {
+  // The manifest's allow tiles 10.0.0.0/8 with its 256 /16s, and each access
+  // entry is the whole /8 or one /24 of it: each covered only by the union,
+  // the case the per-block recursion paid for most.
+  std::string manifest = R"({"allow": [)";
+  for (int i = 255; i >= 0; --i) manifest += "\"10." + std::to_string(i) + ".0.0/16\"" + (i ? ", " : "]}");
+  std::string access_json = R"({"allow": [)";
+  for (int i = 0; i < 256; ++i) {
+    access_json += (i % 2 ? "\"10.0.0.0/8\"" : "\"10." + std::to_string(i) + ".7.0/24\"") + std::string(i < 255 ? ", " : "]}");
+  }
+  EffectivePolicy policy = with_manifest(manifest);
+  CHECK(tighten(policy, access(access_json)).empty());
+  check_sources(policy, {{"10.0.7.1", Refusal::none}, {"10.254.7.255", Refusal::none}, {"10.1.7.1", Refusal::none},
+                         {"11.0.0.1", Refusal::not_allowed}});
+  // One /16 short of the whole /8: every whole-/8 entry warns.
+  manifest = R"({"allow": [)";
+  for (int i = 0; i < 255; ++i) manifest += "\"10." + std::to_string(i) + ".0.0/16\"" + (i < 254 ? ", " : "]}");
+  EffectivePolicy gap = with_manifest(manifest);
+  CHECK(tighten(gap, access(access_json)).size() == 128);
+  check_sources(gap, {{"10.255.0.1", Refusal::not_allowed}, {"10.254.7.1", Refusal::none}});
 }
