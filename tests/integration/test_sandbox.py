@@ -161,14 +161,17 @@ class ConfinementTest(unittest.TestCase):
     def test_worker_sees_only_a_minimal_read_only_root(self):
         pid = self.workers["echo"]
         root = f"/proc/{pid}/root"
-        self.assertEqual(sorted(os.listdir(root)), ["dev", "etc", "handlers", "proc", "sys"])
+        self.assertEqual(sorted(os.listdir(root)), ["dev", "etc", "handlers", "proc", "sys", "usr"])
         self.assertEqual(os.listdir(f"{root}/dev"), ["null"])
+        # Of /usr, only the time-zone database, read-only.
+        self.assertEqual(os.listdir(f"{root}/usr"), ["share"])
+        self.assertEqual(os.listdir(f"{root}/usr/share"), ["zoneinfo"])
         self.assertIn(f"echo.tcp.{self.tcp}.port.js", os.listdir(f"{root}/handlers"))
         self.assertFalse(os.path.exists(f"{root}/etc/passwd"))
         self.assertFalse(os.path.exists(f"{root}{self.broker.handlers}"))
         with open(f"/proc/{pid}/mountinfo") as f:
             mounts = {line.split()[4]: line.split()[5] for line in f}
-        for point in ("/", "/handlers"):
+        for point in ("/", "/handlers", "/usr/share/zoneinfo"):
             self.assertIn("ro", mounts[point].split(","), point)
         # The handlers folder seen from inside is the host's.
         self.assertEqual(os.stat(f"{root}/handlers").st_ino, os.stat(self.broker.handlers).st_ino)
