@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "common/keyed_hash.h"
 #include "store/commands.h"
 #include "store/glob.h"
 #include "store/keyspace.h"
@@ -175,6 +177,26 @@ TEST_CASE("the memory limit counts keys and values and refuses writes past it") 
   // NX that would not write is not an OOM.
   CHECK(store.run(kAlice, {"SET", "aaaa", "12345678901234567890", "NX"}) == "$-1\r\n");
   CHECK(store.run(kAlice, {"INFO", "stats"}).find("rejected_out_of_memory:2\r\n") != std::string::npos);
+}
+
+TEST_CASE("hash flooding: keys and channels are hashed with the keyed SipHash") {
+  // With std::hash a client can pick keys or channels that share one bucket
+  // and make every lookup a scan of all of them.
+  static_assert(std::is_same_v<store::StringMap<int>::hasher, common::KeyedStringHash>);
+  CHECK(store::StringMap<int>::hasher{}("abc") == common::keyed_hash("abc", 3));
+
+  // Many keys and channels still work.
+  Store store;
+  constexpr int kKeys = 200000;
+  for (int i = 0; i < kKeys; ++i) REQUIRE(store.keyspace.set("user:" + std::to_string(i), std::to_string(i)));
+  CHECK(store.run(kAlice, {"DBSIZE"}) == ":" + std::to_string(kKeys) + "\r\n");
+  for (int i = 0; i < kKeys; i += 997) {
+    const std::string* value = store.keyspace.find("user:" + std::to_string(i));
+    REQUIRE(value != nullptr);
+    CHECK(*value == std::to_string(i));
+  }
+  for (int i = 0; i < 5000; ++i) store.pubsub.subscribe(kBob, "room:" + std::to_string(i));
+  CHECK(store.pubsub.subscribers("room:4321") == std::vector<ClientId>{kBob});
 }
 
 TEST_CASE("KEYS returns the keys matching a glob") {
