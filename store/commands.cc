@@ -112,7 +112,8 @@ const Executor::Command* Executor::find_command(std::string_view name) {
   return nullptr;
 }
 
-Executor::Executor(Keyspace& keyspace, PubSub& pubsub) : keyspace_(keyspace), pubsub_(pubsub) {}
+Executor::Executor(Keyspace& keyspace, PubSub& pubsub, ExecutorLimits limits)
+    : keyspace_(keyspace), pubsub_(pubsub), limits_(limits) {}
 
 void Executor::client_connected(ClientId) {
   ++connected_clients_;
@@ -224,9 +225,14 @@ void Executor::exists(ClientId, Args args, std::string& reply, Outcome&) {
 }
 
 void Executor::keys(ClientId, Args args, std::string& reply, Outcome&) {
-  auto keys = keyspace_.keys_matching(args[1]);
-  resp::append_array_header(reply, keys.size());
-  for (auto key : keys) resp::append_bulk_string(reply, key);
+  auto keys = keyspace_.keys_matching(args[1], limits_.keys_work_budget);
+  if (!keys) {
+    resp::append_error(reply, "ERR KEYS gave up after " + std::to_string(limits_.keys_work_budget) +
+                                  " matching steps; use a simpler pattern");
+    return;
+  }
+  resp::append_array_header(reply, keys->size());
+  for (auto key : *keys) resp::append_bulk_string(reply, key);
 }
 
 void Executor::dbsize(ClientId, Args, std::string& reply, Outcome&) {

@@ -27,9 +27,14 @@ struct Outcome {
   bool rejected_out_of_memory = false;
 };
 
+struct ExecutorLimits {
+  // Steps one KEYS call may spend matching (see keyspace.h).
+  uint64_t keys_work_budget = kDefaultKeysWorkBudget;
+};
+
 class Executor {
  public:
-  Executor(Keyspace& keyspace, PubSub& pubsub);
+  Executor(Keyspace& keyspace, PubSub& pubsub, ExecutorLimits limits = {});
 
   void client_connected(ClientId client);
   // Drops the client's subscriptions.
@@ -66,6 +71,7 @@ class Executor {
 
   Keyspace& keyspace_;
   PubSub& pubsub_;
+  ExecutorLimits limits_;
   size_t connected_clients_ = 0;
   uint64_t commands_processed_ = 0;
   uint64_t connections_received_ = 0;

@@ -31,11 +31,27 @@ bool Keyspace::erase(std::string_view key) {
   return true;
 }
 
-std::vector<std::string_view> Keyspace::keys_matching(std::string_view pattern) const {
+std::optional<std::vector<std::string_view>> Keyspace::keys_matching(std::string_view pattern,
+                                                                     uint64_t budget) const {
   std::vector<std::string_view> keys;
   bool everything = pattern == "*";
   for (const auto& [key, value] : entries_) {
-    if (everything || glob_match(pattern, key)) keys.emplace_back(key);
+    // Visiting a key is a step too, so even "*" over a huge keyspace is bounded.
+    if (budget == 0) return std::nullopt;
+    --budget;
+    if (everything) {
+      keys.emplace_back(key);
+      continue;
+    }
+    switch (glob_match(pattern, key, budget)) {
+      case GlobResult::match:
+        keys.emplace_back(key);
+        break;
+      case GlobResult::no_match:
+        break;
+      case GlobResult::out_of_budget:
+        return std::nullopt;
+    }
   }
   return keys;
 }

@@ -228,6 +228,28 @@ def test_pipelining_reader_is_paused_not_dropped(store):
     store.cli("DEL", "big")
 
 
+def test_keys_with_a_pathological_pattern_does_not_stall_others(store):
+    """KEYS matched every key with an O(pattern x text) glob and no bound:
+    this pattern over these keys took minutes, during which no other client
+    was answered."""
+    client = store.connect()
+    keys = [b"a" * (64 * 1024) + b"%d" % i for i in range(200)]
+    client.sendall(b"".join(command("SET", key, "1") for key in keys))
+    expect_equal(receive_exactly(client, 5 * len(keys)), b"+OK\r\n" * len(keys), "SET long keys")
+    bystander = store.connect()
+    client.sendall(command("KEYS", b"*" + b"a" * 2000 + b"b"))
+    time.sleep(0.05)  # the KEYS first, so the GET waits behind it
+    bystander.sendall(command("GET", "count"))
+    # Each socket gives up after 10 s: minutes of matching fail the test.
+    expect_equal(receive_exactly(bystander, 7), b"$1\r\n3\r\n", "GET while KEYS runs")
+    error = b"-ERR KEYS gave up after 100000000 matching steps; use a simpler pattern\r\n"
+    expect_equal(receive_exactly(client, len(error)), error, "KEYS with a pathological pattern")
+    client.sendall(b"".join(command("DEL", key) for key in keys))
+    expect_equal(receive_exactly(client, 4 * len(keys)), b":1\r\n" * len(keys), "DEL long keys")
+    bystander.close()
+    client.close()
+
+
 def test_memory_limit(directory):
     store = Store(directory, "--max-memory-bytes", "32")
     try:
@@ -270,7 +292,8 @@ def main():
             check(oct(os.stat(store.path).st_mode & 0o777) == "0o600", "socket mode")
             for test in (test_redis_cli, test_pubsub, test_half_close_still_gets_replies,
                          test_protocol_errors_close_only_that_client, test_oversized_input_is_disconnected,
-                         test_slow_subscriber_is_disconnected, test_pipelining_reader_is_paused_not_dropped):
+                         test_slow_subscriber_is_disconnected, test_pipelining_reader_is_paused_not_dropped,
+                         test_keys_with_a_pathological_pattern_does_not_stall_others):
                 print(f"--- {test.__name__}", flush=True)
                 test(store)
             # SIGTERM with a client still connected: it is closed, the store exits 0.

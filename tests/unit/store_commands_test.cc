@@ -20,7 +20,8 @@ constexpr ClientId kBob = 2;
 constexpr ClientId kCarol = 3;
 
 struct Store {
-  explicit Store(size_t max_memory = store::kDefaultMaxMemoryBytes) : keyspace(max_memory) {
+  explicit Store(size_t max_memory = store::kDefaultMaxMemoryBytes, store::ExecutorLimits limits = {})
+      : keyspace(max_memory), executor(keyspace, pubsub, limits) {
     for (ClientId id : {kAlice, kBob, kCarol}) executor.client_connected(id);
   }
 
@@ -32,7 +33,7 @@ struct Store {
 
   store::Keyspace keyspace;
   store::PubSub pubsub;
-  store::Executor executor{keyspace, pubsub};
+  store::Executor executor;
   store::Outcome last;
 };
 
@@ -260,6 +261,51 @@ TEST_CASE("glob_match follows Redis's pattern rules") {
   for (int i = 0; i < 40; ++i) stars += "a*";
   stars += "b";
   CHECK_FALSE(store::glob_match(stars, std::string(5000, 'a')));
+}
+
+TEST_CASE("glob matching is metered, so its work is bounded per call") {
+  // "*aaaa...b" against "aaaa...": every position the star tries matches the
+  // run of a's before failing, O(pattern x text).
+  std::string pattern = "*" + std::string(300, 'a') + "b";
+  std::string text(3000, 'a');
+  uint64_t budget = uint64_t{1} << 40;
+  CHECK(store::glob_match(pattern, text, budget) == store::GlobResult::no_match);
+  uint64_t spent = (uint64_t{1} << 40) - budget;
+  CHECK(spent > 300 * 2000);
+  CHECK(spent <= (text.size() + 1) * (pattern.size() + 2));
+  budget = 10000;
+  CHECK(store::glob_match(pattern, text, budget) == store::GlobResult::out_of_budget);
+  CHECK(budget == 0);
+  // Trailing stars end the work at once.
+  budget = 100;
+  CHECK(store::glob_match("a*", std::string(1 << 20, 'a'), budget) == store::GlobResult::match);
+  // A bracket class costs its length every time it is tried.
+  std::string wide_class = "*[" + std::string(1000, 'x') + "]b";
+  budget = uint64_t{1} << 40;
+  CHECK(store::glob_match(wide_class, std::string(1000, 'x'), budget) == store::GlobResult::no_match);
+  CHECK((uint64_t{1} << 40) - budget > 1000 * 1000);
+}
+
+TEST_CASE("KEYS with a pathological pattern over long keys fails with an error instead of stalling the store") {
+  Store store;
+  // 40 keys of 20000 bytes: without a budget this pattern costs about 40 x
+  // 20000 x 1000 = 800 million steps, seconds in which no other client is
+  // served.
+  for (int i = 0; i < 40; ++i) REQUIRE(store.keyspace.set(std::string(20000, 'a') + std::to_string(i), "1"));
+  std::string pattern = "*" + std::string(1000, 'a') + "b";
+  CHECK(store.run(kAlice, {"KEYS", pattern}) ==
+        "-ERR KEYS gave up after 100000000 matching steps; use a simpler pattern\r\n");
+  // Ordinary patterns over the same keys are answered.
+  CHECK(store.run(kAlice, {"KEYS", "*"}).starts_with("*40\r\n"));
+  CHECK(store.run(kAlice, {"KEYS", "a*1"}).starts_with("*4\r\n"));  // 1, 11, 21, 31
+  CHECK(store.run(kAlice, {"KEYS", "b*"}) == "*0\r\n");
+  // The budget is per call, so the next call starts afresh, and it counts
+  // keys visited too.
+  Store small(store::kDefaultMaxMemoryBytes, store::ExecutorLimits{.keys_work_budget = 10});
+  for (int i = 0; i < 10; ++i) REQUIRE(small.keyspace.set("k" + std::to_string(i), "1"));
+  CHECK(small.run(kAlice, {"KEYS", "*"}).starts_with("*10\r\n"));
+  REQUIRE(small.keyspace.set("k10", "1"));
+  CHECK(small.run(kAlice, {"KEYS", "*"}) == "-ERR KEYS gave up after 10 matching steps; use a simpler pattern\r\n");
 }
 
 TEST_CASE("subscribe and unsubscribe reply with Redis's frames") {
