@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/keyspace.h"
+#include "store/memory.h"
 #include "store/pubsub.h"
 
 namespace store {
@@ -23,7 +24,7 @@ struct Outcome {
   // PUBLISH: the message frame, identical for every recipient, and who gets it.
   std::string message;
   std::vector<ClientId> recipients;
-  // SET refused by the memory limit (the server logs these, rate-limited).
+  // A write refused by the memory limit (the server logs these, rate-limited).
   bool rejected_out_of_memory = false;
 };
 
@@ -34,7 +35,7 @@ struct ExecutorLimits {
 
 class Executor {
  public:
-  Executor(Keyspace& keyspace, PubSub& pubsub, ExecutorLimits limits = {});
+  Executor(Keyspace& keyspace, PubSub& pubsub, const MemoryAccount& memory, ExecutorLimits limits = {});
 
   void client_connected(ClientId client);
   // Drops the client's subscriptions.
@@ -71,6 +72,7 @@ class Executor {
 
   Keyspace& keyspace_;
   PubSub& pubsub_;
+  const MemoryAccount& memory_;
   ExecutorLimits limits_;
   size_t connected_clients_ = 0;
   uint64_t commands_processed_ = 0;

@@ -3,7 +3,8 @@
 // supervisor passed in, reads RESP requests, hands them to the Executor and
 // writes the replies and published messages back. One misbehaving client (bad
 // protocol, oversized input, a subscriber that stops reading) is disconnected
-// without affecting any other.
+// without affecting any other. Every connection's buffers are charged to the
+// store's memory limit.
 
 #include <uv.h>
 
@@ -37,7 +38,7 @@ struct ServerLimits {
 
 class Server {
  public:
-  Server(uv_loop_t* loop, Executor& executor, ServerLimits limits = {});
+  Server(uv_loop_t* loop, Executor& executor, MemoryAccount& memory, ServerLimits limits = {});
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();
@@ -63,6 +64,8 @@ class Server {
   void handle_input(Client& client);
   void run_request(Client& client, const std::vector<std::string>& args);
   void deliver(const Outcome& outcome);
+  // Charges the client's buffers, as they are now, to the memory account.
+  void account(Client& client);
   void queue_output(Client& client, std::string_view bytes);
   void flush(Client& client);
   void write_finished(Client& client, int status);
@@ -75,6 +78,7 @@ class Server {
 
   uv_loop_t* loop_;
   Executor& executor_;
+  MemoryAccount& memory_;
   ServerLimits limits_;
   common::UvHandle<uv_pipe_t> listener_;
   std::unordered_map<ClientId, std::unique_ptr<Client>> clients_;
