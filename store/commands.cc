@@ -395,6 +395,7 @@ std::string Executor::info_text(Args sections) const {
     field("total_commands_processed", std::to_string(commands_processed_));
     field("rejected_out_of_memory", std::to_string(rejected_out_of_memory_));
     field("pubsub_channels", std::to_string(pubsub_.channel_count()));
+    field("pubsub_messages_dropped", std::to_string(pubsub_messages_dropped_));
   }
   if (wanted("keyspace")) {
     header("Keyspace");

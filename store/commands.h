@@ -41,6 +41,9 @@ class Executor {
   // Drops the client's subscriptions.
   void client_disconnected(ClientId client);
   bool in_subscribe_mode(ClientId client) const { return pubsub_.subscription_count(client) > 0; }
+  // The server dropped `count` published messages for a subscriber too far
+  // behind (INFO stats: pubsub_messages_dropped).
+  void count_dropped_messages(uint64_t count) { pubsub_messages_dropped_ += count; }
 
   // Runs one request (`args` non-empty: name and arguments) for `client` and
   // appends exactly one reply per command to `reply` (SUBSCRIBE and UNSUBSCRIBE
@@ -78,6 +81,7 @@ class Executor {
   uint64_t commands_processed_ = 0;
   uint64_t connections_received_ = 0;
   uint64_t rejected_out_of_memory_ = 0;
+  uint64_t pubsub_messages_dropped_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

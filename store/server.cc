@@ -14,6 +14,8 @@ namespace log = common::log;
 // A store that is full gets a SET per handler call; one warning a minute (with
 // the count of rejections since the last) says so without flooding the log.
 constexpr uint64_t kOutOfMemoryLogIntervalMs = 60 * 1000;
+// Likewise for messages dropped for subscribers that fell behind.
+constexpr uint64_t kDroppedMessageLogIntervalMs = 60 * 1000;
 
 // An input buffer that grew for one large request gives the memory back once
 // it has been parsed, or an idle connection would hold it for good.
@@ -63,6 +65,7 @@ struct Server::Client {
   size_t in_flight_capacity = 0;
   size_t fixed_bytes = 0;          // this object, its pipe, its table entry, `peer`
   size_t accounted_bytes = 0;      // charged to the memory account
+  uint64_t messages_dropped = 0;   // published messages it was too far behind to get
   bool reading = false;
   bool peer_finished = false;      // EOF: no more requests will arrive
   bool close_after_write = false;  // QUIT or a protocol error: flush, then close
@@ -216,6 +219,13 @@ void Server::deliver(const Outcome& outcome) {
     auto it = clients_.find(id);
     if (it == clients_.end()) continue;
     Client& subscriber = *it->second;
+    // Drop the message, not the subscriber: its connection, its other
+    // subscriptions and its replies go on, it misses what it could not take.
+    size_t pending = subscriber.pending_output();
+    if (pending > 0 && pending + outcome.message.size() > limits_.max_subscriber_backlog_bytes) {
+      note_dropped_message(subscriber);
+      continue;
+    }
     subscriber.output += outcome.message;
     flush(subscriber);
     account(subscriber);
@@ -231,12 +241,6 @@ void Server::account(Client& client) {
 
 void Server::flush(Client& client) {
   if (client.closed) return;
-  if (client.pending_output() > limits_.max_pending_output_bytes) {
-    close_client(client, log::Level::warn,
-                 "unsent output exceeds " + std::to_string(limits_.max_pending_output_bytes) +
-                     " bytes (client not reading)");
-    return;
-  }
   if (client.bytes_in_flight > 0) return;  // on_write sends the rest
   if (client.output.empty()) {
     if (client.close_after_write) {
@@ -313,14 +317,31 @@ void Server::note_out_of_memory(const Client& client, const std::string& command
   oom_rejections_unlogged_ = 0;
 }
 
+void Server::note_dropped_message(Client& subscriber) {
+  ++subscriber.messages_dropped;
+  ++dropped_messages_unlogged_;
+  executor_.count_dropped_messages(1);
+  uint64_t now = uv_now(loop_);
+  if (last_drop_log_ms_ && now - *last_drop_log_ms_ < kDroppedMessageLogIntervalMs) return;
+  last_drop_log_ms_ = now;
+  log::warn("store-messages-dropped")
+      .kv("client", subscriber.id)
+      .kv("peer", subscriber.peer)
+      .kv("reason", "subscriber not reading")
+      .kv("client_dropped", subscriber.messages_dropped)
+      .kv("dropped", dropped_messages_unlogged_);
+  dropped_messages_unlogged_ = 0;
+}
+
 void Server::close_client(Client& client, log::Level level, std::string_view reason) {
   if (client.closed) return;
   client.closed = true;
   bool failed = level >= log::Level::warn;
-  log::Line(level, failed ? "store-client-error" : "store-client-closed")
-      .kv("client", client.id)
-      .kv("peer", client.peer)
-      .kv(failed ? "error" : "reason", reason);
+  {
+    log::Line line(level, failed ? "store-client-error" : "store-client-closed");
+    line.kv("client", client.id).kv("peer", client.peer).kv(failed ? "error" : "reason", reason);
+    if (client.messages_dropped > 0) line.kv("messages_dropped", client.messages_dropped);
+  }
   executor_.client_disconnected(client.id);
   memory_.update(MemoryAccount::Use::clients, client.accounted_bytes, 0);
   client.accounted_bytes = 0;

@@ -592,7 +592,7 @@ TEST_CASE("INFO reports server, clients, memory and keyspace in Redis's format")
   for (const std::string& expected :
        {std::string("\r\n\r\n# Clients\r\nconnected_clients:3\r\npubsub_clients:1\r\n"), memory,
         std::string("maxmemory_policy:noeviction\r\n"), std::string("\r\n\r\n# Stats\r\n"),
-        std::string("pubsub_channels:1\r\n"),
+        std::string("pubsub_channels:1\r\npubsub_messages_dropped:0\r\n"),
         std::string("\r\n\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n")}) {
     CAPTURE(expected);
     CHECK(text.find(expected) != std::string::npos);
@@ -610,4 +610,8 @@ TEST_CASE("INFO reports server, clients, memory and keyspace in Redis's format")
 
   store.executor.client_disconnected(kCarol);
   CHECK(store.run(kAlice, {"INFO", "clients"}).find("connected_clients:2\r\n") != std::string::npos);
+  // The server counts messages it dropped for subscribers that fell behind.
+  store.executor.count_dropped_messages(3);
+  store.executor.count_dropped_messages(1);
+  CHECK(store.run(kAlice, {"INFO", "stats"}).find("pubsub_messages_dropped:4\r\n") != std::string::npos);
 }
