@@ -21,3 +21,7 @@ function(portbroker_fuzz_target name)
 endfunction()
 
 portbroker_fuzz_target(handler_filename LIBS portbroker_policy)
+portbroker_fuzz_target(resp_request LIBS portbroker_ipc)
+portbroker_fuzz_target(resp_value LIBS portbroker_ipc)
+portbroker_fuzz_target(store_glob LIBS portbroker_store_core)
+portbroker_fuzz_target(store_commands LIBS portbroker_store_core)
