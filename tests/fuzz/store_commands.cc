@@ -4,8 +4,9 @@
 // Properties, after every command:
 // - the reply is whole RESP frames, as many as the command owes: one, or for
 //   SUBSCRIBE one per channel (one error if refused), for UNSUBSCRIBE one per
-//   channel named (or per channel held, at least one, without arguments);
-//   a PUBLISH's message is one frame;
+//   channel named (or per channel held, at least one, without arguments),
+//   the last of them carrying the client's subscription count; a PUBLISH's
+//   message is one frame;
 // - the accounted memory never exceeds the limit (only the executor's
 //   structures are charged here), and each structure's running figure equals
 //   a recount from scratch;
@@ -133,6 +134,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       bool known = which < 16;
       bool failed_early = !frames.empty() && frames.size() == 1 && frames[0].type == resp::Value::Type::error;
       FUZZ_CHECK(frames.size() == frames_owed(args, channels_before, known, failed_early));
+      // A (un)subscribe frame's count is the client's count after it: the
+      // last one's is the count now.
+      const resp::Value& last = frames.back();
+      if (last.type == resp::Value::Type::array && last.elements.size() == 3 &&
+          last.elements[2].type == resp::Value::Type::integer) {
+        FUZZ_CHECK(static_cast<size_t>(last.elements[2].integer) == pubsub.subscription_count(client));
+      }
       if (!outcome.recipients.empty()) {
         auto message = frames_of(outcome.message);
         FUZZ_CHECK(message.size() == 1 && message[0].elements.size() == 3);
