@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -112,7 +114,8 @@ const Executor::Command* Executor::find_command(std::string_view name) {
   return nullptr;
 }
 
-Executor::Executor(Keyspace& keyspace, PubSub& pubsub) : keyspace_(keyspace), pubsub_(pubsub) {}
+Executor::Executor(Keyspace& keyspace, PubSub& pubsub, const MemoryAccount& memory, ExecutorLimits limits)
+    : keyspace_(keyspace), pubsub_(pubsub), memory_(memory), limits_(limits) {}
 
 void Executor::client_connected(ClientId) {
   ++connected_clients_;
@@ -224,9 +227,14 @@ void Executor::exists(ClientId, Args args, std::string& reply, Outcome&) {
 }
 
 void Executor::keys(ClientId, Args args, std::string& reply, Outcome&) {
-  auto keys = keyspace_.keys_matching(args[1]);
-  resp::append_array_header(reply, keys.size());
-  for (auto key : keys) resp::append_bulk_string(reply, key);
+  auto keys = keyspace_.keys_matching(args[1], limits_.keys_work_budget);
+  if (!keys) {
+    resp::append_error(reply, "ERR KEYS gave up after " + std::to_string(limits_.keys_work_budget) +
+                                  " matching steps; use a simpler pattern");
+    return;
+  }
+  resp::append_array_header(reply, keys->size());
+  for (auto key : *keys) resp::append_bulk_string(reply, key);
 }
 
 void Executor::dbsize(ClientId, Args, std::string& reply, Outcome&) {
@@ -250,10 +258,45 @@ void Executor::publish(ClientId, Args args, std::string& reply, Outcome& outcome
   resp::append_integer(reply, static_cast<int64_t>(outcome.recipients.size()));
 }
 
-void Executor::subscribe(ClientId client, Args args, std::string& reply, Outcome&) {
-  for (size_t i = 1; i < args.size(); ++i) {
-    pubsub_.subscribe(client, args[i]);
-    append_pubsub_frame(reply, "subscribe", args[i], pubsub_.subscription_count(client));
+void Executor::subscribe(ClientId client, Args args, std::string& reply, Outcome& outcome) {
+  // All or nothing, so a refusal is one error reply rather than a frame per
+  // channel with the count telling which ones took.
+  auto channels = args.subspan(1);
+  // Which arguments add a channel: the first naming of each one the client
+  // lacks. Found by sorting (channel, position) pairs rather than with a set,
+  // since a request may name a million channels.
+  std::vector<bool> adds(channels.size());
+  {
+    std::vector<std::pair<std::string_view, size_t>> named;
+    named.reserve(channels.size());
+    for (size_t i = 0; i < channels.size(); ++i) named.emplace_back(channels[i], i);
+    std::sort(named.begin(), named.end());
+    for (size_t i = 0; i < named.size(); ++i) {
+      bool first = i == 0 || named[i].first != named[i - 1].first;
+      adds[named[i].second] = first && !pubsub_.is_subscribed(client, named[i].first);
+    }
+  }
+  size_t count = pubsub_.subscription_count(client);
+  switch (pubsub_.subscribe(client, channels)) {
+    case SubscribeResult::ok:
+      break;
+    case SubscribeResult::too_many_subscriptions:
+      resp::append_error(reply, "ERR max subscriptions per client reached (" +
+                                    std::to_string(pubsub_.limits().max_subscriptions_per_client) + ")");
+      return;
+    case SubscribeResult::too_many_channels:
+      resp::append_error(reply,
+                         "ERR max number of channels reached (" + std::to_string(pubsub_.limits().max_channels) + ")");
+      return;
+    case SubscribeResult::out_of_memory:
+      outcome.rejected_out_of_memory = true;
+      resp::append_error(reply, kOutOfMemory);
+      return;
+  }
+  // Each frame carries the count as it was after that channel, as in Redis.
+  for (size_t i = 0; i < channels.size(); ++i) {
+    if (adds[i]) ++count;
+    append_pubsub_frame(reply, "subscribe", channels[i], count);
   }
 }
 
@@ -342,10 +385,16 @@ std::string Executor::info_text(Args sections) const {
   }
   if (wanted("memory")) {
     header("Memory");
-    field("used_memory", std::to_string(keyspace_.used_bytes()));
-    field("used_memory_human", human_bytes(keyspace_.used_bytes()));
-    field("maxmemory", std::to_string(keyspace_.max_bytes()));
-    field("maxmemory_human", human_bytes(keyspace_.max_bytes()));
+    // Redis's used_memory is what its allocator handed out; this is the
+    // store's own estimate of the same (memory.h), the figure the limit
+    // applies to, and its three parts.
+    field("used_memory", std::to_string(memory_.used_bytes()));
+    field("used_memory_human", human_bytes(memory_.used_bytes()));
+    field("used_memory_keyspace", std::to_string(memory_.used_bytes(MemoryAccount::Use::keyspace)));
+    field("used_memory_pubsub", std::to_string(memory_.used_bytes(MemoryAccount::Use::pubsub)));
+    field("used_memory_clients", std::to_string(memory_.used_bytes(MemoryAccount::Use::clients)));
+    field("maxmemory", std::to_string(memory_.max_bytes()));
+    field("maxmemory_human", human_bytes(memory_.max_bytes()));
     field("maxmemory_policy", "noeviction");
   }
   if (wanted("stats")) {
@@ -354,6 +403,7 @@ std::string Executor::info_text(Args sections) const {
     field("total_commands_processed", std::to_string(commands_processed_));
     field("rejected_out_of_memory", std::to_string(rejected_out_of_memory_));
     field("pubsub_channels", std::to_string(pubsub_.channel_count()));
+    field("pubsub_messages_dropped", std::to_string(pubsub_messages_dropped_));
   }
   if (wanted("keyspace")) {
     header("Keyspace");

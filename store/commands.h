@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/keyspace.h"
+#include "store/memory.h"
 #include "store/pubsub.h"
 
 namespace store {
@@ -23,18 +24,26 @@ struct Outcome {
   // PUBLISH: the message frame, identical for every recipient, and who gets it.
   std::string message;
   std::vector<ClientId> recipients;
-  // SET refused by the memory limit (the server logs these, rate-limited).
+  // A write refused by the memory limit (the server logs these, rate-limited).
   bool rejected_out_of_memory = false;
+};
+
+struct ExecutorLimits {
+  // Steps one KEYS call may spend matching (see keyspace.h).
+  uint64_t keys_work_budget = kDefaultKeysWorkBudget;
 };
 
 class Executor {
  public:
-  Executor(Keyspace& keyspace, PubSub& pubsub);
+  Executor(Keyspace& keyspace, PubSub& pubsub, const MemoryAccount& memory, ExecutorLimits limits = {});
 
   void client_connected(ClientId client);
   // Drops the client's subscriptions.
   void client_disconnected(ClientId client);
   bool in_subscribe_mode(ClientId client) const { return pubsub_.subscription_count(client) > 0; }
+  // The server dropped `count` published messages for a subscriber too far
+  // behind (INFO stats: pubsub_messages_dropped).
+  void count_dropped_messages(uint64_t count) { pubsub_messages_dropped_ += count; }
 
   // Runs one request (`args` non-empty: name and arguments) for `client` and
   // appends exactly one reply per command to `reply` (SUBSCRIBE and UNSUBSCRIBE
@@ -66,10 +75,13 @@ class Executor {
 
   Keyspace& keyspace_;
   PubSub& pubsub_;
+  const MemoryAccount& memory_;
+  ExecutorLimits limits_;
   size_t connected_clients_ = 0;
   uint64_t commands_processed_ = 0;
   uint64_t connections_received_ = 0;
   uint64_t rejected_out_of_memory_ = 0;
+  uint64_t pubsub_messages_dropped_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -1,5 +1,6 @@
 #include "store/glob.h"
 
+#include <limits>
 #include <utility>
 
 namespace store {
@@ -53,33 +54,55 @@ bool match_token(std::string_view pattern, size_t pos, unsigned char c, size_t& 
 
 }  // namespace
 
-bool glob_match(std::string_view pattern, std::string_view text) {
-  // Every token but '*' matches exactly one byte, so on a mismatch it is enough
-  // to retry from the most recent star with that star swallowing one more byte.
+GlobResult glob_match(std::string_view pattern, std::string_view text, uint64_t& budget) {
   constexpr size_t kNone = std::string_view::npos;
   size_t p = 0;
   size_t t = 0;
   size_t star_p = kNone;
   size_t star_t = 0;
+  // Charges `cost` steps; false once the budget cannot pay.
+  auto spend = [&](uint64_t cost) {
+    if (budget < cost) {
+      budget = 0;
+      return false;
+    }
+    budget -= cost;
+    return true;
+  };
   while (t < text.size()) {
     if (p < pattern.size() && pattern[p] == '*') {
+      size_t first = p;
       while (p < pattern.size() && pattern[p] == '*') ++p;
+      if (!spend(p - first)) return GlobResult::out_of_budget;
+      // Nothing after the stars: they swallow whatever is left.
+      if (p == pattern.size()) return GlobResult::match;
       star_p = p;
       star_t = t;
       continue;
     }
-    size_t next = 0;
-    if (p < pattern.size() && match_token(pattern, p, static_cast<unsigned char>(text[t]), next)) {
+    size_t next = p;
+    bool matched = p < pattern.size() && match_token(pattern, p, static_cast<unsigned char>(text[t]), next);
+    // A token costs its length (a bracket class is scanned whole); running
+    // off the end of the pattern costs one.
+    if (!spend(next > p ? next - p : 1)) return GlobResult::out_of_budget;
+    if (matched) {
       p = next;
       ++t;
       continue;
     }
-    if (star_p == kNone) return false;
+    if (star_p == kNone) return GlobResult::no_match;
     p = star_p;
     t = ++star_t;
   }
+  size_t first = p;
   while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+  if (!spend(p - first)) return GlobResult::out_of_budget;
+  return p == pattern.size() ? GlobResult::match : GlobResult::no_match;
+}
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  uint64_t unlimited = std::numeric_limits<uint64_t>::max();
+  return glob_match(pattern, text, unlimited) == GlobResult::match;
 }
 
 }  // namespace store

@@ -22,6 +22,7 @@
 #include "common/uv_handle.h"
 #include "store/commands.h"
 #include "store/keyspace.h"
+#include "store/memory.h"
 #include "sandbox/credentials.h"
 #include "sandbox/sandbox.h"
 #include "store/pubsub.h"
@@ -211,10 +212,11 @@ int main(int argc, char** argv) {
   }
   int exit_code = 0;
   {
-    store::Keyspace keyspace(options.max_memory_bytes);
-    store::PubSub pubsub;
-    store::Executor executor(keyspace, pubsub);
-    store::Server server(&loop, executor);
+    store::MemoryAccount memory(options.max_memory_bytes);
+    store::Keyspace keyspace(memory);
+    store::PubSub pubsub(memory);
+    store::Executor executor(keyspace, pubsub, memory);
+    store::Server server(&loop, executor, memory);
     if (server.listen(std::move(listening_socket))) {
       StopOnSignals stop_on_signals(&loop, server);
       log::info("store-ready").kv("fd", options.listen_fd).kv("max_memory_bytes", options.max_memory_bytes);

@@ -14,6 +14,12 @@ namespace log = common::log;
 // A store that is full gets a SET per handler call; one warning a minute (with
 // the count of rejections since the last) says so without flooding the log.
 constexpr uint64_t kOutOfMemoryLogIntervalMs = 60 * 1000;
+// Likewise for messages dropped for subscribers that fell behind.
+constexpr uint64_t kDroppedMessageLogIntervalMs = 60 * 1000;
+
+// An input buffer that grew for one large request gives the memory back once
+// it has been parsed, or an idle connection would hold it for good.
+constexpr size_t kKeptInputCapacity = 64 * 1024;
 
 // How the peer shows up in the log: its credentials, since Unix-socket clients
 // have no address. Under the supervisor these are the workers' pid and uid.
@@ -30,10 +36,23 @@ std::string uv_error_text(int status) { return std::string(uv_err_name(status)) 
 
 }  // namespace
 
+// Owns the bytes of one uv_write until libuv reports it done (or cancelled,
+// which happens when the client's pipe is closed with the write pending).
+struct Server::WriteRequest {
+  uv_write_t request{};
+  std::string bytes;
+};
+
 struct Server::Client {
   Client(Server& owner, ClientId client_id) : server(owner), id(client_id) {}
 
   size_t pending_output() const { return output.size() + bytes_in_flight; }
+  // What the connection holds: its own state, its buffers and the write in
+  // flight (see memory.h for the estimates).
+  size_t footprint() const {
+    return fixed_bytes + string_heap_bytes(input) + string_heap_bytes(output) +
+           (bytes_in_flight > 0 ? allocation_bytes(sizeof(WriteRequest)) + string_heap_bytes(in_flight_capacity) : 0);
+  }
   uv_stream_t* stream() const { return reinterpret_cast<uv_stream_t*>(pipe.get()); }
 
   Server& server;
@@ -43,21 +62,18 @@ struct Server::Client {
   std::string input;   // received, not yet parsed
   std::string output;  // produced, not yet handed to libuv
   size_t bytes_in_flight = 0;  // handed to libuv by the one outstanding write
+  size_t in_flight_capacity = 0;
+  size_t fixed_bytes = 0;          // this object, its pipe, its table entry, `peer`
+  size_t accounted_bytes = 0;      // charged to the memory account
+  uint64_t messages_dropped = 0;   // published messages it was too far behind to get
   bool reading = false;
   bool peer_finished = false;      // EOF: no more requests will arrive
   bool close_after_write = false;  // QUIT or a protocol error: flush, then close
   bool closed = false;
 };
 
-// Owns the bytes of one uv_write until libuv reports it done (or cancelled,
-// which happens when the client's pipe is closed with the write pending).
-struct Server::WriteRequest {
-  uv_write_t request{};
-  std::string bytes;
-};
-
-Server::Server(uv_loop_t* loop, Executor& executor, ServerLimits limits)
-    : loop_(loop), executor_(executor), limits_(limits) {}
+Server::Server(uv_loop_t* loop, Executor& executor, MemoryAccount& memory, ServerLimits limits)
+    : loop_(loop), executor_(executor), memory_(memory), limits_(limits) {}
 
 Server::~Server() { stop(); }
 
@@ -108,10 +124,13 @@ void Server::accept_client() {
   }
   client->pipe->data = client.get();
   client->peer = describe_peer(client->pipe.get());
+  client->fixed_bytes = allocation_bytes(sizeof(Client)) + allocation_bytes(sizeof(uv_pipe_t)) +
+                        hash_node_bytes<decltype(clients_)::value_type>() + string_heap_bytes(client->peer);
   Client& added = *clients_.emplace(client->id, std::move(client)).first->second;
   executor_.client_connected(added.id);
   log::debug("store-client-connected").kv("client", added.id).kv("peer", added.peer);
   update_reading(added);
+  account(added);
 }
 
 void Server::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -130,6 +149,8 @@ void Server::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   Server& server = client->server;
   if (nread > 0) {
     client->input.append(buf->base, static_cast<size_t>(nread));
+    // Charged before its requests run, so a write in it sees the room it takes.
+    server.account(*client);
     if (client->input.size() > server.limits_.max_pending_input_bytes) {
       server.close_client(*client, log::Level::warn,
                           "pending input exceeds " + std::to_string(server.limits_.max_pending_input_bytes) +
@@ -179,8 +200,11 @@ void Server::handle_input(Client& client) {
   }
   if (client.closed) return;
   client.input.erase(0, offset);
+  size_t capacity = client.input.capacity();
+  if (offset > 0 && capacity > kKeptInputCapacity && capacity > 4 * client.input.size()) client.input.shrink_to_fit();
   flush(client);
   update_reading(client);
+  account(client);
 }
 
 void Server::run_request(Client& client, const std::vector<std::string>& args) {
@@ -195,19 +219,28 @@ void Server::deliver(const Outcome& outcome) {
     auto it = clients_.find(id);
     if (it == clients_.end()) continue;
     Client& subscriber = *it->second;
+    // Drop the message, not the subscriber: its connection, its other
+    // subscriptions and its replies go on, it misses what it could not take.
+    size_t pending = subscriber.pending_output();
+    if (pending > 0 && pending + outcome.message.size() > limits_.max_subscriber_backlog_bytes) {
+      note_dropped_message(subscriber);
+      continue;
+    }
     subscriber.output += outcome.message;
     flush(subscriber);
+    account(subscriber);
   }
+}
+
+void Server::account(Client& client) {
+  if (client.closed) return;
+  size_t now = client.footprint();
+  memory_.update(MemoryAccount::Use::clients, client.accounted_bytes, now);
+  client.accounted_bytes = now;
 }
 
 void Server::flush(Client& client) {
   if (client.closed) return;
-  if (client.pending_output() > limits_.max_pending_output_bytes) {
-    close_client(client, log::Level::warn,
-                 "unsent output exceeds " + std::to_string(limits_.max_pending_output_bytes) +
-                     " bytes (client not reading)");
-    return;
-  }
   if (client.bytes_in_flight > 0) return;  // on_write sends the rest
   if (client.output.empty()) {
     if (client.close_after_write) {
@@ -227,6 +260,7 @@ void Server::flush(Client& client) {
     return;
   }
   client.bytes_in_flight = request->bytes.size();
+  client.in_flight_capacity = request->bytes.capacity();
   (void)request.release();  // reclaimed in on_write, which libuv always calls
 }
 
@@ -241,6 +275,7 @@ void Server::on_write(uv_write_t* request, int status) {
 
 void Server::write_finished(Client& client, int status) {
   client.bytes_in_flight = 0;
+  client.in_flight_capacity = 0;
   if (status != 0) {
     // A peer that leaves without reading its replies is routine.
     bool peer_left = status == UV_EPIPE || status == UV_ECONNRESET;
@@ -282,15 +317,34 @@ void Server::note_out_of_memory(const Client& client, const std::string& command
   oom_rejections_unlogged_ = 0;
 }
 
+void Server::note_dropped_message(Client& subscriber) {
+  ++subscriber.messages_dropped;
+  ++dropped_messages_unlogged_;
+  executor_.count_dropped_messages(1);
+  uint64_t now = uv_now(loop_);
+  if (last_drop_log_ms_ && now - *last_drop_log_ms_ < kDroppedMessageLogIntervalMs) return;
+  last_drop_log_ms_ = now;
+  log::warn("store-messages-dropped")
+      .kv("client", subscriber.id)
+      .kv("peer", subscriber.peer)
+      .kv("reason", "subscriber not reading")
+      .kv("client_dropped", subscriber.messages_dropped)
+      .kv("dropped", dropped_messages_unlogged_);
+  dropped_messages_unlogged_ = 0;
+}
+
 void Server::close_client(Client& client, log::Level level, std::string_view reason) {
   if (client.closed) return;
   client.closed = true;
   bool failed = level >= log::Level::warn;
-  log::Line(level, failed ? "store-client-error" : "store-client-closed")
-      .kv("client", client.id)
-      .kv("peer", client.peer)
-      .kv(failed ? "error" : "reason", reason);
+  {
+    log::Line line(level, failed ? "store-client-error" : "store-client-closed");
+    line.kv("client", client.id).kv("peer", client.peer).kv(failed ? "error" : "reason", reason);
+    if (client.messages_dropped > 0) line.kv("messages_dropped", client.messages_dropped);
+  }
   executor_.client_disconnected(client.id);
+  memory_.update(MemoryAccount::Use::clients, client.accounted_bytes, 0);
+  client.accounted_bytes = 0;
   // Clears the handle's data first, so pending writes complete as cancelled
   // without reaching this Client.
   client.pipe.reset();

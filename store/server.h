@@ -1,9 +1,12 @@
 #pragma once
 // The store's connection layer: accepts clients on the listening Unix socket the
 // supervisor passed in, reads RESP requests, hands them to the Executor and
-// writes the replies and published messages back. One misbehaving client (bad
-// protocol, oversized input, a subscriber that stops reading) is disconnected
-// without affecting any other.
+// writes the replies and published messages back. A client that breaks the
+// protocol or sends oversized input is disconnected without affecting any
+// other. A subscriber that stops reading keeps its connection: messages for it
+// are dropped (and counted) while its backlog is full, since closing it would
+// let whoever floods a channel take ctx.shared away from its subscribers.
+// Every connection's buffers are charged to the store's memory limit.
 
 #include <uv.h>
 
@@ -28,16 +31,19 @@ struct ServerLimits {
   ipc::resp::Limits protocol;
   // Bytes received but not yet parsed into a whole request.
   size_t max_pending_input_bytes = 16 * 1024 * 1024;
-  // Replies and messages not yet written to the socket. Requests are not read
-  // while a client has more than `pause_reading_output_bytes` pending, so only
-  // pushed messages (a subscriber that stopped reading) can reach the maximum.
-  size_t max_pending_output_bytes = 32 * 1024 * 1024;
+  // Requests are not read while a client has this much output unsent, so its
+  // own replies can take no more than this plus one reply.
   size_t pause_reading_output_bytes = 1024 * 1024;
+  // A published message is dropped for a subscriber with unsent output when
+  // adding it would pass this, so pushed messages take at most this much (or
+  // one message, if larger) per subscriber. Redis's default for pub/sub
+  // clients is a soft limit of 8 MB (and a disconnection at 32 MB).
+  size_t max_subscriber_backlog_bytes = 8 * 1024 * 1024;
 };
 
 class Server {
  public:
-  Server(uv_loop_t* loop, Executor& executor, ServerLimits limits = {});
+  Server(uv_loop_t* loop, Executor& executor, MemoryAccount& memory, ServerLimits limits = {});
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();
@@ -63,11 +69,14 @@ class Server {
   void handle_input(Client& client);
   void run_request(Client& client, const std::vector<std::string>& args);
   void deliver(const Outcome& outcome);
+  // Charges the client's buffers, as they are now, to the memory account.
+  void account(Client& client);
   void queue_output(Client& client, std::string_view bytes);
   void flush(Client& client);
   void write_finished(Client& client, int status);
   void update_reading(Client& client);
   void note_out_of_memory(const Client& client, const std::string& command);
+  void note_dropped_message(Client& subscriber);
   // Closes the connection now; the Client object lives until the current
   // callback returns (see reap_closed), so callers up the stack stay valid.
   void close_client(Client& client, common::log::Level level, std::string_view reason);
@@ -75,6 +84,7 @@ class Server {
 
   uv_loop_t* loop_;
   Executor& executor_;
+  MemoryAccount& memory_;
   ServerLimits limits_;
   common::UvHandle<uv_pipe_t> listener_;
   std::unordered_map<ClientId, std::unique_ptr<Client>> clients_;
@@ -82,6 +92,8 @@ class Server {
   ClientId next_client_id_ = 1;
   uint64_t oom_rejections_unlogged_ = 0;
   std::optional<uint64_t> last_oom_log_ms_;
+  uint64_t dropped_messages_unlogged_ = 0;
+  std::optional<uint64_t> last_drop_log_ms_;
   // libuv reads into this and the bytes are appended to the client's input at
   // once; one buffer serves every client since the loop is single-threaded.
   std::array<char, 64 * 1024> read_buffer_{};

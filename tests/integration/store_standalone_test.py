@@ -194,23 +194,63 @@ def test_oversized_input_is_disconnected(store):
     expect_equal(store.cli("GET", "count"), "3", "store after oversized input")
 
 
-def test_slow_subscriber_is_disconnected(store):
-    slow = store.connect()
-    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow.sendall(command("SUBSCRIBE", "firehose"))
-    receive_exactly(slow, 37)
+def info_field(store, section, name):
+    for line in store.cli("INFO", section).splitlines():
+        if line.startswith(name + ":"):
+            return int(line.split(":", 1)[1])
+    raise AssertionError(f"INFO {section} has no {name}")
+
+
+def test_lagging_subscriber_keeps_its_connection(store):
+    """A handler that floods a channel must not take ctx.shared away from the
+    handlers subscribed to it: the store used to close a subscriber with more
+    than 32 MiB unsent, and workers never reconnect that connection."""
+    victim = store.connect()
+    victim.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    victim.sendall(command("SUBSCRIBE", "firehose"))
+    receive_exactly(victim, 37)
+    dropped_before = info_field(store, "stats", "pubsub_messages_dropped")
     publisher = store.connect()
     message = b'"' + b"x" * MiB + b'"'
-    count = 48  # 48 MiB of messages: past the 32 MiB output limit
+    count = 48  # 48 MiB of messages, past the old 32 MiB limit, while the victim reads nothing
     sender = threading.Thread(target=lambda: publisher.sendall(command("PUBLISH", "firehose", message) * count))
     sender.start()
-    replies = receive_exactly(publisher, count * 4)  # ":1\r\n" until the subscriber is cut off, then ":0\r\n"
+    replies = receive_exactly(publisher, count * 4)
     sender.join()
-    check(replies.startswith(b":1\r\n") and replies.endswith(b":0\r\n"), f"PUBLISH replies: {replies!r}")
-    store.wait_for_log("unsent output exceeds 33554432 bytes")
-    check("pubsub_clients:0" in store.cli("INFO", "clients"), "the slow subscriber still counts as subscribed")
+    expect_equal(replies, b":1\r\n" * count, "PUBLISH replies (the victim still subscribed throughout)")
+    dropped = info_field(store, "stats", "pubsub_messages_dropped") - dropped_before
+    check(dropped > 0, "no message counted as dropped")
+    check(dropped < count, f"{dropped} of {count} dropped: the backlog took none")
+    expect_equal(info_field(store, "clients", "pubsub_clients"), 1, "subscribers after the flood")
+    # Bounded: the victim's backlog is at most 8 MiB plus one message.
+    check(info_field(store, "memory", "used_memory_clients") < 12 * MiB, "client buffers grew past the backlog limit")
+    store.wait_for_log("event=store-messages-dropped")
+
+    # It reads again: the backlog, then messages published after it caught
+    # up, and the reply to its own PING.
+    victim.settimeout(0.2)
+    marker = b'*3\r\n$7\r\nmessage\r\n$8\r\nfirehose\r\n$7\r\n"after"\r\n'
+    received = bytearray()
+    deadline = time.monotonic() + 30
+    while marker not in received[-4 * len(marker):]:
+        check(time.monotonic() < deadline, f"no message after the backlog; got {len(received)} bytes")
+        publisher.sendall(command("PUBLISH", "firehose", '"after"'))
+        expect_equal(receive_exactly(publisher, 4), b":1\r\n", "PUBLISH after the flood")
+        try:
+            while True:
+                chunk = victim.recv(1 << 20)
+                check(chunk, "the store closed the lagging subscriber")
+                received += chunk
+        except socket.timeout:
+            pass
+    victim.settimeout(10)
+    victim.sendall(command("UNSUBSCRIBE", "firehose"))
+    goodbye = b"*3\r\n$11\r\nunsubscribe\r\n$8\r\nfirehose\r\n:0\r\n"
+    tail = bytearray()
+    while not tail.endswith(goodbye):  # any "after" still queued comes first
+        tail += victim.recv(65536)
     publisher.close()
-    slow.close()
+    victim.close()
 
 
 def test_pipelining_reader_is_paused_not_dropped(store):
@@ -229,15 +269,108 @@ def test_pipelining_reader_is_paused_not_dropped(store):
 
 
 def test_memory_limit(directory):
-    store = Store(directory, "--max-memory-bytes", "32")
+    store = Store(directory, "--max-memory-bytes", str(4 * MiB))
     try:
         expect_equal(store.cli("SET", "k", '"' + "a" * 20 + '"'), "OK", "SET within the limit")
-        expect_equal(store.cli("SET", "k2", '"' + "a" * 20 + '"'),
-                     "OOM command not allowed when used memory > 'maxmemory'.", "SET past the limit")
-        expect_equal(store.cli("EXISTS", "k2"), "0", "nothing stored after OOM")
+        # The request's own bytes count while it waits in the input buffer
+        # (as in Redis): 1.5 MiB values, so one fits and two do not.
+        big = '"' + "a" * (3 * MiB // 2) + '"'
+        client = store.connect()
+        client.sendall(command("SET", "k2", big))
+        expect_equal(receive_exactly(client, 5), b"+OK\r\n", "SET within the limit")
+        client.sendall(command("SET", "k3", big))
+        oom = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        expect_equal(receive_exactly(client, len(oom)), oom, "SET past the limit")
+        expect_equal(store.cli("EXISTS", "k3"), "0", "nothing stored after OOM")
+        expect_equal(store.cli("GET", "k"), '"' + "a" * 20 + '"', "GET when full")
         store.wait_for_log("event=store-memory-full")
+        expect_equal(store.cli("DEL", "k2"), "1", "DEL when full")
+        client.sendall(command("SET", "k3", big))
+        expect_equal(receive_exactly(client, 5), b"+OK\r\n", "SET after DEL")
+        client.close()
     finally:
         expect_equal(store.stop(), 0, "exit code after SIGTERM")
+
+
+def resident_bytes(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_tiny_keys_hit_the_limit_at_their_real_cost(directory):
+    """Only key and value bytes used to count: a key of 8 bytes with a value of
+    1 cost 9, so a 64 MiB limit let in 7.4 million keys (about 700 MiB).
+    Now each key is charged its hash node and bucket too."""
+    cap = 64 * MiB
+    store = Store(directory, "--max-memory-bytes", str(cap), "--log-level", "info")
+    try:
+        baseline = resident_bytes(store.process.pid)
+        client = store.connect()
+        oom = b"-OOM command not allowed when used memory > 'maxmemory'."
+        stored = 0
+        batch = 10000
+        # A key charged less than 64 bytes would mean the overhead is not
+        # counted; stop there rather than fill hundreds of MiB.
+        while stored < cap // 64:
+            client.sendall(b"".join(command("SET", "k%07d" % (stored + i), "1") for i in range(batch)))
+            replies = bytearray()
+            while replies.count(b"\r\n") < batch:
+                replies += client.recv(1 << 20)
+            lines = bytes(replies).split(b"\r\n")[:batch]
+            accepted = lines.index(oom) if oom in lines else batch
+            check(all(line == b"+OK" for line in lines[:accepted]), f"unexpected replies {set(lines)}")
+            stored += accepted
+            if accepted < batch:
+                break
+        check(stored < cap // 64, f"{stored} tiny keys fit in {cap} bytes: overhead not counted")
+        expect_equal(int(store.cli("DBSIZE")), stored, "DBSIZE")
+        used = info_field(store, "memory", "used_memory")
+        # Client buffers are charged but cannot be refused: what they gained
+        # since the last write may take the total a little past the cap.
+        check(info_field(store, "memory", "used_memory_keyspace") <= cap, "the keyspace alone is over the cap")
+        check(used <= cap + MiB, f"used_memory {used} over the cap")
+        check(stored > cap // 200, f"only {stored} keys fit: tiny keys overcharged")
+        resident = resident_bytes(store.process.pid)
+        print(f"    {stored} keys ({cap / stored:.1f} bytes each) at the {cap >> 20} MiB cap; used_memory "
+              f"{used / MiB:.1f} MiB; VmRSS {baseline / MiB:.1f} MiB before, {resident / MiB:.1f} MiB full",
+              flush=True)
+        # Resident memory tracks the cap: the charged figure plus the
+        # allocator's slack and the process's own baseline.
+        check(resident < baseline + cap * 5 // 4, f"VmRSS {resident} for a cap of {cap}")
+        # Reads go on; deleting makes room.
+        expect_equal(store.cli("GET", "k0000000"), "1", "GET when full")
+        client.sendall(b"".join(command("DEL", "k%07d" % i) for i in range(1000)))
+        expect_equal(receive_exactly(client, 4 * 1000), b":1\r\n" * 1000, "DEL when full")
+        client.sendall(command("SET", "again", "2"))
+        expect_equal(receive_exactly(client, 5), b"+OK\r\n", "SET after DEL")
+        client.close()
+    finally:
+        expect_equal(store.stop(), 0, "exit code after SIGTERM")
+
+
+def test_keys_with_a_pathological_pattern_does_not_stall_others(store):
+    """KEYS matched every key with an O(pattern x text) glob and no bound:
+    this pattern over these keys took minutes, during which no other client
+    was answered."""
+    client = store.connect()
+    keys = [b"a" * (64 * 1024) + b"%d" % i for i in range(200)]
+    client.sendall(b"".join(command("SET", key, "1") for key in keys))
+    expect_equal(receive_exactly(client, 5 * len(keys)), b"+OK\r\n" * len(keys), "SET long keys")
+    bystander = store.connect()
+    client.sendall(command("KEYS", b"*" + b"a" * 2000 + b"b"))
+    time.sleep(0.05)  # the KEYS first, so the GET waits behind it
+    bystander.sendall(command("GET", "count"))
+    # Each socket gives up after 10 s: minutes of matching fail the test.
+    expect_equal(receive_exactly(bystander, 7), b"$1\r\n3\r\n", "GET while KEYS runs")
+    error = b"-ERR KEYS gave up after 100000000 matching steps; use a simpler pattern\r\n"
+    expect_equal(receive_exactly(client, len(error)), error, "KEYS with a pathological pattern")
+    client.sendall(b"".join(command("DEL", key) for key in keys))
+    expect_equal(receive_exactly(client, 4 * len(keys)), b":1\r\n" * len(keys), "DEL long keys")
+    bystander.close()
+    client.close()
 
 
 def test_bad_arguments(directory):
@@ -270,7 +403,8 @@ def main():
             check(oct(os.stat(store.path).st_mode & 0o777) == "0o600", "socket mode")
             for test in (test_redis_cli, test_pubsub, test_half_close_still_gets_replies,
                          test_protocol_errors_close_only_that_client, test_oversized_input_is_disconnected,
-                         test_slow_subscriber_is_disconnected, test_pipelining_reader_is_paused_not_dropped):
+                         test_lagging_subscriber_keeps_its_connection, test_pipelining_reader_is_paused_not_dropped,
+                         test_keys_with_a_pathological_pattern_does_not_stall_others):
                 print(f"--- {test.__name__}", flush=True)
                 test(store)
             # SIGTERM with a client still connected: it is closed, the store exits 0.
@@ -288,6 +422,10 @@ def main():
         os.mkdir(memory_directory)
         print("--- test_memory_limit", flush=True)
         test_memory_limit(memory_directory)
+        tiny_directory = os.path.join(directory, "tiny")
+        os.mkdir(tiny_directory)
+        print("--- test_tiny_keys_hit_the_limit_at_their_real_cost", flush=True)
+        test_tiny_keys_hit_the_limit_at_their_real_cost(tiny_directory)
         print("--- test_bad_arguments", flush=True)
         test_bad_arguments(directory)
     print("PASS")

@@ -6,5 +6,5 @@ portbroker_unit_test(store_commands_test SOURCES unit/store_commands_test.cc LIB
 add_test(NAME integration/store_standalone
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/store_standalone_test.py)
 set_tests_properties(integration/store_standalone PROPERTIES
-  TIMEOUT 60 LABELS integration
+  TIMEOUT 180 LABELS integration
   ENVIRONMENT "PORTBROKER_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
