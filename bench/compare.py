@@ -83,7 +83,12 @@ class Servers:
             os.chmod(os.path.join(self.handlers, name), 0o644)
         config = os.path.join(self.tmp, "portbroker.json")
         with open(config, "w") as f:
-            json.dump({"screening": {"max_connections": 100000}, "log_level": "warn"}, f)
+            # One load generator is one source: the per-source defaults that
+            # protect a real service would throttle the benchmark itself.
+            json.dump({"screening": {"max_connections": 100000, "max_connections_per_ip": 100000,
+                                     "udp_rate_limit": {"per_ip": 1000000, "window_s": 1},
+                                     "udp_max_reply_rate": 1000000},
+                       "log_level": "warn"}, f)
         self.broker = subprocess.Popen([os.path.join(BIN, "portbrokerd"), "--config", config, "--handlers",
                                         self.handlers, "--run-dir", os.path.join(self.tmp, "run"), "--no-firewall"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -23,9 +23,12 @@ const SipKey& process_hash_key();
 inline uint64_t keyed_hash(const void* data, size_t size) { return siphash24(process_hash_key(), data, size); }
 
 // For unordered containers keyed by strings, searchable with a string_view.
+// Deliberately not noexcept: libstdc++ then stores each element's hash code
+// in its node, so rehashing and walking a bucket compare codes instead of
+// running SipHash again.
 struct KeyedStringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view text) const noexcept { return keyed_hash(text.data(), text.size()); }
+  size_t operator()(std::string_view text) const { return keyed_hash(text.data(), text.size()); }
 };
 
 }  // namespace common

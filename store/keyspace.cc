@@ -6,7 +6,7 @@ namespace store {
 namespace {
 
 size_t stored_entry_bytes(const Keyspace::Map::value_type& entry) {
-  return hash_node_bytes<Keyspace::Map::value_type>() + string_heap_bytes(entry.first) +
+  return hash_node_bytes<Keyspace::Map>() + string_heap_bytes(entry.first) +
          string_heap_bytes(entry.second);
 }
 
@@ -16,7 +16,7 @@ Keyspace::~Keyspace() { memory_.update(MemoryAccount::Use::keyspace, charged_, 0
 
 size_t Keyspace::entry_bytes(size_t key_length, size_t value_length) {
   // A string built from a view of n bytes has capacity n exactly.
-  return hash_node_bytes<Map::value_type>() + string_heap_bytes(key_length) + string_heap_bytes(value_length);
+  return hash_node_bytes<Map>() + string_heap_bytes(key_length) + string_heap_bytes(value_length);
 }
 
 const std::string* Keyspace::find(std::string_view key) const {

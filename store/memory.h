@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <unordered_map>
 
 namespace store {
 
@@ -36,11 +37,13 @@ inline size_t string_heap_bytes(size_t capacity) {
 }
 inline size_t string_heap_bytes(const std::string& text) { return string_heap_bytes(text.capacity()); }
 
-// A node of an unordered container: a next pointer before the value (libstdc++
-// caches no hash code for noexcept hashers such as ours).
-template <typename Value>
+// A node of an unordered container: a next pointer, the value, and the
+// element's hash code unless libstdc++ deems the hasher cheap (fast and
+// noexcept); the keyed string hash is deliberately not, so its tables cache.
+template <typename Map>
 constexpr size_t hash_node_bytes() {
-  return allocation_bytes(sizeof(void*) + sizeof(Value));
+  constexpr bool cached = std::__cache_default<typename Map::key_type, typename Map::hasher>::value;
+  return allocation_bytes(sizeof(void*) + sizeof(typename Map::value_type) + (cached ? sizeof(size_t) : 0));
 }
 
 // A node of std::set/std::map: colour, parent, left and right (32 bytes) before

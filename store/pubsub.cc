@@ -7,7 +7,7 @@ namespace {
 
 // A channel's entry in the channel -> clients table.
 size_t channel_bytes(size_t name_length) {
-  return hash_node_bytes<PubSub::SubscriberMap::value_type>() + string_heap_bytes(name_length);
+  return hash_node_bytes<PubSub::SubscriberMap>() + string_heap_bytes(name_length);
 }
 
 // One client on one channel: a node in the channel's client set, and a node
@@ -17,7 +17,7 @@ size_t subscription_bytes(size_t name_length) {
 }
 
 // A subscribed client's entry in the client -> channels table.
-constexpr size_t kClientBytes = hash_node_bytes<PubSub::ChannelMap::value_type>();
+constexpr size_t kClientBytes = hash_node_bytes<PubSub::ChannelMap>();
 
 }  // namespace
 
@@ -138,7 +138,7 @@ std::vector<ClientId> PubSub::subscribers(std::string_view channel) const {
 size_t PubSub::recount_bytes() const {
   size_t total = bucket_bytes();
   for (const auto& [channel, clients] : subscribers_) {
-    total += hash_node_bytes<SubscriberMap::value_type>() + string_heap_bytes(channel) +
+    total += hash_node_bytes<SubscriberMap>() + string_heap_bytes(channel) +
              clients.size() * tree_node_bytes<ClientId>();
   }
   for (const auto& [client, channels] : channels_) {

@@ -125,7 +125,7 @@ void Server::accept_client() {
   client->pipe->data = client.get();
   client->peer = describe_peer(client->pipe.get());
   client->fixed_bytes = allocation_bytes(sizeof(Client)) + allocation_bytes(sizeof(uv_pipe_t)) +
-                        hash_node_bytes<decltype(clients_)::value_type>() + string_heap_bytes(client->peer);
+                        hash_node_bytes<decltype(clients_)>() + string_heap_bytes(client->peer);
   Client& added = *clients_.emplace(client->id, std::move(client)).first->second;
   executor_.client_connected(added.id);
   log::debug("store-client-connected").kv("client", added.id).kv("peer", added.peer);
