@@ -63,6 +63,8 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
                     "Connections and datagrams refused by the supervisor, by reason.");
   Family datagrams("portbroker_datagrams_total", "counter", "UDP datagrams by outcome.");
   Family replies("portbroker_replies_total", "counter", "UDP replies by outcome.");
+  Family replies_refused_by("portbroker_replies_refused_total", "counter",
+                            "UDP replies the supervisor refused, by reason (no-session, amplification, rate).");
   Family restarts("portbroker_worker_restarts_total", "counter", "Worker restarts after crashes.");
   Family reloads("portbroker_reloads_total", "counter", "New versions that took over.");
   Family reload_failed("portbroker_reload_error", "gauge", "1 while the latest change on disk is not in force.");
@@ -103,6 +105,11 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
       for (const auto& [outcome, key] : {std::pair{"sent", "replied"}, {"failed", "reply_failed"}, {"refused", "reply_refused"}}) {
         replies.add(labels + ",outcome=\"" + outcome + "\"", number(d[key]));
       }
+      if (d.contains("reply_refused_by") && d["reply_refused_by"].is_object()) {
+        for (const auto& [reason, count] : d["reply_refused_by"].items()) {
+          replies_refused_by.add(labels + ",reason=\"" + escaped(reason) + "\"", number(count));
+        }
+      }
     }
     restarts.add(labels, number(handler["worker"]["restarts"]));
     reloads.add(labels, number(handler["reload"]["reloads"]));
@@ -112,7 +119,7 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
 
   std::ostringstream out;
   for (const Family* family : {&up, &uptime, &handlers, &active, &tracked, &connections, &accepted, &refused,
-                               &refused_by, &datagrams, &replies, &restarts, &reloads, &reload_failed, &store,
+                               &refused_by, &datagrams, &replies, &replies_refused_by, &restarts, &reloads, &reload_failed, &store,
                                &store_restarts}) {
     family->write(out);
   }
