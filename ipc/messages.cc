@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/path_parts.h"
 #include "ipc/channel.h"
 
 namespace ipc {
@@ -169,16 +170,7 @@ bool decode(std::span<const uint8_t> message, StoreReconnect&) {
 // stats them: only plain relative paths inside the handlers folder pass.
 bool valid_module_path(const std::string& path) {
   if (path.empty() || path.size() > kMaxModulePathBytes || path.front() == '/') return false;
-  if (path.find('\0') != std::string::npos) return false;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string_view part(path.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
+  return common::plain_path_parts(path);
 }
 
 namespace {

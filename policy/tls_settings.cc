@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/path_parts.h"
 #include "policy/json_fields.h"
 
 namespace policy {
@@ -150,18 +151,8 @@ TlsSettings parse_tls_settings(const nlohmann::json& tls, const std::string& pat
 }
 
 bool normal_absolute_path(const std::string& path) {
-  if (path.empty() || path.front() != '/' || path.find('\0') != std::string::npos) return false;
-  if (path == "/") return true;
-  if (path.back() == '/') return false;
-  size_t start = 1;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string_view part(path.data() + start, end - start);
-    if (part.empty() || part == "." || part == "..") return false;
-    start = end + 1;
-  }
-  return true;
+  if (path.empty() || path.front() != '/') return false;
+  return path == "/" || common::plain_path_parts(std::string_view(path).substr(1));
 }
 
 bool path_within(const std::string& path, const std::string& parent) {

@@ -1,6 +1,7 @@
 #include "policy/rate_limiter.h"
 #include "common/keyed_hash.h"
 #include "tests/unit/address_literals.h"
+#include "tests/unit/hash_flooding.h"
 
 #include <doctest/doctest.h>
 
@@ -202,21 +203,11 @@ TEST_CASE("IpAddressHash agrees with equality") {
 
 namespace {
 
-// The unkeyed hash IpAddressHash used to be (FNV-1a): anyone can compute it.
+// The unkeyed hash IpAddressHash used to be.
 struct UnkeyedHash {
-  size_t operator()(const IpAddress& address) const {
-    size_t hash = address.is_v4 ? 0x811c9dc5u : 0x01000193u;
-    for (size_t i = 0; i < (address.is_v4 ? 4u : 16u); ++i) hash = (hash ^ address.bytes[i]) * 0x100000001b3ull;
-    return hash;
-  }
+  size_t operator()(const IpAddress& address) const { return hash_flooding::unkeyed_fnv(address); }
 };
-
-template <typename Map>
-size_t largest_bucket(const Map& map) {
-  size_t largest = 0;
-  for (size_t i = 0; i < map.bucket_count(); ++i) largest = std::max(largest, map.bucket_size(i));
-  return largest;
-}
+using hash_flooding::largest_bucket;
 
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include "policy/session_table.h"
 #include "tests/unit/address_literals.h"
+#include "tests/unit/hash_flooding.h"
 
 #include <doctest/doctest.h>
 
@@ -202,23 +203,13 @@ TEST_CASE("a table bounded at zero keeps one session") {
 namespace {
 
 // The unkeyed hash EndpointHash used to be: FNV-1a of the address, times 31, plus the port.
-size_t unkeyed(const Endpoint& endpoint) {
-  const IpAddress& address = endpoint.address;
-  size_t hash = address.is_v4 ? 0x811c9dc5u : 0x01000193u;
-  for (size_t i = 0; i < (address.is_v4 ? 4u : 16u); ++i) hash = (hash ^ address.bytes[i]) * 0x100000001b3ull;
-  return hash * 31 + endpoint.port;
-}
+size_t unkeyed(const Endpoint& endpoint) { return hash_flooding::unkeyed_fnv(endpoint.address) * 31 + endpoint.port; }
 
 struct UnkeyedHash {
   size_t operator()(const Endpoint& endpoint) const { return unkeyed(endpoint); }
 };
 
-template <typename Map>
-size_t largest_bucket(const Map& map) {
-  size_t largest = 0;
-  for (size_t i = 0; i < map.bucket_count(); ++i) largest = std::max(largest, map.bucket_size(i));
-  return largest;
-}
+using hash_flooding::largest_bucket;
 
 }  // namespace
 
