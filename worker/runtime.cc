@@ -111,11 +111,25 @@ bool Runtime::create_context(std::string& error) {
 }
 
 bool Runtime::install_natives(JS::HandleObject native) {
-  // The bootstrap list: every native API, each with one registration function.
-  return install_encoding_api(cx_, native) && install_tasks_api(cx_, native) && install_console_api(cx_, native) &&
-         install_crypto_api(cx_, native) && install_clone_api(cx_, native) && install_host_api(cx_, native) &&
-         TimerBinding::install(cx_, native) && TcpBinding::install(cx_, native) && UdpBinding::install(cx_, native) &&
-         StoreBinding::install(cx_, native);
+  // The bootstrap list: every native API, each with one registration
+  // function, one per line.
+  using Install = bool (*)(JSContext*, JS::HandleObject);
+  static constexpr Install kInstalls[] = {
+      install_encoding_api,
+      install_tasks_api,
+      install_console_api,
+      install_crypto_api,
+      install_clone_api,
+      install_host_api,
+      TimerBinding::install,
+      TcpBinding::install,
+      UdpBinding::install,
+      StoreBinding::install,
+  };
+  for (Install install : kInstalls) {
+    if (!install(cx_, native)) return false;
+  }
+  return true;
 }
 
 bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::string& error) {
