@@ -53,6 +53,10 @@ struct TlsSources {
   std::vector<std::string> domains;   // host names or "*.<domain of two labels or more>"
 };
 
+// The config's {"key_dirs", "domains"} object at JSON path `path` (the
+// broker's "/tls", a tenant's "/tenants/<name>/tls").
+TlsSources read_tls_sources(const nlohmann::json& value, const std::string& path);
+
 // Throws JsonFieldError naming the first field of `settings` (read from
 // `path`) that a manifest may not use under `sources`: a file outside every
 // key directory, an on-demand name outside the domains.
