@@ -72,9 +72,7 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
             .tls_certificate_request = nullptr,
             .store_reconnect = nullptr,
         });
-    policy::BrokerConfig checked = config;
-    checked.handlers_dir = dir;
-    auto init = supervisor::make_worker_init(checked, file, identity, "");
+    auto init = supervisor::make_worker_init(config, dir, file, identity, "");
     init.log_level = "error";
     init.check_only = true;
     // Stand-ins for the store connections every worker is given.

@@ -75,6 +75,7 @@ common::SocketAddress get_address(WireReader& reader) {
 std::vector<uint8_t> encode(const WorkerInit& message) {
   auto writer = start(MessageType::worker_init);
   writer.put_string(message.handler_name);
+  writer.put_string(message.tenant);
   writer.put_string(message.module_file);
   writer.put_string(message.handlers_dir);
   writer.put_string(message.transport);
@@ -101,6 +102,7 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   WireReader reader(message);
   if (!open_reader(reader, MessageType::worker_init)) return false;
   out.handler_name = reader.get_string();
+  out.tenant = reader.get_string();
   out.module_file = reader.get_string();
   out.handlers_dir = reader.get_string();
   out.transport = reader.get_string();

@@ -47,6 +47,7 @@ std::optional<MessageType> peek_type(std::span<const uint8_t> message);
 
 struct WorkerInit {
   std::string handler_name;
+  std::string tenant;        // labels its log lines; empty for the operator's handlers
   std::string module_file;   // entry module, relative to handlers_dir
   std::string handlers_dir;  // absolute path
   std::string transport;     // "tcp" or "udp"

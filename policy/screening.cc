@@ -24,6 +24,7 @@ std::string_view refusal_name(Refusal refusal) {
     case Refusal::max_connections_per_ip: return "max-connections-per-ip";
     case Refusal::rate_limit: return "rate-limit";
     case Refusal::idle_timeout: return "idle-timeout";
+    case Refusal::tenant_connections: return "tenant-connections";
   }
   return "none";
 }

@@ -19,8 +19,19 @@ namespace policy {
 
 // Why a connection or datagram was refused (or, idle_timeout, a connection
 // closed), as counted in status.
-enum class Refusal { none, deny, not_allowed, max_connections, max_connections_per_ip, rate_limit, idle_timeout };
-inline constexpr size_t kRefusalKinds = 7;
+// tenant_connections: the handler's tenant holds its quota of connections
+// (summed over its handlers).
+enum class Refusal {
+  none,
+  deny,
+  not_allowed,
+  max_connections,
+  max_connections_per_ip,
+  rate_limit,
+  idle_timeout,
+  tenant_connections
+};
+inline constexpr size_t kRefusalKinds = 8;
 std::string_view refusal_name(Refusal refusal);
 
 // Why a reply was not sent, as counted in status.

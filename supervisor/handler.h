@@ -25,6 +25,7 @@
 #include "supervisor/admission.h"
 #include "supervisor/connection_tracker.h"
 #include "supervisor/firewall_rules.h"
+#include "supervisor/handler_context.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
 #include "supervisor/handler_tls.h"
@@ -33,7 +34,6 @@
 
 namespace supervisor {
 
-class Broker;
 
 enum class HandlerState { starting, active, refused, failed, draining, stopped };
 std::string_view state_name(HandlerState state);
@@ -52,13 +52,17 @@ struct HandlerCounters {
 
 class Handler final {
  public:
-  Handler(Broker& broker, HandlerFile file);
+  Handler(HandlerContext& context, HandlerFile file);
   ~Handler();
   Handler(const Handler&) = delete;
   Handler& operator=(const Handler&) = delete;
 
   // The claim was lost to `holder`.
   void refuse(const std::string& holder);
+  // Not allowed to run at all (a tenant's port outside its allowance, one
+  // handler past its quota): it never claims, binds or reaches the firewall.
+  void refuse_outright(const std::string& reason);
+  const std::string& reason() const { return reason_; }
   // The claim was won (at start, or from a holder that went away): bind the
   // port, start the worker.
   void start();
@@ -167,7 +171,7 @@ class Handler final {
   void on_datagrams(const ipc::DatagramBatch& batch);
   bool on_replies(std::span<const uint8_t> batch);
 
-  Broker& broker_;
+  HandlerContext& ctx_;
   HandlerFile file_;  // the version serving (or last attempted)
   HandlerState state_ = HandlerState::starting;
   std::string reason_;

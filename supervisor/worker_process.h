@@ -62,9 +62,9 @@ class WorkerProcess final : public ConnectionOwner {
   // A worker's requests for new store connections are served this far apart.
   static constexpr uint64_t kStoreReconnectIntervalMs = 1000;
 
-  // `name` only labels log lines.
-  WorkerProcess(uv_loop_t* loop, std::string name, Events events)
-      : loop_(loop), name_(std::move(name)), events_(std::move(events)) {}
+  // `name` and `tenant` (empty for the operator's handlers) only label log lines.
+  WorkerProcess(uv_loop_t* loop, std::string name, Events events, std::string tenant = "")
+      : loop_(loop), name_(std::move(name)), tenant_(std::move(tenant)), events_(std::move(events)) {}
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
@@ -134,6 +134,7 @@ class WorkerProcess final : public ConnectionOwner {
 
   uv_loop_t* loop_;
   std::string name_;
+  std::string tenant_;
   Events events_;
   ChildProcess child_;
   common::UniqueFd channel_;

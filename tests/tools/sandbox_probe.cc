@@ -260,6 +260,7 @@ int run_launcher(int argc, char** argv) {
   policy::BrokerConfig::Worker defaults;
   ipc::WorkerInit init{
       .handler_name = "probe",
+      .tenant = "",
       .module_file = operation,
       .handlers_dir = handlers,
       .transport = "tcp",
