@@ -7,6 +7,7 @@ import { AbortController, AbortSignal, DOMException, Event, EventTarget } from "
 import { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate } from "./timers.js";
 import { console } from "./console.js";
 import { process } from "./process.js";
+import { URL, URLSearchParams } from "./url.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
 
 function queueMicrotask(callback) {
@@ -80,6 +81,8 @@ export const publicGlobals = {
   process,
   crypto,
   performance,
+  URL,
+  URLSearchParams,
 };
 
 for (const [name, value] of Object.entries(publicGlobals)) {
