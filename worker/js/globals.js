@@ -8,6 +8,7 @@ import { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, cle
 import { console } from "./console.js";
 import { process } from "./process.js";
 import { URL, URLSearchParams } from "./url.js";
+import { CryptoKey, SubtleCrypto, subtle } from "./webcrypto.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
 
 function queueMicrotask(callback) {
@@ -49,6 +50,7 @@ const crypto = {
   randomUUID() {
     return native.randomUUID();
   },
+  subtle,
 };
 
 const timeOrigin = native.timeOrigin();
@@ -83,6 +85,8 @@ export const publicGlobals = {
   performance,
   URL,
   URLSearchParams,
+  CryptoKey,
+  SubtleCrypto,
 };
 
 for (const [name, value] of Object.entries(publicGlobals)) {
