@@ -1263,9 +1263,21 @@ export class URL {
     if (!(#r in this)) throw receiverError();
     const r = this.#r;
     if (r.host === null || r.host === "" || r.scheme === "file") return;
-    value = toUSVString(value);
-    if (value === "") r.port = null;
-    else basicParse(value, null, r, PORT);
+    value = toUSVString(value).replace(/[\t\n\r]/g, "");
+    if (value === "") {
+      r.port = null;
+      return;
+    }
+    // Node 20 (ada) departs from the standard when the value does not start
+    // with a digit: no digit at all or a leading control, space or "-" keeps
+    // the port; anything else with a digit somewhere clears it.
+    // eslint-disable-next-line no-control-regex
+    if (/^[\u0000-\u0020-]/.test(value) || !/[0-9]/.test(value)) return;
+    if (!isAsciiDigit(value[0])) {
+      r.port = null;
+      return;
+    }
+    basicParse(value, null, r, PORT);
   }
 
   get pathname() {
@@ -1340,7 +1352,7 @@ export class URL {
     if (!(#r in this)) throw receiverError();
     if (typeof depth === "number" && depth < 0) return this;
     const constructor = this.constructor ?? URL;
-    const shown = Object.create({ constructor });
+    const shown = {};
     for (const key of ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname",
       "search", "searchParams", "hash"]) {
       shown[key] = this[key];
