@@ -98,14 +98,18 @@ Hash.prototype.copy = function copy(options) {
   return new Hash({ [kHandle]: native.hashCopy(this[kHandle], outputLength) });
 };
 
-Hash.prototype.update = function update(data, encoding) {
-  if (this[kState].finalized) throw ERR_CRYPTO_HASH_FINALIZED();
-  if (typeof data !== "string" && !ArrayBuffer.isView(data)) {
-    throw ERR_INVALID_ARG_TYPE("data", ["string", "Buffer", "TypedArray", "DataView"], data);
-  }
-  native.hashUpdate(this[kHandle], toBytes(data, "data", encoding));
-  return this;
-};
+function updateWith(nativeUpdate) {
+  return function update(data, encoding) {
+    if (this[kState].finalized) throw ERR_CRYPTO_HASH_FINALIZED();
+    if (typeof data !== "string" && !ArrayBuffer.isView(data)) {
+      throw ERR_INVALID_ARG_TYPE("data", ["string", "Buffer", "TypedArray", "DataView"], data);
+    }
+    nativeUpdate(this[kHandle], toBytes(data, "data", encoding));
+    return this;
+  };
+}
+
+Hash.prototype.update = updateWith((handle, bytes) => native.hashUpdate(handle, bytes));
 
 Hash.prototype.digest = function digest(outputEncoding) {
   if (this[kState].finalized) throw ERR_CRYPTO_HASH_FINALIZED();
@@ -134,7 +138,7 @@ export function Hmac(hmac, key, options) {
   this[kState] = { finalized: false };
 }
 
-Hmac.prototype.update = Hash.prototype.update;
+Hmac.prototype.update = updateWith((handle, bytes) => native.hmacUpdate(handle, bytes));
 
 Hmac.prototype.digest = function digest(outputEncoding) {
   // Node gives an empty result, not an error, for a second digest().
