@@ -33,6 +33,7 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"util", "node/util.js"},
       {"crypto", "node/crypto.js"},
       {"process", "node/process.js"},
+      {"url", "node/url.js"},
   };
   return facades;
 }

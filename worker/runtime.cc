@@ -21,6 +21,7 @@
 #include "worker/api_tcp.h"
 #include "worker/api_timers.h"
 #include "worker/api_udp.h"
+#include "worker/api_url.h"
 #include "worker/engine_tasks.h"
 #include "worker/job_queue.h"
 #include "worker/js_util.h"
@@ -119,6 +120,7 @@ bool Runtime::install_natives(JS::HandleObject native) {
       install_tasks_api,
       install_console_api,
       install_crypto_api,
+      install_url_api,
       install_clone_api,
       install_host_api,
       TimerBinding::install,

@@ -3,6 +3,7 @@
 // Installing it sets the global slot worker/js/native.js reads; the modules
 // must then be loaded with a dynamic import().
 import { Buffer } from "node:buffer";
+import { domainToASCII, domainToUnicode } from "node:url";
 
 // Captured now: a test may later replace the globals with the library's own.
 const utf8Encoder = new TextEncoder();
@@ -72,6 +73,11 @@ export const native = {
     }
   },
   drainMicrotasks() {},
+  // UTS #46 from Node's own URL implementation (the worker uses ICU).
+  domainToASCII(domain) {
+    return domainToASCII(domain) || null;
+  },
+  domainToUnicode,
   getContext() {
     return context;
   },

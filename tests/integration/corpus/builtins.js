@@ -256,6 +256,15 @@ add("optional-nullish", () => [null ?? "d", undefined?.x, ({ a: { b: 0 } }).a?.b
 add("string.template-tag", () => ((s, ...v) => s.raw.join("|") + v.join(","))`a${1}b${2}c`);
 add("label-getter-setter", () => { const o = { _v: 1, get v() { return this._v; }, set v(x) { this._v = x * 2; } }; o.v = 4; return o.v; });
 
+// --- URL and Web Crypto globals ------------------------------------------------------------
+add("url.parse-components", () => { const u = new URL("HTTPS://User:Pw@EXAMPLE.com:443/a/./b/../c?x=1#y"); return [u.href, u.origin, u.host, u.pathname]; });
+add("url.idna", () => [new URL("http://faß.example/").host, new URL("http://münchen.de/").host, new URL("http://0x7f.1/").host]);
+add("url.invalid", () => new URL("http://[::1"));
+add("url.searchParams-live", () => { const u = new URL("http://a/?b=1"); u.searchParams.append("c", "d e"); return u.href; });
+add("url.canParse", () => `${URL.canParse("x")} ${URL.canParse("x", "http://a/")}`);
+add("crypto.subtle-digest", async () => new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("abc"))));
+add("crypto.subtle-hmac", async () => { const k = await crypto.subtle.importKey("raw", new Uint8Array([1, 2, 3]), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]); return new Uint8Array(await crypto.subtle.sign("HMAC", k, new Uint8Array([4]))); });
+
 export async function handle(conn) {
   for (const [name, fn] of cases) {
     let line;
