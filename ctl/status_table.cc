@@ -58,8 +58,26 @@ std::string render_status(const nlohmann::json& status, bool colour) {
            "\n";
   }
 
+  // With tenants, each handler says whose it is and which uid its worker has.
+  const auto& tenants = status.value("tenants", nlohmann::json::array());
+  bool with_tenants = !tenants.empty();
+  if (with_tenants) {
+    std::vector<Row> rows = {{"TENANT", "UID", "PORTS", "HANDLERS", "CONNECTIONS", "MEMORY", "STORE"}};
+    for (const auto& tenant : tenants) {
+      const auto& limits = tenant.value("limits", nlohmann::json::object());
+      rows.push_back({text(tenant.value("name", nlohmann::json())), text(tenant.value("uid", nlohmann::json())),
+                      text(tenant.value("ports", nlohmann::json())),
+                      text(tenant.value("handlers", nlohmann::json())) + "/" + text(limits.value("handlers", nlohmann::json())),
+                      text(tenant.value("connections", nlohmann::json())) + "/" +
+                          text(limits.value("connections", nlohmann::json())),
+                      text(limits.value("memory_mb", nlohmann::json())) + " MB",
+                      text(limits.value("store_mb", nlohmann::json())) + " MB"});
+    }
+    out += "\n" + table(rows);
+  }
   std::vector<Row> handlers = {
       {"HANDLER", "PROTO", "PORT", "STATE", "PID", "RESTARTS", "SANDBOX", "ACTIVE", "ACCEPTED", "REFUSED", "REASON"}};
+  if (with_tenants) handlers[0].insert(handlers[0].begin(), {"TENANT", "UID"});
   std::vector<Row> gaps = {{"SANDBOX GAPS", "MISSING"}};
   for (const auto& handler : status.value("handlers", nlohmann::json::array())) {
     const auto& connections = handler.value("connections", nlohmann::json::object());
@@ -84,15 +102,17 @@ std::string render_status(const nlohmann::json& status, bool colour) {
                             text(datagrams.value("replied", nlohmann::json())) + " replies";
       reason = reason == "-" ? traffic : reason + "; " + traffic;
     }
-    handlers.push_back({text(handler.value("name", nlohmann::json())), text(handler.value("protocol", nlohmann::json())),
-                        text(handler.value("port", nlohmann::json())), text(handler.value("state", nlohmann::json())),
-                        text(worker.value("pid", nlohmann::json())), text(worker.value("restarts", nlohmann::json())),
-                        sandbox, udp ? "-" : text(connections.value("active", nlohmann::json())),
-                        udp ? "-" : text(connections.value("accepted", nlohmann::json())),
-                        udp ? "-" : text(connections.value("refused", nlohmann::json())), reason});
+    Row row = {text(handler.value("name", nlohmann::json())), text(handler.value("protocol", nlohmann::json())),
+               text(handler.value("port", nlohmann::json())), text(handler.value("state", nlohmann::json())),
+               text(worker.value("pid", nlohmann::json())), text(worker.value("restarts", nlohmann::json())),
+               sandbox, udp ? "-" : text(connections.value("active", nlohmann::json())),
+               udp ? "-" : text(connections.value("accepted", nlohmann::json())),
+               udp ? "-" : text(connections.value("refused", nlohmann::json())), reason};
+    if (with_tenants) row.insert(row.begin(), {text(handler.value("tenant", nlohmann::json())), text(worker.value("uid", nlohmann::json()))});
+    handlers.push_back(std::move(row));
   }
   out += "\n";
-  out += handlers.size() > 1 ? table(handlers, {colour, 3}) : "no handlers\n";
+  out += handlers.size() > 1 ? table(handlers, {colour, with_tenants ? 5 : 3}) : "no handlers\n";
   if (gaps.size() > 1) out += "\n" + table(gaps);
   const auto& ignored = status.value("ignored", nlohmann::json::array());
   if (!ignored.empty()) {

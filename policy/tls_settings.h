@@ -51,6 +51,7 @@ TlsSettings parse_tls_settings(const nlohmann::json& value, const std::string& p
 struct TlsSources {
   std::vector<std::string> key_dirs;  // absolute, normal
   std::vector<std::string> domains;   // host names or "*.<domain of two labels or more>"
+  bool operator==(const TlsSources&) const = default;
 };
 
 // The config's {"key_dirs", "domains"} object at JSON path `path` (the

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/process.h"
+#include "policy/json_fields.h"
 #include "supervisor/metrics.h"
 #include "supervisor/tcp_traffic.h"
 #include "supervisor/privileges.h"
@@ -66,8 +67,11 @@ bool Broker::prepare_run_dir(std::string& error) {
 
 bool Broker::make_folders(std::string& error) {
   folders_.push_back(std::make_unique<HandlerFolder>(*this, options_.config.handlers_dir, worker_, options_.config.tls,
-                                                     nullptr, ""));
+                                                     nullptr, sandbox::CgroupPlacement{}, ""));
+  // A host without tenants behaves as before: no control groups touched.
   if (options_.config.tenants.empty()) return true;
+  cgroups_ = sandbox::CgroupTree::detect_system();
+  common::log::info("tenant-cgroups").kv("using", cgroups_.describe());
   tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
   if (!registry.load(error)) return false;
   // No two tenants, nor a tenant and the operator's workers or the store,
@@ -119,13 +123,125 @@ bool Broker::make_tenant_folder(const policy::TenantConfig& tenant, tenant::UidR
       return false;
     }
   }
-  folders_.push_back(std::make_unique<HandlerFolder>(*this, tenant.handlers_dir, identity, tenant.tls, &tenant, ""));
+  // The kernel bounds the tenant's workers together where the host lets us.
+  sandbox::CgroupPlacement placement;
+  std::string cgroup_note;
+  if (!cgroups_.ensure_group(sandbox::tenant_group_name(tenant.name),
+                             {tenant.limits.memory_mb << 20, tenant.limits.pids}, placement, cgroup_note)) {
+    common::log::warn("tenant-cgroup-unavailable").kv("tenant", tenant.name).kv("reason", cgroup_note);
+  }
+  folders_.push_back(std::make_unique<HandlerFolder>(*this, tenant.handlers_dir, identity, tenant.tls, &tenant,
+                                                     std::move(placement), cgroup_note));
   common::log::info("tenant-added")
       .kv("tenant", tenant.name)
       .kv("handlers_dir", tenant.handlers_dir)
       .kv("uid", identity.uid)
       .kv("ports", tenant.ports_text());
   return true;
+}
+
+void Broker::reload_config() {
+  policy::BrokerConfig next;
+  std::string field;
+  std::string error;
+  bool ok = load_config_file(options_.config_path, next, field, error);
+  if (ok) {
+    // Folders and directories are fixed while running (the command line may
+    // have set them): the new tenants are checked against those.
+    next.handlers_dir = options_.config.handlers_dir;
+    next.run_dir = options_.config.run_dir;
+    next.state_dir = options_.config.state_dir;
+    try {
+      policy::finish_config(next);
+    } catch (const policy::JsonFieldError& e) {
+      ok = false;
+      field = e.path();
+      error = e.what();
+    }
+  }
+  if (!ok) {
+    config_error_ = options_.config_path + ": " + error + " (the configuration in force stays)";
+    common::log::error("config-invalid").kv("file", options_.config_path).kv("field", field).kv("reason", error);
+    return;
+  }
+  config_error_.clear();
+  const auto& before = options_.config.tenants;
+  const auto& after = next.tenants;
+  auto find = [](const std::vector<policy::TenantConfig>& list, const std::string& name) -> const policy::TenantConfig* {
+    for (const auto& tenant : list) {
+      if (tenant.name == name) return &tenant;
+    }
+    return nullptr;
+  };
+  // Removed, or changed in what a running folder cannot take (its folder,
+  // user, ports, key directories): its handlers retire.
+  std::vector<std::string> to_start;
+  for (const auto& old : before) {
+    const policy::TenantConfig* now = find(after, old.name);
+    if (now != nullptr && *now == old) continue;
+    bool limits_only = now != nullptr && now->handlers_dir == old.handlers_dir && now->user == old.user &&
+                       now->ports == old.ports && now->tls == old.tls;
+    HandlerFolder* folder = tenant_folder(old.name);
+    if (folder == nullptr) continue;
+    if (limits_only) {
+      folder->update_tenant(*now);
+      sandbox::CgroupPlacement placement;
+      std::string cgroup_error;
+      cgroups_.ensure_group(sandbox::tenant_group_name(now->name), {now->limits.memory_mb << 20, now->limits.pids},
+                            placement, cgroup_error);
+      common::log::info("tenant-updated").kv("tenant", now->name);
+      continue;
+    }
+    common::log::info(now ? "tenant-changed" : "tenant-removed").kv("tenant", old.name);
+    retire_folder(*folder);
+    if (now != nullptr) to_start.push_back(now->name);
+  }
+  for (const auto& tenant : after) {
+    if (find(before, tenant.name) == nullptr) to_start.push_back(tenant.name);
+  }
+  if (before.empty() && !after.empty() && cgroups_.version() == sandbox::CgroupVersion::none && cgroups_.reason().empty()) {
+    cgroups_ = sandbox::CgroupTree::detect_system();
+  }
+  options_.config.tenants = next.tenants;
+  options_.config.tenants_json = next.tenants_json;
+  tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
+  if (!registry.load(error)) {
+    common::log::error("tenant-uids-unreadable").kv("reason", error);
+    return;
+  }
+  std::set<uid_t> uids_in_use = {worker_.uid};
+  for (const auto& folder : folders_) {
+    if (!folder->tenant().empty()) uids_in_use.insert(folder->worker_identity().uid);
+  }
+  for (const auto& name : to_start) {
+    const policy::TenantConfig* tenant = find(options_.config.tenants, name);
+    std::string tenant_error;
+    if (tenant == nullptr || !make_tenant_folder(*tenant, registry, uids_in_use, tenant_error) ||
+        !folders_.back()->start(tenant_error)) {
+      config_error_ += (config_error_.empty() ? "" : "; ") + tenant_error;
+      common::log::error("tenant-failed").kv("tenant", name).kv("reason", tenant_error);
+    }
+  }
+  if (!registry.save(error)) common::log::error("tenant-uids-unwritable").kv("reason", error);
+  common::log::info("config-reloaded").kv("file", options_.config_path).kv("tenants", options_.config.tenants.size());
+}
+
+void Broker::retire_folder(HandlerFolder& folder) {
+  auto found = std::find_if(folders_.begin(), folders_.end(), [&](const auto& f) { return f.get() == &folder; });
+  if (found == folders_.end()) return;
+  retiring_folders_.push_back(std::move(*found));
+  folders_.erase(found);
+  HandlerFolder* retiring = retiring_folders_.back().get();
+  std::string tenant = retiring->tenant();
+  retiring->stop_all([this, retiring, tenant] {
+    // Destroyed on the next turn, outside its handlers' callbacks.
+    retired_timer_.start(loop_, 0, [this, retiring, tenant] {
+      std::erase_if(retiring_folders_, [&](const auto& f) { return f.get() == retiring; });
+      if (tenant_folder(tenant) == nullptr) cgroups_.remove_group(sandbox::tenant_group_name(tenant));
+      apply_firewall();
+      common::log::info("tenant-retired").kv("tenant", tenant);
+    });
+  });
 }
 
 bool Broker::connect_store(const std::string& tenant, common::UniqueFd& out, std::string& error) {
@@ -186,8 +302,11 @@ int Broker::run() {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
   }
-  control_ = std::make_unique<ControlServer>(loop_, options_.config.run_dir + "/control.sock",
-                                             [this](const nlohmann::json& request) { return on_control(request); });
+  // With tenants, their users connect too; the peer's credentials decide.
+  control_ = std::make_unique<ControlServer>(
+      loop_, options_.config.run_dir + "/control.sock",
+      [this](const nlohmann::json& request, uid_t peer_uid) { return on_control(request, peer_uid); },
+      !options_.config.tenants.empty());
   if (!control_->start(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
@@ -229,19 +348,18 @@ void Broker::hand_over(const Handler& handler) {
   policy::ClaimKey key{handler.file().id.transport, handler.file().id.port};
   // Claims go by the file's name, prefixed with its tenant's.
   auto find = [this](const std::string& claim_name) -> std::pair<HandlerFolder*, Handler*> {
-    for (auto& folder : folders_) {
-      for (const auto& candidate : folder->handlers()) {
-        if (folder->claim_name(candidate->file().file) == claim_name) return {folder.get(), candidate.get()};
+    std::pair<HandlerFolder*, Handler*> found{nullptr, nullptr};
+    for_each_handler([&](const HandlerFolder& folder, Handler& candidate) {
+      if (folder.claim_name(candidate.file().file) == claim_name) {
+        found = {const_cast<HandlerFolder*>(&folder), &candidate};
       }
-    }
-    return {nullptr, nullptr};
+    });
+    return found;
   };
   std::string released;
-  for (auto& folder : folders_) {
-    for (const auto& candidate : folder->handlers()) {
-      if (candidate.get() == &handler) released = folder->claim_name(handler.file().file);
-    }
-  }
+  for_each_handler([&](const HandlerFolder& folder, const Handler& candidate) {
+    if (&candidate == &handler) released = folder.claim_name(handler.file().file);
+  });
   auto next = claims_.release(key, released);
   if (!next) return;
   auto [folder, successor] = find(*next);
@@ -307,7 +425,14 @@ std::string Broker::summary() const {
   return std::to_string(total) + " handlers, " + std::to_string(active) + " active";
 }
 
-bool Broker::reload(const char* by, std::string& error) {
+HandlerFolder* Broker::tenant_folder(const std::string& name) const {
+  for (const auto& folder : folders_) {
+    if (!name.empty() && folder->tenant() == name) return folder.get();
+  }
+  return nullptr;
+}
+
+bool Broker::reload(const char* by, std::string& error, HandlerFolder* only) {
   if (shutting_down_) {
     error = "the broker is shutting down";
     return false;
@@ -315,8 +440,11 @@ bool Broker::reload(const char* by, std::string& error) {
   common::log::info("reload-requested").kv("by", by);
   // Before the broker is ready the service manager waits for READY=1 anyway.
   if (ready_logged_) notifier_.reloading();
+  // The operator's reload also reads the config again (the tenants).
+  if (only == nullptr && !options_.config_path.empty()) reload_config();
   bool ok = true;
   for (auto& folder : folders_) {
+    if (only != nullptr && folder.get() != only) continue;
     std::string folder_error;
     if (!folder->rescan(folder_error, true)) {
       ok = false;
@@ -327,18 +455,34 @@ bool Broker::reload(const char* by, std::string& error) {
   return ok;
 }
 
-nlohmann::json Broker::status() const {
+nlohmann::json Broker::status(const HandlerFolder* only) const {
   nlohmann::json handlers = nlohmann::json::array();
-  for_each_handler([&](const HandlerFolder& folder, const Handler& handler) { handlers.push_back(folder.status_of(handler)); });
+  for_each_handler([&](const HandlerFolder& folder, const Handler& handler) {
+    if (only == nullptr || &folder == only) handlers.push_back(folder.status_of(handler));
+  });
   nlohmann::json ignored = nlohmann::json::array();
   nlohmann::json tenants = nlohmann::json::array();
   for (const auto& folder : folders_) {
+    if (only != nullptr && folder.get() != only) continue;
     for (const auto& file : folder->ignored()) {
       ignored.push_back({{"file", file.file},
                          {"reason", file.reason},
                          {"tenant", folder->tenant().empty() ? nlohmann::json(nullptr) : nlohmann::json(folder->tenant())}});
     }
     if (auto tenant = folder->tenant_status(); !tenant.is_null()) tenants.push_back(std::move(tenant));
+  }
+  if (only != nullptr) {
+    // A tenant sees its own handlers and the broker's state, nothing of
+    // the host's configuration or of other tenants.
+    return {
+        {"broker",
+         {{"version", "0.1.0"},
+          {"uptime_s", (uv_now(loop_) - started_ms_) / 1000},
+          {"state", shutting_down_ ? "stopping" : ready_logged_ ? "ready" : "starting"}}},
+        {"tenants", tenants},
+        {"handlers", handlers},
+        {"ignored", ignored},
+    };
   }
   return {
       {"broker",
@@ -349,6 +493,7 @@ nlohmann::json Broker::status() const {
            {"handlers_dir", options_.config.handlers_dir},
            {"run_dir", options_.config.run_dir},
            {"config", options_.config_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(options_.config_path)},
+           {"config_error", config_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(config_error_)},
            {"state", shutting_down_ ? "stopping" : ready_logged_ ? "ready" : "starting"},
            {"firewall",
             {{"enabled", firewall_ && firewall_->enabled()},
@@ -377,16 +522,19 @@ nlohmann::json Broker::status() const {
   };
 }
 
-nlohmann::json Broker::connections(const std::string& handler) const {
+nlohmann::json Broker::connections(const std::string& handler, const HandlerFolder* only) const {
   uint64_t now = uv_now(loop_);
   nlohmann::json list = nlohmann::json::array();
   tracker_.for_each([&](uint64_t id, const TrackedConnection& connection) {
     if (connection.owner == nullptr) return;
+    if (only != nullptr && connection.owner->tenant_name() != only->tenant()) return;
     if (!handler.empty() && connection.owner->handler_name() != handler) return;
     auto traffic = tcp_traffic(connection.fd.get());
     nlohmann::json entry = {
         {"id", id},
         {"handler", connection.owner->handler_name()},
+        {"tenant", connection.owner->tenant_name().empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(connection.owner->tenant_name())},
         {"worker_pid", connection.owner->owner_pid()},
         {"peer", connection.remote.to_string()},
         {"age_ms", now - connection.opened_ms},
@@ -401,24 +549,52 @@ nlohmann::json Broker::connections(const std::string& handler) const {
   return {{"connections", list}};
 }
 
-std::string Broker::metrics() {
+std::string Broker::metrics(const HandlerFolder* only) {
   tracker_.sweep();  // counts as of now
-  return render_metrics(status(), store_ ? store_->key_count() : std::nullopt);
+  // The store's key count is host-wide: not a tenant's to see.
+  return render_metrics(status(only), store_ && only == nullptr ? store_->key_count() : std::nullopt);
 }
 
-nlohmann::json Broker::on_control(const nlohmann::json& request) {
+nlohmann::json Broker::on_control(const nlohmann::json& request, uid_t peer_uid) {
   std::string command = request["command"].get<std::string>();
+  // Who asks decides what they see: root and the broker's own user every
+  // folder (or one, with "tenant"), a tenant's user its own folder only.
+  HandlerFolder* only = nullptr;
+  bool operator_view = peer_uid == 0 || peer_uid == geteuid();
+  if (operator_view) {
+    if (request.contains("tenant")) {
+      const auto& name = request["tenant"];
+      if (!name.is_string() || !(only = tenant_folder(name.get<std::string>()))) {
+        return {{"error", "no tenant named " + (name.is_string() ? "'" + name.get<std::string>() + "'" : name.dump())}};
+      }
+    }
+  } else {
+    for (const auto& folder : folders_) {
+      if (!folder->tenant().empty() && folder->worker_identity().uid == peer_uid) only = folder.get();
+    }
+    if (only == nullptr) {
+      common::log::warn("control-refused").kv("uid", static_cast<int64_t>(peer_uid));
+      return {{"error", "permission denied: only root, the broker's user and tenants' users may use the control socket"}};
+    }
+    // Nothing host-wide for a tenant: no CA, no other tenant's data.
+    static constexpr std::string_view kTenantCommands[] = {"status", "connections", "metrics", "reload"};
+    if (std::find(std::begin(kTenantCommands), std::end(kTenantCommands), command) == std::end(kTenantCommands)) {
+      return {{"error", "permission denied: '" + command + "' is the operator's"}};
+    }
+  }
   tracker_.sweep();  // what the operator sees is as of now
-  if (command == "status") return status();
+  if (command == "status") return status(only);
   if (command == "connections") {
     const auto& handler = request.value("handler", nlohmann::json(""));
     if (!handler.is_string()) return {{"error", "'handler' must be a string"}};
     bool known = handler.get<std::string>().empty();
-    for_each_handler([&](const HandlerFolder&, const Handler& h) { known = known || h.file().id.name == handler; });
+    for_each_handler([&](const HandlerFolder& folder, const Handler& h) {
+      known = known || ((only == nullptr || &folder == only) && h.file().id.name == handler);
+    });
     if (!known) return {{"error", "no handler named '" + handler.get<std::string>() + "'"}};
-    return connections(handler.get<std::string>());
+    return connections(handler.get<std::string>(), only);
   }
-  if (command == "metrics") return {{"text", metrics()}};
+  if (command == "metrics") return {{"text", metrics(only)}};
   if (command == "ca") {
     std::string error;
     if (!local_ca_.ensure(error)) return {{"error", error}};
@@ -426,9 +602,11 @@ nlohmann::json Broker::on_control(const nlohmann::json& request) {
   }
   if (command == "reload") {
     std::string error;
-    if (!reload("portbrokerctl", error)) return {{"error", error}};
+    if (!reload(only ? "portbrokerctl (tenant)" : "portbrokerctl", error, only)) return {{"error", error}};
     size_t total = 0;
-    for_each_handler([&](const HandlerFolder&, const Handler&) { ++total; });
+    for_each_handler([&](const HandlerFolder& folder, const Handler&) {
+      if (only == nullptr || &folder == only) ++total;
+    });
     return {{"reloaded", true}, {"handlers", total}};
   }
   return {{"error", "unknown command '" + command + "'"}};
@@ -472,6 +650,9 @@ void Broker::finish_shutdown() {
   if (finishing_) return;
   finishing_ = true;
   for (auto& folder : folders_) folder->clear();
+  retiring_folders_.clear();
+  retired_timer_.cancel();
+  for (const auto& tenant : options_.config.tenants) cgroups_.remove_group(sandbox::tenant_group_name(tenant.name));
   if (firewall_) firewall_->remove();
   control_.reset();
   metrics_listener_.reset();

@@ -68,14 +68,17 @@ class Broker final : public FolderHost {
   void hand_over(const Handler& handler) override;
   bool shutting_down() const override { return shutting_down_; }
 
-  nlohmann::json status() const;
+  // Everything, or (`only`) one folder's handlers: what a tenant's user, or
+  // root asking with --tenant, sees.
+  nlohmann::json status(const HandlerFolder* only = nullptr) const;
   // Live TCP connections (all, or of the handler named `handler`), for
   // `portbrokerctl conns`.
-  nlohmann::json connections(const std::string& handler) const;
-  std::string metrics();
+  nlohmann::json connections(const std::string& handler, const HandlerFolder* only = nullptr) const;
+  std::string metrics(const HandlerFolder* only = nullptr);
   void request_shutdown();
-  // SIGHUP, `portbrokerctl reload`: a rescan that also retries failed handlers.
-  bool reload(const char* by, std::string& error);
+  // SIGHUP, `portbrokerctl reload`: a rescan that also retries failed
+  // handlers, of every folder or of `only`.
+  bool reload(const char* by, std::string& error, HandlerFolder* only = nullptr);
 
  private:
   bool prepare_run_dir(std::string& error);
@@ -84,16 +87,27 @@ class Broker final : public FolderHost {
   bool make_folders(std::string& error);
   bool make_tenant_folder(const policy::TenantConfig& tenant, tenant::UidRegistry& registry,
                           std::set<uid_t>& uids_in_use, std::string& error);
-  // Every handler of every folder.
+  // Reads the config file again and applies what changed in the tenants:
+  // new ones start, removed ones retire (their handlers drain and their
+  // ports close), changed ones restart, or only take new limits. Every
+  // other tenant is untouched. An invalid file keeps the config in force,
+  // with the error in status. Other settings need a restart.
+  void reload_config();
+  // A tenant's folder leaves: its handlers stop, then it goes.
+  void retire_folder(HandlerFolder& folder);
+  // Every handler of every folder, those of tenants being removed included.
   template <typename Visit>
   void for_each_handler(Visit&& visit) const {
-    for (const auto& folder : folders_) {
-      for (const auto& handler : folder->handlers()) visit(*folder, *handler);
+    for (const auto* list : {&folders_, &retiring_folders_}) {
+      for (const auto& folder : *list) {
+        for (const auto& handler : folder->handlers()) visit(*folder, *handler);
+      }
     }
   }
   // One line for the service manager's status.
   std::string summary() const;
-  nlohmann::json on_control(const nlohmann::json& request);
+  nlohmann::json on_control(const nlohmann::json& request, uid_t peer_uid);
+  HandlerFolder* tenant_folder(const std::string& name) const;
   void on_signal(int signum);
   void finish_shutdown();
 
@@ -115,6 +129,10 @@ class Broker final : public FolderHost {
   // object it destroys.
   common::OneShotTimer finish_timer_;
   policy::ClaimTable claims_;
+  sandbox::CgroupTree cgroups_;  // tenants' control groups, where the host has them
+  std::string config_error_;      // why the config file's latest version is not in force
+  std::vector<std::unique_ptr<HandlerFolder>> retiring_folders_;  // removed tenants draining
+  common::OneShotTimer retired_timer_;
   // The operator's folder first, then one per tenant (in name order).
   std::vector<std::unique_ptr<HandlerFolder>> folders_;
   std::vector<common::UvHandle<uv_signal_t>> signals_;

@@ -40,6 +40,8 @@ class ConnectionOwner {
   virtual void on_connection_closed(uint64_t id, const TrackedConnection& connection, bool idle) = 0;
   // For `portbrokerctl conns`: whose connection it is.
   virtual const std::string& handler_name() const = 0;
+  // The handler's tenant, empty for the operator's.
+  virtual const std::string& tenant_name() const = 0;
   virtual pid_t owner_pid() const = 0;
 
  protected:

@@ -149,7 +149,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
       ctx_.tenant());
   auto init = make_worker_init(config, ctx_.handlers_dir(), file, ctx_.worker_identity(), tls_.worker_json(), ctx_.tenant());
   if (!worker->process->start(ctx_.worker_executable(), init, std::move(store_command),
-                              std::move(store_subscription), error)) {
+                              std::move(store_subscription), error, ctx_.worker_cgroup())) {
     return nullptr;
   }
   common::log::info("worker-started").kv("handler", file.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("pid", worker->process->pid());

@@ -11,6 +11,7 @@
 #include "common/unique_fd.h"
 #include "policy/broker_config.h"
 #include "policy/tls_settings.h"
+#include "sandbox/cgroup.h"
 #include "supervisor/worker_identity.h"
 
 namespace supervisor {
@@ -38,8 +39,8 @@ class HandlerContext {
   virtual bool connect_store(common::UniqueFd& out, std::string& error) = 0;
   virtual ConnectionTracker& tracker() = 0;
   virtual const std::string& worker_executable() const = 0;
-  // The cgroup the folder's workers go into (sandbox/cgroup.h), or "" for none.
-  virtual std::string worker_cgroup() const = 0;
+  // The control group the folder's workers start in (a tenant's), or none.
+  virtual const sandbox::CgroupPlacement& worker_cgroup() const = 0;
   virtual uint64_t next_connection_id() = 0;
   // At most this many connections the broker holds, all handlers together.
   virtual uint64_t connection_ceiling() const = 0;

@@ -7,14 +7,16 @@
 namespace supervisor {
 
 HandlerFolder::HandlerFolder(FolderHost& host, std::string dir, WorkerIdentity identity, policy::TlsSources tls,
-                             const policy::TenantConfig* tenant, std::string cgroup)
+                             const policy::TenantConfig* tenant, sandbox::CgroupPlacement cgroup,
+                             std::string cgroup_note)
     : host_(host),
       dir_(std::move(dir)),
       identity_(std::move(identity)),
       tls_(std::move(tls)),
       tenant_(tenant ? std::optional<policy::TenantConfig>(*tenant) : std::nullopt),
       tenant_name_(tenant ? tenant->name : ""),
-      cgroup_(std::move(cgroup)) {}
+      cgroup_(std::move(cgroup)),
+      cgroup_note_(std::move(cgroup_note)) {}
 
 HandlerFolder::~HandlerFolder() { clear(); }
 
@@ -265,6 +267,12 @@ nlohmann::json HandlerFolder::tenant_status() const {
       {"gid", identity_.gid},
       {"handlers", serving},
       {"connections", connections_},
+      {"cgroup",
+       cgroup_.empty() ? nlohmann::json{{"version", nullptr},
+                                        {"reason", cgroup_note_ + "; each worker's memory watchdog applies instead"}}
+                       : nlohmann::json{{"version", cgroup_.version == sandbox::CgroupVersion::v2 ? "v2" : "v1"},
+                                        {"path", cgroup_.version == sandbox::CgroupVersion::v2 ? cgroup_.v2_dir
+                                                                                                : cgroup_.v1_procs.front()}}},
       {"limits",
        {{"handlers", limits.handlers},
         {"connections", limits.connections},

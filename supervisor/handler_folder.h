@@ -67,7 +67,7 @@ class HandlerFolder final : public HandlerContext {
   // The operator's folder: `tenant` is null; no port restriction, the
   // broker's worker user, its key directories and domains.
   HandlerFolder(FolderHost& host, std::string dir, WorkerIdentity identity, policy::TlsSources tls,
-                const policy::TenantConfig* tenant, std::string cgroup);
+                const policy::TenantConfig* tenant, sandbox::CgroupPlacement cgroup, std::string cgroup_note);
   ~HandlerFolder() override;
   HandlerFolder(const HandlerFolder&) = delete;
   HandlerFolder& operator=(const HandlerFolder&) = delete;
@@ -107,7 +107,7 @@ class HandlerFolder final : public HandlerContext {
   }
   ConnectionTracker& tracker() override { return host_.tracker(); }
   const std::string& worker_executable() const override { return host_.worker_executable(); }
-  std::string worker_cgroup() const override { return cgroup_; }
+  const sandbox::CgroupPlacement& worker_cgroup() const override { return cgroup_; }
   uint64_t next_connection_id() override { return host_.next_connection_id(); }
   uint64_t connection_ceiling() const override { return host_.connection_ceiling(); }
   bool connection_quota_full() const override { return tenant_ && connections_ >= tenant_->limits.connections; }
@@ -136,7 +136,8 @@ class HandlerFolder final : public HandlerContext {
   policy::TlsSources tls_;
   std::optional<policy::TenantConfig> tenant_;
   std::string tenant_name_;
-  std::string cgroup_;
+  sandbox::CgroupPlacement cgroup_;
+  std::string cgroup_note_;  // why a tenant has no group (the watchdog applies), for status
   uint64_t connections_ = 0;
   std::vector<std::unique_ptr<Handler>> handlers_;
   std::set<const Handler*> removing_;    // stopping because their file went away

@@ -82,7 +82,10 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
   for (const auto& handler : status["handlers"]) {
     std::string state = handler.value("state", "");
     ++by_state[state];
-    std::string labels = "handler=\"" + escaped(handler.value("name", "")) + "\",protocol=\"" +
+    // Every handler's series says whose it is: tenant="" for the operator's.
+    const auto& tenant = handler.value("tenant", nlohmann::json());
+    std::string labels = "tenant=\"" + escaped(tenant.is_string() ? tenant.get<std::string>() : "") + "\",handler=\"" +
+                         escaped(handler.value("name", "")) + "\",protocol=\"" +
                          escaped(handler.value("protocol", "")) + "\",port=\"" +
                          std::to_string(handler.value("port", 0)) + "\"";
     active.add(labels, state == "active" ? 1 : 0);

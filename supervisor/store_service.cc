@@ -70,7 +70,7 @@ bool StoreService::spawn(std::string& error) {
   std::string executable = common::find_helper_executable("portbroker-store");
   std::vector<std::string> args = {"--listen-fd", "3", "--log-level", log_level_};
   args.insert(args.end(), sandbox_args_.begin(), sandbox_args_.end());
-  int rc = child_.spawn(loop_, SpawnOptions{executable, args, {listen_fd_.get()}, "store", namespaces_},
+  int rc = child_.spawn(loop_, SpawnOptions{executable, args, {listen_fd_.get()}, "store", namespaces_, false, {}},
                         [this](int64_t status, int term_signal) { on_exit(status, term_signal); });
   if (rc != 0) {
     error = "cannot start " + executable + ": " + common::errno_text(-rc);

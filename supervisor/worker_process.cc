@@ -14,14 +14,21 @@
 namespace supervisor {
 
 bool WorkerProcess::start(const std::string& executable, ipc::WorkerInit init, common::UniqueFd store_command,
-                          common::UniqueFd store_subscription, std::string& error) {
+                          common::UniqueFd store_subscription, std::string& error,
+                          const sandbox::CgroupPlacement& cgroup) {
   common::UniqueFd ours;
   common::UniqueFd theirs;
   if (!ipc::make_channel_pair(ours, theirs)) {
     error = "cannot create the worker channel: " + common::errno_text(errno);
     return false;
   }
-  SpawnOptions options{executable, {"--channel-fd", "3"}, {theirs.get()}, "worker:" + (tenant_.empty() ? name_ : tenant_ + "/" + name_), init.sandbox};
+  SpawnOptions options{executable,
+                       {"--channel-fd", "3"},
+                       {theirs.get()},
+                       "worker:" + (tenant_.empty() ? name_ : tenant_ + "/" + name_),
+                       init.sandbox,
+                       false,
+                       cgroup};
   options.default_slice = true;  // handler code runs here
   int rc = child_.spawn(loop_, options, [this](int64_t status, int term_signal) {
     close_channel();

@@ -70,8 +70,9 @@ class WorkerProcess final : public ConnectionOwner {
 
   // Spawns the worker (in namespaces of its own when `init.sandbox`) and sends
   // it `init`.
+  // `cgroup`: where it starts (a tenant's group), or nowhere in particular.
   bool start(const std::string& executable, ipc::WorkerInit init, common::UniqueFd store_command,
-             common::UniqueFd store_subscription, std::string& error);
+             common::UniqueFd store_subscription, std::string& error, const sandbox::CgroupPlacement& cgroup = {});
   // Sends a connection to the worker; the caller keeps its own descriptor.
   // False if the channel is gone.
   bool hand_off(const ipc::ConnectionHandoff& handoff, int fd);
@@ -92,6 +93,7 @@ class WorkerProcess final : public ConnectionOwner {
   const std::vector<std::string>& namespaces() const { return child_.namespaces(); }
   pid_t pid() const { return child_.pid(); }
   const std::string& handler_name() const override { return name_; }
+  const std::string& tenant_name() const override { return tenant_; }
   pid_t owner_pid() const override { return pid(); }
   size_t queued_handoffs() const { return outbox_.size(); }
   // The forbidden system call that ended it, if seccomp did ("socket").
