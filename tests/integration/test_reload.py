@@ -306,6 +306,9 @@ class ReloadTest(unittest.TestCase):
         def udp_version(version):
             return (f'export function message(msg, rinfo, ctx) {{ ctx.reply(Buffer.from("{version}:" + msg), rinfo); }}\n')
         self.broker.write(udp_file, udp_version("u0"))
+        # One client asking as fast as it can: far past the per-source
+        # default (1000 datagrams a second), which is not what this tests.
+        self.broker.config["screening"] = {"udp_rate_limit": {"per_ip": 1000000, "window_s": 1}}
         self.broker.start()
         answers = []
         for n in range(1, 6):
