@@ -73,7 +73,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
   if (text.size() > kMaxConfigBytes) {
     throw JsonFieldError("/", "file is larger than " + std::to_string(kMaxConfigBytes) + " bytes");
   }
-  nlohmann::json document = parse_json_object(text);
+  nlohmann::json document = parse_json_object(text, /*allow_comments=*/true);
   reject_unknown_fields(document, "/",
                         {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening",
                          "worker", "metrics", "scheduling", "tls", "tenants"});

@@ -87,6 +87,9 @@ class WorkerProcess final : public ConnectionOwner {
   bool send_tls_update(const std::string& tls_json);
   bool send_tls_certificate(const ipc::TlsCertificate& answer);
   void kill();
+  // The worker will close its channel and exit on its own (a check-only
+  // worker after its answer): not an error.
+  void expect_exit() { stopping_ = true; }
 
   bool running() const { return child_.running(); }
   // The namespaces its clone created (the supervisor's own record).

@@ -18,3 +18,4 @@ portbroker_unit_test(time_zone_test SOURCES unit/time_zone_test.cc LIBS portbrok
 portbroker_unit_test(session_table_test SOURCES unit/session_table_test.cc LIBS portbroker_policy)
 portbroker_unit_test(admission_test SOURCES unit/admission_test.cc LIBS portbroker_supervisor)
 portbroker_unit_test(tenant_config_test SOURCES unit/tenant_config_test.cc LIBS portbroker_policy)
+portbroker_unit_test(cgroup_test SOURCES unit/cgroup_test.cc LIBS portbroker_sandbox)
