@@ -67,6 +67,17 @@ std::string join(const std::string& root, const std::string& path) {
 
 std::string tenant_group_name(const std::string& tenant) { return "tenant-" + tenant; }
 
+uint64_t oom_kills(const CgroupPlacement& placement) {
+  if (placement.oom_counter.empty()) return 0;
+  std::istringstream lines(read_file(placement.oom_counter));
+  for (std::string key; lines >> key;) {
+    uint64_t value = 0;
+    if (!(lines >> value)) break;
+    if (key == "oom_kill") return value;
+  }
+  return 0;
+}
+
 CgroupTree CgroupTree::detect(const std::string& fs_root, const std::string& self_cgroup) {
   CgroupTree tree;
   // v2: a unified mount at the root, with memory and pids available, and
@@ -144,6 +155,7 @@ bool CgroupTree::ensure_group(const std::string& name, const CgroupLimits& limit
       }
       out.version = CgroupVersion::v2;
       out.v2_dir = dir;
+      out.oom_counter = dir + "/memory.events";
       return true;
     }
     case CgroupVersion::v1: {
@@ -157,6 +169,7 @@ bool CgroupTree::ensure_group(const std::string& name, const CgroupLimits& limit
       }
       out.version = CgroupVersion::v1;
       out.v1_procs = {memory + "/cgroup.procs", pids + "/cgroup.procs"};
+      out.oom_counter = memory + "/memory.oom_control";
       return true;
     }
   }

@@ -37,8 +37,14 @@ struct CgroupPlacement {
   CgroupVersion version = CgroupVersion::none;
   std::string v2_dir;
   std::vector<std::string> v1_procs;
+  // Where the kernel counts the group's OOM kills (memory.events in v2,
+  // memory.oom_control in v1: an "oom_kill N" line).
+  std::string oom_counter;
   bool empty() const { return version == CgroupVersion::none; }
 };
+
+// The "oom_kill N" count of a group's counter file, 0 when there is none.
+uint64_t oom_kills(const CgroupPlacement& placement);
 
 class CgroupTree {
  public:

@@ -495,6 +495,9 @@ void Handler::on_worker_exit(Worker* worker, const std::string& exit_description
   // The worker's own account first, when it gave one.
   std::string description = worker->last_reason.empty() ? exit_description
                                                          : worker->last_reason + " (" + exit_description + ")";
+  if (exit_description == "killed by signal SIGKILL" && ctx_.group_out_of_memory()) {
+    description += " (the kernel's OOM killer: tenant " + ctx_.tenant() + "'s memory limit, limits.memory_mb)";
+  }
   bool was_current = worker == current_.get();
   bool was_candidate = worker == candidate_.get();
   auto ended = take(worker);

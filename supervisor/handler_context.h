@@ -41,6 +41,10 @@ class HandlerContext {
   virtual const std::string& worker_executable() const = 0;
   // The control group the folder's workers start in (a tenant's), or none.
   virtual const sandbox::CgroupPlacement& worker_cgroup() const = 0;
+  // Whether the kernel's OOM killer struck the folder's group since the
+  // last time this was asked (a worker killed by SIGKILL: its tenant's
+  // memory limit, not a crash of its own).
+  virtual bool group_out_of_memory() = 0;
   virtual uint64_t next_connection_id() = 0;
   // At most this many connections the broker holds, all handlers together.
   virtual uint64_t connection_ceiling() const = 0;

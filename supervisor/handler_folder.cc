@@ -16,7 +16,8 @@ HandlerFolder::HandlerFolder(FolderHost& host, std::string dir, WorkerIdentity i
       tenant_(tenant ? std::optional<policy::TenantConfig>(*tenant) : std::nullopt),
       tenant_name_(tenant ? tenant->name : ""),
       cgroup_(std::move(cgroup)),
-      cgroup_note_(std::move(cgroup_note)) {}
+      cgroup_note_(std::move(cgroup_note)),
+      oom_kills_seen_(sandbox::oom_kills(cgroup_)) {}
 
 HandlerFolder::~HandlerFolder() { clear(); }
 

@@ -108,6 +108,12 @@ class HandlerFolder final : public HandlerContext {
   ConnectionTracker& tracker() override { return host_.tracker(); }
   const std::string& worker_executable() const override { return host_.worker_executable(); }
   const sandbox::CgroupPlacement& worker_cgroup() const override { return cgroup_; }
+  bool group_out_of_memory() override {
+    uint64_t now = sandbox::oom_kills(cgroup_);
+    bool struck = now > oom_kills_seen_;
+    oom_kills_seen_ = now;
+    return struck;
+  }
   uint64_t next_connection_id() override { return host_.next_connection_id(); }
   uint64_t connection_ceiling() const override { return host_.connection_ceiling(); }
   bool connection_quota_full() const override { return tenant_ && connections_ >= tenant_->limits.connections; }
@@ -138,6 +144,7 @@ class HandlerFolder final : public HandlerContext {
   std::string tenant_name_;
   sandbox::CgroupPlacement cgroup_;
   std::string cgroup_note_;  // why a tenant has no group (the watchdog applies), for status
+  uint64_t oom_kills_seen_ = 0;
   uint64_t connections_ = 0;
   std::vector<std::unique_ptr<Handler>> handlers_;
   std::set<const Handler*> removing_;    // stopping because their file went away

@@ -248,6 +248,7 @@ class TenantsTest(unittest.TestCase):
         hog = harness.wait_until(lambda: (h := self.handler("alice", "hog"))["worker"]["last_exit"] and h,
                                  what="the hog to be stopped")
         self.assertIn("SIGKILL", hog["worker"]["last_exit"])
+        self.assertIn("tenant alice's memory limit", hog["worker"]["last_exit"])
         self.assertNotEqual(hog["worker"]["pid"], pid)
         self.assertTrue(request(21001).startswith("count"))
 
