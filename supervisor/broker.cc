@@ -34,13 +34,23 @@ bool control_socket_alive(const std::string& path) {
   return fd && connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }
 
+// The names the local CA may sign for: the operator's domains and every
+// tenant's, which its name constraints then carry.
+std::vector<std::string> all_domains(const policy::BrokerConfig& config) {
+  std::vector<std::string> domains = config.tls.domains;
+  for (const auto& tenant : config.tenants) domains.insert(domains.end(), tenant.tls.domains.begin(), tenant.tls.domains.end());
+  std::sort(domains.begin(), domains.end());
+  domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
+  return domains;
+}
+
 }  // namespace
 
 Broker::Broker(uv_loop_t* loop, Options options)
     : loop_(loop),
       options_(std::move(options)),
       worker_executable_(common::find_helper_executable("portbroker-worker")),
-      local_ca_(options_.config.state_dir + "/ca", options_.config.tls.domains),
+      local_ca_(options_.config.state_dir + "/ca", all_domains(options_.config)),
       tracker_(loop) {}
 
 Broker::~Broker() {
@@ -204,6 +214,7 @@ void Broker::reload_config() {
   }
   options_.config.tenants = next.tenants;
   options_.config.tenants_json = next.tenants_json;
+  local_ca_.set_domains(all_domains(options_.config));
   tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
   if (!registry.load(error)) {
     common::log::error("tenant-uids-unreadable").kv("reason", error);
