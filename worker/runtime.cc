@@ -16,10 +16,12 @@
 #include "worker/api_crypto.h"
 #include "worker/api_encoding.h"
 #include "worker/api_host.h"
+#include "worker/api_intl.h"
 #include "worker/api_store.h"
 #include "worker/api_tasks.h"
 #include "worker/api_tcp.h"
 #include "worker/api_timers.h"
+#include "worker/api_types.h"
 #include "worker/api_udp.h"
 #include "worker/engine_tasks.h"
 #include "worker/job_queue.h"
@@ -121,6 +123,8 @@ bool Runtime::install_natives(JS::HandleObject native) {
       install_crypto_api,
       install_clone_api,
       install_host_api,
+      install_intl_api,
+      install_types_api,
       TimerBinding::install,
       TcpBinding::install,
       UdpBinding::install,
