@@ -2,6 +2,7 @@
 
 #include <js/Object.h>
 #include <js/Proxy.h>
+#include <jsfriendapi.h>
 
 namespace worker {
 namespace {
@@ -9,14 +10,19 @@ namespace {
 // classOf(value) → the name of the object's engine class ("Map", "Map
 // Iterator", "Generator", "Arguments", "Number", "RangeError", "Uint8Array",
 // "Proxy", ...), or undefined for a primitive. A proxy is a proxy whatever
-// its target, as in V8.
+// its target, as in V8. A bound function is "BoundFunction" (V8 gives it a
+// type of its own; SpiderMonkey 102 keeps it a Function with a flag).
 bool class_of(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
   if (!args.get(0).isObject()) {
     args.rval().setUndefined();
     return true;
   }
-  JSString* name = JS_NewStringCopyZ(cx, JS::GetClass(&args[0].toObject())->name);
+  JSObject* object = &args[0].toObject();
+  JSFunction* function = JS_GetObjectFunction(object);
+  const char* class_name = function != nullptr && JS_IsFunctionBound(function) ? "BoundFunction"
+                                                                                : JS::GetClass(object)->name;
+  JSString* name = JS_NewStringCopyZ(cx, class_name);
   if (name == nullptr) return false;
   args.rval().setString(name);
   return true;

@@ -33,6 +33,7 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"timers/promises", "node/timers_promises.js"},
       {"string_decoder", "node/string_decoder.js"},
       {"util", "node/util.js"},
+      {"util/types", "node/util_types.js"},
       {"crypto", "node/crypto.js"},
       {"process", "node/process.js"},
       {"path", "node/path.js"},

@@ -22,6 +22,11 @@ export function setWarningHandler(handler) {
   warningHandler = handler;
 }
 
+// For the library's other warnings (util.deprecate's DeprecationWarning).
+export function emitWarning(warning) {
+  warningHandler(warning);
+}
+
 function validateNumber(value, name, min) {
   if (typeof value !== "number") throw ERR_INVALID_ARG_TYPE(name, "number", value);
   if (value < min || Number.isNaN(value)) throw ERR_OUT_OF_RANGE(name, `>= ${min}`, value);
