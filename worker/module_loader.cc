@@ -39,6 +39,8 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"path", "node/path.js"},
       {"path/posix", "node/path_posix.js"},
       {"querystring", "node/querystring.js"},
+      {"assert", "node/assert.js"},
+      {"assert/strict", "node/assert_strict.js"},
   };
   return facades;
 }
@@ -200,6 +202,22 @@ bool ModuleLoader::read_user_file(const std::string& relative_path, std::string&
     }
   }
   return true;
+}
+
+bool ModuleLoader::read_source(const std::string& relative_path, std::string& contents) const {
+  if (!handlers_dir_fd_) return false;
+  common::UniqueFd fd(open_beneath(handlers_dir_fd_.get(), relative_path));
+  struct stat info {};
+  if (!fd || fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
+  contents.clear();
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n == 0;
+    contents.append(buffer, static_cast<size_t>(n));
+    if (contents.size() > kMaxModuleBytes) return false;
+  }
 }
 
 JSObject* ModuleLoader::compile(Kind kind, const std::string& key, std::string_view source) {

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/log.h"
+#include "worker/api_call_site.h"
 #include "worker/api_clone.h"
 #include "worker/api_console.h"
 #include "worker/api_crypto.h"
@@ -125,6 +126,7 @@ bool Runtime::install_natives(JS::HandleObject native) {
       install_host_api,
       install_intl_api,
       install_types_api,
+      install_call_site_api,
       TimerBinding::install,
       TcpBinding::install,
       UdpBinding::install,
