@@ -41,6 +41,7 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"querystring", "node/querystring.js"},
       {"assert", "node/assert.js"},
       {"assert/strict", "node/assert_strict.js"},
+      {"os", "node/os.js"},
   };
   return facades;
 }

@@ -18,6 +18,7 @@
 #include "worker/api_encoding.h"
 #include "worker/api_host.h"
 #include "worker/api_intl.h"
+#include "worker/api_os.h"
 #include "worker/api_store.h"
 #include "worker/api_tasks.h"
 #include "worker/api_tcp.h"
@@ -127,6 +128,7 @@ bool Runtime::install_natives(JS::HandleObject native) {
       install_intl_api,
       install_types_api,
       install_call_site_api,
+      install_os_api,
       TimerBinding::install,
       TcpBinding::install,
       UdpBinding::install,
