@@ -103,6 +103,9 @@ export const native = {
     }
   },
   drainMicrotasks() {},
+  nextTick(callback, args) {
+    process.nextTick(() => callback(...(args ?? [])));
+  },
   getContext() {
     return context;
   },
