@@ -42,6 +42,7 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"assert", "node/assert.js"},
       {"assert/strict", "node/assert_strict.js"},
       {"os", "node/os.js"},
+      {"net", "node/net.js"},
   };
   return facades;
 }
