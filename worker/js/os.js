@@ -55,6 +55,11 @@ function getFreeMem() {
 // there), in hundredths as Linux's /proc/uptime.
 const getUptime = () => Math.floor(hrtimeMs() / 10) / 100;
 
+// Node 20 wraps these three in a function of this name.
+for (const fn of [getHostname, getHomeDirectory, getUptime]) {
+  Object.defineProperty(fn, "name", { value: "wrappedFn" });
+}
+
 for (const fn of [getOSType, getHostname, getOSRelease, getOSVersion, getMachine, arch, platform, endianness,
   getHomeDirectory, tmpdir, getAvailableParallelism, getTotalMem, getFreeMem, getUptime]) {
   fn[Symbol.toPrimitive] = () => fn();
