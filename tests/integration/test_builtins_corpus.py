@@ -42,6 +42,9 @@ KNOWN_DIFFERENCES = {
     # Resizable ArrayBuffer (ES2024) arrived in V8 11; SpiderMonkey 102
     # predates it and it cannot be written in JavaScript.
     "typed.resizable": "ArrayBuffer.prototype.resize does not exist in SpiderMonkey 102",
+    # The v flag (ES2024) is decided by the engine's regular expression parser,
+    # which SpiderMonkey 102 runs before any JavaScript could intervene.
+    "regexp.v-flag": "SpiderMonkey 102 refuses the v flag with a SyntaxError",
 }
 
 ZONES = [None, "Europe/Paris", "America/New_York", "Asia/Kolkata"]
