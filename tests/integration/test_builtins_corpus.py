@@ -20,7 +20,7 @@ CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "bui
 
 # Case name -> why SpiderMonkey 102 answers differently from Node 20 (V8 with
 # its own ICU). Every entry is in NODE_DIFFERENCES.md too.
-CLDR = "locale data: Debian's ICU 72 (CLDR 42) against Node 20's ICU 78 (CLDR 48)"
+CLDR = "locale data: the ICU 71 built into Debian's libmozjs-102 (CLDR 41) against Node 20's ICU 78 (CLDR 48)"
 KNOWN_DIFFERENCES = {
     "intl.nf-compact.en-GB": CLDR,
     "intl.nf-currency.ar-EG": CLDR,
