@@ -4,6 +4,7 @@
 // must then be loaded with a dynamic import().
 import { Buffer } from "node:buffer";
 import { types } from "node:util";
+import os from "node:os";
 
 const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype),
   Symbol.toStringTag).get;
@@ -57,6 +58,13 @@ function runImmediates() {
 }
 
 export const native = {
+  // node:os's natives, from Node's own answers on this machine.
+  osUname: () => [os.type(), os.hostname(), os.release(), os.version(), os.machine()],
+  osCpus: () => [os.cpus()[0]?.model ?? "unknown", ...os.cpus().map((cpu) => cpu.speed)],
+  osParallelism: () => os.availableParallelism(),
+  osMemory: () => [os.totalmem(), os.totalmem() - os.freemem()],
+  osIds: () => [os.userInfo().uid, os.userInfo().gid],
+  hrtimeMs: () => performance.now(),
   classOf,
   isProxy: (value) => types.isProxy(value),
   encodeString(string, encoding) {
