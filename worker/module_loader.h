@@ -43,6 +43,9 @@ class ModuleLoader {
   const std::vector<ipc::ModuleFile>& loaded_files() const { return loaded_files_; }
   // Compiles and links a handler module (and its imports) without evaluating it.
   JSObject* link_user(std::string_view relative_path);
+  // The current text of a file of the handlers folder, read as imports are
+  // but not recorded as loaded (assert quotes a failed call from it).
+  bool read_source(const std::string& relative_path, std::string& contents) const;
 
  private:
   enum class Kind { user, builtin, internal };

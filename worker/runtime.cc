@@ -11,15 +11,19 @@
 #include <string_view>
 
 #include "common/log.h"
+#include "worker/api_call_site.h"
 #include "worker/api_clone.h"
 #include "worker/api_console.h"
 #include "worker/api_crypto.h"
 #include "worker/api_encoding.h"
 #include "worker/api_host.h"
+#include "worker/api_intl.h"
+#include "worker/api_os.h"
 #include "worker/api_store.h"
 #include "worker/api_tasks.h"
 #include "worker/api_tcp.h"
 #include "worker/api_timers.h"
+#include "worker/api_types.h"
 #include "worker/api_udp.h"
 #include "worker/api_url.h"
 #include "worker/engine_tasks.h"
@@ -123,6 +127,10 @@ bool Runtime::install_natives(JS::HandleObject native) {
       install_url_api,
       install_clone_api,
       install_host_api,
+      install_intl_api,
+      install_types_api,
+      install_call_site_api,
+      install_os_api,
       TimerBinding::install,
       TcpBinding::install,
       UdpBinding::install,

@@ -75,6 +75,7 @@ class Runtime {
   TcpBinding& tcp() { return *tcp_; }
   UdpBinding& udp() { return *udp_; }
   StoreBinding& store() { return *store_; }
+  ModuleLoader& modules() { return *modules_; }
   SupervisorLink& link() { return link_; }
 
   void set_hook(Hook hook, JS::HandleValue function);
