@@ -8,3 +8,4 @@ add_test(NAME integration/store_standalone
 set_tests_properties(integration/store_standalone PROPERTIES
   TIMEOUT 180 LABELS integration
   ENVIRONMENT "PORTBROKER_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
+portbroker_unit_test(store_scopes_test SOURCES unit/store_scopes_test.cc LIBS portbroker_store_server)
