@@ -85,13 +85,12 @@ bool ScopeControl::add_or_update(std::span<const uint8_t> message, std::vector<c
     listener = std::move(fds.front());
     common::set_cloexec(listener.get(), true);
   }
+  // The listener first: if libuv refuses it, nothing has changed (a known
+  // scope keeps its old one). No client can arrive before the quota is set:
+  // this runs to its end before the loop accepts anyone.
+  if (listener && !server_.listen(std::move(listener), scope.name)) return false;
   size_t max_bytes = scope.max_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(scope.max_bytes);
   keyspace_.set_scope(scope.name, max_bytes);
-  if (listener && !server_.listen(std::move(listener), scope.name)) {
-    // A new scope without a listener would be of no use; a known one keeps its old one.
-    if (!known) keyspace_.remove_scope(scope.name);
-    return false;
-  }
   const ScopeUsage* usage = keyspace_.scope(scope.name);
   log::info(known ? "store-scope-updated" : "store-scope-added")
       .kv("scope", scope.name)

@@ -17,10 +17,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <map>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
