@@ -390,6 +390,35 @@ bool decode(std::span<const uint8_t> message, SeccompViolation& out) {
   return close_reader(reader);
 }
 
+namespace {
+
+bool valid_scope_name_length(std::string_view name) { return !name.empty() && name.size() <= kMaxStoreScopeNameBytes; }
+
+}  // namespace
+
+std::vector<uint8_t> encode(const StoreScope& message) {
+  auto writer = start(MessageType::store_scope);
+  writer.put_string(message.name);
+  writer.put(message.max_bytes);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, StoreScope& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::store_scope)) return false;
+  out.name = reader.get_string();
+  out.max_bytes = reader.get<uint64_t>();
+  return close_reader(reader) && valid_scope_name_length(out.name);
+}
+
+std::vector<uint8_t> encode(const StoreScopeRemove& message) {
+  return encode_text(MessageType::store_scope_remove, message.name);
+}
+
+bool decode(std::span<const uint8_t> message, StoreScopeRemove& out) {
+  return decode_text(message, MessageType::store_scope_remove, out.name) && valid_scope_name_length(out.name);
+}
+
 DatagramBatch::DatagramBatch(MessageType type) : type_(type) { clear(); }
 
 void DatagramBatch::clear() {

@@ -1,6 +1,7 @@
 #pragma once
-// Messages on the supervisor <-> worker channel. Each message starts with its
-// MessageType (u16); the layout of each body is defined only here.
+// Messages on the supervisor <-> worker channel, and on the supervisor ->
+// store control channel (201..). Each message starts with its MessageType
+// (u16); the layout of each body is defined only here.
 
 #include <cstdint>
 #include <optional>
@@ -31,6 +32,9 @@ enum class MessageType : uint16_t {
   tls_stats = 106,          // handshakes completed and failed by reason, sent when they change
   tls_certificate_request = 107,  // on-demand: a certificate for a name and the worker's key
   store_reconnect = 108,          // its store connections broke: it asks for new ones (store_connections)
+  // supervisor -> store (portbroker-store --control-fd)
+  store_scope = 201,         // add or update a tenant's scope; fd, when new: its listening socket
+  store_scope_remove = 202,  // remove a scope: its listener and clients close, its keys stay
 };
 
 // Exit statuses a worker ends with when it stops itself, so the supervisor
@@ -187,6 +191,27 @@ struct WorkerReady {
   std::vector<ModuleFile> modules;
 };
 
+// A tenant's part of the store (store/commands.h): its keys are
+// `<name>:<key>`, charged to a quota of `max_bytes`. Sent for a new scope
+// with one fd, the listening socket of <run-dir>/tenants/<name>/store.sock;
+// for a scope the store has, without one (a new quota), or with one that
+// replaces its listener (the socket was made anew). Layout: name (u32
+// length, bytes), max_bytes (u64). The name is a tenant's
+// (policy::tenant_name_valid, checked by the store); here only its length.
+inline constexpr size_t kMaxStoreScopeNameBytes = 32;
+struct StoreScope {
+  std::string name;
+  uint64_t max_bytes = 0;
+  bool operator==(const StoreScope&) const = default;
+};
+
+// Closes the scope's listener and clients; its keys stay, reachable through
+// the unscoped socket. No fds. Layout: name (u32 length, bytes).
+struct StoreScopeRemove {
+  std::string name;
+  bool operator==(const StoreScopeRemove&) const = default;
+};
+
 std::vector<uint8_t> encode(const WorkerInit& message);
 std::vector<uint8_t> encode(const ConnectionHandoff& message);
 std::vector<uint8_t> encode(const WorkerStop& message);
@@ -199,6 +224,8 @@ std::vector<uint8_t> encode(const TlsUpdate& message);
 std::vector<uint8_t> encode(const TlsStats& message);
 std::vector<uint8_t> encode(const TlsCertificate& message);
 std::vector<uint8_t> encode(const TlsCertificateRequest& message);
+std::vector<uint8_t> encode(const StoreScope& message);
+std::vector<uint8_t> encode(const StoreScopeRemove& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
@@ -214,6 +241,8 @@ bool decode(std::span<const uint8_t> message, WorkerFailed& out);
 bool decode(std::span<const uint8_t> message, WorkerReady& out);
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out);
 bool decode(std::span<const uint8_t> message, SeccompViolation& out);
+bool decode(std::span<const uint8_t> message, StoreScope& out);
+bool decode(std::span<const uint8_t> message, StoreScopeRemove& out);
 
 // Builds one datagrams or replies message from many (address, payload) pairs,
 // so a burst costs one channel write instead of one per datagram.

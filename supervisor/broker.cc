@@ -133,6 +133,11 @@ bool Broker::make_tenant_folder(const policy::TenantConfig& tenant, tenant::UidR
       return false;
     }
   }
+  // Its own part of the store, and its own socket to it.
+  if (!store_->add_scope(tenant.name, identity.uid, identity.gid, tenant.limits.store_mb << 20, error)) {
+    error = where + "its store socket: " + error;
+    return false;
+  }
   // The kernel bounds the tenant's workers together where the host lets us.
   sandbox::CgroupPlacement placement;
   std::string cgroup_note;
@@ -199,6 +204,11 @@ void Broker::reload_config() {
       std::string cgroup_error;
       cgroups_.ensure_group(sandbox::tenant_group_name(now->name), {now->limits.memory_mb << 20, now->limits.pids},
                             placement, cgroup_error);
+      std::string store_error;
+      if (!store_->add_scope(now->name, folder->worker_identity().uid, folder->worker_identity().gid,
+                             now->limits.store_mb << 20, store_error)) {
+        common::log::error("tenant-store-update-failed").kv("tenant", now->name).kv("reason", store_error);
+      }
       common::log::info("tenant-updated").kv("tenant", now->name);
       continue;
     }
@@ -248,7 +258,10 @@ void Broker::retire_folder(HandlerFolder& folder) {
     // Destroyed on the next turn, outside its handlers' callbacks.
     retired_timer_.start(loop_, 0, [this, retiring, tenant] {
       std::erase_if(retiring_folders_, [&](const auto& f) { return f.get() == retiring; });
-      if (tenant_folder(tenant) == nullptr) cgroups_.remove_group(sandbox::tenant_group_name(tenant));
+      if (tenant_folder(tenant) == nullptr) {
+        cgroups_.remove_group(sandbox::tenant_group_name(tenant));
+        store_->remove_scope(tenant);
+      }
       apply_firewall();
       common::log::info("tenant-retired").kv("tenant", tenant);
     });
@@ -256,8 +269,7 @@ void Broker::retire_folder(HandlerFolder& folder) {
 }
 
 bool Broker::connect_store(const std::string& tenant, common::UniqueFd& out, std::string& error) {
-  (void)tenant;
-  return store_->connect(out, error);
+  return store_->connect(tenant, out, error);
 }
 
 int Broker::run() {
