@@ -117,7 +117,7 @@ declare module "portbroker" {
 
   export type Context = TcpContext | UdpContext;
 
-  /** Where a datagram came from. An IPv4 source appears as `::ffff:a.b.c.d`. */
+  /** Where a datagram came from. An IPv4 source appears as plain IPv4 (`127.0.0.1`, family `IPv4`). */
   export interface RemoteInfo {
     address: string;
     family: "IPv4" | "IPv6";
