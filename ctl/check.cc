@@ -76,6 +76,7 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
             .tls_stats = nullptr,
             .tls_certificate_request = nullptr,
             .store_reconnect = nullptr,
+          .modules_loaded = nullptr,
         });
     auto init = supervisor::make_worker_init(config, dir, file, identity, "");
     init.log_level = "error";

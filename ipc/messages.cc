@@ -245,6 +245,18 @@ bool decode(std::span<const uint8_t> message, WorkerReady& out) {
   return get_modules(reader, out.modules) && close_reader(reader);
 }
 
+std::vector<uint8_t> encode(const ModulesLoaded& message) {
+  auto writer = start(MessageType::modules_loaded);
+  put_modules(writer, message.modules);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, ModulesLoaded& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::modules_loaded)) return false;
+  return get_modules(reader, out.modules) && !out.modules.empty() && close_reader(reader);
+}
+
 std::vector<uint8_t> encode(const TlsUpdate& message) { return encode_text(MessageType::tls_update, message.tls_json); }
 
 bool decode(std::span<const uint8_t> message, TlsUpdate& out) {

@@ -32,6 +32,7 @@ enum class MessageType : uint16_t {
   tls_stats = 106,          // handshakes completed and failed by reason, sent when they change
   tls_certificate_request = 107,  // on-demand: a certificate for a name and the worker's key
   store_reconnect = 108,          // its store connections broke: it asks for new ones (store_connections)
+  modules_loaded = 109,           // handler files a dynamic import() read after it was ready
   // supervisor -> store (portbroker-store --control-fd)
   store_scope = 201,         // add or update a tenant's scope; fd, when new: its listening socket
   store_scope_remove = 202,  // remove a scope: its listener and clients close, its keys stay
@@ -183,6 +184,11 @@ struct WorkerFailed {
   std::vector<ModuleFile> modules;
 };
 
+// Handler files a dynamic import() read after the worker was ready.
+struct ModulesLoaded {
+  std::vector<ModuleFile> modules;
+};
+
 struct WorkerReady {
   // The module's `access` export as JSON text; empty when it has none.
   std::string access_json;
@@ -217,6 +223,7 @@ std::vector<uint8_t> encode(const ConnectionHandoff& message);
 std::vector<uint8_t> encode(const WorkerStop& message);
 std::vector<uint8_t> encode(const WorkerFailed& message);
 std::vector<uint8_t> encode(const WorkerReady& message);
+std::vector<uint8_t> encode(const ModulesLoaded& message);
 std::vector<uint8_t> encode(const WorkerSandbox& message);
 std::vector<uint8_t> encode(const StoreConnections& message);
 std::vector<uint8_t> encode(const StoreReconnect& message);
@@ -239,6 +246,7 @@ bool decode(std::span<const uint8_t> message, TlsCertificate& out);
 bool decode(std::span<const uint8_t> message, TlsCertificateRequest& out);
 bool decode(std::span<const uint8_t> message, WorkerFailed& out);
 bool decode(std::span<const uint8_t> message, WorkerReady& out);
+bool decode(std::span<const uint8_t> message, ModulesLoaded& out);
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out);
 bool decode(std::span<const uint8_t> message, SeccompViolation& out);
 bool decode(std::span<const uint8_t> message, StoreScope& out);

@@ -145,6 +145,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
             tls_.on_certificate_request(*w->process, tls_settings(file_), request);
           },
           .store_reconnect = [this, w] { reconnect_store(*w); },
+          .modules_loaded = [this, w](const ipc::ModulesLoaded& loaded) { on_modules_loaded(w, loaded); },
       },
       ctx_.tenant());
   auto init = make_worker_init(config, ctx_.handlers_dir(), file, ctx_.worker_identity(), tls_.worker_json(), ctx_.tenant());
@@ -470,6 +471,21 @@ void Handler::on_worker_ready(Worker* worker, const ipc::WorkerReady& ready) {
   now_serving(current_->modules);
   ctx_.watch_subfolders();
   ctx_.handler_settled();
+}
+
+void Handler::on_modules_loaded(Worker* worker, const ipc::ModulesLoaded& loaded) {
+  // The serving version read more files (a dynamic import()): they are part
+  // of it now, and a change to any of them reloads it, as for static imports.
+  if (worker != current_.get()) return;
+  for (const auto& module : loaded.modules) {
+    if (serving_modules_.size() >= ipc::kMaxReportedModules) break;
+    bool known = std::any_of(serving_modules_.begin(), serving_modules_.end(),
+                             [&](const ipc::ModuleFile& seen) { return seen.path == module.path; });
+    if (!known) serving_modules_.push_back(module);
+  }
+  ctx_.watch_subfolders();
+  // Changed between the read and now: the rescan loads it.
+  if (differs(serving_modules_, nullptr)) ctx_.request_rescan();
 }
 
 void Handler::on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed) {

@@ -130,6 +130,7 @@ class Handler final {
 
   void on_worker_ready(Worker* worker, const ipc::WorkerReady& ready);
   void on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed);
+  void on_modules_loaded(Worker* worker, const ipc::ModulesLoaded& loaded);
   void on_worker_exit(Worker* worker, const std::string& description);
   void on_current_exit(const std::string& description);
   // The worker confined itself: parse its report and check it against /proc.

@@ -199,6 +199,7 @@ const WorkerProcess::Route* WorkerProcess::route_for(ipc::MessageType type) {
       {ipc::MessageType::tls_certificate_request, &WorkerProcess::on_certificate_request},
       {ipc::MessageType::seccomp_violation, &WorkerProcess::on_seccomp_violation},
       {ipc::MessageType::store_reconnect, &WorkerProcess::on_store_reconnect},
+      {ipc::MessageType::modules_loaded, &WorkerProcess::on_modules_loaded},
   };
   for (const auto& route : kRoutes) {
     if (route.type == type) return &route;
@@ -276,6 +277,12 @@ void WorkerProcess::on_store_reconnect(std::span<const uint8_t> message) {
     last_store_reconnect_ms_ = uv_now(loop_);
     events_.store_reconnect();
   });
+}
+
+void WorkerProcess::on_modules_loaded(std::span<const uint8_t> message) {
+  auto loaded = decode_or_throw<ipc::ModulesLoaded>(message, "modules_loaded");
+  if (!ready_) throw ProtocolViolation("modules_loaded before worker_ready");
+  if (events_.modules_loaded) events_.modules_loaded(loaded);
 }
 
 void WorkerProcess::on_seccomp_violation(std::span<const uint8_t> message) {

@@ -47,6 +47,8 @@ class WorkerProcess final : public ConnectionOwner {
     // Its store connections broke: it wants new ones (send_store_connections).
     // Asked at most once per kStoreReconnectIntervalMs, however often it asks.
     std::function<void()> store_reconnect;
+    // Handler files a dynamic import() read after the worker was ready.
+    std::function<void(const ipc::ModulesLoaded& loaded)> modules_loaded;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
@@ -134,6 +136,7 @@ class WorkerProcess final : public ConnectionOwner {
   void on_seccomp_violation(std::span<const uint8_t> message);
   void on_replies(std::span<const uint8_t> message);
   void on_store_reconnect(std::span<const uint8_t> message);
+  void on_modules_loaded(std::span<const uint8_t> message);
   void watch(bool writable);
   void close_channel();
 

@@ -10,6 +10,7 @@
 #include <js/ErrorReport.h>
 #include <js/Exception.h>
 #include <js/Modules.h>
+#include <js/Promise.h>
 #include <js/SourceText.h>
 
 #include <cerrno>
@@ -143,12 +144,14 @@ ModuleLoader::ModuleLoader(JSContext* cx) : cx_(cx) {
   JSRuntime* runtime = JS_GetRuntime(cx);
   JS::SetModuleResolveHook(runtime, &ModuleLoader::resolve_hook);
   JS::SetModuleMetadataHook(runtime, &ModuleLoader::metadata_hook);
+  JS::SetModuleDynamicImportHook(runtime, &ModuleLoader::dynamic_import_hook);
 }
 
 ModuleLoader::~ModuleLoader() {
   JSRuntime* runtime = JS_GetRuntime(cx_);
   JS::SetModuleResolveHook(runtime, nullptr);
   JS::SetModuleMetadataHook(runtime, nullptr);
+  JS::SetModuleDynamicImportHook(runtime, nullptr);
   g_loader = nullptr;
 }
 
@@ -318,6 +321,43 @@ JSObject* ModuleLoader::resolve_hook(JSContext* cx, JS::HandleValue referrer_pri
   Record referrer{g_loader->records_[static_cast<size_t>(referrer_private.toInt32())].kind,
                   g_loader->records_[static_cast<size_t>(referrer_private.toInt32())].key, nullptr};
   return g_loader->resolve(referrer, specifier);
+}
+
+bool ModuleLoader::dynamic_import_hook(JSContext* cx, JS::HandleValue referencing_private, JS::HandleObject request,
+                                       JS::HandleObject promise) {
+  if (g_loader == nullptr) return false;
+  // Code that is not a module's (eval, the Function constructor) imports
+  // relative to the handler's entry module, the first user module loaded.
+  JS::RootedValue referrer(cx, referencing_private);
+  if (!referrer.isInt32()) {
+    for (size_t i = 0; i < g_loader->records_.size(); ++i) {
+      if (g_loader->records_[i].kind == Kind::user) {
+        referrer.setInt32(static_cast<int32_t>(i));
+        break;
+      }
+    }
+  }
+  JS::RootedObject module(cx, resolve_hook(cx, referrer, request));
+  JS::RootedValue evaluation(cx);
+  bool ok = module && JS::ModuleInstantiate(cx, module) && JS::ModuleEvaluate(cx, module, &evaluation);
+  JS::RootedObject evaluation_promise(cx);
+  if (ok && evaluation.isObject()) {
+    evaluation_promise = &evaluation.toObject();
+  } else {
+    // The failure settles the import's promise, as a rejection.
+    JS::RootedValue exception(cx);
+    if (!JS_GetPendingException(cx, &exception)) return false;  // uncatchable: the engine stops
+    JS_ClearPendingException(cx);
+    evaluation_promise = JS::CallOriginalPromiseReject(cx, exception);
+    if (!evaluation_promise) return false;
+  }
+  if (g_loader->new_files_listener_ && g_loader->files_announced_ < g_loader->loaded_files_.size()) {
+    std::vector<ipc::ModuleFile> fresh(g_loader->loaded_files_.begin() + static_cast<ptrdiff_t>(g_loader->files_announced_),
+                                       g_loader->loaded_files_.end());
+    g_loader->files_announced_ = g_loader->loaded_files_.size();
+    g_loader->new_files_listener_(fresh);
+  }
+  return JS::FinishDynamicModuleImport(cx, evaluation_promise, referencing_private, request, promise);
 }
 
 bool ModuleLoader::metadata_hook(JSContext* cx, JS::HandleValue module_private, JS::HandleObject meta) {

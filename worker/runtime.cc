@@ -329,6 +329,10 @@ void Runtime::start_handler(int store_command_fd, int store_subscription_fd) {
 void Runtime::handler_ready(const std::string& access_json) {
   common::log::info("handler-loaded").kv("file", init_.module_file);
   link_.send(ipc::encode(ipc::WorkerReady{access_json, loaded_modules()}));
+  // Files a later import() reads are watched too: the supervisor hears of them.
+  modules_->set_new_files_listener([this](const std::vector<ipc::ModuleFile>& files) {
+    link_.send(ipc::encode(ipc::ModulesLoaded{files}));
+  });
 }
 
 std::string Runtime::check_handler(common::UniqueFd handlers_dir) {

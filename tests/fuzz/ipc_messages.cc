@@ -45,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   round_trip<ipc::TlsStats>(input);
   round_trip<ipc::TlsCertificateRequest>(input);
   round_trip<ipc::StoreReconnect>(input);
+  round_trip<ipc::ModulesLoaded>(input);
   datagrams_round_trip(input, ipc::MessageType::replies);
   ipc::SeccompViolation violation;
   (void)ipc::decode(input, violation);

@@ -255,6 +255,7 @@ int run_launcher(int argc, char** argv) {
           .tls_stats = nullptr,
           .tls_certificate_request = nullptr,
           .store_reconnect = nullptr,
+          .modules_loaded = nullptr,
       });
   // The broker's own defaults, as a worker would get them.
   policy::BrokerConfig::Worker defaults;

@@ -130,6 +130,7 @@ std::vector<Encoded> all_messages() {
       {"TlsCertificateRequest", MessageType::tls_certificate_request, ipc::encode(sample_certificate_request())},
       {"TlsCertificate", MessageType::tls_certificate, ipc::encode(sample_certificate())},
       {"StoreReconnect", MessageType::store_reconnect, ipc::encode(ipc::StoreReconnect{})},
+      {"ModulesLoaded", MessageType::modules_loaded, ipc::encode(ipc::ModulesLoaded{{{"lib/late.js", "1:2:3:4:5"}}})},
   };
 }
 
@@ -158,6 +159,8 @@ const std::vector<Decoder>& all_decoders() {
        [](std::span<const uint8_t> m) { ipc::TlsCertificate out; return ipc::decode(m, out); }},
       {"StoreReconnect", MessageType::store_reconnect,
        [](std::span<const uint8_t> m) { ipc::StoreReconnect out; return ipc::decode(m, out); }},
+      {"ModulesLoaded", MessageType::modules_loaded,
+       [](std::span<const uint8_t> m) { ipc::ModulesLoaded out; return ipc::decode(m, out); }},
   };
   return decoders;
 }
