@@ -4,14 +4,11 @@
 import { native } from "./native.js";
 import { constants } from "./os_constants.js";
 import { Buffer } from "./buffer.js";
+import { machineArchitecture } from "./architecture.js";
 import { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, makeError } from "./errors.js";
 
 const { osUname, osCpus, osParallelism, osMemory, osIds, hrtimeMs } = native;
 
-const kArchitectures = {
-  __proto__: null, x86_64: "x64", aarch64: "arm64", i386: "ia32", i686: "ia32", armv7l: "arm", armv6l: "arm",
-  ppc64le: "ppc64", ppc64: "ppc64", s390x: "s390x", riscv64: "riscv64", loongarch64: "loong64", mips64: "mips64el",
-};
 const kEndianness = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? "LE" : "BE";
 
 function systemError(syscall, code, errno, description) {
@@ -37,7 +34,7 @@ const getHostname = () => osUname()[1];
 const getOSRelease = () => osUname()[2];
 const getOSVersion = () => osUname()[3];
 const getMachine = () => osUname()[4];
-const arch = () => kArchitectures[getMachine()] ?? getMachine();
+const arch = () => machineArchitecture();
 const platform = () => "linux";
 const endianness = () => kEndianness;
 // No HOME and no user database in the sandbox: its root.

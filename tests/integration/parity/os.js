@@ -17,6 +17,8 @@ export function handle(conn) {
     typeof os.arch()]);
   attempt("strings", () => [os.release(), os.version(), hostname(), os.homedir(), os.tmpdir(), os.machine()]
     .map((value) => typeof value === "string" && value.length > 0));
+  attempt("arch", () => [os.arch() === process.arch, ["x64", "arm64", "ia32", "arm", "ppc64", "s390x", "riscv64",
+    "loong64", "mips64el"].includes(process.arch), process.platform]);
   attempt("hostname as string", () => `${os.hostname}` === os.hostname());
   attempt("cpus", () => {
     const cpus = os.cpus();
