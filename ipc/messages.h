@@ -36,6 +36,12 @@ enum class MessageType : uint16_t {
   // supervisor -> store (portbroker-store --control-fd)
   store_scope = 201,         // add or update a tenant's scope; fd, when new: its listening socket
   store_scope_remove = 202,  // remove a scope: its listener and clients close, its keys stay
+  // supervisor -> store relay (portbroker-store --relay; docs/cluster.md)
+  store_backend = 203,  // the Redis/Valkey backend to relay to; fds: its TLS material (sealed memfds)
+  store_dialed = 204,   // the answer to a store_dial; fd: the connected socket, when it connected
+  // store relay -> supervisor
+  store_dial = 251,           // connect to a backend node for the relay (it has no network of its own)
+  store_backend_state = 252,  // the backend went up or down: for status, metrics and the log
 };
 
 // Exit statuses a worker ends with when it stops itself, so the supervisor
@@ -218,6 +224,83 @@ struct StoreScopeRemove {
   bool operator==(const StoreScopeRemove&) const = default;
 };
 
+// Where a backend node listens, as the supervisor dials it: a host (a name
+// or an IP literal) and port, or a Unix socket's path.
+inline constexpr size_t kMaxStoreHostBytes = 255;
+inline constexpr size_t kMaxStoreNodes = 16;
+inline constexpr size_t kMaxStoreSecretBytes = 4096;      // a password, a user name, a master's name
+inline constexpr size_t kMaxStoreStateTextBytes = 1024;   // an error or address in a state report
+struct StoreNode {
+  std::string host;
+  uint16_t port = 0;
+  std::string unix_path;
+  bool operator==(const StoreNode&) const = default;
+};
+
+// The backend the relay serves from (policy::StoreBackendConfig, with the
+// files read): sent once to each relay process, first on its control
+// channel. Carries the passwords, so it is never logged. With `tls`, the
+// message carries one fd, a sealed memfd holding the CA bundle (PEM), and
+// with `tls_client_certificate` two more: the certificate and its key.
+// Layout: kind (u8: 1 redis, 2 sentinel), nodes (u32 count, then host,
+// port u16, unix_path each), master_name, user, password, sentinel_user,
+// sentinel_password, database (u32), prefix, timeout_ms (u32), tls (bool),
+// tls_client_certificate (bool), tls_server_name.
+enum class StoreBackendKind : uint8_t { redis = 1, sentinel = 2 };
+struct StoreBackend {
+  StoreBackendKind kind = StoreBackendKind::redis;
+  std::vector<StoreNode> nodes;  // redis: the server; sentinel: the sentinels
+  std::string master_name;
+  std::string user;
+  std::string password;
+  std::string sentinel_user;
+  std::string sentinel_password;
+  uint32_t database = 0;
+  std::string prefix;
+  uint32_t timeout_ms = 0;
+  bool tls = false;
+  bool tls_client_certificate = false;
+  std::string tls_server_name;
+  bool operator==(const StoreBackend&) const = default;
+};
+
+// The relay asks for a connection: to a configured node (`node`, an index
+// into StoreBackend::nodes), or, with Sentinel, to the master's address a
+// sentinel reported (`host`, `port`). Layout: id (u32), target (u8: 0
+// node, 1 address), node (u32), host, port (u16). A field its target does
+// not use is zero (or empty).
+enum class StoreDialTarget : uint8_t { node = 0, address = 1 };
+struct StoreDial {
+  uint32_t id = 0;
+  StoreDialTarget target = StoreDialTarget::node;
+  uint32_t node = 0;
+  std::string host;
+  uint16_t port = 0;
+  bool operator==(const StoreDial&) const = default;
+};
+
+// The supervisor's answer: with one fd (the connected socket) and no error,
+// or without an fd and why. Layout: id (u32), error.
+struct StoreDialed {
+  uint32_t id = 0;
+  std::string error;
+  bool operator==(const StoreDialed&) const = default;
+};
+
+// The backend's state as the relay sees it, sent on every change. Layout:
+// state (u8: 1 connecting, 2 up, 3 down), since_ms (u64, wall clock, ms
+// since the epoch), address, error, outages (u64), failovers (u64).
+enum class StoreBackendStatus : uint8_t { connecting = 1, up = 2, down = 3 };
+struct StoreBackendState {
+  StoreBackendStatus state = StoreBackendStatus::connecting;
+  uint64_t since_ms = 0;
+  std::string address;  // the node in use (up) or last tried
+  std::string error;    // the last error; kept while up, for status
+  uint64_t outages = 0;    // times it went down
+  uint64_t failovers = 0;  // times the master moved to another address
+  bool operator==(const StoreBackendState&) const = default;
+};
+
 std::vector<uint8_t> encode(const WorkerInit& message);
 std::vector<uint8_t> encode(const ConnectionHandoff& message);
 std::vector<uint8_t> encode(const WorkerStop& message);
@@ -233,6 +316,10 @@ std::vector<uint8_t> encode(const TlsCertificate& message);
 std::vector<uint8_t> encode(const TlsCertificateRequest& message);
 std::vector<uint8_t> encode(const StoreScope& message);
 std::vector<uint8_t> encode(const StoreScopeRemove& message);
+std::vector<uint8_t> encode(const StoreBackend& message);
+std::vector<uint8_t> encode(const StoreDial& message);
+std::vector<uint8_t> encode(const StoreDialed& message);
+std::vector<uint8_t> encode(const StoreBackendState& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
@@ -251,6 +338,10 @@ bool decode(std::span<const uint8_t> message, WorkerSandbox& out);
 bool decode(std::span<const uint8_t> message, SeccompViolation& out);
 bool decode(std::span<const uint8_t> message, StoreScope& out);
 bool decode(std::span<const uint8_t> message, StoreScopeRemove& out);
+bool decode(std::span<const uint8_t> message, StoreBackend& out);
+bool decode(std::span<const uint8_t> message, StoreDial& out);
+bool decode(std::span<const uint8_t> message, StoreDialed& out);
+bool decode(std::span<const uint8_t> message, StoreBackendState& out);
 
 // Builds one datagrams or replies message from many (address, payload) pairs,
 // so a burst costs one channel write instead of one per datagram.

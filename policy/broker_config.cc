@@ -76,7 +76,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
   nlohmann::json document = parse_json_object(text, /*allow_comments=*/true);
   reject_unknown_fields(document, "/",
                         {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening",
-                         "worker", "metrics", "scheduling", "tls", "tenants"});
+                         "worker", "metrics", "scheduling", "tls", "tenants", "store"});
   BrokerConfig config;
   if (document.contains("handlers_dir")) config.handlers_dir = read_absolute_path(document["handlers_dir"], "/handlers_dir");
   if (document.contains("run_dir")) config.run_dir = read_absolute_path(document["run_dir"], "/run_dir");
@@ -87,6 +87,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
   }
   if (document.contains("tenants")) config.tenants_json = document["tenants"];
   if (document.contains("tls")) config.tls = read_tls_sources(document["tls"], "/tls");
+  if (document.contains("store")) config.store = read_store_backend(document["store"], "/store");
   if (document.contains("log_level")) {
     config.log_level = read_string(document["log_level"], "/log_level");
     if (!common::log::parse_level(config.log_level)) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "policy/screening.h"
+#include "policy/store_backend.h"
 #include "policy/tenant_config.h"
 #include "policy/tls_settings.h"
 
@@ -53,6 +54,9 @@ struct BrokerConfig {
   // once the folders are final; empty: a host without tenants.
   std::vector<TenantConfig> tenants;
   nlohmann::json tenants_json;
+  // What backs ctx.shared: the embedded store (no `store` section), or a
+  // Redis/Valkey server or Sentinel-managed master through the store relay.
+  StoreBackendConfig store;
   // Defaults for handlers without a manifest (or without a field in it), and
   // the bounds of per-source state.
   ScreeningDefaults screening;

@@ -46,6 +46,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   round_trip<ipc::TlsCertificateRequest>(input);
   round_trip<ipc::StoreReconnect>(input);
   round_trip<ipc::ModulesLoaded>(input);
+  // Store relay -> supervisor.
+  round_trip<ipc::StoreDial>(input);
+  round_trip<ipc::StoreBackendState>(input);
   datagrams_round_trip(input, ipc::MessageType::replies);
   ipc::SeccompViolation violation;
   (void)ipc::decode(input, violation);
@@ -60,5 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Supervisor -> store.
   round_trip<ipc::StoreScope>(input);
   round_trip<ipc::StoreScopeRemove>(input);
+  round_trip<ipc::StoreBackend>(input);
+  round_trip<ipc::StoreDialed>(input);
   return 0;
 }
