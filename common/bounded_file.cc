@@ -133,4 +133,15 @@ bool read_regular_file(const std::string& path, size_t max_bytes, std::string& o
   return check_regular(file.get(), path, max_bytes, info, error) && read_bounded(file.get(), path, max_bytes, out, error);
 }
 
+bool read_protected_file(const std::string& path, const FileRules& rules, std::string& out, std::string& error) {
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!file) {
+    error = path + ": cannot be read: " + errno_text(errno);
+    return false;
+  }
+  struct stat info {};
+  return check_regular(file.get(), path, rules.max_bytes, info, error) &&
+         check_owner_and_mode(info, path, rules, error) && read_bounded(file.get(), path, rules.max_bytes, out, error);
+}
+
 }  // namespace common

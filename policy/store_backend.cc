@@ -221,10 +221,12 @@ std::string StoreUrl::to_string() const {
 }
 
 std::optional<StoreUrl> parse_store_url(std::string_view text, std::string& error) {
+  // A bare absolute path is a Unix socket, as redis-cli -s takes one.
+  if (text.starts_with('/')) return parse_store_url("unix://" + std::string(text), error);
   StoreUrl url;
   size_t scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) {
-    error = "must be a URL: redis://host:port/db, rediss://host:port/db or unix:///path";
+    error = "must be a URL: redis://host:port/db, rediss://host:port/db, unix:///path or an absolute socket path";
     return std::nullopt;
   }
   std::string_view scheme = text.substr(0, scheme_end);

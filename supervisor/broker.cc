@@ -317,10 +317,20 @@ int Broker::run() {
   const auto& worker = options_.config.worker;
   std::vector<std::string> store_sandbox = {"--uid", std::to_string(worker_.uid), "--gid", std::to_string(worker_.gid),
                                             "--sandbox", worker.sandbox ? "on" : "off"};
-  store_ = std::make_unique<StoreService>(loop_, options_.config.run_dir, options_.config.log_level, store_sandbox,
-                                          worker.sandbox, [this] {
-                                            for_each_handler([](const HandlerFolder&, Handler& handler) { handler.reconnect_store(); });
-                                          });
+  // What backs ctx.shared: the embedded store, or Redis/Valkey through the
+  // relay, whose password and TLS files are read (and checked) now, as root.
+  std::unique_ptr<StoreBackend> store_backend = make_embedded_backend();
+  if (options_.config.store.external()) {
+    store_backend = RelayBackend::create(loop_, options_.config.store, error);
+    if (!store_backend) {
+      common::log::error("startup-failed").kv("reason", error);
+      return 1;
+    }
+  }
+  store_ = std::make_unique<StoreService>(
+      loop_, options_.config.run_dir, options_.config.log_level, store_sandbox, worker.sandbox,
+      [this] { for_each_handler([](const HandlerFolder&, Handler& handler) { handler.reconnect_store(); }); },
+      std::move(store_backend));
   if (!store_->start(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
@@ -536,7 +546,8 @@ nlohmann::json Broker::status(const HandlerFolder* only) const {
             {{"pid", store_ && store_->running() ? nlohmann::json(store_->pid()) : nlohmann::json(nullptr)},
              {"namespaces", store_ ? store_->namespaces() : std::vector<std::string>{}},
              {"socket", store_ ? store_->socket_path() : ""},
-             {"restarts", store_ ? store_->restarts() : 0}}},
+             {"restarts", store_ ? store_->restarts() : 0},
+             {"backend", store_ ? store_->backend_status() : nlohmann::json{{"kind", "embedded"}}}}},
            {"connections", tracker_.size()},
        }},
       {"tenants", tenants},

@@ -27,7 +27,8 @@
 #include "supervisor/metrics_listener.h"
 #include "supervisor/options.h"
 #include "supervisor/latency_slice.h"
-#include "supervisor/store_service.h"
+#include "supervisor/store/relay_backend.h"
+#include "supervisor/store/store_service.h"
 #include "supervisor/worker_identity.h"
 
 namespace supervisor {

@@ -83,6 +83,10 @@ TEST_CASE("unix:// URLs: an absolute path, an optional user and database") {
   CHECK(with_db.user == "pb");
   CHECK(with_db.database == 2);
   CHECK(with_db.to_string() == "unix://pb@/run/redis.sock?db=2");
+  // A bare absolute path is a socket too (as redis-cli -s takes one).
+  auto bare = url("/run/redis/redis.sock");
+  CHECK(bare.address.unix_path == "/run/redis/redis.sock");
+  CHECK(bare.to_string() == "unix:///run/redis/redis.sock");
 }
 
 TEST_CASE("URLs print in a canonical form that parses back to the same") {
