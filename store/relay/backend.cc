@@ -251,6 +251,7 @@ void Backend::start_link(uint64_t generation, common::UniqueFd fd, const std::st
                        });
   std::string error;
   if (!link->start(std::move(fd), tls_.get(), peer_name, error)) return link_failed(generation, error);
+  if (!link || destroying_ || generation != generation_) return;  // failed meanwhile (never, as start() calls nobody back)
   auto fail = [this, generation](const std::string& why) {
     if (!destroying_ && generation == generation_) link_failed(generation, state_.address + ": " + why);
   };
@@ -363,7 +364,7 @@ void Backend::on_switch_master(const resp::Value& message) {
 
 void Backend::failover(const NodeAddress& address) {
   ++state_.failovers;
-  log::info("store-backend-failover").kv("master", config_.master_name).kv("from", master_.to_string()).kv("to", address.to_string());
+  log::info("store-backend-failover").kv("master", config_.master_name).kv("old", master_.to_string()).kv("new", address.to_string());
   master_ = address;
   state_.address = address.to_string();
   // Commands wait (up to the timeout) while the new master is connected.

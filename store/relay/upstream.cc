@@ -82,11 +82,12 @@ bool Upstream::start(common::UniqueFd fd, const TlsClientContext* tls, const std
       tick_ms, tick_ms);
   started_ms_ = last_read_ms_ = uv_now(loop_);
   open_ = true;
-  if (handshaking_) {
-    handshake();
-  } else {
-    update_poll();
-  }
+  // The handshake starts from the poll (the socket is writable at once),
+  // never from inside start(): a failure found at once (the server's
+  // certificate can come back within the first SSL_do_handshake) would
+  // otherwise call the owner back while it is still setting this up.
+  handshake_wants_write_ = handshaking_;
+  update_poll();
   return true;
 }
 

@@ -32,7 +32,7 @@ export async function handle(conn, ctx) {
         if (op === "del") conn.write(String(await ctx.shared.delete(key)) + "\\n");
         if (op === "pub") conn.write(`delivered to ${await ctx.shared.publish(key, JSON.parse(value))}\\n`);
       } catch (err) {
-        conn.write(`error ${err.code} ${Date.now() - started}\\n`);
+        conn.write(`error ${err.code} ${Date.now() - started} ${err.message}\\n`);
       }
     }
   }
@@ -69,6 +69,7 @@ class StandaloneRedisTest(unittest.TestCase):
         cls.redis = cls.nodes.server(extra=[ACL_USER])
         cls.secrets = tempfile.mkdtemp(prefix="portbroker-secret-")
         password = redis_nodes.write_secret(cls.secrets, "redis.pass", "s3cret-pass")
+        os.makedirs(os.path.join(cls.secrets, "state"))
         cls.ports = {name: harness.free_port() for name in ("kv", "listener", "greet", "udp", "bob")}
         cls.bob_dir = tempfile.mkdtemp(prefix="portbroker-bob-")
         os.chmod(cls.bob_dir, 0o755)
@@ -82,6 +83,7 @@ class StandaloneRedisTest(unittest.TestCase):
             "store": {"url": f"redis://portbroker@127.0.0.1:{cls.redis.port}/0", "password_file": password,
                       "prefix": "pb:", "timeout_ms": 1000},
             "tenants": {"bob": {"handlers": cls.bob_dir, "ports": [f"{cls.ports['bob']}"]}},
+            "state_dir": os.path.join(cls.secrets, "state"),
         })
         cls.broker.copy_example("ping.udp.9000.port.js", f"ping.udp.{cls.ports['udp']}.port.js")
         cls.broker.start()
@@ -139,7 +141,7 @@ class StandaloneRedisTest(unittest.TestCase):
         backend = self.broker.status()["broker"]["store"]["backend"]
         self.assertEqual(backend["kind"], "redis")
         self.assertEqual(backend["state"], "up")
-        self.assertEqual(backend["server"], f"redis://portbroker@127.0.0.1:{self.redis.port}/0")
+        self.assertEqual(backend["server"], f"redis://portbroker@127.0.0.1:{self.redis.port}")
         self.assertEqual(backend["prefix"], "pb:")
         text = self.broker.ctl("status").stdout
         self.assertIn("relay to redis://portbroker@127.0.0.1", text)
@@ -219,8 +221,8 @@ class UnixSocketAndTlsTest(unittest.TestCase):
                 up = broker.wait_for(event="store-backend-up")
                 self.assertEqual(up.get("tls"), "true")
                 with contextlib.closing(harness.connect(port)) as sock:
-                    self.assertEqual(line(sock, 'set secret "over tls"'), "ok")
-                self.assertEqual(redis.cli("GET", "pb:secret"), '"over tls"')
+                    self.assertEqual(line(sock, 'set secret "over-tls"'), "ok")
+                self.assertEqual(redis.cli("GET", "pb:secret"), '"over-tls"')
 
     def test_a_server_whose_certificate_the_ca_did_not_sign_is_refused(self):
         with redis_nodes.Nodes() as nodes:
