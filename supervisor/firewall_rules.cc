@@ -1,5 +1,7 @@
 #include "supervisor/firewall_rules.h"
 
+#include <algorithm>
+
 namespace supervisor {
 namespace {
 
@@ -62,6 +64,28 @@ void delete_tagged(json& commands, const std::optional<OperatorChain>& accept_in
 
 }  // namespace
 
+FirewallPort firewall_port_for(policy::Transport transport, uint16_t port,
+                               const std::optional<policy::Manifest>& manifest) {
+  FirewallPort screened{transport, port, {}, false, {}, {}};
+  if (!manifest) return screened;
+  const auto& proxy = manifest->proxy_protocol;
+  if (proxy) screened.trusted = proxy->trusted;
+  if (proxy && !proxy->allow_direct) {
+    // Only balancers may connect at all; their clients' lists are applied
+    // by the supervisor to the addresses the headers declare.
+    screened.has_allow = true;
+    screened.allow = proxy->trusted;
+    return screened;
+  }
+  screened.has_allow = manifest->allow.has_value();
+  if (screened.has_allow) {
+    screened.allow = *manifest->allow;
+    if (proxy) screened.allow.insert(screened.allow.end(), proxy->trusted.begin(), proxy->trusted.end());
+  }
+  screened.deny = manifest->deny;
+  return screened;
+}
+
 json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::optional<OperatorChain>& accept_in,
                           const std::vector<uint64_t>& stale_tagged_handles) {
   json commands = json::array();
@@ -85,6 +109,13 @@ json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::opt
   }
   for (const auto& port : ports) {
     for (bool v4 : {true, false}) {
+      bool has_trusted = std::any_of(port.trusted.begin(), port.trusted.end(),
+                                     [&](const policy::Cidr& cidr) { return cidr.network.is_v4 == v4; });
+      if (has_trusted) {
+        std::string trusted = set_name(port, "trusted", v4);
+        commands.push_back(add_set(trusted, v4, port.trusted));
+        commands.push_back(rule(port, v4, "==", trusted, "accept"));
+      }
       if (port.has_allow) {
         std::string allow = set_name(port, "allow", v4);
         commands.push_back(add_set(allow, v4, port.allow));
