@@ -18,12 +18,27 @@ std::string set_name(const FirewallPort& port, const char* what, bool v4) {
          (v4 ? "4" : "6");
 }
 
+// nftables refuses a transaction whose interval set has overlapping elements
+// ("conflicting intervals specified"), which a list may well have: blocks
+// written inside others, or a PROXY port's balancers inside its allow list.
+// Two CIDR blocks either nest or are apart, so dropping every block another
+// one covers (the first of equal ones stays) leaves no overlap.
+bool covered_by_another(const std::vector<policy::Cidr>& cidrs, size_t index) {
+  for (size_t other = 0; other < cidrs.size(); ++other) {
+    if (other == index || cidrs[other].network.is_v4 != cidrs[index].network.is_v4) continue;
+    if (!cidrs[other].covers(cidrs[index])) continue;
+    bool equal = cidrs[index].covers(cidrs[other]);
+    if (!equal || other < index) return true;
+  }
+  return false;
+}
+
 json add_set(const std::string& name, bool v4, const std::vector<policy::Cidr>& cidrs) {
   json set = {{"family", "inet"}, {"table", kFirewallTable}, {"name", name},
               {"type", v4 ? "ipv4_addr" : "ipv6_addr"}, {"flags", json::array({"interval"})}};
   json elements = json::array();
-  for (const auto& cidr : cidrs) {
-    if (cidr.network.is_v4 == v4) elements.push_back(element(cidr));
+  for (size_t i = 0; i < cidrs.size(); ++i) {
+    if (cidrs[i].network.is_v4 == v4 && !covered_by_another(cidrs, i)) elements.push_back(element(cidrs[i]));
   }
   if (!elements.empty()) set["elem"] = elements;
   return {{"add", {{"set", set}}}};

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 
 #include "policy/ip_address.h"
@@ -231,4 +232,27 @@ TEST_CASE("trusted balancers are accepted before the port's allow and deny rules
   }
   CHECK(trusted_set);
   for (const auto& rule : all) CHECK(rule["expr"][1]["match"]["right"] != "@tcp_7000_trusted6");
+}
+
+TEST_CASE("blocks inside other blocks of a set are left out: nftables refuses overlapping intervals") {
+  FirewallPort port{policy::Transport::tcp, 7000,
+                    {cidr("10.0.0.0/8"), cidr("10.1.0.0/16"), cidr("10.0.0.0/8"), cidr("192.0.2.1"), cidr("2001:db8::/32"),
+                     cidr("2001:db8::1")},
+                    true, {cidr("192.0.2.0/25"), cidr("192.0.2.128/25")}, {cidr("10.0.0.5")}};
+  auto batch = build_firewall_batch({port}, std::nullopt, {});
+  std::map<std::string, std::vector<std::string>> sets;
+  for (const auto& command : batch["nftables"]) {
+    if (!command.contains("add") || !command["add"].contains("set")) continue;
+    const auto& set = command["add"]["set"];
+    for (const auto& e : set.value("elem", json::array())) {
+      if (e.contains("prefix")) {
+        sets[set["name"]].push_back(e["prefix"]["addr"].get<std::string>() + "/" + std::to_string(e["prefix"]["len"].get<int>()));
+      }
+    }
+  }
+  CHECK(sets["tcp_7000_allow4"] == std::vector<std::string>{"10.0.0.0/8", "192.0.2.1/32"});
+  CHECK(sets["tcp_7000_allow6"] == std::vector<std::string>{"2001:db8::/32"});
+  // Adjacent blocks do not overlap: both stay.
+  CHECK(sets["tcp_7000_deny4"] == std::vector<std::string>{"192.0.2.0/25", "192.0.2.128/25"});
+  CHECK(sets["tcp_7000_trusted4"] == std::vector<std::string>{"10.0.0.5/32"});
 }
