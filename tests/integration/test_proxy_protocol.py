@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import struct
@@ -449,13 +448,7 @@ class HaproxyTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.haproxy.poll() is None:
-            cls.haproxy.send_signal(signal.SIGTERM)
-            try:
-                cls.haproxy.wait(10)
-            except subprocess.TimeoutExpired:
-                cls.haproxy.kill()
-                cls.haproxy.wait()
+        harness.stop_process(cls.haproxy)
         cls.broker.close()
 
     def through(self, frontend, source):
@@ -522,34 +515,12 @@ except (ConnectionResetError, socket.timeout):
 """ % SERVER_IP
 
 
-def run(*args, namespace=None, check=True):
-    command = (["ip", "netns", "exec", namespace] if namespace else []) + list(args)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{command} failed: {result.stderr}")
-    return result
+run = harness.run
 
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("nft"), "needs root and nft (installed by scripts/install-deps)")
-class FirewallTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        for namespace in (SERVER_NS, CLIENT_NS):
-            run("ip", "netns", "add", namespace)
-        run("ip", "link", "add", "v" + SERVER_NS, "type", "veth", "peer", "name", "v" + CLIENT_NS)
-        run("ip", "link", "set", "v" + SERVER_NS, "netns", SERVER_NS)
-        run("ip", "link", "set", "v" + CLIENT_NS, "netns", CLIENT_NS)
-        run("ip", "addr", "add", SERVER_IP + "/24", "dev", "v" + SERVER_NS, namespace=SERVER_NS)
-        for address in (BALANCER_IP, CLIENT_IP):
-            run("ip", "addr", "add", address + "/24", "dev", "v" + CLIENT_NS, namespace=CLIENT_NS)
-        for namespace in (SERVER_NS, CLIENT_NS):
-            run("ip", "link", "set", "lo", "up", namespace=namespace)
-            run("ip", "link", "set", "v" + namespace, "up", namespace=namespace)
-
-    @classmethod
-    def tearDownClass(cls):
-        for namespace in (SERVER_NS, CLIENT_NS):
-            run("ip", "netns", "del", namespace, check=False)
+class FirewallTest(harness.NamespacesTest):
+    namespaces = harness.VethNamespaces(SERVER_NS, CLIENT_NS, SERVER_IP, [BALANCER_IP, CLIENT_IP])
 
     def client(self, source, port, header=""):
         return run("python3", "-c", NS_CLIENT, source, str(port), header, namespace=CLIENT_NS).stdout.strip()

@@ -71,6 +71,19 @@ void seal(std::vector<uint8_t>& header, size_t offset) {
   for (int i = 0; i < 4; ++i) header[offset + static_cast<size_t>(i)] = static_cast<uint8_t>(crc >> (24 - 8 * i));
 }
 
+// The addresses both versions' main examples declare.
+void check_example_addresses(const ProxyHeaderParse& p, size_t length, int version) {
+  REQUIRE(p.status == Status::complete);
+  CHECK(p.length == length);
+  CHECK(p.header.version == version);
+  CHECK(p.header.command == ProxyCommand::proxy);
+  REQUIRE(p.header.addresses.has_value());
+  CHECK(p.header.addresses->source.to_string() == "192.0.2.7");
+  CHECK(p.header.addresses->destination.to_string() == "198.51.100.1");
+  CHECK(p.header.addresses->source_port == 51000);
+  CHECK(p.header.addresses->destination_port == 443);
+}
+
 void check_invalid(const ProxyHeaderParse& p, ProxyHeaderError error, const std::string& mentions = "") {
   CAPTURE(p.detail);
   REQUIRE(p.status == Status::invalid);
@@ -91,15 +104,7 @@ TEST_CASE("crc32c matches the standard check value and RFC 3720's vectors") {
 
 TEST_CASE("v1: TCP4 and TCP6 lines give the client's addresses and the exact length") {
   auto p = parse("PROXY TCP4 192.0.2.7 198.51.100.1 51000 443\r\nGET / HTTP/1.0\r\n");
-  REQUIRE(p.status == Status::complete);
-  CHECK(p.length == 45);
-  CHECK(p.header.version == 1);
-  CHECK(p.header.command == ProxyCommand::proxy);
-  REQUIRE(p.header.addresses.has_value());
-  CHECK(p.header.addresses->source.to_string() == "192.0.2.7");
-  CHECK(p.header.addresses->destination.to_string() == "198.51.100.1");
-  CHECK(p.header.addresses->source_port == 51000);
-  CHECK(p.header.addresses->destination_port == 443);
+  check_example_addresses(p, 45, 1);
 
   p = parse("PROXY TCP6 2001:db8::5 2001:DB8::1 0 65535\r\n");
   REQUIRE(p.status == Status::complete);
@@ -219,15 +224,7 @@ TEST_CASE("v2: TCP over IPv4 and IPv6 give the client's addresses") {
   auto header = v2(0x21, 0x11, tcp4_addresses());
   header.push_back('x');  // payload
   auto p = parse(header);
-  REQUIRE(p.status == Status::complete);
-  CHECK(p.length == 28);
-  CHECK(p.header.version == 2);
-  CHECK(p.header.command == ProxyCommand::proxy);
-  REQUIRE(p.header.addresses.has_value());
-  CHECK(p.header.addresses->source.to_string() == "192.0.2.7");
-  CHECK(p.header.addresses->destination.to_string() == "198.51.100.1");
-  CHECK(p.header.addresses->source_port == 51000);
-  CHECK(p.header.addresses->destination_port == 443);
+  check_example_addresses(p, 28, 2);
   CHECK(p.header.authority.empty());
   CHECK(p.header.unique_id.empty());
   CHECK_FALSE(p.header.ssl.has_value());
