@@ -370,6 +370,28 @@ class ProxyProtocolTest(unittest.TestCase):
         self.assertRegex(metrics, r'portbroker_proxy_header_refused_total\{[^}]*handler="lb"[^}]*reason="timeout"\} \d')
 
 
+class LiveChangeTest(unittest.TestCase):
+    def test_turning_proxy_protocol_on_and_off_applies_to_the_next_connection(self):
+        port = harness.free_port()
+        with harness.Broker({f"live.tcp.{port}.port.js": REPORT}) as broker:
+            broker.start()
+            with contextlib.closing(harness.connect(port, timeout=10)) as sock:
+                self.assertEqual(greeting(sock)["remoteAddress"], "127.0.0.1")
+            broker.write(f"live.tcp.{port}.port.json", json.dumps({"proxyProtocol": {"trusted": ["127.0.0.1"]}}))
+            broker.wait_for(event="manifest-applied", handler="live")
+            with contextlib.closing(harness.connect(port, timeout=10)) as sock:
+                sock.sendall(v2("192.0.2.99", 9999))
+                self.assertEqual(greeting(sock)["remoteAddress"], "192.0.2.99")
+            os.unlink(os.path.join(broker.handlers, f"live.tcp.{port}.port.json"))
+            harness.wait_until(lambda: broker.handler("live")["policy"]["proxyProtocol"] is None,
+                               what="the manifest gone")
+            with contextlib.closing(harness.connect(port, timeout=10)) as sock:
+                sock.sendall(v1("192.0.2.98", 1))  # now just payload
+                peer = Peer(sock)
+                self.assertEqual((peer.seen["remoteAddress"], peer.seen["proxy"]), ("127.0.0.1", None))
+            broker.stop()
+
+
 class ManifestErrorTest(unittest.TestCase):
     def test_bad_proxy_protocol_manifests_fail_closed_naming_file_and_field(self):
         tcp, udp = harness.free_port(), harness.free_port()
@@ -391,6 +413,7 @@ class ManifestErrorTest(unittest.TestCase):
             self.assertIn("/proxyProtocol: applies to TCP handlers only", dgram["reason"])
             plain = broker.ctl("status").stdout
             self.assertIn("/proxyProtocol/trusted/2", plain)
+            broker.stop()
 
 
 HAPROXY_CONFIG = """
