@@ -147,6 +147,12 @@ class StandaloneRedisTest(unittest.TestCase):
         self.assertIn("relay to redis://portbroker@127.0.0.1", text)
         log = "\n".join(self.broker.lines)
         self.assertNotIn("s3cret-pass", log)
+        store_pid = self.broker.status()["broker"]["store"]["pid"]
+        for pid in (store_pid, self.broker.process.pid):
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                self.assertNotIn(b"s3cret-pass", f.read())
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                self.assertNotIn(b"s3cret-pass", f.read())
         self.assertNotIn("s3cret-pass", text)
         metrics = self.broker.ctl("metrics", check=False).stdout
         if metrics:
@@ -240,6 +246,25 @@ class UnixSocketAndTlsTest(unittest.TestCase):
                 self.assertIn("certificate", down["error"])
                 with contextlib.closing(harness.connect(port)) as sock:
                     self.assertTrue(line(sock, "get x").startswith("error ERR_STORE_UNAVAILABLE"))
+
+
+class WrongPasswordTest(unittest.TestCase):
+    def test_a_refused_password_is_the_last_error_and_never_logged(self):
+        with redis_nodes.Nodes() as nodes, harness.Broker() as broker:
+            redis = nodes.server(extra=[ACL_USER])
+            path = redis_nodes.write_secret(broker.tmp, "redis.pass", "not-the-pass")
+            broker.config = {"store": {"url": f"redis://portbroker@127.0.0.1:{redis.port}", "password_file": path}}
+            port = harness.free_port()
+            broker.write(f"kv.tcp.{port}.port.js", KV)
+            broker.start()
+            down = broker.wait_for(event="store-backend-down")
+            self.assertIn("AUTH refused", down["error"])
+            backend = broker.status()["broker"]["store"]["backend"]
+            self.assertEqual(backend["state"], "down")
+            self.assertIn("AUTH refused", backend["last_error"])
+            with contextlib.closing(harness.connect(port)) as sock:
+                self.assertTrue(line(sock, "get x").startswith("error ERR_STORE_UNAVAILABLE"))
+            self.assertNotIn("not-the-pass", "\n".join(broker.lines))
 
 
 class RefusedConfigTest(unittest.TestCase):
