@@ -39,7 +39,8 @@ def cli(*args, port=None, socket_path=None, user=None, password=None, tls=None, 
 class Node:
     """One redis-server or redis-sentinel process."""
 
-    def __init__(self, workdir, name, port, sentinel=False, extra=(), tls=None):
+    def __init__(self, workdir, name, port, sentinel=False, extra=(), tls=None, bind="127.0.0.1"):
+        self.bind = bind  # addresses, space-separated; the first is where redis-cli checks
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.name = name
@@ -52,7 +53,7 @@ class Node:
         self.log_path = os.path.join(self.dir, "node.log")
 
     def config_lines(self):
-        lines = [f"bind 127.0.0.1", f"dir {self.dir}", f"logfile {self.log_path}", "protected-mode no"]
+        lines = [f"bind {self.bind}", f"dir {self.dir}", f"logfile {self.log_path}", "protected-mode no"]
         if self.tls:
             lines += ["port 0", f"tls-port {self.port}", f"tls-cert-file {self.tls['cert']}",
                       f"tls-key-file {self.tls['key']}", f"tls-ca-cert-file {self.tls['ca']}",
