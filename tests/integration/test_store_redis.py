@@ -267,6 +267,31 @@ class WrongPasswordTest(unittest.TestCase):
             self.assertNotIn("not-the-pass", "\n".join(broker.lines))
 
 
+class SilentServerTest(unittest.TestCase):
+    def test_a_server_that_stops_answering_fails_calls_within_the_timeout(self):
+        with redis_nodes.Nodes() as nodes, harness.Broker() as broker:
+            redis = nodes.server()
+            broker.config = {"store": {"url": f"redis://127.0.0.1:{redis.port}", "timeout_ms": 500}}
+            port = harness.free_port()
+            broker.write(f"kv.tcp.{port}.port.js", KV)
+            broker.start()
+            broker.wait_for(event="store-backend-up")
+            with contextlib.closing(harness.connect(port)) as sock:
+                self.assertEqual(line(sock, "set k 1"), "ok")
+                # Paused: the connection stays open, nothing answers.
+                redis.process.send_signal(signal.SIGSTOP)
+                try:
+                    answer = line(sock, "get k").split(" ")
+                    self.assertEqual(answer[:2], ["error", "ERR_STORE_UNAVAILABLE"], answer)
+                    self.assertLess(int(answer[2]), 1500)
+                    down = broker.wait_for(event="store-backend-down")
+                    self.assertIn("no reply within 500 ms", down["error"])
+                finally:
+                    redis.process.send_signal(signal.SIGCONT)
+                broker.wait_for(event="store-backend-up", timeout=20)
+                harness.wait_until(lambda: line(sock, "get k") == "1", what="ctx.shared to work again")
+
+
 class RefusedConfigTest(unittest.TestCase):
     def test_a_password_file_others_can_read_stops_the_start(self):
         with harness.Broker() as broker:
