@@ -39,7 +39,8 @@ def cli(*args, port=None, socket_path=None, user=None, password=None, tls=None, 
 class Node:
     """One redis-server or redis-sentinel process."""
 
-    def __init__(self, workdir, name, port, sentinel=False, extra=(), tls=None, bind="127.0.0.1"):
+    def __init__(self, workdir, name, port, sentinel=False, extra=(), tls=None, bind="127.0.0.1", password=None):
+        self.password = password  # the default user's (requirepass), for redis-cli here
         self.bind = bind  # addresses, space-separated; the first is where redis-cli checks
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
@@ -60,6 +61,8 @@ class Node:
                       "tls-auth-clients no"]
         else:
             lines.append(f"port {self.port}")
+        if self.password:
+            lines.append(f"requirepass {self.password}")
         if not self.sentinel:
             lines += ['save ""', "appendonly no", f"unixsocket {self.socket_path}", "unixsocketperm 700"]
         return lines + self.extra
@@ -90,6 +93,7 @@ class Node:
             return ""
 
     def cli(self, *args, **kwargs):
+        kwargs.setdefault("password", self.password)
         return cli(*args, port=self.port, tls=self.tls, **kwargs)
 
     def log_tail(self):
@@ -125,8 +129,9 @@ class Nodes:
         self.nodes.append(node)
         return node.start()
 
-    def sentinel(self, name, master_port, master_name="mymaster", quorum=2):
-        node = Node(self.workdir, name, harness.free_port(), sentinel=True, extra=[
+    def sentinel(self, name, master_port, master_name="mymaster", quorum=2, password=None):
+        extra = [f"sentinel sentinel-pass {password}"] if password else []
+        node = Node(self.workdir, name, harness.free_port(), sentinel=True, password=password, extra=extra + [
             f"sentinel monitor {master_name} 127.0.0.1 {master_port} {quorum}",
             f"sentinel down-after-milliseconds {master_name} 1000",
             f"sentinel failover-timeout {master_name} 5000",

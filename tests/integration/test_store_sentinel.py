@@ -113,5 +113,44 @@ class SentinelFailoverTest(unittest.TestCase):
                     self.assertEqual(broker.handler(name)["worker"]["pid"], pid)
 
 
+class SentinelWithPasswordsTest(unittest.TestCase):
+    """Sentinels that require a password, and data nodes whose ACL user the
+    broker logs in as: both passwords come from root-only files, and a
+    planned failover is followed."""
+
+    def test_passwords_for_the_sentinels_and_the_nodes(self):
+        acl = "user portbroker on >node-pass ~sen:* &sen:* +@all"
+        with redis_nodes.Nodes() as nodes:
+            master = nodes.server("master", extra=[acl])
+            replica = nodes.server("replica", extra=[acl])
+            self.assertEqual(replica.cli("REPLICAOF", "127.0.0.1", master.port), "OK")
+            harness.wait_until(lambda: "master_link_status:up" in replica.cli("INFO", "replication"),
+                               what="the replica to sync")
+            sentinels = [nodes.sentinel(f"sentinel{i}", master.port, MASTER, password="sentinel-pass")
+                         for i in range(3)]
+            harness.wait_until(lambda: all("num-other-sentinels\n2" in s.cli("SENTINEL", "master", MASTER)
+                                           for s in sentinels),
+                               timeout=30, what="the sentinels to find each other")
+            node_password = redis_nodes.write_secret(nodes.workdir, "node.pass", "node-pass")
+            sentinel_password = redis_nodes.write_secret(nodes.workdir, "sentinel.pass", "sentinel-pass")
+            port = harness.free_port()
+            with harness.Broker({f"kv.tcp.{port}.port.js": KV}, config={"store": {
+                    "sentinels": [f"127.0.0.1:{s.port}" for s in sentinels], "master": MASTER,
+                    "user": "portbroker", "password_file": node_password,
+                    "sentinel_password_file": sentinel_password, "prefix": "sen:", "timeout_ms": 1000}}) as broker:
+                broker.start()
+                broker.wait_for(event="store-backend-up")
+                with contextlib.closing(harness.connect(port)) as kv:
+                    self.assertEqual(line(kv, "set n 1"), "ok")
+                    self.assertEqual(master.cli("GET", "sen:n"), "1")
+                    self.assertEqual(sentinels[1].cli("SENTINEL", "failover", MASTER), "OK")
+                    broker.wait_for(event="store-backend-failover", timeout=30)
+                    harness.wait_until(lambda: line(kv, "set n 2") == "ok", timeout=20, what="writes to work")
+                    self.assertEqual(replica.cli("GET", "sen:n"), "2")
+                log = "\n".join(broker.lines)
+                self.assertNotIn("node-pass", log)
+                self.assertNotIn("sentinel-pass", log)
+
+
 if __name__ == "__main__":
     harness.main()
