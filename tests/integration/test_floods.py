@@ -251,6 +251,76 @@ class SlowHandshakesTest(unittest.TestCase):
         self.assertEqual(broker.stop(), 0)
 
 
+# Sends store commands without waiting for their answers, as fast as its
+# event loop turns, from the moment it gets a connection.
+STORE_FLOODER = """
+export function handle(conn, ctx) {
+  let sent = 0;
+  const burst = () => {
+    if (conn.destroyed) return;
+    for (let i = 0; i < 2000; i++) ctx.shared.set("flood:" + (sent++ % 1000), sent).catch(() => {});
+    setImmediate(burst);
+  };
+  burst();
+  conn.write("flooding\\n");
+}
+"""
+
+# One store round trip per line: read, increment, write, answer.
+STORE_COUNTER = """
+export function handle(conn, ctx) {
+  let pending = "";
+  conn.on("data", async (chunk) => {
+    pending += chunk;
+    while (pending.includes("\\n")) {
+      pending = pending.slice(pending.indexOf("\\n") + 1);
+      const n = ((await ctx.shared.get("count")) ?? 0) + 1;
+      await ctx.shared.set("count", n);
+      conn.write(n + "\\n");
+    }
+  });
+}
+"""
+
+
+class StoreFloodTest(unittest.TestCase):
+    REQUESTS = 300
+
+    def round_trips(self, sock, reader, first):
+        latencies = []
+        for n in range(first, first + self.REQUESTS):
+            started = time.monotonic()
+            sock.sendall(b"next\n")
+            self.assertEqual(reader.readline(), f"{n}\n".encode())
+            latencies.append(time.monotonic() - started)
+        latencies.sort()
+        return latencies[len(latencies) // 2] * 1000
+
+    def test_a_handler_flooding_the_store_slows_only_itself(self):
+        flooder, counter = harness.free_port(), harness.free_port()
+        broker = harness.Broker({f"flooder.tcp.{flooder}.port.js": STORE_FLOODER,
+                                 f"counter.tcp.{counter}.port.js": STORE_COUNTER}, log_level="info")
+        self.addCleanup(broker.close)
+        broker.start()
+        with contextlib.closing(harness.connect(counter)) as sock:
+            reader = sock.makefile("rb")
+            quiet_ms = self.round_trips(sock, reader, 1)
+            with contextlib.closing(harness.connect(flooder)) as flood:
+                self.assertEqual(harness.recv_until(flood, b"\n"), b"flooding\n")
+                # The flood is under way: the store holds its keys.
+                harness.wait_until(lambda: broker.redis("EXISTS", "flood:999") == "1", what="the flood's writes")
+                # Every one of the other handler's requests is answered, in
+                # order, while the flood goes on (the socket's timeout bounds each).
+                flooded_ms = self.round_trips(sock, reader, self.REQUESTS + 1)
+                self.assertEqual(broker.redis("EXISTS", "flood:999"), "1")
+        figure("store_round_trip_quiet_ms", f"{quiet_ms:.2f}")
+        figure("store_round_trip_during_flood_ms", f"{flooded_ms:.2f}")
+        self.assertEqual(broker.redis("GET", "count"), str(2 * self.REQUESTS))
+        self.assertEqual(broker.status()["broker"]["store"]["restarts"], 0)
+        self.assertEqual(broker.handler("counter")["worker"]["restarts"], 0)
+        self.assertEqual(broker.stop(), 0)
+
+
 if __name__ == "__main__":
     enter_private_network()
     harness.main()
