@@ -25,6 +25,7 @@ class UdpBinding;
 class StoreBinding;
 class SupervisorLink;
 class Watchdog;
+class MemoryReducer;
 
 // JavaScript functions the internal bootstrap registers for the engine binding
 // to call (native.registerHooks).
@@ -127,6 +128,7 @@ class Runtime {
   std::unique_ptr<UdpBinding> udp_;
   std::unique_ptr<StoreBinding> store_;
   std::unique_ptr<Watchdog> watchdog_;
+  std::unique_ptr<MemoryReducer> memory_reducer_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;
   bool hooks_registered_ = false;
   bool reporting_uncaught_ = false;
