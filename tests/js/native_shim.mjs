@@ -72,6 +72,10 @@ export const native = {
     }
   },
   drainMicrotasks() {},
+  nextTick(fn, args) {
+    if (args === undefined) process.nextTick(fn);
+    else process.nextTick(fn, ...args);
+  },
   getContext() {
     return context;
   },

@@ -1,0 +1,2268 @@
+// The core of node:stream: Stream, Readable, Writable and Duplex, destroy,
+// finished (end-of-stream), pipe and async iteration. Written from Node 20's
+// documented behaviour and checked against it event by event
+// (tests/js/stream_vs_node.test.mjs). Always loaded: `conn` is a Duplex.
+//
+// State lives on the stream itself, not in separate state objects: booleans
+// are bits of three integers (_s shared by both sides, _r for the readable
+// side, _w for the writable side), and fields that are rarely set have their
+// default on the prototype. An idle connection then costs a few slots, not two
+// objects of thirty fields each. `_readableState` and `_writableState` are
+// views onto those fields, created when code (ours for foreign-looking checks,
+// or a library) asks for them.
+import { native } from "./native.js";
+import { EventEmitter } from "./events.js";
+import { Buffer } from "./buffer.js";
+import { StringDecoder } from "./string_decoder.js";
+import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_UNKNOWN_ENCODING } from "./errors.js";
+import {
+  AbortError,
+  ERR_METHOD_NOT_IMPLEMENTED,
+  ERR_MULTIPLE_CALLBACK,
+  ERR_STREAM_ALREADY_FINISHED,
+  ERR_STREAM_DESTROYED,
+  ERR_STREAM_NULL_VALUES,
+  ERR_STREAM_PREMATURE_CLOSE,
+  ERR_STREAM_PUSH_AFTER_EOF,
+  ERR_STREAM_UNSHIFT_AFTER_END_EVENT,
+  ERR_STREAM_WRITE_AFTER_END,
+} from "./stream_errors.js";
+
+export function nop() {}
+
+export function nextTick(fn, ...args) {
+  native.nextTick(fn, args.length ? args : undefined);
+}
+
+// --- state bits ------------------------------------------------------------------
+
+// _s: both sides.
+export const S_DESTROYED = 1 << 0;
+export const S_CLOSED = 1 << 1;
+export const S_CLOSE_EMITTED = 1 << 2;
+export const S_ERROR_EMITTED = 1 << 3;
+export const S_CONSTRUCTED = 1 << 4;
+export const S_AUTO_DESTROY = 1 << 5;
+export const S_EMIT_CLOSE = 1 << 6;
+
+// _r: the readable side.
+export const R_OBJECT = 1 << 0;
+export const R_ENDED = 1 << 1;
+export const R_END_EMITTED = 1 << 2;
+export const R_READING = 1 << 3;
+export const R_SYNC = 1 << 4;
+export const R_NEED_READABLE = 1 << 5;
+export const R_EMITTED_READABLE = 1 << 6;
+export const R_READABLE_LISTENING = 1 << 7;
+export const R_RESUME_SCHEDULED = 1 << 8;
+export const R_MULTI_AWAIT_DRAIN = 1 << 9;
+export const R_READING_MORE = 1 << 10;
+export const R_DATA_EMITTED = 1 << 11;
+export const R_FLOWING_SET = 1 << 12;  // flowing is true or false, not null
+export const R_FLOWING = 1 << 13;
+export const R_PAUSED_SET = 1 << 14;  // pause()/resume() was called
+export const R_PAUSED = 1 << 15;
+export const R_DISABLED = 1 << 16;  // a Duplex with readable: false
+const R_FLOWING_BITS = R_FLOWING_SET | R_FLOWING;
+
+// _w: the writable side.
+export const W_OBJECT = 1 << 0;
+export const W_ENDING = 1 << 1;
+export const W_ENDED = 1 << 2;
+export const W_FINISHED = 1 << 3;
+export const W_NEED_DRAIN = 1 << 4;
+export const W_WRITING = 1 << 5;
+export const W_SYNC = 1 << 6;
+export const W_BUFFER_PROCESSING = 1 << 7;
+export const W_PREFINISHED = 1 << 8;
+export const W_FINAL_CALLED = 1 << 9;
+export const W_ALL_BUFFERS = 1 << 10;
+export const W_ALL_NOOP = 1 << 11;
+export const W_DECODE_STRINGS = 1 << 12;
+export const W_DISABLED = 1 << 13;  // a Duplex with writable: false
+
+const kIsWritable = Symbol("kIsWritable");
+const kReadableView = Symbol("kReadableView");
+const kWritableView = Symbol("kWritableView");
+
+let defaultHighWaterMarkBytes = 16 * 1024;
+let defaultHighWaterMarkObjects = 16;
+
+export function getDefaultHighWaterMark(objectMode) {
+  return objectMode ? defaultHighWaterMarkObjects : defaultHighWaterMarkBytes;
+}
+
+export function setDefaultHighWaterMark(objectMode, value) {
+  if (typeof value !== "number") throw ERR_INVALID_ARG_TYPE("value", "number", value);
+  if (!Number.isInteger(value)) throw ERR_OUT_OF_RANGE("value", "an integer", value);
+  if (value < 0 || value > Number.MAX_SAFE_INTEGER) {
+    throw ERR_OUT_OF_RANGE("value", `>= 0 && <= ${Number.MAX_SAFE_INTEGER}`, value);
+  }
+  if (objectMode) defaultHighWaterMarkObjects = value;
+  else defaultHighWaterMarkBytes = value;
+}
+
+function checkedEncoding(encoding) {
+  if (!Buffer.isEncoding(encoding)) throw ERR_UNKNOWN_ENCODING(encoding);
+  return encoding;
+}
+
+function highWaterMarkOption(options, duplexKey, isDuplex, objectMode) {
+  const value = options.highWaterMark ?? (isDuplex ? options[duplexKey] : null);
+  if (value == null) return getDefaultHighWaterMark(objectMode);
+  if (!Number.isInteger(value) || value < 0) {
+    throw ERR_INVALID_ARG_VALUE(isDuplex ? `options.${duplexKey}` : "options.highWaterMark", value);
+  }
+  return Math.floor(value);
+}
+
+export function isUint8Array(value) {
+  return value instanceof Uint8Array;
+}
+
+export function isArrayBufferView(value) {
+  return ArrayBuffer.isView(value);
+}
+
+export function toBuffer(view) {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
+export function aggregateTwoErrors(inner, outer) {
+  if (inner && outer && inner !== outer) {
+    if (Array.isArray(outer.errors)) {
+      outer.errors.push(inner);
+      return outer;
+    }
+    const error = new AggregateError([outer, inner], outer.message);
+    error.code = outer.code;
+    return error;
+  }
+  return inner || outer;
+}
+
+// --- Stream: the legacy base ------------------------------------------------------------
+
+export function Stream(opts) {
+  EventEmitter.call(this, opts);
+}
+Object.setPrototypeOf(Stream.prototype, EventEmitter.prototype);
+Object.setPrototypeOf(Stream, EventEmitter);
+
+function prependListener(emitter, event, fn) {
+  if (typeof emitter.prependListener === "function") return emitter.prependListener(event, fn);
+  // Userland emitters without prependListener: put it first by hand.
+  if (!emitter._events || !emitter._events[event]) emitter.on(event, fn);
+  else if (Array.isArray(emitter._events[event])) emitter._events[event].unshift(fn);
+  else emitter._events[event] = [fn, emitter._events[event]];
+  return emitter;
+}
+
+// The old pipe, for Stream subclasses that are not Readables.
+Stream.prototype.pipe = function pipe(dest, options) {
+  const source = this;
+  function ondata(chunk) {
+    if (dest.writable && dest.write(chunk) === false && source.pause) source.pause();
+  }
+  source.on("data", ondata);
+  function ondrain() {
+    if (source.readable && source.resume) source.resume();
+  }
+  dest.on("drain", ondrain);
+  let didOnEnd = false;
+  function onend() {
+    if (didOnEnd) return;
+    didOnEnd = true;
+    dest.end();
+  }
+  function onclose() {
+    if (didOnEnd) return;
+    didOnEnd = true;
+    if (typeof dest.destroy === "function") dest.destroy();
+  }
+  if (!dest._isStdio && (!options || options.end !== false)) {
+    source.on("end", onend);
+    source.on("close", onclose);
+  }
+  function onerror(error) {
+    cleanup();
+    if (EventEmitter.listenerCount(this, "error") === 0) this.emit("error", error);
+  }
+  prependListener(source, "error", onerror);
+  prependListener(dest, "error", onerror);
+  function cleanup() {
+    source.removeListener("data", ondata);
+    dest.removeListener("drain", ondrain);
+    source.removeListener("end", onend);
+    source.removeListener("close", onclose);
+    source.removeListener("error", onerror);
+    dest.removeListener("error", onerror);
+    source.removeListener("end", cleanup);
+    source.removeListener("close", cleanup);
+    dest.removeListener("close", cleanup);
+  }
+  source.on("end", cleanup);
+  source.on("close", cleanup);
+  dest.on("close", cleanup);
+  dest.emit("pipe", source);
+  return dest;
+};
+
+Stream._isUint8Array = isUint8Array;
+Stream._isArrayBufferView = isArrayBufferView;
+Stream._uint8ArrayToBuffer = toBuffer;
+
+// --- construction and destruction (both sides) ----------------------------------------------
+
+function initCommon(stream, options) {
+  let s = S_CONSTRUCTED | S_AUTO_DESTROY | S_EMIT_CLOSE;
+  if (options) {
+    if (options.emitClose === false) s &= ~S_EMIT_CLOSE;
+    if (options.autoDestroy === false) s &= ~S_AUTO_DESTROY;
+  }
+  stream._s = s;
+}
+
+function startConstruct(stream) {
+  if (typeof stream._construct !== "function") return;
+  stream._s &= ~S_CONSTRUCTED;
+  nextTick(runConstruct, stream);
+}
+
+function runConstruct(stream) {
+  let called = false;
+  function done(error) {
+    if (called) {
+      errorOrDestroy(stream, error ?? ERR_MULTIPLE_CALLBACK());
+      return;
+    }
+    called = true;
+    stream._s |= S_CONSTRUCTED;
+    if (stream._s & S_DESTROYED) {
+      const waiting = stream._destroyWaiter;
+      if (waiting) {
+        stream._destroyWaiter = null;
+        waiting(error);
+      }
+    } else if (error) {
+      errorOrDestroy(stream, error, true);
+    } else {
+      nextTick(afterConstruct, stream);
+    }
+  }
+  try {
+    stream._construct((error) => nextTick(done, error));
+  } catch (error) {
+    nextTick(done, error);
+  }
+}
+
+function afterConstruct(stream) {
+  if (stream._r !== undefined && (stream._r & R_NEED_READABLE)) maybeReadMore(stream);
+  if (stream._w !== undefined) {
+    if (!(stream._w & W_WRITING)) clearBuffer(stream);
+    finishMaybe(stream);
+  }
+}
+
+function recordError(stream, error) {
+  if (error) {
+    void error.stack;  // captured now, as Node does
+    if (stream._errored === null) stream._errored = error;
+  }
+}
+
+function destroy(error, callback) {
+  if (this._s & S_DESTROYED) {
+    if (typeof callback === "function") callback();
+    return this;
+  }
+  recordError(this, error);
+  this._s |= S_DESTROYED;
+  if (!(this._s & S_CONSTRUCTED)) {
+    this._destroyWaiter = (constructError) => runDestroy(this, aggregateTwoErrors(constructError, error), callback);
+  } else {
+    runDestroy(this, error, callback);
+  }
+  return this;
+}
+
+function runDestroy(stream, error, callback) {
+  let called = false;
+  function onDestroy(destroyError) {
+    if (called) return;
+    called = true;
+    recordError(stream, destroyError);
+    stream._s |= S_CLOSED;
+    if (typeof callback === "function") callback(destroyError);
+    if (destroyError) nextTick(emitErrorAndClose, stream, destroyError);
+    else nextTick(emitClose, stream);
+  }
+  try {
+    stream._destroy(error || null, onDestroy);
+  } catch (thrown) {
+    onDestroy(thrown);
+  }
+}
+
+function emitErrorAndClose(stream, error) {
+  emitError(stream, error);
+  emitClose(stream);
+}
+
+function emitClose(stream) {
+  stream._s |= S_CLOSE_EMITTED;
+  if (stream._s & S_EMIT_CLOSE) stream.emit("close");
+}
+
+function emitError(stream, error) {
+  if (stream._s & S_ERROR_EMITTED) return;
+  stream._s |= S_ERROR_EMITTED;
+  stream.emit("error", error);
+}
+
+function undestroy() {
+  this._s = (this._s & ~(S_DESTROYED | S_CLOSED | S_CLOSE_EMITTED | S_ERROR_EMITTED)) | S_CONSTRUCTED;
+  this._errored = null;
+  if (this._r !== undefined) {
+    this._r &= ~(R_READING | R_ENDED | R_END_EMITTED);
+    if (this._r & R_DISABLED) this._r |= R_ENDED | R_END_EMITTED;
+  }
+  if (this._w !== undefined) {
+    this._w &= ~(W_ENDED | W_ENDING | W_FINISHED | W_PREFINISHED | W_FINAL_CALLED);
+    this._w |= W_ALL_BUFFERS | W_ALL_NOOP;
+    if (this._w & W_DISABLED) this._w |= W_ENDED | W_ENDING | W_FINISHED;
+    this._pendingcb = 0;
+  }
+}
+
+// An error the stream reports about itself: it destroys the stream when
+// autoDestroy is on, otherwise it only records and emits it.
+export function errorOrDestroy(stream, error, sync) {
+  const s = stream._s;
+  if (s === undefined) {
+    // Not one of ours: what Node does for userland streams.
+    const r = stream._readableState;
+    const w = stream._writableState;
+    if ((w && w.destroyed) || (r && r.destroyed)) return;
+    if ((r && r.autoDestroy) || (w && w.autoDestroy)) stream.destroy(error);
+    else if (error) {
+      if (sync) nextTick(() => stream.emit("error", error));
+      else stream.emit("error", error);
+    }
+    return;
+  }
+  if (s & S_DESTROYED) return;
+  if (s & S_AUTO_DESTROY) {
+    stream.destroy(error);
+  } else if (error) {
+    recordError(stream, error);
+    if (sync) nextTick(emitError, stream, error);
+    else emitError(stream, error);
+  }
+}
+
+// --- Readable -----------------------------------------------------------------------------
+
+function initReadable(stream, options, isDuplex) {
+  // sync until the first read(): what is pushed before it is buffered.
+  let r = R_SYNC;
+  if (options) {
+    if (options.objectMode || (isDuplex && options.readableObjectMode)) r |= R_OBJECT;
+    const hwm = highWaterMarkOption(options, "readableHighWaterMark", isDuplex, r & R_OBJECT);
+    if (hwm !== 16384) stream._rhwm = hwm;
+    if (options.defaultEncoding != null) stream._rDefaultEncoding = checkedEncoding(options.defaultEncoding);
+    if (options.encoding) {
+      stream._decoder = new StringDecoder(options.encoding);
+      stream._encoding = options.encoding;
+    }
+  } else if (defaultHighWaterMarkBytes !== 16384) {
+    stream._rhwm = defaultHighWaterMarkBytes;
+  }
+  stream._r = r;
+  stream._rlen = 0;
+}
+
+export function Readable(options) {
+  if (!(this instanceof Readable)) return new Readable(options);
+  const isDuplex = this instanceof Duplex;
+  initReadable(this, options, isDuplex);
+  if (!isDuplex) initCommon(this, options);
+  if (options) {
+    if (typeof options.read === "function") this._read = options.read;
+    if (typeof options.destroy === "function") this._destroy = options.destroy;
+    if (typeof options.construct === "function") this._construct = options.construct;
+    if (options.signal && !isDuplex) addAbortSignalNoValidate(options.signal, this);
+  }
+  Stream.call(this, options);
+  if (!isDuplex) startConstruct(this);
+}
+Object.setPrototypeOf(Readable.prototype, Stream.prototype);
+Object.setPrototypeOf(Readable, Stream);
+
+const RP = Readable.prototype;
+RP._rhwm = 16384;
+RP._rbuf = null;
+RP._decoder = null;
+RP._encoding = null;
+RP._rDefaultEncoding = "utf8";
+RP._errored = null;
+RP._pipes = null;
+RP._awaitDrain = null;
+RP._destroyWaiter = null;
+
+RP.destroy = destroy;
+RP._undestroy = undestroy;
+RP._destroy = function _destroy(error, callback) {
+  callback(error);
+};
+RP[EventEmitter.captureRejectionSymbol] = function (error) {
+  this.destroy(error);
+};
+
+RP.push = function push(chunk, encoding) {
+  return addReadableChunk(this, chunk, encoding, false);
+};
+
+RP.unshift = function unshift(chunk, encoding) {
+  return addReadableChunk(this, chunk, encoding, true);
+};
+
+function addReadableChunk(stream, chunk, encoding, toFront) {
+  let r = stream._r;
+  if (!(r & R_OBJECT) && chunk !== null) {
+    if (typeof chunk === "string") {
+      encoding = encoding || stream._rDefaultEncoding;
+      if (stream._encoding !== encoding) {
+        if (toFront && stream._encoding) {
+          chunk = Buffer.from(chunk, encoding).toString(stream._encoding);
+        } else {
+          chunk = Buffer.from(chunk, encoding);
+          encoding = "";
+        }
+      }
+    } else if (chunk instanceof Buffer) {
+      encoding = "";
+    } else if (isArrayBufferView(chunk)) {
+      chunk = toBuffer(chunk);
+      encoding = "";
+    } else if (chunk !== undefined) {
+      errorOrDestroy(stream, ERR_INVALID_ARG_TYPE("chunk", ["string", "Buffer", "TypedArray", "DataView"], chunk));
+      return false;
+    }
+  }
+  if (chunk === null) {
+    stream._r &= ~R_READING;
+    onEofChunk(stream);
+  } else if ((r & R_OBJECT) || (chunk && chunk.length > 0)) {
+    if (toFront) {
+      if (r & R_END_EMITTED) {
+        errorOrDestroy(stream, ERR_STREAM_UNSHIFT_AFTER_END_EVENT());
+      } else if ((stream._s & S_DESTROYED) || stream._errored) {
+        return false;
+      } else {
+        addChunk(stream, chunk, true);
+      }
+    } else if (r & R_ENDED) {
+      errorOrDestroy(stream, ERR_STREAM_PUSH_AFTER_EOF());
+    } else if ((stream._s & S_DESTROYED) || stream._errored) {
+      return false;
+    } else {
+      stream._r &= ~R_READING;
+      if (stream._decoder !== null && !encoding) {
+        chunk = stream._decoder.write(chunk);
+        if ((r & R_OBJECT) || chunk.length !== 0) addChunk(stream, chunk, false);
+        else maybeReadMore(stream);
+      } else {
+        addChunk(stream, chunk, false);
+      }
+    }
+  } else if (!toFront) {
+    stream._r &= ~R_READING;
+    maybeReadMore(stream);
+  }
+  r = stream._r;
+  return !(r & R_ENDED) && (stream._rlen < stream._rhwm || stream._rlen === 0);
+}
+
+export function addChunk(stream, chunk, toFront) {
+  const r = stream._r;
+  if ((r & R_FLOWING) && stream._rlen === 0 && !(r & R_SYNC) && stream.listenerCount("data") > 0) {
+    clearAwaitDrain(stream);
+    stream._r |= R_DATA_EMITTED;
+    stream.emit("data", chunk);
+  } else {
+    stream._rlen += (r & R_OBJECT) ? 1 : chunk.length;
+    const buffer = stream._rbuf ?? (stream._rbuf = []);
+    if (toFront) buffer.unshift(chunk);
+    else buffer.push(chunk);
+    if (stream._r & R_NEED_READABLE) emitReadable(stream);
+  }
+  maybeReadMore(stream);
+}
+
+function clearAwaitDrain(stream) {
+  if (stream._r & R_MULTI_AWAIT_DRAIN) stream._awaitDrain.clear();
+  else stream._awaitDrain = null;
+}
+
+function onEofChunk(stream) {
+  if (stream._r & R_ENDED) return;
+  const decoder = stream._decoder;
+  if (decoder !== null) {
+    const rest = decoder.end();
+    if (rest && rest.length) {
+      (stream._rbuf ?? (stream._rbuf = [])).push(rest);
+      stream._rlen += (stream._r & R_OBJECT) ? 1 : rest.length;
+    }
+  }
+  stream._r |= R_ENDED;
+  if (stream._r & R_SYNC) {
+    emitReadable(stream);
+  } else {
+    stream._r = (stream._r & ~R_NEED_READABLE) | R_EMITTED_READABLE;
+    emitReadableNow(stream);
+  }
+}
+
+function emitReadable(stream) {
+  stream._r &= ~R_NEED_READABLE;
+  if (!(stream._r & R_EMITTED_READABLE)) {
+    stream._r |= R_EMITTED_READABLE;
+    nextTick(emitReadableNow, stream);
+  }
+}
+
+function emitReadableNow(stream) {
+  let r = stream._r;
+  if (!(stream._s & S_DESTROYED) && !stream._errored && (stream._rlen || (r & R_ENDED))) {
+    stream.emit("readable");
+    stream._r &= ~R_EMITTED_READABLE;
+  }
+  r = stream._r;
+  if (!(r & R_FLOWING) && !(r & R_ENDED) && stream._rlen <= stream._rhwm) stream._r |= R_NEED_READABLE;
+  else stream._r &= ~R_NEED_READABLE;
+  flow(stream);
+}
+
+export function maybeReadMore(stream) {
+  if (!(stream._r & R_READING_MORE) && (stream._s & S_CONSTRUCTED)) {
+    stream._r |= R_READING_MORE;
+    nextTick(readMore, stream);
+  }
+}
+
+function readMore(stream) {
+  for (;;) {
+    const r = stream._r;
+    if ((r & (R_READING | R_ENDED)) ||
+        !(stream._rlen < stream._rhwm || ((r & R_FLOWING) && stream._rlen === 0))) {
+      break;
+    }
+    const length = stream._rlen;
+    stream.read(0);
+    if (length === stream._rlen) break;
+  }
+  stream._r &= ~R_READING_MORE;
+}
+
+function flow(stream) {
+  while ((stream._r & R_FLOWING) && stream.read() !== null);
+}
+
+const kMaxHighWaterMark = 0x40000000;
+
+function raisedHighWaterMark(n) {
+  if (n > kMaxHighWaterMark) throw ERR_OUT_OF_RANGE("size", "<= 1GiB", n);
+  n--;
+  n |= n >>> 1;
+  n |= n >>> 2;
+  n |= n >>> 4;
+  n |= n >>> 8;
+  n |= n >>> 16;
+  return n + 1;
+}
+
+function howMuchToRead(stream, n) {
+  const r = stream._r;
+  if (n <= 0 || (stream._rlen === 0 && (r & R_ENDED))) return 0;
+  if (r & R_OBJECT) return 1;
+  if (Number.isNaN(n)) {
+    if ((r & R_FLOWING) && stream._rlen) return stream._rbuf[0].length;
+    return stream._rlen;
+  }
+  if (n <= stream._rlen) return n;
+  return (r & R_ENDED) ? stream._rlen : 0;
+}
+
+RP.read = function read(n) {
+  if (n === undefined) n = NaN;
+  else if (!Number.isInteger(n)) n = Number.parseInt(n, 10);
+  const nOrig = n;
+  if (n > this._rhwm) this._rhwm = raisedHighWaterMark(n);
+  if (n !== 0) this._r &= ~R_EMITTED_READABLE;
+  let r = this._r;
+  if (n === 0 && (r & R_NEED_READABLE) &&
+      ((this._rhwm !== 0 ? this._rlen >= this._rhwm : this._rlen > 0) || (r & R_ENDED))) {
+    if (this._rlen === 0 && (r & R_ENDED)) endReadable(this);
+    else emitReadable(this);
+    return null;
+  }
+  n = howMuchToRead(this, n);
+  if (n === 0 && (r & R_ENDED)) {
+    if (this._rlen === 0) endReadable(this);
+    return null;
+  }
+  let doRead = (r & R_NEED_READABLE) !== 0;
+  if (this._rlen === 0 || this._rlen - n < this._rhwm) doRead = true;
+  if ((r & (R_ENDED | R_READING)) || (this._s & S_DESTROYED) || this._errored || !(this._s & S_CONSTRUCTED)) {
+    doRead = false;
+  } else if (doRead) {
+    this._r |= R_READING | R_SYNC;
+    if (this._rlen === 0) this._r |= R_NEED_READABLE;
+    try {
+      this._read(this._rhwm);
+    } catch (error) {
+      errorOrDestroy(this, error);
+    }
+    this._r &= ~R_SYNC;
+    if (!(this._r & R_READING)) n = howMuchToRead(this, nOrig);
+  }
+  let ret = n > 0 ? fromBuffer(this, n) : null;
+  if (ret === null) {
+    if (this._rlen <= this._rhwm) this._r |= R_NEED_READABLE;
+    else this._r &= ~R_NEED_READABLE;
+    n = 0;
+  } else {
+    this._rlen -= n;
+    clearAwaitDrain(this);
+  }
+  r = this._r;
+  if (this._rlen === 0) {
+    if (!(r & R_ENDED)) this._r |= R_NEED_READABLE;
+    if (nOrig !== n && (r & R_ENDED)) endReadable(this);
+  }
+  if (ret !== null && !(this._s & (S_ERROR_EMITTED | S_CLOSE_EMITTED))) {
+    this._r |= R_DATA_EMITTED;
+    this.emit("data", ret);
+  }
+  return ret;
+};
+
+// Takes n units (bytes, characters or one object) from the front of the buffer.
+function fromBuffer(stream, n) {
+  if (stream._rlen === 0) return null;
+  const buffer = stream._rbuf;
+  if (stream._r & R_OBJECT) return buffer.shift();
+  let ret;
+  if (!n || n >= stream._rlen) {
+    if (stream._decoder !== null) ret = buffer.length === 1 ? buffer[0] : buffer.join("");
+    else if (buffer.length === 1) ret = buffer[0];
+    else ret = Buffer.concat(buffer, stream._rlen);
+    buffer.length = 0;
+    return ret;
+  }
+  const first = buffer[0];
+  if (n < first.length) {
+    buffer[0] = first.slice(n);
+    return first.slice(0, n);
+  }
+  if (n === first.length) return buffer.shift();
+  if (typeof first === "string") {
+    ret = "";
+    while (n > 0) {
+      const chunk = buffer[0];
+      if (n >= chunk.length) {
+        ret += chunk;
+        n -= chunk.length;
+        buffer.shift();
+      } else {
+        ret += chunk.slice(0, n);
+        buffer[0] = chunk.slice(n);
+        n = 0;
+      }
+    }
+    return ret;
+  }
+  ret = Buffer.allocUnsafe(n);
+  let offset = 0;
+  while (offset < n) {
+    const chunk = buffer[0];
+    const want = n - offset;
+    if (want >= chunk.length) {
+      ret.set(chunk, offset);
+      offset += chunk.length;
+      buffer.shift();
+    } else {
+      ret.set(chunk.subarray(0, want), offset);
+      buffer[0] = chunk.slice(want);
+      offset = n;
+    }
+  }
+  return ret;
+}
+
+function endReadable(stream) {
+  if (!(stream._r & R_END_EMITTED)) {
+    stream._r |= R_ENDED;
+    nextTick(endReadableNow, stream);
+  }
+}
+
+function endReadableNow(stream) {
+  if (stream._errored || (stream._s & S_CLOSE_EMITTED) || (stream._r & R_END_EMITTED) || stream._rlen !== 0) return;
+  stream._r |= R_END_EMITTED;
+  stream.emit("end");
+  if (stream.writable && stream.allowHalfOpen === false) {
+    nextTick(endWritableAfterEnd, stream);
+  } else if (stream._s & S_AUTO_DESTROY) {
+    const w = stream._w;
+    if (w === undefined || (w & (W_FINISHED | W_DISABLED))) stream.destroy();
+  }
+}
+
+function endWritableAfterEnd(stream) {
+  if (stream.writable && !stream.writableEnded && !stream.destroyed) stream.end();
+}
+
+RP._read = function _read() {
+  throw ERR_METHOD_NOT_IMPLEMENTED("_read()");
+};
+
+RP.isPaused = function isPaused() {
+  const r = this._r;
+  return (r & (R_PAUSED_SET | R_PAUSED)) === (R_PAUSED_SET | R_PAUSED) || (r & R_FLOWING_BITS) === R_FLOWING_SET;
+};
+
+RP.setEncoding = function setEncoding(encoding) {
+  const decoder = new StringDecoder(encoding);
+  this._decoder = decoder;
+  this._encoding = decoder.encoding;
+  let content = "";
+  const buffer = this._rbuf;
+  if (buffer !== null) {
+    for (const chunk of buffer) content += decoder.write(chunk);
+    buffer.length = 0;
+    if (content !== "") buffer.push(content);
+  }
+  this._rlen = content.length;
+  return this;
+};
+
+RP.on = function on(event, listener) {
+  const result = Stream.prototype.on.call(this, event, listener);
+  if (event === "data") {
+    if (this.listenerCount("readable") > 0) this._r |= R_READABLE_LISTENING;
+    else this._r &= ~R_READABLE_LISTENING;
+    if ((this._r & R_FLOWING_BITS) !== R_FLOWING_SET) this.resume();
+  } else if (event === "readable") {
+    const r = this._r;
+    if (!(r & (R_END_EMITTED | R_READABLE_LISTENING))) {
+      this._r = ((r | R_READABLE_LISTENING | R_NEED_READABLE | R_FLOWING_SET) & ~(R_FLOWING | R_EMITTED_READABLE));
+      if (this._rlen) emitReadable(this);
+      else if (!(r & R_READING)) nextTick(readZero, this);
+    }
+  }
+  return result;
+};
+RP.addListener = RP.on;
+
+function readZero(stream) {
+  stream.read(0);
+}
+
+RP.removeListener = function removeListener(event, listener) {
+  const result = Stream.prototype.removeListener.call(this, event, listener);
+  if (event === "readable") nextTick(updateReadableListening, this);
+  return result;
+};
+RP.off = RP.removeListener;
+
+RP.removeAllListeners = function removeAllListeners(event) {
+  const result = Stream.prototype.removeAllListeners.apply(this, arguments);
+  if (event === "readable" || event === undefined) nextTick(updateReadableListening, this);
+  return result;
+};
+
+function updateReadableListening(stream) {
+  if (stream.listenerCount("readable") > 0) stream._r |= R_READABLE_LISTENING;
+  else stream._r &= ~R_READABLE_LISTENING;
+  const r = stream._r;
+  if ((r & R_RESUME_SCHEDULED) && (r & (R_PAUSED_SET | R_PAUSED)) === R_PAUSED_SET) {
+    stream._r |= R_FLOWING_BITS;
+  } else if (stream.listenerCount("data") > 0) {
+    stream.resume();
+  } else if (!(r & R_READABLE_LISTENING)) {
+    stream._r &= ~R_FLOWING_BITS;
+  }
+}
+
+RP.resume = function resume() {
+  const r = this._r;
+  if (!(r & R_FLOWING)) {
+    // Flowing unless someone listens for 'readable'.
+    this._r = (r & R_READABLE_LISTENING) ? (r | R_FLOWING_SET) & ~R_FLOWING : r | R_FLOWING_BITS;
+    if (!(this._r & R_RESUME_SCHEDULED)) {
+      this._r |= R_RESUME_SCHEDULED;
+      nextTick(resumeNow, this);
+    }
+  }
+  this._r = (this._r | R_PAUSED_SET) & ~R_PAUSED;
+  return this;
+};
+
+function resumeNow(stream) {
+  if (!(stream._r & R_READING)) stream.read(0);
+  stream._r &= ~R_RESUME_SCHEDULED;
+  stream.emit("resume");
+  flow(stream);
+  if ((stream._r & R_FLOWING) && !(stream._r & R_READING)) stream.read(0);
+}
+
+RP.pause = function pause() {
+  if ((this._r & R_FLOWING_BITS) !== R_FLOWING_SET) {
+    this._r = (this._r | R_FLOWING_SET) & ~R_FLOWING;
+    this.emit("pause");
+  }
+  this._r |= R_PAUSED_SET | R_PAUSED;
+  return this;
+};
+
+RP.pipe = function pipe(dest, pipeOptions) {
+  const src = this;
+  const pipes = src._pipes ?? (src._pipes = []);
+  if (pipes.length === 1 && !(src._r & R_MULTI_AWAIT_DRAIN)) {
+    src._r |= R_MULTI_AWAIT_DRAIN;
+    src._awaitDrain = new Set(src._awaitDrain ? [src._awaitDrain] : []);
+  }
+  pipes.push(dest);
+  const doEnd = !pipeOptions || pipeOptions.end !== false;
+  const endFn = doEnd ? onend : unpipe;
+  if (src._r & R_END_EMITTED) nextTick(endFn);
+  else src.once("end", endFn);
+  dest.on("unpipe", onunpipe);
+  function onunpipe(readable, unpipeInfo) {
+    if (readable === src && unpipeInfo && unpipeInfo.hasUnpiped === false) {
+      unpipeInfo.hasUnpiped = true;
+      cleanup();
+    }
+  }
+  function onend() {
+    dest.end();
+  }
+  let ondrain;
+  let cleanedUp = false;
+  function cleanup() {
+    dest.removeListener("close", onclose);
+    dest.removeListener("finish", onfinish);
+    if (ondrain) dest.removeListener("drain", ondrain);
+    dest.removeListener("error", onerror);
+    dest.removeListener("unpipe", onunpipe);
+    src.removeListener("end", onend);
+    src.removeListener("end", unpipe);
+    src.removeListener("data", ondata);
+    cleanedUp = true;
+    // A drain that will now never be listened for must not leave the source paused.
+    if (ondrain && src._awaitDrain && (!isWritableNeedingDrainOrUnknown(dest) || dest.writableNeedDrain)) ondrain();
+  }
+  function pause() {
+    if (!cleanedUp) {
+      const current = src._pipes;
+      if (current.length === 1 && current[0] === dest) {
+        src._awaitDrain = dest;
+        src._r &= ~R_MULTI_AWAIT_DRAIN;
+      } else if (current.length > 1 && current.includes(dest)) {
+        src._awaitDrain.add(dest);
+      }
+      src.pause();
+    }
+    if (!ondrain) {
+      ondrain = pipeOnDrain(src, dest);
+      dest.on("drain", ondrain);
+    }
+  }
+  src.on("data", ondata);
+  function ondata(chunk) {
+    if (dest.write(chunk) === false) pause();
+  }
+  function onerror(error) {
+    unpipe();
+    dest.removeListener("error", onerror);
+    if (dest.listenerCount("error") === 0) {
+      if (dest._s !== undefined ? !(dest._s & S_ERROR_EMITTED) : !(dest._writableState || dest._readableState)?.errorEmitted) {
+        errorOrDestroy(dest, error);
+      } else {
+        dest.emit("error", error);
+      }
+    }
+  }
+  prependListener(dest, "error", onerror);
+  function onclose() {
+    dest.removeListener("finish", onfinish);
+    unpipe();
+  }
+  dest.once("close", onclose);
+  function onfinish() {
+    dest.removeListener("close", onclose);
+    unpipe();
+  }
+  dest.once("finish", onfinish);
+  function unpipe() {
+    src.unpipe(dest);
+  }
+  dest.emit("pipe", src);
+  if (dest.writableNeedDrain === true) pause();
+  else if (!(src._r & R_FLOWING)) src.resume();
+  return dest;
+};
+
+// Node checks `!dest._writableState || dest._writableState.needDrain`.
+function isWritableNeedingDrainOrUnknown(dest) {
+  return dest._w !== undefined || !!dest._writableState;
+}
+
+function pipeOnDrain(src, dest) {
+  return function pipeOnDrainFunctionResult() {
+    if (src._awaitDrain === dest) src._awaitDrain = null;
+    else if (src._r & R_MULTI_AWAIT_DRAIN) src._awaitDrain.delete(dest);
+    const waiting = src._awaitDrain;
+    if ((!waiting || waiting.size === 0) && src.listenerCount("data")) src.resume();
+  };
+}
+
+RP.unpipe = function unpipe(dest) {
+  const pipes = this._pipes;
+  if (pipes === null || pipes.length === 0) return this;
+  if (!dest) {
+    const dests = pipes.slice();
+    pipes.length = 0;
+    this.pause();
+    for (const d of dests) d.emit("unpipe", this, { hasUnpiped: false });
+    return this;
+  }
+  const index = pipes.indexOf(dest);
+  if (index === -1) return this;
+  pipes.splice(index, 1);
+  if (pipes.length === 0) this.pause();
+  dest.emit("unpipe", this, { hasUnpiped: false });
+  return this;
+};
+
+// Wraps an old-style stream (data/end events, pause/resume) as a Readable.
+RP.wrap = function wrap(stream) {
+  let paused = false;
+  stream.on("data", (chunk) => {
+    if (!this.push(chunk) && stream.pause) {
+      paused = true;
+      stream.pause();
+    }
+  });
+  stream.on("end", () => {
+    this.push(null);
+  });
+  stream.on("error", (error) => {
+    errorOrDestroy(this, error);
+  });
+  stream.on("close", () => {
+    this.destroy();
+  });
+  stream.on("destroy", () => {
+    this.destroy();
+  });
+  this._read = () => {
+    if (paused && stream.resume) {
+      paused = false;
+      stream.resume();
+    }
+  };
+  const methods = Object.keys(stream);
+  for (let i = 1; i < methods.length; i++) {
+    const name = methods[i];
+    if (this[name] === undefined && typeof stream[name] === "function") this[name] = stream[name].bind(stream);
+  }
+  return this;
+};
+
+RP[Symbol.asyncIterator] = function () {
+  return streamToAsyncIterator(this);
+};
+
+RP.iterator = function iterator(options) {
+  if (options !== undefined && (options === null || typeof options !== "object" || Array.isArray(options))) {
+    throw ERR_INVALID_ARG_TYPE("options", "Object", options);
+  }
+  return streamToAsyncIterator(this, options);
+};
+
+function streamToAsyncIterator(stream, options) {
+  if (typeof stream.read !== "function") stream = Readable.wrap(stream, { objectMode: true });
+  const iterator = createAsyncIterator(stream, options);
+  iterator.stream = stream;
+  return iterator;
+}
+
+async function* createAsyncIterator(stream, options) {
+  let wake = nop;
+  function next(resolve) {
+    if (this === stream) {
+      wake();
+      wake = nop;
+    } else {
+      wake = resolve;
+    }
+  }
+  stream.on("readable", next);
+  let error;
+  const cleanup = eos(stream, { writable: false }, (err) => {
+    error = err ? aggregateTwoErrors(error, err) : null;
+    wake();
+    wake = nop;
+  });
+  try {
+    for (;;) {
+      const chunk = stream.destroyed ? null : stream.read();
+      if (chunk !== null) {
+        yield chunk;
+      } else if (error) {
+        throw error;
+      } else if (error === null) {
+        return;
+      } else {
+        await new Promise(next);
+      }
+    }
+  } catch (thrown) {
+    error = aggregateTwoErrors(error, thrown);
+    throw error;
+  } finally {
+    // Leaving the loop early (break, return, throw) destroys the stream,
+    // with an AbortError when it had not finished.
+    if ((error || options?.destroyOnReturn !== false) &&
+        (error === undefined || (stream._s !== undefined ? stream._s & S_AUTO_DESTROY : stream._readableState?.autoDestroy))) {
+      destroyer(stream, null);
+    } else {
+      stream.off("readable", next);
+      cleanup();
+    }
+  }
+}
+
+Readable.wrap = function wrap(src, options) {
+  return new Readable({
+    objectMode: src.readableObjectMode ?? src.objectMode ?? true,
+    ...options,
+    destroy(error, callback) {
+      destroyer(src, error);
+      callback(error);
+    },
+  }).wrap(src);
+};
+
+function defineGetters(proto, getters) {
+  for (const [name, spec] of Object.entries(getters)) {
+    const descriptor = typeof spec === "function" ? { get: spec } : spec;
+    Object.defineProperty(proto, name, { enumerable: false, configurable: true, ...descriptor });
+  }
+}
+
+defineGetters(RP, {
+  readable: {
+    get() {
+      const r = this._r;
+      return r !== undefined && !(r & (R_DISABLED | R_END_EMITTED)) && !(this._s & (S_DESTROYED | S_ERROR_EMITTED));
+    },
+    set(value) {
+      if (this._r !== undefined) {
+        if (value) this._r &= ~R_DISABLED;
+        else this._r |= R_DISABLED;
+      }
+    },
+  },
+  readableDidRead() {
+    return (this._r & R_DATA_EMITTED) !== 0;
+  },
+  readableAborted() {
+    return !(this._r & R_DISABLED) && ((this._s & S_DESTROYED) !== 0 || !!this._errored) && !(this._r & R_END_EMITTED);
+  },
+  readableHighWaterMark() {
+    return this._r !== undefined ? this._rhwm : undefined;
+  },
+  readableBuffer() {
+    return this._r !== undefined ? (this._rbuf ?? (this._rbuf = [])) : undefined;
+  },
+  readableFlowing: {
+    get() {
+      const r = this._r;
+      if (r === undefined) return undefined;
+      return (r & R_FLOWING_SET) ? (r & R_FLOWING) !== 0 : null;
+    },
+    set(value) {
+      if (this._r === undefined) return;
+      if (value === null || value === undefined) this._r &= ~R_FLOWING_BITS;
+      else if (value) this._r |= R_FLOWING_BITS;
+      else this._r = (this._r | R_FLOWING_SET) & ~R_FLOWING;
+    },
+  },
+  readableLength() {
+    return this._r !== undefined ? this._rlen : undefined;
+  },
+  readableObjectMode() {
+    return this._r !== undefined ? (this._r & R_OBJECT) !== 0 : false;
+  },
+  readableEncoding() {
+    return this._r !== undefined ? this._encoding : null;
+  },
+  errored() {
+    return this._s !== undefined ? this._errored : null;
+  },
+  closed() {
+    return this._s !== undefined ? (this._s & S_CLOSED) !== 0 : false;
+  },
+  destroyed: {
+    get() {
+      return this._s !== undefined ? (this._s & S_DESTROYED) !== 0 : false;
+    },
+    set(value) {
+      if (this._s === undefined) return;
+      if (value) this._s |= S_DESTROYED;
+      else this._s &= ~S_DESTROYED;
+    },
+  },
+  readableEnded() {
+    return this._r !== undefined ? (this._r & R_END_EMITTED) !== 0 : false;
+  },
+});
+
+// --- Writable -----------------------------------------------------------------------------
+
+function initWritable(stream, options, isDuplex) {
+  let w = W_DECODE_STRINGS | W_SYNC | W_ALL_BUFFERS | W_ALL_NOOP;
+  if (options) {
+    if (options.objectMode || (isDuplex && options.writableObjectMode)) w |= W_OBJECT;
+    const hwm = highWaterMarkOption(options, "writableHighWaterMark", isDuplex, w & W_OBJECT);
+    if (hwm !== 16384) stream._whwm = hwm;
+    if (options.decodeStrings === false) w &= ~W_DECODE_STRINGS;
+    if (options.defaultEncoding != null) stream._wDefaultEncoding = checkedEncoding(options.defaultEncoding);
+  } else if (defaultHighWaterMarkBytes !== 16384) {
+    stream._whwm = defaultHighWaterMarkBytes;
+  }
+  stream._w = w;
+  stream._wlen = 0;
+  stream._pendingcb = 0;
+}
+
+export function Writable(options) {
+  const isDuplex = this instanceof Duplex;
+  if (!isDuplex && !Function.prototype[Symbol.hasInstance].call(Writable, this)) return new Writable(options);
+  initWritable(this, options, isDuplex);
+  if (!isDuplex) initCommon(this, options);
+  if (options) {
+    if (typeof options.write === "function") this._write = options.write;
+    if (typeof options.writev === "function") this._writev = options.writev;
+    if (typeof options.destroy === "function") this._destroy = options.destroy;
+    if (typeof options.final === "function") this._final = options.final;
+    if (typeof options.construct === "function") this._construct = options.construct;
+    if (options.signal) addAbortSignalNoValidate(options.signal, this);
+  }
+  Stream.call(this, options);
+  if (!isDuplex) startConstruct(this);
+}
+Object.setPrototypeOf(Writable.prototype, Stream.prototype);
+Object.setPrototypeOf(Writable, Stream);
+
+Object.defineProperty(Writable, Symbol.hasInstance, {
+  value: function (object) {
+    if (Function.prototype[Symbol.hasInstance].call(this, object)) return true;
+    if (this !== Writable) return false;
+    return !!object && object[kIsWritable] === true;
+  },
+});
+
+const WP = Writable.prototype;
+WP[kIsWritable] = true;
+WP._whwm = 16384;
+WP._wDefaultEncoding = "utf8";
+WP._corked = 0;
+WP._wbuf = null;
+WP._wbufIndex = 0;
+WP._writecb = null;
+WP._writelen = 0;
+WP._afterWriteTick = null;
+WP._onFinished = null;
+WP._onwrite = null;
+WP._errored = null;
+WP._destroyWaiter = null;
+WP._writev = null;
+
+WP.pipe = function pipe() {
+  errorOrDestroy(this, makeCannotPipe());
+};
+
+function makeCannotPipe() {
+  const error = new Error("Cannot pipe, not readable");
+  error.code = "ERR_STREAM_CANNOT_PIPE";
+  return error;
+}
+
+// Validates and normalises a write; returns true, false, or the error that
+// refused it (end() needs to know).
+function writeChunk(stream, chunk, encoding, callback) {
+  if (typeof encoding === "function") {
+    callback = encoding;
+    encoding = null;
+  }
+  if (typeof callback !== "function") callback = nop;
+  const w = stream._w;
+  if (chunk === null) throw ERR_STREAM_NULL_VALUES();
+  if (!(w & W_OBJECT)) {
+    // Object mode passes the encoding through as given.
+    if (!encoding) encoding = stream._wDefaultEncoding;
+    else if (encoding !== "buffer" && !Buffer.isEncoding(encoding)) throw ERR_UNKNOWN_ENCODING(encoding);
+    if (typeof chunk === "string") {
+      if (w & W_DECODE_STRINGS) {
+        chunk = Buffer.from(chunk, encoding);
+        encoding = "buffer";
+      }
+    } else if (chunk instanceof Buffer) {
+      encoding = "buffer";
+    } else if (isArrayBufferView(chunk)) {
+      chunk = toBuffer(chunk);
+      encoding = "buffer";
+    } else {
+      throw ERR_INVALID_ARG_TYPE("chunk", ["string", "Buffer", "TypedArray", "DataView"], chunk);
+    }
+  }
+  let error;
+  if (w & W_ENDING) error = ERR_STREAM_WRITE_AFTER_END();
+  else if (stream._s & S_DESTROYED) error = ERR_STREAM_DESTROYED("write");
+  if (error) {
+    nextTick(callback, error);
+    errorOrDestroy(stream, error, true);
+    return error;
+  }
+  stream._pendingcb++;
+  return writeOrBuffer(stream, chunk, encoding, callback);
+}
+
+// write() returns whether the buffer is below the high-water mark once the
+// chunk was handed to _write: a chunk written synchronously does not count.
+function writeOrBuffer(stream, chunk, encoding, callback) {
+  const len = (stream._w & W_OBJECT) ? 1 : chunk.length;
+  stream._wlen += len;
+  const w = stream._w;
+  if ((w & W_WRITING) || stream._corked || stream._errored || !(stream._s & S_CONSTRUCTED)) {
+    (stream._wbuf ?? (stream._wbuf = [])).push({ chunk, encoding, callback });
+    if (encoding !== "buffer") stream._w &= ~W_ALL_BUFFERS;
+    if (callback !== nop) stream._w &= ~W_ALL_NOOP;
+  } else {
+    stream._writelen = len;
+    stream._writecb = callback;
+    stream._w |= W_WRITING | W_SYNC;
+    stream._write(chunk, encoding, onwriteOf(stream));
+    stream._w &= ~W_SYNC;
+  }
+  const ret = stream._wlen < stream._whwm;
+  if (!ret) stream._w |= W_NEED_DRAIN;
+  return ret && !stream._errored && !(stream._s & S_DESTROYED);
+}
+
+function onwriteOf(stream) {
+  return stream._onwrite ?? (stream._onwrite = (error) => onwrite(stream, error));
+}
+
+function doWrite(stream, writev, len, chunk, encoding, callback) {
+  stream._writelen = len;
+  stream._writecb = callback;
+  stream._w |= W_WRITING | W_SYNC;
+  if (stream._s & S_DESTROYED) onwrite(stream, ERR_STREAM_DESTROYED("write"));
+  else if (writev) stream._writev(chunk, onwriteOf(stream));
+  else stream._write(chunk, encoding, onwriteOf(stream));
+  stream._w &= ~W_SYNC;
+}
+
+// The write in progress finished (sync: during the _write call itself).
+export function onwrite(stream, error) {
+  const sync = (stream._w & W_SYNC) !== 0;
+  const callback = stream._writecb;
+  if (typeof callback !== "function") {
+    errorOrDestroy(stream, ERR_MULTIPLE_CALLBACK());
+    return;
+  }
+  stream._w &= ~W_WRITING;
+  stream._writecb = null;
+  stream._wlen -= stream._writelen;
+  stream._writelen = 0;
+  if (error) {
+    void error.stack;
+    if (stream._errored === null) stream._errored = error;
+    if (sync) nextTick(onwriteError, stream, error, callback);
+    else onwriteError(stream, error, callback);
+  } else {
+    if (stream._wbuf !== null && stream._wbuf.length > stream._wbufIndex) clearBuffer(stream);
+    if (!sync) afterWrite(stream, 1, callback);
+    else if (callback === nop) stream._pendingcb--;  // nothing to call back: no tick
+    else scheduleAfterWrite(stream, callback);
+  }
+}
+
+// Consecutive synchronous writes with the same callback share one tick.
+export function scheduleAfterWrite(stream, callback) {
+  const pending = stream._afterWriteTick;
+  if (pending !== null && pending.callback === callback) {
+    pending.count++;
+  } else {
+    const info = { count: 1, callback, stream };
+    stream._afterWriteTick = info;
+    nextTick(afterWriteTick, info);
+  }
+}
+
+function afterWriteTick(info) {
+  info.stream._afterWriteTick = null;
+  afterWrite(info.stream, info.count, info.callback);
+}
+
+function onwriteError(stream, error, callback) {
+  --stream._pendingcb;
+  callback(error);
+  errorBuffer(stream);
+  errorOrDestroy(stream, error);
+}
+
+// 'drain' comes before the callbacks of the writes that emptied the buffer.
+export function afterWrite(stream, count, callback) {
+  if (!(stream._w & W_ENDING) && !(stream._s & S_DESTROYED) && stream._wlen === 0 && (stream._w & W_NEED_DRAIN)) {
+    stream._w &= ~W_NEED_DRAIN;
+    stream.emit("drain");
+  }
+  while (count-- > 0) {
+    stream._pendingcb--;
+    callback(null);
+  }
+  if (stream._s & S_DESTROYED) errorBuffer(stream);
+  finishMaybe(stream);
+}
+
+// Fails every buffered write and end() callback of a destroyed stream.
+export function errorBuffer(stream) {
+  if (stream._w & W_WRITING) return;
+  const buffer = stream._wbuf;
+  if (buffer !== null) {
+    for (let i = stream._wbufIndex; i < buffer.length; i++) {
+      const { chunk, callback } = buffer[i];
+      stream._wlen -= (stream._w & W_OBJECT) ? 1 : chunk.length;
+      callback(stream._errored ?? ERR_STREAM_DESTROYED("write"));
+    }
+  }
+  const finished = stream._onFinished;
+  if (finished !== null && finished.length) {
+    const callbacks = finished.splice(0);
+    for (const callback of callbacks) callback(stream._errored ?? ERR_STREAM_DESTROYED("end"));
+  }
+  resetBuffer(stream);
+}
+
+function resetBuffer(stream) {
+  if (stream._wbuf !== null) stream._wbuf = [];
+  stream._wbufIndex = 0;
+  stream._w |= W_ALL_BUFFERS | W_ALL_NOOP;
+}
+
+export function clearBuffer(stream) {
+  if (stream._corked || (stream._w & W_BUFFER_PROCESSING) || (stream._s & S_DESTROYED) ||
+      !(stream._s & S_CONSTRUCTED)) {
+    return;
+  }
+  const buffer = stream._wbuf;
+  if (buffer === null) return;
+  const objectMode = (stream._w & W_OBJECT) !== 0;
+  const count = buffer.length - stream._wbufIndex;
+  if (!count) return;
+  let i = stream._wbufIndex;
+  stream._w |= W_BUFFER_PROCESSING;
+  if (count > 1 && stream._writev) {
+    stream._pendingcb -= count - 1;
+    const callback = (stream._w & W_ALL_NOOP) ? nop : (error) => {
+      for (let n = i; n < buffer.length; ++n) buffer[n].callback(error);
+    };
+    const chunks = (stream._w & W_ALL_NOOP) && i === 0 ? buffer : buffer.slice(i);
+    chunks.allBuffers = (stream._w & W_ALL_BUFFERS) !== 0;
+    doWrite(stream, true, stream._wlen, chunks, "", callback);
+    resetBuffer(stream);
+  } else {
+    do {
+      const { chunk, encoding, callback } = buffer[i];
+      buffer[i++] = null;
+      doWrite(stream, false, objectMode ? 1 : chunk.length, chunk, encoding, callback);
+    } while (i < buffer.length && !(stream._w & W_WRITING));
+    if (i === buffer.length) {
+      resetBuffer(stream);
+    } else if (i > 256) {
+      buffer.splice(0, i);
+      stream._wbufIndex = 0;
+    } else {
+      stream._wbufIndex = i;
+    }
+  }
+  stream._w &= ~W_BUFFER_PROCESSING;
+}
+
+WP.write = function write(chunk, encoding, callback) {
+  return writeChunk(this, chunk, encoding, callback) === true;
+};
+
+WP.cork = function cork() {
+  this._corked++;
+};
+
+WP.uncork = function uncork() {
+  if (this._corked) {
+    this._corked--;
+    if (!(this._w & W_WRITING)) clearBuffer(this);
+  }
+};
+
+WP.setDefaultEncoding = function setDefaultEncoding(encoding) {
+  if (typeof encoding === "string") encoding = encoding.toLowerCase();
+  if (!Buffer.isEncoding(encoding)) throw ERR_UNKNOWN_ENCODING(encoding);
+  this._wDefaultEncoding = encoding;
+  return this;
+};
+
+WP._write = function _write(chunk, encoding, callback) {
+  if (this._writev) this._writev([{ chunk, encoding }], callback);
+  else throw ERR_METHOD_NOT_IMPLEMENTED("_write()");
+};
+
+WP.end = function end(chunk, encoding, callback) {
+  if (typeof chunk === "function") {
+    callback = chunk;
+    chunk = null;
+    encoding = null;
+  } else if (typeof encoding === "function") {
+    callback = encoding;
+    encoding = null;
+  }
+  let error;
+  if (chunk !== null && chunk !== undefined) {
+    const ret = writeChunk(this, chunk, encoding);
+    if (ret instanceof Error) error = ret;
+  }
+  if (this._corked) {
+    this._corked = 1;
+    this.uncork();
+  }
+  if (error) {
+    // Already reported by the write.
+  } else if (!this._errored && !(this._w & W_ENDING)) {
+    this._w |= W_ENDING;
+    finishMaybe(this);
+    this._w |= W_ENDED;
+  } else if (this._w & W_FINISHED) {
+    error = ERR_STREAM_ALREADY_FINISHED("end");
+  } else if (this._s & S_DESTROYED) {
+    error = ERR_STREAM_DESTROYED("end");
+  }
+  if (typeof callback === "function") {
+    if (error || (this._w & W_FINISHED)) nextTick(callback, error);
+    else if (this._errored) nextTick(callback, this._errored);
+    else (this._onFinished ?? (this._onFinished = [])).push(callback);
+  }
+  return this;
+};
+
+export function needFinish(stream) {
+  const w = stream._w;
+  return (w & W_ENDING) !== 0 && !(stream._s & (S_DESTROYED | S_ERROR_EMITTED | S_CLOSE_EMITTED)) &&
+    (stream._s & S_CONSTRUCTED) !== 0 && stream._wlen === 0 && !stream._errored &&
+    (stream._wbuf === null || stream._wbuf.length === 0) && !(w & (W_FINISHED | W_WRITING));
+}
+
+function callFinal(stream) {
+  let called = false;
+  function onFinish(error) {
+    if (called) {
+      errorOrDestroy(stream, error ?? ERR_MULTIPLE_CALLBACK());
+      return;
+    }
+    called = true;
+    stream._pendingcb--;
+    if (error) {
+      const callbacks = stream._onFinished ? stream._onFinished.splice(0) : [];
+      for (const callback of callbacks) callback(error);
+      errorOrDestroy(stream, error, (stream._w & W_SYNC) !== 0);
+    } else if (needFinish(stream)) {
+      stream._w |= W_PREFINISHED;
+      stream.emit("prefinish");
+      stream._pendingcb++;
+      nextTick(finish, stream);
+    }
+  }
+  stream._w |= W_SYNC;
+  stream._pendingcb++;
+  try {
+    stream._final(onFinish);
+  } catch (error) {
+    onFinish(error);
+  }
+  stream._w &= ~W_SYNC;
+}
+
+function prefinish(stream) {
+  const w = stream._w;
+  if (!(w & (W_PREFINISHED | W_FINAL_CALLED))) {
+    if (typeof stream._final === "function" && !(stream._s & S_DESTROYED)) {
+      stream._w |= W_FINAL_CALLED;
+      callFinal(stream);
+    } else {
+      stream._w |= W_PREFINISHED;
+      stream.emit("prefinish");
+    }
+  }
+}
+
+// 'finish' always comes on a later tick than what made it due.
+export function finishMaybe(stream) {
+  if (!needFinish(stream)) return;
+  prefinish(stream);
+  if (stream._pendingcb === 0) {
+    stream._pendingcb++;
+    nextTick(finishIfNeeded, stream);
+  }
+}
+
+function finishIfNeeded(stream) {
+  if (needFinish(stream)) finish(stream);
+  else stream._pendingcb--;
+}
+
+function finish(stream) {
+  stream._pendingcb--;
+  stream._w |= W_FINISHED;
+  const finished = stream._onFinished;
+  if (finished !== null && finished.length) {
+    const callbacks = finished.splice(0);
+    for (const callback of callbacks) callback();
+  }
+  stream.emit("finish");
+  if (stream._s & S_AUTO_DESTROY) {
+    const r = stream._r;
+    if (r === undefined || (r & (R_END_EMITTED | R_DISABLED))) stream.destroy();
+  }
+}
+
+WP.destroy = function (error, callback) {
+  if (!(this._s & S_DESTROYED) &&
+      ((this._wbuf !== null && this._wbufIndex < this._wbuf.length) || (this._onFinished !== null && this._onFinished.length))) {
+    nextTick(errorBuffer, this);
+  }
+  destroy.call(this, error, callback);
+  return this;
+};
+WP._undestroy = undestroy;
+WP._destroy = function _destroy(error, callback) {
+  callback(error);
+};
+WP[EventEmitter.captureRejectionSymbol] = function (error) {
+  this.destroy(error);
+};
+
+const writableGetters = {
+  closed() {
+    return this._s !== undefined ? (this._s & S_CLOSED) !== 0 : false;
+  },
+  destroyed: {
+    get() {
+      return this._s !== undefined ? (this._s & S_DESTROYED) !== 0 : false;
+    },
+    set(value) {
+      if (this._s === undefined) return;
+      if (value) this._s |= S_DESTROYED;
+      else this._s &= ~S_DESTROYED;
+    },
+  },
+  writable: {
+    get() {
+      const w = this._w;
+      return w !== undefined && !(w & (W_DISABLED | W_ENDING | W_ENDED)) && !(this._s & S_DESTROYED) && !this._errored;
+    },
+    set(value) {
+      if (this._w !== undefined) {
+        if (value) this._w &= ~W_DISABLED;
+        else this._w |= W_DISABLED;
+      }
+    },
+  },
+  writableFinished() {
+    return this._w !== undefined ? (this._w & W_FINISHED) !== 0 : false;
+  },
+  writableObjectMode() {
+    return this._w !== undefined ? (this._w & W_OBJECT) !== 0 : false;
+  },
+  writableBuffer() {
+    return this._w !== undefined ? (this._wbuf ?? []).slice(this._wbufIndex) : undefined;
+  },
+  writableEnded() {
+    return this._w !== undefined ? (this._w & W_ENDING) !== 0 : false;
+  },
+  writableNeedDrain() {
+    const w = this._w;
+    if (w === undefined) return false;
+    return !(this._s & S_DESTROYED) && !(w & W_ENDING) && (w & W_NEED_DRAIN) !== 0;
+  },
+  writableHighWaterMark() {
+    return this._w !== undefined ? this._whwm : undefined;
+  },
+  writableCorked() {
+    return this._w !== undefined ? this._corked : 0;
+  },
+  writableLength() {
+    return this._w !== undefined ? this._wlen : undefined;
+  },
+  errored() {
+    return this._s !== undefined ? this._errored : null;
+  },
+  writableAborted() {
+    const w = this._w;
+    return !(w & W_DISABLED) && ((this._s & S_DESTROYED) !== 0 || !!this._errored) && !(w & W_FINISHED);
+  },
+};
+defineGetters(WP, writableGetters);
+
+// --- Duplex ------------------------------------------------------------------------------
+
+export function Duplex(options) {
+  if (!(this instanceof Duplex)) return new Duplex(options);
+  initReadable(this, options, true);
+  initWritable(this, options, true);
+  initCommon(this, options);
+  if (options) {
+    this.allowHalfOpen = options.allowHalfOpen !== false;
+    if (options.readable === false) this._r |= R_DISABLED | R_ENDED | R_END_EMITTED;
+    if (options.writable === false) this._w |= W_DISABLED | W_ENDING | W_ENDED | W_FINISHED;
+    if (typeof options.read === "function") this._read = options.read;
+    if (typeof options.write === "function") this._write = options.write;
+    if (typeof options.writev === "function") this._writev = options.writev;
+    if (typeof options.destroy === "function") this._destroy = options.destroy;
+    if (typeof options.final === "function") this._final = options.final;
+    if (typeof options.construct === "function") this._construct = options.construct;
+    if (options.signal) addAbortSignalNoValidate(options.signal, this);
+  } else {
+    this.allowHalfOpen = true;
+  }
+  Stream.call(this, options);
+  startConstruct(this);
+}
+Object.setPrototypeOf(Duplex.prototype, Readable.prototype);
+Object.setPrototypeOf(Duplex, Readable);
+
+const DP = Duplex.prototype;
+for (const name of ["write", "cork", "uncork", "setDefaultEncoding", "_write", "_writev", "end", "writable",
+  "writableHighWaterMark", "writableObjectMode", "writableBuffer", "writableLength", "writableFinished",
+  "writableCorked", "writableEnded", "writableNeedDrain"]) {
+  Object.defineProperty(DP, name, Object.getOwnPropertyDescriptor(WP, name));
+}
+// Prototype defaults of the writable side's fields.
+for (const name of ["_whwm", "_wDefaultEncoding", "_corked", "_wbuf", "_wbufIndex", "_writecb", "_writelen",
+  "_afterWriteTick", "_onFinished", "_onwrite"]) {
+  DP[name] = WP[name];
+}
+DP[kIsWritable] = true;
+DP.destroy = WP.destroy;
+defineGetters(DP, { destroyed: writableGetters.destroyed });
+
+// --- state views ------------------------------------------------------------------------------
+
+// Node exposes its state objects and some code reads (or sets) them: these
+// objects read and write the stream's own fields.
+function flagProperty(field, bit) {
+  return {
+    get() {
+      return (this.stream[field] & bit) !== 0;
+    },
+    set(value) {
+      if (value) this.stream[field] |= bit;
+      else this.stream[field] &= ~bit;
+    },
+    enumerable: true,
+  };
+}
+
+function fieldProperty(field) {
+  return {
+    get() {
+      return this.stream[field];
+    },
+    set(value) {
+      this.stream[field] = value;
+    },
+    enumerable: true,
+  };
+}
+
+const commonViewProperties = {
+  destroyed: flagProperty("_s", S_DESTROYED),
+  closed: flagProperty("_s", S_CLOSED),
+  closeEmitted: flagProperty("_s", S_CLOSE_EMITTED),
+  errorEmitted: flagProperty("_s", S_ERROR_EMITTED),
+  constructed: flagProperty("_s", S_CONSTRUCTED),
+  autoDestroy: flagProperty("_s", S_AUTO_DESTROY),
+  emitClose: flagProperty("_s", S_EMIT_CLOSE),
+  errored: fieldProperty("_errored"),
+};
+
+export function ReadableState(options, stream, isDuplex) {
+  const target = Object.create(null);
+  initReadable(target, options, !!isDuplex);
+  initCommon(target, options);
+  this.stream = target;
+}
+Object.defineProperties(ReadableState.prototype, {
+  ...commonViewProperties,
+  objectMode: flagProperty("_r", R_OBJECT),
+  ended: flagProperty("_r", R_ENDED),
+  endEmitted: flagProperty("_r", R_END_EMITTED),
+  reading: flagProperty("_r", R_READING),
+  sync: flagProperty("_r", R_SYNC),
+  needReadable: flagProperty("_r", R_NEED_READABLE),
+  emittedReadable: flagProperty("_r", R_EMITTED_READABLE),
+  readableListening: flagProperty("_r", R_READABLE_LISTENING),
+  resumeScheduled: flagProperty("_r", R_RESUME_SCHEDULED),
+  multiAwaitDrain: flagProperty("_r", R_MULTI_AWAIT_DRAIN),
+  readingMore: flagProperty("_r", R_READING_MORE),
+  dataEmitted: flagProperty("_r", R_DATA_EMITTED),
+  highWaterMark: fieldProperty("_rhwm"),
+  length: fieldProperty("_rlen"),
+  decoder: fieldProperty("_decoder"),
+  encoding: fieldProperty("_encoding"),
+  defaultEncoding: fieldProperty("_rDefaultEncoding"),
+  awaitDrainWriters: fieldProperty("_awaitDrain"),
+  buffer: {
+    get() {
+      return this.stream._rbuf ?? (this.stream._rbuf = []);
+    },
+    enumerable: true,
+  },
+  pipes: {
+    get() {
+      return this.stream._pipes ?? (this.stream._pipes = []);
+    },
+    enumerable: true,
+  },
+  flowing: {
+    get() {
+      const r = this.stream._r;
+      return (r & R_FLOWING_SET) ? (r & R_FLOWING) !== 0 : null;
+    },
+    set(value) {
+      const s = this.stream;
+      if (value === null || value === undefined) s._r &= ~R_FLOWING_BITS;
+      else if (value) s._r |= R_FLOWING_BITS;
+      else s._r = (s._r | R_FLOWING_SET) & ~R_FLOWING;
+    },
+    enumerable: true,
+  },
+  readable: {
+    get() {
+      return (this.stream._r & R_DISABLED) ? false : undefined;
+    },
+    set(value) {
+      if (value === false) this.stream._r |= R_DISABLED;
+      else this.stream._r &= ~R_DISABLED;
+    },
+    enumerable: true,
+  },
+});
+
+export function WritableState(options, stream, isDuplex) {
+  const target = Object.create(null);
+  initWritable(target, options, !!isDuplex);
+  initCommon(target, options);
+  this.stream = target;
+}
+Object.defineProperties(WritableState.prototype, {
+  ...commonViewProperties,
+  objectMode: flagProperty("_w", W_OBJECT),
+  ending: flagProperty("_w", W_ENDING),
+  ended: flagProperty("_w", W_ENDED),
+  finished: flagProperty("_w", W_FINISHED),
+  needDrain: flagProperty("_w", W_NEED_DRAIN),
+  writing: flagProperty("_w", W_WRITING),
+  sync: flagProperty("_w", W_SYNC),
+  bufferProcessing: flagProperty("_w", W_BUFFER_PROCESSING),
+  prefinished: flagProperty("_w", W_PREFINISHED),
+  finalCalled: flagProperty("_w", W_FINAL_CALLED),
+  allBuffers: flagProperty("_w", W_ALL_BUFFERS),
+  allNoop: flagProperty("_w", W_ALL_NOOP),
+  decodeStrings: flagProperty("_w", W_DECODE_STRINGS),
+  highWaterMark: fieldProperty("_whwm"),
+  length: fieldProperty("_wlen"),
+  corked: fieldProperty("_corked"),
+  pendingcb: fieldProperty("_pendingcb"),
+  writelen: fieldProperty("_writelen"),
+  writecb: fieldProperty("_writecb"),
+  defaultEncoding: fieldProperty("_wDefaultEncoding"),
+  bufferedIndex: fieldProperty("_wbufIndex"),
+  afterWriteTickInfo: fieldProperty("_afterWriteTick"),
+  buffered: {
+    get() {
+      return this.stream._wbuf ?? (this.stream._wbuf = []);
+    },
+    enumerable: true,
+  },
+  bufferedRequestCount: {
+    get() {
+      return (this.stream._wbuf ?? []).length - this.stream._wbufIndex;
+    },
+    enumerable: true,
+  },
+  writable: {
+    get() {
+      return (this.stream._w & W_DISABLED) ? false : undefined;
+    },
+    set(value) {
+      if (value === false) this.stream._w |= W_DISABLED;
+      else this.stream._w &= ~W_DISABLED;
+    },
+    enumerable: true,
+  },
+});
+WritableState.prototype.getBuffer = function getBuffer() {
+  return (this.stream._wbuf ?? []).slice(this.stream._wbufIndex);
+};
+
+function view(stream, key, State, field) {
+  if (stream[field] === undefined) return undefined;
+  let state = stream[key];
+  if (state === undefined) {
+    state = Object.create(State.prototype);
+    state.stream = stream;
+    Object.defineProperty(stream, key, { value: state, configurable: true });
+  }
+  return state;
+}
+
+function overrideState(key) {
+  return function (value) {
+    Object.defineProperty(this, key, { value, writable: true, configurable: true });
+  };
+}
+
+Object.defineProperty(RP, "_readableState", {
+  get() {
+    return view(this, kReadableView, ReadableState, "_r");
+  },
+  set: overrideState("_readableState"),
+  configurable: true,
+});
+Object.defineProperty(WP, "_writableState", {
+  get() {
+    return view(this, kWritableView, WritableState, "_w");
+  },
+  set: overrideState("_writableState"),
+  configurable: true,
+});
+Object.defineProperty(DP, "_writableState", Object.getOwnPropertyDescriptor(WP, "_writableState"));
+Readable.ReadableState = ReadableState;
+Writable.WritableState = WritableState;
+
+// --- what a stream is, and where it stands (for our streams and userland ones) --------------
+
+export function isReadableNodeStream(obj, strict = false) {
+  return !!(obj && typeof obj.pipe === "function" && typeof obj.on === "function" &&
+    (!strict || (typeof obj.pause === "function" && typeof obj.resume === "function")) &&
+    (!obj._writableState || obj._readableState?.readable !== false) &&
+    (!obj._writableState || obj._readableState));
+}
+
+export function isWritableNodeStream(obj) {
+  return !!(obj && typeof obj.write === "function" && typeof obj.on === "function" &&
+    (!obj._readableState || obj._writableState?.writable !== false));
+}
+
+export function isDuplexNodeStream(obj) {
+  return !!(obj && typeof obj.pipe === "function" && obj._readableState && typeof obj.on === "function" &&
+    typeof obj.write === "function");
+}
+
+export function isNodeStream(obj) {
+  return !!obj && (obj._readableState || obj._writableState ||
+    (typeof obj.write === "function" && typeof obj.on === "function") ||
+    (typeof obj.pipe === "function" && typeof obj.on === "function"));
+}
+
+export function isReadableStream(obj) {
+  return !!(obj && !isNodeStream(obj) && typeof obj.pipeThrough === "function" && typeof obj.getReader === "function" &&
+    typeof obj.cancel === "function");
+}
+
+export function isWritableStream(obj) {
+  return !!(obj && !isNodeStream(obj) && typeof obj.getWriter === "function" && typeof obj.abort === "function");
+}
+
+export function isTransformStream(obj) {
+  return !!(obj && !isNodeStream(obj) && typeof obj.readable === "object" && typeof obj.writable === "object");
+}
+
+export function isWebStream(obj) {
+  return isReadableStream(obj) || isWritableStream(obj) || isTransformStream(obj);
+}
+
+export function isIterable(obj, isAsync) {
+  if (obj == null) return false;
+  if (isAsync === true) return typeof obj[Symbol.asyncIterator] === "function";
+  if (isAsync === false) return typeof obj[Symbol.iterator] === "function";
+  return typeof obj[Symbol.asyncIterator] === "function" || typeof obj[Symbol.iterator] === "function";
+}
+
+export function isDestroyed(stream) {
+  if (!isNodeStream(stream)) return null;
+  const w = stream._writableState;
+  const r = stream._readableState;
+  const state = w || r;
+  return !!(stream.destroyed || stream[kIsDestroyed] || state?.destroyed);
+}
+export const kIsDestroyed = Symbol.for("nodejs.stream.destroyed");
+export const kIsErrored = Symbol("kIsErrored");
+export const kIsReadable = Symbol("kIsReadable");
+export const kIsWritableSym = Symbol("kIsWritable");
+export const kIsDisturbed = Symbol("kIsDisturbed");
+
+export function isWritableEnded(stream) {
+  if (!isWritableNodeStream(stream)) return null;
+  if (stream.writableEnded === true) return true;
+  const w = stream._writableState;
+  if (w?.errored) return false;
+  if (typeof w?.ended !== "boolean") return null;
+  return w.ended;
+}
+
+export function isWritableFinished(stream, strict) {
+  if (!isWritableNodeStream(stream)) return null;
+  if (stream.writableFinished === true) return true;
+  const w = stream._writableState;
+  if (w?.errored) return false;
+  if (typeof w?.finished !== "boolean") return null;
+  return !!(w.finished || (strict === false && w.ended === true && w.length === 0));
+}
+
+export function isReadableEnded(stream) {
+  if (!isReadableNodeStream(stream)) return null;
+  if (stream.readableEnded === true) return true;
+  const r = stream._readableState;
+  if (!r || r.errored) return false;
+  if (typeof r?.ended !== "boolean") return null;
+  return r.ended;
+}
+
+export function isReadableFinished(stream, strict) {
+  if (!isReadableNodeStream(stream)) return null;
+  const r = stream._readableState;
+  if (r?.errored) return false;
+  if (typeof r?.endEmitted !== "boolean") return null;
+  return !!(r.endEmitted || (strict === false && r.ended === true && r.length === 0));
+}
+
+export function isReadable(stream) {
+  if (stream && stream[kIsReadable] != null) return stream[kIsReadable];
+  if (typeof stream?.readable !== "boolean") return null;
+  if (isDestroyed(stream)) return false;
+  return isReadableNodeStream(stream) && stream.readable && !isReadableFinished(stream);
+}
+
+export function isWritable(stream) {
+  if (stream && stream[kIsWritableSym] != null) return stream[kIsWritableSym];
+  if (typeof stream?.writable !== "boolean") return null;
+  if (isDestroyed(stream)) return false;
+  return isWritableNodeStream(stream) && stream.writable && !isWritableEnded(stream);
+}
+
+export function isFinished(stream, options) {
+  if (!isNodeStream(stream)) return null;
+  if (isDestroyed(stream)) return true;
+  if (options?.readable !== false && isReadable(stream)) return false;
+  if (options?.writable !== false && isWritable(stream)) return false;
+  return true;
+}
+
+export function isWritableErrored(stream) {
+  if (!isNodeStream(stream)) return null;
+  if (stream.writableErrored) return stream.writableErrored;
+  return stream._writableState?.errored ?? null;
+}
+
+export function isReadableErrored(stream) {
+  if (!isNodeStream(stream)) return null;
+  if (stream.readableErrored) return stream.readableErrored;
+  return stream._readableState?.errored ?? null;
+}
+
+export function isClosed(stream) {
+  if (!isNodeStream(stream)) return null;
+  if (typeof stream.closed === "boolean") return stream.closed;
+  const w = stream._writableState;
+  const r = stream._readableState;
+  if (typeof w?.closed === "boolean" || typeof r?.closed === "boolean") return w?.closed || r?.closed;
+  if (typeof stream._closed === "boolean" && isOutgoingMessage(stream)) return stream._closed;
+  return null;
+}
+
+function isOutgoingMessage(stream) {
+  return typeof stream._closed === "boolean" && typeof stream._defaultKeepAlive === "boolean" &&
+    typeof stream._removedConnection === "boolean" && typeof stream._removedContLen === "boolean";
+}
+
+function isServerResponse(stream) {
+  return typeof stream._sent100 === "boolean" && isOutgoingMessage(stream);
+}
+
+function isServerRequest(stream) {
+  return typeof stream._consuming === "boolean" && typeof stream._dumped === "boolean" &&
+    stream.req?.upgradeOrConnect === undefined;
+}
+
+export function willEmitClose(stream) {
+  if (!isNodeStream(stream)) return null;
+  const w = stream._writableState;
+  const r = stream._readableState;
+  const state = w || r;
+  return (!state && isServerResponse(stream)) || !!(state && state.autoDestroy && state.emitClose && state.closed === false);
+}
+
+export function isDisturbed(stream) {
+  return !!(stream && (stream[kIsDisturbed] ?? (stream.readableDidRead || stream.readableAborted)));
+}
+
+export function isErrored(stream) {
+  return !!(stream && (stream[kIsErrored] ?? stream.readableErrored ?? stream.writableErrored ??
+    stream._readableState?.errorEmitted ?? stream._writableState?.errorEmitted ??
+    stream._readableState?.errored ?? stream._writableState?.errored));
+}
+
+function isRequest(stream) {
+  return stream && stream.setHeader && typeof stream.abort === "function";
+}
+
+// Destroys any kind of stream, with an AbortError when it had not finished.
+export function destroyer(stream, error) {
+  if (!stream || isDestroyed(stream)) return;
+  if (!error && !isFinished(stream)) error = new AbortError();
+  if (isServerRequest(stream)) {
+    stream.socket = null;
+    stream.destroy(error);
+  } else if (isRequest(stream)) {
+    stream.abort();
+  } else if (isRequest(stream.req)) {
+    stream.req.abort();
+  } else if (typeof stream.destroy === "function") {
+    stream.destroy(error);
+  } else if (typeof stream.close === "function") {
+    stream.close();
+  } else if (error) {
+    nextTick((s, e) => s.emit("error", e), stream, error);
+  } else {
+    nextTick((s) => s.emit("close"), stream);
+  }
+  if (!stream.destroyed) stream[kIsDestroyed] = true;
+}
+
+// --- finished (end of stream) -------------------------------------------------------------------
+
+function validateAbortSignal(signal, name) {
+  if (signal !== undefined && (signal === null || typeof signal !== "object" || !("aborted" in signal))) {
+    throw ERR_INVALID_ARG_TYPE(name, "AbortSignal", signal);
+  }
+}
+
+function validateFunction(value, name) {
+  if (typeof value !== "function") throw ERR_INVALID_ARG_TYPE(name, "Function", value);
+}
+
+export function validateObject(value, name, allowArray = false) {
+  if (value === null || typeof value !== "object" || (!allowArray && Array.isArray(value))) {
+    throw ERR_INVALID_ARG_TYPE(name, "Object", value);
+  }
+}
+
+function onceCallback(callback) {
+  let called = false;
+  return function (...args) {
+    if (called) return;
+    called = true;
+    return Reflect.apply(callback, this, args);
+  };
+}
+
+export function eos(stream, options, callback) {
+  if (arguments.length === 2) {
+    callback = options;
+    options = {};
+  } else if (options == null) {
+    options = {};
+  } else {
+    validateObject(options, "options");
+  }
+  validateFunction(callback, "callback");
+  validateAbortSignal(options.signal, "options.signal");
+  callback = onceCallback(callback);
+  if (isReadableStream(stream) || isWritableStream(stream)) return eosWeb(stream, options, callback);
+  if (!isNodeStream(stream)) {
+    throw ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream);
+  }
+  const readable = options.readable ?? isReadableNodeStream(stream);
+  const writable = options.writable ?? isWritableNodeStream(stream);
+  const wState = stream._writableState;
+  const rState = stream._readableState;
+  const onlegacyfinish = () => {
+    if (!stream.writable) onfinish();
+  };
+  let emitsClose = willEmitClose(stream) && isReadableNodeStream(stream) === readable &&
+    isWritableNodeStream(stream) === writable;
+  let writableFinished = isWritableFinished(stream, false);
+  const onfinish = () => {
+    writableFinished = true;
+    if (stream.destroyed) emitsClose = false;
+    if (emitsClose && (!stream.readable || readable)) return;
+    if (!readable || readableFinished) callback.call(stream);
+  };
+  let readableFinished = isReadableFinished(stream, false);
+  const onend = () => {
+    readableFinished = true;
+    if (stream.destroyed) emitsClose = false;
+    if (emitsClose && (!stream.writable || writable)) return;
+    if (!writable || writableFinished) callback.call(stream);
+  };
+  const onerror = (error) => {
+    callback.call(stream, error);
+  };
+  let closed = isClosed(stream);
+  const onclose = () => {
+    closed = true;
+    const errored = isWritableErrored(stream) || isReadableErrored(stream);
+    if (errored && typeof errored !== "boolean") return callback.call(stream, errored);
+    if (readable && !readableFinished && isReadableNodeStream(stream, true)) {
+      if (!isReadableFinished(stream, false)) return callback.call(stream, ERR_STREAM_PREMATURE_CLOSE());
+    }
+    if (writable && !writableFinished) {
+      if (!isWritableFinished(stream, false)) return callback.call(stream, ERR_STREAM_PREMATURE_CLOSE());
+    }
+    callback.call(stream);
+  };
+  const onclosed = () => {
+    closed = true;
+    const errored = isWritableErrored(stream) || isReadableErrored(stream);
+    if (errored && typeof errored !== "boolean") return callback.call(stream, errored);
+    callback.call(stream);
+  };
+  const onrequest = () => {
+    stream.req.on("finish", onfinish);
+  };
+  if (isRequest(stream)) {
+    stream.on("complete", onfinish);
+    if (!emitsClose) stream.on("abort", onclose);
+    if (stream.req) onrequest();
+    else stream.on("request", onrequest);
+  } else if (writable && !wState) {
+    stream.on("end", onlegacyfinish);
+    stream.on("close", onlegacyfinish);
+  }
+  if (!emitsClose && typeof stream.aborted === "boolean") stream.on("aborted", onclose);
+  stream.on("end", onend);
+  stream.on("finish", onfinish);
+  if (options.error !== false) stream.on("error", onerror);
+  stream.on("close", onclose);
+  if (closed) {
+    nextTick(onclose);
+  } else if (wState?.errorEmitted || rState?.errorEmitted) {
+    if (!emitsClose) nextTick(onclosed);
+  } else if (!readable && (!emitsClose || isReadable(stream)) && (writableFinished || isWritable(stream) === false)) {
+    nextTick(onclosed);
+  } else if (!writable && (!emitsClose || isWritable(stream)) && (readableFinished || isReadable(stream) === false)) {
+    nextTick(onclosed);
+  } else if (rState && stream.req && stream.aborted) {
+    nextTick(onclosed);
+  }
+  const cleanup = () => {
+    callback = nop;
+    stream.removeListener("aborted", onclose);
+    stream.removeListener("complete", onfinish);
+    stream.removeListener("abort", onclose);
+    stream.removeListener("request", onrequest);
+    if (stream.req) stream.req.removeListener("finish", onfinish);
+    stream.removeListener("end", onlegacyfinish);
+    stream.removeListener("close", onlegacyfinish);
+    stream.removeListener("finish", onfinish);
+    stream.removeListener("end", onend);
+    stream.removeListener("error", onerror);
+    stream.removeListener("close", onclose);
+  };
+  if (options.signal && !closed) {
+    const signal = options.signal;
+    const abort = () => {
+      const endCallback = callback;
+      cleanup();
+      endCallback.call(stream, new AbortError(undefined, { cause: signal.reason }));
+    };
+    if (signal.aborted) {
+      nextTick(abort);
+    } else {
+      signal.addEventListener("abort", abort, { once: true });
+      const original = callback;
+      callback = onceCallback((...args) => {
+        signal.removeEventListener("abort", abort);
+        Reflect.apply(original, stream, args);
+      });
+    }
+  }
+  return cleanup;
+}
+
+// finished() on a web stream needs its internals; there are no web streams here.
+function eosWeb(stream, options, callback) {
+  void stream;
+  void options;
+  void callback;
+  throw ERR_INVALID_ARG_TYPE("stream", ["Stream"], stream);
+}
+
+export function finishedPromise(stream, opts) {
+  let autoCleanup = false;
+  if (opts && opts.cleanup) autoCleanup = true;
+  return new Promise((resolve, reject) => {
+    const cleanup = eos(stream, opts, (error) => {
+      if (autoCleanup) cleanup();
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+eos.finished = finishedPromise;
+
+// --- addAbortSignal -------------------------------------------------------------------------------
+
+export function addAbortSignal(signal, stream) {
+  validateAbortSignal(signal, "signal");
+  if (!isNodeStream(stream) && !isWebStream(stream)) {
+    throw ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream);
+  }
+  return addAbortSignalNoValidate(signal, stream);
+}
+
+export function addAbortSignalNoValidate(signal, stream) {
+  if (typeof signal !== "object" || !("aborted" in signal)) return stream;
+  const onAbort = () => {
+    stream.destroy(new AbortError(undefined, { cause: signal.reason }));
+  };
+  if (signal.aborted) {
+    onAbort();
+  } else {
+    signal.addEventListener("abort", onAbort, { once: true });
+    eos(stream, () => signal.removeEventListener("abort", onAbort));
+  }
+  return stream;
+}
+
+// Node's destroy helper, exported by node:stream as `destroy`.
+export function destroyStream(stream, error) {
+  destroyer(stream, error);
+}
