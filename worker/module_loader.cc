@@ -33,6 +33,8 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"util", "node/util.js"},
       {"crypto", "node/crypto.js"},
       {"process", "node/process.js"},
+      {"stream", "node/stream.js"},
+      {"stream/promises", "node/stream_promises.js"},
   };
   return facades;
 }
