@@ -35,6 +35,7 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"process", "node/process.js"},
       {"stream", "node/stream.js"},
       {"stream/promises", "node/stream_promises.js"},
+      {"zlib", "node/zlib.js"},
   };
   return facades;
 }

@@ -23,6 +23,7 @@ class TimerBinding;
 class TcpBinding;
 class UdpBinding;
 class StoreBinding;
+class ZlibBinding;
 class SupervisorLink;
 class Watchdog;
 
@@ -75,6 +76,7 @@ class Runtime {
   TcpBinding& tcp() { return *tcp_; }
   UdpBinding& udp() { return *udp_; }
   StoreBinding& store() { return *store_; }
+  ZlibBinding& zlib() { return *zlib_; }
   SupervisorLink& link() { return link_; }
 
   void set_hook(Hook hook, JS::HandleValue function);
@@ -125,6 +127,7 @@ class Runtime {
   std::unique_ptr<TcpBinding> tcp_;
   std::unique_ptr<UdpBinding> udp_;
   std::unique_ptr<StoreBinding> store_;
+  std::unique_ptr<ZlibBinding> zlib_;
   std::unique_ptr<Watchdog> watchdog_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;
   bool hooks_registered_ = false;

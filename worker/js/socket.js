@@ -11,7 +11,7 @@ import { Buffer } from "./buffer.js";
 import { setTimeout as startTimer, clearTimeout as stopTimer } from "./timers.js";
 import { makeError, ERR_INVALID_ARG_TYPE } from "./errors.js";
 import {
-  Duplex, writeChunk,
+  Duplex, writeChunk, pushSettled,
   S_DESTROYED, S_EMIT_CLOSE, R_SYNC, R_READING, R_NEED_READABLE, R_END_EMITTED, W_DECODE_STRINGS, W_ENDING,
 } from "./stream_core.js";
 
@@ -87,9 +87,9 @@ export class Socket extends Duplex {
     let more;
     if (typeof payload === "string") {
       // Decoded natively: only while the utf8 decoder holds nothing.
-      more = this.push(payload, "utf8");
+      more = pushSettled(this, payload, "utf8");
     } else {
-      more = this.push(Buffer.from(payload));
+      more = pushSettled(this, Buffer.from(payload));
       if (this._canDecodeNatively()) native.tcpUtf8Strings(this._id, true);
     }
     if (!more && (this._sk & SK_READING) && !(this._s & S_DESTROYED)) {

@@ -428,7 +428,10 @@ RP.unshift = function unshift(chunk, encoding) {
   return addReadableChunk(this, chunk, encoding, true);
 };
 
-function addReadableChunk(stream, chunk, encoding, toFront) {
+// `settled`: the source's own reading is already under way (a socket's native
+// reads), so the read(0) that maybeReadMore would run on the next tick could
+// only mark a read in progress: mark it now instead of queueing a tick.
+function addReadableChunk(stream, chunk, encoding, toFront, settled = false) {
   let r = stream._r;
   if (!(r & R_OBJECT) && chunk !== null) {
     if (typeof chunk === "string") {
@@ -451,6 +454,7 @@ function addReadableChunk(stream, chunk, encoding, toFront) {
       return false;
     }
   }
+  let more = false;
   if (chunk === null) {
     stream._r &= ~R_READING;
     onEofChunk(stream);
@@ -462,6 +466,7 @@ function addReadableChunk(stream, chunk, encoding, toFront) {
         return false;
       } else {
         addChunk(stream, chunk, true);
+        more = true;
       }
     } else if (r & R_ENDED) {
       errorOrDestroy(stream, ERR_STREAM_PUSH_AFTER_EOF());
@@ -472,17 +477,26 @@ function addReadableChunk(stream, chunk, encoding, toFront) {
       if (stream._decoder !== null && !encoding) {
         chunk = stream._decoder.write(chunk);
         if ((r & R_OBJECT) || chunk.length !== 0) addChunk(stream, chunk, false);
-        else maybeReadMore(stream);
       } else {
         addChunk(stream, chunk, false);
       }
+      more = true;
     }
   } else if (!toFront) {
     stream._r &= ~R_READING;
-    maybeReadMore(stream);
+    more = true;
+  }
+  if (more) {
+    if (settled) settleReadMore(stream);
+    else maybeReadMore(stream);
   }
   r = stream._r;
   return !(r & R_ENDED) && (stream._rlen < stream._rhwm || stream._rlen === 0);
+}
+
+// push() for a source that reads on its own (the socket).
+export function pushSettled(stream, chunk, encoding) {
+  return addReadableChunk(stream, chunk, encoding, false, true);
 }
 
 export function addChunk(stream, chunk, toFront) {
@@ -498,7 +512,6 @@ export function addChunk(stream, chunk, toFront) {
     else buffer.push(chunk);
     if (stream._r & R_NEED_READABLE) emitReadable(stream);
   }
-  maybeReadMore(stream);
 }
 
 function clearAwaitDrain(stream) {
@@ -550,6 +563,18 @@ export function maybeReadMore(stream) {
     stream._r |= R_READING_MORE;
     nextTick(readMore, stream);
   }
+}
+
+// The effect of readMore's read(0) when _read has nothing to start.
+function settleReadMore(stream) {
+  const r = stream._r;
+  if ((r & (R_READING_MORE | R_READING | R_ENDED)) || !(stream._s & S_CONSTRUCTED) ||
+      !(stream._rlen < stream._rhwm || ((r & R_FLOWING) && stream._rlen === 0))) {
+    if ((r & R_READING_MORE) || !(stream._s & S_CONSTRUCTED)) maybeReadMore(stream);
+    return;
+  }
+  if (!(stream._s & S_DESTROYED) && !stream._errored) stream._r |= R_READING;
+  stream._r |= R_NEED_READABLE;
 }
 
 function readMore(stream) {
@@ -1206,7 +1231,7 @@ function makeCannotPipe() {
 
 // Validates and normalises a write; returns true, false, or the error that
 // refused it (end() needs to know).
-function writeChunk(stream, chunk, encoding, callback) {
+export function writeChunk(stream, chunk, encoding, callback) {
   if (typeof encoding === "function") {
     callback = encoding;
     encoding = null;
