@@ -11,8 +11,9 @@ import { Buffer } from "./buffer.js";
 import { setTimeout as startTimer, clearTimeout as stopTimer } from "./timers.js";
 import { makeError, ERR_INVALID_ARG_TYPE } from "./errors.js";
 import {
-  Duplex, writeChunk, pushSettled,
-  S_DESTROYED, S_EMIT_CLOSE, R_SYNC, R_READING, R_NEED_READABLE, R_END_EMITTED, W_DECODE_STRINGS, W_ENDING,
+  Duplex, writeChunk, pushSettled, addChunk, settleReadMore, onwrite, onwriteOf, scheduleAfterWrite, nop,
+  S_DESTROYED, S_CONSTRUCTED, S_EMIT_CLOSE, R_SYNC, R_READING, R_NEED_READABLE, R_ENDED, R_END_EMITTED,
+  W_DECODE_STRINGS, W_ENDING, W_WRITING, W_SYNC, W_NEED_DRAIN,
 } from "./stream_core.js";
 
 // Where each native tcpWrite leaves the number of bytes it took.
@@ -51,7 +52,8 @@ export class Socket extends Duplex {
     // As net.Socket: 'close' is emitted here, with hadError; strings are
     // written as strings.
     this._s &= ~S_EMIT_CLOSE;
-    this._w &= ~W_DECODE_STRINGS;
+    // W_SYNC marks a write's own call: _writeNow makes that call without it.
+    this._w &= ~(W_DECODE_STRINGS | W_SYNC);
     // Where net.Socket's read(0) at creation leaves the readable side.
     this._r = (this._r & ~R_SYNC) | R_READING | R_NEED_READABLE;
     native.tcpReadStart(id);
@@ -86,8 +88,17 @@ export class Socket extends Duplex {
     if (this._timer !== null) this._timer.refresh();
     let more;
     if (typeof payload === "string") {
-      // Decoded natively: only while the utf8 decoder holds nothing.
-      more = pushSettled(this, payload, "utf8");
+      // Decoded natively: only while the utf8 decoder holds nothing. What
+      // push(payload, "utf8") does, without its checks of the chunk.
+      const r = this._r;
+      if (!(r & R_ENDED) && this._errored === null && this._encoding === "utf8") {
+        this._r = r & ~R_READING;
+        addChunk(this, payload, false);
+        settleReadMore(this);
+        more = !(this._r & R_ENDED) && (this._rlen < this._rhwm || this._rlen === 0);
+      } else {
+        more = pushSettled(this, payload, "utf8");
+      }
     } else {
       more = pushSettled(this, Buffer.from(payload));
       if (this._canDecodeNatively()) native.tcpUtf8Strings(this._id, true);
@@ -111,11 +122,61 @@ export class Socket extends Duplex {
   }
 
   write(chunk, encoding, callback) {
-    // As net.Socket once the peer has ended and so have we: EPIPE.
-    if ((this._w & W_ENDING) && (this._r & R_END_EMITTED) && !this.allowHalfOpen) {
+    const w = this._w;
+    // Nothing in the way (no write in flight, not corked, ended or failed)
+    // and utf8 text or bytes: straight to the kernel.
+    if ((w & (W_ENDING | W_WRITING)) === 0 && this._corked === 0 && this._errored === null &&
+        (this._s & (S_DESTROYED | S_CONSTRUCTED)) === S_CONSTRUCTED) {
+      if (typeof encoding === "function") {
+        callback = encoding;
+        encoding = undefined;
+      }
+      if (encoding === undefined || encoding === null) {
+        if (chunk instanceof Uint8Array || (typeof chunk === "string" && this._wDefaultEncoding === "utf8")) {
+          return this._writeNow(chunk, callback);
+        }
+      } else if (encoding === "utf8" && typeof chunk === "string") {
+        return this._writeNow(chunk, callback);
+      }
+    } else if ((w & W_ENDING) && (this._r & R_END_EMITTED) && !this.allowHalfOpen) {
+      // As net.Socket once the peer has ended and so have we: EPIPE.
       return this._writeAfterFin(encoding, callback);
     }
     return writeChunk(this, chunk, encoding, callback) === true;
+  }
+
+  // What write() → _write() → the write's completion do when nothing is
+  // buffered: a write the kernel takes at once completes here (its callback
+  // on the next tick, none without one), one it queues completes later.
+  _writeNow(chunk, callback) {
+    const length = chunk.length;
+    if (this._timer !== null) this._timer.refresh();
+    const result = length === 0 ? 0 : native.tcpWrite(this._id, chunk, undefined);
+    if (result === 0) {
+      if (length !== 0) this._bytesDispatched += writeLength[0];
+      if (typeof callback === "function") {
+        this._pendingcb++;
+        scheduleAfterWrite(this, callback);
+      }
+    } else {
+      this._pendingcb++;
+      this._wlen += length;
+      this._writelen = length;
+      this._writecb = typeof callback === "function" ? callback : nop;
+      if (result > 0) {
+        this._bytesDispatched += writeLength[0];
+        this._w |= W_WRITING;
+        this._inflight = 1;
+        this._writeCallback = onwriteOf(this);
+      } else {
+        this._w |= W_WRITING | W_SYNC;
+        onwrite(this, errnoError(result, "write"));
+        this._w &= ~W_SYNC;
+      }
+    }
+    const ret = this._wlen < this._whwm;
+    if (!ret) this._w |= W_NEED_DRAIN;
+    return ret && this._errored === null && !(this._s & S_DESTROYED);
   }
 
   _writeAfterFin(encoding, callback) {
