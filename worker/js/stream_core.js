@@ -149,7 +149,7 @@ export function Stream(opts) {
 Object.setPrototypeOf(Stream.prototype, EventEmitter.prototype);
 Object.setPrototypeOf(Stream, EventEmitter);
 
-function prependListener(emitter, event, fn) {
+export function prependListener(emitter, event, fn) {
   if (typeof emitter.prependListener === "function") return emitter.prependListener(event, fn);
   // Userland emitters without prependListener: put it first by hand.
   if (!emitter._events || !emitter._events[event]) emitter.on(event, fn);
@@ -157,56 +157,6 @@ function prependListener(emitter, event, fn) {
   else emitter._events[event] = [fn, emitter._events[event]];
   return emitter;
 }
-
-// The old pipe, for Stream subclasses that are not Readables.
-Stream.prototype.pipe = function pipe(dest, options) {
-  const source = this;
-  function ondata(chunk) {
-    if (dest.writable && dest.write(chunk) === false && source.pause) source.pause();
-  }
-  source.on("data", ondata);
-  function ondrain() {
-    if (source.readable && source.resume) source.resume();
-  }
-  dest.on("drain", ondrain);
-  let didOnEnd = false;
-  function onend() {
-    if (didOnEnd) return;
-    didOnEnd = true;
-    dest.end();
-  }
-  function onclose() {
-    if (didOnEnd) return;
-    didOnEnd = true;
-    if (typeof dest.destroy === "function") dest.destroy();
-  }
-  if (!dest._isStdio && (!options || options.end !== false)) {
-    source.on("end", onend);
-    source.on("close", onclose);
-  }
-  function onerror(error) {
-    cleanup();
-    if (EventEmitter.listenerCount(this, "error") === 0) this.emit("error", error);
-  }
-  prependListener(source, "error", onerror);
-  prependListener(dest, "error", onerror);
-  function cleanup() {
-    source.removeListener("data", ondata);
-    dest.removeListener("drain", ondrain);
-    source.removeListener("end", onend);
-    source.removeListener("close", onclose);
-    source.removeListener("error", onerror);
-    dest.removeListener("error", onerror);
-    source.removeListener("end", cleanup);
-    source.removeListener("close", cleanup);
-    dest.removeListener("close", cleanup);
-  }
-  source.on("end", cleanup);
-  source.on("close", cleanup);
-  dest.on("close", cleanup);
-  dest.emit("pipe", source);
-  return dest;
-};
 
 Stream._isUint8Array = isUint8Array;
 Stream._isArrayBufferView = isArrayBufferView;
@@ -566,7 +516,7 @@ export function maybeReadMore(stream) {
 }
 
 // The effect of readMore's read(0) when _read has nothing to start.
-function settleReadMore(stream) {
+export function settleReadMore(stream) {
   const r = stream._r;
   if ((r & (R_READING_MORE | R_READING | R_ENDED)) || !(stream._s & S_CONSTRUCTED) ||
       !(stream._rlen < stream._rhwm || ((r & R_FLOWING) && stream._rlen === 0))) {
@@ -973,41 +923,6 @@ RP.unpipe = function unpipe(dest) {
   return this;
 };
 
-// Wraps an old-style stream (data/end events, pause/resume) as a Readable.
-RP.wrap = function wrap(stream) {
-  let paused = false;
-  stream.on("data", (chunk) => {
-    if (!this.push(chunk) && stream.pause) {
-      paused = true;
-      stream.pause();
-    }
-  });
-  stream.on("end", () => {
-    this.push(null);
-  });
-  stream.on("error", (error) => {
-    errorOrDestroy(this, error);
-  });
-  stream.on("close", () => {
-    this.destroy();
-  });
-  stream.on("destroy", () => {
-    this.destroy();
-  });
-  this._read = () => {
-    if (paused && stream.resume) {
-      paused = false;
-      stream.resume();
-    }
-  };
-  const methods = Object.keys(stream);
-  for (let i = 1; i < methods.length; i++) {
-    const name = methods[i];
-    if (this[name] === undefined && typeof stream[name] === "function") this[name] = stream[name].bind(stream);
-  }
-  return this;
-};
-
 RP[Symbol.asyncIterator] = function () {
   return streamToAsyncIterator(this);
 };
@@ -1020,6 +935,7 @@ RP.iterator = function iterator(options) {
 };
 
 function streamToAsyncIterator(stream, options) {
+  // An old-style stream is wrapped first (Readable.wrap comes with node:stream).
   if (typeof stream.read !== "function") stream = Readable.wrap(stream, { objectMode: true });
   const iterator = createAsyncIterator(stream, options);
   iterator.stream = stream;
@@ -1071,17 +987,6 @@ async function* createAsyncIterator(stream, options) {
     }
   }
 }
-
-Readable.wrap = function wrap(src, options) {
-  return new Readable({
-    objectMode: src.readableObjectMode ?? src.objectMode ?? true,
-    ...options,
-    destroy(error, callback) {
-      destroyer(src, error);
-      callback(error);
-    },
-  }).wrap(src);
-};
 
 function defineGetters(proto, getters) {
   for (const [name, spec] of Object.entries(getters)) {
@@ -1291,7 +1196,7 @@ function writeOrBuffer(stream, chunk, encoding, callback) {
   return ret && !stream._errored && !(stream._s & S_DESTROYED);
 }
 
-function onwriteOf(stream) {
+export function onwriteOf(stream) {
   return stream._onwrite ?? (stream._onwrite = (error) => onwrite(stream, error));
 }
 
@@ -1737,129 +1642,141 @@ const commonViewProperties = {
 };
 
 export function ReadableState(options, stream, isDuplex) {
+  viewPrototypes();
   const target = Object.create(null);
   initReadable(target, options, !!isDuplex);
   initCommon(target, options);
   this.stream = target;
 }
-Object.defineProperties(ReadableState.prototype, {
-  ...commonViewProperties,
-  objectMode: flagProperty("_r", R_OBJECT),
-  ended: flagProperty("_r", R_ENDED),
-  endEmitted: flagProperty("_r", R_END_EMITTED),
-  reading: flagProperty("_r", R_READING),
-  sync: flagProperty("_r", R_SYNC),
-  needReadable: flagProperty("_r", R_NEED_READABLE),
-  emittedReadable: flagProperty("_r", R_EMITTED_READABLE),
-  readableListening: flagProperty("_r", R_READABLE_LISTENING),
-  resumeScheduled: flagProperty("_r", R_RESUME_SCHEDULED),
-  multiAwaitDrain: flagProperty("_r", R_MULTI_AWAIT_DRAIN),
-  readingMore: flagProperty("_r", R_READING_MORE),
-  dataEmitted: flagProperty("_r", R_DATA_EMITTED),
-  highWaterMark: fieldProperty("_rhwm"),
-  length: fieldProperty("_rlen"),
-  decoder: fieldProperty("_decoder"),
-  encoding: fieldProperty("_encoding"),
-  defaultEncoding: fieldProperty("_rDefaultEncoding"),
-  awaitDrainWriters: fieldProperty("_awaitDrain"),
-  buffer: {
-    get() {
-      return this.stream._rbuf ?? (this.stream._rbuf = []);
-    },
-    enumerable: true,
-  },
-  pipes: {
-    get() {
-      return this.stream._pipes ?? (this.stream._pipes = []);
-    },
-    enumerable: true,
-  },
-  flowing: {
-    get() {
-      const r = this.stream._r;
-      return (r & R_FLOWING_SET) ? (r & R_FLOWING) !== 0 : null;
-    },
-    set(value) {
-      const s = this.stream;
-      if (value === null || value === undefined) s._r &= ~R_FLOWING_BITS;
-      else if (value) s._r |= R_FLOWING_BITS;
-      else s._r = (s._r | R_FLOWING_SET) & ~R_FLOWING;
-    },
-    enumerable: true,
-  },
-  readable: {
-    get() {
-      return (this.stream._r & R_DISABLED) ? false : undefined;
-    },
-    set(value) {
-      if (value === false) this.stream._r |= R_DISABLED;
-      else this.stream._r &= ~R_DISABLED;
-    },
-    enumerable: true,
-  },
-});
 
 export function WritableState(options, stream, isDuplex) {
+  viewPrototypes();
   const target = Object.create(null);
   initWritable(target, options, !!isDuplex);
   initCommon(target, options);
   this.stream = target;
 }
-Object.defineProperties(WritableState.prototype, {
-  ...commonViewProperties,
-  objectMode: flagProperty("_w", W_OBJECT),
-  ending: flagProperty("_w", W_ENDING),
-  ended: flagProperty("_w", W_ENDED),
-  finished: flagProperty("_w", W_FINISHED),
-  needDrain: flagProperty("_w", W_NEED_DRAIN),
-  writing: flagProperty("_w", W_WRITING),
-  sync: flagProperty("_w", W_SYNC),
-  bufferProcessing: flagProperty("_w", W_BUFFER_PROCESSING),
-  prefinished: flagProperty("_w", W_PREFINISHED),
-  finalCalled: flagProperty("_w", W_FINAL_CALLED),
-  allBuffers: flagProperty("_w", W_ALL_BUFFERS),
-  allNoop: flagProperty("_w", W_ALL_NOOP),
-  decodeStrings: flagProperty("_w", W_DECODE_STRINGS),
-  highWaterMark: fieldProperty("_whwm"),
-  length: fieldProperty("_wlen"),
-  corked: fieldProperty("_corked"),
-  pendingcb: fieldProperty("_pendingcb"),
-  writelen: fieldProperty("_writelen"),
-  writecb: fieldProperty("_writecb"),
-  defaultEncoding: fieldProperty("_wDefaultEncoding"),
-  bufferedIndex: fieldProperty("_wbufIndex"),
-  afterWriteTickInfo: fieldProperty("_afterWriteTick"),
-  buffered: {
-    get() {
-      return this.stream._wbuf ?? (this.stream._wbuf = []);
+
+// The views' accessors, defined the first time a view is made: most workers
+// never need them.
+let viewsDefined = false;
+function viewPrototypes() {
+  if (viewsDefined) return;
+  viewsDefined = true;
+  Object.defineProperties(ReadableState.prototype, {
+    ...commonViewProperties,
+    objectMode: flagProperty("_r", R_OBJECT),
+    ended: flagProperty("_r", R_ENDED),
+    endEmitted: flagProperty("_r", R_END_EMITTED),
+    reading: flagProperty("_r", R_READING),
+    sync: flagProperty("_r", R_SYNC),
+    needReadable: flagProperty("_r", R_NEED_READABLE),
+    emittedReadable: flagProperty("_r", R_EMITTED_READABLE),
+    readableListening: flagProperty("_r", R_READABLE_LISTENING),
+    resumeScheduled: flagProperty("_r", R_RESUME_SCHEDULED),
+    multiAwaitDrain: flagProperty("_r", R_MULTI_AWAIT_DRAIN),
+    readingMore: flagProperty("_r", R_READING_MORE),
+    dataEmitted: flagProperty("_r", R_DATA_EMITTED),
+    highWaterMark: fieldProperty("_rhwm"),
+    length: fieldProperty("_rlen"),
+    decoder: fieldProperty("_decoder"),
+    encoding: fieldProperty("_encoding"),
+    defaultEncoding: fieldProperty("_rDefaultEncoding"),
+    awaitDrainWriters: fieldProperty("_awaitDrain"),
+    buffer: {
+      get() {
+        return this.stream._rbuf ?? (this.stream._rbuf = []);
+      },
+      enumerable: true,
     },
-    enumerable: true,
-  },
-  bufferedRequestCount: {
-    get() {
-      return (this.stream._wbuf ?? []).length - this.stream._wbufIndex;
+    pipes: {
+      get() {
+        return this.stream._pipes ?? (this.stream._pipes = []);
+      },
+      enumerable: true,
     },
-    enumerable: true,
-  },
-  writable: {
-    get() {
-      return (this.stream._w & W_DISABLED) ? false : undefined;
+    flowing: {
+      get() {
+        const r = this.stream._r;
+        return (r & R_FLOWING_SET) ? (r & R_FLOWING) !== 0 : null;
+      },
+      set(value) {
+        const s = this.stream;
+        if (value === null || value === undefined) s._r &= ~R_FLOWING_BITS;
+        else if (value) s._r |= R_FLOWING_BITS;
+        else s._r = (s._r | R_FLOWING_SET) & ~R_FLOWING;
+      },
+      enumerable: true,
     },
-    set(value) {
-      if (value === false) this.stream._w |= W_DISABLED;
-      else this.stream._w &= ~W_DISABLED;
+    readable: {
+      get() {
+        return (this.stream._r & R_DISABLED) ? false : undefined;
+      },
+      set(value) {
+        if (value === false) this.stream._r |= R_DISABLED;
+        else this.stream._r &= ~R_DISABLED;
+      },
+      enumerable: true,
     },
-    enumerable: true,
-  },
-});
-WritableState.prototype.getBuffer = function getBuffer() {
-  return (this.stream._wbuf ?? []).slice(this.stream._wbufIndex);
-};
+  });
+
+  Object.defineProperties(WritableState.prototype, {
+    ...commonViewProperties,
+    objectMode: flagProperty("_w", W_OBJECT),
+    ending: flagProperty("_w", W_ENDING),
+    ended: flagProperty("_w", W_ENDED),
+    finished: flagProperty("_w", W_FINISHED),
+    needDrain: flagProperty("_w", W_NEED_DRAIN),
+    writing: flagProperty("_w", W_WRITING),
+    sync: flagProperty("_w", W_SYNC),
+    bufferProcessing: flagProperty("_w", W_BUFFER_PROCESSING),
+    prefinished: flagProperty("_w", W_PREFINISHED),
+    finalCalled: flagProperty("_w", W_FINAL_CALLED),
+    allBuffers: flagProperty("_w", W_ALL_BUFFERS),
+    allNoop: flagProperty("_w", W_ALL_NOOP),
+    decodeStrings: flagProperty("_w", W_DECODE_STRINGS),
+    highWaterMark: fieldProperty("_whwm"),
+    length: fieldProperty("_wlen"),
+    corked: fieldProperty("_corked"),
+    pendingcb: fieldProperty("_pendingcb"),
+    writelen: fieldProperty("_writelen"),
+    writecb: fieldProperty("_writecb"),
+    defaultEncoding: fieldProperty("_wDefaultEncoding"),
+    bufferedIndex: fieldProperty("_wbufIndex"),
+    afterWriteTickInfo: fieldProperty("_afterWriteTick"),
+    buffered: {
+      get() {
+        return this.stream._wbuf ?? (this.stream._wbuf = []);
+      },
+      enumerable: true,
+    },
+    bufferedRequestCount: {
+      get() {
+        return (this.stream._wbuf ?? []).length - this.stream._wbufIndex;
+      },
+      enumerable: true,
+    },
+    writable: {
+      get() {
+        return (this.stream._w & W_DISABLED) ? false : undefined;
+      },
+      set(value) {
+        if (value === false) this.stream._w |= W_DISABLED;
+        else this.stream._w &= ~W_DISABLED;
+      },
+      enumerable: true,
+    },
+  });
+  WritableState.prototype.getBuffer = function getBuffer() {
+    return (this.stream._wbuf ?? []).slice(this.stream._wbufIndex);
+  };
+}
 
 function view(stream, key, State, field) {
   if (stream[field] === undefined) return undefined;
   let state = stream[key];
   if (state === undefined) {
+    viewPrototypes();
     state = Object.create(State.prototype);
     state.stream = stream;
     Object.defineProperty(stream, key, { value: state, configurable: true });
@@ -1905,32 +1822,10 @@ export function isWritableNodeStream(obj) {
     (!obj._readableState || obj._writableState?.writable !== false));
 }
 
-export function isDuplexNodeStream(obj) {
-  return !!(obj && typeof obj.pipe === "function" && obj._readableState && typeof obj.on === "function" &&
-    typeof obj.write === "function");
-}
-
 export function isNodeStream(obj) {
   return !!obj && (obj._readableState || obj._writableState ||
     (typeof obj.write === "function" && typeof obj.on === "function") ||
     (typeof obj.pipe === "function" && typeof obj.on === "function"));
-}
-
-export function isReadableStream(obj) {
-  return !!(obj && !isNodeStream(obj) && typeof obj.pipeThrough === "function" && typeof obj.getReader === "function" &&
-    typeof obj.cancel === "function");
-}
-
-export function isWritableStream(obj) {
-  return !!(obj && !isNodeStream(obj) && typeof obj.getWriter === "function" && typeof obj.abort === "function");
-}
-
-export function isTransformStream(obj) {
-  return !!(obj && !isNodeStream(obj) && typeof obj.readable === "object" && typeof obj.writable === "object");
-}
-
-export function isWebStream(obj) {
-  return isReadableStream(obj) || isWritableStream(obj) || isTransformStream(obj);
 }
 
 export function isIterable(obj, isAsync) {
@@ -2054,16 +1949,6 @@ export function willEmitClose(stream) {
   return (!state && isServerResponse(stream)) || !!(state && state.autoDestroy && state.emitClose && state.closed === false);
 }
 
-export function isDisturbed(stream) {
-  return !!(stream && (stream[kIsDisturbed] ?? (stream.readableDidRead || stream.readableAborted)));
-}
-
-export function isErrored(stream) {
-  return !!(stream && (stream[kIsErrored] ?? stream.readableErrored ?? stream.writableErrored ??
-    stream._readableState?.errorEmitted ?? stream._writableState?.errorEmitted ??
-    stream._readableState?.errored ?? stream._writableState?.errored));
-}
-
 function isRequest(stream) {
   return stream && stream.setHeader && typeof stream.abort === "function";
 }
@@ -2130,7 +2015,6 @@ export function eos(stream, options, callback) {
   validateFunction(callback, "callback");
   validateAbortSignal(options.signal, "options.signal");
   callback = onceCallback(callback);
-  if (isReadableStream(stream) || isWritableStream(stream)) return eosWeb(stream, options, callback);
   if (!isNodeStream(stream)) {
     throw ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream);
   }
@@ -2242,36 +2126,7 @@ export function eos(stream, options, callback) {
   return cleanup;
 }
 
-// finished() on a web stream needs its internals; there are no web streams here.
-function eosWeb(stream, options, callback) {
-  void stream;
-  void options;
-  void callback;
-  throw ERR_INVALID_ARG_TYPE("stream", ["Stream"], stream);
-}
-
-export function finishedPromise(stream, opts) {
-  let autoCleanup = false;
-  if (opts && opts.cleanup) autoCleanup = true;
-  return new Promise((resolve, reject) => {
-    const cleanup = eos(stream, opts, (error) => {
-      if (autoCleanup) cleanup();
-      if (error) reject(error);
-      else resolve();
-    });
-  });
-}
-eos.finished = finishedPromise;
-
 // --- addAbortSignal -------------------------------------------------------------------------------
-
-export function addAbortSignal(signal, stream) {
-  validateAbortSignal(signal, "signal");
-  if (!isNodeStream(stream) && !isWebStream(stream)) {
-    throw ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream);
-  }
-  return addAbortSignalNoValidate(signal, stream);
-}
 
 export function addAbortSignalNoValidate(signal, stream) {
   if (typeof signal !== "object" || !("aborted" in signal)) return stream;
@@ -2285,9 +2140,4 @@ export function addAbortSignalNoValidate(signal, stream) {
     eos(stream, () => signal.removeEventListener("abort", onAbort));
   }
   return stream;
-}
-
-// Node's destroy helper, exported by node:stream as `destroy`.
-export function destroyStream(stream, error) {
-  destroyer(stream, error);
 }

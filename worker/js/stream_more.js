@@ -3,6 +3,7 @@
 // Duplex.from, duplexPair, the Readable helpers (map, filter, toArray, ...)
 // and the promise forms. Built on stream_core.js, which conn already uses.
 import { Buffer } from "./buffer.js";
+import { EventEmitter } from "./events.js";
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_MISSING_ARGS, ERR_OUT_OF_RANGE } from "./errors.js";
 import { makeError } from "./errors.js";
 import {
@@ -19,29 +20,25 @@ import {
   Readable,
   Stream,
   Writable,
-  addAbortSignal,
+  addAbortSignalNoValidate,
   aggregateTwoErrors,
-  destroyer as destroyStream,
+  destroyer,
   eos,
-  finishedPromise,
+  errorOrDestroy,
   getDefaultHighWaterMark,
   isDestroyed,
-  isDisturbed,
-  isDuplexNodeStream,
-  isErrored,
   isIterable,
   isNodeStream,
   isReadable,
   isReadableFinished,
   isReadableNodeStream,
-  isReadableStream,
-  isTransformStream,
-  isWebStream,
   isWritable,
   isWritableNodeStream,
-  isWritableStream,
+  kIsDisturbed,
+  kIsErrored,
   nextTick,
   nop,
+  prependListener,
   setDefaultHighWaterMark,
   validateObject,
 } from "./stream_core.js";
@@ -73,6 +70,169 @@ function once(callback) {
     called = true;
     return Reflect.apply(callback, this, args);
   };
+}
+
+
+// --- what only node:stream needs of the core --------------------------------------------------
+
+// The old pipe, for Stream subclasses that are not Readables.
+Stream.prototype.pipe = function pipe(dest, options) {
+  const source = this;
+  function ondata(chunk) {
+    if (dest.writable && dest.write(chunk) === false && source.pause) source.pause();
+  }
+  source.on("data", ondata);
+  function ondrain() {
+    if (source.readable && source.resume) source.resume();
+  }
+  dest.on("drain", ondrain);
+  let didOnEnd = false;
+  function onend() {
+    if (didOnEnd) return;
+    didOnEnd = true;
+    dest.end();
+  }
+  function onclose() {
+    if (didOnEnd) return;
+    didOnEnd = true;
+    if (typeof dest.destroy === "function") dest.destroy();
+  }
+  if (!dest._isStdio && (!options || options.end !== false)) {
+    source.on("end", onend);
+    source.on("close", onclose);
+  }
+  function onerror(error) {
+    cleanup();
+    if (EventEmitter.listenerCount(this, "error") === 0) this.emit("error", error);
+  }
+  prependListener(source, "error", onerror);
+  prependListener(dest, "error", onerror);
+  function cleanup() {
+    source.removeListener("data", ondata);
+    dest.removeListener("drain", ondrain);
+    source.removeListener("end", onend);
+    source.removeListener("close", onclose);
+    source.removeListener("error", onerror);
+    dest.removeListener("error", onerror);
+    source.removeListener("end", cleanup);
+    source.removeListener("close", cleanup);
+    dest.removeListener("close", cleanup);
+  }
+  source.on("end", cleanup);
+  source.on("close", cleanup);
+  dest.on("close", cleanup);
+  dest.emit("pipe", source);
+  return dest;
+};
+
+
+// Wraps an old-style stream (data/end events, pause/resume) as a Readable.
+Readable.prototype.wrap = function wrap(stream) {
+  let paused = false;
+  stream.on("data", (chunk) => {
+    if (!this.push(chunk) && stream.pause) {
+      paused = true;
+      stream.pause();
+    }
+  });
+  stream.on("end", () => {
+    this.push(null);
+  });
+  stream.on("error", (error) => {
+    errorOrDestroy(this, error);
+  });
+  stream.on("close", () => {
+    this.destroy();
+  });
+  stream.on("destroy", () => {
+    this.destroy();
+  });
+  this._read = () => {
+    if (paused && stream.resume) {
+      paused = false;
+      stream.resume();
+    }
+  };
+  const methods = Object.keys(stream);
+  for (let i = 1; i < methods.length; i++) {
+    const name = methods[i];
+    if (this[name] === undefined && typeof stream[name] === "function") this[name] = stream[name].bind(stream);
+  }
+  return this;
+};
+
+
+Readable.wrap = function wrap(src, options) {
+  return new Readable({
+    objectMode: src.readableObjectMode ?? src.objectMode ?? true,
+    ...options,
+    destroy(error, callback) {
+      destroyer(src, error);
+      callback(error);
+    },
+  }).wrap(src);
+};
+
+
+export function isDuplexNodeStream(obj) {
+  return !!(obj && typeof obj.pipe === "function" && obj._readableState && typeof obj.on === "function" &&
+    typeof obj.write === "function");
+}
+
+
+export function isReadableStream(obj) {
+  return !!(obj && !isNodeStream(obj) && typeof obj.pipeThrough === "function" && typeof obj.getReader === "function" &&
+    typeof obj.cancel === "function");
+}
+
+export function isWritableStream(obj) {
+  return !!(obj && !isNodeStream(obj) && typeof obj.getWriter === "function" && typeof obj.abort === "function");
+}
+
+export function isTransformStream(obj) {
+  return !!(obj && !isNodeStream(obj) && typeof obj.readable === "object" && typeof obj.writable === "object");
+}
+
+export function isWebStream(obj) {
+  return isReadableStream(obj) || isWritableStream(obj) || isTransformStream(obj);
+}
+
+
+export function isDisturbed(stream) {
+  return !!(stream && (stream[kIsDisturbed] ?? (stream.readableDidRead || stream.readableAborted)));
+}
+
+export function isErrored(stream) {
+  return !!(stream && (stream[kIsErrored] ?? stream.readableErrored ?? stream.writableErrored ??
+    stream._readableState?.errorEmitted ?? stream._writableState?.errorEmitted ??
+    stream._readableState?.errored ?? stream._writableState?.errored));
+}
+
+
+export function finishedPromise(stream, opts) {
+  let autoCleanup = false;
+  if (opts && opts.cleanup) autoCleanup = true;
+  return new Promise((resolve, reject) => {
+    const cleanup = eos(stream, opts, (error) => {
+      if (autoCleanup) cleanup();
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+}
+
+
+export function addAbortSignal(signal, stream) {
+  validateAbortSignal(signal, "signal");
+  if (!isNodeStream(stream) && !isWebStream(stream)) {
+    throw ERR_INVALID_ARG_TYPE("stream", ["ReadableStream", "WritableStream", "Stream"], stream);
+  }
+  return addAbortSignalNoValidate(signal, stream);
+}
+
+
+export function destroyStream(stream, error) {
+  destroyer(stream, error);
 }
 
 // --- Transform and PassThrough ------------------------------------------------------------------
@@ -364,7 +524,7 @@ function pipelineDestroyer(stream, reading, writing) {
     destroy: (error) => {
       if (finished) return;
       finished = true;
-      destroyStream(stream, error || ERR_STREAM_DESTROYED("pipe"));
+      destroyer(stream, error || ERR_STREAM_DESTROYED("pipe"));
     },
     cleanup,
   };
@@ -576,7 +736,7 @@ export function duplexify(body, name) {
       const promise = then.call(value, (val) => {
         if (val != null) throw ERR_INVALID_RETURN_VALUE("nully", "body", val);
       }, (err) => {
-        destroyStream(d, err);
+        destroyer(d, err);
       });
       return (d = new Duplexify({
         objectMode: true,
@@ -615,7 +775,7 @@ export function duplexify(body, name) {
       if (val != null) d.push(val);
       d.push(null);
     }, (err) => {
-      destroyStream(d, err);
+      destroyer(d, err);
     });
     return (d = new Duplexify({ objectMode: true, writable: false, read() {} }));
   }
@@ -694,7 +854,7 @@ function makeDuplex(pair) {
   if (writable) {
     eos(w, (err) => {
       writable = false;
-      if (err) destroyStream(r, err);
+      if (err) destroyer(r, err);
       onfinished(err);
     });
     d._write = function (chunk, encoding, callback) {
@@ -723,7 +883,7 @@ function makeDuplex(pair) {
   if (readable) {
     eos(r, (err) => {
       readable = false;
-      if (err) destroyStream(r, err);
+      if (err) destroyer(r, err);
       onfinished(err);
     });
     r.on("readable", () => {
@@ -756,8 +916,8 @@ function makeDuplex(pair) {
       callback(err);
     } else {
       onclose = callback;
-      destroyStream(w, err);
-      destroyStream(r, err);
+      destroyer(w, err);
+      destroyer(r, err);
     }
   };
   return d;
@@ -862,7 +1022,7 @@ export function compose(...streams) {
       callback(err);
     } else {
       onclose = callback;
-      destroyStream(tail, err);
+      destroyer(tail, err);
     }
   };
   return d;
@@ -1224,6 +1384,7 @@ Stream.isErrored = isErrored;
 Stream.isReadable = isReadable;
 Stream.isWritable = isWritable;
 Stream.Stream = Stream;
+eos.finished = finishedPromise;
 Object.defineProperty(Stream, "promises", { configurable: true, enumerable: true, get: () => promises });
 Object.defineProperty(pipeline, Symbol.for("nodejs.util.promisify.custom"), {
   enumerable: true,
@@ -1234,5 +1395,5 @@ Object.defineProperty(eos, Symbol.for("nodejs.util.promisify.custom"), {
   get: () => promises.finished,
 });
 
-export { Readable, Writable, Duplex, Stream, addAbortSignal, eos as finished, destroyStream as destroy,
-  setDefaultHighWaterMark, getDefaultHighWaterMark, isDestroyed, isDisturbed, isErrored, isReadable, isWritable };
+export { Readable, Writable, Duplex, Stream, eos as finished, destroyStream as destroy, setDefaultHighWaterMark,
+  getDefaultHighWaterMark, isDestroyed, isReadable, isWritable };
