@@ -123,6 +123,7 @@ bool Runtime::install_natives(JS::HandleObject native) {
       install_crypto_api,
       install_clone_api,
       install_host_api,
+      install_module_api,
       TimerBinding::install,
       TcpBinding::install,
       UdpBinding::install,

@@ -5,9 +5,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nodeStream from "node:stream";
-import { install } from "./native_shim.mjs";
+import { install, preloadInternal } from "./native_shim.mjs";
 
 install();
+await preloadInternal("stream_lazy.js");
 const oursModule = await import(new URL("../../worker/js/node/stream.js", import.meta.url));
 const { Buffer: OurBuffer } = await import(new URL("../../worker/js/buffer.js", import.meta.url));
 // Scenarios build Buffers with S.Buffer: the library's own inside the library.

@@ -20,12 +20,18 @@ import {
   Readable,
   Stream,
   Writable,
-  addAbortSignalNoValidate,
   aggregateTwoErrors,
-  destroyer,
-  eos,
   errorOrDestroy,
   getDefaultHighWaterMark,
+  nextTick,
+  nop,
+  prependListener,
+  setDefaultHighWaterMark,
+} from "./stream_core.js";
+import {
+  addAbortSignalNoValidate,
+  destroyer,
+  eos,
   isDestroyed,
   isIterable,
   isNodeStream,
@@ -36,12 +42,8 @@ import {
   isWritableNodeStream,
   kIsDisturbed,
   kIsErrored,
-  nextTick,
-  nop,
-  prependListener,
-  setDefaultHighWaterMark,
   validateObject,
-} from "./stream_core.js";
+} from "./stream_lazy.js";
 
 function validateFunction(value, name) {
   if (typeof value !== "function") throw ERR_INVALID_ARG_TYPE(name, "Function", value);
