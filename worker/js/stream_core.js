@@ -1,28 +1,28 @@
-// The core of node:stream: Stream, Readable, Writable and Duplex, destroy,
-// finished (end-of-stream), pipe and async iteration. Written from Node 20's
-// documented behaviour and checked against it event by event
-// (tests/js/stream_vs_node.test.mjs). Always loaded: `conn` is a Duplex.
+// The core of node:stream: Stream, Readable, Writable and Duplex, with
+// construction and destroy. Written from Node 20's documented behaviour and
+// checked against it event by event (tests/js/stream_vs_node.test.mjs, and in
+// the worker tests/integration/parity/stream_events.js). Always loaded:
+// `conn` is a Duplex. pipe(), async iteration, finished() and the state views
+// are in stream_lazy.js, loaded on first use; the rest of node:stream is in
+// stream_more.js, loaded when a module imports it.
 //
 // State lives on the stream itself, not in separate state objects: booleans
 // are bits of three integers (_s shared by both sides, _r for the readable
 // side, _w for the writable side), and fields that are rarely set have their
 // default on the prototype. An idle connection then costs a few slots, not two
 // objects of thirty fields each. `_readableState` and `_writableState` are
-// views onto those fields, created when code (ours for foreign-looking checks,
-// or a library) asks for them.
+// views onto those fields, made when code (finished(), or a library) asks.
 import { native } from "./native.js";
 import { EventEmitter } from "./events.js";
 import { Buffer } from "./buffer.js";
 import { StringDecoder } from "./string_decoder.js";
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_UNKNOWN_ENCODING } from "./errors.js";
 import {
-  AbortError,
   ERR_METHOD_NOT_IMPLEMENTED,
   ERR_MULTIPLE_CALLBACK,
   ERR_STREAM_ALREADY_FINISHED,
   ERR_STREAM_DESTROYED,
   ERR_STREAM_NULL_VALUES,
-  ERR_STREAM_PREMATURE_CLOSE,
   ERR_STREAM_PUSH_AFTER_EOF,
   ERR_STREAM_UNSHIFT_AFTER_END_EVENT,
   ERR_STREAM_WRITE_AFTER_END,
@@ -82,8 +82,6 @@ export const W_DECODE_STRINGS = 1 << 12;
 export const W_DISABLED = 1 << 13;  // a Duplex with writable: false
 
 const kIsWritable = Symbol("kIsWritable");
-const kReadableView = Symbol("kReadableView");
-const kWritableView = Symbol("kWritableView");
 
 let defaultHighWaterMarkBytes = 16 * 1024;
 let defaultHighWaterMarkObjects = 16;

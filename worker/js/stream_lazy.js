@@ -3,7 +3,6 @@
 // iteration or a state view; node:stream imports it outright): pipe, async
 // iteration, finished (end-of-stream), destroyer, what-is-this-stream
 // checks, and the _readableState/_writableState views.
-import { Buffer } from "./buffer.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
 import { AbortError, ERR_STREAM_PREMATURE_CLOSE } from "./stream_errors.js";
 import {
