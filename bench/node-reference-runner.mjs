@@ -522,6 +522,40 @@ async function load(handler) {
   }
 }
 
+// portbroker reports an IPv4 peer of its dual-stack sockets as plain IPv4
+// (family "IPv4"), where Node listening on "::" says "::ffff:a.b.c.d" and
+// "IPv6": the runner shows handlers what portbroker does.
+const kMapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+function unmapped(address) {
+  const match = typeof address === "string" ? kMapped.exec(address) : null;
+  return match ? match[1] : address;
+}
+
+function reportPlainIPv4(socket) {
+  const prototype = Object.getPrototypeOf(socket);
+  for (const [addressKey, familyKey] of [["remoteAddress", "remoteFamily"], ["localAddress", "localFamily"]]) {
+    const address = Object.getOwnPropertyDescriptor(net.Socket.prototype, addressKey).get;
+    const family = Object.getOwnPropertyDescriptor(net.Socket.prototype, familyKey).get;
+    Object.defineProperty(socket, addressKey, { get() { return unmapped(address.call(this)); }, configurable: true });
+    Object.defineProperty(socket, familyKey, {
+      get() { return kMapped.test(address.call(this) ?? "") ? "IPv4" : family.call(this); },
+      configurable: true,
+    });
+  }
+  const nodeAddress = prototype.address;
+  let plain;  // Node hands out one object (its cached getsockname): so does this
+  Object.defineProperty(socket, "address", {
+    value() {
+      const local = nodeAddress.call(this);
+      if (!local || !kMapped.test(local.address)) return local;
+      plain ??= { ...local, address: unmapped(local.address), family: "IPv4" };
+      return plain;
+    },
+    configurable: true,
+    writable: true,
+  });
+}
+
 function serveTcp(handler) {
   const { module, ctx } = handler;
   handler.server = net.createServer((socket) => {
@@ -529,6 +563,7 @@ function serveTcp(handler) {
       socket.destroy();
       return;
     }
+    reportPlainIPv4(socket);
     const scope = { handler, socket };
     handler.connections.add(socket);
     socket.once("close", () => handler.connections.delete(socket));
@@ -563,7 +598,8 @@ function serveUdp(handler) {
   const { module, ctx, socket } = handler;
   socket.on("message", (message, info) => {
     if (stopping) return;
-    const rinfo = { address: info.address, family: info.family, port: info.port, size: info.size };
+    const plain = unmapped(info.address);
+    const rinfo = { address: plain, family: plain === info.address ? info.family : "IPv4", port: info.port, size: info.size };
     callInScope(handler.scope, "message(msg, rinfo, ctx)", module.message, undefined, [message, rinfo, ctx]);
   });
   return listen(handler, (resolve, reject) => {

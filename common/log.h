@@ -44,6 +44,9 @@ class Line {
     return kv_raw(key, std::to_string(value));
   }
   Line& kv(std::string_view key, double value);
+  // The pair only when `value` is not empty (tenant=, on lines about a
+  // tenant's handler and never on the operator's).
+  Line& kv_nonempty(std::string_view key, std::string_view value) { return value.empty() ? *this : kv(key, value); }
   // errno text under key "error" (and the number under "errno").
   Line& err(int errnum);
 

@@ -9,6 +9,16 @@ namespace common {
 SocketAddress SocketAddress::from_sockaddr(const sockaddr* addr, socklen_t length) {
   SocketAddress result;
   if (addr == nullptr || length > sizeof result.storage_) return result;
+  // An IPv4 peer of the broker's dual-stack sockets arrives as ::ffff:a.b.c.d;
+  // it is an IPv4 address, and is reported as one everywhere.
+  if (addr->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6)) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      std::array<uint8_t, 16> four{};
+      std::memcpy(four.data(), in6->sin6_addr.s6_addr + 12, 4);
+      return from_parts(AF_INET, four, ntohs(in6->sin6_port));
+    }
+  }
   if ((addr->sa_family == AF_INET && length >= sizeof(sockaddr_in)) ||
       (addr->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6))) {
     std::memcpy(&result.storage_, addr, length);

@@ -1,7 +1,9 @@
 #pragma once
-// An IPv4 or IPv6 socket address with the textual forms handlers see. Addresses
-// are reported the way Node reports them on a dual-stack server: an IPv4 peer of
-// an IPv6 socket is "::ffff:a.b.c.d" with family "IPv6".
+// An IPv4 or IPv6 socket address with the textual forms handlers see. An IPv4
+// peer of the broker's dual-stack sockets (::ffff:a.b.c.d as the kernel gives
+// it) is an IPv4 address here, family "IPv4": what operators write in
+// manifests, and what Go and Deno report. Node, listening on ::, would say
+// "::ffff:a.b.c.d" and "IPv6" (docs/handlers.md).
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,6 +17,7 @@ namespace common {
 class SocketAddress {
  public:
   SocketAddress() = default;
+  // IPv4-mapped IPv6 addresses become IPv4 ones.
   static SocketAddress from_sockaddr(const sockaddr* addr, socklen_t length);
   // family is AF_INET (first 4 bytes of `bytes` used) or AF_INET6.
   static SocketAddress from_parts(int family, const std::array<uint8_t, 16>& bytes, uint16_t port);

@@ -38,11 +38,16 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
   bool answered = false;
   pid_t worker_pid = 0;
   std::function<void()> worker_kill;
+  std::function<void()> worker_expect_exit;
   {
     supervisor::WorkerProcess worker(
         &loop, file.id.name,
         supervisor::WorkerProcess::Events{
-            .ready = [&](const ipc::WorkerReady&) { answered = true; },
+            .ready =
+                [&](const ipc::WorkerReady&) {
+                  answered = true;
+                  worker_expect_exit();
+                },
             .failed =
                 [&](const ipc::WorkerFailed& failed) {
                   answered = true;
@@ -71,10 +76,9 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
             .tls_stats = nullptr,
             .tls_certificate_request = nullptr,
             .store_reconnect = nullptr,
+          .modules_loaded = nullptr,
         });
-    policy::BrokerConfig checked = config;
-    checked.handlers_dir = dir;
-    auto init = supervisor::make_worker_init(checked, file, identity, "");
+    auto init = supervisor::make_worker_init(config, dir, file, identity, "");
     init.log_level = "error";
     init.check_only = true;
     // Stand-ins for the store connections every worker is given.
@@ -86,6 +90,7 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
     common::UniqueFd ours[] = {common::UniqueFd(store[0][0]), common::UniqueFd(store[1][0])};
     std::string error;
     worker_kill = [&worker] { worker.kill(); };
+    worker_expect_exit = [&worker] { worker.expect_exit(); };
     if (!worker.start(common::find_helper_executable("portbroker-worker"), init, common::UniqueFd(store[0][1]),
                       common::UniqueFd(store[1][1]), error)) {
       problem = "cannot run the JavaScript check: " + error;

@@ -16,10 +16,10 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: portbrokerctl [--run-dir DIR] status [--json]\n"
-    "       portbrokerctl [--run-dir DIR] conns [HANDLER] [--json]\n"
-    "       portbrokerctl [--run-dir DIR] metrics\n"
-    "       portbrokerctl [--run-dir DIR] reload\n"
+    "usage: portbrokerctl [--run-dir DIR] status [--tenant NAME] [--json]\n"
+    "       portbrokerctl [--run-dir DIR] conns [HANDLER] [--tenant NAME] [--json]\n"
+    "       portbrokerctl [--run-dir DIR] metrics [--tenant NAME]\n"
+    "       portbrokerctl [--run-dir DIR] reload [--tenant NAME]\n"
     "       portbrokerctl [--run-dir DIR] ca\n"
     "       portbrokerctl check [DIR] [--config FILE] [--json]\n"
     "\n"
@@ -31,6 +31,7 @@ constexpr const char* kUsage =
     "  check          check a handlers folder (default: the config's) without opening anything;\n"
     "                 exit status 1 if anything would be refused\n"
     "  --run-dir DIR  the broker's run directory (default /run/portbroker)\n"
+    "  --tenant NAME  one tenant's handlers only (root); a tenant's own user always sees only its own\n"
     "  --config FILE  the config file check reads (default /etc/portbroker/portbroker.json if present)\n"
     "  --json         machine-readable output\n";
 
@@ -39,6 +40,7 @@ struct Arguments {
   std::string command;
   std::optional<std::string> operand;  // HANDLER for conns, DIR for check
   std::optional<std::string> config;
+  std::optional<std::string> tenant;  // status, conns, metrics, reload: one tenant's (root only)
   bool json = false;
 };
 
@@ -52,12 +54,17 @@ void print_json(const nlohmann::json& value) {
 }
 
 std::string render_connections(const nlohmann::json& response, bool colour) {
-  std::vector<ctl::Row> rows = {{"HANDLER", "PEER", "AGE", "IDLE", "IN", "OUT", "WORKER"}};
+  std::vector<ctl::Row> rows = {{"TENANT", "HANDLER", "PEER", "AGE", "IDLE", "IN", "OUT", "WORKER"}};
   auto seconds = [](const nlohmann::json& ms) { return ms.is_number() ? ctl::duration(ms.get<uint64_t>() / 1000) : "-"; };
   auto bytes = [](const nlohmann::json& n) { return n.is_number() ? ctl::byte_count(n.get<uint64_t>()) : "-"; };
+  // Through a PROXY protocol balancer, PEER is the client it declared and VIA the balancer.
+  bool proxied = false;
+  for (const auto& c : response["connections"]) proxied = proxied || c.value("via", nlohmann::json()).is_string();
+  if (proxied) rows[0].insert(rows[0].begin() + 3, "VIA");
   for (const auto& c : response["connections"]) {
-    rows.push_back({ctl::text(c["handler"]), ctl::text(c["peer"]), seconds(c["age_ms"]), seconds(c["idle_ms"]),
+    rows.push_back({ctl::text(c.value("tenant", nlohmann::json())), ctl::text(c["handler"]), ctl::text(c["peer"]), seconds(c["age_ms"]), seconds(c["idle_ms"]),
                     bytes(c["bytes_received"]), bytes(c["bytes_sent"]), ctl::text(c["worker_pid"])});
+    if (proxied) rows.back().insert(rows.back().begin() + 3, ctl::text(c.value("via", nlohmann::json())));
   }
   return rows.size() > 1 ? ctl::table(rows, {colour, std::nullopt}) : "no connections\n";
 }
@@ -81,9 +88,10 @@ int main(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
-    } else if (arg == "--run-dir" || arg == "--config") {
+    } else if (arg == "--run-dir" || arg == "--config" || arg == "--tenant") {
       if (i + 1 >= argc) return usage_error(arg + " needs a value");
-      (arg == "--run-dir" ? arguments.run_dir : arguments.config.emplace()) = argv[++i];
+      (arg == "--run-dir" ? arguments.run_dir : arg == "--config" ? arguments.config.emplace() : arguments.tenant.emplace()) =
+          argv[++i];
     } else if (arg == "--json") {
       arguments.json = true;
     } else if (!arg.empty() && arg[0] == '-') {
@@ -106,6 +114,10 @@ int main(int argc, char** argv) {
 
   nlohmann::json request = {{"command", arguments.command == "conns" ? "connections" : arguments.command}};
   if (arguments.operand) request["handler"] = *arguments.operand;
+  if (arguments.tenant) {
+    if (arguments.command == "ca" || arguments.command == "check") return usage_error("--tenant does not go with " + arguments.command);
+    request["tenant"] = *arguments.tenant;
+  }
   nlohmann::json response;
   std::string error;
   if (!ctl::request(arguments.run_dir + "/control.sock", request, response, error)) {

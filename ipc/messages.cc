@@ -75,6 +75,7 @@ common::SocketAddress get_address(WireReader& reader) {
 std::vector<uint8_t> encode(const WorkerInit& message) {
   auto writer = start(MessageType::worker_init);
   writer.put_string(message.handler_name);
+  writer.put_string(message.tenant);
   writer.put_string(message.module_file);
   writer.put_string(message.handlers_dir);
   writer.put_string(message.transport);
@@ -101,6 +102,7 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   WireReader reader(message);
   if (!open_reader(reader, MessageType::worker_init)) return false;
   out.handler_name = reader.get_string();
+  out.tenant = reader.get_string();
   out.module_file = reader.get_string();
   out.handlers_dir = reader.get_string();
   out.transport = reader.get_string();
@@ -122,10 +124,68 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   return get_bool(reader, out.check_only) && close_reader(reader);
 }
 
+namespace {
+
+void put_proxy(WireWriter& writer, const ProxyInfo& proxy) {
+  writer.put(proxy.version);
+  put_address(writer, proxy.balancer);
+  writer.put(static_cast<uint8_t>(proxy.destination.valid()));
+  if (proxy.destination.valid()) put_address(writer, proxy.destination);
+  writer.put_string(proxy.authority);
+  writer.put_string(proxy.alpn);
+  writer.put_bytes(proxy.unique_id);
+  writer.put(static_cast<uint8_t>(proxy.ssl.has_value()));
+  if (proxy.ssl) {
+    writer.put(static_cast<uint8_t>(proxy.ssl->client_certificate));
+    writer.put(static_cast<uint8_t>(proxy.ssl->verified));
+    writer.put_string(proxy.ssl->version);
+    writer.put_string(proxy.ssl->common_name);
+  }
+}
+
+bool get_text(WireReader& reader, std::string& out, size_t max) {
+  auto text = reader.get_string();
+  out = text;
+  return reader.ok() && text.size() <= max;
+}
+
+bool get_proxy(WireReader& reader, ProxyInfo& out) {
+  out.version = reader.get<uint8_t>();
+  if (out.version != 1 && out.version != 2) return false;
+  out.balancer = get_address(reader);
+  if (!out.balancer.valid()) return false;
+  bool has_destination = false;
+  if (!get_bool(reader, has_destination)) return false;
+  if (has_destination) {
+    out.destination = get_address(reader);
+    if (!out.destination.valid()) return false;
+  }
+  if (!get_text(reader, out.authority, kMaxProxyTextBytes) || !get_text(reader, out.alpn, kMaxProxyTextBytes)) {
+    return false;
+  }
+  auto unique_id = reader.get_bytes();
+  if (!reader.ok() || unique_id.size() > kMaxProxyUniqueIdBytes) return false;
+  out.unique_id.assign(unique_id.begin(), unique_id.end());
+  bool has_ssl = false;
+  if (!get_bool(reader, has_ssl)) return false;
+  if (!has_ssl) return true;
+  auto& ssl = out.ssl.emplace();
+  // Verified says a certificate was presented and checked: never one without the other.
+  if (!get_bool(reader, ssl.client_certificate) || !get_bool(reader, ssl.verified) ||
+      (ssl.verified && !ssl.client_certificate)) {
+    return false;
+  }
+  return get_text(reader, ssl.version, kMaxProxyTextBytes) && get_text(reader, ssl.common_name, kMaxProxyTextBytes);
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode(const ConnectionHandoff& message) {
   auto writer = start(MessageType::connection);
   writer.put(message.id);
   put_address(writer, message.remote);
+  writer.put(static_cast<uint8_t>(message.proxy.has_value()));
+  if (message.proxy) put_proxy(writer, *message.proxy);
   return finish(writer);
 }
 
@@ -134,6 +194,10 @@ bool decode(std::span<const uint8_t> message, ConnectionHandoff& out) {
   if (!open_reader(reader, MessageType::connection)) return false;
   out.id = reader.get<uint64_t>();
   out.remote = get_address(reader);
+  bool has_proxy = false;
+  if (!get_bool(reader, has_proxy)) return false;
+  out.proxy.reset();
+  if (has_proxy && !get_proxy(reader, out.proxy.emplace())) return false;
   return close_reader(reader) && out.remote.valid();
 }
 
@@ -241,6 +305,18 @@ bool decode(std::span<const uint8_t> message, WorkerReady& out) {
   if (!open_reader(reader, MessageType::worker_ready)) return false;
   out.access_json = reader.get_string();
   return get_modules(reader, out.modules) && close_reader(reader);
+}
+
+std::vector<uint8_t> encode(const ModulesLoaded& message) {
+  auto writer = start(MessageType::modules_loaded);
+  put_modules(writer, message.modules);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, ModulesLoaded& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::modules_loaded)) return false;
+  return get_modules(reader, out.modules) && !out.modules.empty() && close_reader(reader);
 }
 
 std::vector<uint8_t> encode(const TlsUpdate& message) { return encode_text(MessageType::tls_update, message.tls_json); }
@@ -386,6 +462,35 @@ bool decode(std::span<const uint8_t> message, SeccompViolation& out) {
   if (!open_reader(reader, MessageType::seccomp_violation)) return false;
   out.syscall_nr = reader.get<uint32_t>();
   return close_reader(reader);
+}
+
+namespace {
+
+bool valid_scope_name_length(std::string_view name) { return !name.empty() && name.size() <= kMaxStoreScopeNameBytes; }
+
+}  // namespace
+
+std::vector<uint8_t> encode(const StoreScope& message) {
+  auto writer = start(MessageType::store_scope);
+  writer.put_string(message.name);
+  writer.put(message.max_bytes);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, StoreScope& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::store_scope)) return false;
+  out.name = reader.get_string();
+  out.max_bytes = reader.get<uint64_t>();
+  return close_reader(reader) && valid_scope_name_length(out.name);
+}
+
+std::vector<uint8_t> encode(const StoreScopeRemove& message) {
+  return encode_text(MessageType::store_scope_remove, message.name);
+}
+
+bool decode(std::span<const uint8_t> message, StoreScopeRemove& out) {
+  return decode_text(message, MessageType::store_scope_remove, out.name) && valid_scope_name_length(out.name);
 }
 
 DatagramBatch::DatagramBatch(MessageType type) : type_(type) { clear(); }

@@ -1,6 +1,7 @@
 #pragma once
-// Messages on the supervisor <-> worker channel. Each message starts with its
-// MessageType (u16); the layout of each body is defined only here.
+// Messages on the supervisor <-> worker channel, and on the supervisor ->
+// store control channel (201..). Each message starts with its MessageType
+// (u16); the layout of each body is defined only here.
 
 #include <cstdint>
 #include <optional>
@@ -31,6 +32,10 @@ enum class MessageType : uint16_t {
   tls_stats = 106,          // handshakes completed and failed by reason, sent when they change
   tls_certificate_request = 107,  // on-demand: a certificate for a name and the worker's key
   store_reconnect = 108,          // its store connections broke: it asks for new ones (store_connections)
+  modules_loaded = 109,           // handler files a dynamic import() read after it was ready
+  // supervisor -> store (portbroker-store --control-fd)
+  store_scope = 201,         // add or update a tenant's scope; fd, when new: its listening socket
+  store_scope_remove = 202,  // remove a scope: its listener and clients close, its keys stay
 };
 
 // Exit statuses a worker ends with when it stops itself, so the supervisor
@@ -47,6 +52,7 @@ std::optional<MessageType> peek_type(std::span<const uint8_t> message);
 
 struct WorkerInit {
   std::string handler_name;
+  std::string tenant;        // labels its log lines; empty for the operator's handlers
   std::string module_file;   // entry module, relative to handlers_dir
   std::string handlers_dir;  // absolute path
   std::string transport;     // "tcp" or "udp"
@@ -142,9 +148,36 @@ struct SeccompViolation {
 
 // The local address is not sent: the worker asks its socket when a handler
 // reads it, which most never do.
+// Bounds on what a PROXY protocol header passes to the handler (the parser in
+// policy/proxy_header.h holds headers to the same).
+inline constexpr size_t kMaxProxyTextBytes = 255;  // authority, ALPN, TLS version and CN
+inline constexpr size_t kMaxProxyUniqueIdBytes = 128;
+
+// How the client reached the balancer, when it spoke TLS to it (PP2_TYPE_SSL).
+struct ProxySsl {
+  bool client_certificate = false;  // it presented one (on this connection or its session)
+  bool verified = false;            // ... and the balancer verified it
+  std::string version;              // "TLSv1.3"; empty when not sent
+  std::string common_name;          // of the client certificate; empty when not sent
+  bool operator==(const ProxySsl&) const = default;
+};
+
+// What a trusted balancer's PROXY header said, beyond the client's address
+// (which is ConnectionHandoff::remote): `conn.proxy` in the handler.
+struct ProxyInfo {
+  uint8_t version = 0;                // 1 or 2
+  common::SocketAddress balancer;     // the trusted peer the connection came through
+  common::SocketAddress destination;  // where the client connected, as declared; empty when not declared
+  std::string authority;              // v2 TLVs; empty when not sent
+  std::string alpn;
+  std::vector<uint8_t> unique_id;
+  std::optional<ProxySsl> ssl;
+};
+
 struct ConnectionHandoff {
   uint64_t id = 0;
-  common::SocketAddress remote;
+  common::SocketAddress remote;    // the client: the socket's peer, or what a trusted balancer declared
+  std::optional<ProxyInfo> proxy;  // set for connections through a trusted balancer
 };
 
 struct WorkerStop {
@@ -178,6 +211,11 @@ struct WorkerFailed {
   std::vector<ModuleFile> modules;
 };
 
+// Handler files a dynamic import() read after the worker was ready.
+struct ModulesLoaded {
+  std::vector<ModuleFile> modules;
+};
+
 struct WorkerReady {
   // The module's `access` export as JSON text; empty when it has none.
   std::string access_json;
@@ -186,11 +224,33 @@ struct WorkerReady {
   std::vector<ModuleFile> modules;
 };
 
+// A tenant's part of the store (store/commands.h): its keys are
+// `<name>:<key>`, charged to a quota of `max_bytes`. Sent for a new scope
+// with one fd, the listening socket of <run-dir>/tenants/<name>/store.sock;
+// for a scope the store has, without one (a new quota), or with one that
+// replaces its listener (the socket was made anew). Layout: name (u32
+// length, bytes), max_bytes (u64). The name is a tenant's
+// (policy::tenant_name_valid, checked by the store); here only its length.
+inline constexpr size_t kMaxStoreScopeNameBytes = 32;
+struct StoreScope {
+  std::string name;
+  uint64_t max_bytes = 0;
+  bool operator==(const StoreScope&) const = default;
+};
+
+// Closes the scope's listener and clients; its keys stay, reachable through
+// the unscoped socket. No fds. Layout: name (u32 length, bytes).
+struct StoreScopeRemove {
+  std::string name;
+  bool operator==(const StoreScopeRemove&) const = default;
+};
+
 std::vector<uint8_t> encode(const WorkerInit& message);
 std::vector<uint8_t> encode(const ConnectionHandoff& message);
 std::vector<uint8_t> encode(const WorkerStop& message);
 std::vector<uint8_t> encode(const WorkerFailed& message);
 std::vector<uint8_t> encode(const WorkerReady& message);
+std::vector<uint8_t> encode(const ModulesLoaded& message);
 std::vector<uint8_t> encode(const WorkerSandbox& message);
 std::vector<uint8_t> encode(const StoreConnections& message);
 std::vector<uint8_t> encode(const StoreReconnect& message);
@@ -198,6 +258,8 @@ std::vector<uint8_t> encode(const TlsUpdate& message);
 std::vector<uint8_t> encode(const TlsStats& message);
 std::vector<uint8_t> encode(const TlsCertificate& message);
 std::vector<uint8_t> encode(const TlsCertificateRequest& message);
+std::vector<uint8_t> encode(const StoreScope& message);
+std::vector<uint8_t> encode(const StoreScopeRemove& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
@@ -211,8 +273,11 @@ bool decode(std::span<const uint8_t> message, TlsCertificate& out);
 bool decode(std::span<const uint8_t> message, TlsCertificateRequest& out);
 bool decode(std::span<const uint8_t> message, WorkerFailed& out);
 bool decode(std::span<const uint8_t> message, WorkerReady& out);
+bool decode(std::span<const uint8_t> message, ModulesLoaded& out);
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out);
 bool decode(std::span<const uint8_t> message, SeccompViolation& out);
+bool decode(std::span<const uint8_t> message, StoreScope& out);
+bool decode(std::span<const uint8_t> message, StoreScopeRemove& out);
 
 // Builds one datagrams or replies message from many (address, payload) pairs,
 // so a burst costs one channel write instead of one per datagram.

@@ -41,47 +41,13 @@ BrokerConfig::ListenAddress read_listen_address(const nlohmann::json& value, std
   return {host, static_cast<uint16_t>(number)};
 }
 
-constexpr size_t kMaxKeyDirs = 64;
-constexpr size_t kMaxDomains = 1024;
-
-TlsSources read_tls_sources(const nlohmann::json& tls) {
-  require_object(tls, "/tls");
-  reject_unknown_fields(tls, "/tls", {"key_dirs", "domains"});
-  TlsSources sources;
-  if (tls.contains("key_dirs")) {
-    const auto& list = tls["key_dirs"];
-    if (!list.is_array() || list.size() > kMaxKeyDirs) {
-      throw JsonFieldError("/tls/key_dirs", "must be an array of at most " + std::to_string(kMaxKeyDirs) + " folders");
-    }
-    for (size_t i = 0; i < list.size(); ++i) {
-      std::string path = "/tls/key_dirs/" + std::to_string(i);
-      std::string dir = read_absolute_path(list[i], path);
-      if (!normal_absolute_path(dir)) throw JsonFieldError(path, "'" + dir + "' must be a plain absolute path");
-      sources.key_dirs.push_back(dir);
-    }
-  }
-  if (tls.contains("domains")) {
-    const auto& list = tls["domains"];
-    if (!list.is_array() || list.size() > kMaxDomains) {
-      throw JsonFieldError("/tls/domains", "must be an array of at most " + std::to_string(kMaxDomains) + " names");
-    }
-    for (size_t i = 0; i < list.size(); ++i) {
-      std::string path = "/tls/domains/" + std::to_string(i);
-      std::string name = read_string(list[i], path);
-      if (!tls_name_pattern(name)) {
-        throw JsonFieldError(path, "'" + name +
-                                       "' is not a lower-case host name or \"*.<domain>\" with a domain of two labels "
-                                       "or more");
-      }
-      sources.domains.push_back(name);
-    }
-  }
-  return sources;
-}
-
 }  // namespace
 
-void check_key_dirs(const BrokerConfig& config) {
+void finish_config(BrokerConfig& config) {
+  // Tenants' folders against the operator's folder and state_dir (which
+  // the command line may have changed).
+  config.tenants.clear();
+  if (!config.tenants_json.is_null()) config.tenants = read_tenants(config.tenants_json, config.handlers_dir, config.state_dir);
   for (size_t i = 0; i < config.tls.key_dirs.size(); ++i) {
     const std::string& dir = config.tls.key_dirs[i];
     std::string path = "/tls/key_dirs/" + std::to_string(i);
@@ -95,6 +61,11 @@ void check_key_dirs(const BrokerConfig& config) {
       throw JsonFieldError(path, "'" + dir + "' overlaps the handlers folder (" + config.handlers_dir +
                                      "), which handler code can read");
     }
+    for (const auto& tenant : config.tenants) {
+      if (path_within(dir, tenant.handlers_dir) || path_within(tenant.handlers_dir, dir)) {
+        throw JsonFieldError(path, "'" + dir + "' overlaps tenant " + tenant.name + "'s folder, which its code can read");
+      }
+    }
   }
 }
 
@@ -102,10 +73,10 @@ BrokerConfig parse_broker_config(std::string_view text) {
   if (text.size() > kMaxConfigBytes) {
     throw JsonFieldError("/", "file is larger than " + std::to_string(kMaxConfigBytes) + " bytes");
   }
-  nlohmann::json document = parse_json_object(text);
+  nlohmann::json document = parse_json_object(text, /*allow_comments=*/true);
   reject_unknown_fields(document, "/",
                         {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening",
-                         "worker", "metrics", "scheduling", "tls"});
+                         "worker", "metrics", "scheduling", "tls", "tenants"});
   BrokerConfig config;
   if (document.contains("handlers_dir")) config.handlers_dir = read_absolute_path(document["handlers_dir"], "/handlers_dir");
   if (document.contains("run_dir")) config.run_dir = read_absolute_path(document["run_dir"], "/run_dir");
@@ -114,7 +85,8 @@ BrokerConfig parse_broker_config(std::string_view text) {
     // Compared as paths below (key directories must stay apart from them).
     if (dir->size() > 1 && dir->back() == '/') dir->pop_back();
   }
-  if (document.contains("tls")) config.tls = read_tls_sources(document["tls"]);
+  if (document.contains("tenants")) config.tenants_json = document["tenants"];
+  if (document.contains("tls")) config.tls = read_tls_sources(document["tls"], "/tls");
   if (document.contains("log_level")) {
     config.log_level = read_string(document["log_level"], "/log_level");
     if (!common::log::parse_level(config.log_level)) {
@@ -259,7 +231,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
     read_timeout("close_ms", config.close_timeout_ms);
     read_timeout("drain_ms", config.drain_timeout_ms);
   }
-  check_key_dirs(config);
+  finish_config(config);
   return config;
 }
 

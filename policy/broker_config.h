@@ -7,8 +7,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "policy/screening.h"
+#include "policy/tenant_config.h"
 #include "policy/tls_settings.h"
 
 namespace policy {
@@ -44,6 +48,11 @@ struct BrokerConfig {
   // (the local CA's key is there) or the handlers folder (handler code can
   // read it).
   TlsSources tls;
+  // Tenants: folders of their own, port ranges, identities, quotas
+  // (policy/tenant_config.h). Read by finish_config (from tenants_json)
+  // once the folders are final; empty: a host without tenants.
+  std::vector<TenantConfig> tenants;
+  nlohmann::json tenants_json;
   // Defaults for handlers without a manifest (or without a field in it), and
   // the bounds of per-source state.
   ScreeningDefaults screening;
@@ -76,9 +85,11 @@ struct BrokerConfig {
 // Throws JsonFieldError naming the JSON path of the first invalid field.
 BrokerConfig parse_broker_config(std::string_view text);
 
-// Throws JsonFieldError when a key directory overlaps state_dir or the
-// handlers folder; parse_broker_config checks it, and callers check again
-// after the command line changed a folder.
-void check_key_dirs(const BrokerConfig& config);
+// What depends on the folders once they are final: reads the tenants and
+// checks that no key directory or tenant folder overlaps state_dir or
+// another handlers folder. Throws JsonFieldError naming the field.
+// parse_broker_config calls it; callers call it again after the command
+// line changed a folder.
+void finish_config(BrokerConfig& config);
 
 }  // namespace policy

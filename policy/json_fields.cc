@@ -2,7 +2,7 @@
 
 namespace policy {
 
-nlohmann::json parse_json_object(std::string_view text) {
+nlohmann::json parse_json_object(std::string_view text, bool allow_comments) {
   nlohmann::json document;
   bool too_deep = false;
   try {
@@ -11,7 +11,7 @@ nlohmann::json parse_json_object(std::string_view text) {
     document = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
       if (depth > kMaxJsonDepth) too_deep = true;
       return !too_deep;
-    });
+    }, /*allow_exceptions=*/true, /*ignore_comments=*/allow_comments);
   } catch (const nlohmann::json::exception& e) {
     // Syntax errors, and also numbers too large for a double ("1e400",
     // out_of_range.406): whatever the parser refuses is the document's fault,

@@ -29,7 +29,9 @@ inline constexpr int kMaxJsonDepth = 32;
 
 // Parses `text` as one JSON object, rejecting anything that is not an object
 // or is nested deeper than kMaxJsonDepth; syntax errors carry line and column.
-nlohmann::json parse_json_object(std::string_view text);
+// `allow_comments`: // and /* */ comments are skipped (the operator's config
+// file); documents from the folder or from workers have none.
+nlohmann::json parse_json_object(std::string_view text, bool allow_comments = false);
 
 std::string child_path(std::string_view parent, std::string_view key);
 void require_object(const nlohmann::json& value, std::string_view path);

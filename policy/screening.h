@@ -19,8 +19,19 @@ namespace policy {
 
 // Why a connection or datagram was refused (or, idle_timeout, a connection
 // closed), as counted in status.
-enum class Refusal { none, deny, not_allowed, max_connections, max_connections_per_ip, rate_limit, idle_timeout };
-inline constexpr size_t kRefusalKinds = 7;
+// tenant_connections: the handler's tenant holds its quota of connections
+// (summed over its handlers).
+enum class Refusal {
+  none,
+  deny,
+  not_allowed,
+  max_connections,
+  max_connections_per_ip,
+  rate_limit,
+  idle_timeout,
+  tenant_connections
+};
+inline constexpr size_t kRefusalKinds = 8;
 std::string_view refusal_name(Refusal refusal);
 
 // Why a reply was not sent, as counted in status.
@@ -48,6 +59,13 @@ struct ScreeningDefaults {
   size_t max_tracked_sources = 65536;
 };
 
+// proxyProtocol as admission applies it: whose PROXY headers are believed.
+struct ProxyTrust {
+  CidrSet trusted;
+  bool allow_direct = false;
+  double header_timeout_s = kDefaultProxyHeaderTimeout;
+};
+
 struct EffectivePolicy {
   Transport transport = Transport::tcp;
   // Every set must contain the source (the manifest's allow, then access's).
@@ -60,6 +78,9 @@ struct EffectivePolicy {
   uint32_t reply_ratio = 0;     // UDP: replies to a session total at most this x the bytes it sent
   uint32_t max_reply_rate = 0;  // UDP: replies per second, the whole handler
   bool from_manifest = false;
+  // TCP: connections from trusted balancers carry a PROXY header, and the
+  // lists, limits and caps above apply to the client it declares.
+  std::optional<ProxyTrust> proxy;
 };
 
 EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transport transport,

@@ -220,4 +220,45 @@ bool tls_name_allowed(const std::vector<std::string>& allowed, const std::string
   });
 }
 
+namespace {
+constexpr size_t kMaxKeyDirs = 64;
+constexpr size_t kMaxDomains = 1024;
+}  // namespace
+
+TlsSources read_tls_sources(const nlohmann::json& tls, const std::string& tls_path) {
+  require_object(tls, tls_path);
+  reject_unknown_fields(tls, tls_path, {"key_dirs", "domains"});
+  TlsSources sources;
+  if (tls.contains("key_dirs")) {
+    const auto& list = tls["key_dirs"];
+    if (!list.is_array() || list.size() > kMaxKeyDirs) {
+      throw JsonFieldError(child_path(tls_path, "key_dirs"), "must be an array of at most " + std::to_string(kMaxKeyDirs) + " folders");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string path = child_path(tls_path, "key_dirs") + "/" + std::to_string(i);
+      std::string dir = read_string(list[i], path);
+      if (dir.empty() || dir.front() != '/') throw JsonFieldError(path, "must be an absolute path");
+      if (!normal_absolute_path(dir)) throw JsonFieldError(path, "'" + dir + "' must be a plain absolute path");
+      sources.key_dirs.push_back(dir);
+    }
+  }
+  if (tls.contains("domains")) {
+    const auto& list = tls["domains"];
+    if (!list.is_array() || list.size() > kMaxDomains) {
+      throw JsonFieldError(child_path(tls_path, "domains"), "must be an array of at most " + std::to_string(kMaxDomains) + " names");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string path = child_path(tls_path, "domains") + "/" + std::to_string(i);
+      std::string name = read_string(list[i], path);
+      if (!tls_name_pattern(name)) {
+        throw JsonFieldError(path, "'" + name +
+                                       "' is not a lower-case host name or \"*.<domain>\" with a domain of two labels "
+                                       "or more");
+      }
+      sources.domains.push_back(name);
+    }
+  }
+  return sources;
+}
+
 }  // namespace policy

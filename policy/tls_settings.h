@@ -51,7 +51,12 @@ TlsSettings parse_tls_settings(const nlohmann::json& value, const std::string& p
 struct TlsSources {
   std::vector<std::string> key_dirs;  // absolute, normal
   std::vector<std::string> domains;   // host names or "*.<domain of two labels or more>"
+  bool operator==(const TlsSources&) const = default;
 };
+
+// The config's {"key_dirs", "domains"} object at JSON path `path` (the
+// broker's "/tls", a tenant's "/tenants/<name>/tls").
+TlsSources read_tls_sources(const nlohmann::json& value, const std::string& path);
 
 // Throws JsonFieldError naming the first field of `settings` (read from
 // `path`) that a manifest may not use under `sources`: a file outside every

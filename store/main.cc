@@ -1,8 +1,10 @@
 // portbroker-store: the shared store behind ctx.shared, as its own process.
 // The supervisor binds <run-dir>/store.sock and passes the listening socket in,
 // so this process never opens a filesystem path and can be sandboxed tightly.
+// Tenants' scopes, with their own listening sockets, arrive on the control
+// channel (store/control.h).
 //
-//   portbroker-store --listen-fd N [--log-level debug|info|warn|error]
+//   portbroker-store --listen-fd N [--control-fd N] [--log-level debug|info|warn|error]
 //                    [--max-memory-bytes N] [--uid N --gid N] [--sandbox on|off]
 
 #include <signal.h>
@@ -21,6 +23,7 @@
 #include "common/unique_fd.h"
 #include "common/uv_handle.h"
 #include "store/commands.h"
+#include "store/control.h"
 #include "store/keyspace.h"
 #include "store/memory.h"
 #include "sandbox/credentials.h"
@@ -36,6 +39,7 @@ constexpr int kExitUsage = 2;
 
 struct Options {
   int listen_fd = -1;
+  int control_fd = -1;  // none
   log::Level log_level = log::Level::info;
   size_t max_memory_bytes = store::kDefaultMaxMemoryBytes;
   // Confinement: the user to become (when started as root) and whether to.
@@ -76,6 +80,11 @@ std::optional<std::string> parse_options(int argc, char** argv, Options& options
       if (!fd || *fd < 0) return "--listen-fd needs a file descriptor number";
       options.listen_fd = *fd;
       have_fd = true;
+    } else if (name == "--control-fd") {
+      auto text = take_value();
+      auto fd = text ? parse_number<int>(*text) : std::nullopt;
+      if (!fd || *fd < 0) return "--control-fd needs a file descriptor number";
+      options.control_fd = *fd;
     } else if (name == "--log-level") {
       auto text = take_value();
       auto level = text ? log::parse_level(*text) : std::nullopt;
@@ -100,33 +109,17 @@ std::optional<std::string> parse_options(int argc, char** argv, Options& options
     }
   }
   if (!have_fd) return "--listen-fd is required";
-  return std::nullopt;
-}
-
-// The inherited fd must be a listening Unix stream socket: anything else means
-// the supervisor and this binary disagree, and failing now says so clearly.
-std::optional<std::string> check_listening_socket(int fd) {
-  struct stat info {};
-  if (fstat(fd, &info) != 0) return "fd " + std::to_string(fd) + ": " + common::errno_text(errno);
-  if (!S_ISSOCK(info.st_mode)) return "fd " + std::to_string(fd) + " is not a socket";
-  int listening = 0;
-  socklen_t length = sizeof listening;
-  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0) {
-    return "fd " + std::to_string(fd) + " is not a listening socket";
-  }
-  sockaddr_storage address{};
-  length = sizeof address;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 || address.ss_family != AF_UNIX) {
-    return "fd " + std::to_string(fd) + " is not a Unix socket";
-  }
+  if (options.control_fd == options.listen_fd) return "--control-fd and --listen-fd must differ";
   return std::nullopt;
 }
 
 // SIGTERM and SIGINT stop the store cleanly: no new clients, every client
-// closed, then the loop runs dry and main returns 0.
+// closed, the control channel closed, then the loop runs dry and main
+// returns 0.
 class StopOnSignals {
  public:
-  StopOnSignals(uv_loop_t* loop, store::Server& server) : server_(server) {
+  StopOnSignals(uv_loop_t* loop, store::Server& server, store::ControlChannel& control)
+      : server_(server), control_(control) {
     static constexpr std::array kSignals = {SIGTERM, SIGINT};
     for (size_t i = 0; i < kSignals.size(); ++i) {
       int rc = handles_[i].init(uv_signal_init, loop);
@@ -144,10 +137,12 @@ class StopOnSignals {
     if (self == nullptr) return;
     log::info("store-stopping").kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     self->server_.stop();
+    self->control_.stop();
     for (auto& signal_handle : self->handles_) signal_handle.reset();
   }
 
   store::Server& server_;
+  store::ControlChannel& control_;
   std::array<common::UvHandle<uv_signal_t>, 2> handles_;
 };
 
@@ -163,12 +158,22 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   log::set_min_level(options.log_level);
-  if (auto error = check_listening_socket(options.listen_fd)) {
+  // The inherited fds must be what the supervisor promises: anything else
+  // means it and this binary disagree, and failing now says so clearly.
+  if (auto error = store::check_listening_socket(options.listen_fd)) {
     log::error("store-bad-arguments").kv("error", *error);
     return kExitUsage;
   }
+  if (options.control_fd >= 0) {
+    if (auto error = store::check_control_socket(options.control_fd)) {
+      log::error("store-bad-arguments").kv("error", *error);
+      return kExitUsage;
+    }
+  }
   common::UniqueFd listening_socket(options.listen_fd);
   common::set_cloexec(listening_socket.get(), true);
+  common::UniqueFd control_socket(options.control_fd);
+  if (control_socket) common::set_cloexec(control_socket.get(), true);
 
   // A client that disconnects with replies pending must cost an EPIPE, not the process.
   signal(SIGPIPE, SIG_IGN);
@@ -217,9 +222,14 @@ int main(int argc, char** argv) {
     store::PubSub pubsub(memory);
     store::Executor executor(keyspace, pubsub, memory);
     store::Server server(&loop, executor, memory);
-    if (server.listen(std::move(listening_socket))) {
-      StopOnSignals stop_on_signals(&loop, server);
-      log::info("store-ready").kv("fd", options.listen_fd).kv("max_memory_bytes", options.max_memory_bytes);
+    store::ScopeControl scope_control(server, keyspace);
+    store::ControlChannel control(&loop, scope_control);
+    if (server.listen(std::move(listening_socket)) && (!control_socket || control.start(std::move(control_socket)))) {
+      StopOnSignals stop_on_signals(&loop, server, control);
+      log::info("store-ready")
+          .kv("fd", options.listen_fd)
+          .kv("control_fd", options.control_fd)
+          .kv("max_memory_bytes", options.max_memory_bytes);
       uv_run(&loop, UV_RUN_DEFAULT);
     } else {
       exit_code = 1;

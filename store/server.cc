@@ -1,10 +1,12 @@
 #include "store/server.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <string_view>
 
 #include "common/log.h"
+#include "common/process.h"
 
 namespace store {
 namespace {
@@ -36,6 +38,37 @@ std::string uv_error_text(int status) { return std::string(uv_err_name(status)) 
 
 }  // namespace
 
+std::optional<std::string> check_listening_socket(int fd) {
+  std::string name = "fd " + std::to_string(fd);
+  struct stat info {};
+  if (fd < 0 || fstat(fd, &info) != 0) return name + ": " + common::errno_text(fd < 0 ? EBADF : errno);
+  if (!S_ISSOCK(info.st_mode)) return name + " is not a socket";
+  int type = 0;
+  socklen_t length = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) {
+    return name + " is not a stream socket";
+  }
+  int listening = 0;
+  length = sizeof listening;
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0) {
+    return name + " is not a listening socket";
+  }
+  sockaddr_storage address{};
+  length = sizeof address;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 || address.ss_family != AF_UNIX) {
+    return name + " is not a Unix socket";
+  }
+  return std::nullopt;
+}
+
+// A listening socket and the scope its clients belong to.
+struct Server::Listener {
+  Listener(Server& owner, std::string_view scope_name) : server(owner), scope(scope_name) {}
+  Server& server;
+  const std::string scope;
+  common::UvHandle<uv_pipe_t> pipe;
+};
+
 // Owns the bytes of one uv_write until libuv reports it done (or cancelled,
 // which happens when the client's pipe is closed with the write pending).
 struct Server::WriteRequest {
@@ -57,6 +90,7 @@ struct Server::Client {
 
   Server& server;
   const ClientId id;
+  std::string scope;  // empty: unscoped
   std::string peer;
   common::UvHandle<uv_pipe_t> pipe;
   std::string input;   // received, not yet parsed
@@ -77,58 +111,88 @@ Server::Server(uv_loop_t* loop, Executor& executor, MemoryAccount& memory, Serve
 
 Server::~Server() { stop(); }
 
-bool Server::listen(common::UniqueFd listening_socket) {
-  int rc = listener_.init(uv_pipe_init, loop_, 0);
-  if (rc == 0) rc = uv_pipe_open(listener_.get(), listening_socket.get());
+bool Server::listen(common::UniqueFd listening_socket, std::string_view scope) {
+  auto listener = std::make_unique<Listener>(*this, scope);
+  int rc = listener->pipe.init(uv_pipe_init, loop_, 0);
+  if (rc == 0) rc = uv_pipe_open(listener->pipe.get(), listening_socket.get());
   if (rc != 0) {
-    log::error("store-listen-failed").kv("fd", listening_socket.get()).kv("error", uv_error_text(rc));
-    listener_.reset();
+    log::error("store-listen-failed")
+        .kv_nonempty("scope", scope)
+        .kv("fd", listening_socket.get())
+        .kv("error", uv_error_text(rc));
     return false;
   }
   // libuv owns the descriptor now and closes it with the handle.
   int fd = listening_socket.release();
-  listener_->data = this;
-  rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener_.get()), SOMAXCONN, on_connection);
+  listener->pipe->data = listener.get();
+  rc = uv_listen(reinterpret_cast<uv_stream_t*>(listener->pipe.get()), SOMAXCONN, on_connection);
   if (rc != 0) {
-    log::error("store-listen-failed").kv("fd", fd).kv("error", uv_error_text(rc));
-    listener_.reset();
+    log::error("store-listen-failed").kv_nonempty("scope", scope).kv("fd", fd).kv("error", uv_error_text(rc));
     return false;
+  }
+  // Replaces the scope's listener, if it had one: the old socket closes with it.
+  auto it = listeners_.find(scope);
+  if (it != listeners_.end()) {
+    it->second = std::move(listener);
+  } else {
+    listeners_.emplace(std::string(scope), std::move(listener));
   }
   return true;
 }
 
+void Server::close_scope(std::string_view scope) {
+  if (auto it = listeners_.find(scope); it != listeners_.end()) listeners_.erase(it);
+  std::vector<Client*> leaving;
+  for (auto& [id, client] : clients_) {
+    if (client->scope == scope) leaving.push_back(client.get());
+  }
+  for (Client* client : leaving) close_client(*client, log::Level::info, "its scope was removed");
+  if (auto it = scope_full_logs_.find(scope); it != scope_full_logs_.end()) scope_full_logs_.erase(it);
+  // Called from the control channel's callback: no client is up the stack.
+  reap_closed();
+}
+
+size_t Server::client_count(std::string_view scope) const {
+  size_t count = 0;
+  for (const auto& [id, client] : clients_) count += client->scope == scope ? 1 : 0;
+  return count;
+}
+
 void Server::stop() {
-  listener_.reset();
+  listeners_.clear();
   while (!clients_.empty()) close_client(*clients_.begin()->second, log::Level::debug, "store stopping");
   reap_closed();
 }
 
-void Server::on_connection(uv_stream_t* listener, int status) {
-  auto* server = static_cast<Server*>(listener->data);
-  if (server == nullptr) return;
+void Server::on_connection(uv_stream_t* stream, int status) {
+  auto* listener = static_cast<Listener*>(stream->data);
+  if (listener == nullptr) return;
+  Server& server = listener->server;
   if (status < 0) {
-    log::warn("store-accept-failed").kv("error", uv_error_text(status));
+    log::warn("store-accept-failed").kv_nonempty("scope", listener->scope).kv("error", uv_error_text(status));
     return;
   }
-  server->accept_client();
-  server->reap_closed();
+  server.accept_client(*listener);
+  server.reap_closed();
 }
 
-void Server::accept_client() {
+void Server::accept_client(Listener& listener) {
   auto client = std::make_unique<Client>(*this, next_client_id_++);
   int rc = client->pipe.init(uv_pipe_init, loop_, 0);
-  if (rc == 0) rc = uv_accept(reinterpret_cast<uv_stream_t*>(listener_.get()), client->stream());
+  if (rc == 0) rc = uv_accept(reinterpret_cast<uv_stream_t*>(listener.pipe.get()), client->stream());
   if (rc != 0) {
-    log::warn("store-accept-failed").kv("error", uv_error_text(rc));
+    log::warn("store-accept-failed").kv_nonempty("scope", listener.scope).kv("error", uv_error_text(rc));
     return;
   }
   client->pipe->data = client.get();
+  client->scope = listener.scope;
   client->peer = describe_peer(client->pipe.get());
   client->fixed_bytes = allocation_bytes(sizeof(Client)) + allocation_bytes(sizeof(uv_pipe_t)) +
-                        hash_node_bytes<decltype(clients_)>() + string_heap_bytes(client->peer);
+                        hash_node_bytes<decltype(clients_)>() + string_heap_bytes(client->peer) +
+                        string_heap_bytes(client->scope) + Executor::client_state_bytes(client->scope);
   Client& added = *clients_.emplace(client->id, std::move(client)).first->second;
-  executor_.client_connected(added.id);
-  log::debug("store-client-connected").kv("client", added.id).kv("peer", added.peer);
+  executor_.client_connected(added.id, added.scope);
+  log::debug("store-client-connected").kv("client", added.id).kv_nonempty("scope", added.scope).kv("peer", added.peer);
   update_reading(added);
   account(added);
 }
@@ -209,26 +273,28 @@ void Server::handle_input(Client& client) {
 
 void Server::run_request(Client& client, const std::vector<std::string>& args) {
   Outcome outcome = executor_.execute(client.id, args, client.output);
-  if (outcome.rejected_out_of_memory) note_out_of_memory(client, args[0]);
+  if (outcome.rejected_out_of_memory) note_out_of_memory(client, args[0], outcome.over_quota_scope);
   if (outcome.close_connection) client.close_after_write = true;
-  if (!outcome.recipients.empty()) deliver(outcome);
+  if (!outcome.deliveries.empty()) deliver(outcome);
 }
 
 void Server::deliver(const Outcome& outcome) {
-  for (ClientId id : outcome.recipients) {
-    auto it = clients_.find(id);
-    if (it == clients_.end()) continue;
-    Client& subscriber = *it->second;
-    // Drop the message, not the subscriber: its connection, its other
-    // subscriptions and its replies go on, it misses what it could not take.
-    size_t pending = subscriber.pending_output();
-    if (pending > 0 && pending + outcome.message.size() > limits_.max_subscriber_backlog_bytes) {
-      note_dropped_message(subscriber);
-      continue;
+  for (const Delivery& delivery : outcome.deliveries) {
+    for (ClientId id : delivery.recipients) {
+      auto it = clients_.find(id);
+      if (it == clients_.end()) continue;
+      Client& subscriber = *it->second;
+      // Drop the message, not the subscriber: its connection, its other
+      // subscriptions and its replies go on, it misses what it could not take.
+      size_t pending = subscriber.pending_output();
+      if (pending > 0 && pending + delivery.message.size() > limits_.max_subscriber_backlog_bytes) {
+        note_dropped_message(subscriber);
+        continue;
+      }
+      subscriber.output += delivery.message;
+      flush(subscriber);
+      account(subscriber);
     }
-    subscriber.output += outcome.message;
-    flush(subscriber);
-    account(subscriber);
   }
 }
 
@@ -304,17 +370,28 @@ void Server::update_reading(Client& client) {
   client.reading = true;
 }
 
-void Server::note_out_of_memory(const Client& client, const std::string& command) {
-  ++oom_rejections_unlogged_;
+void Server::note_out_of_memory(const Client& client, const std::string& command,
+                                const std::string& over_quota_scope) {
+  RefusalLog* log_state = &store_full_log_;
+  if (!over_quota_scope.empty()) {
+    auto it = scope_full_logs_.find(over_quota_scope);
+    if (it == scope_full_logs_.end()) it = scope_full_logs_.emplace(over_quota_scope, RefusalLog{}).first;
+    log_state = &it->second;
+  }
+  ++log_state->unlogged;
   uint64_t now = uv_now(loop_);
-  if (last_oom_log_ms_ && now - *last_oom_log_ms_ < kOutOfMemoryLogIntervalMs) return;
-  last_oom_log_ms_ = now;
-  log::warn("store-memory-full")
+  if (log_state->last_ms && now - *log_state->last_ms < kOutOfMemoryLogIntervalMs) return;
+  log_state->last_ms = now;
+  log::Line line(log::Level::warn, over_quota_scope.empty() ? "store-memory-full" : "store-scope-full");
+  // The scope whose quota refused the write (the writer's own, or, for an
+  // unscoped writer, the one that owns the key).
+  line.kv_nonempty("scope", over_quota_scope)
       .kv("client", client.id)
+      .kv_nonempty("client_scope", client.scope)
       .kv("peer", client.peer)
       .kv("command", std::string_view(command).substr(0, 32))
-      .kv("rejected", oom_rejections_unlogged_);
-  oom_rejections_unlogged_ = 0;
+      .kv("rejected", log_state->unlogged);
+  log_state->unlogged = 0;
 }
 
 void Server::note_dropped_message(Client& subscriber) {
@@ -339,7 +416,7 @@ void Server::close_client(Client& client, log::Level level, std::string_view rea
   bool failed = level >= log::Level::warn;
   {
     log::Line line(level, failed ? "store-client-error" : "store-client-closed");
-    line.kv("client", client.id).kv("peer", client.peer).kv(failed ? "error" : "reason", reason);
+    line.kv("client", client.id).kv_nonempty("scope", client.scope).kv("peer", client.peer).kv(failed ? "error" : "reason", reason);
     if (client.messages_dropped > 0) line.kv("messages_dropped", client.messages_dropped);
   }
   executor_.client_disconnected(client.id);

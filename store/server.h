@@ -7,15 +7,21 @@
 // are dropped (and counted) while its backlog is full, since closing it would
 // let whoever floods a channel take ctx.shared away from its subscribers.
 // Every connection's buffers are charged to the store's memory limit.
+//
+// Besides the unscoped listener (the operator's <run-dir>/store.sock) there
+// is one per scope (a tenant's <run-dir>/tenants/<name>/store.sock), and a
+// client belongs to the scope of the listener it came through.
 
 #include <uv.h>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -41,6 +47,10 @@ struct ServerLimits {
   size_t max_subscriber_backlog_bytes = 8 * 1024 * 1024;
 };
 
+// Why `fd` cannot serve as a listener (a listening Unix stream socket), or
+// nothing when it can.
+std::optional<std::string> check_listening_socket(int fd);
+
 class Server {
  public:
   Server(uv_loop_t* loop, Executor& executor, MemoryAccount& memory, ServerLimits limits = {});
@@ -48,16 +58,22 @@ class Server {
   Server& operator=(const Server&) = delete;
   ~Server();
 
-  // Starts accepting on `listening_socket` (already bound and listening).
-  // Returns false, logged, on failure.
-  bool listen(common::UniqueFd listening_socket);
+  // Starts accepting on `listening_socket` (already bound and listening),
+  // for clients of `scope` (empty: unscoped), in place of any listener the
+  // scope had (its clients stay). Returns false, logged, on failure.
+  bool listen(common::UniqueFd listening_socket, std::string_view scope = {});
+  // Stops accepting for `scope` and closes its clients.
+  void close_scope(std::string_view scope);
   // Stops accepting and closes every client; idempotent.
   void stop();
 
+  bool listening(std::string_view scope) const { return listeners_.contains(scope); }
   size_t client_count() const { return clients_.size(); }
+  size_t client_count(std::string_view scope) const;
 
  private:
   struct Client;
+  struct Listener;
   struct WriteRequest;
 
   static void on_connection(uv_stream_t* listener, int status);
@@ -65,7 +81,7 @@ class Server {
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_write(uv_write_t* request, int status);
 
-  void accept_client();
+  void accept_client(Listener& listener);
   void handle_input(Client& client);
   void run_request(Client& client, const std::vector<std::string>& args);
   void deliver(const Outcome& outcome);
@@ -75,7 +91,7 @@ class Server {
   void flush(Client& client);
   void write_finished(Client& client, int status);
   void update_reading(Client& client);
-  void note_out_of_memory(const Client& client, const std::string& command);
+  void note_out_of_memory(const Client& client, const std::string& command, const std::string& over_quota_scope);
   void note_dropped_message(Client& subscriber);
   // Closes the connection now; the Client object lives until the current
   // callback returns (see reap_closed), so callers up the stack stay valid.
@@ -86,12 +102,18 @@ class Server {
   Executor& executor_;
   MemoryAccount& memory_;
   ServerLimits limits_;
-  common::UvHandle<uv_pipe_t> listener_;
+  std::map<std::string, std::unique_ptr<Listener>, std::less<>> listeners_;  // by scope, "" unscoped
   std::unordered_map<ClientId, std::unique_ptr<Client>> clients_;
   std::vector<std::unique_ptr<Client>> closed_;
   ClientId next_client_id_ = 1;
-  uint64_t oom_rejections_unlogged_ = 0;
-  std::optional<uint64_t> last_oom_log_ms_;
+  // Refused writes, logged at most once a minute for the store and once a
+  // minute per scope (so one tenant at its quota does not hide another).
+  struct RefusalLog {
+    uint64_t unlogged = 0;
+    std::optional<uint64_t> last_ms;
+  };
+  RefusalLog store_full_log_;
+  std::map<std::string, RefusalLog, std::less<>> scope_full_logs_;
   uint64_t dropped_messages_unlogged_ = 0;
   std::optional<uint64_t> last_drop_log_ms_;
   // libuv reads into this and the bytes are appended to the client's input at

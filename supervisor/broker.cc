@@ -1,5 +1,6 @@
 #include "supervisor/broker.h"
 
+#include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/process.h"
+#include "policy/json_fields.h"
 #include "supervisor/metrics.h"
 #include "supervisor/tcp_traffic.h"
 #include "supervisor/privileges.h"
@@ -32,17 +34,27 @@ bool control_socket_alive(const std::string& path) {
   return fd && connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
 }
 
+// The names the local CA may sign for: the operator's domains and every
+// tenant's, which its name constraints then carry.
+std::vector<std::string> all_domains(const policy::BrokerConfig& config) {
+  std::vector<std::string> domains = config.tls.domains;
+  for (const auto& tenant : config.tenants) domains.insert(domains.end(), tenant.tls.domains.begin(), tenant.tls.domains.end());
+  std::sort(domains.begin(), domains.end());
+  domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
+  return domains;
+}
+
 }  // namespace
 
 Broker::Broker(uv_loop_t* loop, Options options)
     : loop_(loop),
       options_(std::move(options)),
       worker_executable_(common::find_helper_executable("portbroker-worker")),
-      local_ca_(options_.config.state_dir + "/ca", options_.config.tls.domains),
+      local_ca_(options_.config.state_dir + "/ca", all_domains(options_.config)),
       tracker_(loop) {}
 
 Broker::~Broker() {
-  handlers_.clear();
+  folders_.clear();
   control_.reset();
   store_.reset();
 }
@@ -61,6 +73,203 @@ bool Broker::prepare_run_dir(std::string& error) {
     return false;
   }
   return true;
+}
+
+bool Broker::make_folders(std::string& error) {
+  folders_.push_back(std::make_unique<HandlerFolder>(*this, options_.config.handlers_dir, worker_, options_.config.tls,
+                                                     nullptr, sandbox::CgroupPlacement{}, ""));
+  // A host without tenants behaves as before: no control groups touched.
+  if (options_.config.tenants.empty()) return true;
+  cgroups_ = sandbox::CgroupTree::detect_system();
+  common::log::info("tenant-cgroups").kv("using", cgroups_.describe());
+  tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
+  if (!registry.load(error)) return false;
+  // No two tenants, nor a tenant and the operator's workers or the store,
+  // share a uid: a shared uid would share RLIMIT_NPROC, /proc access and
+  // signals.
+  std::set<uid_t> uids_in_use = {worker_.uid};
+  for (const auto& tenant : options_.config.tenants) {
+    if (!make_tenant_folder(tenant, registry, uids_in_use, error)) return false;
+  }
+  if (registry.allocations().size() > 0 && !registry.save(error)) return false;
+  return true;
+}
+
+bool Broker::make_tenant_folder(const policy::TenantConfig& tenant, tenant::UidRegistry& registry,
+                                std::set<uid_t>& uids_in_use, std::string& error) {
+  std::string where = "tenant " + tenant.name + ": ";
+  struct stat info {};
+  if (stat(tenant.handlers_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    error = where + "/tenants/" + tenant.name + "/handlers: " + tenant.handlers_dir + " is not a folder";
+    return false;
+  }
+  WorkerIdentity identity;
+  if (geteuid() != 0) {
+    // Without root there is no other uid to become: every worker is ours.
+    identity = worker_;
+  } else if (tenant.user) {
+    passwd* entry = getpwnam(tenant.user->c_str());
+    if (entry == nullptr) {
+      error = where + "/tenants/" + tenant.name + "/user: no user named '" + *tenant.user + "'";
+      return false;
+    }
+    identity = {entry->pw_uid, entry->pw_gid, entry->pw_name};
+  } else {
+    uid_t uid = registry.uid_for(tenant.name, error);
+    if (uid == 0) {
+      error = where + error;
+      return false;
+    }
+    identity = {uid, static_cast<gid_t>(uid), "portbroker-" + tenant.name};
+  }
+  if (geteuid() == 0) {
+    if (identity.uid == 0) {
+      error = where + "/tenants/" + tenant.name + "/user: '" + identity.user + "' is root";
+      return false;
+    }
+    if (!uids_in_use.insert(identity.uid).second) {
+      error = where + "/tenants/" + tenant.name + "/user: uid collision: uid " + std::to_string(identity.uid) +
+              " is already another tenant's or the operator's workers'";
+      return false;
+    }
+  }
+  // Its own part of the store, and its own socket to it.
+  if (!store_->add_scope(tenant.name, identity.uid, identity.gid, tenant.limits.store_mb << 20, error)) {
+    error = where + "its store socket: " + error;
+    return false;
+  }
+  // The kernel bounds the tenant's workers together where the host lets us.
+  sandbox::CgroupPlacement placement;
+  std::string cgroup_note;
+  if (!cgroups_.ensure_group(sandbox::tenant_group_name(tenant.name),
+                             {tenant.limits.memory_mb << 20, tenant.limits.pids}, placement, cgroup_note)) {
+    common::log::warn("tenant-cgroup-unavailable").kv("tenant", tenant.name).kv("reason", cgroup_note);
+  }
+  folders_.push_back(std::make_unique<HandlerFolder>(*this, tenant.handlers_dir, identity, tenant.tls, &tenant,
+                                                     std::move(placement), cgroup_note));
+  common::log::info("tenant-added")
+      .kv("tenant", tenant.name)
+      .kv("handlers_dir", tenant.handlers_dir)
+      .kv("uid", identity.uid)
+      .kv("ports", tenant.ports_text());
+  return true;
+}
+
+void Broker::reload_config() {
+  policy::BrokerConfig next;
+  std::string field;
+  std::string error;
+  bool ok = load_config_file(options_.config_path, next, field, error);
+  if (ok) {
+    // Folders and directories are fixed while running (the command line may
+    // have set them): the new tenants are checked against those.
+    next.handlers_dir = options_.config.handlers_dir;
+    next.run_dir = options_.config.run_dir;
+    next.state_dir = options_.config.state_dir;
+    try {
+      policy::finish_config(next);
+    } catch (const policy::JsonFieldError& e) {
+      ok = false;
+      field = e.path();
+      error = e.what();
+    }
+  }
+  if (!ok) {
+    config_error_ = options_.config_path + ": " + error + " (the configuration in force stays)";
+    common::log::error("config-invalid").kv("file", options_.config_path).kv("field", field).kv("reason", error);
+    return;
+  }
+  config_error_.clear();
+  const auto& before = options_.config.tenants;
+  const auto& after = next.tenants;
+  auto find = [](const std::vector<policy::TenantConfig>& list, const std::string& name) -> const policy::TenantConfig* {
+    for (const auto& tenant : list) {
+      if (tenant.name == name) return &tenant;
+    }
+    return nullptr;
+  };
+  // Removed, or changed in what a running folder cannot take (its folder,
+  // user, ports, key directories): its handlers retire.
+  std::vector<std::string> to_start;
+  for (const auto& old : before) {
+    const policy::TenantConfig* now = find(after, old.name);
+    if (now != nullptr && *now == old) continue;
+    bool limits_only = now != nullptr && now->handlers_dir == old.handlers_dir && now->user == old.user &&
+                       now->ports == old.ports && now->tls == old.tls;
+    HandlerFolder* folder = tenant_folder(old.name);
+    if (folder == nullptr) continue;
+    if (limits_only) {
+      folder->update_tenant(*now);
+      sandbox::CgroupPlacement placement;
+      std::string cgroup_error;
+      cgroups_.ensure_group(sandbox::tenant_group_name(now->name), {now->limits.memory_mb << 20, now->limits.pids},
+                            placement, cgroup_error);
+      std::string store_error;
+      if (!store_->add_scope(now->name, folder->worker_identity().uid, folder->worker_identity().gid,
+                             now->limits.store_mb << 20, store_error)) {
+        common::log::error("tenant-store-update-failed").kv("tenant", now->name).kv("reason", store_error);
+      }
+      common::log::info("tenant-updated").kv("tenant", now->name);
+      continue;
+    }
+    common::log::info(now ? "tenant-changed" : "tenant-removed").kv("tenant", old.name);
+    retire_folder(*folder);
+    if (now != nullptr) to_start.push_back(now->name);
+  }
+  for (const auto& tenant : after) {
+    if (find(before, tenant.name) == nullptr) to_start.push_back(tenant.name);
+  }
+  if (before.empty() && !after.empty() && cgroups_.version() == sandbox::CgroupVersion::none && cgroups_.reason().empty()) {
+    cgroups_ = sandbox::CgroupTree::detect_system();
+  }
+  options_.config.tenants = next.tenants;
+  options_.config.tenants_json = next.tenants_json;
+  local_ca_.set_domains(all_domains(options_.config));
+  tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
+  if (!registry.load(error)) {
+    common::log::error("tenant-uids-unreadable").kv("reason", error);
+    return;
+  }
+  std::set<uid_t> uids_in_use = {worker_.uid};
+  for (const auto& folder : folders_) {
+    if (!folder->tenant().empty()) uids_in_use.insert(folder->worker_identity().uid);
+  }
+  for (const auto& name : to_start) {
+    const policy::TenantConfig* tenant = find(options_.config.tenants, name);
+    std::string tenant_error;
+    if (tenant == nullptr || !make_tenant_folder(*tenant, registry, uids_in_use, tenant_error) ||
+        !folders_.back()->start(tenant_error)) {
+      config_error_ += (config_error_.empty() ? "" : "; ") + tenant_error;
+      common::log::error("tenant-failed").kv("tenant", name).kv("reason", tenant_error);
+    }
+  }
+  if (!registry.save(error)) common::log::error("tenant-uids-unwritable").kv("reason", error);
+  common::log::info("config-reloaded").kv("file", options_.config_path).kv("tenants", options_.config.tenants.size());
+}
+
+void Broker::retire_folder(HandlerFolder& folder) {
+  auto found = std::find_if(folders_.begin(), folders_.end(), [&](const auto& f) { return f.get() == &folder; });
+  if (found == folders_.end()) return;
+  retiring_folders_.push_back(std::move(*found));
+  folders_.erase(found);
+  HandlerFolder* retiring = retiring_folders_.back().get();
+  std::string tenant = retiring->tenant();
+  retiring->stop_all([this, retiring, tenant] {
+    // Destroyed on the next turn, outside its handlers' callbacks.
+    retired_timer_.start(loop_, 0, [this, retiring, tenant] {
+      std::erase_if(retiring_folders_, [&](const auto& f) { return f.get() == retiring; });
+      if (tenant_folder(tenant) == nullptr) {
+        cgroups_.remove_group(sandbox::tenant_group_name(tenant));
+        store_->remove_scope(tenant);
+      }
+      apply_firewall();
+      common::log::info("tenant-retired").kv("tenant", tenant);
+    });
+  });
+}
+
+bool Broker::connect_store(const std::string& tenant, common::UniqueFd& out, std::string& error) {
+  return store_->connect(tenant, out, error);
 }
 
 int Broker::run() {
@@ -110,14 +319,17 @@ int Broker::run() {
                                             "--sandbox", worker.sandbox ? "on" : "off"};
   store_ = std::make_unique<StoreService>(loop_, options_.config.run_dir, options_.config.log_level, store_sandbox,
                                           worker.sandbox, [this] {
-                                            for (auto& handler : handlers_) handler->reconnect_store();
+                                            for_each_handler([](const HandlerFolder&, Handler& handler) { handler.reconnect_store(); });
                                           });
   if (!store_->start(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
   }
-  control_ = std::make_unique<ControlServer>(loop_, options_.config.run_dir + "/control.sock",
-                                             [this](const nlohmann::json& request) { return on_control(request); });
+  // With tenants, their users connect too; the peer's credentials decide.
+  control_ = std::make_unique<ControlServer>(
+      loop_, options_.config.run_dir + "/control.sock",
+      [this](const nlohmann::json& request, uid_t peer_uid) { return on_control(request, peer_uid); },
+      !options_.config.tenants.empty());
   if (!control_->start(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
@@ -138,217 +350,112 @@ int Broker::run() {
   if (const auto& chain = options_.config.firewall_accept_in) accept_in = OperatorChain{chain->family, chain->table, chain->chain};
   firewall_ = std::make_unique<Firewall>(options_.config.firewall_enabled, options_.firewall_reason, accept_in);
   if (!firewall_->enabled()) common::log::warn("firewall-disabled").kv("reason", firewall_->reason());
-  if (!rescan(error)) {
+  if (!make_folders(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
   }
-  watch_ = std::make_unique<FolderWatch>(loop_, options_.config.handlers_dir, kSettleMs, kMaxSettleMs, [this] {
-    rescan_logged();
-  });
-  if (!watch_->start(error)) {
-    // Reloads still work on SIGHUP and `portbrokerctl reload`.
-    common::log::error("watch-failed").kv("reason", error);
+  for (auto& folder : folders_) {
+    if (!folder->start(error)) {
+      common::log::error("startup-failed").kv_nonempty("tenant", folder->tenant()).kv("reason", error);
+      return 1;
+    }
   }
-  watch_subfolders();
-  handler_settled();  // covers a folder with nothing to start
+  handler_settled();  // covers folders with nothing to start
   // Start-up needed more than running does: keep only what running needs.
   capabilities_ = reduce_supervisor_privileges();
   uv_run(loop_, UV_RUN_DEFAULT);
   return exit_code_;
 }
 
-bool Broker::rescan(std::string& error, bool forced) {
-  if (shutting_down_) return true;
-  ScanResult scan;
-  if (!scan_handlers_dir(options_.config.handlers_dir, options_.config.tls, scan, error)) {
-    common::log::error("rescan-failed").kv("reason", error);
-    return false;
-  }
-  for (const auto& ignored : scan.ignored) {
-    bool known = std::any_of(ignored_.begin(), ignored_.end(), [&](const IgnoredFile& seen) {
-      return seen.file == ignored.file && seen.reason == ignored.reason;
-    });
-    if (!known) common::log::warn("file-ignored").kv("file", ignored.file).kv("reason", ignored.reason);
-  }
-  ignored_ = scan.ignored;
-  // Gone from the folder: drain, then give the port up. All are marked
-  // first, so none of them takes over a port another one gives up.
-  auto gone = confirm_absences(scan);
-  for (Handler* handler : gone) removing_.insert(handler);
-  for (Handler* handler : gone) remove_handler(*handler);
-  // Entry points arrive in claim order (older first, then by name).
-  std::vector<Handler*> to_start;
-  for (auto& file : scan.entry_points) {
-    Handler* existing = find_handler(file.file);
-    if (existing != nullptr) {
-      // One still draining out comes back once it is gone (the rescan that
-      // follows its removal).
-      if (removing_.count(existing)) continue;
-      bool retry = forced && existing->state() == HandlerState::failed;
-      if (retry || existing->changed(file)) existing->update(std::move(file));
-      continue;
-    }
-    policy::ClaimKey key{file.id.transport, file.id.port};
-    auto outcome = claims_.claim(key, policy::ClaimPriority{file.mtime_ns, file.file});
-    auto handler = std::make_unique<Handler>(*this, std::move(file));
-    if (outcome.granted) {
-      to_start.push_back(handler.get());
-    } else {
-      handler->refuse(outcome.holder);
-    }
-    common::log::info("handler-found").kv("handler", handler->file().id.name).kv("file", handler->file().file);
-    handlers_.push_back(std::move(handler));
-  }
-  // The kernel screens before any new port opens.
-  for (Handler* handler : to_start) handler->start();
-  apply_firewall();
-  watch_subfolders();
-  return true;
-}
-
-std::vector<Handler*> Broker::confirm_absences(ScanResult& scan) {
-  uint64_t now = uv_now(loop_);
-  std::map<std::string, uint64_t> missing;
-  std::vector<Handler*> gone;
-  // True once `file` has been missing long enough; until then it waits.
-  auto confirmed = [&](const std::string& file) {
-    auto seen = missing_since_.find(file);
-    uint64_t since = seen == missing_since_.end() ? now : seen->second;
-    if (now - since >= kConfirmAbsenceMs) return true;
-    missing[file] = since;
-    return false;
-  };
-  for (auto& handler : handlers_) {
-    const std::string& name = handler->file().file;
-    if (removing_.count(handler.get())) continue;
-    auto found = std::find_if(scan.entry_points.begin(), scan.entry_points.end(),
-                              [&](const HandlerFile& file) { return file.file == name; });
-    if (found == scan.entry_points.end()) {
-      if (confirmed(name)) gone.push_back(handler.get());
-      continue;
-    }
-    // A manifest that went away keeps its policy until the absence is confirmed.
-    const HandlerFile& in_force = handler->file();
-    if (found->manifest_signature.empty() && !in_force.manifest_signature.empty() &&
-        !confirmed(in_force.manifest_file)) {
-      found->manifest = in_force.manifest;
-      found->manifest_error = in_force.manifest_error;
-      found->manifest_signature = in_force.manifest_signature;
-    }
-  }
-  missing_since_ = std::move(missing);
-  if (!missing_since_.empty()) {
-    uint64_t first = std::min_element(missing_since_.begin(), missing_since_.end(), [](const auto& a, const auto& b) {
-                       return a.second < b.second;
-                     })->second;
-    rescan_timer_.start(loop_, first + kConfirmAbsenceMs - now, [this] {
-      rescan_logged();
-    });
-  }
-  return gone;
-}
-
-void Broker::rescan_logged() {
-  std::string error;  // rescan() logs what went wrong
-  rescan(error);
-}
-
-void Broker::request_rescan() {
-  if (rescan_timer_.pending() || shutting_down_) return;
-  rescan_timer_.start(loop_, kSettleMs, [this] {
-    rescan_logged();
-  });
-}
-
-Handler* Broker::find_handler(const std::string& file) const {
-  for (const auto& handler : handlers_) {
-    if (handler->file().file == file) return handler.get();
-  }
-  return nullptr;
-}
-
 void Broker::hand_over(const Handler& handler) {
   policy::ClaimKey key{handler.file().id.transport, handler.file().id.port};
-  auto next = claims_.release(key, handler.file().file);
+  // Claims go by the file's name, prefixed with its tenant's.
+  auto find = [this](const std::string& claim_name) -> std::pair<HandlerFolder*, Handler*> {
+    std::pair<HandlerFolder*, Handler*> found{nullptr, nullptr};
+    for_each_handler([&](const HandlerFolder& folder, Handler& candidate) {
+      if (folder.claim_name(candidate.file().file) == claim_name) {
+        found = {const_cast<HandlerFolder*>(&folder), &candidate};
+      }
+    });
+    return found;
+  };
+  std::string released;
+  for_each_handler([&](const HandlerFolder& folder, const Handler& candidate) {
+    if (&candidate == &handler) released = folder.claim_name(handler.file().file);
+  });
+  auto next = claims_.release(key, released);
   if (!next) return;
-  Handler* successor = find_handler(*next);
+  auto [folder, successor] = find(*next);
   // One being removed too gives the port on when its own stop begins.
-  if (successor == nullptr || removing_.count(successor) || shutting_down_) return;
-  common::log::info("claim-taken-over").kv("handler", successor->file().id.name).kv("file", *next);
+  if (successor == nullptr || folder->removing(successor) || shutting_down_) return;
+  common::log::info("claim-taken-over")
+      .kv("handler", successor->file().id.name)
+      .kv_nonempty("tenant", folder->tenant())
+      .kv("file", successor->file().file);
   successor->start();
   for (const auto& waiting : claims_.waiting(key)) {
-    if (Handler* other = find_handler(waiting)) other->refuse(*next);
+    if (Handler* other = find(waiting).second) other->refuse(*next);
   }
   apply_firewall();
-}
-
-void Broker::remove_handler(Handler& handler) {
-  removing_.insert(&handler);
-  common::log::info("handler-removed").kv("handler", handler.file().id.name).kv("file", handler.file().file);
-  auto port_released = [this, &handler] { hand_over(handler); };
-  handler.stop([this, &handler] {
-    removed_.push_back(&handler);
-    // Destroyed on the next turn, outside its own callbacks; then a rescan
-    // picks up a file of the same name that came back meanwhile.
-    removal_timer_.start(loop_, 0, [this] {
-      for (const Handler* gone : removed_) {
-        removing_.erase(gone);
-        std::erase_if(handlers_, [&](const auto& h) { return h.get() == gone; });
-      }
-      removed_.clear();
-      apply_firewall();
-      rescan_logged();
-    });
-  }, port_released);
-}
-
-void Broker::watch_subfolders() {
-  if (!watch_) return;
-  std::vector<std::string> folders;
-  for (const auto& handler : handlers_) {
-    for (const auto& dirs : {handler->module_dirs(), handler->tls_dirs()}) folders.insert(folders.end(), dirs.begin(), dirs.end());
-  }
-  watch_->watch_subfolders(folders);
 }
 
 void Broker::apply_firewall() {
+  if (!firewall_) return;
   std::vector<FirewallPort> ports;
-  for (const auto& handler : handlers_) {
-    if (auto port = handler->firewall_port()) ports.push_back(*port);
-  }
+  for_each_handler([&](const HandlerFolder&, const Handler& handler) {
+    if (auto port = handler.firewall_port()) ports.push_back(*port);
+  });
   firewall_->apply(ports);
 }
 
 void Broker::handler_settled() {
-  if (ready_logged_ || shutting_down_) return;
+  if (ready_logged_ || shutting_down_ || folders_.empty()) return;
+  size_t total = 0;
   size_t active = 0;
   size_t failed = 0;
   size_t refused = 0;
-  for (const auto& handler : handlers_) {
-    if (!handler->settled()) return;
-    switch (handler->state()) {
+  bool settled = true;
+  for_each_handler([&](const HandlerFolder&, const Handler& handler) {
+    ++total;
+    if (!handler.settled()) settled = false;
+    switch (handler.state()) {
       case HandlerState::active: ++active; break;
       case HandlerState::refused: ++refused; break;
       default: ++failed; break;
     }
-  }
+  });
+  if (!settled) return;
+  size_t ignored = 0;
+  for (const auto& folder : folders_) ignored += folder->ignored().size();
   ready_logged_ = true;
   common::log::info("ready")
-      .kv("handlers", handlers_.size())
+      .kv("handlers", total)
       .kv("active", active)
       .kv("failed", failed)
       .kv("refused", refused)
-      .kv("ignored", ignored_.size());
+      .kv("ignored", ignored)
+      .kv("tenants", folders_.size() - 1);
   notifier_.ready(summary());
 }
 
 std::string Broker::summary() const {
-  size_t active = std::count_if(handlers_.begin(), handlers_.end(),
-                                [](const auto& handler) { return handler->state() == HandlerState::active; });
-  return std::to_string(handlers_.size()) + " handlers, " + std::to_string(active) + " active";
+  size_t total = 0;
+  size_t active = 0;
+  for_each_handler([&](const HandlerFolder&, const Handler& handler) {
+    ++total;
+    if (handler.state() == HandlerState::active) ++active;
+  });
+  return std::to_string(total) + " handlers, " + std::to_string(active) + " active";
 }
 
-bool Broker::reload(const char* by, std::string& error) {
+HandlerFolder* Broker::tenant_folder(const std::string& name) const {
+  for (const auto& folder : folders_) {
+    if (!name.empty() && folder->tenant() == name) return folder.get();
+  }
+  return nullptr;
+}
+
+bool Broker::reload(const char* by, std::string& error, HandlerFolder* only) {
   if (shutting_down_) {
     error = "the broker is shutting down";
     return false;
@@ -356,16 +463,50 @@ bool Broker::reload(const char* by, std::string& error) {
   common::log::info("reload-requested").kv("by", by);
   // Before the broker is ready the service manager waits for READY=1 anyway.
   if (ready_logged_) notifier_.reloading();
-  bool ok = rescan(error, true);
+  // The operator's reload also reads the config again (the tenants).
+  if (only == nullptr && !options_.config_path.empty()) reload_config();
+  bool ok = true;
+  for (auto& folder : folders_) {
+    if (only != nullptr && folder.get() != only) continue;
+    std::string folder_error;
+    if (!folder->rescan(folder_error, true)) {
+      ok = false;
+      error += (error.empty() ? "" : "; ") + folder_error;
+    }
+  }
   if (ready_logged_) notifier_.ready(summary());
   return ok;
 }
 
-nlohmann::json Broker::status() const {
+nlohmann::json Broker::status(const HandlerFolder* only) const {
   nlohmann::json handlers = nlohmann::json::array();
-  for (const auto& handler : handlers_) handlers.push_back(handler->status());
+  for_each_handler([&](const HandlerFolder& folder, const Handler& handler) {
+    if (only == nullptr || &folder == only) handlers.push_back(folder.status_of(handler));
+  });
   nlohmann::json ignored = nlohmann::json::array();
-  for (const auto& file : ignored_) ignored.push_back({{"file", file.file}, {"reason", file.reason}});
+  nlohmann::json tenants = nlohmann::json::array();
+  for (const auto& folder : folders_) {
+    if (only != nullptr && folder.get() != only) continue;
+    for (const auto& file : folder->ignored()) {
+      ignored.push_back({{"file", file.file},
+                         {"reason", file.reason},
+                         {"tenant", folder->tenant().empty() ? nlohmann::json(nullptr) : nlohmann::json(folder->tenant())}});
+    }
+    if (auto tenant = folder->tenant_status(); !tenant.is_null()) tenants.push_back(std::move(tenant));
+  }
+  if (only != nullptr) {
+    // A tenant sees its own handlers and the broker's state, nothing of
+    // the host's configuration or of other tenants.
+    return {
+        {"broker",
+         {{"version", "0.1.0"},
+          {"uptime_s", (uv_now(loop_) - started_ms_) / 1000},
+          {"state", shutting_down_ ? "stopping" : ready_logged_ ? "ready" : "starting"}}},
+        {"tenants", tenants},
+        {"handlers", handlers},
+        {"ignored", ignored},
+    };
+  }
   return {
       {"broker",
        {
@@ -375,6 +516,7 @@ nlohmann::json Broker::status() const {
            {"handlers_dir", options_.config.handlers_dir},
            {"run_dir", options_.config.run_dir},
            {"config", options_.config_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(options_.config_path)},
+           {"config_error", config_error_.empty() ? nlohmann::json(nullptr) : nlohmann::json(config_error_)},
            {"state", shutting_down_ ? "stopping" : ready_logged_ ? "ready" : "starting"},
            {"firewall",
             {{"enabled", firewall_ && firewall_->enabled()},
@@ -397,23 +539,28 @@ nlohmann::json Broker::status() const {
              {"restarts", store_ ? store_->restarts() : 0}}},
            {"connections", tracker_.size()},
        }},
+      {"tenants", tenants},
       {"handlers", handlers},
       {"ignored", ignored},
   };
 }
 
-nlohmann::json Broker::connections(const std::string& handler) const {
+nlohmann::json Broker::connections(const std::string& handler, const HandlerFolder* only) const {
   uint64_t now = uv_now(loop_);
   nlohmann::json list = nlohmann::json::array();
   tracker_.for_each([&](uint64_t id, const TrackedConnection& connection) {
     if (connection.owner == nullptr) return;
+    if (only != nullptr && connection.owner->tenant_name() != only->tenant()) return;
     if (!handler.empty() && connection.owner->handler_name() != handler) return;
     auto traffic = tcp_traffic(connection.fd.get());
     nlohmann::json entry = {
         {"id", id},
         {"handler", connection.owner->handler_name()},
+        {"tenant", connection.owner->tenant_name().empty() ? nlohmann::json(nullptr)
+                                                           : nlohmann::json(connection.owner->tenant_name())},
         {"worker_pid", connection.owner->owner_pid()},
         {"peer", connection.remote.to_string()},
+        {"via", connection.via.valid() ? nlohmann::json(connection.via.to_string()) : nlohmann::json(nullptr)},
         {"age_ms", now - connection.opened_ms},
         {"idle_ms", traffic.known ? nlohmann::json(traffic.idle_ms) : nlohmann::json(nullptr)},
         {"bytes_received", traffic.known ? nlohmann::json(traffic.bytes_received) : nlohmann::json(nullptr)},
@@ -426,25 +573,52 @@ nlohmann::json Broker::connections(const std::string& handler) const {
   return {{"connections", list}};
 }
 
-std::string Broker::metrics() {
+std::string Broker::metrics(const HandlerFolder* only) {
   tracker_.sweep();  // counts as of now
-  return render_metrics(status(), store_ ? store_->key_count() : std::nullopt);
+  // The store's key count is host-wide: not a tenant's to see.
+  return render_metrics(status(only), store_ && only == nullptr ? store_->key_count() : std::nullopt);
 }
 
-nlohmann::json Broker::on_control(const nlohmann::json& request) {
+nlohmann::json Broker::on_control(const nlohmann::json& request, uid_t peer_uid) {
   std::string command = request["command"].get<std::string>();
+  // Who asks decides what they see: root and the broker's own user every
+  // folder (or one, with "tenant"), a tenant's user its own folder only.
+  HandlerFolder* only = nullptr;
+  bool operator_view = peer_uid == 0 || peer_uid == geteuid();
+  if (operator_view) {
+    if (request.contains("tenant")) {
+      const auto& name = request["tenant"];
+      if (!name.is_string() || !(only = tenant_folder(name.get<std::string>()))) {
+        return {{"error", "no tenant named " + (name.is_string() ? "'" + name.get<std::string>() + "'" : name.dump())}};
+      }
+    }
+  } else {
+    for (const auto& folder : folders_) {
+      if (!folder->tenant().empty() && folder->worker_identity().uid == peer_uid) only = folder.get();
+    }
+    if (only == nullptr) {
+      common::log::warn("control-refused").kv("uid", static_cast<int64_t>(peer_uid));
+      return {{"error", "permission denied: only root, the broker's user and tenants' users may use the control socket"}};
+    }
+    // Nothing host-wide for a tenant: no CA, no other tenant's data.
+    static constexpr std::string_view kTenantCommands[] = {"status", "connections", "metrics", "reload"};
+    if (std::find(std::begin(kTenantCommands), std::end(kTenantCommands), command) == std::end(kTenantCommands)) {
+      return {{"error", "permission denied: '" + command + "' is the operator's"}};
+    }
+  }
   tracker_.sweep();  // what the operator sees is as of now
-  if (command == "status") return status();
+  if (command == "status") return status(only);
   if (command == "connections") {
     const auto& handler = request.value("handler", nlohmann::json(""));
     if (!handler.is_string()) return {{"error", "'handler' must be a string"}};
-    if (!handler.get<std::string>().empty() &&
-        std::none_of(handlers_.begin(), handlers_.end(), [&](const auto& h) { return h->file().id.name == handler; })) {
-      return {{"error", "no handler named '" + handler.get<std::string>() + "'"}};
-    }
-    return connections(handler.get<std::string>());
+    bool known = handler.get<std::string>().empty();
+    for_each_handler([&](const HandlerFolder& folder, const Handler& h) {
+      known = known || ((only == nullptr || &folder == only) && h.file().id.name == handler);
+    });
+    if (!known) return {{"error", "no handler named '" + handler.get<std::string>() + "'"}};
+    return connections(handler.get<std::string>(), only);
   }
-  if (command == "metrics") return {{"text", metrics()}};
+  if (command == "metrics") return {{"text", metrics(only)}};
   if (command == "ca") {
     std::string error;
     if (!local_ca_.ensure(error)) return {{"error", error}};
@@ -452,8 +626,12 @@ nlohmann::json Broker::on_control(const nlohmann::json& request) {
   }
   if (command == "reload") {
     std::string error;
-    if (!reload("portbrokerctl", error)) return {{"error", error}};
-    return {{"reloaded", true}, {"handlers", handlers_.size()}};
+    if (!reload(only ? "portbrokerctl (tenant)" : "portbrokerctl", error, only)) return {{"error", error}};
+    size_t total = 0;
+    for_each_handler([&](const HandlerFolder& folder, const Handler&) {
+      if (only == nullptr || &folder == only) ++total;
+    });
+    return {{"reloaded", true}, {"handlers", total}};
   }
   return {{"error", "unknown command '" + command + "'"}};
 }
@@ -479,15 +657,15 @@ void Broker::request_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
   notifier_.stopping();
-  handlers_stopping_ = handlers_.size();
+  folders_stopping_ = folders_.size();
   auto finish_soon = [this] { finish_timer_.start(loop_, 0, [this] { finish_shutdown(); }); };
-  if (handlers_stopping_ == 0) {
+  if (folders_stopping_ == 0) {
     finish_soon();
     return;
   }
-  for (auto& handler : handlers_) {
-    handler->stop([this, finish_soon] {
-      if (--handlers_stopping_ == 0) finish_soon();
+  for (auto& folder : folders_) {
+    folder->stop_all([this, finish_soon] {
+      if (--folders_stopping_ == 0) finish_soon();
     });
   }
 }
@@ -495,10 +673,10 @@ void Broker::request_shutdown() {
 void Broker::finish_shutdown() {
   if (finishing_) return;
   finishing_ = true;
-  watch_.reset();
-  removal_timer_.cancel();
-  rescan_timer_.cancel();
-  handlers_.clear();
+  for (auto& folder : folders_) folder->clear();
+  retiring_folders_.clear();
+  retired_timer_.cancel();
+  for (const auto& tenant : options_.config.tenants) cgroups_.remove_group(sandbox::tenant_group_name(tenant.name));
   if (firewall_) firewall_->remove();
   control_.reset();
   metrics_listener_.reset();

@@ -21,9 +21,8 @@
 #include "supervisor/connection_tracker.h"
 #include "supervisor/control_server.h"
 #include "supervisor/firewall.h"
-#include "supervisor/folder_watch.h"
-#include "supervisor/handler.h"
-#include "supervisor/handler_scan.h"
+#include "supervisor/handler_folder.h"
+#include "supervisor/tenant/uid_allocation.h"
 #include "supervisor/local_ca.h"
 #include "supervisor/metrics_listener.h"
 #include "supervisor/options.h"
@@ -33,81 +32,82 @@
 
 namespace supervisor {
 
-// A burst of folder changes settles this long before it is acted on, and
-// never longer than the maximum.
-inline constexpr uint64_t kSettleMs = 15;
-inline constexpr uint64_t kMaxSettleMs = 1000;
-// A file (handler or manifest) missing from one scan is gone only if the
-// next scan, this much later, agrees: editors and sync tools delete and
-// write back, and a manifest missing for a moment must not open its port.
-inline constexpr uint64_t kConfirmAbsenceMs = 500;
-
-class Broker {
+class Broker final : public FolderHost {
  public:
   Broker(uv_loop_t* loop, Options options);
-  ~Broker();
+  ~Broker() override;
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
 
   // Runs until stopped; returns the process exit status.
   int run();
 
-  uv_loop_t* loop() const { return loop_; }
   const Options& options() const { return options_; }
-  ConnectionTracker& tracker() { return tracker_; }
-  StoreService& store() { return *store_; }
-  const std::string& worker_executable() const { return worker_executable_; }
-  // The unprivileged user and group workers and the store run as.
+  // The unprivileged user and group the operator's workers and the store run as.
   const WorkerIdentity& worker_identity() const { return worker_; }
-  uid_t worker_uid() const { return worker_.uid; }
-  gid_t worker_gid() const { return worker_.gid; }
-  uint64_t next_connection_id() { return ++last_connection_id_; }
+
+  // FolderHost
+  uv_loop_t* loop() override { return loop_; }
+  const policy::BrokerConfig& config() const override { return options_.config; }
+  policy::ClaimTable& claims() override { return claims_; }
+  ConnectionTracker& tracker() override { return tracker_; }
+  // On-demand TLS certificates' issuer, under <state_dir>/ca.
+  LocalCa& local_ca() override { return local_ca_; }
+  const std::string& worker_executable() const override { return worker_executable_; }
+  uint64_t next_connection_id() override { return ++last_connection_id_; }
   // How many connections the broker may hold at once, all handlers
   // together: its descriptor limit, less a reserve for its own needs (worker
   // channels, listeners, the store, the control socket). A handler's
   // maxConnections is capped by it too, and status says so.
-  uint64_t connection_ceiling() const { return connection_ceiling_; }
-  // On-demand TLS certificates' issuer, under <state_dir>/ca.
-  LocalCa& local_ca() { return local_ca_; }
+  uint64_t connection_ceiling() const override { return connection_ceiling_; }
+  bool connect_store(const std::string& tenant, common::UniqueFd& out, std::string& error) override;
+  // Programs nftables for every handler holding its port (after any change).
+  void apply_firewall() override;
   // A handler left `starting`; once all have, the broker is ready.
-  void handler_settled();
+  void handler_settled() override;
+  void hand_over(const Handler& handler) override;
+  bool shutting_down() const override { return shutting_down_; }
 
-  nlohmann::json status() const;
+  // Everything, or (`only`) one folder's handlers: what a tenant's user, or
+  // root asking with --tenant, sees.
+  nlohmann::json status(const HandlerFolder* only = nullptr) const;
   // Live TCP connections (all, or of the handler named `handler`), for
   // `portbrokerctl conns`.
-  nlohmann::json connections(const std::string& handler) const;
-  std::string metrics();
+  nlohmann::json connections(const std::string& handler, const HandlerFolder* only = nullptr) const;
+  std::string metrics(const HandlerFolder* only = nullptr);
   void request_shutdown();
-  // SIGHUP, `portbrokerctl reload`: a rescan that also retries failed handlers.
-  bool reload(const char* by, std::string& error);
-  // Programs nftables for every handler holding its port (after any change).
-  void apply_firewall();
-  // A worker became ready: the folders its imports live in are watched too.
-  void watch_subfolders();
-  // Something may have changed unseen (a file changed while a worker read
-  // it): rescan once the loop is free.
-  void request_rescan();
+  // SIGHUP, `portbrokerctl reload`: a rescan that also retries failed
+  // handlers, of every folder or of `only`.
+  bool reload(const char* by, std::string& error, HandlerFolder* only = nullptr);
 
  private:
   bool prepare_run_dir(std::string& error);
-  // Reads the folder again and reconciles: new files claim their ports,
-  // changed ones reload, removed ones drain and give their ports up. False
-  // only when the folder cannot be read.
-  // `forced` (SIGHUP, `portbrokerctl reload`) also retries failed handlers
-  // whose files did not change.
-  bool rescan(std::string& error, bool forced = false);
-  // From timers and watches, where nobody waits for the answer.
-  void rescan_logged();
-  // Files of `scan` missing now but present before wait for a second scan;
-  // returns the handlers whose absence is confirmed.
-  std::vector<Handler*> confirm_absences(ScanResult& scan);
-  Handler* find_handler(const std::string& file) const;
+  // The operator's folder, then each tenant's, each with its identity;
+  // false (with `error`, naming the tenant and field) if one cannot be set up.
+  bool make_folders(std::string& error);
+  bool make_tenant_folder(const policy::TenantConfig& tenant, tenant::UidRegistry& registry,
+                          std::set<uid_t>& uids_in_use, std::string& error);
+  // Reads the config file again and applies what changed in the tenants:
+  // new ones start, removed ones retire (their handlers drain and their
+  // ports close), changed ones restart, or only take new limits. Every
+  // other tenant is untouched. An invalid file keeps the config in force,
+  // with the error in status. Other settings need a restart.
+  void reload_config();
+  // A tenant's folder leaves: its handlers stop, then it goes.
+  void retire_folder(HandlerFolder& folder);
+  // Every handler of every folder, those of tenants being removed included.
+  template <typename Visit>
+  void for_each_handler(Visit&& visit) const {
+    for (const auto* list : {&folders_, &retiring_folders_}) {
+      for (const auto& folder : *list) {
+        for (const auto& handler : folder->handlers()) visit(*folder, *handler);
+      }
+    }
+  }
   // One line for the service manager's status.
   std::string summary() const;
-  void remove_handler(Handler& handler);
-  // `handler` gave its port up: the earliest waiting claimant takes it.
-  void hand_over(const Handler& handler);
-  nlohmann::json on_control(const nlohmann::json& request);
+  nlohmann::json on_control(const nlohmann::json& request, uid_t peer_uid);
+  HandlerFolder* tenant_folder(const std::string& name) const;
   void on_signal(int signum);
   void finish_shutdown();
 
@@ -129,22 +129,19 @@ class Broker {
   // object it destroys.
   common::OneShotTimer finish_timer_;
   policy::ClaimTable claims_;
-  std::vector<std::unique_ptr<Handler>> handlers_;
-  std::set<const Handler*> removing_;  // stopping because their file went away
-  std::vector<const Handler*> removed_;  // stopped; destroyed on the next turn
-  common::OneShotTimer removal_timer_;
-  // Files missing from the latest scan, not yet confirmed gone: since when.
-  std::map<std::string, uint64_t> missing_since_;
-  common::OneShotTimer rescan_timer_;
-  std::unique_ptr<FolderWatch> watch_;
-  std::vector<IgnoredFile> ignored_;
+  sandbox::CgroupTree cgroups_;  // tenants' control groups, where the host has them
+  std::string config_error_;      // why the config file's latest version is not in force
+  std::vector<std::unique_ptr<HandlerFolder>> retiring_folders_;  // removed tenants draining
+  common::OneShotTimer retired_timer_;
+  // The operator's folder first, then one per tenant (in name order).
+  std::vector<std::unique_ptr<HandlerFolder>> folders_;
   std::vector<common::UvHandle<uv_signal_t>> signals_;
   uint64_t last_connection_id_ = 0;
   uint64_t connection_ceiling_ = UINT64_MAX;
   bool ready_logged_ = false;
   bool shutting_down_ = false;
   bool finishing_ = false;
-  size_t handlers_stopping_ = 0;
+  size_t folders_stopping_ = 0;
   int exit_code_ = 0;
 };
 

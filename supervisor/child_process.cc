@@ -71,8 +71,15 @@ bool write_id_maps(const char* uid_map, const char* gid_map) {
 // supervisor handler can run here.
 [[noreturn]] void exec_child(const char* executable, char* const* argv, char* const* envp, const int* sources,
                              int count, int error_fd, const char* uid_map, const char* gid_map,
-                             const DefaultSlice* default_slice) {
+                             const DefaultSlice* default_slice, const char* const* cgroup_procs) {
   if (uid_map != nullptr && !write_id_maps(uid_map, gid_map)) child_failed(error_fd);
+  // cgroup v1: into the tenant's groups before exec, so everything the
+  // worker ever allocates counts ("0" is the writing process).
+  for (const char* const* procs = cgroup_procs; procs != nullptr && *procs != nullptr; ++procs) {
+    int fd = open(*procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) child_failed(error_fd);
+    close(fd);
+  }
   if (default_slice != nullptr) default_slice->apply();
   setsid();
   // Every source first moves above the target range, so none is clobbered,
@@ -171,6 +178,16 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
   std::string gid_map = "0 " + std::to_string(getegid()) + " 1";
   std::optional<DefaultSlice> default_slice;
   if (options.default_slice) default_slice.emplace();
+  // A tenant's control group: v2 by CLONE_INTO_CGROUP (the child is born
+  // inside), v1 by the child writing itself in.
+  common::UniqueFd cgroup_dir;
+  if (options.cgroup.version == sandbox::CgroupVersion::v2) {
+    cgroup_dir.reset(open(options.cgroup.v2_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!cgroup_dir) return -errno;
+  }
+  std::vector<const char*> cgroup_procs;
+  for (const auto& path : options.cgroup.v1_procs) cgroup_procs.push_back(path.c_str());
+  cgroup_procs.push_back(nullptr);
   int pidfd = -1;
   pid_t pid = -1;
   int clone_errno = 0;
@@ -183,6 +200,10 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
     envp.push_back(nullptr);
     clone_args request{};
     request.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND | flags;
+    if (cgroup_dir) {
+      request.flags |= CLONE_INTO_CGROUP;
+      request.cgroup = static_cast<uint64_t>(cgroup_dir.get());
+    }
     request.pidfd = reinterpret_cast<uint64_t>(&pidfd);
     request.exit_signal = SIGCHLD;
     pid = static_cast<pid_t>(syscall(SYS_clone3, &request, sizeof request));
@@ -190,7 +211,8 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
       bool user_namespace = (flags & CLONE_NEWUSER) != 0;
       exec_child(options.executable.c_str(), argv.data(), envp.data(), sources.data(),
                  static_cast<int>(sources.size()), error_write.get(), user_namespace ? uid_map.c_str() : nullptr,
-                 user_namespace ? gid_map.c_str() : nullptr, default_slice ? &*default_slice : nullptr);
+                 user_namespace ? gid_map.c_str() : nullptr, default_slice ? &*default_slice : nullptr,
+                 cgroup_procs.data());
     }
     if (pid > 0) {
       namespaces_ = namespace_names(flags);

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/cgroup.h"
+
 #include "common/unique_fd.h"
 #include "common/uv_handle.h"
 #include "supervisor/child_output.h"
@@ -31,6 +33,8 @@ struct SpawnOptions {
   std::string label;           // names the child's lines if it floods its output
   bool namespaces = true;      // ask for mount, network, PID, IPC and UTS namespaces
   bool default_slice = false;  // back to the kernel's default time slice (latency_slice.h)
+  // The control group the child starts in (a tenant's), placed before exec.
+  sandbox::CgroupPlacement cgroup;
 };
 
 class ChildProcess {

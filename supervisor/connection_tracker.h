@@ -40,6 +40,8 @@ class ConnectionOwner {
   virtual void on_connection_closed(uint64_t id, const TrackedConnection& connection, bool idle) = 0;
   // For `portbrokerctl conns`: whose connection it is.
   virtual const std::string& handler_name() const = 0;
+  // The handler's tenant, empty for the operator's.
+  virtual const std::string& tenant_name() const = 0;
   virtual pid_t owner_pid() const = 0;
 
  protected:
@@ -52,6 +54,9 @@ struct TrackedConnection {
   common::SocketAddress remote;
   uint64_t idle_timeout_ms = 0;  // 0: none
   uint64_t opened_ms = 0;
+  // The trusted balancer it came through (`remote` is the client its PROXY
+  // header declared); empty for a direct client.
+  common::SocketAddress via;
 };
 
 class ConnectionTracker {

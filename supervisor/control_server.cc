@@ -28,12 +28,13 @@ struct ControlServer::Client {
   ControlServer* server = nullptr;
   common::UvHandle<uv_pipe_t> pipe;
   std::string input;
+  uid_t peer_uid = 0;
   bool answered = false;
   WriteRequest* pending = nullptr;
 };
 
-ControlServer::ControlServer(uv_loop_t* loop, std::string path, Handler handler)
-    : loop_(loop), path_(std::move(path)), handler_(std::move(handler)) {}
+ControlServer::ControlServer(uv_loop_t* loop, std::string path, Handler handler, bool open_to_all)
+    : loop_(loop), path_(std::move(path)), handler_(std::move(handler)), open_to_all_(open_to_all) {}
 
 ControlServer::~ControlServer() {
   clients_.clear();
@@ -51,6 +52,8 @@ bool ControlServer::start(std::string& error) {
   mode_t old_mask = umask(0177);
   int rc = uv_pipe_bind(server_.get(), path_.c_str());
   umask(old_mask);
+  // Opened up only after it exists owner-only: never a moment with other modes.
+  if (rc == 0 && open_to_all_ && chmod(path_.c_str(), 0666) != 0) rc = -errno;
   if (rc == 0) {
     rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_.get()), 64, [](uv_stream_t* stream, int status) {
       if (status == 0 && stream->data) static_cast<ControlServer*>(stream->data)->on_connection();
@@ -78,11 +81,11 @@ void ControlServer::on_connection() {
   ucred peer{};
   socklen_t length = sizeof peer;
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(raw->pipe.get()), &fd) != 0 ||
-      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0 || (peer.uid != 0 && peer.uid != geteuid())) {
-    common::log::warn("control-refused").kv("uid", static_cast<int64_t>(peer.uid)).kv("pid", peer.pid);
-    finish(*raw, {{"error", "permission denied: only root or the broker's user may use the control socket"}});
+      getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) {
+    finish(*raw, {{"error", "permission denied: the peer's credentials cannot be read"}});
     return;
   }
+  raw->peer_uid = peer.uid;
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(raw->pipe.get()),
       [](uv_handle_t*, size_t, uv_buf_t* buf) {
@@ -113,7 +116,7 @@ void ControlServer::on_request(Client& client) {
     finish(client, {{"error", "malformed request: expected {\"command\": ...}"}});
     return;
   }
-  finish(client, handler_(request));
+  finish(client, handler_(request, client.peer_uid));
 }
 
 void ControlServer::finish(Client& client, const nlohmann::json& response) {

@@ -8,7 +8,8 @@
 #include "common/log.h"
 #include "policy/handler_filename.h"
 #include "policy/json_fields.h"
-#include "supervisor/broker.h"
+#include "supervisor/connection_tracker.h"
+#include "supervisor/local_ca.h"
 #include "supervisor/confinement_check.h"
 
 namespace supervisor {
@@ -37,17 +38,21 @@ std::string_view state_name(HandlerState state) {
   return "failed";
 }
 
-Handler::Handler(Broker& broker, HandlerFile file)
-    : broker_(broker),
+Handler::Handler(HandlerContext& context, HandlerFile file)
+    : ctx_(context),
       file_(std::move(file)),
       serving_modules_{{file_.file, file_.code_stamp}},
-      tls_({broker.loop(), broker.local_ca(), broker.options().config.tls}, file_.id.name) {}
+      tls_({context.loop(), context.local_ca(), context.tls_sources(), context.tenant()}, file_.id.name),
+      proxy_(context.loop(), file_.id.name, context.tenant(),
+             {.admit = [this](common::UniqueFd fd, const common::SocketAddress& client,
+                              std::optional<ipc::ProxyInfo> proxy) { admit(std::move(fd), client, std::move(proxy)); },
+              .refused = [this] { ++counters_.refused; }}) {}
 
 Handler::~Handler() {
   for (auto* slot : {&current_, &candidate_}) {
-    if (*slot) broker_.tracker().close_all_of((*slot)->process.get());
+    if (*slot) ctx_.tracker().close_all_of((*slot)->process.get());
   }
-  for (auto& worker : retiring_) broker_.tracker().close_all_of(worker->process.get());
+  for (auto& worker : retiring_) ctx_.tracker().close_all_of(worker->process.get());
 }
 
 void Handler::refuse(const std::string& holder) {
@@ -56,7 +61,17 @@ void Handler::refuse(const std::string& holder) {
   held_by_ = holder;
   reason_ = std::string(policy::transport_name(file_.id.transport)) + " port " + std::to_string(file_.id.port) +
             " is already claimed by " + holder;
-  common::log::warn("handler-refused").kv("handler", file_.id.name).kv("file", file_.file).kv("held_by", holder);
+  common::log::warn("handler-refused").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("file", file_.file).kv("held_by", holder);
+}
+
+void Handler::refuse_outright(const std::string& reason) {
+  state_ = HandlerState::refused;
+  held_by_.clear();
+  reason_ = reason;
+  common::log::warn("handler-refused")
+      .kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant())
+      .kv("file", file_.file)
+      .kv("reason", reason);
 }
 
 void Handler::fail(const std::string& reason) {
@@ -67,14 +82,15 @@ void Handler::fail(const std::string& reason) {
   candidate_deadline_.cancel();
   restart_timer_.cancel();
   tcp_.reset();
+  proxy_.close_all();
   udp_.reset();
-  common::log::error("handler-failed").kv("handler", file_.id.name).kv("file", file_.file).kv("reason", reason);
+  common::log::error("handler-failed").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("file", file_.file).kv("reason", reason);
   // Their connections close as each exits. Retiring workers finish their
   // drain: their connections are not this failure's.
   if (current_) retire(std::move(current_), false);
   if (candidate_) retire(std::move(candidate_), false);
-  broker_.apply_firewall();
-  if (was_starting) broker_.handler_settled();
+  ctx_.apply_firewall();
+  if (was_starting) ctx_.handler_settled();
 }
 
 void Handler::start() {
@@ -95,27 +111,27 @@ void Handler::start() {
   // code runs; the kernel queues connections until the worker is ready, and
   // keeps queueing them while a crashed worker restarts.
   if (file_.id.transport == policy::Transport::tcp) {
-    tcp_ = std::make_unique<TcpListener>(broker_.loop(), file_.id.port);
+    tcp_ = std::make_unique<TcpListener>(ctx_.loop(), file_.id.port);
     if (!tcp_->open(error)) return fail(error);
   } else {
-    udp_ = std::make_unique<UdpEndpoint>(broker_.loop(), file_.id.port);
+    udp_ = std::make_unique<UdpEndpoint>(ctx_.loop(), file_.id.port);
     if (!udp_->open(error)) return fail(error);
   }
   spawn_current();
 }
 
 std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::string& error) {
-  const auto& config = broker_.options().config;
+  const auto& config = ctx_.config();
   common::UniqueFd store_command;
   common::UniqueFd store_subscription;
-  if (!broker_.store().connect(store_command, error) || !broker_.store().connect(store_subscription, error)) {
+  if (!ctx_.connect_store(store_command, error) || !ctx_.connect_store(store_subscription, error)) {
     return nullptr;
   }
   auto worker = std::make_unique<Worker>();
   worker->file = file;
   Worker* w = worker.get();
   worker->process = std::make_unique<WorkerProcess>(
-      broker_.loop(), file.id.name,
+      ctx_.loop(), file.id.name,
       WorkerProcess::Events{
           .ready = [this, w](const ipc::WorkerReady& ready) { on_worker_ready(w, ready); },
           .failed = [this, w](const ipc::WorkerFailed& failed) { on_worker_failed(w, failed); },
@@ -125,7 +141,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
           .drained = [this, w] {
             if (tcp_ && state_ == HandlerState::active && current_.get() == w) tcp_->resume();
           },
-          .handoff_failed = [this](uint64_t id) { broker_.tracker().close(id); },
+          .handoff_failed = [this](uint64_t id) { ctx_.tracker().close(id); },
           .sandbox = [this, w](const ipc::WorkerSandbox& report) { on_sandbox_report(w, report); },
           .connection_closed = [this](uint64_t, const TrackedConnection& connection,
                                       bool idle) { on_connection_closed(connection, idle); },
@@ -134,13 +150,15 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
             tls_.on_certificate_request(*w->process, tls_settings(file_), request);
           },
           .store_reconnect = [this, w] { reconnect_store(*w); },
-      });
-  auto init = make_worker_init(config, file, broker_.worker_identity(), tls_.worker_json());
-  if (!worker->process->start(broker_.worker_executable(), init, std::move(store_command),
-                              std::move(store_subscription), error)) {
+          .modules_loaded = [this, w](const ipc::ModulesLoaded& loaded) { on_modules_loaded(w, loaded); },
+      },
+      ctx_.tenant());
+  auto init = make_worker_init(config, ctx_.handlers_dir(), file, ctx_.worker_identity(), tls_.worker_json(), ctx_.tenant());
+  if (!worker->process->start(ctx_.worker_executable(), init, std::move(store_command),
+                              std::move(store_subscription), error, ctx_.worker_cgroup())) {
     return nullptr;
   }
-  common::log::info("worker-started").kv("handler", file.id.name).kv("pid", worker->process->pid());
+  common::log::info("worker-started").kv("handler", file.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("pid", worker->process->pid());
   return worker;
 }
 
@@ -148,8 +166,8 @@ void Handler::spawn_current() {
   std::string error;
   current_ = launch(file_, error);
   if (!current_) return fail(error);
-  uint64_t limit = broker_.options().config.open_timeout_ms + kReadySlackMs;
-  deadline_.start(broker_.loop(), limit, [this, limit] {
+  uint64_t limit = ctx_.config().open_timeout_ms + kReadySlackMs;
+  deadline_.start(ctx_.loop(), limit, [this, limit] {
     if (state_ != HandlerState::starting || !current_) return;
     std::string reason = "the worker did not report ready within " + std::to_string(limit) + " ms";
     if (!candidate_) return fail(reason);
@@ -160,7 +178,7 @@ void Handler::spawn_current() {
 }
 
 bool Handler::differs(const std::vector<ipc::ModuleFile>& seen, const HandlerFile* file) const {
-  const std::string& root = broker_.options().config.handlers_dir;
+  const std::string& root = ctx_.handlers_dir();
   return std::any_of(seen.begin(), seen.end(), [&](const ipc::ModuleFile& module) {
     if (file != nullptr && module.path == file->file) return file->code_stamp != module.stamp;
     return common::file_stamp(root + "/" + module.path) != module.stamp;
@@ -168,7 +186,7 @@ bool Handler::differs(const std::vector<ipc::ModuleFile>& seen, const HandlerFil
 }
 
 std::vector<ipc::ModuleFile> Handler::stamps_now(const HandlerFile& file) const {
-  const std::string& root = broker_.options().config.handlers_dir;
+  const std::string& root = ctx_.handlers_dir();
   std::set<std::string> paths;
   for (const auto* known : {&serving_modules_, &failed_modules_}) {
     for (const auto& module : *known) paths.insert(module.path);
@@ -220,7 +238,7 @@ void Handler::now_serving(const std::vector<ipc::ModuleFile>& modules) {
   if (!modules.empty()) serving_modules_ = modules;
   failed_modules_.clear();
   // A file changed while the worker was reading: the rescan loads it.
-  if (differs(serving_modules_, nullptr)) broker_.request_rescan();
+  if (differs(serving_modules_, nullptr)) ctx_.request_rescan();
 }
 
 void Handler::update(HandlerFile file) {
@@ -238,7 +256,7 @@ void Handler::update(HandlerFile file) {
       manifest_error_.clear();
       rejected_manifest_.clear();
       tls_.clear_error();
-      common::log::info("handler-retrying").kv("handler", file_.id.name).kv("file", file_.file);
+      common::log::info("handler-retrying").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("file", file_.file);
       start();
       return;
     case HandlerState::draining:
@@ -254,7 +272,7 @@ void Handler::update(HandlerFile file) {
     if (file.manifest_signature != rejected_manifest_) {
       rejected_manifest_ = file.manifest_signature;
       manifest_error_ = "invalid manifest " + file.manifest_error + " (the previous policy stays in force)";
-      common::log::error("manifest-rejected").kv("handler", file.id.name).kv("reason", file.manifest_error);
+      common::log::error("manifest-rejected").kv("handler", file.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("reason", file.manifest_error);
     }
   } else {
     rejected_manifest_.clear();
@@ -280,7 +298,7 @@ void Handler::apply_manifest(const HandlerFile& file) {
   if (!tls_.load(tls_settings(file), material, tls_error)) {
     rejected_manifest_ = file.manifest_signature;
     manifest_error_ = "tls: " + tls_error + " (the previous policy stays in force)";
-    common::log::error("manifest-rejected").kv("handler", file.id.name).kv("reason", "tls: " + tls_error);
+    common::log::error("manifest-rejected").kv("handler", file.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("reason", "tls: " + tls_error);
     return;
   }
   if (candidate_) {
@@ -301,21 +319,21 @@ void Handler::apply_manifest(const HandlerFile& file) {
   access_warnings_ = std::move(warnings);
   file_ = std::move(next);
   put_tls_in_force(std::move(material));
-  broker_.apply_firewall();
-  common::log::info("manifest-applied").kv("handler", file_.id.name).kv("manifest", file_.manifest_file);
+  ctx_.apply_firewall();
+  common::log::info("manifest-applied").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("manifest", file_.manifest_file);
 }
 
 std::unique_ptr<Admission> Handler::build_admission(const HandlerFile& file, const std::string& access_json,
                                                     std::vector<std::string>& warnings, std::string& error) {
-  const auto& config = broker_.options().config;
+  const auto& config = ctx_.config();
   auto effective = policy::effective_policy(file.manifest, file.id.transport, config.screening);
   // Each connection holds one of the broker's descriptors: a cap the broker
   // cannot honour would only move the failure into accept, for everyone.
-  if (file.id.transport == policy::Transport::tcp && effective.max_connections > broker_.connection_ceiling()) {
+  if (file.id.transport == policy::Transport::tcp && effective.max_connections > ctx_.connection_ceiling()) {
     warnings.push_back("maxConnections " + std::to_string(effective.max_connections) +
                        " is above what the broker's descriptor limit allows; " +
-                       std::to_string(broker_.connection_ceiling()) + " applies");
-    effective.max_connections = static_cast<uint32_t>(broker_.connection_ceiling());
+                       std::to_string(ctx_.connection_ceiling()) + " applies");
+    effective.max_connections = static_cast<uint32_t>(ctx_.connection_ceiling());
   }
   auto admission = std::make_unique<Admission>(std::move(effective), config.screening);
   if (!access_json.empty()) {
@@ -343,9 +361,9 @@ void Handler::start_candidate(HandlerFile file) {
   candidate_modules_ = stamps_now(file);
   candidate_ = launch(file, error);
   if (!candidate_) return drop_candidate(error);
-  common::log::info("reload-started").kv("handler", file.id.name).kv("pid", candidate_->process->pid());
-  uint64_t limit = broker_.options().config.open_timeout_ms + kReadySlackMs;
-  candidate_deadline_.start(broker_.loop(), limit, [this, limit] {
+  common::log::info("reload-started").kv("handler", file.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("pid", candidate_->process->pid());
+  uint64_t limit = ctx_.config().open_timeout_ms + kReadySlackMs;
+  candidate_deadline_.start(ctx_.loop(), limit, [this, limit] {
     if (candidate_) drop_candidate("the new version did not report ready within " + std::to_string(limit) + " ms");
   });
 }
@@ -360,7 +378,7 @@ void Handler::drop_candidate(const std::string& reason) {
   reload_failed(reason);
   bool serving_wanted = state_ == HandlerState::starting || state_ == HandlerState::active;
   if (serving_wanted && !current_ && !restart_timer_.pending()) schedule_restart(reason);
-  broker_.watch_subfolders();
+  ctx_.watch_subfolders();
 }
 
 void Handler::promote() {
@@ -385,22 +403,22 @@ void Handler::promote() {
   reason_.clear();
   deadline_.cancel();
   restart_timer_.cancel();
-  active_since_ms_ = uv_now(broker_.loop());
+  active_since_ms_ = uv_now(ctx_.loop());
   resume_traffic();
-  broker_.apply_firewall();
+  ctx_.apply_firewall();
   common::log::info("handler-reloaded")
-      .kv("handler", file_.id.name)
+      .kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant())
       .kv("pid", current_->process->pid())
       .kv("reloads", reloads_);
   now_serving(current_->modules);
-  broker_.watch_subfolders();
-  if (was_starting) broker_.handler_settled();
+  ctx_.watch_subfolders();
+  if (was_starting) ctx_.handler_settled();
 }
 
 void Handler::retire(std::unique_ptr<Worker> worker, bool graceful) {
   if (!worker->process->running()) return reap(std::move(worker));
   if (graceful && worker->ready) {
-    const auto& config = broker_.options().config;
+    const auto& config = ctx_.config();
     worker->process->stop(ipc::WorkerStop{config.close_timeout_ms, config.drain_timeout_ms},
                           uint64_t{config.close_timeout_ms} + config.drain_timeout_ms + kStopSlackMs);
   } else {
@@ -410,9 +428,9 @@ void Handler::retire(std::unique_ptr<Worker> worker, bool graceful) {
 }
 
 void Handler::reap(std::unique_ptr<Worker> worker) {
-  broker_.tracker().close_all_of(worker->process.get());
+  ctx_.tracker().close_all_of(worker->process.get());
   ended_.push_back(std::move(worker));
-  reap_timer_.start(broker_.loop(), 0, [this] { ended_.clear(); });
+  reap_timer_.start(ctx_.loop(), 0, [this] { ended_.clear(); });
 }
 
 std::unique_ptr<Handler::Worker> Handler::take(Worker* worker) {
@@ -443,21 +461,36 @@ void Handler::on_worker_ready(Worker* worker, const ipc::WorkerReady& ready) {
   admission_ = std::move(admission);
   access_warnings_ = std::move(warnings);
   for (const auto& warning : access_warnings_) {
-    common::log::warn("access-not-applied").kv("handler", file_.id.name).kv("reason", warning);
+    common::log::warn("access-not-applied").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("reason", warning);
   }
   state_ = HandlerState::active;
   reason_.clear();
   deadline_.cancel();
-  active_since_ms_ = uv_now(broker_.loop());
+  active_since_ms_ = uv_now(ctx_.loop());
   resume_traffic();
   common::log::info("handler-active")
-      .kv("handler", file_.id.name)
+      .kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant())
       .kv("protocol", policy::transport_name(file_.id.transport))
       .kv("port", file_.id.port)
       .kv("pid", current_->process->pid());
   now_serving(current_->modules);
-  broker_.watch_subfolders();
-  broker_.handler_settled();
+  ctx_.watch_subfolders();
+  ctx_.handler_settled();
+}
+
+void Handler::on_modules_loaded(Worker* worker, const ipc::ModulesLoaded& loaded) {
+  // The serving version read more files (a dynamic import()): they are part
+  // of it now, and a change to any of them reloads it, as for static imports.
+  if (worker != current_.get()) return;
+  for (const auto& module : loaded.modules) {
+    if (serving_modules_.size() >= ipc::kMaxReportedModules) break;
+    bool known = std::any_of(serving_modules_.begin(), serving_modules_.end(),
+                             [&](const ipc::ModuleFile& seen) { return seen.path == module.path; });
+    if (!known) serving_modules_.push_back(module);
+  }
+  ctx_.watch_subfolders();
+  // Changed between the read and now: the rescan loads it.
+  if (differs(serving_modules_, nullptr)) ctx_.request_rescan();
 }
 
 void Handler::on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed) {
@@ -470,19 +503,22 @@ void Handler::on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed) 
   if (worker == current_.get() && state_ == HandlerState::starting && consecutive_crashes_ == 0 && !candidate_) {
     if (!failed.modules.empty()) failed_modules_ = failed.modules;
     fail(failed.reason);
-    broker_.watch_subfolders();
+    ctx_.watch_subfolders();
   }
 }
 
 void Handler::reload_failed(const std::string& reason) {
   code_error_ = reason;
-  common::log::error("reload-failed").kv("handler", file_.id.name).kv("reason", reason);
+  common::log::error("reload-failed").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("reason", reason);
 }
 
 void Handler::on_worker_exit(Worker* worker, const std::string& exit_description) {
   // The worker's own account first, when it gave one.
   std::string description = worker->last_reason.empty() ? exit_description
                                                          : worker->last_reason + " (" + exit_description + ")";
+  if (exit_description == "killed by signal SIGKILL" && ctx_.group_out_of_memory()) {
+    description += " (the kernel's OOM killer: tenant " + ctx_.tenant() + "'s memory limit, limits.memory_mb)";
+  }
   bool was_current = worker == current_.get();
   bool was_candidate = worker == candidate_.get();
   auto ended = take(worker);
@@ -515,7 +551,7 @@ void Handler::on_current_exit(const std::string& description) {
     case HandlerState::active:
       // Its connections died with it; the port stays bound (the kernel queues
       // new connections) while a new worker starts.
-      common::log::error("worker-exited").kv("handler", file_.id.name).kv("reason", description);
+      common::log::error("worker-exited").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("reason", description);
       pause_traffic();
       if (candidate_) {
         state_ = HandlerState::starting;  // the new version takes over when ready
@@ -533,21 +569,21 @@ void Handler::on_sandbox_report(Worker* worker, const ipc::WorkerSandbox& report
     if (worker == candidate_.get()) return drop_candidate(reason);
     if (worker == current_.get()) return fail(reason);
     // One already on its way out: it ends now.
-    common::log::error("worker-not-confined").kv("handler", file_.id.name).kv("reason", reason);
+    common::log::error("worker-not-confined").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("reason", reason);
     worker->process->kill();
   };
   worker->sandbox = sandbox_status(report);
   // What the kernel shows outranks what the worker says.
-  const auto& config = broker_.options().config;
+  const auto& config = ctx_.config();
   std::string mismatch =
       check_confinement(worker->process->pid(),
-                        ExpectedConfinement{broker_.worker_uid(), broker_.worker_gid(), config.worker.sandbox});
+                        ExpectedConfinement{ctx_.worker_identity().uid, ctx_.worker_identity().gid, config.worker.sandbox});
   if (!mismatch.empty()) return fail_worker("the worker is not confined as required: " + mismatch);
   if (config.worker.sandbox) worker->sandbox["namespaces"] = worker->process->namespaces();
   if (!report.missing.empty()) {
     // Never confined less than asked without saying so, loudly.
     common::log::warn("sandbox-incomplete")
-        .kv("handler", file_.id.name)
+        .kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant())
         .kv("missing", worker->sandbox["missing"].dump());
   }
 }
@@ -563,10 +599,10 @@ void Handler::reconnect_store(Worker& worker) {
   std::string error;
   common::UniqueFd command;
   common::UniqueFd subscription;
-  if (!broker_.store().connect(command, error) || !broker_.store().connect(subscription, error) ||
+  if (!ctx_.connect_store(command, error) || !ctx_.connect_store(subscription, error) ||
       !worker.process->send_store_connections(std::move(command), std::move(subscription))) {
     // Its ctx.shared stays unavailable until it asks again (or restarts).
-    common::log::error("store-reconnect-failed").kv("handler", file_.id.name).kv("reason", error);
+    common::log::error("store-reconnect-failed").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("reason", error);
   }
 }
 
@@ -576,7 +612,7 @@ void Handler::resume_traffic() {
   } else if (udp_) {
     udp_->resume(
         [this](const common::SocketAddress& peer, size_t bytes) {
-          auto refusal = admission_->admit_datagram(peer, bytes, uv_now(broker_.loop()));
+          auto refusal = admission_->admit_datagram(peer, bytes, uv_now(ctx_.loop()));
           if (refusal == policy::Refusal::none) return true;
           ++counters_.datagrams_refused;
           admission_->count(refusal);
@@ -593,8 +629,8 @@ void Handler::pause_traffic() {
 
 void Handler::schedule_restart(const std::string& description) {
   if (restart_timer_.pending()) return;
-  const auto& worker = broker_.options().config.worker;
-  uint64_t now = uv_now(broker_.loop());
+  const auto& worker = ctx_.config().worker;
+  uint64_t now = uv_now(ctx_.loop());
   if (active_since_ms_ != 0 && now - active_since_ms_ >= kStableRunMs) consecutive_crashes_ = 0;
   // Counts again from the next time a worker becomes ready.
   active_since_ms_ = 0;
@@ -609,13 +645,13 @@ void Handler::schedule_restart(const std::string& description) {
   reason_ = "restarting after: " + description + " (attempt " + std::to_string(consecutive_crashes_) + " of " +
             std::to_string(worker.max_restarts) + ")";
   common::log::warn("worker-restarting")
-      .kv("handler", file_.id.name)
+      .kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant())
       .kv("reason", description)
       .kv("attempt", consecutive_crashes_)
       .kv("delay_ms", delay);
   // A restart loads what is on disk, like any start. A candidate loading
   // meanwhile is that version already: it takes over instead.
-  restart_timer_.start(broker_.loop(), delay, [this] {
+  restart_timer_.start(ctx_.loop(), delay, [this] {
     if (candidate_) return;
     ++restarts_;
     spawn_current();
@@ -626,13 +662,26 @@ void Handler::refuse_connection(policy::Refusal reason, const common::SocketAddr
   ++counters_.refused;
   admission_->count(reason);
   common::log::debug("connection-refused")
-      .kv("handler", file_.id.name)
+      .kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant())
       .kv("peer", remote.to_string())
       .kv("reason", policy::refusal_name(reason));
 }
 
 void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote) {
   ++counters_.accepted;
+  const auto* trust = admission_ && admission_->policy().proxy ? &*admission_->policy().proxy : nullptr;
+  if (trust == nullptr || state_ != HandlerState::active || !current_) return admit(std::move(fd), remote, std::nullopt);
+  // Connections waiting for their header count against the handler's cap,
+  // and against the broker's descriptors, as open ones do.
+  auto left = [](uint64_t limit, uint64_t used) { return limit > used ? limit - used : 0; };
+  uint64_t room = std::min(left(admission_->policy().max_connections, counters_.active),
+                           left(ctx_.connection_ceiling(), ctx_.tracker().size()));
+  if (!proxy_.take(std::move(fd), remote, *trust, room)) {
+    refuse_connection(policy::Refusal::max_connections, remote);
+  }
+}
+
+void Handler::admit(common::UniqueFd fd, const common::SocketAddress& remote, std::optional<ipc::ProxyInfo> proxy) {
   // Every return below without a hand-off closes `fd`: the connection is refused.
   if (state_ != HandlerState::active || !current_) {
     ++counters_.refused;
@@ -640,33 +689,45 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
   }
   policy::IpAddress source = to_ip(remote);
   // A cap about to refuse counts closes the kernel already reported.
-  if (admission_->at_capacity(source, counters_.active)) broker_.tracker().sweep();
-  auto refusal = admission_->admit_connection(source, counters_.active, uv_now(broker_.loop()));
+  if (admission_->at_capacity(source, counters_.active)) ctx_.tracker().sweep();
+  auto refusal = admission_->admit_connection(source, counters_.active, uv_now(ctx_.loop()));
   if (refusal != policy::Refusal::none) return refuse_connection(refusal, remote);
-  if (broker_.tracker().size() >= broker_.connection_ceiling()) {
+  if (ctx_.tracker().size() >= ctx_.connection_ceiling()) {
     // Every handler together at the broker's own descriptor limit.
     admission_->connection_closed(source);
     return refuse_connection(policy::Refusal::max_connections, remote);
   }
-  uint64_t id = broker_.next_connection_id();
+  if (ctx_.connection_quota_full()) {
+    ctx_.tracker().sweep();  // closes the kernel reported count first
+    if (ctx_.connection_quota_full()) {
+      admission_->connection_closed(source);
+      return refuse_connection(policy::Refusal::tenant_connections, remote);
+    }
+  }
+  uint64_t id = ctx_.next_connection_id();
   WorkerProcess& worker = *current_->process;
   // Handed off first: the worker usually wakes on another CPU, and tracking
   // happens meanwhile instead of delaying its greeting. A connection the
   // tracker cannot take is ended by it.
-  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote}, fd.get()) ||
-      !broker_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0})) {
+  common::SocketAddress via = proxy ? proxy->balancer : common::SocketAddress();
+  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote, std::move(proxy)}, fd.get()) ||
+      !ctx_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0, via})) {
     ++counters_.refused;
     admission_->connection_closed(source);
     return;
   }
   ++counters_.active;
+  ctx_.connection_opened();
   // The worker is not keeping up: leave further connections in the kernel's
   // listen queue until the backlog drains.
   if (worker.queued_handoffs() >= WorkerProcess::kMaxQueuedHandoffs) tcp_->pause();
 }
 
 void Handler::on_connection_closed(const TrackedConnection& connection, bool idle) {
-  if (counters_.active > 0) --counters_.active;
+  if (counters_.active > 0) {
+    --counters_.active;
+    ctx_.connection_closed();
+  }
   if (!admission_) return;
   admission_->connection_closed(to_ip(connection.remote));
   if (idle) admission_->count(policy::Refusal::idle_timeout);
@@ -674,7 +735,7 @@ void Handler::on_connection_closed(const TrackedConnection& connection, bool idl
 
 void Handler::on_datagrams(const ipc::DatagramBatch& batch) {
   counters_.datagrams_received += batch.count();
-  admission_->expire_sessions(uv_now(broker_.loop()));
+  admission_->expire_sessions(uv_now(ctx_.loop()));
   if (!current_ || !current_->process->send_datagrams(batch.bytes())) counters_.datagrams_dropped += batch.count();
 }
 
@@ -683,7 +744,7 @@ bool Handler::on_replies(std::span<const uint8_t> batch) {
   // Replies go only to sources that sent within the session window, so a
   // worker cannot use the handler's port to reach anyone else, and within
   // their budgets, so it cannot amplify what a (spoofed) source sent.
-  uint64_t now = uv_now(broker_.loop());
+  uint64_t now = uv_now(ctx_.loop());
   auto result = udp_->send_replies(batch, [&](const common::SocketAddress& peer, size_t bytes) {
     return admission_->may_reply_to(peer, bytes, now);
   });
@@ -714,11 +775,12 @@ void Handler::stop(std::function<void()> done, std::function<void()> port_releas
   }
   on_stopped_ = std::move(done);
   state_ = HandlerState::draining;
-  if (was_starting) broker_.handler_settled();
+  if (was_starting) ctx_.handler_settled();
   // No new connections from here on; datagrams stop too, but the socket stays
   // for replies sent while close(ctx) runs.
   if (tcp_) {
     tcp_.reset();
+    proxy_.close_all();
     release_port();
   }
   if (udp_) udp_->pause();
@@ -732,7 +794,7 @@ void Handler::finish_stop_when_idle() {
   udp_.reset();
   state_ = HandlerState::stopped;
   release_port();
-  common::log::info("handler-stopped").kv("handler", file_.id.name).kv("worker", last_exit_);
+  common::log::info("handler-stopped").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("worker", last_exit_);
   if (on_stopped_) std::exchange(on_stopped_, nullptr)();
 }
 
@@ -779,6 +841,7 @@ nlohmann::json Handler::status() const {
   if (admission_) {
     status["policy"] = admission_->policy_status();
     status["refused_by"] = admission_->refused_status();
+    if (admission_->policy().proxy || proxy_.waiting() > 0) status["proxy"] = proxy_.status();
   }
   status["access"] = {{"exported", access_exported_}, {"warnings", access_warnings_}};
   if (const auto* settings = tls_settings(file_)) status["tls"] = tls_.status(*settings);
@@ -791,13 +854,7 @@ std::optional<FirewallPort> Handler::firewall_port() const {
   // left the port to a successor.
   if (!tcp_ && !udp_) return std::nullopt;
   if (!file_.manifest_error.empty()) return std::nullopt;
-  FirewallPort port{file_.id.transport, file_.id.port, {}, false, {}};
-  if (file_.manifest) {
-    port.has_allow = file_.manifest->allow.has_value();
-    if (port.has_allow) port.allow = *file_.manifest->allow;
-    port.deny = file_.manifest->deny;
-  }
-  return port;
+  return firewall_port_for(file_.id.transport, file_.id.port, file_.manifest);
 }
 
 std::string Handler::reload_error() const {

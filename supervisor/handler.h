@@ -25,15 +25,16 @@
 #include "supervisor/admission.h"
 #include "supervisor/connection_tracker.h"
 #include "supervisor/firewall_rules.h"
+#include "supervisor/handler_context.h"
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
 #include "supervisor/handler_tls.h"
+#include "supervisor/proxy/proxy_gate.h"
 #include "supervisor/udp_endpoint.h"
 #include "supervisor/worker_process.h"
 
 namespace supervisor {
 
-class Broker;
 
 enum class HandlerState { starting, active, refused, failed, draining, stopped };
 std::string_view state_name(HandlerState state);
@@ -52,13 +53,17 @@ struct HandlerCounters {
 
 class Handler final {
  public:
-  Handler(Broker& broker, HandlerFile file);
+  Handler(HandlerContext& context, HandlerFile file);
   ~Handler();
   Handler(const Handler&) = delete;
   Handler& operator=(const Handler&) = delete;
 
   // The claim was lost to `holder`.
   void refuse(const std::string& holder);
+  // Not allowed to run at all (a tenant's port outside its allowance, one
+  // handler past its quota): it never claims, binds or reaches the firewall.
+  void refuse_outright(const std::string& reason);
+  const std::string& reason() const { return reason_; }
   // The claim was won (at start, or from a holder that went away): bind the
   // port, start the worker.
   void start();
@@ -126,6 +131,7 @@ class Handler final {
 
   void on_worker_ready(Worker* worker, const ipc::WorkerReady& ready);
   void on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed);
+  void on_modules_loaded(Worker* worker, const ipc::ModulesLoaded& loaded);
   void on_worker_exit(Worker* worker, const std::string& description);
   void on_current_exit(const std::string& description);
   // The worker confined itself: parse its report and check it against /proc.
@@ -163,11 +169,14 @@ class Handler final {
   void finish_stop_when_idle();
   void refuse_connection(policy::Refusal reason, const common::SocketAddress& remote);
   void on_accept(common::UniqueFd fd, const common::SocketAddress& remote);
+  // Screens `remote` (the socket's peer, or the client a trusted balancer
+  // declared) and hands the connection off.
+  void admit(common::UniqueFd fd, const common::SocketAddress& remote, std::optional<ipc::ProxyInfo> proxy);
   void on_connection_closed(const TrackedConnection& connection, bool idle);
   void on_datagrams(const ipc::DatagramBatch& batch);
   bool on_replies(std::span<const uint8_t> batch);
 
-  Broker& broker_;
+  HandlerContext& ctx_;
   HandlerFile file_;  // the version serving (or last attempted)
   HandlerState state_ = HandlerState::starting;
   std::string reason_;
@@ -205,6 +214,7 @@ class Handler final {
   std::string manifest_error_;
   std::string rejected_manifest_;
   HandlerTls tls_;
+  ProxyGate proxy_;  // PROXY protocol headers of connections from trusted balancers
 };
 
 }  // namespace supervisor

@@ -46,11 +46,11 @@ bool HandlerTls::refresh(const policy::TlsSettings& settings) {
   if (!load(&settings, material, error)) {
     rejected_files_ = tls_files_signature(settings);
     error_ = "tls: " + error + " (the certificates in force stay)";
-    common::log::error("tls-reload-failed").kv("handler", handler_name_).kv("reason", error);
+    common::log::error("tls-reload-failed").kv("handler", handler_name_).kv_nonempty("tenant", context_.tenant).kv("reason", error);
     return false;
   }
   bool changed = put_in_force(std::move(material));
-  common::log::info("tls-reloaded").kv("handler", handler_name_).kv("certificates", in_force_.certificates.size());
+  common::log::info("tls-reloaded").kv("handler", handler_name_).kv_nonempty("tenant", context_.tenant).kv("certificates", in_force_.certificates.size());
   return changed;
 }
 
@@ -74,7 +74,7 @@ void HandlerTls::on_certificate_request(WorkerProcess& worker, const policy::Tls
     // Clients choose the names (SNI): the log gets a bounded share.
     if (refusal_log_.allow(uv_now(context_.loop))) {
       common::log::warn("tls-certificate-refused")
-          .kv("handler", handler_name_)
+          .kv("handler", handler_name_).kv_nonempty("tenant", context_.tenant)
           .kv("name", name)
           .kv("reason", why)
           .kv("suppressed", refusal_log_.take_suppressed());
@@ -116,7 +116,7 @@ void HandlerTls::on_certificate_request(WorkerProcess& worker, const policy::Tls
     }
     issued_[name] = {request.public_key_pem, issued};
     common::log::info("tls-certificate-issued")
-        .kv("handler", handler_name_)
+        .kv("handler", handler_name_).kv_nonempty("tenant", context_.tenant)
         .kv("name", name)
         .kv("not_after", issued.not_after);
   }

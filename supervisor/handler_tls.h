@@ -30,7 +30,8 @@ class HandlerTls {
   struct Context {
     uv_loop_t* loop;
     LocalCa& ca;
-    const policy::TlsSources& sources;  // the operator's key directories and domains
+    const policy::TlsSources& sources;  // the folder's key directories and domains
+    std::string tenant;                 // labels log lines; empty for the operator's
   };
 
   HandlerTls(Context context, std::string handler_name)

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <utility>
 
 #include "common/log.h"
 #include "common/openssl_text.h"
@@ -118,6 +119,15 @@ bool replace_file(const std::string& path, const std::string& text, mode_t mode,
 LocalCa::~LocalCa() {
   EVP_PKEY_free(key_);
   X509_free(certificate_);
+}
+
+void LocalCa::set_domains(std::vector<std::string> domains) {
+  if (domains == domains_) return;
+  domains_ = std::move(domains);
+  // Loaded again (and re-issued) on next use.
+  EVP_PKEY_free(std::exchange(key_, nullptr));
+  X509_free(std::exchange(certificate_, nullptr));
+  certificate_pem_.clear();
 }
 
 bool LocalCa::ensure(std::string& error) {

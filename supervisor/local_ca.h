@@ -31,6 +31,9 @@ class LocalCa {
 
   // Loads the CA, creating it the first time.
   bool ensure(std::string& error);
+  // The domains changed (a reload changed a tenant's): the next ensure()
+  // issues the certificate again if its constraints no longer match.
+  void set_domains(std::vector<std::string> domains);
   const std::string& certificate_pem() const { return certificate_pem_; }
   std::string certificate_file() const { return dir_ + "/ca.pem"; }
 

@@ -109,7 +109,7 @@ ParseOutcome parse_options(int argc, char** argv, Options& options) {
   if (handlers_dir) options.config.handlers_dir = absolute(*handlers_dir);
   if (run_dir) options.config.run_dir = absolute(*run_dir);
   try {
-    policy::check_key_dirs(options.config);
+    policy::finish_config(options.config);
   } catch (const policy::JsonFieldError& e) {
     common::log::error("config-invalid").kv("file", path).kv("field", e.path()).kv("reason", std::string(e.what()) + " (with --handlers)");
     return ParseOutcome::exit_config;

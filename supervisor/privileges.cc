@@ -29,6 +29,7 @@ constexpr Kept kKept[] = {
     {CAP_KILL, "cap_kill", "signals workers running as another user"},
     {CAP_DAC_OVERRIDE, "cap_dac_override", "reaches the handlers folder and run directory whatever their modes"},
     {CAP_DAC_READ_SEARCH, "cap_dac_read_search", "reads handler files whatever their modes"},
+    {CAP_CHOWN, "cap_chown", "gives each tenant its own store socket"},
 };
 
 bool read_capabilities(__user_cap_data_struct (&data)[_LINUX_CAPABILITY_U32S_3]) {

@@ -36,13 +36,15 @@ bool resolve_worker_identity(const policy::BrokerConfig::Worker& settings, Worke
   return true;
 }
 
-ipc::WorkerInit make_worker_init(const policy::BrokerConfig& config, const HandlerFile& file,
-                                 const WorkerIdentity& identity, const std::string& tls_json) {
+ipc::WorkerInit make_worker_init(const policy::BrokerConfig& config, const std::string& handlers_dir,
+                                 const HandlerFile& file, const WorkerIdentity& identity, const std::string& tls_json,
+                                 const std::string& tenant) {
   const auto& settings = config.worker;
   return ipc::WorkerInit{
       .handler_name = file.id.name,
+      .tenant = tenant,
       .module_file = file.file,
-      .handlers_dir = config.handlers_dir,
+      .handlers_dir = handlers_dir,
       .transport = std::string(policy::transport_name(file.id.transport)),
       .port = file.id.port,
       .log_level = config.log_level,

@@ -24,8 +24,9 @@ struct WorkerIdentity {
 // own user. False with `error` when the configured user cannot be used.
 bool resolve_worker_identity(const policy::BrokerConfig::Worker& settings, WorkerIdentity& out, std::string& error);
 
-// The init message for a worker serving `file` under `config`.
-ipc::WorkerInit make_worker_init(const policy::BrokerConfig& config, const HandlerFile& file,
-                                 const WorkerIdentity& identity, const std::string& tls_json);
+// The init message for a worker serving `file` of `handlers_dir` under `config`.
+ipc::WorkerInit make_worker_init(const policy::BrokerConfig& config, const std::string& handlers_dir,
+                                 const HandlerFile& file, const WorkerIdentity& identity, const std::string& tls_json,
+                                 const std::string& tenant = "");
 
 }  // namespace supervisor

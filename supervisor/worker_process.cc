@@ -14,14 +14,21 @@
 namespace supervisor {
 
 bool WorkerProcess::start(const std::string& executable, ipc::WorkerInit init, common::UniqueFd store_command,
-                          common::UniqueFd store_subscription, std::string& error) {
+                          common::UniqueFd store_subscription, std::string& error,
+                          const sandbox::CgroupPlacement& cgroup) {
   common::UniqueFd ours;
   common::UniqueFd theirs;
   if (!ipc::make_channel_pair(ours, theirs)) {
     error = "cannot create the worker channel: " + common::errno_text(errno);
     return false;
   }
-  SpawnOptions options{executable, {"--channel-fd", "3"}, {theirs.get()}, "worker:" + name_, init.sandbox};
+  SpawnOptions options{executable,
+                       {"--channel-fd", "3"},
+                       {theirs.get()},
+                       "worker:" + (tenant_.empty() ? name_ : tenant_ + "/" + name_),
+                       init.sandbox,
+                       false,
+                       cgroup};
   options.default_slice = true;  // handler code runs here
   int rc = child_.spawn(loop_, options, [this](int64_t status, int term_signal) {
     close_channel();
@@ -124,7 +131,7 @@ void WorkerProcess::stop(const ipc::WorkerStop& stop, uint64_t kill_after_ms) {
     return;
   }
   exit_grace_.start(loop_, kill_after_ms, [this] {
-    common::log::warn("worker-stop-timeout").kv("handler", name_).kv("pid", pid());
+    common::log::warn("worker-stop-timeout").kv("handler", name_).kv_nonempty("tenant", tenant_).kv("pid", pid());
     kill();
   });
 }
@@ -145,7 +152,7 @@ bool WorkerProcess::send_tls_update(const std::string& tls_json) {
 void WorkerProcess::kill() { child_.signal(SIGKILL); }
 
 void WorkerProcess::end_worker(const char* event, const std::string& detail) {
-  common::log::error(event).kv("handler", name_).kv("pid", pid()).kv("reason", detail);
+  common::log::error(event).kv("handler", name_).kv_nonempty("tenant", tenant_).kv("pid", pid()).kv("reason", detail);
   close_channel();
   kill();
 }
@@ -192,6 +199,7 @@ const WorkerProcess::Route* WorkerProcess::route_for(ipc::MessageType type) {
       {ipc::MessageType::tls_certificate_request, &WorkerProcess::on_certificate_request},
       {ipc::MessageType::seccomp_violation, &WorkerProcess::on_seccomp_violation},
       {ipc::MessageType::store_reconnect, &WorkerProcess::on_store_reconnect},
+      {ipc::MessageType::modules_loaded, &WorkerProcess::on_modules_loaded},
   };
   for (const auto& route : kRoutes) {
     if (route.type == type) return &route;
@@ -271,6 +279,12 @@ void WorkerProcess::on_store_reconnect(std::span<const uint8_t> message) {
   });
 }
 
+void WorkerProcess::on_modules_loaded(std::span<const uint8_t> message) {
+  auto loaded = decode_or_throw<ipc::ModulesLoaded>(message, "modules_loaded");
+  if (!ready_) throw ProtocolViolation("modules_loaded before worker_ready");
+  if (events_.modules_loaded) events_.modules_loaded(loaded);
+}
+
 void WorkerProcess::on_seccomp_violation(std::span<const uint8_t> message) {
   // Sent by the worker's SIGSYS handler just before it dies; once.
   ipc::SeccompViolation violation;
@@ -278,7 +292,7 @@ void WorkerProcess::on_seccomp_violation(std::span<const uint8_t> message) {
   std::unique_ptr<char, decltype(&free)> name(
       seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, static_cast<int>(violation.syscall_nr)), &free);
   seccomp_violation_ = name ? name.get() : "syscall " + std::to_string(violation.syscall_nr);
-  common::log::error("seccomp-violation").kv("handler", name_).kv("pid", pid()).kv("syscall", seccomp_violation_);
+  common::log::error("seccomp-violation").kv("handler", name_).kv_nonempty("tenant", tenant_).kv("pid", pid()).kv("syscall", seccomp_violation_);
 }
 
 void WorkerProcess::send_queued() {
@@ -294,7 +308,7 @@ void WorkerProcess::send_queued() {
     outbox_bytes_ -= next.bytes.size();
     outbox_.pop_front();
     if (failed_connection != 0) {
-      common::log::error("handoff-failed").kv("handler", name_).kv("conn", failed_connection).err(err);
+      common::log::error("handoff-failed").kv("handler", name_).kv_nonempty("tenant", tenant_).kv("conn", failed_connection).err(err);
       if (events_.handoff_failed) events_.handoff_failed(failed_connection);
       if (!channel_) return;
     }

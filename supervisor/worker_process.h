@@ -47,6 +47,8 @@ class WorkerProcess final : public ConnectionOwner {
     // Its store connections broke: it wants new ones (send_store_connections).
     // Asked at most once per kStoreReconnectIntervalMs, however often it asks.
     std::function<void()> store_reconnect;
+    // Handler files a dynamic import() read after the worker was ready.
+    std::function<void(const ipc::ModulesLoaded& loaded)> modules_loaded;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
@@ -62,16 +64,17 @@ class WorkerProcess final : public ConnectionOwner {
   // A worker's requests for new store connections are served this far apart.
   static constexpr uint64_t kStoreReconnectIntervalMs = 1000;
 
-  // `name` only labels log lines.
-  WorkerProcess(uv_loop_t* loop, std::string name, Events events)
-      : loop_(loop), name_(std::move(name)), events_(std::move(events)) {}
+  // `name` and `tenant` (empty for the operator's handlers) only label log lines.
+  WorkerProcess(uv_loop_t* loop, std::string name, Events events, std::string tenant = "")
+      : loop_(loop), name_(std::move(name)), tenant_(std::move(tenant)), events_(std::move(events)) {}
   WorkerProcess(const WorkerProcess&) = delete;
   WorkerProcess& operator=(const WorkerProcess&) = delete;
 
   // Spawns the worker (in namespaces of its own when `init.sandbox`) and sends
   // it `init`.
+  // `cgroup`: where it starts (a tenant's group), or nowhere in particular.
   bool start(const std::string& executable, ipc::WorkerInit init, common::UniqueFd store_command,
-             common::UniqueFd store_subscription, std::string& error);
+             common::UniqueFd store_subscription, std::string& error, const sandbox::CgroupPlacement& cgroup = {});
   // Sends a connection to the worker; the caller keeps its own descriptor.
   // False if the channel is gone.
   bool hand_off(const ipc::ConnectionHandoff& handoff, int fd);
@@ -86,12 +89,16 @@ class WorkerProcess final : public ConnectionOwner {
   bool send_tls_update(const std::string& tls_json);
   bool send_tls_certificate(const ipc::TlsCertificate& answer);
   void kill();
+  // The worker will close its channel and exit on its own (a check-only
+  // worker after its answer): not an error.
+  void expect_exit() { stopping_ = true; }
 
   bool running() const { return child_.running(); }
   // The namespaces its clone created (the supervisor's own record).
   const std::vector<std::string>& namespaces() const { return child_.namespaces(); }
   pid_t pid() const { return child_.pid(); }
   const std::string& handler_name() const override { return name_; }
+  const std::string& tenant_name() const override { return tenant_; }
   pid_t owner_pid() const override { return pid(); }
   size_t queued_handoffs() const { return outbox_.size(); }
   // The forbidden system call that ended it, if seccomp did ("socket").
@@ -129,11 +136,13 @@ class WorkerProcess final : public ConnectionOwner {
   void on_seccomp_violation(std::span<const uint8_t> message);
   void on_replies(std::span<const uint8_t> message);
   void on_store_reconnect(std::span<const uint8_t> message);
+  void on_modules_loaded(std::span<const uint8_t> message);
   void watch(bool writable);
   void close_channel();
 
   uv_loop_t* loop_;
   std::string name_;
+  std::string tenant_;
   Events events_;
   ChildProcess child_;
   common::UniqueFd channel_;

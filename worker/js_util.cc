@@ -90,6 +90,8 @@ std::string exception_location(JSContext* cx, JS::HandleValue exception) {
   JS::RootedObject object(cx, &exception.toObject());
   JSErrorReport* report = JS_ErrorFromException(cx, object);
   if (report == nullptr || report->filename == nullptr) return {};
+  // Errors made for a file as a whole (a failed import) have no line.
+  if (report->lineno == 0) return report->filename;
   return std::string(report->filename) + ":" + std::to_string(report->lineno) + ":" + std::to_string(report->column + 1);
 }
 

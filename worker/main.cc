@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   common::log::add_process_field("handler", init.handler_name);
+  if (!init.tenant.empty()) common::log::add_process_field("tenant", init.tenant);
   if (auto level = common::log::parse_level(init.log_level)) common::log::set_min_level(*level);
   if (fds.size() != 2) {
     common::log::error("worker-init-failed").kv("reason", "expected two store connections");

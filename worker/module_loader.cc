@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <js/CompilationAndEvaluation.h>
+#include <js/ErrorReport.h>
+#include <js/Exception.h>
 #include <js/Modules.h>
 #include <js/Promise.h>
 #include <js/SourceText.h>
@@ -32,13 +34,44 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"timers/promises", "node/timers_promises.js"},
       {"string_decoder", "node/string_decoder.js"},
       {"util", "node/util.js"},
+      {"util/types", "node/util_types.js"},
       {"crypto", "node/crypto.js"},
       {"process", "node/process.js"},
+      {"url", "node/url.js"},
+      {"path", "node/path.js"},
+      {"path/posix", "node/path_posix.js"},
+      {"querystring", "node/querystring.js"},
+      {"assert", "node/assert.js"},
+      {"assert/strict", "node/assert_strict.js"},
+      {"os", "node/os.js"},
+      {"net", "node/net.js"},
       {"stream", "node/stream.js"},
       {"stream/promises", "node/stream_promises.js"},
       {"zlib", "node/zlib.js"},
   };
   return facades;
+}
+
+// Every built-in module Node 20 has (module.builtinModules, plus those only
+// importable with the prefix): an import of one of these that portbroker
+// lacks is refused as unavailable; any other node: name is unknown to Node.
+bool is_node_builtin(std::string_view name) {
+  static constexpr std::string_view kNodeBuiltins[] = {
+      "_http_agent", "_http_client", "_http_common", "_http_incoming", "_http_outgoing", "_http_server",
+      "_stream_duplex", "_stream_passthrough", "_stream_readable", "_stream_transform", "_stream_wrap",
+      "_stream_writable", "_tls_common", "_tls_wrap", "assert", "assert/strict", "async_hooks", "buffer",
+      "child_process", "cluster", "console", "constants", "crypto", "dgram", "diagnostics_channel", "dns",
+      "dns/promises", "domain", "events", "fs", "fs/promises", "http", "http2", "https", "inspector",
+      "inspector/promises", "module", "net", "os", "path", "path/posix", "path/win32", "perf_hooks", "process",
+      "punycode", "querystring", "readline", "readline/promises", "repl", "stream", "stream/consumers",
+      "stream/promises", "stream/web", "string_decoder", "sys", "timers", "timers/promises", "tls",
+      "trace_events", "tty", "url", "util", "util/types", "v8", "vm", "wasi", "worker_threads", "zlib", "test",
+      "test/reporters", "sea",
+  };
+  for (std::string_view builtin : kNodeBuiltins) {
+    if (builtin == name) return true;
+  }
+  return false;
 }
 
 std::string_view find_internal_source(std::string_view name) {
@@ -53,6 +86,22 @@ ModuleLoader* g_loader = nullptr;
 
 bool throw_import_error(JSContext* cx, const std::string& message) {
   JS_ReportErrorUTF8(cx, "%s", message.c_str());
+  return false;
+}
+
+// Node's error for `node:<name>` naming no built-in module, located at the
+// importing file (the engine does not say which line).
+bool throw_unknown_builtin(JSContext* cx, const std::string& referrer_key, std::string_view specifier) {
+  JS::RootedString message(cx, new_string_from_utf8(cx, "No such built-in module: " + std::string(specifier)));
+  JS::RootedString file(cx, new_string_from_utf8(cx, referrer_key));
+  JS::RootedString code(cx, JS_NewStringCopyZ(cx, "ERR_UNKNOWN_BUILTIN_MODULE"));
+  if (!message || !file || !code) return false;
+  JS::Rooted<mozilla::Maybe<JS::Value>> no_cause(cx, mozilla::Nothing());
+  JS::RootedValue error(cx);
+  if (!JS::CreateError(cx, JSEXN_ERR, nullptr, file, 0, 0, nullptr, message, no_cause, &error)) return false;
+  JS::RootedObject object(cx, &error.toObject());
+  if (!JS_DefineProperty(cx, object, "code", code, JSPROP_ENUMERATE)) return false;
+  JS_SetPendingException(cx, error);
   return false;
 }
 
@@ -98,12 +147,14 @@ ModuleLoader::ModuleLoader(JSContext* cx) : cx_(cx) {
   JSRuntime* runtime = JS_GetRuntime(cx);
   JS::SetModuleResolveHook(runtime, &ModuleLoader::resolve_hook);
   JS::SetModuleMetadataHook(runtime, &ModuleLoader::metadata_hook);
+  JS::SetModuleDynamicImportHook(runtime, &ModuleLoader::dynamic_import_hook);
 }
 
 ModuleLoader::~ModuleLoader() {
   JSRuntime* runtime = JS_GetRuntime(cx_);
   JS::SetModuleResolveHook(runtime, nullptr);
   JS::SetModuleMetadataHook(runtime, nullptr);
+  JS::SetModuleDynamicImportHook(runtime, nullptr);
   g_loader = nullptr;
 }
 
@@ -160,6 +211,22 @@ bool ModuleLoader::read_user_file(const std::string& relative_path, std::string&
     }
   }
   return true;
+}
+
+bool ModuleLoader::read_source(const std::string& relative_path, std::string& contents) const {
+  if (!handlers_dir_fd_) return false;
+  common::UniqueFd fd(open_beneath(handlers_dir_fd_.get(), relative_path));
+  struct stat info {};
+  if (!fd || fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return false;
+  contents.clear();
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n == 0;
+    contents.append(buffer, static_cast<size_t>(n));
+    if (contents.size() > kMaxModuleBytes) return false;
+  }
 }
 
 JSObject* ModuleLoader::compile(Kind kind, const std::string& key, std::string_view source) {
@@ -225,12 +292,16 @@ JSObject* ModuleLoader::resolve(const Record& referrer, std::string_view specifi
   if (facade != builtin_facades().end()) {
     return get_or_compile(Kind::internal, std::string(facade->second), referrer.key, specifier);
   }
+  if (specifier.starts_with("node:") && !is_node_builtin(bare)) {
+    throw_unknown_builtin(cx_, referrer.key, specifier);
+    return nullptr;
+  }
   std::string builtins;
   for (const auto& [name, _] : builtin_facades()) builtins += (builtins.empty() ? "node:" : ", node:") + std::string(name);
   std::string message = "Cannot import '" + std::string(specifier) + "' from " + referrer.key + ": ";
   if (specifier.starts_with("/") || specifier.starts_with("file:")) {
     message += "absolute paths are not allowed; import files of the handlers folder with a relative path";
-  } else if (specifier.starts_with("node:")) {
+  } else if (is_node_builtin(bare)) {
     message += "not a module available to handlers (built-ins: " + builtins + ")";
   } else {
     message += "packages are not resolved; import files of the handlers folder with a relative path "
@@ -253,6 +324,43 @@ JSObject* ModuleLoader::resolve_hook(JSContext* cx, JS::HandleValue referrer_pri
   Record referrer{g_loader->records_[static_cast<size_t>(referrer_private.toInt32())].kind,
                   g_loader->records_[static_cast<size_t>(referrer_private.toInt32())].key, nullptr};
   return g_loader->resolve(referrer, specifier);
+}
+
+bool ModuleLoader::dynamic_import_hook(JSContext* cx, JS::HandleValue referencing_private, JS::HandleObject request,
+                                       JS::HandleObject promise) {
+  if (g_loader == nullptr) return false;
+  // Code that is not a module's (eval, the Function constructor) imports
+  // relative to the handler's entry module, the first user module loaded.
+  JS::RootedValue referrer(cx, referencing_private);
+  if (!referrer.isInt32()) {
+    for (size_t i = 0; i < g_loader->records_.size(); ++i) {
+      if (g_loader->records_[i].kind == Kind::user) {
+        referrer.setInt32(static_cast<int32_t>(i));
+        break;
+      }
+    }
+  }
+  JS::RootedObject module(cx, resolve_hook(cx, referrer, request));
+  JS::RootedValue evaluation(cx);
+  bool ok = module && JS::ModuleInstantiate(cx, module) && JS::ModuleEvaluate(cx, module, &evaluation);
+  JS::RootedObject evaluation_promise(cx);
+  if (ok && evaluation.isObject()) {
+    evaluation_promise = &evaluation.toObject();
+  } else {
+    // The failure settles the import's promise, as a rejection.
+    JS::RootedValue exception(cx);
+    if (!JS_GetPendingException(cx, &exception)) return false;  // uncatchable: the engine stops
+    JS_ClearPendingException(cx);
+    evaluation_promise = JS::CallOriginalPromiseReject(cx, exception);
+    if (!evaluation_promise) return false;
+  }
+  if (g_loader->new_files_listener_ && g_loader->files_announced_ < g_loader->loaded_files_.size()) {
+    std::vector<ipc::ModuleFile> fresh(g_loader->loaded_files_.begin() + static_cast<ptrdiff_t>(g_loader->files_announced_),
+                                       g_loader->loaded_files_.end());
+    g_loader->files_announced_ = g_loader->loaded_files_.size();
+    g_loader->new_files_listener_(fresh);
+  }
+  return JS::FinishDynamicModuleImport(cx, evaluation_promise, referencing_private, request, promise);
 }
 
 bool ModuleLoader::metadata_hook(JSContext* cx, JS::HandleValue module_private, JS::HandleObject meta) {

@@ -9,6 +9,7 @@
 
 #include <jsapi.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,6 +49,14 @@ class ModuleLoader {
   const std::vector<ipc::ModuleFile>& loaded_files() const { return loaded_files_; }
   // Compiles and links a handler module (and its imports) without evaluating it.
   JSObject* link_user(std::string_view relative_path);
+  // The current text of a file of the handlers folder, read as imports are
+  // but not recorded as loaded (assert quotes a failed call from it).
+  bool read_source(const std::string& relative_path, std::string& contents) const;
+  // Called with the handler files a dynamic import() read, once it has
+  // (so the supervisor watches them as it watches static imports).
+  void set_new_files_listener(std::function<void(const std::vector<ipc::ModuleFile>&)> listener) {
+    new_files_listener_ = std::move(listener);
+  }
 
  private:
   enum class Kind { user, builtin, internal };
@@ -59,6 +68,10 @@ class ModuleLoader {
 
   static JSObject* resolve_hook(JSContext* cx, JS::HandleValue referrer_private, JS::HandleObject request);
   static bool metadata_hook(JSContext* cx, JS::HandleValue module_private, JS::HandleObject meta);
+  // import(): resolved as a static import is, then linked and evaluated;
+  // the promise settles with the evaluation's.
+  static bool dynamic_import_hook(JSContext* cx, JS::HandleValue referencing_private, JS::HandleObject request,
+                                  JS::HandleObject promise);
 
   JSObject* resolve(const Record& referrer, std::string_view specifier);
   JSObject* get_or_compile(Kind kind, const std::string& key, const std::string& referrer_key,
@@ -73,6 +86,8 @@ class ModuleLoader {
   std::string handlers_dir_;
   std::vector<Record> records_;  // a module's private value is its index here
   std::vector<ipc::ModuleFile> loaded_files_;
+  size_t files_announced_ = 0;  // loaded_files_ before this one went to the listener
+  std::function<void(const std::vector<ipc::ModuleFile>&)> new_files_listener_;
   std::unordered_map<std::string, size_t> index_by_key_;
 };
 

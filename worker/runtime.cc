@@ -11,16 +11,21 @@
 #include <string_view>
 
 #include "common/log.h"
+#include "worker/api_call_site.h"
 #include "worker/api_clone.h"
 #include "worker/api_console.h"
 #include "worker/api_crypto.h"
 #include "worker/api_encoding.h"
 #include "worker/api_host.h"
+#include "worker/api_intl.h"
+#include "worker/api_os.h"
 #include "worker/api_store.h"
 #include "worker/api_tasks.h"
 #include "worker/api_tcp.h"
 #include "worker/api_timers.h"
+#include "worker/api_types.h"
 #include "worker/api_udp.h"
+#include "worker/api_url.h"
 #include "worker/api_zlib.h"
 #include "worker/engine_tasks.h"
 #include "worker/job_queue.h"
@@ -121,8 +126,13 @@ bool Runtime::install_natives(JS::HandleObject native) {
       install_tasks_api,
       install_console_api,
       install_crypto_api,
+      install_url_api,
       install_clone_api,
       install_host_api,
+      install_intl_api,
+      install_types_api,
+      install_call_site_api,
+      install_os_api,
       install_module_api,
       TimerBinding::install,
       TcpBinding::install,
@@ -324,6 +334,10 @@ void Runtime::start_handler(int store_command_fd, int store_subscription_fd) {
 void Runtime::handler_ready(const std::string& access_json) {
   common::log::info("handler-loaded").kv("file", init_.module_file);
   link_.send(ipc::encode(ipc::WorkerReady{access_json, loaded_modules()}));
+  // Files a later import() reads are watched too: the supervisor hears of them.
+  modules_->set_new_files_listener([this](const std::vector<ipc::ModuleFile>& files) {
+    link_.send(ipc::encode(ipc::ModulesLoaded{files}));
+  });
 }
 
 std::string Runtime::check_handler(common::UniqueFd handlers_dir) {

@@ -77,6 +77,7 @@ class Runtime {
   UdpBinding& udp() { return *udp_; }
   StoreBinding& store() { return *store_; }
   ZlibBinding& zlib() { return *zlib_; }
+  ModuleLoader& modules() { return *modules_; }
   SupervisorLink& link() { return link_; }
 
   void set_hook(Hook hook, JS::HandleValue function);

@@ -77,5 +77,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (uint32_t timeout : {config.open_timeout_ms, config.close_timeout_ms, config.drain_timeout_ms}) {
     FUZZ_CHECK(within<uint32_t>(timeout, 1, 86400000));
   }
+
+  // Tenants: valid names, disjoint ports, folders apart from each other and
+  // from the operator's folder and state_dir, key directories apart from
+  // every folder.
+  auto overlap = [](const std::string& a, const std::string& b) {
+    return policy::path_within(a, b) || policy::path_within(b, a);
+  };
+  for (size_t i = 0; i < config.tenants.size(); ++i) {
+    const auto& t = config.tenants[i];
+    FUZZ_CHECK(policy::tenant_name_valid(t.name));
+    FUZZ_CHECK(!t.ports.empty());
+    FUZZ_CHECK(!overlap(t.handlers_dir, config.handlers_dir) && !overlap(t.handlers_dir, config.state_dir));
+    for (const auto& range : t.ports) FUZZ_CHECK(range.first >= 1 && range.first <= range.last);
+    for (const auto& dir : t.tls.key_dirs) FUZZ_CHECK(!overlap(dir, config.state_dir) && !overlap(dir, t.handlers_dir));
+    for (size_t j = 0; j < config.tenants.size(); ++j) {
+      if (i == j) continue;
+      const auto& u = config.tenants[j];
+      FUZZ_CHECK(!overlap(t.handlers_dir, u.handlers_dir));
+      for (const auto& a : t.ports) {
+        for (const auto& b : u.ports) FUZZ_CHECK(!a.overlaps(b));
+      }
+    }
+    for (const auto& dir : config.tls.key_dirs) FUZZ_CHECK(!overlap(dir, t.handlers_dir));
+  }
   return 0;
 }

@@ -1,5 +1,6 @@
 // Every message on the supervisor <-> worker channel, above all what the
-// supervisor reads from a worker (a compromised worker is the attacker).
+// supervisor reads from a worker (a compromised worker is the attacker), and
+// on the supervisor -> store control channel.
 // Property: a decoder accepts only the canonical encoding of what it
 // decoded: encoding the decoded message gives back the input byte for byte,
 // so no two inputs mean the same thing and nothing is silently ignored.
@@ -44,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   round_trip<ipc::TlsStats>(input);
   round_trip<ipc::TlsCertificateRequest>(input);
   round_trip<ipc::StoreReconnect>(input);
+  round_trip<ipc::ModulesLoaded>(input);
   datagrams_round_trip(input, ipc::MessageType::replies);
   ipc::SeccompViolation violation;
   (void)ipc::decode(input, violation);
@@ -55,5 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   round_trip<ipc::TlsUpdate>(input);
   round_trip<ipc::TlsCertificate>(input);
   datagrams_round_trip(input, ipc::MessageType::datagrams);
+  // Supervisor -> store.
+  round_trip<ipc::StoreScope>(input);
+  round_trip<ipc::StoreScopeRemove>(input);
   return 0;
 }

@@ -141,10 +141,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           last.elements[2].type == resp::Value::Type::integer) {
         FUZZ_CHECK(static_cast<size_t>(last.elements[2].integer) == pubsub.subscription_count(client));
       }
-      if (!outcome.recipients.empty()) {
-        auto message = frames_of(outcome.message);
+      for (const auto& delivery : outcome.deliveries) {
+        FUZZ_CHECK(!delivery.recipients.empty());
+        auto message = frames_of(delivery.message);
         FUZZ_CHECK(message.size() == 1 && message[0].elements.size() == 3);
       }
+      // Unscoped clients only: every subscriber sees the channel's one name.
+      FUZZ_CHECK(outcome.deliveries.size() <= 1);
 
       FUZZ_CHECK(memory.used_bytes() <= memory.max_bytes());
       if (outcome.rejected_out_of_memory) {

@@ -2,12 +2,16 @@
 """portbroker-store on its own: this script plays the supervisor's part (binds a
 Unix socket, passes it as an inherited fd), then drives the store with redis-cli
 and raw sockets. Malformed, oversized and slow clients must get an error or a
-closed connection while every other client keeps being served."""
+closed connection while every other client keeps being served. Tenants'
+scopes too: the script binds their sockets and sends them over the store's
+control channel (a SOCK_SEQPACKET pair, fds as SCM_RIGHTS), as the
+supervisor's StoreService does."""
 
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -20,20 +24,40 @@ REDIS_CLI = shutil.which("redis-cli")
 MiB = 1024 * 1024
 
 
-class Store:
-    """One portbroker-store process serving <dir>/store.sock."""
+def bind_listener(path):
+    """A listening Unix socket at `path`, owner-only."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old_mask = os.umask(0o177)
+    try:
+        listener.bind(path)
+    finally:
+        os.umask(old_mask)
+    os.chmod(path, 0o600)
+    listener.listen(64)
+    return listener
 
-    def __init__(self, directory, *extra_args):
+
+class Store:
+    """One portbroker-store process serving <dir>/store.sock (and, with a
+    control channel, the scopes it is sent)."""
+
+    def __init__(self, directory, *extra_args, control=False):
+        self.directory = directory
         self.path = os.path.join(directory, "store.sock")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(self.path)
-        os.chmod(self.path, 0o600)
-        listener.listen(64)
+        listener = bind_listener(self.path)
         self.log_lines = []
-        self.process = subprocess.Popen(
-            [STORE, "--listen-fd", str(listener.fileno()), "--log-level", "debug", *extra_args],
-            pass_fds=[listener.fileno()], stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        args = [STORE, "--listen-fd", str(listener.fileno()), "--log-level", "debug", *extra_args]
+        pass_fds = [listener.fileno()]
+        self.control = None
+        if control:
+            self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            args += ["--control-fd", str(theirs.fileno())]
+            pass_fds.append(theirs.fileno())
+        self.process = subprocess.Popen(args, pass_fds=pass_fds, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        text=True)
         listener.close()
+        if control:
+            theirs.close()
         self.reader = threading.Thread(target=self._read_log, daemon=True)
         self.reader.start()
         self.wait_for_log("event=store-ready")
@@ -52,15 +76,42 @@ class Store:
             time.sleep(0.02)
         raise AssertionError(f"no log line with {fragment!r}; log:\n" + "\n".join(self.log_lines))
 
-    def cli(self, *args):
-        result = subprocess.run([REDIS_CLI, "-s", self.path, *args], capture_output=True, text=True, timeout=10)
+    def count_log(self, fragment):
+        return sum(fragment in line for line in self.log_lines)
+
+    def cli(self, *args, path=None):
+        result = subprocess.run([REDIS_CLI, "-s", path or self.path, *args], capture_output=True, text=True,
+                                timeout=10)
         return result.stdout.rstrip("\n")
 
-    def connect(self):
+    def connect(self, path=None):
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         client.settimeout(10)
-        client.connect(self.path)
+        client.connect(path or self.path)
         return client
+
+    # The control channel (ipc/messages.h): store_scope = 201 (name, u64
+    # max_bytes; fd: the listener), store_scope_remove = 202 (name).
+    def send_control(self, message, fds=()):
+        socket.send_fds(self.control, [message], list(fds))
+
+    def add_scope(self, name, max_bytes, listener=None):
+        """Sends a scope (with its listener when new) and waits until the store has it."""
+        event = "store-scope-added" if listener is not None else "store-scope-updated"
+        before = self.count_log(f"event={event}")
+        self.send_control(scope_message(name, max_bytes), [listener.fileno()] if listener is not None else [])
+        deadline = time.monotonic() + 10
+        while self.count_log(f"event={event}") == before:
+            check(time.monotonic() < deadline, f"the store did not take scope {name}:\n" + "\n".join(self.log_lines))
+            time.sleep(0.02)
+
+    def remove_scope(self, name):
+        before = self.count_log("event=store-scope-removed")
+        self.send_control(struct.pack("<HI", 202, len(name)) + name.encode())
+        deadline = time.monotonic() + 10
+        while self.count_log("event=store-scope-removed") == before:
+            check(time.monotonic() < deadline, f"the store did not remove scope {name}")
+            time.sleep(0.02)
 
     def stop(self):
         if self.process.poll() is None:
@@ -68,6 +119,11 @@ class Store:
         code = self.process.wait(timeout=10)
         self.reader.join(timeout=5)
         return code
+
+
+def scope_message(name, max_bytes):
+    name = name.encode() if isinstance(name, str) else name
+    return struct.pack("<HI", 201, len(name)) + name + struct.pack("<Q", max_bytes)
 
 
 def command(*args):
@@ -384,12 +440,222 @@ def test_bad_arguments(directory):
             ["--listen-fd", "99"],
             ["--listen-fd", "3", "--max-memory-bytes", "0"],
             ["--listen-fd", "3", "--log-level", "loud"],
+            ["--listen-fd", "3", "--control-fd"],
+            ["--listen-fd", "3", "--control-fd", "3"],
+            ["--listen-fd", "3", "--control-fd", "98"],
         ]
         for args in cases:
             result = subprocess.run([STORE, *args], pass_fds=[regular.fileno()], capture_output=True, text=True,
                                     timeout=10)
             expect_equal(result.returncode, 2, f"exit code for {args}")
             check("event=store-bad-arguments" in result.stderr, f"no error logged for {args}: {result.stderr}")
+    # A good listener, and a control fd that is not a SOCK_SEQPACKET socket.
+    listener = bind_listener(os.path.join(directory, "args.sock"))
+    stream_a, stream_b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with open(os.path.join(directory, "not-a-socket")) as regular:
+        for control in (regular, stream_a):
+            args = ["--listen-fd", str(listener.fileno()), "--control-fd", str(control.fileno())]
+            result = subprocess.run([STORE, *args], pass_fds=[listener.fileno(), control.fileno()],
+                                    capture_output=True, text=True, timeout=10)
+            expect_equal(result.returncode, 2, f"exit code for a control fd that is {control}")
+            check("event=store-bad-arguments" in result.stderr and
+                  ("is not a SOCK_SEQPACKET socket" in result.stderr or "is not a socket" in result.stderr),
+                  f"no error logged for {control}: {result.stderr}")
+    for closing in (listener, stream_a, stream_b):
+        closing.close()
+
+
+class Tenant:
+    """A tenant's socket, as StoreService makes it: <dir>/tenants/<name>/store.sock."""
+
+    def __init__(self, store, name):
+        self.name = name
+        folder = os.path.join(store.directory, "tenants", name)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        self.path = os.path.join(folder, "store.sock")
+        self.listener = bind_listener(self.path)
+
+    def cli(self, store, *args):
+        return store.cli(*args, path=self.path)
+
+
+def receive_frame_lines(client, count):
+    """Reads until `count` RESP lines (\r\n-terminated) have arrived."""
+    data = bytearray()
+    while data.count(b"\r\n") < count:
+        chunk = client.recv(65536)
+        check(chunk, f"connection closed after {bytes(data)!r}")
+        data += chunk
+    return bytes(data)
+
+
+def message_frame(channel, payload):
+    return b"*3\r\n$7\r\nmessage\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+        len(channel), channel.encode(), len(payload), payload.encode())
+
+
+def test_scopes(directory):
+    """Two tenants and the operator through real redis-cli: the same names
+    kept apart, KEYS/DBSIZE/INFO scoped, the operator's view, per-scope
+    pub/sub, a quota, a scope added at runtime, one removed, and bad control
+    messages ignored. The store runs confined (seccomp, its own user) as
+    under the supervisor, so fds arrive over SCM_RIGHTS into the sandbox."""
+    sandbox = ["--sandbox", "on", "--uid", "65534", "--gid", "65534"] if os.geteuid() == 0 else []
+    store = Store(directory, *sandbox, control=True)
+    try:
+        if sandbox:
+            store.wait_for_log("event=store-confined")
+        alice = Tenant(store, "alice")
+        bob = Tenant(store, "bob")
+        store.add_scope("alice", 64 * 1024, alice.listener)
+        store.add_scope("bob", 1 << 20, bob.listener)
+        for tenant in (alice, bob):
+            tenant.listener.close()  # the store has its own
+
+        print("    same names, kept apart", flush=True)
+        expect_equal(alice.cli(store, "SET", "count", "1"), "OK", "alice SET")
+        expect_equal(bob.cli(store, "SET", "count", "2"), "OK", "bob SET")
+        expect_equal(store.cli("SET", "count", "3"), "OK", "operator SET")
+        expect_equal(alice.cli(store, "GET", "count"), "1", "alice GET")
+        expect_equal(bob.cli(store, "GET", "count"), "2", "bob GET")
+        expect_equal(alice.cli(store, "GET", "bob:count"), "", "alice naming bob's key")
+        expect_equal(alice.cli(store, "SET", "user:1", '{"n":"a"}'), "OK", "alice SET user:1")
+        expect_equal(sorted(alice.cli(store, "KEYS", "*").split("\n")), ["count", "user:1"], "alice KEYS")
+        expect_equal(alice.cli(store, "KEYS", "user:*"), "user:1", "alice KEYS user:*")
+        expect_equal(bob.cli(store, "KEYS", "*"), "count", "bob KEYS")
+        expect_equal(alice.cli(store, "DBSIZE"), "2", "alice DBSIZE")
+        expect_equal(bob.cli(store, "DBSIZE"), "1", "bob DBSIZE")
+        expect_equal(alice.cli(store, "EXISTS", "count", "user:1", "bob:count"), "2", "alice EXISTS")
+        # The operator's view: every tenant's key under <tenant>:<key>.
+        expect_equal(sorted(store.cli("KEYS", "*").split("\n")), ["alice:count", "alice:user:1", "bob:count", "count"],
+                     "operator KEYS")
+        expect_equal(store.cli("GET", "alice:count"), "1", "operator GET alice:count")
+        expect_equal(store.cli("DBSIZE"), "4", "operator DBSIZE")
+        expect_equal(store.cli("SET", "bob:from-root", "7"), "OK", "operator writes bob's key")
+        expect_equal(bob.cli(store, "GET", "from-root"), "7", "bob sees the operator's write")
+        expect_equal(bob.cli(store, "DEL", "from-root"), "1", "bob DEL")
+        info = alice.cli(store, "INFO")
+        for fragment in ("# Server", "scope:alice", "# Memory", "maxmemory:65536", "# Keyspace", "db0:keys=2"):
+            check(fragment in info, f"alice's INFO lacks {fragment!r}:\n{info}")
+        for fragment in ("connected_clients", "# Clients", "# Stats", "process_id", "pubsub"):
+            check(fragment not in info, f"alice's INFO shows {fragment!r}:\n{info}")
+
+        print("    pub/sub per scope", flush=True)
+        alice_sub = store.connect(alice.path)
+        bob_sub = store.connect(bob.path)
+        root_sub = store.connect()
+        alice_sub.sendall(command("SUBSCRIBE", "news"))
+        bob_sub.sendall(command("SUBSCRIBE", "news"))
+        root_sub.sendall(command("SUBSCRIBE", "alice:news"))
+        expect_equal(receive_exactly(alice_sub, 33), b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n",
+                     "alice's subscribe confirmation")
+        receive_exactly(bob_sub, 33)
+        receive_exactly(root_sub, 40)
+        expect_equal(alice.cli(store, "PUBLISH", "news", '{"from":"alice"}'), "2", "alice PUBLISH count")
+        expected = message_frame("news", '{"from":"alice"}')
+        expect_equal(receive_exactly(alice_sub, len(expected)), expected, "alice's subscriber")
+        expected = message_frame("alice:news", '{"from":"alice"}')
+        expect_equal(receive_exactly(root_sub, len(expected)), expected, "operator's subscriber of alice:news")
+        expect_equal(bob.cli(store, "PUBLISH", "news", '{"from":"bob"}'), "1", "bob PUBLISH count")
+        # Bob's first message is his own: alice's never reached him.
+        expected = message_frame("news", '{"from":"bob"}')
+        expect_equal(receive_exactly(bob_sub, len(expected)), expected, "bob's subscriber")
+        expect_equal(store.cli("PUBLISH", "alice:news", "3"), "2", "operator PUBLISH alice:news")
+        expected = message_frame("news", "3")
+        expect_equal(receive_exactly(alice_sub, len(expected)), expected, "alice's subscriber, from the operator")
+        root_sub.close()
+
+        print("    quota", flush=True)
+        value = '"' + "x" * 1000 + '"'
+        writer = store.connect(alice.path)
+        oom = b"-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        stored = 0
+        while True:
+            writer.sendall(command("SET", "k%d" % stored, value))
+            reply = receive_frame_lines(writer, 1)
+            if reply == oom:
+                break
+            expect_equal(reply, b"+OK\r\n", "alice SET under her quota")
+            stored += 1
+            check(stored < 100, "alice's quota of 64 KiB took 100 keys of 1 KB")
+        check(stored > 30, f"only {stored} keys of 1 KB in 64 KiB")
+        store.wait_for_log("event=store-scope-full")
+        expect_equal(alice.cli(store, "SET", "more", value), "OOM command not allowed when used memory > 'maxmemory'.",
+                     "alice's redis-cli at her quota")
+        expect_equal(store.cli("SET", "alice:more", value),
+                     "OOM command not allowed when used memory > 'maxmemory'.", "operator writing alice's key")
+        # Three times alice's quota: bob's is his own.
+        bob_writer = store.connect(bob.path)
+        bob_writer.sendall(b"".join(command("SET", "k%d" % i, value) for i in range(200)))
+        expect_equal(receive_exactly(bob_writer, 5 * 200), b"+OK\r\n" * 200, "bob's writes while alice is full")
+        bob_writer.close()
+        expect_equal(store.cli("SET", "operator-key", value), "OK", "the operator's own key")
+        expect_equal(alice.cli(store, "GET", "count"), "1", "alice reads when full")
+        expect_equal(alice.cli(store, "DEL", "k0", "k1"), "2", "alice DEL")
+        expect_equal(alice.cli(store, "SET", "more", value), "OK", "alice SET after DEL")
+        # A new quota, sent as an update without a descriptor.
+        store.add_scope("alice", 1 << 20)
+        expect_equal(alice.cli(store, "SET", "k0", value), "OK", "alice SET under a larger quota")
+        writer.close()
+
+        print("    a scope added at runtime", flush=True)
+        carol = Tenant(store, "carol")
+        store.add_scope("carol", 1 << 20, carol.listener)
+        carol.listener.close()
+        expect_equal(carol.cli(store, "SET", "count", "9"), "OK", "carol SET")
+        expect_equal(carol.cli(store, "KEYS", "*"), "count", "carol KEYS")
+        expect_equal(store.cli("GET", "carol:count"), "9", "operator GET carol:count")
+
+        print("    a scope removed", flush=True)
+        bob_client = store.connect(bob.path)
+        bob_client.sendall(command("PING"))
+        expect_equal(receive_exactly(bob_client, 7), b"+PONG\r\n", "bob before removal")
+        store.remove_scope("bob")
+        expect_equal(receive_until_closed(bob_client), b"", "bob's client after removal")
+        expect_equal(receive_until_closed(bob_sub), b"", "bob's subscriber after removal")
+        bob_client.close()
+        bob_sub.close()
+        # Its listener is closed (the supervisor also removes the socket file).
+        try:
+            store.connect(bob.path).close()
+            raise AssertionError("bob's socket still accepts connections")
+        except ConnectionRefusedError:
+            pass
+        expect_equal(bob.cli(store, "PING"), "", "redis-cli on bob's old socket")
+        expect_equal(store.cli("GET", "bob:count"), "2", "bob's keys kept for the operator")
+        expect_equal(alice.cli(store, "GET", "count"), "1", "alice after bob's removal")
+
+        print("    bad control messages", flush=True)
+        refused = store.count_log("event=store-control-refused")
+        not_listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        spare = Tenant(store, "x1")
+        bad = [
+            (scope_message("Bad:Name", 1), [spare.listener.fileno()]),
+            (scope_message("dave", 1), [not_listening.fileno()]),
+            (scope_message("dave", 1), []),
+            (scope_message("dave", 1)[:-3], []),
+            (struct.pack("<H", 999), []),
+            (struct.pack("<HI", 202, 4) + b"nope", []),
+        ]
+        for message, fds in bad:
+            store.send_control(message, fds)
+        deadline = time.monotonic() + 10
+        while store.count_log("event=store-control-refused") < refused + len(bad):
+            check(time.monotonic() < deadline, "bad control messages not all refused:\n" + "\n".join(store.log_lines))
+            time.sleep(0.02)
+        not_listening.close()
+        spare.listener.close()
+        expect_equal(alice.cli(store, "GET", "count"), "1", "alice after bad control messages")
+        expect_equal(store.cli("PING"), "PONG", "operator after bad control messages")
+        check(store.process.poll() is None, "the store died")
+
+        # The supervisor's end closing leaves the store serving.
+        store.control.close()
+        store.wait_for_log("event=store-control-closed")
+        expect_equal(carol.cli(store, "GET", "count"), "9", "carol after the control channel closed")
+        alice_sub.close()
+    finally:
+        expect_equal(store.stop(), 0, "exit code after SIGTERM")
 
 
 def main():
@@ -426,6 +692,10 @@ def main():
         os.mkdir(tiny_directory)
         print("--- test_tiny_keys_hit_the_limit_at_their_real_cost", flush=True)
         test_tiny_keys_hit_the_limit_at_their_real_cost(tiny_directory)
+        scopes_directory = os.path.join(directory, "scopes")
+        os.mkdir(scopes_directory)
+        print("--- test_scopes", flush=True)
+        test_scopes(scopes_directory)
         print("--- test_bad_arguments", flush=True)
         test_bad_arguments(directory)
     print("PASS")

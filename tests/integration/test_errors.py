@@ -144,7 +144,7 @@ class ErrorsTest(unittest.TestCase):
         with contextlib.closing(harness.connect(self.port["async"])) as sock:
             self.assertEqual(self.assert_closed_by_broker(sock), b"")
         event = self.broker.wait_for(event="unhandled-rejection", handler="async")
-        self.assertEqual(event["error"], "Error: async failure for ::ffff:127.0.0.1")
+        self.assertEqual(event["error"], "Error: async failure for 127.0.0.1")
         self.assertTrue(event["at"].startswith(f"{self.files['async']}:3:"), event["at"])
 
     def test_load_failures_fail_the_handler_with_file_and_line(self):

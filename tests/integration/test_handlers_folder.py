@@ -34,7 +34,7 @@ class HandlersFolderTest(unittest.TestCase):
     def setUpClass(cls):
         cls.port = {name: harness.free_port() for name in
                     ("greeter", "conflict", "escape", "symlink", "absolute", "package", "nohandle", "nomessage",
-                     "tie")}
+                     "tie", "nope", "fs", "barefs")}
         p = cls.port
         cls.outside = None
         broker = cls.broker = harness.Broker()
@@ -60,6 +60,10 @@ class HandlersFolderTest(unittest.TestCase):
                      'import x from "/etc/passwd";\nexport function handle(c) { c.end(); }\n')
         broker.write(f"package.tcp.{p['package']}.port.js",
                      'import x from "left-pad";\nexport function handle(c) { c.end(); }\n')
+        # Built-in modules: one Node does not have, one portbroker does not provide.
+        broker.write(f"nope.tcp.{p['nope']}.port.js", 'import x from "node:nope";\nexport function handle(c) { c.end(); }\n')
+        broker.write(f"fs.tcp.{p['fs']}.port.js", 'import fs from "node:fs";\nexport function handle(c) { c.end(); }\n')
+        broker.write(f"barefs.tcp.{p['barefs']}.port.js", 'import fs from "fs";\nexport function handle(c) { c.end(); }\n')
         # Contract violations.
         broker.write(f"nohandle.tcp.{p['nohandle']}.port.js", "export function message() {}\n")
         broker.write(f"nomessage.udp.{p['nomessage']}.port.js", "export const handle = 1;\n")
@@ -113,6 +117,18 @@ class HandlersFolderTest(unittest.TestCase):
                 self.assertIn(f"{name}.tcp.{self.port[name]}.port.js", handler["reason"])
                 with self.assertRaises(ConnectionRefusedError):
                     harness.connect(self.port[name], timeout=2).close()
+
+    def test_built_ins_node_lacks_or_portbroker_lacks(self):
+        # Node's ERR_UNKNOWN_BUILTIN_MODULE message, at the importing file.
+        nope = self.handler("nope")
+        self.assertEqual(nope["state"], "failed")
+        self.assertIn(f"nope.tcp.{self.port['nope']}.port.js: Error: No such built-in module: node:nope", nope["reason"])
+        for name, specifier in (("fs", "node:fs"), ("barefs", "fs")):
+            with self.subTest(name=name):
+                handler = self.handler(name)
+                self.assertEqual(handler["state"], "failed")
+                self.assertIn(f"Cannot import '{specifier}'", handler["reason"])
+                self.assertIn("not a module available to handlers", handler["reason"])
 
     def test_contract_violations_fail_with_the_reason(self):
         nohandle = self.handler("nohandle")

@@ -196,10 +196,10 @@ class RunningBrokerToolsTest(unittest.TestCase):
             if not line.startswith("#"):
                 self.assertRegex(line, sample)
         self.assertIn("portbroker_up 1", text)
-        self.assertIn(f'portbroker_handler_active{{handler="echo",protocol="tcp",port="{self.port}"}} 1', text)
-        self.assertIn(f'portbroker_connections_accepted_total{{handler="echo",protocol="tcp",port="{self.port}"}} 1',
+        self.assertIn(f'portbroker_handler_active{{tenant="",handler="echo",protocol="tcp",port="{self.port}"}} 1', text)
+        self.assertIn(f'portbroker_connections_accepted_total{{tenant="",handler="echo",protocol="tcp",port="{self.port}"}} 1',
                       text)
-        self.assertIn(f'portbroker_datagrams_total{{handler="ping",protocol="udp",port="{self.udp_port}",'
+        self.assertIn(f'portbroker_datagrams_total{{tenant="",handler="ping",protocol="udp",port="{self.udp_port}",'
                       f'outcome="received"}} 1', text)
         # The counter the ping handler keeps; the store is asked every second,
         # never while a metrics request waits.

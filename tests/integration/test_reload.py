@@ -306,6 +306,9 @@ class ReloadTest(unittest.TestCase):
         def udp_version(version):
             return (f'export function message(msg, rinfo, ctx) {{ ctx.reply(Buffer.from("{version}:" + msg), rinfo); }}\n')
         self.broker.write(udp_file, udp_version("u0"))
+        # One client asking as fast as it can: far past the per-source
+        # default (1000 datagrams a second), which is not what this tests.
+        self.broker.config["screening"] = {"udp_rate_limit": {"per_ip": 1000000, "window_s": 1}}
         self.broker.start()
         answers = []
         for n in range(1, 6):
@@ -320,6 +323,28 @@ class ReloadTest(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, f"u{n} never answered")
         self.assertTrue(all(answer.endswith(":q") for answer in answers))
         self.assertEqual(self.broker.handler("u")["datagrams"]["dropped"], 0)
+
+    def test_a_file_loaded_by_dynamic_import_reloads_like_a_static_import(self):
+        self.broker.write("lib/late.js", 'export const word = "first";\n')
+        self.broker.write(self.file, """
+export async function handle(conn) {
+  // Loaded on first use, after the worker was ready.
+  const { word } = await import("./lib/late.js");
+  const { basename } = await import("node:path");
+  let unknown = "none";
+  try { await import("node:nope"); } catch (error) { unknown = error.code; }
+  conn.end(`${word} ${basename("/a/b.js")} ${unknown}\\n`);
+}
+""")
+        self.broker.start()
+        self.assertEqual(greeting(self.port), "first b.js ERR_UNKNOWN_BUILTIN_MODULE")
+        pid = self.handler()["worker"]["pid"]
+        # The worker told the supervisor what it read (before it answered): a
+        # change reloads it.
+        write_atomically(os.path.join(self.broker.handlers, "lib", "late.js"), 'export const word = "second";\n')
+        harness.wait_until(greets_with(self.port, "second b.js ERR_UNKNOWN_BUILTIN_MODULE"),
+                           what="the changed dynamic import to load")
+        self.assertNotEqual(self.handler()["worker"]["pid"], pid)
 
     def test_a_broken_import_fixed_brings_the_handler_up(self):
         self.broker.write("lib/part.js", "export const part = ;\n")

@@ -28,10 +28,10 @@ NAMESPACES = ("mnt", "net", "pid", "ipc", "uts")
 CAPABILITY_SETS = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
 # From linux/capability.h: the ones the supervisor keeps, and some it must not.
 CAPABILITY_NUMBERS = {
-    "cap_dac_override": 1, "cap_dac_read_search": 2, "cap_kill": 5, "cap_setgid": 6, "cap_setuid": 7,
+    "cap_chown": 0, "cap_dac_override": 1, "cap_dac_read_search": 2, "cap_kill": 5, "cap_setgid": 6, "cap_setuid": 7,
     "cap_setpcap": 8, "cap_net_bind_service": 10, "cap_net_admin": 12, "cap_sys_admin": 21,
 }
-NEVER_KEPT = {"cap_chown": 0, "cap_fowner": 3, "cap_net_raw": 13, "cap_sys_module": 16, "cap_sys_rawio": 17,
+NEVER_KEPT = {"cap_fowner": 3, "cap_net_raw": 13, "cap_sys_module": 16, "cap_sys_rawio": 17,
               "cap_sys_ptrace": 19, "cap_sys_boot": 22, "cap_sys_resource": 24, "cap_mknod": 27, "cap_bpf": 39}
 
 ECHO = """export function handle(conn) {

@@ -97,9 +97,9 @@ class ScreeningTest(unittest.TestCase):
         self.assertEqual(policy["deny"], ["127.0.0.3/32", "127.0.0.6/31"])
 
     def test_ipv4_mapped_sources_match_ipv4_blocks(self):
-        # An IPv4 client of the dual-stack socket shows as ::ffff:127.0.0.2.
+        # An IPv4 client of the dual-stack socket shows as plain IPv4.
         with contextlib.closing(client(self.port["lists"], "127.0.0.2")) as sock:
-            self.assertEqual(sock.recv(100), b"hi ::ffff:127.0.0.2\n")
+            self.assertEqual(sock.recv(100), b"hi 127.0.0.2\n")
 
     def test_max_connections_refuses_until_one_closes(self):
         first, second = client(self.port["caps"]), client(self.port["caps"])

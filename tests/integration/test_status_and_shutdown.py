@@ -57,7 +57,11 @@ class StatusTest(unittest.TestCase):
             self.assertEqual(echo["worker"]["restarts"], 0)
             self.assertEqual(echo["connections"], {"active": 1, "accepted": 1, "refused": 0})
             self.assertEqual(handlers["ping"]["protocol"], "udp")
-            self.assertEqual(status["ignored"], [{"file": "bad.tcp.0.port.js", "reason": "port 0 is out of range 1-65535"}])
+            # The operator's folder: no tenant.
+            self.assertIsNone(echo["tenant"])
+            self.assertEqual(status["tenants"], [])
+            self.assertEqual(status["ignored"], [{"file": "bad.tcp.0.port.js", "reason": "port 0 is out of range 1-65535",
+                                                  "tenant": None}])
             for state in (h["state"] for h in status["handlers"]):
                 self.assertIn(state, ("starting", "active", "refused", "failed", "draining"))
 

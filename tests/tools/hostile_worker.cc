@@ -76,7 +76,7 @@ const std::map<std::string, std::function<void(const Held&)>>& attacks() {
        }},
       {"unknown-type", [](const Held&) { send(raw(999, "whatever")); }},
       // A message only the supervisor sends: a connection hand-off.
-      {"supervisor-type", [](const Held&) { send(ipc::encode(ipc::ConnectionHandoff{1, {}})); }},
+      {"supervisor-type", [](const Held&) { send(ipc::encode(ipc::ConnectionHandoff{1, {}, {}})); }},
       // Descriptors never go from a worker to the supervisor.
       {"with-fd",
        [](const Held& held) {

@@ -255,11 +255,13 @@ int run_launcher(int argc, char** argv) {
           .tls_stats = nullptr,
           .tls_certificate_request = nullptr,
           .store_reconnect = nullptr,
+          .modules_loaded = nullptr,
       });
   // The broker's own defaults, as a worker would get them.
   policy::BrokerConfig::Worker defaults;
   ipc::WorkerInit init{
       .handler_name = "probe",
+      .tenant = "",
       .module_file = operation,
       .handlers_dir = handlers,
       .transport = "tcp",

@@ -194,6 +194,11 @@ TEST_CASE("timeouts must be integers from 1 ms to 24 hours") {
   for (const auto& c : cases) check_error(c);
 }
 
+TEST_CASE("the config file may carry comments, which the packaged one uses") {
+  auto config = policy::parse_broker_config("// the operator's notes\n{\n  /* where */ \"run_dir\": \"/r\" // trailing\n}\n");
+  CHECK(config.run_dir == "/r");
+}
+
 TEST_CASE("syntax errors are reported at the document root with line and column") {
   const std::vector<ErrorCase> cases = {
       {"empty input", "", "/", "line 1, column 1"},
@@ -201,7 +206,7 @@ TEST_CASE("syntax errors are reported at the document root with line and column"
       {"missing value", "{\n  \"run_dir\": \n}", "/", "line 3, column 1"},
       {"trailing comma", "{\"run_dir\": \"/r\",}", "/", "line 1, column 18"},
       {"single quotes", "{'run_dir': '/r'}", "/", "line 1, column 2"},
-      {"comment", "{\n// note\n}", "/", "line 2, column 1"},
+      {"unterminated comment", "{\n/* note\n}", "/", "line 3"},
       {"trailing garbage", "{} x", "/", "line 1, column 4"},
       {"unterminated string", "{\"run_dir\": \"/r", "/", "line 1, column 16"},
   };

@@ -140,13 +140,22 @@ TEST_CASE("from_sockaddr reads IPv4 and IPv6 socket addresses") {
   CHECK(v4.family_name() == "IPv4");
   CHECK(v4.length() == sizeof in);
 
-  auto in6 = make_sockaddr_in6("::ffff:198.51.100.20", 5353);
+  // An IPv4 peer of a dual-stack socket is an IPv4 address.
+  auto mapped = make_sockaddr_in6("::ffff:198.51.100.20", 5353);
+  auto unmapped = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&mapped), sizeof mapped);
+  REQUIRE(unmapped.valid());
+  CHECK(unmapped.family() == AF_INET);
+  CHECK(unmapped.to_string() == "198.51.100.20:5353");
+  CHECK(unmapped.family_name() == "IPv4");
+  CHECK(unmapped.length() == sizeof(sockaddr_in));
+
+  auto in6 = make_sockaddr_in6("2001:db8::20", 5353);
   auto v6 = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&in6), sizeof in6);
   REQUIRE(v6.valid());
-  CHECK(v6.to_string() == "[::ffff:198.51.100.20]:5353");
+  CHECK(v6.to_string() == "[2001:db8::20]:5353");
   CHECK(v6.family_name() == "IPv6");
   CHECK(v6.length() == sizeof in6);
-  CHECK(v6.bytes() == pton(AF_INET6, "::ffff:198.51.100.20"));
+  CHECK(v6.bytes() == pton(AF_INET6, "2001:db8::20"));
 }
 
 TEST_CASE("invalid input gives an invalid address with empty forms") {

@@ -483,20 +483,23 @@ TEST_CASE("PUBLISH fans out to every subscriber of the channel") {
   const std::string payload = "{\"headline\":\"hi\"}";
 
   CHECK(store.run(kCarol, {"PUBLISH", "news", payload}) == ":2\r\n");
-  CHECK(store.last.recipients == std::vector<ClientId>{kAlice, kBob});
-  CHECK(store.last.message == "*3\r\n" + bulk("message") + bulk("news") + bulk(payload));
+  // Unscoped subscribers all see the channel under one name: one delivery.
+  REQUIRE(store.last.deliveries.size() == 1);
+  CHECK(store.last.deliveries[0].recipients == std::vector<ClientId>{kAlice, kBob});
+  CHECK(store.last.deliveries[0].message == "*3\r\n" + bulk("message") + bulk("news") + bulk(payload));
 
   CHECK(store.run(kCarol, {"PUBLISH", "chat", "1"}) == ":1\r\n");
-  CHECK(store.last.recipients == std::vector<ClientId>{kAlice});
+  REQUIRE(store.last.deliveries.size() == 1);
+  CHECK(store.last.deliveries[0].recipients == std::vector<ClientId>{kAlice});
 
   CHECK(store.run(kCarol, {"PUBLISH", "empty", "1"}) == ":0\r\n");
-  CHECK(store.last.recipients.empty());
-  CHECK(store.last.message.empty());
+  CHECK(store.last.deliveries.empty());
 
   // A client that goes away stops receiving, and its subscriptions are gone.
   store.executor.client_disconnected(kAlice);
   CHECK(store.run(kCarol, {"PUBLISH", "news", "1"}) == ":1\r\n");
-  CHECK(store.last.recipients == std::vector<ClientId>{kBob});
+  REQUIRE(store.last.deliveries.size() == 1);
+  CHECK(store.last.deliveries[0].recipients == std::vector<ClientId>{kBob});
   CHECK(store.run(kCarol, {"PUBLISH", "chat", "1"}) == ":0\r\n");
   CHECK(store.pubsub.channel_count() == 1);
   CHECK(store.pubsub.subscribed_client_count() == 1);

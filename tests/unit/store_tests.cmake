@@ -8,3 +8,11 @@ add_test(NAME integration/store_standalone
 set_tests_properties(integration/store_standalone PROPERTIES
   TIMEOUT 180 LABELS integration
   ENVIRONMENT "PORTBROKER_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
+portbroker_unit_test(store_scopes_test SOURCES unit/store_scopes_test.cc LIBS portbroker_store_server)
+# Starts the real portbroker-store, which StoreService looks for beside the
+# running executable: a link to it sits beside the test.
+portbroker_unit_test(store_service_test SOURCES unit/store_service_test.cc LIBS portbroker_supervisor)
+add_dependencies(store_service_test portbroker-store)
+add_custom_command(TARGET store_service_test POST_BUILD
+  COMMAND ${CMAKE_COMMAND} -E create_symlink $<TARGET_FILE:portbroker-store>
+          $<TARGET_FILE_DIR:store_service_test>/portbroker-store)

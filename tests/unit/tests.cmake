@@ -17,3 +17,6 @@ portbroker_unit_test(tls_sources_test SOURCES unit/tls_sources_test.cc LIBS port
 portbroker_unit_test(time_zone_test SOURCES unit/time_zone_test.cc LIBS portbroker_worker_confinement)
 portbroker_unit_test(session_table_test SOURCES unit/session_table_test.cc LIBS portbroker_policy)
 portbroker_unit_test(admission_test SOURCES unit/admission_test.cc LIBS portbroker_supervisor)
+portbroker_unit_test(tenant_config_test SOURCES unit/tenant_config_test.cc LIBS portbroker_policy)
+portbroker_unit_test(cgroup_test SOURCES unit/cgroup_test.cc LIBS portbroker_sandbox)
+portbroker_unit_test(proxy_header_test SOURCES unit/proxy_header_test.cc LIBS portbroker_policy)

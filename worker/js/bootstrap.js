@@ -11,7 +11,8 @@ import { setWarningHandler } from "./events.js";
 import { setListenerErrorHandler } from "./dom_events.js";
 import "./host.js";
 
-setWarningHandler((warning) => native.log("warn", `${warning.name}: ${warning.message}`));
+setWarningHandler((warning) =>
+  native.log("warn", `${warning.code ? `[${warning.code}] ` : ""}${warning.name}: ${warning.message}`));
 setListenerErrorHandler((error) => handleUncaught(error, currentContext(), false));
 
 delete globalThis[Symbol.for("portbroker.native")];

@@ -70,6 +70,12 @@ export function isNodeError(error) {
     nodeErrorPrototypes.has(Object.getPrototypeOf(error));
 }
 
+// Classes of the library whose instances print as Node's errors with a code
+// (assert.AssertionError).
+export function registerNodeErrorPrototype(prototype) {
+  nodeErrorPrototypes.add(prototype);
+}
+
 // Errors Node throws from C++ carry a code but keep the plain
 // `TypeError: message` toString().
 export function makeNativeError(Base, code, message) {
@@ -264,4 +270,13 @@ export function ERR_EVENT_RECURSION(type) {
 export function ERR_STRING_TOO_LONG() {
   return makeError(Error, "ERR_STRING_TOO_LONG",
     "Cannot create a string longer than 0x1fffffe8 characters");
+}
+
+export function ERR_AMBIGUOUS_ARGUMENT(name, reason) {
+  return makeError(TypeError, "ERR_AMBIGUOUS_ARGUMENT", `The "${name}" argument is ambiguous. ${reason}`);
+}
+
+export function ERR_INVALID_RETURN_VALUE(input, name, value) {
+  return makeError(TypeError, "ERR_INVALID_RETURN_VALUE",
+    `Expected ${input} to be returned from the "${name}" function but got ${describeReceived(value)}.`);
 }

@@ -9,6 +9,7 @@ import {
   ERR_UNHANDLED_ERROR,
 } from "./errors.js";
 import { inspect } from "./inspect.js";
+import { process } from "./process.js";
 
 export const errorMonitor = Symbol("events.errorMonitor");
 export const captureRejectionSymbol = Symbol.for("nodejs.rejection");
@@ -20,6 +21,11 @@ let warningHandler = () => {};
 // Receives the MaxListenersExceededWarning Node would pass to process.emitWarning.
 export function setWarningHandler(handler) {
   warningHandler = handler;
+}
+
+// For the library's other warnings (util.deprecate's DeprecationWarning).
+export function emitWarning(warning) {
+  warningHandler(warning);
 }
 
 function validateNumber(value, name, min) {
@@ -56,8 +62,24 @@ EventEmitter.prototype._maxListeners = undefined;
 
 let defaultMaxListeners = 10;
 
+function validateBoolean(value, name) {
+  if (typeof value !== "boolean") throw ERR_INVALID_ARG_TYPE(name, "boolean", value);
+}
+
+// The default for new emitters lives on the prototype, as in Node.
+Object.defineProperty(EventEmitter.prototype, kCapture, { value: false, writable: true, enumerable: false });
+
 Object.defineProperties(EventEmitter, {
-  captureRejections: { value: false, writable: true, enumerable: true },
+  captureRejections: {
+    enumerable: true,
+    get() {
+      return EventEmitter.prototype[kCapture];
+    },
+    set(value) {
+      validateBoolean(value, "EventEmitter.captureRejections");
+      EventEmitter.prototype[kCapture] = value;
+    },
+  },
   errorMonitor: { value: errorMonitor, writable: false, configurable: true, enumerable: true },
   captureRejectionSymbol: { value: captureRejectionSymbol, writable: false, enumerable: true },
   defaultMaxListeners: {
@@ -72,7 +94,7 @@ Object.defineProperties(EventEmitter, {
   },
 });
 
-EventEmitter.init = function init() {
+EventEmitter.init = function init(opts) {
   if (this._events === undefined || this._events === Object.getPrototypeOf(this)._events) {
     this._events = { __proto__: null };
     this._eventsCount = 0;
@@ -81,8 +103,44 @@ EventEmitter.init = function init() {
     this[kShapeMode] = true;
   }
   this._maxListeners = this._maxListeners || undefined;
-  this[kCapture] = false;
+  if (opts?.captureRejections) {
+    validateBoolean(opts.captureRejections, "options.captureRejections");
+    this[kCapture] = Boolean(opts.captureRejections);
+  } else {
+    this[kCapture] = EventEmitter.prototype[kCapture];
+  }
 };
+
+// captureRejections: a listener's rejected promise becomes a call of the
+// emitter's Symbol.for('nodejs.rejection') method, else an 'error' event.
+function addCatch(emitter, promise, type, args) {
+  try {
+    const then = promise.then;
+    if (typeof then === "function") {
+      Reflect.apply(then, promise, [undefined, (error) => {
+        process.nextTick(emitRejection, emitter, error, type, args);
+      }]);
+    }
+  } catch (error) {
+    emitter.emit("error", error);
+  }
+}
+
+function emitRejection(emitter, error, type, args) {
+  if (typeof emitter[captureRejectionSymbol] === "function") {
+    emitter[captureRejectionSymbol](error, type, ...args);
+    return;
+  }
+  // Without capture while the 'error' event goes out: a rejecting 'error'
+  // listener would loop.
+  const previous = emitter[kCapture];
+  try {
+    emitter[kCapture] = false;
+    emitter.emit("error", error);
+  } finally {
+    emitter[kCapture] = previous;
+  }
+}
 
 EventEmitter.prototype.setMaxListeners = function setMaxListeners(n) {
   validateNumber(n, "setMaxListeners", 0);
@@ -124,11 +182,15 @@ EventEmitter.prototype.emit = function emit(type, ...args) {
   const handler = events[type];
   if (handler === undefined) return false;
   if (typeof handler === "function") {
-    Reflect.apply(handler, this, args);
+    const result = Reflect.apply(handler, this, args);
+    if (result !== undefined && result !== null && this[kCapture]) addCatch(this, result, type, args);
   } else {
     // A copy: listeners added or removed meanwhile do not affect this emit.
     const listeners = handler.slice();
-    for (let i = 0; i < listeners.length; ++i) Reflect.apply(listeners[i], this, args);
+    for (let i = 0; i < listeners.length; ++i) {
+      const result = Reflect.apply(listeners[i], this, args);
+      if (result !== undefined && result !== null && this[kCapture]) addCatch(this, result, type, args);
+    }
   }
   return true;
 };

@@ -7,6 +7,8 @@ import { AbortController, AbortSignal, DOMException, Event, EventTarget } from "
 import { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate } from "./timers.js";
 import { console } from "./console.js";
 import { process } from "./process.js";
+import { URL, URLSearchParams } from "./url.js";
+import { CryptoKey, SubtleCrypto, subtle } from "./webcrypto.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
 
 function queueMicrotask(callback) {
@@ -48,6 +50,7 @@ const crypto = {
   randomUUID() {
     return native.randomUUID();
   },
+  subtle,
 };
 
 const timeOrigin = native.timeOrigin();
@@ -80,6 +83,10 @@ export const publicGlobals = {
   process,
   crypto,
   performance,
+  URL,
+  URLSearchParams,
+  CryptoKey,
+  SubtleCrypto,
 };
 
 for (const [name, value] of Object.entries(publicGlobals)) {

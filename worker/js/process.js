@@ -3,6 +3,7 @@
 // hrtime behave as in Node.
 import { native } from "./native.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+import { machineArchitecture } from "./architecture.js";
 
 function nextTick(callback, ...args) {
   if (typeof callback !== "function") throw ERR_INVALID_ARG_TYPE("callback", ["function"], callback);
@@ -40,6 +41,9 @@ export const process = {
   env: {},
   argv: [],
   platform: "linux",
+  arch: machineArchitecture(),
+  // The sandbox's root is every worker's working directory.
+  cwd: () => "/",
   release: { name: "portbroker" },
   versions: { portbroker: "0.1.0" },
   uptime: () => native.hrtimeMs() / 1e3,

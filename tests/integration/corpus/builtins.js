@@ -242,6 +242,40 @@ add("wasm.memory-grow", () => { const m = new WebAssembly.Memory({ initial: 1, m
 add("wasm.compile-error", () => new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99])));
 add("wasm.table-global", () => { const t = new WebAssembly.Table({ initial: 2, element: "anyfunc" }); const g = new WebAssembly.Global({ value: "i32", mutable: true }, 7); g.value = 8; return [t.length, g.value]; });
 
+// --- ES2023 methods and Intl.Segmenter (added to SpiderMonkey 102 by the runtime) -------------------
+const PEOPLE = [{ n: "b", a: 30 }, { n: "a", a: 25 }, { n: "c", a: 30 }, { n: "d", a: 20 }];
+add("es2023.findLast", () => [PEOPLE.findLast((p) => p.a === 30).n, PEOPLE.findLastIndex((p) => p.a > 99), [1, , 3].findLast((x) => x === undefined)]);
+add("es2023.findLast-arraylike", () => Array.prototype.findLastIndex.call({ length: 3, 0: "x", 2: "x" }, (v) => v === "x"));
+add("es2023.toSorted", () => [PEOPLE.toSorted((x, y) => x.a - y.a).map((p) => p.n), PEOPLE.map((p) => p.n), [10, 9, 1, undefined, , 2].toSorted()]);
+add("es2023.toSorted-bad-comparator", () => [].toSorted("nope"));
+add("es2023.toReversed", () => [[1, , 3].toReversed(), Array.prototype.toReversed.call({ length: 2, 0: "a", 1: "b" })]);
+add("es2023.toSpliced", () => [[1, 2, 3, 4].toSpliced(1, 2, "x", "y", "z"), [1, 2, 3].toSpliced(-1), [1, 2, 3].toSpliced(), [1, 2].toSpliced(1, 0, 9)]);
+add("es2023.toSpliced-too-long", () => Array.prototype.toSpliced.call({ length: 2 ** 53 - 1 }, 0, 0, 1));
+add("es2023.with", () => [[1, 2, 3].with(1, "b"), [1, 2, 3].with(-1, "c"), [, 2].with(1, 0)]);
+add("es2023.with-range", () => [1, 2, 3].with(3, 0));
+add("es2023.array-length-limit", () => Array.prototype.toReversed.call({ length: 2 ** 32 }));
+add("es2023.unscopables", () => Object.keys(Array.prototype[Symbol.unscopables]));
+add("es2023.descriptors", () => ["findLast", "findLastIndex", "toSorted", "toReversed", "toSpliced", "with"].map((m) => { const d = Object.getOwnPropertyDescriptor(Array.prototype, m); return `${d.value.name}/${d.value.length}/${d.writable}${d.enumerable}${d.configurable}`; }));
+add("es2023.typed", () => { const t = new Int16Array([5, -3, 0, 9]); return [t.toSorted(), t.toReversed(), t.with(0, 70000), t.findLast((x) => x < 0), t.findLastIndex((x) => x > 100), t]; });
+add("es2023.typed-floats", () => new Float64Array([3, NaN, -0, 0, -Infinity]).toSorted());
+add("es2023.typed-bigint", () => [new BigInt64Array([3n, -1n]).toSorted(), new BigUint64Array([1n]).with(0, -1n)]);
+add("es2023.typed-with-type", () => new BigInt64Array(1).with(0, 1));
+add("es2023.typed-with-range", () => new Uint8Array(2).with(2, 0));
+add("es2023.typed-no-toSpliced", () => "toSpliced" in Uint8Array.prototype);
+add("es2023.typed-species-ignored", () => { const t = new Uint8Array([2, 1]); t.constructor = Float32Array; return t.toSorted(); });
+add("es2023.typed-receiver", () => Uint8Array.prototype.toReversed.call([1]));
+add("es2023.wellFormed", () => ["abc", "a\ud800", "\udc00b", "\ud83d\ude00", "x\ud800\ud800\udc00"].map((s) => [s.isWellFormed(), escape(s.toWellFormed())]));
+add("es2023.wellFormed-null", () => String.prototype.toWellFormed.call(null));
+add("regexp.v-flag", () => new RegExp("[\\p{L}--[a-z]]", "v").test("B"));
+const SEGMENT_TEXTS = ["Hello, world 42! How are you?", "e\u0301👨‍👩‍👧🇫🇷\r\n", "今日は良い天気です。", "Mr. Smith arrived at 5 p.m. today. He left!", "", "ab\ud800cd"];
+for (const [locale, granularity] of [["en", "grapheme"], ["en", "word"], ["en", "sentence"], ["ja", "word"], ["de", "word"]]) {
+  add(`intl.segmenter.${locale}.${granularity}`, () => SEGMENT_TEXTS.map((text) => [...new Intl.Segmenter(locale, { granularity }).segment(text)].map((s) => `${s.index}:${s.segment}${s.isWordLike ? "*" : ""}`)));
+}
+add("intl.segmenter.containing", () => { const s = new Intl.Segmenter("en", { granularity: "word" }).segment("one two"); return [s.containing(0), s.containing(3), s.containing(6), s.containing(7), s.containing(-1)]; });
+add("intl.segmenter.resolved", () => [new Intl.Segmenter("de-CH-u-co-phonebk", { granularity: "sentence" }).resolvedOptions(), Intl.Segmenter.supportedLocalesOf(["de-CH", "zh-Hant-TW"])]);
+add("intl.segmenter.bad-granularity", () => new Intl.Segmenter("en", { granularity: "line" }));
+add("intl.segmenter.shape", () => [Intl.Segmenter.length, Object.prototype.toString.call(new Intl.Segmenter()), typeof Intl.Segmenter.prototype.segment("x")[Symbol.iterator]]);
+
 // --- Everyday objects --------------------------------------------------------------------------------
 add("array.sort-stable", () => [{ k: 1, v: "a" }, { k: 0, v: "b" }, { k: 1, v: "c" }, { k: 0, v: "d" }].sort((x, y) => x.k - y.k).map((x) => x.v).join(""));
 add("array.flat-includes", () => [[1, [2, [3]]].flat(Infinity), [NaN].includes(NaN), [NaN].indexOf(NaN), Array.from({ length: 3 }, (_, i) => i * 2)]);
@@ -255,6 +289,15 @@ add("globalThis.structuredClone", () => { const o = { d: new Date(0), m: new Map
 add("optional-nullish", () => [null ?? "d", undefined?.x, ({ a: { b: 0 } }).a?.b || "f", (() => { let x = null; x ??= 5; return x; })()]);
 add("string.template-tag", () => ((s, ...v) => s.raw.join("|") + v.join(","))`a${1}b${2}c`);
 add("label-getter-setter", () => { const o = { _v: 1, get v() { return this._v; }, set v(x) { this._v = x * 2; } }; o.v = 4; return o.v; });
+
+// --- URL and Web Crypto globals ------------------------------------------------------------
+add("url.parse-components", () => { const u = new URL("HTTPS://User:Pw@EXAMPLE.com:443/a/./b/../c?x=1#y"); return [u.href, u.origin, u.host, u.pathname]; });
+add("url.idna", () => [new URL("http://faß.example/").host, new URL("http://münchen.de/").host, new URL("http://0x7f.1/").host]);
+add("url.invalid", () => new URL("http://[::1"));
+add("url.searchParams-live", () => { const u = new URL("http://a/?b=1"); u.searchParams.append("c", "d e"); return u.href; });
+add("url.canParse", () => `${URL.canParse("x")} ${URL.canParse("x", "http://a/")}`);
+add("crypto.subtle-digest", async () => new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("abc"))));
+add("crypto.subtle-hmac", async () => { const k = await crypto.subtle.importKey("raw", new Uint8Array([1, 2, 3]), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]); return new Uint8Array(await crypto.subtle.sign("HMAC", k, new Uint8Array([4]))); });
 
 export async function handle(conn) {
   for (const [name, fn] of cases) {

@@ -1,0 +1,186 @@
+#include "store/control.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <string>
+
+#include "common/log.h"
+#include "common/process.h"
+#include "ipc/messages.h"
+#include "policy/tenant_config.h"
+
+namespace store {
+namespace {
+
+namespace log = common::log;
+
+// A name fit for a log line, whatever the message held.
+std::string printable(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, ipc::kMaxStoreScopeNameBytes)) {
+    out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  }
+  return out;
+}
+
+void refuse(std::string_view message_type, std::string_view reason, std::string_view scope = {}) {
+  log::warn("store-control-refused").kv("message", message_type).kv_nonempty("scope", printable(scope)).kv("reason", reason);
+}
+
+}  // namespace
+
+std::optional<std::string> check_control_socket(int fd) {
+  std::string name = "fd " + std::to_string(fd);
+  struct stat info {};
+  if (fd < 0 || fstat(fd, &info) != 0) return name + ": " + common::errno_text(fd < 0 ? EBADF : errno);
+  if (!S_ISSOCK(info.st_mode)) return name + " is not a socket";
+  int type = 0;
+  socklen_t length = sizeof type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_SEQPACKET) {
+    return name + " is not a SOCK_SEQPACKET socket";
+  }
+  return std::nullopt;
+}
+
+bool ScopeControl::handle(std::span<const uint8_t> message, std::vector<common::UniqueFd>& fds) {
+  // Whatever happens below, no descriptor outlives this call unless adopted.
+  struct CloseRest {
+    std::vector<common::UniqueFd>& fds;
+    ~CloseRest() { fds.clear(); }
+  } close_rest{fds};
+  auto type = ipc::peek_type(message);
+  if (type == ipc::MessageType::store_scope) return add_or_update(message, fds);
+  if (type == ipc::MessageType::store_scope_remove) return remove(message, fds);
+  refuse(type ? std::to_string(static_cast<unsigned>(*type)) : "empty", "not a control message");
+  return false;
+}
+
+bool ScopeControl::add_or_update(std::span<const uint8_t> message, std::vector<common::UniqueFd>& fds) {
+  ipc::StoreScope scope;
+  if (!ipc::decode(message, scope)) {
+    refuse("store_scope", "malformed");
+    return false;
+  }
+  if (!policy::tenant_name_valid(scope.name)) {
+    refuse("store_scope", "not a tenant's name", scope.name);
+    return false;
+  }
+  if (fds.size() > 1) {
+    refuse("store_scope", std::to_string(fds.size()) + " descriptors (at most one)", scope.name);
+    return false;
+  }
+  bool known = keyspace_.scope(scope.name) != nullptr;
+  if (!known && fds.empty()) {
+    refuse("store_scope", "a new scope needs its listening socket", scope.name);
+    return false;
+  }
+  bool with_listener = !fds.empty();
+  common::UniqueFd listener;
+  if (with_listener) {
+    if (auto problem = check_listening_socket(fds.front().get())) {
+      refuse("store_scope", *problem, scope.name);
+      return false;
+    }
+    listener = std::move(fds.front());
+    common::set_cloexec(listener.get(), true);
+  }
+  // The listener first: if libuv refuses it, nothing has changed (a known
+  // scope keeps its old one). No client can arrive before the quota is set:
+  // this runs to its end before the loop accepts anyone.
+  if (listener && !server_.listen(std::move(listener), scope.name)) return false;
+  size_t max_bytes = scope.max_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(scope.max_bytes);
+  keyspace_.set_scope(scope.name, max_bytes);
+  const ScopeUsage* usage = keyspace_.scope(scope.name);
+  log::info(known ? "store-scope-updated" : "store-scope-added")
+      .kv("scope", scope.name)
+      .kv("max_bytes", scope.max_bytes)
+      .kv("keys", usage->keys)
+      .kv("used_bytes", usage->charged_bytes)
+      .kv("new_listener", with_listener);
+  return true;
+}
+
+bool ScopeControl::remove(std::span<const uint8_t> message, std::vector<common::UniqueFd>& fds) {
+  ipc::StoreScopeRemove scope;
+  if (!ipc::decode(message, scope)) {
+    refuse("store_scope_remove", "malformed");
+    return false;
+  }
+  if (!fds.empty()) {
+    refuse("store_scope_remove", "carries descriptors", scope.name);
+    return false;
+  }
+  if (!policy::tenant_name_valid(scope.name) || keyspace_.scope(scope.name) == nullptr) {
+    refuse("store_scope_remove", "no such scope", scope.name);
+    return false;
+  }
+  size_t clients = server_.client_count(scope.name);
+  // Clients first: none may write once the quota is gone.
+  server_.close_scope(scope.name);
+  size_t keys = keyspace_.scope(scope.name)->keys;
+  keyspace_.remove_scope(scope.name);
+  log::info("store-scope-removed").kv("scope", scope.name).kv("clients_closed", clients).kv("keys_kept", keys);
+  return true;
+}
+
+bool ControlChannel::start(common::UniqueFd channel) {
+  channel_ = std::move(channel);
+  int rc = poll_.init(uv_poll_init, loop_, channel_.get());
+  if (rc == 0) {
+    poll_->data = this;
+    rc = uv_poll_start(poll_.get(), UV_READABLE, [](uv_poll_t* handle, int status, int) {
+      auto* self = static_cast<ControlChannel*>(handle->data);
+      if (self == nullptr) return;
+      if (status < 0) {
+        log::error("store-control-failed").kv("error", uv_strerror(status));
+        self->stop();
+        return;
+      }
+      self->on_readable();
+    });
+  }
+  if (rc != 0) {
+    log::error("store-control-failed").kv("error", uv_strerror(rc));
+    stop();
+    return false;
+  }
+  return true;
+}
+
+void ControlChannel::stop() {
+  poll_.reset();
+  channel_.reset();
+}
+
+void ControlChannel::on_readable() {
+  // A bounded batch per wake-up; the poll is level-triggered, so what the
+  // kernel still holds comes on the next iteration (what the reader holds
+  // would not wake it: that is read now).
+  for (int handled = 0; channel_ && (handled < 64 || reader_.pending()); ++handled) {
+    int error = 0;
+    switch (reader_.next(channel_.get(), &error)) {
+      case ipc::IoResult::ok:
+        control_.handle(reader_.bytes(), reader_.fds());
+        break;
+      case ipc::IoResult::would_block:
+        return;
+      case ipc::IoResult::closed:
+        log::info("store-control-closed");
+        stop();
+        return;
+      case ipc::IoResult::error:
+        // A truncated message (its fds are closed already): skip it. Any
+        // other error ends the channel.
+        if (error == EMSGSIZE) {
+          refuse("?", "truncated");
+          break;
+        }
+        log::error("store-control-failed").err(error);
+        stop();
+        return;
+    }
+  }
+}
+
+}  // namespace store

@@ -1,0 +1,364 @@
+#!/usr/bin/env python3
+"""One broker, the operator's folder and two tenants, with real uids: alice
+runs as the system user `daemon`, bob as a uid the broker allocates. The
+broker runs in a network namespace this test makes (its firewall on); the
+tenants' users run `redis-cli` and `portbrokerctl` through `setpriv`. Each
+tenant is kept apart: ports, identities, store keys and channels, quotas and
+what the control socket shows."""
+
+import contextlib
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import tempfile
+import textwrap
+import time
+import unittest
+
+import harness
+
+SUFFIX = str(os.getpid())
+NAMESPACE = "pbt" + SUFFIX
+CTL = os.path.join(harness.BIN, "portbrokerctl")
+
+# Counts in the shared store, answers, and keeps the connection open until
+# the client closes it (so connections can be held).
+COUNTER = """export async function handle(conn, ctx) {
+  const n = (await ctx.shared.get("count")) ?? 0;
+  await ctx.shared.set("count", n + 1);
+  conn.write(`${ctx.name} ${n}\\n`);
+  conn.on("data", () => {});
+}
+"""
+# Allocates (and touches) memory on request, until something stops it.
+HOG = """const kept = [];
+export function handle(conn) {
+  conn.on("data", () => { for (let i = 0; i < 40; i++) kept.push(Buffer.alloc(16 * 1024 * 1024, 1)); conn.write("ate\\n"); });
+  conn.write("ready\\n");
+}
+"""
+GREET = 'export function handle(conn) { conn.end("hi from %s\\n"); }\n'
+
+CLIENT = textwrap.dedent("""
+    import socket, sys
+    port, send = int(sys.argv[1]), sys.argv[2].encode()
+    s = socket.socket(); s.settimeout(5)
+    try:
+        s.connect(("127.0.0.1", port))
+    except ConnectionRefusedError:
+        print("refused"); sys.exit()
+    if send:
+        s.sendall(send)
+    data = b""
+    try:
+        while not data.endswith(b"\\n"):
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    print(data.decode().strip() or "closed")
+""")
+
+
+def run(*args, check=True, user=None, timeout=30, input=None):
+    command = list(args)
+    if user is not None:
+        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] + command
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, input=input)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{command} failed: {result.stderr}")
+    return result
+
+
+def in_namespace(*args, **kwargs):
+    return run("ip", "netns", "exec", NAMESPACE, *args, **kwargs)
+
+
+def request(port, send=""):
+    return in_namespace("python3", "-c", CLIENT, str(port), send).stdout.strip()
+
+
+class HeldConnection:
+    """A client connection held open from inside the namespace."""
+
+    def __init__(self, port):
+        script = CLIENT.replace('print(data.decode().strip() or "closed")',
+                                'print(data.decode().strip() or "closed", flush=True); sys.stdin.read()')
+        self.process = subprocess.Popen(["ip", "netns", "exec", NAMESPACE, "python3", "-c", script, str(port), ""],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.greeting = self.process.stdout.readline().strip()
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(10)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root: real uids, a network namespace, nftables")
+class TenantsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        run("ip", "netns", "add", NAMESPACE)
+        in_namespace("ip", "link", "set", "lo", "up")
+        cls.root = tempfile.mkdtemp(prefix="portbroker-tenants-")
+        os.chmod(cls.root, 0o755)
+        cls.dirs = {name: os.path.join(cls.root, name) for name in ("op", "alice", "bob", "state")}
+        for path in cls.dirs.values():
+            os.makedirs(path)
+            os.chmod(path, 0o755)
+        cls.alice_uid = pwd.getpwnam("daemon").pw_uid
+        cls.write("op", "op.tcp.7400.port.js", GREET % "op")
+        # Claim order is by age: the third of alice's files is past her quota of two.
+        cls.write("alice", "count.tcp.20001.port.js", COUNTER, mtime=1_000_000)
+        cls.write("alice", "hog.tcp.20002.port.js", HOG, mtime=1_000_001)
+        cls.write("alice", "extra.tcp.20003.port.js", GREET % "extra", mtime=1_000_002)
+        cls.write("alice", "ssh.tcp.22.port.js", GREET % "not alice's port")
+        cls.write("bob", "count.tcp.21001.port.js", COUNTER)
+        cls.config = {
+            "handlers_dir": cls.dirs["op"],
+            "state_dir": cls.dirs["state"],
+            "tenants": {
+                "alice": {"handlers": cls.dirs["alice"], "ports": ["20000-20099"], "user": "daemon",
+                          "limits": {"handlers": 2, "connections": 2, "memory_mb": 128, "store_mb": 1}},
+                "bob": {"handlers": cls.dirs["bob"], "ports": ["21000-21099"]},
+            },
+        }
+        # nsenter, not `ip netns exec`: the latter mounts a fresh /sys, which
+        # hides the cgroup hierarchies the tenants' limits live in.
+        cls.broker = harness.Broker(config=cls.config, command_prefix=["nsenter", f"--net=/run/netns/{NAMESPACE}"],
+                                    firewall=True)
+        os.chmod(cls.broker.tmp, 0o755)  # tenants' users reach the run directory's sockets
+        cls.broker.handlers = cls.dirs["op"]
+        cls.broker.start()
+        status = cls.broker.status()
+        cls.bob_uid = next(t["uid"] for t in status["tenants"] if t["name"] == "bob")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.close()
+        run("ip", "netns", "delete", NAMESPACE, check=False)
+        shutil.rmtree(cls.root, ignore_errors=True)
+
+    @classmethod
+    def write(cls, folder, name, text, mtime=None):
+        path = os.path.join(cls.dirs[folder], name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+
+    def handler(self, tenant, name):
+        for handler in self.broker.status()["handlers"]:
+            if handler["tenant"] == tenant and handler["name"] == name:
+                return handler
+        raise AssertionError(f"no handler {tenant}/{name}")
+
+    def redis(self, tenant, *args, uid=None, stdin=None):
+        socket_path = os.path.join(self.broker.run_dir, "tenants", tenant, "store.sock") if tenant else \
+            os.path.join(self.broker.run_dir, "store.sock")
+        # -x: the last argument from stdin (a value too long for argv).
+        return run("redis-cli", "-s", socket_path, *(["-x"] if stdin else []), *args, user=uid, check=False,
+                   input=stdin)
+
+    def test_a_port_outside_the_allowance_is_refused_and_never_in_the_firewall(self):
+        ssh = self.handler("alice", "ssh")
+        self.assertEqual(ssh["state"], "refused")
+        self.assertIn("tcp port 22 is outside tenant alice's ports (20000-20099)", ssh["reason"])
+        ports = in_namespace("nft", "-j", "list", "set", "inet", "portbroker", "tcp_ports").stdout
+        elements = json.loads(ports)["nftables"][1]["set"].get("elem", [])
+        self.assertNotIn(22, elements)
+        self.assertIn(20001, elements)
+        self.assertIn(21001, elements)
+        self.assertEqual(request(22), "refused")
+
+    def test_each_tenant_runs_under_its_own_uid(self):
+        uids = {}
+        for tenant, name in ((None, "op"), ("alice", "count"), ("bob", "count")):
+            handler = self.handler(tenant, name)
+            with open(f"/proc/{handler['worker']['pid']}/status") as f:
+                line = next(l for l in f if l.startswith("Uid:"))
+            uids[tenant] = int(line.split()[1])
+            self.assertEqual(handler["worker"]["uid"], uids[tenant])
+        self.assertEqual(uids["alice"], self.alice_uid)
+        self.assertTrue(196608 <= uids["bob"] <= 262143, uids["bob"])
+        self.assertEqual(len(set(uids.values())), 3)
+        # The same name, the same uid across restarts: it is on record.
+        with open(os.path.join(self.dirs["state"], "tenant-uids.json")) as f:
+            self.assertEqual(json.load(f)["bob"], uids["bob"])
+
+    def test_the_same_key_and_channel_names_are_kept_apart(self):
+        before = int(self.redis("alice", "GET", "count", uid=self.alice_uid).stdout.strip() or 0)
+        self.assertEqual(request(20001), f"count {before}")
+        self.assertEqual(request(20001), f"count {before + 1}")
+        self.assertTrue(request(21001).startswith("count "))
+        # Root's view: both, under their tenants' names.
+        keys = self.redis(None, "KEYS", "*").stdout.split()
+        self.assertIn("alice:count", keys)
+        self.assertIn("bob:count", keys)
+        # Each tenant's user on its own socket sees only its own keys, by their own names.
+        self.assertEqual(self.redis("alice", "KEYS", "*", uid=self.alice_uid).stdout.split(), ["count"])
+        self.assertEqual(self.redis("alice", "GET", "count", uid=self.alice_uid).stdout.strip(), str(before + 2))
+        self.assertEqual(self.redis("bob", "KEYS", "*", uid=self.bob_uid).stdout.split(), ["count"])
+        self.assertEqual(self.redis("bob", "DBSIZE", uid=self.bob_uid).stdout.strip(), "1")
+        # One tenant's user cannot even open the other's socket.
+        denied = self.redis("bob", "GET", "count", uid=self.alice_uid)
+        self.assertIn("Permission denied", denied.stdout + denied.stderr)
+        # Channels: a subscriber in alice's part hears alice's "news", never bob's.
+        listener = subprocess.Popen(["setpriv", f"--reuid={self.alice_uid}", f"--regid={self.alice_uid}", "--clear-groups",
+                                     "redis-cli", "-s", os.path.join(self.broker.run_dir, "tenants", "alice", "store.sock"),
+                                     "SUBSCRIBE", "news"], stdout=subprocess.PIPE, text=True)
+        try:
+            harness.wait_until(lambda: self.redis("alice", "PUBLISH", "news", '"ping"', uid=self.alice_uid).stdout.strip() == "1",
+                               what="alice's subscriber")
+            self.assertEqual(self.redis("bob", "PUBLISH", "news", '"from bob"', uid=self.bob_uid).stdout.strip(), "0")
+            self.assertEqual(self.redis(None, "PUBLISH", "alice:news", '"from root"').stdout.strip(), "1")
+        finally:
+            listener.kill()
+            listener.wait()
+
+    def test_quotas_each_refuse_with_their_reason_while_the_other_tenant_serves(self):
+        # handlers: the third file is refused.
+        extra = self.handler("alice", "extra")
+        self.assertEqual(extra["state"], "refused")
+        self.assertIn("limits.handlers", extra["reason"])
+        # connections: two held, the third refused and counted.
+        held = [HeldConnection(20001) for _ in range(2)]
+        try:
+            self.assertTrue(all(h.greeting.startswith("count") for h in held), [h.greeting for h in held])
+            self.assertEqual(request(20001), "closed")
+            self.assertGreaterEqual(self.handler("alice", "count")["refused_by"]["tenant-connections"], 1)
+            self.assertTrue(request(21001).startswith("count"))
+        finally:
+            for h in held:
+                h.close()
+        # store: one megabyte of keys, then Redis's OOM error; bob's writes go on.
+        big = '"' + "x" * 600_000 + '"'
+        self.assertEqual(self.redis("alice", "SET", "big1", uid=self.alice_uid, stdin=big).stdout.strip(), "OK")
+        refused = self.redis("alice", "SET", "big2", uid=self.alice_uid, stdin=big)
+        self.assertIn("OOM", refused.stdout + refused.stderr)
+        self.assertEqual(self.redis("bob", "SET", "big2", uid=self.bob_uid, stdin=big).stdout.strip(), "OK")
+        self.assertEqual(self.redis("alice", "DEL", "big1", uid=self.alice_uid).stdout.strip(), "1")
+        self.assertEqual(self.redis("alice", "SET", "big2", uid=self.alice_uid, stdin=big).stdout.strip(), "OK")
+        for tenant, uid in (("alice", self.alice_uid), ("bob", self.bob_uid)):
+            self.redis(tenant, "DEL", "big2", uid=uid)
+        # memory: the kernel ends the worker that takes more than the tenant's group allows.
+        tenant = next(t for t in self.broker.status()["tenants"] if t["name"] == "alice")
+        self.assertIsNotNone(tenant["cgroup"]["version"], tenant["cgroup"])
+        pid = self.handler("alice", "hog")["worker"]["pid"]
+        self.assertIn(request(20002, "eat\n"), ("closed", "ready"))
+        hog = harness.wait_until(lambda: (h := self.handler("alice", "hog"))["worker"]["last_exit"] and h,
+                                 what="the hog to be stopped")
+        self.assertIn("SIGKILL", hog["worker"]["last_exit"])
+        self.assertIn("tenant alice's memory limit", hog["worker"]["last_exit"])
+        self.assertNotEqual(hog["worker"]["pid"], pid)
+        self.assertTrue(request(21001).startswith("count"))
+
+    def test_a_tenant_sees_only_itself(self):
+        status = json.loads(run(CTL, "--run-dir", self.broker.run_dir, "status", "--json", user=self.alice_uid).stdout)
+        self.assertEqual({h["tenant"] for h in status["handlers"]}, {"alice"})
+        self.assertEqual([t["name"] for t in status["tenants"]], ["alice"])
+        self.assertNotIn("config", status["broker"])
+        ca = run(CTL, "--run-dir", self.broker.run_dir, "ca", user=self.alice_uid, check=False)
+        self.assertNotEqual(ca.returncode, 0)
+        self.assertIn("operator's", ca.stderr)
+        stranger = run(CTL, "--run-dir", self.broker.run_dir, "status", user=65000, check=False)
+        self.assertIn("permission denied", stranger.stderr)
+        # Root sees everyone, and one with --tenant.
+        table = self.broker.ctl("status").stdout
+        self.assertIn("TENANT", table)
+        only_bob = json.loads(self.broker.ctl("status", "--tenant", "bob", "--json").stdout)
+        self.assertEqual({h["tenant"] for h in only_bob["handlers"]}, {"bob"})
+        # Every metric says whose it is.
+        metrics = self.broker.ctl("metrics").stdout
+        self.assertIn('tenant="alice",handler="count"', metrics)
+        self.assertIn('tenant="",handler="op"', metrics)
+        # And every log line about a tenant's handler.
+        self.assertTrue(self.broker.events(event="handler-active", handler="count", tenant="bob"))
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class TenantConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="portbroker-tenant-config-")
+        os.chmod(self.root, 0o755)
+        self.addCleanup(shutil.rmtree, self.root, True)
+        for name in ("op", "alice", "bob", "carol", "state"):
+            os.makedirs(os.path.join(self.root, name))
+            os.chmod(os.path.join(self.root, name), 0o755)
+        for name, port in (("alice", 20101), ("bob", 21101), ("carol", 22101)):
+            path = os.path.join(self.root, name, f"g.tcp.{port}.port.js")
+            with open(path, "w") as f:
+                f.write(GREET % name)
+            os.chmod(path, 0o644)
+
+    def tenants(self, *names):
+        ports = {"alice": "20100-20199", "bob": "21100-21199", "carol": "22100-22199"}
+        return {name: {"handlers": os.path.join(self.root, name), "ports": [ports[name]]} for name in names}
+
+    def test_a_bad_tenant_config_is_refused_with_the_field_named(self):
+        config = {"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
+                  "tenants": {**self.tenants("alice"), "bob": {"handlers": os.path.join(self.root, "bob"),
+                                                               "ports": ["20150-21200"]}}}
+        path = os.path.join(self.root, "bad.json")
+        with open(path, "w") as f:
+            json.dump(config, f)
+        daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
+                     os.path.join(self.root, "run"), "--no-firewall", check=False)
+        self.assertEqual(daemon.returncode, 1)
+        self.assertIn("field=/tenants/bob/ports", daemon.stderr)
+        self.assertIn("overlap tenant alice's 20100-20199", daemon.stderr)
+        check = run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
+        self.assertIn("/tenants/bob/ports", check.stdout)
+        config["tenants"]["bob"] = {"handlers": os.path.join(self.root, "nope"), "ports": ["21100-21199"]}
+        with open(path, "w") as f:
+            json.dump(config, f)
+        daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
+                     os.path.join(self.root, "run"), "--no-firewall", check=False)
+        self.assertIn("/tenants/bob/handlers", daemon.stderr)
+        config["tenants"]["bob"] = {"handlers": os.path.join(self.root, "bob"), "ports": ["21100-21199"], "user": "nosuchuser"}
+        with open(path, "w") as f:
+            json.dump(config, f)
+        daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
+                     os.path.join(self.root, "run"), "--no-firewall", check=False)
+        self.assertIn("/tenants/bob/user: no user named 'nosuchuser'", daemon.stderr)
+
+    def test_tenants_are_added_and_removed_live_and_a_bad_reload_keeps_the_config(self):
+        config = {"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
+                  "tenants": self.tenants("alice", "bob")}
+        broker = harness.Broker(config=config)
+        self.addCleanup(broker.close)
+        broker.handlers = os.path.join(self.root, "op")
+        broker.start()
+        self.assertEqual(harness.transcript(20101), b"hi from alice\n")
+        self.assertEqual(harness.transcript(21101), b"hi from bob\n")
+        alice_pid = next(h for h in broker.status()["handlers"] if h["tenant"] == "alice")["worker"]["pid"]
+        # bob leaves, carol comes.
+        broker.config["tenants"] = self.tenants("alice", "carol")
+        with open(os.path.join(broker.tmp, "portbroker.json"), "w") as f:
+            json.dump(broker.config, f)
+        broker.ctl("reload")
+        broker.wait_for(event="tenant-retired", tenant="bob")
+        self.assertEqual(harness.transcript(22101), b"hi from carol\n")
+        with self.assertRaises(ConnectionRefusedError):
+            harness.connect(21101).close()
+        status = broker.status()
+        self.assertEqual(sorted(t["name"] for t in status["tenants"]), ["alice", "carol"])
+        # alice was not touched.
+        self.assertEqual(next(h for h in status["handlers"] if h["tenant"] == "alice")["worker"]["pid"], alice_pid)
+        # A broken config keeps what is in force, with the error in status.
+        with open(os.path.join(broker.tmp, "portbroker.json"), "w") as f:
+            f.write('{"tenants": {"Carol!": {}}}')
+        broker.ctl("reload")
+        status = broker.status()
+        self.assertIn("/tenants/Carol!", status["broker"]["config_error"])
+        self.assertEqual(sorted(t["name"] for t in status["tenants"]), ["alice", "carol"])
+        self.assertEqual(harness.transcript(22101), b"hi from carol\n")
+
+
+if __name__ == "__main__":
+    harness.main()
