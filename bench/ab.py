@@ -7,8 +7,9 @@ same run: for measuring a change (docs/performance.md, "What was changed").
 Serves the spec's echo handler with each build's portbrokerd at once, then
 runs every measurement alternately against the two (before, then after),
 --repeats times, and prints medians and the after/before ratio of the
-medians and the median of the paired ratios. The idle-connection memory and
-the file-to-answer time are measured on freshly started brokers. The load
+medians and the median of the paired ratios. The idle-connection memory is
+measured on freshly started brokers; file to answer (and the new worker's
+start-up CPU time and RSS) on the brokers that served the rates. The load
 generator is the AFTER build's. Loopback only; every process it starts is
 stopped by its PID at the end. Results inform; nothing asserts them."""
 
@@ -75,11 +76,13 @@ class Broker:
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port)
 
-    def pids(self):
+    def worker_pid(self, name):
         status = json.loads(subprocess.run([os.path.join(self.bin, "portbrokerctl"), "--run-dir", self.run_dir,
                                             "status", "--json"], capture_output=True, text=True).stdout)
-        echo = next(h for h in status["handlers"] if h["name"] == "echo")
-        return [self.process.pid, echo["worker"]["pid"]]
+        return next(h for h in status["handlers"] if h["name"] == name)["worker"]["pid"]
+
+    def pids(self):
+        return [self.process.pid, self.worker_pid("echo")]
 
     def close(self):
         if self.process.poll() is None:
@@ -124,7 +127,21 @@ def idle_growth_kib(loadgen_path, broker):
     return (during - before) / max(1, first["held"])
 
 
+def cpu_ns(pid):
+    """CPU time a process's threads have run so far, in ns (schedstat: exact,
+    where the clock-tick counts of /proc/<pid>/stat are 10 ms coarse)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+            total += int(f.read().split()[0])
+    return total
+
+
 def file_to_answer_ms(broker):
+    """Wall time from a handler file appearing to its port greeting, and the
+    new worker's CPU time and RSS once it has greeted: the CPU time is its
+    start-up work (engine, runtime library, handler, one connection), which a
+    busy shared machine stretches in wall time but not in CPU time."""
     port = free_port()
     path = os.path.join(broker.handlers, f"fresh.tcp.{port}.port.js")
     tmp = path + ".tmp"
@@ -142,9 +159,11 @@ def file_to_answer_ms(broker):
         if time.monotonic() - started > 15:
             raise RuntimeError("the new handler never answered")
     elapsed = (time.monotonic() - started) * 1000
+    worker = broker.worker_pid("fresh")
+    start_cpu_ms, start_rss = cpu_ns(worker) / 1e6, rss_kib(worker)
     os.unlink(path)
     time.sleep(1.5)
-    return elapsed
+    return elapsed, start_cpu_ms, start_rss
 
 
 MEASUREMENTS = [
@@ -207,8 +226,11 @@ def main():
             for _ in range(args.repeats):
                 for side in ("before", "after"):
                     starts[side].append(file_to_answer_ms(brokers[side]))
-            lines.append(summary("handler file appearing → port answering, ms", starts["before"], starts["after"]))
-            print(lines[-1], file=sys.stderr)
+            for index, label in enumerate(("handler file appearing → port answering, ms",
+                                           "worker CPU ms from exec to its first connection answered",
+                                           "worker RSS KiB after its first connection")):
+                lines.append(summary(label, [s[index] for s in starts["before"]], [s[index] for s in starts["after"]]))
+                print(lines[-1], file=sys.stderr)
     finally:
         for broker in brokers.values():
             broker.close()
