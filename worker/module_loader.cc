@@ -403,7 +403,9 @@ bool load_internal_now(JSContext* cx, unsigned argc, JS::Value* vp) {
   if (g_loader == nullptr || !args.get(0).isString()) return throw_type_error(cx, "loadInternal: a module name is required");
   std::string name = string_to_utf8(cx, args[0].toString());
   // Internal modules only: nothing from the handlers folder comes this way.
-  if (find_internal_source(name).data() == nullptr) return throw_type_error(cx, "loadInternal: no such internal module");
+  if (find_internal_source(name).data() == nullptr) {
+    return throw_type_error(cx, "loadInternal: no internal module named '" + name + "'");
+  }
   JS::RootedValue evaluation(cx);
   JS::RootedObject module(cx, g_loader->load_internal(name, &evaluation));
   if (!module) return false;
