@@ -23,6 +23,7 @@ class TimerBinding;
 class TcpBinding;
 class UdpBinding;
 class StoreBinding;
+class ZlibBinding;
 class SupervisorLink;
 class Watchdog;
 class MemoryReducer;
@@ -76,6 +77,7 @@ class Runtime {
   TcpBinding& tcp() { return *tcp_; }
   UdpBinding& udp() { return *udp_; }
   StoreBinding& store() { return *store_; }
+  ZlibBinding& zlib() { return *zlib_; }
   ModuleLoader& modules() { return *modules_; }
   SupervisorLink& link() { return link_; }
 
@@ -127,6 +129,7 @@ class Runtime {
   std::unique_ptr<TcpBinding> tcp_;
   std::unique_ptr<UdpBinding> udp_;
   std::unique_ptr<StoreBinding> store_;
+  std::unique_ptr<ZlibBinding> zlib_;
   std::unique_ptr<Watchdog> watchdog_;
   std::unique_ptr<MemoryReducer> memory_reducer_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;
