@@ -4,6 +4,7 @@ with no persistence, in a temporary directory. Each is started by this
 module and stopped by its PID (SIGTERM, then SIGKILL), never by name.
 `redis-cli` checks what the broker wrote."""
 
+import atexit
 import os
 import signal
 import subprocess
@@ -123,6 +124,9 @@ class Nodes:
     def __init__(self):
         self.workdir = tempfile.mkdtemp(prefix="portbroker-redis-")
         self.nodes = []
+        # Also when a test's set-up fails (unittest then skips its tear-down)
+        # or the script ends early: no server outlives the test process.
+        atexit.register(self.close)
 
     def server(self, name="redis", **kwargs):
         node = Node(self.workdir, name, harness.free_port(), **kwargs)
@@ -143,6 +147,7 @@ class Nodes:
     def close(self):
         for node in self.nodes:
             node.stop(signal.SIGKILL)
+        self.nodes = []
         subprocess.run(["rm", "-rf", self.workdir], check=False)
 
     def __enter__(self):

@@ -86,8 +86,12 @@ class StandaloneRedisTest(unittest.TestCase):
             "state_dir": os.path.join(cls.secrets, "state"),
         })
         cls.broker.copy_example("ping.udp.9000.port.js", f"ping.udp.{cls.ports['udp']}.port.js")
-        cls.broker.start()
-        cls.broker.wait_for(event="store-backend-up")
+        try:
+            cls.broker.start()
+            cls.broker.wait_for(event="store-backend-up")
+        except BaseException:
+            cls.tearDownClass()  # unittest skips it when set-up fails
+            raise
 
     @classmethod
     def tearDownClass(cls):
