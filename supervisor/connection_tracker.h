@@ -54,6 +54,8 @@ struct TrackedConnection {
   common::SocketAddress remote;
   uint64_t idle_timeout_ms = 0;  // 0: none
   uint64_t opened_ms = 0;
+  // Dialed by the broker for the handler (supervisor/egress/), not accepted.
+  bool outbound = false;
 };
 
 class ConnectionTracker {

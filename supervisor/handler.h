@@ -24,6 +24,7 @@
 #include "common/one_shot_timer.h"
 #include "supervisor/admission.h"
 #include "supervisor/connection_tracker.h"
+#include "supervisor/egress/dialer.h"
 #include "supervisor/firewall_rules.h"
 #include "supervisor/handler_context.h"
 #include "supervisor/handler_scan.h"
@@ -150,6 +151,9 @@ class Handler final {
   void now_serving(const std::vector<ipc::ModuleFile>& modules);
   void release_port();
   void apply_manifest(const HandlerFile& file);
+  // The egress policy for `file` narrowed by `access_json` (already checked
+  // by build_admission) into the dialer; warnings join `warnings`.
+  void apply_egress(const HandlerFile& file, const std::string& access_json, std::vector<std::string>& warnings);
   // An admission for `file` tightened by `access_json`, carrying over the
   // live state of the current one; null (with `error`) if the access export
   // is invalid.
@@ -210,6 +214,7 @@ class Handler final {
   std::string manifest_error_;
   std::string rejected_manifest_;
   HandlerTls tls_;
+  egress::Dialer dialer_;
 };
 
 }  // namespace supervisor

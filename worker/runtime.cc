@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "worker/api_call_site.h"
 #include "worker/api_clone.h"
+#include "worker/api_connect.h"
 #include "worker/api_console.h"
 #include "worker/api_crypto.h"
 #include "worker/api_encoding.h"
@@ -135,6 +136,7 @@ bool Runtime::install_natives(JS::HandleObject native) {
       TcpBinding::install,
       UdpBinding::install,
       StoreBinding::install,
+      EgressBinding::install,
   };
   for (Install install : kInstalls) {
     if (!install(cx_, native)) return false;
@@ -162,6 +164,7 @@ bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::s
   tcp_ = std::make_unique<TcpBinding>(*this);
   udp_ = std::make_unique<UdpBinding>(*this);
   store_ = std::make_unique<StoreBinding>(*this);
+  egress_ = std::make_unique<EgressBinding>(*this);
   for (auto& hook : hooks_) hook = std::make_unique<JS::PersistentRootedValue>(cx_);
 
   JS::RootedObject native(cx_, JS_NewPlainObject(cx_));

@@ -23,6 +23,7 @@ class TimerBinding;
 class TcpBinding;
 class UdpBinding;
 class StoreBinding;
+class EgressBinding;
 class SupervisorLink;
 class Watchdog;
 
@@ -41,6 +42,8 @@ enum class Hook : int {
   store_failure,      // (reason): the store connection is gone
   store_restored,     // (): new store connections replace the lost ones
   uncaught,           // (error, context, isRejection)
+  egress_connected,   // (requestId, connectionId | 0, code, address, port, family) → socket (worker/api_connect.h)
+  egress_lookup_done, // (requestId, code, addresses)
   count,
 };
 
@@ -75,6 +78,7 @@ class Runtime {
   TcpBinding& tcp() { return *tcp_; }
   UdpBinding& udp() { return *udp_; }
   StoreBinding& store() { return *store_; }
+  EgressBinding& egress() { return *egress_; }
   ModuleLoader& modules() { return *modules_; }
   SupervisorLink& link() { return link_; }
 
@@ -126,6 +130,7 @@ class Runtime {
   std::unique_ptr<TcpBinding> tcp_;
   std::unique_ptr<UdpBinding> udp_;
   std::unique_ptr<StoreBinding> store_;
+  std::unique_ptr<EgressBinding> egress_;
   std::unique_ptr<Watchdog> watchdog_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;
   bool hooks_registered_ = false;

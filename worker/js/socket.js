@@ -13,6 +13,11 @@ import { Buffer } from "./buffer.js";
 import { StringDecoder } from "./string_decoder.js";
 import { setTimeout as startTimer, clearTimeout as stopTimer } from "./timers.js";
 import { makeError, ERR_INVALID_ARG_TYPE, ERR_UNKNOWN_ENCODING } from "./errors.js";
+import { requestConnect, normalizeConnectArgs } from "./egress.js";
+
+// Passed by the runtime when it wraps a handed-off connection; handler code
+// constructs sockets without it (new net.Socket()), unconnected.
+export const kHandoff = Symbol("portbroker.handoff");
 
 const kHighWaterMark = 16384;
 
@@ -30,6 +35,13 @@ function errnoError(code, syscall) {
   error.errno = code;
   error.code = name;
   error.syscall = syscall;
+  return error;
+}
+
+function abortError(signal) {
+  const error = new Error("The operation was aborted", { cause: signal.reason });
+  error.code = "ABORT_ERR";
+  error.name = "AbortError";
   return error;
 }
 
@@ -86,17 +98,20 @@ async function* iterate(stream) {
 }
 
 export class Socket extends EventEmitter {
-  constructor(id, brokerConnectionId, remote) {
+  // new Socket(kHandoff, id, brokerConnectionId, remote): a connection the
+  // broker accepted; new Socket([options]): an outbound one, connect() next.
+  constructor(token, id, brokerConnectionId, remote) {
     super();
-    this._id = id;
-    this.brokerConnectionId = brokerConnectionId;
-    this.remoteAddress = remote.address;
-    this.remotePort = remote.port;
-    this.remoteFamily = remote.family;
+    const handedOff = token === kHandoff;
+    this._id = handedOff ? id : 0;
+    this.brokerConnectionId = handedOff ? brokerConnectionId : undefined;
+    this.remoteAddress = handedOff ? remote.address : undefined;
+    this.remotePort = handedOff ? remote.port : undefined;
+    this.remoteFamily = handedOff ? remote.family : undefined;
     this._sockname = null;
-    this.allowHalfOpen = false;
+    this.allowHalfOpen = !handedOff && token !== null && typeof token === "object" && token.allowHalfOpen === true;
     this.connecting = false;
-    this.pending = false;
+    this.pending = !handedOff;
     this.bytesRead = 0;
     this.timeout = undefined;
     this.destroyed = false;
@@ -127,7 +142,76 @@ export class Socket extends EventEmitter {
     this._errored = null;
     this._closed = false;
     this._timer = null;
+    this._connectRequest = 0;
+    this._signalCleanup = null;
+    if (handedOff) native.tcpReadStart(id);
+  }
+
+  // --- outbound (docs/egress.md) ---------------------------------------------------
+
+  // connect(options[, listener]), connect(port[, host][, listener]): the
+  // broker checks the destination against the handler's manifest, resolves
+  // and connects; 'connect' then 'ready' follow, or 'error' then 'close'.
+  connect(...args) {
+    const [options, listener] = normalizeConnectArgs(args);
+    if (this._id !== 0 || this.connecting) {
+      throw makeError(Error, "ERR_SOCKET_CONNECTION_ALREADY_OPEN", "Socket is already connected");
+    }
+    if (this.destroyed) {
+      // As Node: a destroyed socket may connect again; this one does not.
+      throw makeError(Error, "ERR_SOCKET_CLOSED", "Socket is closed");
+    }
+    if (typeof listener === "function") this.once("connect", listener);
+    if (typeof options.timeout === "number") this.setTimeout(options.timeout);
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal === null || typeof signal !== "object" || !("aborted" in signal)) {
+        throw ERR_INVALID_ARG_TYPE("options.signal", "AbortSignal", signal);
+      }
+      if (signal.aborted) {
+        nextTick(() => this.destroy(abortError(signal)));
+        return this;
+      }
+      const onAbort = () => this.destroy(abortError(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      this._signalCleanup = () => signal.removeEventListener("abort", onAbort);
+    }
+    this.connecting = true;
+    this._connectHost = options.host;
+    this._connectPort = options.port;
+    requestConnect(this, options.host, options.port);
+    return this;
+  }
+
+  // The broker connected: `id` is the runtime's connection.
+  _onConnected(id, address, port, family) {
+    this._id = id;
+    this.remoteAddress = address;
+    this.remotePort = port;
+    this.remoteFamily = family;
+    this.connecting = false;
+    this.pending = false;
+    if (this._signalCleanup) this._signalCleanup();
     native.tcpReadStart(id);
+    this._touch();
+    this.emit("connect");
+    this.emit("ready");
+    // Writes made while connecting go out now (unless corked by the handler).
+    if (this._corked === 0) {
+      const writes = this._corkedWrites;
+      this._corkedWrites = [];
+      for (const w of writes) {
+        if (this.destroyed) break;
+        this._dispatch(w.chunk, w.encoding, w.callback, w.length);
+      }
+    }
+    this._maybeShutdown();
+  }
+
+  _onConnectFailed(error) {
+    this.connecting = false;
+    if (this._signalCleanup) this._signalCleanup();
+    this.destroy(error);
   }
 
   // --- EventEmitter hooks, as Node's Readable ---------------------------------
@@ -456,7 +540,7 @@ export class Socket extends EventEmitter {
       return false;
     }
     this._touch();
-    if (this._corked > 0) {
+    if (this._corked > 0 || this._id === 0) {
       if (length < 0) length = Buffer.byteLength(chunk, encoding ?? "utf8");
       this._bytesWritten += length;
       this._corkedWrites.push({ chunk, encoding, callback, length });
@@ -525,7 +609,7 @@ export class Socket extends EventEmitter {
 
   uncork() {
     if (this._corked === 0) return;
-    if (--this._corked > 0) return;
+    if (--this._corked > 0 || this._id === 0) return;
     const writes = this._corkedWrites;
     this._corkedWrites = [];
     for (const w of writes) {
@@ -559,7 +643,7 @@ export class Socket extends EventEmitter {
 
   _maybeShutdown() {
     if (!this._ending || this._shutdownRequested || this.destroyed || this._pendingWrites.length > 0 ||
-        this._corkedWrites.length > 0) {
+        this._corkedWrites.length > 0 || this._id === 0) {
       return;
     }
     this._shutdownRequested = true;
@@ -599,8 +683,17 @@ export class Socket extends EventEmitter {
     this.destroyed = true;
     this._clearTimer();
     if (error) this._errored = error;
-    native.tcpClose(this._id);
+    if (this._signalCleanup) this._signalCleanup();
     if (error) nextTick(() => this.emit("error", error));
+    if (this._id !== 0) {
+      native.tcpClose(this._id);
+    } else {
+      // Never connected (refused, failed, or destroyed while connecting):
+      // no native handle to wait for. An answer that still arrives finds
+      // the socket destroyed and closes its connection unseen.
+      this.connecting = false;
+      nextTick(() => this._onClose());
+    }
     return this;
   }
 
