@@ -57,9 +57,14 @@ std::string render_connections(const nlohmann::json& response, bool colour) {
   std::vector<ctl::Row> rows = {{"TENANT", "HANDLER", "PEER", "AGE", "IDLE", "IN", "OUT", "WORKER"}};
   auto seconds = [](const nlohmann::json& ms) { return ms.is_number() ? ctl::duration(ms.get<uint64_t>() / 1000) : "-"; };
   auto bytes = [](const nlohmann::json& n) { return n.is_number() ? ctl::byte_count(n.get<uint64_t>()) : "-"; };
+  // Through a PROXY protocol balancer, PEER is the client it declared and VIA the balancer.
+  bool proxied = false;
+  for (const auto& c : response["connections"]) proxied = proxied || c.value("via", nlohmann::json()).is_string();
+  if (proxied) rows[0].insert(rows[0].begin() + 3, "VIA");
   for (const auto& c : response["connections"]) {
     rows.push_back({ctl::text(c.value("tenant", nlohmann::json())), ctl::text(c["handler"]), ctl::text(c["peer"]), seconds(c["age_ms"]), seconds(c["idle_ms"]),
                     bytes(c["bytes_received"]), bytes(c["bytes_sent"]), ctl::text(c["worker_pid"])});
+    if (proxied) rows.back().insert(rows.back().begin() + 3, ctl::text(c.value("via", nlohmann::json())));
   }
   return rows.size() > 1 ? ctl::table(rows, {colour, std::nullopt}) : "no connections\n";
 }

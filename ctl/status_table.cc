@@ -24,6 +24,32 @@ std::string sandbox_gaps(const nlohmann::json& sandbox) {
   return joined;
 }
 
+// A handler behind PROXY protocol balancers: whom it trusts, and what its
+// gate saw (refusals as "reason count", largest first).
+Row proxy_row(const nlohmann::json& handler) {
+  const auto& proxy = handler["proxy"];
+  const auto& settings = handler.value("policy", nlohmann::json::object()).value("proxyProtocol", nlohmann::json());
+  std::string trusted;
+  bool direct = false;
+  if (settings.is_object()) {
+    for (const auto& block : settings.value("trusted", nlohmann::json::array())) {
+      trusted += (trusted.empty() ? "" : ",") + text(block);
+    }
+    direct = settings.value("allowDirect", false);
+  }
+  std::vector<std::pair<uint64_t, std::string>> reasons;
+  const auto refused_by = proxy.value("refused_by", nlohmann::json::object());
+  for (const auto& [reason, count] : refused_by.items()) {
+    if (count.is_number_unsigned() && count.get<uint64_t>() > 0) reasons.emplace_back(count.get<uint64_t>(), reason);
+  }
+  std::sort(reasons.begin(), reasons.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::string refused;
+  for (const auto& [count, reason] : reasons) refused += (refused.empty() ? "" : ", ") + reason + " " + std::to_string(count);
+  return {text(handler.value("name", nlohmann::json())), trusted.empty() ? "-" : trusted, direct ? "allowed" : "refused",
+          text(proxy.value("waiting", nlohmann::json())), text(proxy.value("headers", nlohmann::json())),
+          text(proxy.value("health_checks", nlohmann::json())), refused.empty() ? "-" : refused};
+}
+
 }  // namespace
 
 std::string render_status(const nlohmann::json& status, bool colour) {
@@ -79,6 +105,7 @@ std::string render_status(const nlohmann::json& status, bool colour) {
       {"HANDLER", "PROTO", "PORT", "STATE", "PID", "RESTARTS", "SANDBOX", "ACTIVE", "ACCEPTED", "REFUSED", "REASON"}};
   if (with_tenants) handlers[0].insert(handlers[0].begin(), {"TENANT", "UID"});
   std::vector<Row> gaps = {{"SANDBOX GAPS", "MISSING"}};
+  std::vector<Row> proxies = {{"PROXY PROTOCOL", "TRUSTED", "DIRECT", "WAITING", "HEADERS", "HEALTH CHECKS", "REFUSED"}};
   for (const auto& handler : status.value("handlers", nlohmann::json::array())) {
     const auto& connections = handler.value("connections", nlohmann::json::object());
     const auto& worker = handler.value("worker", nlohmann::json::object());
@@ -110,10 +137,12 @@ std::string render_status(const nlohmann::json& status, bool colour) {
                udp ? "-" : text(connections.value("refused", nlohmann::json())), reason};
     if (with_tenants) row.insert(row.begin(), {text(handler.value("tenant", nlohmann::json())), text(worker.value("uid", nlohmann::json()))});
     handlers.push_back(std::move(row));
+    if (handler.contains("proxy")) proxies.push_back(proxy_row(handler));
   }
   out += "\n";
   out += handlers.size() > 1 ? table(handlers, {colour, with_tenants ? 5 : 3}) : "no handlers\n";
   if (gaps.size() > 1) out += "\n" + table(gaps);
+  if (proxies.size() > 1) out += "\n" + table(proxies);
   const auto& ignored = status.value("ignored", nlohmann::json::array());
   if (!ignored.empty()) {
     std::vector<Row> rows = {{"IGNORED FILE", "REASON"}};

@@ -124,10 +124,68 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   return get_bool(reader, out.check_only) && close_reader(reader);
 }
 
+namespace {
+
+void put_proxy(WireWriter& writer, const ProxyInfo& proxy) {
+  writer.put(proxy.version);
+  put_address(writer, proxy.balancer);
+  writer.put(static_cast<uint8_t>(proxy.destination.valid()));
+  if (proxy.destination.valid()) put_address(writer, proxy.destination);
+  writer.put_string(proxy.authority);
+  writer.put_string(proxy.alpn);
+  writer.put_bytes(proxy.unique_id);
+  writer.put(static_cast<uint8_t>(proxy.ssl.has_value()));
+  if (proxy.ssl) {
+    writer.put(static_cast<uint8_t>(proxy.ssl->client_certificate));
+    writer.put(static_cast<uint8_t>(proxy.ssl->verified));
+    writer.put_string(proxy.ssl->version);
+    writer.put_string(proxy.ssl->common_name);
+  }
+}
+
+bool get_text(WireReader& reader, std::string& out, size_t max) {
+  auto text = reader.get_string();
+  out = text;
+  return reader.ok() && text.size() <= max;
+}
+
+bool get_proxy(WireReader& reader, ProxyInfo& out) {
+  out.version = reader.get<uint8_t>();
+  if (out.version != 1 && out.version != 2) return false;
+  out.balancer = get_address(reader);
+  if (!out.balancer.valid()) return false;
+  bool has_destination = false;
+  if (!get_bool(reader, has_destination)) return false;
+  if (has_destination) {
+    out.destination = get_address(reader);
+    if (!out.destination.valid()) return false;
+  }
+  if (!get_text(reader, out.authority, kMaxProxyTextBytes) || !get_text(reader, out.alpn, kMaxProxyTextBytes)) {
+    return false;
+  }
+  auto unique_id = reader.get_bytes();
+  if (!reader.ok() || unique_id.size() > kMaxProxyUniqueIdBytes) return false;
+  out.unique_id.assign(unique_id.begin(), unique_id.end());
+  bool has_ssl = false;
+  if (!get_bool(reader, has_ssl)) return false;
+  if (!has_ssl) return true;
+  auto& ssl = out.ssl.emplace();
+  // Verified says a certificate was presented and checked: never one without the other.
+  if (!get_bool(reader, ssl.client_certificate) || !get_bool(reader, ssl.verified) ||
+      (ssl.verified && !ssl.client_certificate)) {
+    return false;
+  }
+  return get_text(reader, ssl.version, kMaxProxyTextBytes) && get_text(reader, ssl.common_name, kMaxProxyTextBytes);
+}
+
+}  // namespace
+
 std::vector<uint8_t> encode(const ConnectionHandoff& message) {
   auto writer = start(MessageType::connection);
   writer.put(message.id);
   put_address(writer, message.remote);
+  writer.put(static_cast<uint8_t>(message.proxy.has_value()));
+  if (message.proxy) put_proxy(writer, *message.proxy);
   return finish(writer);
 }
 
@@ -136,6 +194,10 @@ bool decode(std::span<const uint8_t> message, ConnectionHandoff& out) {
   if (!open_reader(reader, MessageType::connection)) return false;
   out.id = reader.get<uint64_t>();
   out.remote = get_address(reader);
+  bool has_proxy = false;
+  if (!get_bool(reader, has_proxy)) return false;
+  out.proxy.reset();
+  if (has_proxy && !get_proxy(reader, out.proxy.emplace())) return false;
   return close_reader(reader) && out.remote.valid();
 }
 

@@ -152,9 +152,36 @@ struct SeccompViolation {
 
 // The local address is not sent: the worker asks its socket when a handler
 // reads it, which most never do.
+// Bounds on what a PROXY protocol header passes to the handler (the parser in
+// policy/proxy_header.h holds headers to the same).
+inline constexpr size_t kMaxProxyTextBytes = 255;  // authority, ALPN, TLS version and CN
+inline constexpr size_t kMaxProxyUniqueIdBytes = 128;
+
+// How the client reached the balancer, when it spoke TLS to it (PP2_TYPE_SSL).
+struct ProxySsl {
+  bool client_certificate = false;  // it presented one (on this connection or its session)
+  bool verified = false;            // ... and the balancer verified it
+  std::string version;              // "TLSv1.3"; empty when not sent
+  std::string common_name;          // of the client certificate; empty when not sent
+  bool operator==(const ProxySsl&) const = default;
+};
+
+// What a trusted balancer's PROXY header said, beyond the client's address
+// (which is ConnectionHandoff::remote): `conn.proxy` in the handler.
+struct ProxyInfo {
+  uint8_t version = 0;                // 1 or 2
+  common::SocketAddress balancer;     // the trusted peer the connection came through
+  common::SocketAddress destination;  // where the client connected, as declared; empty when not declared
+  std::string authority;              // v2 TLVs; empty when not sent
+  std::string alpn;
+  std::vector<uint8_t> unique_id;
+  std::optional<ProxySsl> ssl;
+};
+
 struct ConnectionHandoff {
   uint64_t id = 0;
-  common::SocketAddress remote;
+  common::SocketAddress remote;    // the client: the socket's peer, or what a trusted balancer declared
+  std::optional<ProxyInfo> proxy;  // set for connections through a trusted balancer
 };
 
 struct WorkerStop {

@@ -58,6 +58,29 @@ ConnectLimits read_connect_limits(const nlohmann::json& value, const std::string
   return limits;
 }
 
+ProxyProtocol read_proxy_protocol(const nlohmann::json& value, const std::string& path) {
+  require_object(value, path);
+  reject_unknown_fields(value, path, {"trusted", "allowDirect", "headerTimeout"});
+  if (!value.contains("trusted")) throw JsonFieldError(path + "/trusted", "is required");
+  ProxyProtocol proxy;
+  proxy.trusted = read_cidrs(value["trusted"], path + "/trusted");
+  if (proxy.trusted.empty()) {
+    throw JsonFieldError(path + "/trusted", "must name at least one source whose PROXY headers are believed");
+  }
+  if (value.contains("allowDirect")) proxy.allow_direct = read_bool(value["allowDirect"], path + "/allowDirect");
+  if (value.contains("headerTimeout")) {
+    const auto& timeout = value["headerTimeout"];
+    std::string timeout_path = path + "/headerTimeout";
+    if (!timeout.is_number() || timeout.is_boolean()) throw JsonFieldError(timeout_path, "must be a number of seconds");
+    proxy.header_timeout_s = timeout.get<double>();
+    if (!(proxy.header_timeout_s > 0) || proxy.header_timeout_s > kMaxProxyHeaderTimeout) {
+      throw JsonFieldError(timeout_path, "must be more than 0 and at most " +
+                                             std::to_string(static_cast<int>(kMaxProxyHeaderTimeout)) + " seconds");
+    }
+  }
+  return proxy;
+}
+
 }  // namespace
 
 std::vector<EgressRule> read_egress_rules(const nlohmann::json& value, const std::string& path) {
@@ -85,7 +108,8 @@ Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind
   if (kind == ManifestKind::sidecar) {
     reject_unknown_fields(document, "/",
                           {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "tls", "idleTimeout",
-                           "replyRatio", "maxReplyRate", "connect", "connectLimits"});
+                           "replyRatio", "maxReplyRate", "connect", "connectLimits",
+                           "proxyProtocol"});
   } else {
     reject_unknown_fields(document, "/",
                           {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "idleTimeout",
@@ -119,6 +143,11 @@ Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind
     require_object(document["tls"], "/tls");
     if (transport != Transport::tcp) throw JsonFieldError("/tls", "applies to TCP handlers only");
     manifest.tls = parse_tls_settings(document["tls"], "/tls");
+  }
+  if (document.contains("proxyProtocol")) {
+    require_object(document["proxyProtocol"], "/proxyProtocol");
+    tcp_only(transport, "/proxyProtocol");
+    manifest.proxy_protocol = read_proxy_protocol(document["proxyProtocol"], "/proxyProtocol");
   }
   if (document.contains("idleTimeout")) manifest.idle_timeout_s = read_seconds(document["idleTimeout"], "/idleTimeout");
   if (document.contains("replyRatio")) {

@@ -30,6 +30,20 @@ inline constexpr double kMaxSeconds = 7 * 24 * 3600;
 // nftables sets; a bound keeps both cheap whatever a folder writer puts there.
 inline constexpr size_t kMaxCidrsPerList = 256;
 
+// proxyProtocol.headerTimeout: the spec asks receivers to wait at least 3 s
+// for a header (a TCP retransmit), and a longer wait only holds a slot.
+inline constexpr double kDefaultProxyHeaderTimeout = 3;
+inline constexpr double kMaxProxyHeaderTimeout = 60;
+
+// Connections from `trusted` sources (load balancers) start with a PROXY
+// protocol header naming the client, which is then screened and shown in its
+// place; other sources are refused, or served as themselves with allow_direct.
+struct ProxyProtocol {
+  std::vector<Cidr> trusted;
+  bool allow_direct = false;
+  double header_timeout_s = kDefaultProxyHeaderTimeout;
+};
+
 struct RateLimit {
   uint32_t per_ip = 0;
   double window_s = 0;
@@ -62,6 +76,7 @@ struct Manifest {
   // the manifest's list as it is.
   std::optional<std::vector<EgressRule>> connect;
   ConnectLimits connect_limits;
+  std::optional<ProxyProtocol> proxy_protocol;  // TCP only, sidecar only
 };
 
 // Reads a `connect` list ("/connect" or a tenant's "/tenants/x/egress"):

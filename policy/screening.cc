@@ -66,6 +66,9 @@ EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transp
     if (manifest->idle_timeout_s) policy.idle_timeout_s = *manifest->idle_timeout_s;
     if (manifest->reply_ratio) policy.reply_ratio = *manifest->reply_ratio;
     if (manifest->max_reply_rate) policy.max_reply_rate = *manifest->max_reply_rate;
+    if (const auto& proxy = manifest->proxy_protocol) {
+      policy.proxy = ProxyTrust{CidrSet(proxy->trusted), proxy->allow_direct, proxy->header_timeout_s};
+    }
   }
   if (rate_limit) policy.rate_limits.push_back(*rate_limit);
   return policy;

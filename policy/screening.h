@@ -59,6 +59,13 @@ struct ScreeningDefaults {
   size_t max_tracked_sources = 65536;
 };
 
+// proxyProtocol as admission applies it: whose PROXY headers are believed.
+struct ProxyTrust {
+  CidrSet trusted;
+  bool allow_direct = false;
+  double header_timeout_s = kDefaultProxyHeaderTimeout;
+};
+
 struct EffectivePolicy {
   Transport transport = Transport::tcp;
   // Every set must contain the source (the manifest's allow, then access's).
@@ -71,6 +78,9 @@ struct EffectivePolicy {
   uint32_t reply_ratio = 0;     // UDP: replies to a session total at most this x the bytes it sent
   uint32_t max_reply_rate = 0;  // UDP: replies per second, the whole handler
   bool from_manifest = false;
+  // TCP: connections from trusted balancers carry a PROXY header, and the
+  // lists, limits and caps above apply to the client it declares.
+  std::optional<ProxyTrust> proxy;
 };
 
 EffectivePolicy effective_policy(const std::optional<Manifest>& manifest, Transport transport,

@@ -17,6 +17,11 @@ policy::IpAddress to_ip(const common::SocketAddress& address) {
       .unmapped();
 }
 
+common::SocketAddress to_socket_address(const policy::IpAddress& address, uint16_t port) {
+  policy::IpAddress plain = address.unmapped();
+  return common::SocketAddress::from_parts(plain.is_v4 ? AF_INET : AF_INET6, plain.bytes, port);
+}
+
 Admission::Admission(policy::EffectivePolicy policy, const policy::ScreeningDefaults& defaults)
     : policy_(std::move(policy)),
       ipv6_prefix_(defaults.ipv6_prefix),
@@ -148,6 +153,12 @@ nlohmann::json Admission::policy_status() const {
       {"idleTimeout", policy_.idle_timeout_s},
   };
   if (policy_.transport == policy::Transport::tcp) {
+    status["proxyProtocol"] = nullptr;
+    if (policy_.proxy) {
+      status["proxyProtocol"] = {{"trusted", cidrs(policy_.proxy->trusted.blocks())},
+                                 {"allowDirect", policy_.proxy->allow_direct},
+                                 {"headerTimeout", policy_.proxy->header_timeout_s}};
+    }
     status["maxConnections"] = policy_.max_connections;
     status["maxConnectionsPerIp"] =
         policy_.max_connections_per_ip ? nlohmann::json(*policy_.max_connections_per_ip) : nlohmann::json(nullptr);

@@ -79,5 +79,8 @@ class Admission {
 };
 
 policy::IpAddress to_ip(const common::SocketAddress& address);
+// The inverse, for addresses learnt from elsewhere (a PROXY header): IPv4-mapped
+// ones become IPv4, as SocketAddress::from_sockaddr makes them.
+common::SocketAddress to_socket_address(const policy::IpAddress& address, uint16_t port);
 
 }  // namespace supervisor

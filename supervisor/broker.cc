@@ -560,6 +560,7 @@ nlohmann::json Broker::connections(const std::string& handler, const HandlerFold
                                                            : nlohmann::json(connection.owner->tenant_name())},
         {"worker_pid", connection.owner->owner_pid()},
         {"peer", connection.remote.to_string()},
+        {"via", connection.via.valid() ? nlohmann::json(connection.via.to_string()) : nlohmann::json(nullptr)},
         {"age_ms", now - connection.opened_ms},
         {"idle_ms", traffic.known ? nlohmann::json(traffic.idle_ms) : nlohmann::json(nullptr)},
         {"bytes_received", traffic.known ? nlohmann::json(traffic.bytes_received) : nlohmann::json(nullptr)},

@@ -54,6 +54,9 @@ struct TrackedConnection {
   common::SocketAddress remote;
   uint64_t idle_timeout_ms = 0;  // 0: none
   uint64_t opened_ms = 0;
+  // The trusted balancer it came through (`remote` is the client its PROXY
+  // header declared); empty for a direct client.
+  common::SocketAddress via;
   // Dialed by the broker for the handler (supervisor/egress/), not accepted.
   bool outbound = false;
 };

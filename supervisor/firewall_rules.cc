@@ -1,5 +1,7 @@
 #include "supervisor/firewall_rules.h"
 
+#include <algorithm>
+
 namespace supervisor {
 namespace {
 
@@ -16,12 +18,27 @@ std::string set_name(const FirewallPort& port, const char* what, bool v4) {
          (v4 ? "4" : "6");
 }
 
+// nftables refuses a transaction whose interval set has overlapping elements
+// ("conflicting intervals specified"), which a list may well have: blocks
+// written inside others, or a PROXY port's balancers inside its allow list.
+// Two CIDR blocks either nest or are apart, so dropping every block another
+// one covers (the first of equal ones stays) leaves no overlap.
+bool covered_by_another(const std::vector<policy::Cidr>& cidrs, size_t index) {
+  for (size_t other = 0; other < cidrs.size(); ++other) {
+    if (other == index || cidrs[other].network.is_v4 != cidrs[index].network.is_v4) continue;
+    if (!cidrs[other].covers(cidrs[index])) continue;
+    bool equal = cidrs[index].covers(cidrs[other]);
+    if (!equal || other < index) return true;
+  }
+  return false;
+}
+
 json add_set(const std::string& name, bool v4, const std::vector<policy::Cidr>& cidrs) {
   json set = {{"family", "inet"}, {"table", kFirewallTable}, {"name", name},
               {"type", v4 ? "ipv4_addr" : "ipv6_addr"}, {"flags", json::array({"interval"})}};
   json elements = json::array();
-  for (const auto& cidr : cidrs) {
-    if (cidr.network.is_v4 == v4) elements.push_back(element(cidr));
+  for (size_t i = 0; i < cidrs.size(); ++i) {
+    if (cidrs[i].network.is_v4 == v4 && !covered_by_another(cidrs, i)) elements.push_back(element(cidrs[i]));
   }
   if (!elements.empty()) set["elem"] = elements;
   return {{"add", {{"set", set}}}};
@@ -62,6 +79,28 @@ void delete_tagged(json& commands, const std::optional<OperatorChain>& accept_in
 
 }  // namespace
 
+FirewallPort firewall_port_for(policy::Transport transport, uint16_t port,
+                               const std::optional<policy::Manifest>& manifest) {
+  FirewallPort screened{transport, port, {}, false, {}, {}};
+  if (!manifest) return screened;
+  const auto& proxy = manifest->proxy_protocol;
+  if (proxy) screened.trusted = proxy->trusted;
+  if (proxy && !proxy->allow_direct) {
+    // Only balancers may connect at all; their clients' lists are applied
+    // by the supervisor to the addresses the headers declare.
+    screened.has_allow = true;
+    screened.allow = proxy->trusted;
+    return screened;
+  }
+  screened.has_allow = manifest->allow.has_value();
+  if (screened.has_allow) {
+    screened.allow = *manifest->allow;
+    if (proxy) screened.allow.insert(screened.allow.end(), proxy->trusted.begin(), proxy->trusted.end());
+  }
+  screened.deny = manifest->deny;
+  return screened;
+}
+
 json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::optional<OperatorChain>& accept_in,
                           const std::vector<uint64_t>& stale_tagged_handles) {
   json commands = json::array();
@@ -85,6 +124,13 @@ json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::opt
   }
   for (const auto& port : ports) {
     for (bool v4 : {true, false}) {
+      bool has_trusted = std::any_of(port.trusted.begin(), port.trusted.end(),
+                                     [&](const policy::Cidr& cidr) { return cidr.network.is_v4 == v4; });
+      if (has_trusted) {
+        std::string trusted = set_name(port, "trusted", v4);
+        commands.push_back(add_set(trusted, v4, port.trusted));
+        commands.push_back(rule(port, v4, "==", trusted, "accept"));
+      }
       if (port.has_allow) {
         std::string allow = set_name(port, "allow", v4);
         commands.push_back(add_set(allow, v4, port.allow));

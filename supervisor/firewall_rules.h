@@ -27,7 +27,16 @@ struct FirewallPort {
   std::vector<policy::Cidr> allow;  // empty and !has_allow: every source
   bool has_allow = false;
   std::vector<policy::Cidr> deny;
+  // PROXY protocol balancers: accepted before allow and deny are looked at,
+  // since those lists are about the clients they relay.
+  std::vector<policy::Cidr> trusted;
 };
+
+// What the kernel screens for a handler's port, from its manifest (none:
+// every source). With proxyProtocol, the kernel sees balancers, not clients:
+// it admits the trusted balancers, and direct clients only with allowDirect
+// (then under allow and deny); the supervisor screens the declared clients.
+FirewallPort firewall_port_for(policy::Transport transport, uint16_t port, const std::optional<policy::Manifest>& manifest);
 
 struct OperatorChain {
   std::string family;

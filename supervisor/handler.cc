@@ -44,7 +44,11 @@ Handler::Handler(HandlerContext& context, HandlerFile file)
       serving_modules_{{file_.file, file_.code_stamp}},
       tls_({context.loop(), context.local_ca(), context.tls_sources(), context.tenant()}, file_.id.name),
       dialer_(context.loop(), context.tracker(), [&context] { return context.next_connection_id(); }, file_.id.name,
-              context.tenant()) {}
+              context.tenant()),
+      proxy_(context.loop(), file_.id.name, context.tenant(),
+             {.admit = [this](common::UniqueFd fd, const common::SocketAddress& client,
+                              std::optional<ipc::ProxyInfo> proxy) { admit(std::move(fd), client, std::move(proxy)); },
+              .refused = [this] { ++counters_.refused; }}) {}
 
 Handler::~Handler() {
   for (auto* slot : {&current_, &candidate_}) {
@@ -80,6 +84,7 @@ void Handler::fail(const std::string& reason) {
   candidate_deadline_.cancel();
   restart_timer_.cancel();
   tcp_.reset();
+  proxy_.close_all();
   udp_.reset();
   common::log::error("handler-failed").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("file", file_.file).kv("reason", reason);
   // Their connections close as each exits. Retiring workers finish their
@@ -692,6 +697,19 @@ void Handler::refuse_connection(policy::Refusal reason, const common::SocketAddr
 
 void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote) {
   ++counters_.accepted;
+  const auto* trust = admission_ && admission_->policy().proxy ? &*admission_->policy().proxy : nullptr;
+  if (trust == nullptr || state_ != HandlerState::active || !current_) return admit(std::move(fd), remote, std::nullopt);
+  // Connections waiting for their header count against the handler's cap,
+  // and against the broker's descriptors, as open ones do.
+  auto left = [](uint64_t limit, uint64_t used) { return limit > used ? limit - used : 0; };
+  uint64_t room = std::min(left(admission_->policy().max_connections, counters_.active),
+                           left(ctx_.connection_ceiling(), ctx_.tracker().size()));
+  if (!proxy_.take(std::move(fd), remote, *trust, room)) {
+    refuse_connection(policy::Refusal::max_connections, remote);
+  }
+}
+
+void Handler::admit(common::UniqueFd fd, const common::SocketAddress& remote, std::optional<ipc::ProxyInfo> proxy) {
   // Every return below without a hand-off closes `fd`: the connection is refused.
   if (state_ != HandlerState::active || !current_) {
     ++counters_.refused;
@@ -719,8 +737,9 @@ void Handler::on_accept(common::UniqueFd fd, const common::SocketAddress& remote
   // Handed off first: the worker usually wakes on another CPU, and tracking
   // happens meanwhile instead of delaying its greeting. A connection the
   // tracker cannot take is ended by it.
-  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote}, fd.get()) ||
-      !ctx_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0})) {
+  common::SocketAddress via = proxy ? proxy->balancer : common::SocketAddress();
+  if (!worker.hand_off(ipc::ConnectionHandoff{id, remote, std::move(proxy)}, fd.get()) ||
+      !ctx_.tracker().add(id, TrackedConnection{std::move(fd), &worker, remote, admission_->idle_timeout_ms(), 0, via})) {
     ++counters_.refused;
     admission_->connection_closed(source);
     return;
@@ -790,6 +809,7 @@ void Handler::stop(std::function<void()> done, std::function<void()> port_releas
   // for replies sent while close(ctx) runs.
   if (tcp_) {
     tcp_.reset();
+    proxy_.close_all();
     release_port();
   }
   if (udp_) udp_->pause();
@@ -850,6 +870,7 @@ nlohmann::json Handler::status() const {
   if (admission_) {
     status["policy"] = admission_->policy_status();
     status["refused_by"] = admission_->refused_status();
+    if (admission_->policy().proxy || proxy_.waiting() > 0) status["proxy"] = proxy_.status();
   }
   status["access"] = {{"exported", access_exported_}, {"warnings", access_warnings_}};
   if (const auto* settings = tls_settings(file_)) status["tls"] = tls_.status(*settings);
@@ -863,13 +884,7 @@ std::optional<FirewallPort> Handler::firewall_port() const {
   // left the port to a successor.
   if (!tcp_ && !udp_) return std::nullopt;
   if (!file_.manifest_error.empty()) return std::nullopt;
-  FirewallPort port{file_.id.transport, file_.id.port, {}, false, {}};
-  if (file_.manifest) {
-    port.has_allow = file_.manifest->allow.has_value();
-    if (port.has_allow) port.allow = *file_.manifest->allow;
-    port.deny = file_.manifest->deny;
-  }
-  return port;
+  return firewall_port_for(file_.id.transport, file_.id.port, file_.manifest);
 }
 
 std::string Handler::reload_error() const {

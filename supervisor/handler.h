@@ -30,6 +30,7 @@
 #include "supervisor/handler_scan.h"
 #include "supervisor/tcp_listener.h"
 #include "supervisor/handler_tls.h"
+#include "supervisor/proxy/proxy_gate.h"
 #include "supervisor/udp_endpoint.h"
 #include "supervisor/worker_process.h"
 
@@ -172,6 +173,9 @@ class Handler final {
   void finish_stop_when_idle();
   void refuse_connection(policy::Refusal reason, const common::SocketAddress& remote);
   void on_accept(common::UniqueFd fd, const common::SocketAddress& remote);
+  // Screens `remote` (the socket's peer, or the client a trusted balancer
+  // declared) and hands the connection off.
+  void admit(common::UniqueFd fd, const common::SocketAddress& remote, std::optional<ipc::ProxyInfo> proxy);
   void on_connection_closed(const TrackedConnection& connection, bool idle);
   void on_datagrams(const ipc::DatagramBatch& batch);
   bool on_replies(std::span<const uint8_t> batch);
@@ -215,6 +219,7 @@ class Handler final {
   std::string rejected_manifest_;
   HandlerTls tls_;
   egress::Dialer dialer_;
+  ProxyGate proxy_;  // PROXY protocol headers of connections from trusted balancers
 };
 
 }  // namespace supervisor

@@ -41,11 +41,23 @@ bool write_file(const std::string& path, const std::string& text, mode_t mode, s
     error = "cannot create " + path + ": " + std::strerror(errno);
     return false;
   }
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ok = fsync(fd) == 0 && ok;
+  int failure = 0;
+  for (size_t written = 0; written < text.size() && failure == 0;) {
+    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n > 0) {
+      written += static_cast<size_t>(n);
+    } else if (n == 0 || errno != EINTR) {
+      failure = n == 0 ? ENOSPC : errno;
+    }
+  }
+  if (failure == 0 && fsync(fd) != 0) failure = errno;
   close(fd);
-  if (!ok) error = "cannot write " + path;
-  return ok;
+  if (failure == 0) return true;
+  // A full or failing disk leaves no truncated file behind: the next attempt
+  // (or a restart) would take it for a CA that exists and never create one.
+  unlink(path.c_str());
+  error = "cannot write " + path + ": " + std::strerror(failure);
+  return false;
 }
 
 bool random_serial(X509* cert) {
@@ -247,8 +259,12 @@ bool LocalCa::create(std::string& error) {
   BIO_free(bio);
   std::string certificate_pem = pem_of(certificate);
   // The certificate last: a half-created CA (key only) is detected at load.
-  if (!write_file(dir_ + "/ca.key", key_pem, 0600, error) ||
-      !write_file(certificate_file(), certificate_pem, 0644, error)) {
+  std::string key_path = dir_ + "/ca.key";
+  if (!write_file(key_path, key_pem, 0600, error)) return false;
+  if (!write_file(certificate_file(), certificate_pem, 0644, error)) {
+    // Without its certificate the key is useless, and its presence would
+    // make every later attempt load instead of create.
+    unlink(key_path.c_str());
     return false;
   }
   key_ = key_owner.release();

@@ -65,6 +65,11 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
   Family replies("portbroker_replies_total", "counter", "UDP replies by outcome.");
   Family replies_refused_by("portbroker_replies_refused_total", "counter",
                             "UDP replies the supervisor refused, by reason (no-session, amplification, rate).");
+  Family proxy_headers("portbroker_proxy_headers_total", "counter",
+                       "PROXY protocol headers read from trusted balancers, by command (proxy, local: health checks).");
+  Family proxy_refused("portbroker_proxy_header_refused_total", "counter",
+                       "Connections the PROXY protocol gate closed, by reason.");
+  Family proxy_waiting("portbroker_proxy_waiting", "gauge", "Connections waiting for their PROXY protocol header.");
   Family restarts("portbroker_worker_restarts_total", "counter", "Worker restarts after crashes.");
   Family reloads("portbroker_reloads_total", "counter", "New versions that took over.");
   Family reload_failed("portbroker_reload_error", "gauge", "1 while the latest change on disk is not in force.");
@@ -114,6 +119,17 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
         }
       }
     }
+    if (handler.contains("proxy") && handler["proxy"].is_object()) {
+      const auto& proxy = handler["proxy"];
+      proxy_headers.add(labels + ",command=\"proxy\"", number(proxy["headers"]));
+      proxy_headers.add(labels + ",command=\"local\"", number(proxy["health_checks"]));
+      proxy_waiting.add(labels, number(proxy["waiting"]));
+      if (proxy.contains("refused_by") && proxy["refused_by"].is_object()) {
+        for (const auto& [reason, count] : proxy["refused_by"].items()) {
+          proxy_refused.add(labels + ",reason=\"" + escaped(reason) + "\"", number(count));
+        }
+      }
+    }
     restarts.add(labels, number(handler["worker"]["restarts"]));
     reloads.add(labels, number(handler["reload"]["reloads"]));
     reload_failed.add(labels, handler["reload"]["error"].is_null() ? 0 : 1);
@@ -122,7 +138,8 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
 
   std::ostringstream out;
   for (const Family* family : {&up, &uptime, &handlers, &active, &tracked, &connections, &accepted, &refused,
-                               &refused_by, &datagrams, &replies, &replies_refused_by, &restarts, &reloads, &reload_failed, &store,
+                               &refused_by, &datagrams, &replies, &replies_refused_by, &proxy_headers, &proxy_refused,
+                               &proxy_waiting, &restarts, &reloads, &reload_failed, &store,
                                &store_restarts}) {
     family->write(out);
   }

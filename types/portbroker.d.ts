@@ -45,13 +45,54 @@ declare module "portbroker" {
       clientAuth?: "required" | "optional";
       handshakeTimeout?: number;
     };
+    /**
+     * TCP only: connections from `trusted` load balancers start with a PROXY
+     * protocol header (v1 or v2) naming the client, which is then screened and
+     * shown in their place (docs/manifest.md#proxy-protocol).
+     */
+    proxyProtocol?: {
+      /** The balancers (1-256 CIDRs): a header is believed from these only, and they must send one. */
+      trusted: Cidr[];
+      /** Serve other sources as direct clients, under their own address (default false: refuse them). */
+      allowDirect?: boolean;
+      /** Seconds a trusted connection may take to send its header (default 3, at most 60). */
+      headerTimeout?: number;
+    };
   }
 
   /**
    * The module's optional `access` export: the manifest's fields except
-   * `tls`. It can only tighten the manifest; the supervisor enforces it.
+   * `tls` and `proxyProtocol`. It can only tighten the manifest; the
+   * supervisor enforces it.
    */
-  export type Access = Omit<Manifest, "tls">;
+  export type Access = Omit<Manifest, "tls" | "proxyProtocol">;
+
+  /** `conn.proxy`: what a trusted balancer's PROXY protocol header said. */
+  export interface ProxyInfo {
+    readonly version: 1 | 2;
+    /** The trusted balancer the connection came through (its socket's peer). */
+    readonly balancerAddress: string;
+    readonly balancerPort: number;
+    readonly balancerFamily: "IPv4" | "IPv6";
+    /** Where the client connected, as declared; absent when the header named no addresses. */
+    readonly destinationAddress?: string;
+    readonly destinationPort?: number;
+    readonly destinationFamily?: "IPv4" | "IPv6";
+    /** v2 PP2_TYPE_AUTHORITY: the host name the client asked for (SNI). */
+    readonly authority?: string;
+    /** v2 PP2_TYPE_ALPN: the application protocol negotiated with the client. */
+    readonly alpn?: string;
+    /** v2 PP2_TYPE_UNIQUE_ID: the balancer's opaque connection ID (up to 128 bytes). */
+    readonly uniqueId?: Buffer;
+    /** v2 PP2_TYPE_SSL, when the client spoke TLS to the balancer. */
+    readonly ssl?: {
+      readonly version?: string;
+      /** Common name of the client certificate. */
+      readonly cn?: string;
+      readonly clientCertificate: boolean;
+      readonly verified: boolean;
+    };
+  }
 
   type Encoding = "utf8" | "utf-8" | "hex" | "base64" | "base64url" | "latin1" | "binary" | "ascii" | "utf16le";
   type Chunk = string | Uint8Array | ArrayBufferView;
@@ -190,6 +231,8 @@ declare module "portbroker" {
     readonly writableNeedDrain: boolean;
     readonly readableLength: number;
     readonly readableFlowing: boolean | null;
+    /** Present when a trusted balancer relayed the connection (manifest `proxyProtocol`). */
+    readonly proxy?: ProxyInfo;
     /** Present when the manifest enables TLS. */
     readonly tls?: TlsInfo;
     readonly encrypted?: true;

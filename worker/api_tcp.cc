@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "worker/js_util.h"
+#include "worker/proxy_info.h"
 #include "worker/runtime.h"
 #include "worker/supervisor_link.h"
 #include "worker/tls_session.h"
@@ -150,15 +151,19 @@ void TcpBinding::announce(Connection& conn, const nlohmann::json* tls_info) {
   CallbackScope scope(runtime_);
   // Each string goes straight into the rooted array: the next allocation may
   // move or collect anything held in a raw pointer.
-  JS::RootedValueArray<6> args(cx);
+  JS::RootedValueArray<7> args(cx);
   args[0].setNumber(id);
   args[1].setNumber(static_cast<double>(handoff.id));
   args[3].setNumber(handoff.remote.port());
   std::string tls_text = tls_info ? tls_info->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "";
-  const std::pair<int, std::string> strings[] = {
-      {2, handoff.remote.ip()}, {4, std::string(handoff.remote.family_name())}, {5, tls_text}};
+  std::string proxy_text = handoff.proxy ? proxy_info_json(*handoff.proxy) : "";
+  const std::pair<int, std::string> strings[] = {{2, handoff.remote.ip()},
+                                                 {4, std::string(handoff.remote.family_name())},
+                                                 {5, tls_text},
+                                                 {6, proxy_text}};
   for (const auto& [index, text] : strings) {
     if (index == 5 && tls_info == nullptr) continue;  // plaintext: conn.tls stays undefined
+    if (index == 6 && !handoff.proxy) continue;       // a direct client: conn.proxy stays undefined
     JSString* value = new_string_from_utf8(cx, text);
     if (value == nullptr) {
       runtime_.report_pending_exception();

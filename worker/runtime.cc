@@ -32,6 +32,7 @@
 #include "worker/js_util.h"
 #include "worker/module_loader.h"
 #include "worker/supervisor_link.h"
+#include "worker/memory_reducer.h"
 #include "worker/watchdog.h"
 
 namespace worker {
@@ -55,6 +56,7 @@ Runtime::Runtime(uv_loop_t* loop, ipc::WorkerInit init, SupervisorLink& link)
 Runtime::~Runtime() {
   // Everything holding GC roots or libuv handles goes before the context.
   watchdog_.reset();
+  memory_reducer_.reset();
   drain_timer_.cancel();
   // Off-thread work (a WebAssembly compile) is abandoned before the context goes.
   if (engine_tasks_) engine_tasks_->shut_down();
@@ -146,6 +148,7 @@ bool Runtime::install_natives(JS::HandleObject native) {
 
 bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::string& error) {
   if (!create_context(error)) return false;
+  memory_reducer_ = std::make_unique<MemoryReducer>(cx_, loop_);
   if (init_.cpu_limit_ms != 0 || init_.memory_bytes != 0) {
     watchdog_ = std::make_unique<Watchdog>(cx_, Watchdog::Limits{init_.cpu_limit_ms, init_.memory_bytes},
                                            std::move(statm));
@@ -233,6 +236,7 @@ void Runtime::callback_entered() {
 
 void Runtime::callback_left() {
   if (watchdog_) watchdog_->leave();
+  if (memory_reducer_) memory_reducer_->note_activity();
 }
 
 void Runtime::report_pending_exception() {

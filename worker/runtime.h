@@ -26,6 +26,7 @@ class StoreBinding;
 class EgressBinding;
 class SupervisorLink;
 class Watchdog;
+class MemoryReducer;
 
 // JavaScript functions the internal bootstrap registers for the engine binding
 // to call (native.registerHooks).
@@ -132,6 +133,7 @@ class Runtime {
   std::unique_ptr<StoreBinding> store_;
   std::unique_ptr<EgressBinding> egress_;
   std::unique_ptr<Watchdog> watchdog_;
+  std::unique_ptr<MemoryReducer> memory_reducer_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;
   bool hooks_registered_ = false;
   bool reporting_uncaught_ = false;

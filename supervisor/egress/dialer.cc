@@ -380,7 +380,7 @@ void Dialer::finish(Attempt& attempt, const std::string& code, common::UniqueFd 
   if (!worker.send_egress_connected(answer, fd.get())) return;
   // Tracked like an inbound connection: the kernel's close reaches
   // on_closed, and the socket goes when the worker does.
-  if (!tracker_.add(id, TrackedConnection{std::move(fd), &worker, owned->remote, 0, 0, true})) return;
+  if (!tracker_.add(id, TrackedConnection{.fd = std::move(fd), .owner = &worker, .remote = owned->remote, .outbound = true})) return;
   ++opened_;
   ++active_;
   common::log::debug("egress-connected")

@@ -6,6 +6,7 @@ SIGKILL) when the test ends. Nothing here talks to anything but loopback.
 """
 
 import contextlib
+import ctypes
 import json
 import os
 import re
@@ -26,6 +27,7 @@ EXAMPLES = os.path.join(REPO, "examples")
 NODE_RUNNER = os.path.join(REPO, "bench", "node-reference-runner.mjs")
 
 DEFAULT_TIMEOUT = 15.0
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 
 
 # Ports already given out by this process: a port is free only until its
@@ -201,6 +203,84 @@ class Broker:
         self.close()
 
 
+def stop_process(process, timeout=10):
+    """SIGTERM to a process this test started (by its PID), then SIGKILL if it lingers."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def enter_private_namespaces(mounts=False, local_block=None):
+    """This test process, and every child it starts from now on, gets a
+    network namespace of its own with loopback up (and, with `mounts`, a
+    mount namespace whose mounts propagate nowhere). `local_block` (a CIDR)
+    becomes the namespace's own addresses (AnyIP), so a test can send from
+    any of them. Call it first thing in the main thread: setns-style calls
+    change only the calling thread."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET | (CLONE_NEWNS if mounts else 0)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare")
+    if mounts:
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    if local_block:
+        subprocess.run(["ip", "route", "add", "local", local_block, "dev", "lo"], check=True)
+
+
+def run(*args, namespace=None, check=True, timeout=30):
+    """A command, inside network namespace `namespace` if given; fails the test if it fails (with check)."""
+    command = (["ip", "netns", "exec", namespace] if namespace else []) + list(args)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{command} failed: {result.stderr}")
+    return result
+
+
+class VethNamespaces:
+    """Two network namespaces made by a test, joined by a veth pair: the
+    server side with one address, the client side with several (so a test can
+    connect from allowed and refused sources). Nothing of the host's changes."""
+
+    def __init__(self, server, client, server_ip, client_ips):
+        self.server, self.client = server, client
+        self.server_ip, self.client_ips = server_ip, list(client_ips)
+
+    def create(self):
+        for namespace in (self.server, self.client):
+            run("ip", "netns", "add", namespace)
+        run("ip", "link", "add", "v" + self.server, "type", "veth", "peer", "name", "v" + self.client)
+        run("ip", "link", "set", "v" + self.server, "netns", self.server)
+        run("ip", "link", "set", "v" + self.client, "netns", self.client)
+        run("ip", "addr", "add", self.server_ip + "/24", "dev", "v" + self.server, namespace=self.server)
+        for address in self.client_ips:
+            run("ip", "addr", "add", address + "/24", "dev", "v" + self.client, namespace=self.client)
+        for namespace in (self.server, self.client):
+            run("ip", "link", "set", "lo", "up", namespace=namespace)
+            run("ip", "link", "set", "v" + namespace, "up", namespace=namespace)
+
+    def delete(self):
+        for namespace in (self.server, self.client):
+            run("ip", "netns", "del", namespace, check=False)
+
+
+class NamespacesTest(unittest.TestCase):
+    """A test class whose `namespaces` (a VethNamespaces) exist while its tests run."""
+
+    namespaces = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.namespaces.create()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.namespaces.delete()
+
+
 class NodeRunner:
     """The same handler files under plain Node (bench/node-reference-runner.mjs)."""
 
@@ -220,13 +300,7 @@ class NodeRunner:
             threading.Thread(target=lambda s=stream: [sys.stderr.write("node: " + l) for l in s], daemon=True).start()
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
     def __enter__(self):
         return self

@@ -6,7 +6,6 @@ complete (no SYN-ACK), not be accepted and closed."""
 import json
 import os
 import shutil
-import subprocess
 import textwrap
 import time
 import unittest
@@ -27,12 +26,7 @@ export function message(msg, rinfo, ctx) { ctx.reply(msg, rinfo); }
 """
 
 
-def run(*args, check=True, namespace=None):
-    command = (["ip", "netns", "exec", namespace] if namespace else []) + list(args)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{command} failed: {result.stderr}")
-    return result
+run = harness.run
 
 
 def nft(*args, check=True):
@@ -70,25 +64,8 @@ def client(kind, source, port):
 
 
 @unittest.skipUnless(os.geteuid() == 0 and shutil.which("nft"), "needs root and nft (installed by scripts/install-deps)")
-class FirewallTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        for namespace in (SERVER_NS, CLIENT_NS):
-            run("ip", "netns", "add", namespace)
-        run("ip", "link", "add", "v" + SERVER_NS, "type", "veth", "peer", "name", "v" + CLIENT_NS)
-        run("ip", "link", "set", "v" + SERVER_NS, "netns", SERVER_NS)
-        run("ip", "link", "set", "v" + CLIENT_NS, "netns", CLIENT_NS)
-        run("ip", "addr", "add", SERVER_IP + "/24", "dev", "v" + SERVER_NS, namespace=SERVER_NS)
-        for address in (ALLOWED_IP, DENIED_IP):
-            run("ip", "addr", "add", address + "/24", "dev", "v" + CLIENT_NS, namespace=CLIENT_NS)
-        for namespace in (SERVER_NS, CLIENT_NS):
-            run("ip", "link", "set", "lo", "up", namespace=namespace)
-            run("ip", "link", "set", "v" + namespace, "up", namespace=namespace)
-
-    @classmethod
-    def tearDownClass(cls):
-        for namespace in (SERVER_NS, CLIENT_NS):
-            run("ip", "netns", "del", namespace, check=False)
+class FirewallTest(harness.NamespacesTest):
+    namespaces = harness.VethNamespaces(SERVER_NS, CLIENT_NS, SERVER_IP, [ALLOWED_IP, DENIED_IP])
 
     def tearDown(self):
         nft("delete", "table", "inet", "portbroker", check=False)

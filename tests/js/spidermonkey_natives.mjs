@@ -211,6 +211,9 @@ export const natives = {
   setImmediateCallback() {},
   setImmediatePending() {},
   drainMicrotasks() {},
+  // The shell cannot ask the kernel; process.js only needs a machine name to
+  // translate when the module loads.
+  osUname: () => ["Linux", "js102", "", "", "x86_64"],
   getContext: () => context,
   setContext(value) {
     context = value;

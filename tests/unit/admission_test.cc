@@ -130,3 +130,19 @@ TEST_CASE("the default per-IP cap keeps one source from holding every connection
   for (uint64_t i = 0; i < 1000; ++i) REQUIRE(generous.admit_connection(source, i, 0) == Refusal::none);
   CHECK(generous.admit_connection(source, 1000, 0) == Refusal::max_connections_per_ip);
 }
+
+TEST_CASE("status shows proxyProtocol on TCP handlers, null when off") {
+  CHECK(admission("{}", Transport::tcp).policy_status()["proxyProtocol"].is_null());
+  CHECK_FALSE(admission("{}", Transport::udp).policy_status().contains("proxyProtocol"));
+  auto status = admission(R"({"proxyProtocol": {"trusted": ["10.0.0.0/8", "2001:db8::1"]}})", Transport::tcp).policy_status();
+  CHECK(status["proxyProtocol"] == nlohmann::json::parse(
+                                       R"({"trusted": ["10.0.0.0/8", "2001:db8::1/128"], "allowDirect": false, "headerTimeout": 3.0})"));
+}
+
+TEST_CASE("addresses learnt from a PROXY header become socket addresses, IPv4-mapped ones plain IPv4") {
+  auto plain = supervisor::to_socket_address(ip("::ffff:192.0.2.7"), 5000);
+  CHECK(plain.family() == AF_INET);
+  CHECK(plain.to_string() == "192.0.2.7:5000");
+  CHECK(supervisor::to_socket_address(ip("2001:db8::1"), 443).to_string() == "[2001:db8::1]:443");
+  CHECK(supervisor::to_ip(supervisor::to_socket_address(ip("192.0.2.7"), 1)) == ip("192.0.2.7"));
+}

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 
 #include "policy/ip_address.h"
@@ -53,7 +54,7 @@ TEST_CASE("the table is replaced atomically: add, delete, add, then the chain") 
 }
 
 TEST_CASE("a port without a manifest gets no screening rules, only its place in the port set") {
-  auto batch = build_firewall_batch({FirewallPort{policy::Transport::tcp, 7000, {}, false, {}}}, std::nullopt, {});
+  auto batch = build_firewall_batch({FirewallPort{policy::Transport::tcp, 7000, {}, false, {}, {}}}, std::nullopt, {});
   CHECK(rules(batch).empty());
   bool listed = false;
   for (const auto& command : batch["nftables"]) {
@@ -65,7 +66,7 @@ TEST_CASE("a port without a manifest gets no screening rules, only its place in 
 }
 
 TEST_CASE("allow and deny become sets per family and drop rules on the port") {
-  FirewallPort port{policy::Transport::udp, 9000, {cidr("10.0.0.0/8"), cidr("2001:db8::/32")}, true, {cidr("10.9.0.0/16")}};
+  FirewallPort port{policy::Transport::udp, 9000, {cidr("10.0.0.0/8"), cidr("2001:db8::/32")}, true, {cidr("10.9.0.0/16")}, {}};
   auto batch = build_firewall_batch({port}, std::nullopt, {});
   auto all = rules(batch);
   // allow v4, deny v4, allow v6, deny v6
@@ -94,7 +95,7 @@ TEST_CASE("allow and deny become sets per family and drop rules on the port") {
 }
 
 TEST_CASE("an empty allow list drops every source") {
-  FirewallPort port{policy::Transport::tcp, 7000, {}, true, {}};
+  FirewallPort port{policy::Transport::tcp, 7000, {}, true, {}, {}};
   auto all = rules(build_firewall_batch({port}, std::nullopt, {}));
   REQUIRE(all.size() == 2);
   CHECK(all[0]["expr"][1]["match"]["op"] == "!=");
@@ -102,8 +103,8 @@ TEST_CASE("an empty allow list drops every source") {
 }
 
 TEST_CASE("TCP rules screen new connections only; UDP rules every datagram") {
-  FirewallPort tcp{policy::Transport::tcp, 7000, {}, false, {cidr("10.9.0.0/16")}};
-  FirewallPort udp{policy::Transport::udp, 9000, {}, false, {cidr("10.9.0.0/16")}};
+  FirewallPort tcp{policy::Transport::tcp, 7000, {}, false, {cidr("10.9.0.0/16")}, {}};
+  FirewallPort udp{policy::Transport::udp, 9000, {}, false, {cidr("10.9.0.0/16")}, {}};
   for (const auto& rule : rules(build_firewall_batch({tcp}, std::nullopt, {}))) {
     REQUIRE(rule["expr"].size() == 5);
     CHECK(rule["expr"][2]["match"]["left"] == json{{"ct", {{"key", "state"}}}});
@@ -117,9 +118,9 @@ TEST_CASE("TCP rules screen new connections only; UDP rules every datagram") {
 
 TEST_CASE("tagged accept rules: old ones deleted by handle, new ones inserted per protocol") {
   OperatorChain chain{"inet", "filter", "input"};
-  std::vector<FirewallPort> ports = {{policy::Transport::tcp, 7000, {}, false, {}},
-                                     {policy::Transport::tcp, 7001, {}, false, {}},
-                                     {policy::Transport::udp, 9000, {}, false, {}}};
+  std::vector<FirewallPort> ports = {{policy::Transport::tcp, 7000, {}, false, {}, {}},
+                                     {policy::Transport::tcp, 7001, {}, false, {}, {}},
+                                     {policy::Transport::udp, 9000, {}, false, {}, {}}};
   auto batch = build_firewall_batch(ports, chain, {12, 15});
   std::vector<json> deletes;
   std::vector<json> inserts;
@@ -154,4 +155,104 @@ TEST_CASE("tagged rule handles are read from a chain listing") {
   CHECK(supervisor::tagged_rule_handles(listing) == std::vector<uint64_t>{9});
   CHECK(supervisor::tagged_rule_handles(json::parse("[]")).empty());
   CHECK(supervisor::tagged_rule_handles(json::parse(R"({"nftables": "x"})")).empty());
+}
+
+namespace {
+
+std::optional<policy::Manifest> manifest(const char* text) { return policy::parse_manifest(text, policy::Transport::tcp); }
+
+std::vector<std::string> blocks(const std::vector<policy::Cidr>& cidrs) {
+  std::vector<std::string> out;
+  for (const auto& c : cidrs) out.push_back(c.to_string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("firewall_port_for: without proxyProtocol, the manifest's lists as written") {
+  auto port = supervisor::firewall_port_for(policy::Transport::tcp, 7000, std::nullopt);
+  CHECK_FALSE(port.has_allow);
+  CHECK(port.deny.empty());
+  CHECK(port.trusted.empty());
+  port = supervisor::firewall_port_for(policy::Transport::tcp, 7000,
+                                       manifest(R"({"allow": ["10.0.0.0/8"], "deny": ["10.9.0.0/16"]})"));
+  CHECK(port.has_allow);
+  CHECK(blocks(port.allow) == std::vector<std::string>{"10.0.0.0/8"});
+  CHECK(blocks(port.deny) == std::vector<std::string>{"10.9.0.0/16"});
+  CHECK(port.trusted.empty());
+}
+
+TEST_CASE("firewall_port_for: with proxyProtocol the kernel admits the balancers; clients are screened above it") {
+  // Without allowDirect only the balancers may connect; the client lists are
+  // the supervisor's, applied to declared addresses (a balancer inside a
+  // denied block still gets through).
+  auto port = supervisor::firewall_port_for(
+      policy::Transport::tcp, 7000,
+      manifest(R"({"allow": ["192.0.2.0/24"], "deny": ["10.0.0.0/8"], "proxyProtocol": {"trusted": ["10.0.0.5", "fd00::/64"]}})"));
+  CHECK(port.has_allow);
+  CHECK(blocks(port.allow) == std::vector<std::string>{"10.0.0.5/32", "fd00::/64"});
+  CHECK(port.deny.empty());
+  CHECK(blocks(port.trusted) == std::vector<std::string>{"10.0.0.5/32", "fd00::/64"});
+
+  // allowDirect: direct clients under allow and deny, balancers always.
+  port = supervisor::firewall_port_for(
+      policy::Transport::tcp, 7000,
+      manifest(R"({"allow": ["192.0.2.0/24"], "deny": ["10.0.0.0/8"],
+                   "proxyProtocol": {"trusted": ["10.0.0.5"], "allowDirect": true}})"));
+  CHECK(port.has_allow);
+  CHECK(blocks(port.allow) == std::vector<std::string>{"192.0.2.0/24", "10.0.0.5/32"});
+  CHECK(blocks(port.deny) == std::vector<std::string>{"10.0.0.0/8"});
+  CHECK(blocks(port.trusted) == std::vector<std::string>{"10.0.0.5/32"});
+
+  port = supervisor::firewall_port_for(
+      policy::Transport::tcp, 7000, manifest(R"({"proxyProtocol": {"trusted": ["10.0.0.5"], "allowDirect": true}})"));
+  CHECK_FALSE(port.has_allow);
+}
+
+TEST_CASE("trusted balancers are accepted before the port's allow and deny rules") {
+  auto port = supervisor::firewall_port_for(
+      policy::Transport::tcp, 7000,
+      manifest(R"({"deny": ["10.0.0.0/8"], "proxyProtocol": {"trusted": ["10.0.0.5"], "allowDirect": true}})"));
+  auto batch = build_firewall_batch({port}, std::nullopt, {});
+  auto all = rules(batch);
+  // v4: trusted accept, then deny; v6 has no trusted block and no deny entry,
+  // but the deny rule is there for the family as before.
+  REQUIRE(all.size() >= 2);
+  CHECK(all[0]["expr"][1]["match"]["op"] == "==");
+  CHECK(all[0]["expr"][1]["match"]["right"] == "@tcp_7000_trusted4");
+  CHECK(all[0]["expr"][2]["match"]["right"] == "new");
+  CHECK(all[0]["expr"].back().contains("accept"));
+  CHECK(all[1]["expr"][1]["match"]["right"] == "@tcp_7000_deny4");
+  CHECK(all[1]["expr"].back().contains("drop"));
+  bool trusted_set = false;
+  for (const auto& command : batch["nftables"]) {
+    if (command.contains("add") && command["add"].contains("set") && command["add"]["set"]["name"] == "tcp_7000_trusted4") {
+      trusted_set = command["add"]["set"]["elem"][0]["prefix"]["addr"] == "10.0.0.5";
+    }
+  }
+  CHECK(trusted_set);
+  for (const auto& rule : all) CHECK(rule["expr"][1]["match"]["right"] != "@tcp_7000_trusted6");
+}
+
+TEST_CASE("blocks inside other blocks of a set are left out: nftables refuses overlapping intervals") {
+  FirewallPort port{policy::Transport::tcp, 7000,
+                    {cidr("10.0.0.0/8"), cidr("10.1.0.0/16"), cidr("10.0.0.0/8"), cidr("192.0.2.1"), cidr("2001:db8::/32"),
+                     cidr("2001:db8::1")},
+                    true, {cidr("192.0.2.0/25"), cidr("192.0.2.128/25")}, {cidr("10.0.0.5")}};
+  auto batch = build_firewall_batch({port}, std::nullopt, {});
+  std::map<std::string, std::vector<std::string>> sets;
+  for (const auto& command : batch["nftables"]) {
+    if (!command.contains("add") || !command["add"].contains("set")) continue;
+    const auto& set = command["add"]["set"];
+    for (const auto& e : set.value("elem", json::array())) {
+      if (e.contains("prefix")) {
+        sets[set["name"]].push_back(e["prefix"]["addr"].get<std::string>() + "/" + std::to_string(e["prefix"]["len"].get<int>()));
+      }
+    }
+  }
+  CHECK(sets["tcp_7000_allow4"] == std::vector<std::string>{"10.0.0.0/8", "192.0.2.1/32"});
+  CHECK(sets["tcp_7000_allow6"] == std::vector<std::string>{"2001:db8::/32"});
+  // Adjacent blocks do not overlap: both stay.
+  CHECK(sets["tcp_7000_deny4"] == std::vector<std::string>{"192.0.2.0/25", "192.0.2.128/25"});
+  CHECK(sets["tcp_7000_trusted4"] == std::vector<std::string>{"10.0.0.5/32"});
 }

@@ -580,3 +580,53 @@ TEST_CASE("on-demand names match exactly or one label under a wildcard") {
   CHECK_FALSE(policy::tls_name_allowed(allowed, "*.example.org"));
   CHECK_FALSE(policy::tls_name_allowed({"*.org"}, std::string(300, 'a') + ".org"));
 }
+
+TEST_CASE("proxyProtocol: trusted sources, allowDirect and headerTimeout, with defaults") {
+  Manifest m = parse_manifest(R"({"proxyProtocol": {"trusted": ["10.0.0.0/8", "2001:db8::1"]}})", Transport::tcp);
+  REQUIRE(m.proxy_protocol.has_value());
+  CHECK(texts(m.proxy_protocol->trusted) == std::vector<std::string>{"10.0.0.0/8", "2001:db8::1/128"});
+  CHECK_FALSE(m.proxy_protocol->allow_direct);
+  CHECK(m.proxy_protocol->header_timeout_s == policy::kDefaultProxyHeaderTimeout);
+
+  m = parse_manifest(R"({"allow": ["192.0.2.0/24"],
+                         "proxyProtocol": {"trusted": ["127.0.0.1"], "allowDirect": true, "headerTimeout": 0.5}})",
+                     Transport::tcp);
+  REQUIRE(m.proxy_protocol.has_value());
+  CHECK(m.proxy_protocol->allow_direct);
+  CHECK(m.proxy_protocol->header_timeout_s == 0.5);
+  CHECK_FALSE(parse_manifest("{}", Transport::tcp).proxy_protocol.has_value());
+}
+
+TEST_CASE("proxyProtocol errors name the file's field") {
+  const std::vector<ErrorCase> cases = {
+      {"not an object", R"({"proxyProtocol": ["10.0.0.0/8"]})", "/proxyProtocol", "must be an object"},
+      {"no trusted", R"({"proxyProtocol": {}})", "/proxyProtocol/trusted", "is required"},
+      {"empty trusted", R"({"proxyProtocol": {"trusted": []}})", "/proxyProtocol/trusted", "at least one"},
+      {"trusted not a list", R"({"proxyProtocol": {"trusted": "10.0.0.0/8"}})", "/proxyProtocol/trusted",
+       "array of CIDR strings"},
+      {"not a CIDR", R"({"proxyProtocol": {"trusted": ["10.0.0.0/8", "::1", "balancer"]}})",
+       "/proxyProtocol/trusted/2", "balancer"},
+      {"host bits", R"({"proxyProtocol": {"trusted": ["10.1.2.3/8"]}})", "/proxyProtocol/trusted/0", "host bits"},
+      {"allowDirect not a boolean", R"({"proxyProtocol": {"trusted": ["::1"], "allowDirect": 1}})",
+       "/proxyProtocol/allowDirect", "true or false"},
+      {"headerTimeout zero", R"({"proxyProtocol": {"trusted": ["::1"], "headerTimeout": 0}})",
+       "/proxyProtocol/headerTimeout", "at most 60"},
+      {"headerTimeout too long", R"({"proxyProtocol": {"trusted": ["::1"], "headerTimeout": 61}})",
+       "/proxyProtocol/headerTimeout", "at most 60"},
+      {"headerTimeout a string", R"({"proxyProtocol": {"trusted": ["::1"], "headerTimeout": "3"}})",
+       "/proxyProtocol/headerTimeout", "number of seconds"},
+      {"unknown field", R"({"proxyProtocol": {"trusted": ["::1"], "version": 2}})", "/proxyProtocol/version",
+       "unknown field"},
+  };
+  for (const auto& c : cases) check_error(c);
+  std::string long_list = R"({"proxyProtocol": {"trusted": [)";
+  for (int i = 0; i < 257; ++i) long_list += (i ? ",\"10.0." : "\"10.0.") + std::to_string(i / 256) + "." + std::to_string(i % 256) + "\"";
+  check_error({"too many", long_list + "]}}", "/proxyProtocol/trusted", "more than 256"});
+}
+
+TEST_CASE("proxyProtocol is TCP only and not for a module's access") {
+  check_error({"on UDP", R"({"proxyProtocol": {"trusted": ["10.0.0.0/8"]}})", "/proxyProtocol", "TCP handlers only"},
+              Transport::udp);
+  check_error({"in access", R"({"proxyProtocol": {"trusted": ["10.0.0.0/8"]}})", "/proxyProtocol", "unknown field"},
+              Transport::tcp, ManifestKind::module_access);
+}

@@ -84,7 +84,20 @@ WorkerInit sample_init() {
   return init;
 }
 
-ConnectionHandoff sample_handoff() { return {42, kPeer6}; }
+ConnectionHandoff sample_handoff() { return {42, kPeer6, {}}; }
+
+// A connection through a trusted balancer, with every PROXY field set.
+ConnectionHandoff sample_proxied_handoff() {
+  ipc::ProxyInfo proxy;
+  proxy.version = 2;
+  proxy.balancer = kLoopback4;
+  proxy.destination = kLoopback6;
+  proxy.authority = "api.example.com";
+  proxy.alpn = "h2";
+  proxy.unique_id = {0x00, 0xFF, 0x42};
+  proxy.ssl = ipc::ProxySsl{true, true, "TLSv1.3", "client.example"};
+  return {43, kPeer4, proxy};
+}
 
 ipc::WorkerSandbox sample_sandbox() {
   ipc::WorkerSandbox report;
@@ -122,6 +135,7 @@ std::vector<Encoded> all_messages() {
   return {
       {"WorkerInit", MessageType::worker_init, ipc::encode(sample_init())},
       {"ConnectionHandoff", MessageType::connection, ipc::encode(sample_handoff())},
+      {"ConnectionHandoff through a balancer", MessageType::connection, ipc::encode(sample_proxied_handoff())},
       {"WorkerStop", MessageType::worker_stop, ipc::encode(WorkerStop{5000, 2500})},
       {"WorkerFailed", MessageType::worker_failed, ipc::encode(WorkerFailed{"no handle export", {}})},
       {"worker ready", MessageType::worker_ready, ipc::encode(ipc::WorkerReady{R"({"allow":["10.0.0.0/8"]})", {{"echo.tcp.7000.port.js", "1:2:3:4:5"}}})},
@@ -252,11 +266,11 @@ TEST_CASE("ConnectionHandoff round-trips id and IPv4 / IPv6 addresses") {
     const char* remote_text;
   };
   const std::vector<Case> cases = {
-      {"IPv4", {1, kPeer4}, "203.0.113.9:54321"},
-      {"IPv6", {2, kPeer6}, "[2001:db8::dead:beef]:65535"},
-      {"IPv4-mapped IPv6", {3, kMapped}, "[::ffff:1.2.3.4]:1"},
-      {"largest id", {std::numeric_limits<uint64_t>::max(), kPeer6}, "[2001:db8::dead:beef]:65535"},
-      {"port 0", {0, v4(0, 0, 0, 0, 0)}, "0.0.0.0:0"},
+      {"IPv4", {1, kPeer4, {}}, "203.0.113.9:54321"},
+      {"IPv6", {2, kPeer6, {}}, "[2001:db8::dead:beef]:65535"},
+      {"IPv4-mapped IPv6", {3, kMapped, {}}, "[::ffff:1.2.3.4]:1"},
+      {"largest id", {std::numeric_limits<uint64_t>::max(), kPeer6, {}}, "[2001:db8::dead:beef]:65535"},
+      {"port 0", {0, v4(0, 0, 0, 0, 0), {}}, "0.0.0.0:0"},
   };
   for (const auto& c : cases) {
     CAPTURE(std::string(c.label));
@@ -659,4 +673,66 @@ TEST_CASE("worker reports outside their bounds are malformed") {
   WorkerFailed failed;
   REQUIRE(ipc::decode(ipc::encode(WorkerFailed{std::string(ipc::kMaxFailureReasonBytes + 1, 'x'), {}}), failed));
   CHECK(failed.reason.size() == ipc::kMaxFailureReasonBytes);
+}
+
+TEST_CASE("ConnectionHandoff carries what a trusted balancer's PROXY header said") {
+  ConnectionHandoff in = sample_proxied_handoff();
+  ConnectionHandoff out;
+  REQUIRE(ipc::decode(ipc::encode(in), out));
+  CHECK(out.id == 43);
+  CHECK(same_address(out.remote, kPeer4));
+  REQUIRE(out.proxy.has_value());
+  CHECK(out.proxy->version == 2);
+  CHECK(same_address(out.proxy->balancer, kLoopback4));
+  CHECK(same_address(out.proxy->destination, kLoopback6));
+  CHECK(out.proxy->authority == "api.example.com");
+  CHECK(out.proxy->alpn == "h2");
+  CHECK(out.proxy->unique_id == Bytes{0x00, 0xFF, 0x42});
+  REQUIRE(out.proxy->ssl.has_value());
+  CHECK(*out.proxy->ssl == ipc::ProxySsl{true, true, "TLSv1.3", "client.example"});
+
+  // v1, or v2 without TLVs or a declared destination (UNSPEC, UNKNOWN).
+  ipc::ProxyInfo bare;
+  bare.version = 1;
+  bare.balancer = kLoopback6;
+  REQUIRE(ipc::decode(ipc::encode(ConnectionHandoff{7, kLoopback6, bare}), out));
+  REQUIRE(out.proxy.has_value());
+  CHECK(out.proxy->version == 1);
+  CHECK_FALSE(out.proxy->destination.valid());
+  CHECK(out.proxy->authority.empty());
+  CHECK(out.proxy->unique_id.empty());
+  CHECK_FALSE(out.proxy->ssl.has_value());
+
+  // A direct connection after a proxied one leaves nothing behind.
+  REQUIRE(ipc::decode(ipc::encode(sample_handoff()), out));
+  CHECK_FALSE(out.proxy.has_value());
+}
+
+TEST_CASE("ConnectionHandoff's PROXY fields are bounded and canonical") {
+  auto rejected = [](const std::function<void(ipc::ProxyInfo&)>& spoil) {
+    ConnectionHandoff in = sample_proxied_handoff();
+    spoil(*in.proxy);
+    ConnectionHandoff out;
+    return !ipc::decode(ipc::encode(in), out);
+  };
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.version = 0; }));
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.version = 3; }));
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.balancer = {}; }));
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.authority.assign(ipc::kMaxProxyTextBytes + 1, 'a'); }));
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.alpn.assign(ipc::kMaxProxyTextBytes + 1, 'a'); }));
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.unique_id.assign(ipc::kMaxProxyUniqueIdBytes + 1, 1); }));
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.ssl->version.assign(ipc::kMaxProxyTextBytes + 1, 'a'); }));
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.ssl->common_name.assign(ipc::kMaxProxyTextBytes + 1, 'a'); }));
+  CHECK(rejected([](ipc::ProxyInfo& p) { p.ssl->client_certificate = false; }));  // verified without one
+  CHECK_FALSE(rejected([](ipc::ProxyInfo& p) {
+    p.authority.assign(ipc::kMaxProxyTextBytes, 'a');
+    p.unique_id.assign(ipc::kMaxProxyUniqueIdBytes, 1);
+  }));
+
+  // A presence flag other than 0 or 1 is malformed.
+  Bytes bytes = ipc::encode(sample_handoff());
+  REQUIRE(bytes.back() == 0);
+  bytes.back() = 2;
+  ConnectionHandoff out;
+  CHECK_FALSE(ipc::decode(bytes, out));
 }

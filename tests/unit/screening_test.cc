@@ -626,3 +626,21 @@ TEST_CASE("quadratic policy check: a 256-entry allow tightened by a 256-entry ac
   CHECK(tighten(gap, access(access_json)).size() == 128);
   check_sources(gap, {{"10.255.0.1", Refusal::not_allowed}, {"10.254.7.1", Refusal::none}});
 }
+
+TEST_CASE("proxyProtocol carries into the effective policy, and access cannot touch it") {
+  CHECK_FALSE(with_manifest("{}").proxy.has_value());
+  auto policy = with_manifest(R"({"allow": ["192.0.2.0/24"],
+                                  "proxyProtocol": {"trusted": ["10.0.0.0/8"], "allowDirect": true, "headerTimeout": 2}})");
+  REQUIRE(policy.proxy.has_value());
+  CHECK(policy.proxy->trusted.contains(ip("10.1.2.3")));
+  CHECK(policy.proxy->trusted.contains(ip("::ffff:10.1.2.3")));
+  CHECK_FALSE(policy.proxy->trusted.contains(ip("192.0.2.1")));
+  CHECK(policy.proxy->allow_direct);
+  CHECK(policy.proxy->header_timeout_s == 2);
+  // The lists are about clients: a balancer is not in allow, a client is.
+  CHECK(screen_source(policy, ip("10.1.2.3")) == Refusal::not_allowed);
+  CHECK(screen_source(policy, ip("192.0.2.1")) == Refusal::none);
+  tighten(policy, parse_manifest(R"({"allow": ["192.0.2.0/25"]})", Transport::tcp, ManifestKind::module_access));
+  REQUIRE(policy.proxy.has_value());
+  CHECK(policy.proxy->trusted.contains(ip("10.1.2.3")));
+}

@@ -105,8 +105,16 @@ function runHandle(socket) {
   }
 }
 
-function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, tlsJson) {
+function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, tlsJson, proxyJson) {
   const socket = new Socket(kHandoff, id, brokerId, { address: remoteAddress, port: remotePort, family: remoteFamily });
+  if (typeof proxyJson === "string") {
+    // It came through a trusted balancer: remoteAddress is the client it
+    // declared; what else its PROXY header said is here.
+    const proxy = JSON.parse(proxyJson);
+    if (proxy.uniqueId !== undefined) proxy.uniqueId = Buffer.from(proxy.uniqueId, "hex");
+    if (proxy.ssl !== undefined) Object.freeze(proxy.ssl);
+    socket.proxy = Object.freeze(proxy);
+  }
   if (typeof tlsJson === "string") {
     // TLS was terminated by the runtime: the handler reads and writes
     // plaintext; what was negotiated is here, as on a Node TLSSocket.
