@@ -380,7 +380,12 @@ void Dialer::finish(Attempt& attempt, const std::string& code, common::UniqueFd 
   if (!worker.send_egress_connected(answer, fd.get())) return;
   // Tracked like an inbound connection: the kernel's close reaches
   // on_closed, and the socket goes when the worker does.
-  if (!tracker_.add(id, TrackedConnection{.fd = std::move(fd), .owner = &worker, .remote = owned->remote, .outbound = true})) return;
+  TrackedConnection tracked;
+  tracked.fd = std::move(fd);
+  tracked.owner = &worker;
+  tracked.remote = owned->remote;
+  tracked.outbound = true;
+  if (!tracker_.add(id, std::move(tracked))) return;
   ++opened_;
   ++active_;
   common::log::debug("egress-connected")

@@ -500,6 +500,7 @@ export class Socket extends EventEmitter {
   }
 
   get readyState() {
+    if (this.connecting) return "opening";
     if (this.readable && this.writable) return "open";
     if (this.readable) return "readOnly";
     if (this.writable) return "writeOnly";
