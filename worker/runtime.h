@@ -24,6 +24,7 @@ class TcpBinding;
 class UdpBinding;
 class StoreBinding;
 class EgressBinding;
+class ZlibBinding;
 class SupervisorLink;
 class Watchdog;
 class MemoryReducer;
@@ -80,6 +81,7 @@ class Runtime {
   UdpBinding& udp() { return *udp_; }
   StoreBinding& store() { return *store_; }
   EgressBinding& egress() { return *egress_; }
+  ZlibBinding& zlib() { return *zlib_; }
   ModuleLoader& modules() { return *modules_; }
   SupervisorLink& link() { return link_; }
 
@@ -132,6 +134,7 @@ class Runtime {
   std::unique_ptr<UdpBinding> udp_;
   std::unique_ptr<StoreBinding> store_;
   std::unique_ptr<EgressBinding> egress_;
+  std::unique_ptr<ZlibBinding> zlib_;
   std::unique_ptr<Watchdog> watchdog_;
   std::unique_ptr<MemoryReducer> memory_reducer_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;

@@ -4,6 +4,7 @@ driven by the same client, and the transcripts are compared byte for byte."""
 
 import contextlib
 import json
+import gzip
 import os
 import shutil
 import socket
@@ -34,6 +35,13 @@ CLIENTS = {
     "conn_iterate.js": [("send", b"one"), ("sleep", 0.05), ("send", b"two"), ("sleep", 0.05), ("shutdown",)],
     "conn_write.js": [],
     "conn_unread_end.js": [("shutdown",)],
+    "conn_stream.js": [("send", b"first line\n"), ("sleep", 0.05), ("send", b"second"), ("sleep", 0.05), ("shutdown",),
+                       ("sleep", 0.2), ("report",)],
+    "conn_drain.js": [("report",)],
+    "conn_pipe.js": [("send", b"echo me"), ("sleep", 0.05), ("send", b" and me"), ("sleep", 0.05), ("shutdown",)],
+    "conn_iterate_break.js": [("send", b"go"), ("sleep", 0.05), ("send", b"stop"), ("sleep", 0.2), ("report",)],
+    "conn_zlib.js": [("send", gzip.compress(b"a gzip body, " * 300, mtime=0)[:40]), ("sleep", 0.05),
+                     ("send", gzip.compress(b"a gzip body, " * 300, mtime=0)[40:]), ("sleep", 0.05), ("shutdown",)],
 }
 
 
