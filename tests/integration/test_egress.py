@@ -4,13 +4,19 @@ broker, only to what their manifest's `connect` list allows. A real upstream
 unlisted port, an unlisted CIDR, the cloud metadata address and a name that
 resolves to loopback (`localhost`: a name entry never admits a special
 address); dns.lookup filtered by the list (ENOTFOUND); the module's `access`
-narrowing; limits and status counts; manifest validation naming the entry.
-Everything runs against the built binaries, on loopback, bounded in time."""
+narrowing; limits and status counts; manifest validation naming the entry;
+and, with a hosts file of the test's own bind-mounted in the broker's mount
+namespace, DNS rebinding (one forbidden answer among good ones) and a name
+for the metadata service. Everything runs against the built binaries, on
+loopback, bounded in time."""
 
 import contextlib
 import json
+import os
+import shutil
 import socket
 import socketserver
+import tempfile
 import threading
 import time
 import unittest
@@ -323,6 +329,59 @@ class EgressTest(unittest.TestCase):
         self.assertEqual(handler["state"], "failed")
         self.assertIn("/connect/1", handler["reason"])
         self.assertIn("'db.internal' has no port", handler["reason"])
+
+
+class TestHostsFileTest(unittest.TestCase):
+    """The broker's resolver answers from a hosts file this test writes: the
+    broker runs in a mount namespace of its own where that file is bind-mounted
+    over /etc/hosts (nothing changes for the rest of the machine). A name with
+    one forbidden answer among good ones is refused whole (DNS rebinding); a
+    name pointing at the metadata service is refused; a name whose answer an
+    IP entry admits connects, to exactly that address."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.echo_port = harness.free_port()
+        cls.echo = start_echo(("127.0.0.1", cls.echo_port))
+        cls.port = harness.free_port()
+        cls.tmp_hosts = os.path.join(tempfile.mkdtemp(prefix="portbroker-hosts-"), "hosts")
+        with open(cls.tmp_hosts, "w") as f:
+            f.write("127.0.0.1 localhost\n"
+                    "8.8.8.8 mixed.test\n10.1.2.3 mixed.test\n"
+                    "169.254.169.254 metadata.test\n"
+                    "127.0.0.1 upstream.test\n")
+        e = cls.echo_port
+        prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                  'mount --bind "$0" /etc/hosts && exec "$@"', cls.tmp_hosts]
+        cls.broker = harness.Broker({
+            f"hosts.tcp.{cls.port}.port.js": PROBE,
+            f"hosts.tcp.{cls.port}.port.json": json.dumps(
+                {"connect": ["mixed.test:80", "public:80", "metadata.test:80", f"upstream.test:{e}",
+                             f"127.0.0.1:{e}"]}),
+        }, command_prefix=prefix)
+        cls.broker.start()
+        harness.wait_until(lambda: cls.broker.handler("hosts")["state"] == "active", what="hosts handler active")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.close()
+        cls.echo.shutdown()
+        cls.echo.server_close()
+        shutil.rmtree(os.path.dirname(cls.tmp_hosts), ignore_errors=True)
+
+    def test_rebinding_metadata_and_an_admitted_answer(self):
+        c = Client(self.port)
+        self.addCleanup(c.close)
+        # 8.8.8.8 would do, but 10.1.2.3 is among the answers: nothing is dialed.
+        self.assertEqual(c.ask("connect mixed.test 80"), "error EACCES connect")
+        self.assertEqual(c.ask("lookup mixed.test"), "error ENOTFOUND getaddrinfo")
+        self.assertEqual(c.ask("connect metadata.test 80"), "error EACCES connect")
+        self.assertEqual(c.ask(f"connect upstream.test {self.echo_port}"), "ok 127.0.0.1 ping")
+        egress = self.broker.handler("hosts")["egress"]
+        self.assertEqual(egress["refused"]["forbidden-address"], 3)
+        refused = self.broker.events(event="egress-refused", destination="mixed.test:80")
+        self.assertIn("10.1.2.3 (private)", refused[0]["detail"])
+        self.assertIn("8.8.8.8 (global)", refused[0]["detail"])
 
 
 if __name__ == "__main__":
