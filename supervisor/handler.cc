@@ -329,6 +329,11 @@ void Handler::apply_manifest(const HandlerFile& file) {
   common::log::info("manifest-applied").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("manifest", file_.manifest_file);
 }
 
+void Handler::refresh_egress() {
+  std::vector<std::string> warnings;
+  apply_egress(file_, current_ ? current_->access_json : "", warnings);
+}
+
 void Handler::apply_egress(const HandlerFile& file, const std::string& access_json,
                            std::vector<std::string>& warnings) {
   const auto& config = ctx_.config();

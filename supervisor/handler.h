@@ -81,6 +81,8 @@ class Handler final {
   // connections drain on their own sockets), after the drain for UDP (replies
   // leave through the port's socket). Stopping again adds to `done`.
   void stop(std::function<void()> done, std::function<void()> port_released = nullptr);
+  // The tenant's egress cap changed: the policy for connects that follow.
+  void refresh_egress();
   // The store went away: give every running worker fresh connections, which
   // the listening socket queues until the restarted store accepts them.
   void reconnect_store();
