@@ -106,7 +106,9 @@ bool read_file_beneath(int dir_fd, const std::string& relative, const std::strin
         error = label + (rules.follow_symlinks ? ": too many symbolic links" : ": is a symbolic link (not followed)");
         break;
       case ENOSYS:
-        error = label + ": cannot be opened safely (this kernel has no openat2; Linux 5.6 or later is needed)";
+        // A kernel before 5.6, or a seccomp filter: systemd's RestrictSUIDSGID=yes answers openat2 so.
+        error = label + ": cannot be opened safely (openat2 is unavailable: Linux 5.6 or later is needed, and no "
+                        "seccomp filter may refuse it, as systemd's RestrictSUIDSGID=yes does)";
         break;
       default:
         error = label + ": cannot be read: " + errno_text(errno);

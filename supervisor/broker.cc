@@ -400,6 +400,9 @@ void Broker::hand_over(const Handler& handler) {
 }
 
 void Broker::apply_firewall() {
+  // Every change of a handler's state (added, active, failed, removed) ends
+  // here or in handler_settled().
+  report_status();
   if (!firewall_) return;
   std::vector<FirewallPort> ports;
   for_each_handler([&](const HandlerFolder&, const Handler& handler) {
@@ -409,6 +412,7 @@ void Broker::apply_firewall() {
 }
 
 void Broker::handler_settled() {
+  report_status();
   if (ready_logged_ || shutting_down_ || folders_.empty()) return;
   size_t total = 0;
   size_t active = 0;
@@ -435,7 +439,16 @@ void Broker::handler_settled() {
       .kv("refused", refused)
       .kv("ignored", ignored)
       .kv("tenants", folders_.size() - 1);
-  notifier_.ready(summary());
+  reported_status_ = summary();
+  notifier_.ready(reported_status_);
+}
+
+void Broker::report_status() {
+  if (!ready_logged_ || shutting_down_) return;
+  std::string now = summary();
+  if (now == reported_status_) return;
+  reported_status_ = std::move(now);
+  notifier_.send("STATUS=" + reported_status_);
 }
 
 std::string Broker::summary() const {
@@ -474,7 +487,10 @@ bool Broker::reload(const char* by, std::string& error, HandlerFolder* only) {
       error += (error.empty() ? "" : "; ") + folder_error;
     }
   }
-  if (ready_logged_) notifier_.ready(summary());
+  if (ready_logged_) {
+    reported_status_ = summary();
+    notifier_.ready(reported_status_);
+  }
   return ok;
 }
 

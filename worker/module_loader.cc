@@ -180,6 +180,10 @@ bool ModuleLoader::read_user_file(const std::string& relative_path, std::string&
     record_file(relative_path, "");
     if (err == EXDEV || err == ELOOP) {
       error = "resolves outside the handlers folder (symlink)";
+    } else if (err == ENOSYS) {
+      // Was "Function not implemented", under the unit's RestrictSUIDSGID=yes.
+      error = "cannot be opened: openat2 is unavailable (Linux 5.6 or later is needed, and no seccomp filter may "
+              "refuse it, as systemd's RestrictSUIDSGID=yes does)";
     } else {
       error = common::errno_text(err);
     }
