@@ -162,6 +162,19 @@ bool StoreBinding::to_js(const ipc::resp::Value& reply, JS::MutableHandleValue o
   return false;
 }
 
+namespace {
+
+// ctx.shared's error for a store that went away (as shared.js words it).
+bool unavailable_error(JSContext* cx, const std::string& reason, JS::MutableHandleValue out) {
+  JS::RootedString message(cx, new_string_from_utf8(cx, "ctx.shared: the shared store is unavailable (" + reason + ")"));
+  if (!message) return false;
+  JS::RootedString file(cx, JS_GetEmptyString(cx));
+  JS::Rooted<mozilla::Maybe<JS::Value>> no_cause(cx, mozilla::Nothing());
+  return JS::CreateError(cx, JSEXN_ERR, nullptr, file, 0, 0, nullptr, message, no_cause, out);
+}
+
+}  // namespace
+
 bool StoreBinding::resolve_next(const ipc::resp::Value& reply) {
   if (waiting_.empty()) return false;
   JSContext* cx = runtime_.cx();
@@ -277,7 +290,13 @@ void StoreBinding::fail(const std::string& reason, bool reconnect) {
   // The hook tells the JavaScript side; waiting commands are rejected here.
   runtime_.call_hook(Hook::store_failure, args);
   JS::RootedObject promise(cx);
-  JS::RootedValue error(cx, JS::StringValue(text));
+  // An Error, as the JavaScript side throws for commands after the failure,
+  // so handler code reading error.message learns what happened.
+  JS::RootedValue error(cx);
+  if (!unavailable_error(cx, reason, &error)) {
+    runtime_.report_pending_exception();
+    error.setString(text);
+  }
   while (!waiting_.empty()) {
     promise = *waiting_.front();
     waiting_.pop_front();
@@ -309,9 +328,8 @@ bool StoreBinding::native_command(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::RootedObject promise(cx, JS::NewPromiseObject(cx, nullptr));
   if (!promise) return false;
   if (self.failed_ || !self.send(self.command_, std::move(request))) {
-    JSString* text = JS_NewStringCopyZ(cx, "shared store unavailable");
-    if (text == nullptr) return false;
-    JS::RootedValue reason(cx, JS::StringValue(text));
+    JS::RootedValue reason(cx);
+    if (!unavailable_error(cx, "it is not connected", &reason)) return false;
     if (!JS::RejectPromise(cx, promise, reason)) return false;
   } else {
     self.waiting_.push_back(std::make_unique<JS::PersistentRootedObject>(cx, promise));
