@@ -628,6 +628,113 @@ bool decode(std::span<const uint8_t> message, StoreBackendState& out) {
   return close_reader(reader);
 }
 
+namespace {
+
+// An error code as Node spells them: upper-case letters, digits and '_'.
+bool valid_code(std::string_view code) {
+  if (code.size() > kMaxEgressCodeBytes) return false;
+  return std::all_of(code.begin(), code.end(),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+bool valid_egress_host(std::string_view host) {
+  if (host.empty() || host.size() > kMaxEgressHostBytes) return false;
+  return std::all_of(host.begin(), host.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+// An optional address: a presence byte, then the address.
+void put_optional_address(WireWriter& writer, const common::SocketAddress& address) {
+  writer.put(static_cast<uint8_t>(address.valid()));
+  if (address.valid()) put_address(writer, address);
+}
+
+bool get_optional_address(WireReader& reader, common::SocketAddress& out) {
+  bool present = false;
+  if (!get_bool(reader, present)) return false;
+  if (!present) return true;
+  out = get_address(reader);
+  return out.valid();
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const EgressConnect& message) {
+  auto writer = start(MessageType::egress_connect);
+  writer.put(message.request_id);
+  writer.put_string(message.host);
+  writer.put(message.port);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, EgressConnect& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::egress_connect)) return false;
+  out.request_id = reader.get<uint32_t>();
+  out.host = reader.get_string();
+  out.port = reader.get<uint16_t>();
+  return close_reader(reader) && valid_egress_host(out.host) && out.port != 0;
+}
+
+std::vector<uint8_t> encode(const EgressConnected& message) {
+  auto writer = start(MessageType::egress_connected);
+  writer.put(message.request_id);
+  writer.put_string(message.code);
+  put_optional_address(writer, message.remote);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, EgressConnected& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::egress_connected)) return false;
+  out.request_id = reader.get<uint32_t>();
+  out.code = reader.get_string();
+  if (!reader.ok() || !get_optional_address(reader, out.remote)) return false;
+  return close_reader(reader) && valid_code(out.code);
+}
+
+std::vector<uint8_t> encode(const EgressLookup& message) {
+  auto writer = start(MessageType::egress_lookup);
+  writer.put(message.request_id);
+  writer.put_string(message.host);
+  writer.put(message.family);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, EgressLookup& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::egress_lookup)) return false;
+  out.request_id = reader.get<uint32_t>();
+  out.host = reader.get_string();
+  out.family = reader.get<uint8_t>();
+  return close_reader(reader) && valid_egress_host(out.host) &&
+         (out.family == 0 || out.family == 4 || out.family == 6);
+}
+
+std::vector<uint8_t> encode(const EgressLookupResult& message) {
+  auto writer = start(MessageType::egress_lookup_result);
+  writer.put(message.request_id);
+  writer.put_string(message.code);
+  writer.put(static_cast<uint32_t>(message.addresses.size()));
+  for (const auto& address : message.addresses) put_address(writer, address);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, EgressLookupResult& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::egress_lookup_result)) return false;
+  out.request_id = reader.get<uint32_t>();
+  out.code = reader.get_string();
+  auto count = reader.get<uint32_t>();
+  if (!reader.ok() || count > kMaxLookupAddresses) return false;
+  out.addresses.clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    auto address = get_address(reader);
+    if (!address.valid()) return false;
+    out.addresses.push_back(address);
+  }
+  return close_reader(reader) && valid_code(out.code);
+}
+
 DatagramBatch::DatagramBatch(MessageType type) : type_(type) { clear(); }
 
 void DatagramBatch::clear() {

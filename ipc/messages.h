@@ -23,6 +23,8 @@ enum class MessageType : uint16_t {
   store_connections = 5,  // fds: new store connections (command, subscription): the store restarted
   tls_update = 6,         // new TLS material (certificates rotated on disk), for new connections
   tls_certificate = 7,    // an on-demand certificate, or why there is none
+  egress_connected = 8,   // the answer to egress_connect; fd: the connected socket, when it connected
+  egress_lookup_result = 9,  // the answer to egress_lookup: the admitted addresses, or why none
   // worker -> supervisor
   worker_ready = 101,   // module loaded, exports checked, open(ctx) finished
   worker_failed = 102,  // could not start (or is giving up); the reason goes to status
@@ -33,6 +35,8 @@ enum class MessageType : uint16_t {
   tls_certificate_request = 107,  // on-demand: a certificate for a name and the worker's key
   store_reconnect = 108,          // its store connections broke: it asks for new ones (store_connections)
   modules_loaded = 109,           // handler files a dynamic import() read after it was ready
+  egress_connect = 110,           // handler code asks for an outbound connection (docs/egress.md)
+  egress_lookup = 111,            // dns.lookup: the supervisor resolves, the allow list filters
   // supervisor -> store (portbroker-store --control-fd)
   store_scope = 201,         // add or update a tenant's scope; fd, when new: its listening socket
   store_scope_remove = 202,  // remove a scope: its listener and clients close, its keys stay
@@ -230,6 +234,44 @@ struct WorkerReady {
   std::vector<ModuleFile> modules;
 };
 
+// Egress (docs/egress.md). The worker names a destination as handler code
+// wrote it; the supervisor resolves, checks every answer against the
+// handler's policy, connects, and answers with the connected socket or a
+// Node-style error code. Requests carry a worker-chosen id that the answer
+// repeats; the supervisor bounds how many may be outstanding.
+inline constexpr size_t kMaxEgressHostBytes = 255;  // a name (253) or a bracketed IPv6 address
+inline constexpr size_t kMaxEgressCodeBytes = 32;
+inline constexpr size_t kMaxLookupAddresses = 32;
+
+struct EgressConnect {
+  uint32_t request_id = 0;
+  std::string host;  // 1..kMaxEgressHostBytes printable ASCII; checked by policy::parse_egress_host
+  uint16_t port = 0;  // 1..65535
+  bool operator==(const EgressConnect&) const = default;
+};
+
+struct EgressConnected {
+  uint32_t request_id = 0;
+  // Empty when connected (the socket travels as the message's one fd);
+  // otherwise a Node error code: EACCES (not allowed by the policy), EAGAIN
+  // (a limit), ENOTFOUND, ETIMEDOUT, ECONNREFUSED, ...
+  std::string code;
+  common::SocketAddress remote;  // the address connected to (or refused); may be empty
+};
+
+struct EgressLookup {
+  uint32_t request_id = 0;
+  std::string host;
+  uint8_t family = 0;  // 0 (any), 4 or 6
+  bool operator==(const EgressLookup&) const = default;
+};
+
+struct EgressLookupResult {
+  uint32_t request_id = 0;
+  std::string code;  // empty: found
+  std::vector<common::SocketAddress> addresses;  // at most kMaxLookupAddresses, port 0
+};
+
 // A tenant's part of the store (store/commands.h): its keys are
 // `<name>:<key>`, charged to a quota of `max_bytes`. Sent for a new scope
 // with one fd, the listening socket of <run-dir>/tenants/<name>/store.sock;
@@ -342,6 +384,10 @@ std::vector<uint8_t> encode(const TlsStats& message);
 std::vector<uint8_t> encode(const TlsCertificate& message);
 std::vector<uint8_t> encode(const TlsCertificateRequest& message);
 std::vector<uint8_t> encode(const StoreScope& message);
+std::vector<uint8_t> encode(const EgressConnect& message);
+std::vector<uint8_t> encode(const EgressConnected& message);
+std::vector<uint8_t> encode(const EgressLookup& message);
+std::vector<uint8_t> encode(const EgressLookupResult& message);
 std::vector<uint8_t> encode(const StoreScopeRemove& message);
 std::vector<uint8_t> encode(const StoreBackend& message);
 std::vector<uint8_t> encode(const StoreDial& message);
@@ -364,6 +410,10 @@ bool decode(std::span<const uint8_t> message, ModulesLoaded& out);
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out);
 bool decode(std::span<const uint8_t> message, SeccompViolation& out);
 bool decode(std::span<const uint8_t> message, StoreScope& out);
+bool decode(std::span<const uint8_t> message, EgressConnect& out);
+bool decode(std::span<const uint8_t> message, EgressConnected& out);
+bool decode(std::span<const uint8_t> message, EgressLookup& out);
+bool decode(std::span<const uint8_t> message, EgressLookupResult& out);
 bool decode(std::span<const uint8_t> message, StoreScopeRemove& out);
 bool decode(std::span<const uint8_t> message, StoreBackend& out);
 bool decode(std::span<const uint8_t> message, StoreDial& out);

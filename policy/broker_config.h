@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/egress_settings.h"
 #include "policy/screening.h"
 #include "policy/store_backend.h"
 #include "policy/tenant_config.h"
@@ -60,6 +61,9 @@ struct BrokerConfig {
   // Defaults for handlers without a manifest (or without a field in it), and
   // the bounds of per-source state.
   ScreeningDefaults screening;
+  // Outbound connections handlers make through the broker (docs/egress.md):
+  // per-handler defaults, the ceilings manifests may ask up to, timeouts.
+  EgressDefaults egress;
   // How workers (and the store) are confined and bounded.
   struct Worker {
     // The unprivileged user they run as. The packages create "portbroker";

@@ -185,6 +185,7 @@ bool StoreBinding::to_js(const ipc::resp::Value& reply, JS::MutableHandleValue o
   return false;
 }
 
+
 bool StoreBinding::resolve_next(const ipc::resp::Value& reply) {
   if (waiting_.empty()) return false;
   JSContext* cx = runtime_.cx();

@@ -45,6 +45,8 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"assert/strict", "node/assert_strict.js"},
       {"os", "node/os.js"},
       {"net", "node/net.js"},
+      {"dns", "node/dns.js"},
+      {"dns/promises", "node/dns_promises.js"},
       {"stream", "node/stream.js"},
       {"stream/promises", "node/stream_promises.js"},
       {"zlib", "node/zlib.js"},

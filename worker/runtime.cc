@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "worker/api_call_site.h"
 #include "worker/api_clone.h"
+#include "worker/api_connect.h"
 #include "worker/api_console.h"
 #include "worker/api_crypto.h"
 #include "worker/api_encoding.h"
@@ -140,6 +141,7 @@ bool Runtime::install_natives(JS::HandleObject native) {
       TcpBinding::install,
       UdpBinding::install,
       StoreBinding::install,
+      EgressBinding::install,
       ZlibBinding::install,
   };
   for (Install install : kInstalls) {
@@ -169,6 +171,7 @@ bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::s
   tcp_ = std::make_unique<TcpBinding>(*this);
   udp_ = std::make_unique<UdpBinding>(*this);
   store_ = std::make_unique<StoreBinding>(*this);
+  egress_ = std::make_unique<EgressBinding>(*this);
   zlib_ = std::make_unique<ZlibBinding>(*this);
   for (auto& hook : hooks_) hook = std::make_unique<JS::PersistentRootedValue>(cx_);
 

@@ -49,6 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Store relay -> supervisor.
   round_trip<ipc::StoreDial>(input);
   round_trip<ipc::StoreBackendState>(input);
+  round_trip<ipc::EgressConnect>(input);
+  round_trip<ipc::EgressLookup>(input);
   datagrams_round_trip(input, ipc::MessageType::replies);
   ipc::SeccompViolation violation;
   (void)ipc::decode(input, violation);
@@ -59,6 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   round_trip<ipc::StoreConnections>(input);
   round_trip<ipc::TlsUpdate>(input);
   round_trip<ipc::TlsCertificate>(input);
+  round_trip<ipc::EgressConnected>(input);
+  round_trip<ipc::EgressLookupResult>(input);
   datagrams_round_trip(input, ipc::MessageType::datagrams);
   // Supervisor -> store.
   round_trip<ipc::StoreScope>(input);

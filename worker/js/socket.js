@@ -10,6 +10,7 @@ import { native } from "./native.js";
 import { Buffer } from "./buffer.js";
 import { setTimeout as startTimer, clearTimeout as stopTimer } from "./timers.js";
 import { makeError, ERR_INVALID_ARG_TYPE } from "./errors.js";
+import { requestConnect, normalizeConnectArgs } from "./egress.js";
 import {
   Duplex, writeChunk, pushSettled, addChunk, settleReadMore, onwrite, onwriteOf, scheduleAfterWrite, nop,
   S_DESTROYED, S_CONSTRUCTED, S_EMIT_CLOSE, R_SYNC, R_READING, R_NEED_READABLE, R_ENDED, R_END_EMITTED,
@@ -34,21 +35,36 @@ function nativeEncoding(encoding) {
   return encoding === "utf8" || encoding === "buffer" ? undefined : encoding;
 }
 
+// Passed by the runtime when it wraps a handed-off connection; handler code
+// constructs sockets without it (new net.Socket()), unconnected, and
+// connects them through the broker (docs/egress.md).
+export const kHandoff = Symbol("portbroker.handoff");
+
+function abortError(signal) {
+  const error = new Error("The operation was aborted", { cause: signal.reason });
+  error.code = "ABORT_ERR";
+  error.name = "AbortError";
+  return error;
+}
+
 // _sk bits.
 const SK_READING = 1;  // native reading is on
 const SK_HAD_ERROR = 2;  // destroyed with an error: 'close' says so
 
 export class Socket extends Duplex {
-  constructor(id, brokerConnectionId, remote) {
+  // new Socket(kHandoff, id, brokerConnectionId, remote): a connection the
+  // broker accepted; new Socket([options]): an outbound one, connect() next.
+  constructor(token, id, brokerConnectionId, remote) {
     super();
-    this.allowHalfOpen = false;
-    this._id = id;
-    this.brokerConnectionId = brokerConnectionId;
-    this.remoteAddress = remote.address;
-    this.remotePort = remote.port;
-    this.remoteFamily = remote.family;
+    const handedOff = token === kHandoff;
+    this.allowHalfOpen = !handedOff && token !== null && typeof token === "object" && token.allowHalfOpen === true;
+    this._id = handedOff ? id : 0;
+    this.brokerConnectionId = handedOff ? brokerConnectionId : undefined;
+    this.remoteAddress = handedOff ? remote.address : undefined;
+    this.remotePort = handedOff ? remote.port : undefined;
+    this.remoteFamily = handedOff ? remote.family : undefined;
     this.bytesRead = 0;
-    this._sk = SK_READING;
+    this._sk = handedOff ? SK_READING : 0;
     // As net.Socket: 'close' is emitted here, with hadError; strings are
     // written as strings.
     this._s &= ~S_EMIT_CLOSE;
@@ -56,12 +72,77 @@ export class Socket extends Duplex {
     this._w &= ~(W_DECODE_STRINGS | W_SYNC);
     // Where net.Socket's read(0) at creation leaves the readable side.
     this._r = (this._r & ~R_SYNC) | R_READING | R_NEED_READABLE;
+    if (handedOff) {
+      native.tcpReadStart(id);
+    } else {
+      this.pending = true;
+    }
+  }
+
+  // --- outbound (docs/egress.md) ---------------------------------------------------
+
+  // connect(options[, listener]), connect(port[, host][, listener]): the
+  // broker checks the destination against the handler's manifest, resolves
+  // and connects; 'connect' then 'ready' follow, or 'error' then 'close'.
+  // Writes and end() made meanwhile wait for the connection, as in Node.
+  connect(...args) {
+    const [options, listener] = normalizeConnectArgs(args);
+    if (this._id !== 0 || this.connecting) {
+      throw makeError(Error, "ERR_SOCKET_CONNECTION_ALREADY_OPEN", "Socket is already connected");
+    }
+    if (this.destroyed) throw makeError(Error, "ERR_SOCKET_CLOSED", "Socket is closed");
+    if (typeof listener === "function") this.once("connect", listener);
+    if (typeof options.timeout === "number") this.setTimeout(options.timeout);
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal === null || typeof signal !== "object" || !("aborted" in signal)) {
+        throw ERR_INVALID_ARG_TYPE("options.signal", "AbortSignal", signal);
+      }
+      if (signal.aborted) {
+        native.nextTick(() => this.destroy(abortError(signal)), undefined);
+        return this;
+      }
+      const onAbort = () => this.destroy(abortError(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      this._signalCleanup = () => signal.removeEventListener("abort", onAbort);
+    }
+    this.connecting = true;
+    this._connectHost = options.host;
+    this._connectPort = options.port;
+    requestConnect(this, options.host, options.port);
+    return this;
+  }
+
+  // The broker connected: `id` is the runtime's connection.
+  _onConnected(id, address, port, family) {
+    this._id = id;
+    this.remoteAddress = address;
+    this.remotePort = port;
+    this.remoteFamily = family;
+    this.connecting = false;
+    this.pending = false;
+    if (this._signalCleanup !== null) this._signalCleanup();
+    this._signalCleanup = null;
+    this._sk |= SK_READING;
     native.tcpReadStart(id);
+    if (this._decoder !== null) native.tcpUtf8Strings(id, this._canDecodeNatively());
+    if (this._timer !== null) this._timer.refresh();
+    // Writes and end() waiting for the connection go out from here.
+    this.emit("connect");
+    this.emit("ready");
+  }
+
+  _onConnectFailed(error) {
+    this.connecting = false;
+    if (this._signalCleanup !== null) this._signalCleanup();
+    this._signalCleanup = null;
+    this.destroy(error);
   }
 
   // --- the stream machinery's hooks -------------------------------------------------
 
   _read() {
+    if (this._id === 0) return;  // reading starts once connected
     if (!(this._sk & SK_READING) && !(this._s & S_DESTROYED)) {
       this._sk |= SK_READING;
       const result = native.tcpReadStart(this._id);
@@ -117,7 +198,7 @@ export class Socket extends Duplex {
 
   setEncoding(encoding) {
     super.setEncoding(encoding);
-    native.tcpUtf8Strings(this._id, this._canDecodeNatively());
+    if (this._id !== 0) native.tcpUtf8Strings(this._id, this._canDecodeNatively());
     return this;
   }
 
@@ -125,7 +206,7 @@ export class Socket extends Duplex {
     const w = this._w;
     // Nothing in the way (no write in flight, not corked, ended or failed)
     // and utf8 text or bytes: straight to the kernel.
-    if ((w & (W_ENDING | W_WRITING)) === 0 && this._corked === 0 && this._errored === null &&
+    if ((w & (W_ENDING | W_WRITING)) === 0 && this._corked === 0 && this._errored === null && this._id !== 0 &&
         (this._s & (S_DESTROYED | S_CONSTRUCTED)) === S_CONSTRUCTED) {
       if (typeof encoding === "function") {
         callback = encoding;
@@ -189,6 +270,10 @@ export class Socket extends Duplex {
   }
 
   _write(chunk, encoding, callback) {
+    if (this._id === 0) {
+      this.once("connect", () => this._write(chunk, encoding, callback));
+      return;
+    }
     if (this._timer !== null) this._timer.refresh();
     const result = chunk.length === 0 ? 0 : native.tcpWrite(this._id, chunk, nativeEncoding(encoding));
     if (result === 0) {
@@ -204,6 +289,10 @@ export class Socket extends Duplex {
   }
 
   _writev(chunks, callback) {
+    if (this._id === 0) {
+      this.once("connect", () => this._writev(chunks, callback));
+      return;
+    }
     if (this._timer !== null) this._timer.refresh();
     let queued = 0;
     for (const { chunk, encoding } of chunks) {
@@ -242,6 +331,10 @@ export class Socket extends Duplex {
   }
 
   _final(callback) {
+    if (this._id === 0) {
+      this.once("connect", () => this._final(callback));
+      return;
+    }
     const result = native.tcpShutdown(this._id);
     if (result === 0) {
       this._shutdownCallback = callback;
@@ -266,8 +359,19 @@ export class Socket extends Duplex {
   _destroy(error, callback) {
     this._clearTimer();
     if (error) this._sk |= SK_HAD_ERROR;
-    native.tcpClose(this._id);
+    if (this._signalCleanup !== null) this._signalCleanup();
+    this._signalCleanup = null;
+    if (this._id !== 0) {
+      native.tcpClose(this._id);
+      callback(error);
+      return;
+    }
+    // Never connected (refused, failed, or destroyed while connecting): no
+    // native handle to wait for. An answer that still arrives finds the
+    // socket destroyed and its connection is closed unseen.
+    this.connecting = false;
     callback(error);
+    native.nextTick(() => this._onClose(), undefined);
   }
 
   // The native handle finished closing (after destroy(), or when the broker
@@ -299,6 +403,7 @@ export class Socket extends Duplex {
   }
 
   get readyState() {
+    if (this.connecting) return "opening";
     if (this.readable && this.writable) return "open";
     if (this.readable) return "readOnly";
     if (this.writable) return "writeOnly";
@@ -406,4 +511,8 @@ Object.assign(Socket.prototype, {
   _shutdownCallback: null,
   connecting: false,
   pending: false,
+  _signalCleanup: null,
+  _connectHost: undefined,
+  _connectPort: undefined,
+  _connectRequest: 0,
 });
