@@ -52,6 +52,27 @@ bool EgressBinding::native_lookup(JSContext* cx, unsigned argc, JS::Value* vp) {
   return true;
 }
 
+bool EgressBinding::native_tls_connect(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  if (!args.get(0).isNumber() || !args.get(1).isString()) {
+    return throw_type_error(cx, "tlsConnect: connection id and options expected");
+  }
+  EgressBinding& self = Runtime::from(cx).egress();
+  TlsClientOptions options;
+  std::string error;
+  std::unique_ptr<TlsSession> session;
+  if (TlsClientOptions::parse(to_utf8(cx, args[1]), options, error)) {
+    session = self.tls_contexts_.new_session(options, error);
+  }
+  if (session && !self.runtime_.tcp().start_client_tls(static_cast<uint32_t>(args[0].toNumber()), std::move(session))) {
+    error = "the connection is closed";
+  }
+  JSString* text = new_string_from_utf8(cx, error);
+  if (text == nullptr) return false;
+  args.rval().setString(text);
+  return true;
+}
+
 void EgressBinding::on_connected(const ipc::EgressConnected& answer, std::vector<common::UniqueFd>& fds) {
   // An answer to nothing asked (or asked twice) is ignored, and its socket closed.
   if (connects_.erase(answer.request_id) == 0) {
@@ -117,6 +138,7 @@ bool EgressBinding::install(JSContext* cx, JS::HandleObject native) {
   static const JSFunctionSpec functions[] = {
       JS_FN("egressConnect", native_connect, 2, 0),
       JS_FN("egressLookup", native_lookup, 2, 0),
+      JS_FN("tlsConnect", native_tls_connect, 2, 0),
       JS_FS_END,
   };
   return JS_DefineFunctions(cx, native, functions);

@@ -9,6 +9,8 @@
 // family) return a request id (0: too many outstanding); the answers arrive
 // through the egressConnected(requestId, connectionId, code, address, port,
 // family) → socket and egressLookupDone(requestId, code, addresses) hooks.
+// native.tlsConnect(connectionId, optionsJson) starts client TLS on such a
+// connection (tls.connect; worker/tls_client.h) and returns "" or why not.
 
 #include <jsapi.h>
 
@@ -18,6 +20,7 @@
 
 #include "common/unique_fd.h"
 #include "ipc/messages.h"
+#include "worker/tls_client.h"
 
 namespace worker {
 
@@ -42,11 +45,13 @@ class EgressBinding {
 
   static bool native_connect(JSContext* cx, unsigned argc, JS::Value* vp);
   static bool native_lookup(JSContext* cx, unsigned argc, JS::Value* vp);
+  static bool native_tls_connect(JSContext* cx, unsigned argc, JS::Value* vp);
 
   Runtime& runtime_;
   uint32_t next_request_ = 1;
   std::set<uint32_t> connects_;
   std::set<uint32_t> lookups_;
+  TlsClientContexts tls_contexts_;
 };
 
 }  // namespace worker

@@ -46,6 +46,7 @@ enum class Hook : int {
   uncaught,           // (error, context, isRejection)
   egress_connected,   // (requestId, connectionId | 0, code, address, port, family) → socket (worker/api_connect.h)
   egress_lookup_done, // (requestId, code, addresses)
+  tls_client_settled, // (socket, infoJson | "", failure, detail): tls.connect's handshake ended (worker/tls_client.h)
   count,
 };
 

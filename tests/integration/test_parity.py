@@ -9,6 +9,8 @@ import os
 import shutil
 import socket
 import socketserver
+import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -73,6 +75,48 @@ class EchoLines(socketserver.StreamRequestHandler):
             self.wfile.write(line)
 
 
+class TlsEchoLines(EchoLines):
+    """EchoLines over TLS; a client that gives up on the handshake is no error."""
+
+    def setup(self):
+        try:
+            self.request = self.server.context.wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.request = None
+            return
+        super().setup()
+
+    def handle(self):
+        if self.request is None:
+            return
+        try:
+            super().handle()
+        except (ssl.SSLError, OSError):
+            pass
+
+    def finish(self):
+        if self.request is not None:
+            super().finish()
+
+
+def tls_echo(directory):
+    """A TLS echo server on loopback with a self-signed certificate for
+    upstream.test and 127.0.0.1, offering ALPN x-test; returns it and the
+    certificate's PEM."""
+    key, cert = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=upstream.test",
+                    "-addext", "subjectAltName=DNS:upstream.test,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=30)
+    server = Echo(("127.0.0.1", harness.free_port()), TlsEchoLines)
+    server.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.context.load_cert_chain(cert, key)
+    server.context.set_alpn_protocols(["x-test"])
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    with open(cert) as f:
+        return server, f.read()
+
+
 class ParityTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -82,8 +126,11 @@ class ParityTest(unittest.TestCase):
         cls.upstream_port, cls.closed_port = harness.free_port(), harness.free_port()
         cls.upstream = Echo(("127.0.0.1", cls.upstream_port), EchoLines)
         threading.Thread(target=cls.upstream.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-        cls.scenarios = sorted(f for f in os.listdir(PARITY) if f.endswith(".js"))
         cls.node_dir = tempfile.mkdtemp(prefix="portbroker-parity-node-")
+        cls.cert_dir = tempfile.mkdtemp(prefix="portbroker-parity-tls-")
+        cls.tls_upstream, tls_ca = tls_echo(cls.cert_dir)
+        cls.tls_port = cls.tls_upstream.server_address[1]
+        cls.scenarios = sorted(f for f in os.listdir(PARITY) if f.endswith(".js"))
         cls.node_ports = {}
         cls.broker_ports = {}
         cls.broker = harness.Broker()
@@ -94,6 +141,7 @@ class ParityTest(unittest.TestCase):
             with open(os.path.join(PARITY, scenario)) as f:
                 source = f.read().replace("UPSTREAM_PORT", str(cls.upstream_port))
                 source = source.replace("CLOSED_PORT", str(cls.closed_port))
+                source = source.replace("TLS_PORT", str(cls.tls_port)).replace("TLS_CA", json.dumps(tls_ca))
             with open(os.path.join(cls.node_dir, node_file), "w") as f:
                 f.write(source)
             cls.node_ports[scenario] = node_port
@@ -101,7 +149,8 @@ class ParityTest(unittest.TestCase):
             cls.broker.write(f"{name}.tcp.{broker_port}.port.js", source)
             if scenario.startswith("egress"):
                 cls.broker.write(f"{name}.tcp.{broker_port}.port.json", json.dumps(
-                    {"connect": [f"127.0.0.1:{cls.upstream_port}", f"127.0.0.1:{cls.closed_port}"]}))
+                    {"connect": [f"127.0.0.1:{cls.upstream_port}", f"127.0.0.1:{cls.closed_port}",
+                                 f"127.0.0.1:{cls.tls_port}"]}))
         cls.node = harness.NodeRunner(cls.node_dir)
         cls.broker.start()
 
@@ -109,9 +158,11 @@ class ParityTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.node.close()
         cls.broker.close()
-        cls.upstream.shutdown()
-        cls.upstream.server_close()
+        for server in (cls.upstream, cls.tls_upstream):
+            server.shutdown()
+            server.server_close()
         shutil.rmtree(cls.node_dir, ignore_errors=True)
+        shutil.rmtree(cls.cert_dir, ignore_errors=True)
 
     def test_every_scenario_matches_node_byte_for_byte(self):
         self.assertGreaterEqual(len(self.scenarios), 6)

@@ -180,4 +180,6 @@ native.registerHooks({
     callInContext(undefined, onConnected, undefined, [requestId, connectionId, code, address, port, family]),
   egressLookupDone: (requestId, code, addresses) =>
     callInContext(undefined, onLookupDone, undefined, [requestId, code, addresses]),
+  tlsClientSettled: (socket, info, failure, detail) =>
+    callInContext(socket, socket._onTlsSettled, socket, [info, failure, detail]),
 });
