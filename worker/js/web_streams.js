@@ -14,6 +14,7 @@ import {
   makeError,
 } from "./errors.js";
 import { customInspectSymbol, inspect } from "./inspect.js";
+import { native } from "./native.js";
 
 const kCreate = Symbol("kCreate");
 
@@ -122,11 +123,10 @@ export class ReadableStream {
       this.#record = newStreamRecord(this);
       return;
     }
-    if (source === undefined) source = null;
-    if (source !== null && typeof source !== "object" && typeof source !== "function") {
+    if (source === undefined) source = {};
+    if (source === null || (typeof source !== "object" && typeof source !== "function")) {
       throw ERR_INVALID_ARG_TYPE("source", "object", source);
     }
-    if (source === null) throw ERR_INVALID_ARG_TYPE("source", "object", source);
     if (strategy === undefined || strategy === null) strategy = {};
     if (typeof strategy !== "object" && typeof strategy !== "function") {
       throw ERR_INVALID_ARG_TYPE("strategy", "object", strategy);
@@ -639,10 +639,14 @@ function createReadableStream(startAlgorithm, pullAlgorithm, cancelAlgorithm, hi
 
 // tee -----------------------------------------------------------------------------------------
 
+// Node 20 tees as an earlier edition of the standard did, and code may see
+// the difference, so this follows Node: a branch's pull while a read is in
+// flight is dropped rather than remembered (no "readAgain"), and the close of
+// the source reaches the branches a tick later (process.nextTick), after the
+// promise jobs already queued.
 function teeStream(stream) {
   const reader = acquireReader(stream);
   let reading = false;
-  let readAgain = false;
   let canceled1 = false;
   let canceled2 = false;
   let reason1;
@@ -652,28 +656,25 @@ function teeStream(stream) {
   const cancelPromise = deferred();
 
   function pullAlgorithm() {
-    if (reading) {
-      readAgain = true;
-      return Promise.resolve();
-    }
+    if (reading) return Promise.resolve();
     reading = true;
     readerRead(reader, {
       chunk: (chunk) => {
         // A microtask later, so a read that closes or errors the stream in
         // the same turn is seen first.
         Promise.resolve().then(() => {
-          readAgain = false;
+          reading = false;
           if (!canceled1) controllerEnqueue(branch1.controller, chunk);
           if (!canceled2) controllerEnqueue(branch2.controller, chunk);
-          reading = false;
-          if (readAgain) pullAlgorithm();
         });
       },
       close: () => {
-        reading = false;
-        if (!canceled1) controllerClose(branch1.controller);
-        if (!canceled2) controllerClose(branch2.controller);
-        if (!canceled1 || !canceled2) cancelPromise.resolve();
+        native.nextTick(() => {
+          reading = false;
+          if (!canceled1) controllerClose(branch1.controller);
+          if (!canceled2) controllerClose(branch2.controller);
+          if (!canceled1 || !canceled2) cancelPromise.resolve();
+        });
       },
       error: () => {
         reading = false;
@@ -721,7 +722,7 @@ const streamIteratorPrototype = Object.create(AsyncIteratorPrototype, {
         return Promise.reject(new TypeError("next() called on an object that is not a ReadableStream async iterator"));
       }
       const nextSteps = () => {
-        if (iterator.finished) return Promise.resolve({ value: undefined, done: true });
+        if (iterator.finished) return Promise.resolve({ done: true, value: undefined });
         return iteratorNext(iterator).then((result) => {
           iterator.ongoing = undefined;
           if (result.done) iterator.finished = true;
@@ -746,12 +747,12 @@ const streamIteratorPrototype = Object.create(AsyncIteratorPrototype, {
         return Promise.reject(new TypeError("return() called on an object that is not a ReadableStream async iterator"));
       }
       const returnSteps = () => {
-        if (iterator.finished) return Promise.resolve({ value, done: true });
+        if (iterator.finished) return Promise.resolve({ done: true, value });
         iterator.finished = true;
         return iteratorReturn(iterator, value);
       };
       iterator.ongoing = iterator.ongoing === undefined ? returnSteps() : iterator.ongoing.then(returnSteps, returnSteps);
-      return iterator.ongoing.then(() => ({ value, done: true }));
+      return iterator.ongoing.then(() => ({ done: true, value }));
     },
     writable: true,
     enumerable: true,
@@ -776,7 +777,7 @@ function iteratorNext(iterator) {
     chunk: (value) => resolve({ value, done: false }),
     close: () => {
       releaseReader(reader);
-      resolve({ value: undefined, done: true });
+      resolve({ done: true, value: undefined });
     },
     error: (error) => {
       releaseReader(reader);
