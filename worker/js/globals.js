@@ -10,6 +10,9 @@ import { process } from "./process.js";
 import { URL, URLSearchParams } from "./url.js";
 import { CryptoKey, SubtleCrypto, subtle } from "./webcrypto.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+import { ReadableStream, ReadableStreamDefaultController, ReadableStreamDefaultReader } from "./web_streams.js";
+import { Blob } from "./blob.js";
+import { Headers, Request, Response } from "./fetch_types.js";
 
 function queueMicrotask(callback) {
   if (typeof callback !== "function") throw ERR_INVALID_ARG_TYPE("callback", ["function"], callback);
@@ -87,6 +90,13 @@ export const publicGlobals = {
   URLSearchParams,
   CryptoKey,
   SubtleCrypto,
+  ReadableStream,
+  ReadableStreamDefaultReader,
+  ReadableStreamDefaultController,
+  Blob,
+  Headers,
+  Request,
+  Response,
 };
 
 for (const [name, value] of Object.entries(publicGlobals)) {
