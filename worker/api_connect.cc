@@ -10,6 +10,22 @@
 
 namespace worker {
 
+uint32_t EgressBinding::next_request_id() {
+  uint32_t id = next_request_++;
+  if (next_request_ == 0) next_request_ = 1;
+  return id;
+}
+
+bool EgressBinding::connect_native(const std::string& host, uint16_t port, NativeConnectDone done) {
+  if (native_connects_.size() >= kMaxOutstanding || host.empty() || host.size() > ipc::kMaxEgressHostBytes || port == 0) {
+    return false;
+  }
+  uint32_t id = next_request_id();
+  native_connects_.emplace(id, std::move(done));
+  runtime_.link().send(ipc::encode(ipc::EgressConnect{id, host, port}));
+  return true;
+}
+
 bool EgressBinding::native_connect(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
   if (!args.get(0).isString() || !args.get(1).isNumber()) {
@@ -23,8 +39,7 @@ bool EgressBinding::native_connect(JSContext* cx, unsigned argc, JS::Value* vp) 
     args.rval().setInt32(0);
     return true;
   }
-  uint32_t id = self.next_request_++;
-  if (self.next_request_ == 0) self.next_request_ = 1;
+  uint32_t id = self.next_request_id();
   self.connects_.insert(id);
   self.runtime_.link().send(ipc::encode(ipc::EgressConnect{id, host, static_cast<uint16_t>(port)}));
   args.rval().setNumber(id);
@@ -44,8 +59,7 @@ bool EgressBinding::native_lookup(JSContext* cx, unsigned argc, JS::Value* vp) {
     args.rval().setInt32(0);
     return true;
   }
-  uint32_t id = self.next_request_++;
-  if (self.next_request_ == 0) self.next_request_ = 1;
+  uint32_t id = self.next_request_id();
   self.lookups_.insert(id);
   self.runtime_.link().send(ipc::encode(ipc::EgressLookup{id, host, static_cast<uint8_t>(family)}));
   args.rval().setNumber(id);
@@ -74,6 +88,14 @@ bool EgressBinding::native_tls_connect(JSContext* cx, unsigned argc, JS::Value* 
 }
 
 void EgressBinding::on_connected(const ipc::EgressConnected& answer, std::vector<common::UniqueFd>& fds) {
+  if (auto it = native_connects_.find(answer.request_id); it != native_connects_.end()) {
+    NativeConnectDone done = std::move(it->second);
+    native_connects_.erase(it);
+    common::UniqueFd socket;
+    if (answer.code.empty() && fds.size() == 1) socket = std::move(fds[0]);
+    done(answer, std::move(socket));
+    return;
+  }
   // An answer to nothing asked (or asked twice) is ignored, and its socket closed.
   if (connects_.erase(answer.request_id) == 0) {
     common::log::error("malformed-supervisor-message").kv("type", "egress_connected");

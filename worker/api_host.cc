@@ -22,6 +22,7 @@ constexpr std::pair<const char*, Hook> kHookNames[] = {
     {"egressConnected", Hook::egress_connected},
     {"egressLookupDone", Hook::egress_lookup_done},
     {"tlsClientSettled", Hook::tls_client_settled},
+    {"fetchEvent", Hook::fetch_event},
 };
 
 // registerHooks({ start, connection, ... }): every hook must be a function.

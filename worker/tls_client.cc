@@ -28,9 +28,9 @@ std::string openssl_error(const std::string& what) {
   return what + ": " + text;
 }
 
-// Node's names for the chain's verification results (error.code, and
-// socket.authorizationError).
-const char* verify_code_name(long result) {
+}  // namespace
+
+const char* tls_verify_code_name(long result) {
   switch (result) {
 #define NAME(code) \
   case X509_V_ERR_##code: return #code
@@ -67,6 +67,8 @@ const char* verify_code_name(long result) {
       return "UNSPECIFIED";
   }
 }
+
+namespace {
 
 // {"CN": "example.com", "O": "..."}: Node's shape, a repeated field as an array.
 nlohmann::json name_fields(X509_NAME* name) {
@@ -351,7 +353,7 @@ nlohmann::json client_session_info(SSL* ssl) {
   X509* peer = SSL_get0_peer_certificate(ssl);
   long result = peer == nullptr ? X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT : SSL_get_verify_result(ssl);
   if (result != X509_V_OK) {
-    info["verifyError"] = verify_code_name(result);
+    info["verifyError"] = tls_verify_code_name(result);
     info["verifyMessage"] = X509_verify_cert_error_string(result);
   }
   if (peer != nullptr) info["peerCertificate"] = certificate_json(peer);

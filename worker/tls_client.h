@@ -58,6 +58,10 @@ class TlsClientContexts {
 // peer's certificate in getPeerCertificate()'s shape.
 nlohmann::json client_session_info(SSL* ssl);
 
+// Node's names for the chain's verification results (error.code, and
+// socket.authorizationError): DEPTH_ZERO_SELF_SIGNED_CERT, ...
+const char* tls_verify_code_name(long result);
+
 // "AB:CD:...": a certificate's digest as Node prints fingerprint256.
 std::string certificate_fingerprint(X509* cert, const EVP_MD* digest);
 

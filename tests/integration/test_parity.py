@@ -3,6 +3,7 @@ the same bytes: every scenario in tests/integration/parity/ runs under both,
 driven by the same client, and the transcripts are compared byte for byte."""
 
 import contextlib
+import http.server
 import json
 import gzip
 import os
@@ -99,6 +100,75 @@ class TlsEchoLines(EchoLines):
             super().finish()
 
 
+class HttpRoutes(http.server.BaseHTTPRequestHandler):
+    """The routes egress_fetch.js asks for."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def body(self):
+        if self.headers.get("transfer-encoding") == "chunked":
+            data = b""
+            while (size := int(self.rfile.readline().strip(), 16)) != 0:
+                data += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
+            return data
+        return self.rfile.read(int(self.headers.get("content-length") or 0))
+
+    def reply(self, status, body=b"", headers=(), reason=None):
+        self.send_response(status, reason)
+        for name, value in headers:
+            self.send_header(name, value)
+        if status not in (204, 304):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and status not in (204, 304):
+            self.wfile.write(body)
+
+    def route(self):
+        sent = self.body()
+        path, _, query = self.path.partition("?")
+        if path == "/hello":
+            self.reply(200, b"hello " + query.encode(), [("Content-Type", "text/plain"), ("X-Multi", "1"),
+                                                          ("X-Multi", "2"), ("Set-Cookie", "a=1")], "Fine")
+        elif path == "/echo":
+            seen = {"method": self.command, "content-type": self.headers.get("content-type"),
+                    "content-length": self.headers.get("content-length"),
+                    "transfer-encoding": self.headers.get("transfer-encoding"),
+                    "x-test": self.headers.get("x-test"), "body": sent.decode()}
+            self.reply(200, json.dumps(seen, sort_keys=True).encode(), [("Content-Type", "application/json")])
+        elif path == "/redirect":
+            self.reply(302, b"moved", [("Location", query.split("=", 1)[1])])
+        elif path == "/see-other":
+            self.reply(303, b"", [("Location", "/echo")])
+        elif path == "/gzip":
+            self.reply(200, gzip.compress(b"unzipped text", mtime=0), [("Content-Encoding", "gzip")])
+        elif path == "/no-content":
+            self.reply(204)
+        elif path == "/json":
+            self.reply(200, b'{"a": [1, 2], "b": null}', [("Content-Type", "application/json")])
+        elif path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(20):
+                piece = (f"piece {i:02} " * 300).encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+                time.sleep(0.005)
+            self.wfile.write(b"0\r\n\r\n")
+        elif path == "/slow":
+            time.sleep(1)
+            self.reply(200, b"late")
+        else:
+            self.reply(404, b"no such route")
+
+    do_GET = do_POST = do_PUT = do_HEAD = route
+
+
 def tls_echo(directory):
     """A TLS echo server on loopback with a self-signed certificate for
     upstream.test and 127.0.0.1, offering ALPN x-test; returns it and the
@@ -130,6 +200,10 @@ class ParityTest(unittest.TestCase):
         cls.cert_dir = tempfile.mkdtemp(prefix="portbroker-parity-tls-")
         cls.tls_upstream, tls_ca = tls_echo(cls.cert_dir)
         cls.tls_port = cls.tls_upstream.server_address[1]
+        cls.http = http.server.ThreadingHTTPServer(("127.0.0.1", harness.free_port()), HttpRoutes)
+        cls.http.daemon_threads = True
+        threading.Thread(target=cls.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        cls.http_port = cls.http.server_address[1]
         cls.scenarios = sorted(f for f in os.listdir(PARITY) if f.endswith(".js"))
         cls.node_ports = {}
         cls.broker_ports = {}
@@ -141,6 +215,7 @@ class ParityTest(unittest.TestCase):
             with open(os.path.join(PARITY, scenario)) as f:
                 source = f.read().replace("UPSTREAM_PORT", str(cls.upstream_port))
                 source = source.replace("CLOSED_PORT", str(cls.closed_port))
+                source = source.replace("HTTP_PORT", str(cls.http_port))
                 source = source.replace("TLS_PORT", str(cls.tls_port)).replace("TLS_CA", json.dumps(tls_ca))
             with open(os.path.join(cls.node_dir, node_file), "w") as f:
                 f.write(source)
@@ -150,7 +225,7 @@ class ParityTest(unittest.TestCase):
             if scenario.startswith("egress"):
                 cls.broker.write(f"{name}.tcp.{broker_port}.port.json", json.dumps(
                     {"connect": [f"127.0.0.1:{cls.upstream_port}", f"127.0.0.1:{cls.closed_port}",
-                                 f"127.0.0.1:{cls.tls_port}"]}))
+                                 f"127.0.0.1:{cls.tls_port}", f"127.0.0.1:{cls.http_port}"]}))
         cls.node = harness.NodeRunner(cls.node_dir)
         cls.broker.start()
 
@@ -158,7 +233,7 @@ class ParityTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.node.close()
         cls.broker.close()
-        for server in (cls.upstream, cls.tls_upstream):
+        for server in (cls.upstream, cls.tls_upstream, cls.http):
             server.shutdown()
             server.server_close()
         shutil.rmtree(cls.node_dir, ignore_errors=True)
