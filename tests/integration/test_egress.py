@@ -18,6 +18,8 @@ import os
 import shutil
 import socket
 import socketserver
+import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -29,6 +31,7 @@ import redis_nodes
 
 PROBE = """
 import net from "node:net";
+import tls from "node:tls";
 import dns from "node:dns";
 import { lookup as promisesLookup } from "node:dns/promises";
 
@@ -90,6 +93,19 @@ function run(words, reply) {
     function done() {
       if (results.length === count) reply(`held ${results.sort().join(",")}`);
     }
+  } else if (op === "tls") {
+    // tls host port: verified against the default trust (the host's bundle).
+    const socket = tls.connect({ port: Number(port), host, servername: host }, () => {
+      socket.write("ping\\n");
+    });
+    socket.once("data", (data) => {
+      reply(`secure ${socket.authorized} ${socket.getPeerCertificate().subject.CN} ${data.toString().trim()}`);
+      socket.end();
+    });
+    socket.on("error", (error) => reply(`error ${error.code}`));
+  } else if (op === "fetch") {
+    fetch(host).then(async (response) => reply(`${response.status} ${await response.text()}`),
+      (error) => reply(`error ${error.cause?.code} ${error.cause?.message}`));
   } else if (op === "release") {
     for (const socket of held.splice(0)) socket.destroy();
     reply("released");
@@ -445,7 +461,10 @@ class TestHostsFileTest(unittest.TestCase):
     over /etc/hosts (nothing changes for the rest of the machine). A name with
     one forbidden answer among good ones is refused whole (DNS rebinding); a
     name pointing at the metadata service is refused; a name whose answer an
-    IP entry admits connects, to exactly that address."""
+    IP entry admits connects, to exactly that address. A test CA bundle is
+    bind-mounted over the host's CA bundle the same way: tls.connect and
+    fetch("https://...") with no `ca` trust what the host's bundle trusts,
+    and only that."""
 
     @classmethod
     def setUpClass(cls):
@@ -459,13 +478,28 @@ class TestHostsFileTest(unittest.TestCase):
                     "169.254.169.254 metadata.test\n"
                     "127.0.0.1 upstream.test\n")
         e = cls.echo_port
+        # An HTTPS server and a TLS echo for upstream.test, with a
+        # certificate the test's CA bundle (and nothing else) trusts.
+        directory = os.path.dirname(cls.tmp_hosts)
+        key, cert = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=upstream.test",
+                        "-addext", "subjectAltName=DNS:upstream.test"], check=True, capture_output=True, timeout=30)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        cls.https = http.server.ThreadingHTTPServer(("127.0.0.1", harness.free_port()), HttpRoutes)
+        cls.https.socket = context.wrap_socket(cls.https.socket, server_side=True)
+        cls.https.daemon_threads = True
+        threading.Thread(target=cls.https.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        cls.https_port = cls.https.server_address[1]
         prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                  'mount --bind "$0" /etc/hosts && exec "$@"', cls.tmp_hosts]
+                  'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && '
+                  'shift && exec "$@"', cls.tmp_hosts, cert]
         cls.broker = harness.Broker({
             f"hosts.tcp.{cls.port}.port.js": PROBE,
             f"hosts.tcp.{cls.port}.port.json": json.dumps(
                 {"connect": ["mixed.test:80", "public:80", "metadata.test:80", f"upstream.test:{e}",
-                             f"127.0.0.1:{e}"]}),
+                             f"127.0.0.1:{e}", f"upstream.test:{cls.https_port}", f"127.0.0.1:{cls.https_port}"]}),
         }, command_prefix=prefix)
         cls.broker.start()
         harness.wait_until(lambda: cls.broker.handler("hosts")["state"] == "active", what="hosts handler active")
@@ -473,8 +507,9 @@ class TestHostsFileTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.broker.close()
-        cls.echo.shutdown()
-        cls.echo.server_close()
+        for server in (cls.echo, cls.https):
+            server.shutdown()
+            server.server_close()
         shutil.rmtree(os.path.dirname(cls.tmp_hosts), ignore_errors=True)
 
     def test_rebinding_metadata_and_an_admitted_answer(self):
@@ -490,6 +525,16 @@ class TestHostsFileTest(unittest.TestCase):
         refused = self.broker.events(event="egress-refused", destination="mixed.test:80")
         self.assertIn("10.1.2.3 (private)", refused[0]["detail"])
         self.assertIn("8.8.8.8 (global)", refused[0]["detail"])
+
+    def test_default_trust_is_the_hosts_ca_bundle(self):
+        c = Client(self.port)
+        self.addCleanup(c.close)
+        p = self.https_port
+        self.assertEqual(c.ask(f"fetch https://upstream.test:{p}/hello"), f"200 hello from upstream.test:{p}")
+        # The name is checked against the certificate: the address is not in it.
+        answer = c.ask(f"fetch https://127.0.0.1:{p}/hello")
+        self.assertEqual(answer.split(" ")[:2],
+                         ["error", "ERR_TLS_CERT_ALTNAME_INVALID"], answer)
 
 
 if __name__ == "__main__":
