@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "sandbox/mount_root.h"
+#include "worker/http_response_head.h"
 #include "worker/tls_client.h"
 
 namespace worker {
@@ -18,10 +19,7 @@ struct HttpTransfers::Transfer {
   curl_slist* headers = nullptr;
   curl_slist* resolve = nullptr;
   common::UniqueFd socket;  // until libcurl asks for it
-  // The response head being read (interim 1xx heads are dropped).
-  int status = 0;
-  std::string status_text;
-  std::vector<std::pair<std::string, std::string>> header_list;
+  HttpResponseHead head;
   bool head_delivered = false;
   // JavaScript's stream is full: libcurl holds the body until it is not.
   bool receive_paused = false;
@@ -48,17 +46,6 @@ struct HttpTransfers::Poll {
 };
 
 namespace {
-
-// Response heads beyond this are refused (libcurl has its own bound per
-// line; this bounds their number).
-constexpr size_t kMaxResponseHeaders = 512;
-
-std::string trim(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
-}
 
 // libcurl's result as fetch reports it in `error.cause`: Node's codes where
 // undici has one, libcurl's message otherwise.
@@ -87,6 +74,7 @@ std::pair<std::string, std::string> failure_of(CURL* easy, CURLcode result, cons
       return {"UND_ERR_BODY_TIMEOUT", "Body Timeout Error"};
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_WRITE_ERROR:  // HttpResponseHead refused the head
       return {"HPE_INVALID", message};
     default:
       return {"UND_ERR", message};
@@ -244,37 +232,21 @@ int HttpTransfers::on_close_socket(void*, curl_socket_t fd) { return ::close(fd)
 size_t HttpTransfers::on_header(char* data, size_t size, size_t count, void* pointer) {
   auto* transfer = static_cast<Transfer*>(pointer);
   size_t length = size * count;
-  std::string_view line(data, length);
   if (transfer->head_delivered) return length;  // trailers
-  if (line.rfind("HTTP/", 0) == 0) {
-    // "HTTP/1.1 200 OK": a new head (after a 1xx, the final one).
-    transfer->header_list.clear();
-    size_t space = line.find(' ');
-    std::string rest = space == std::string_view::npos ? "" : trim(line.substr(space + 1));
-    transfer->status = rest.size() >= 3 ? std::atoi(rest.substr(0, 3).c_str()) : 0;
-    transfer->status_text = rest.size() > 4 ? rest.substr(4) : "";
-    return length;
+  switch (transfer->head.feed(std::string_view(data, length))) {
+    case HttpResponseHead::Progress::more:
+      return length;
+    case HttpResponseHead::Progress::failed:
+      return 0;  // libcurl ends the transfer (CURLE_WRITE_ERROR)
+    case HttpResponseHead::Progress::complete:
+      break;
   }
-  std::string text = trim(line);
-  if (text.empty()) {
-    if (transfer->status >= 200 || transfer->status == 101) {
-      transfer->head_delivered = true;
-      HttpEvent event{HttpEvent::Kind::headers, transfer->id};
-      event.status = transfer->status;
-      event.status_text = std::move(transfer->status_text);
-      event.header_list = std::move(transfer->header_list);
-      transfer->owner->queued_.push_back(std::move(event));
-    }
-    return length;
-  }
-  if ((line[0] == ' ' || line[0] == '\t') && !transfer->header_list.empty()) {
-    transfer->header_list.back().second += " " + text;  // an obsolete folded line
-    return length;
-  }
-  size_t colon = text.find(':');
-  if (colon == std::string::npos || colon == 0) return length;  // libcurl passed it; fetch has no use for it
-  if (transfer->header_list.size() >= kMaxResponseHeaders) return 0;  // ends the transfer
-  transfer->header_list.emplace_back(text.substr(0, colon), trim(std::string_view(text).substr(colon + 1)));
+  transfer->head_delivered = true;
+  HttpEvent event{HttpEvent::Kind::headers, transfer->id};
+  event.status = transfer->head.status();
+  event.status_text = transfer->head.reason();
+  event.header_list = std::move(transfer->head.headers());
+  transfer->owner->queued_.push_back(std::move(event));
   return length;
 }
 
