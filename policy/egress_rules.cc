@@ -274,6 +274,21 @@ AddressClass classify(const IpAddress& address) {
   return AddressClass::reserved;
 }
 
+std::vector<Cidr> special_blocks(bool v4) {
+  std::vector<Cidr> blocks;
+  auto add = [&](const Block& block, bool is_v4) {
+    IpAddress network = is_v4 ? IpAddress::v4(block.bytes.data()) : IpAddress::v6(block.bytes.data());
+    blocks.push_back(Cidr{network, block.prefix});
+  };
+  if (v4) {
+    for (const auto& block : kV4Special) add(block, true);
+    return blocks;
+  }
+  for (const auto& block : kV6Special) add(block, false);
+  add(Block{{0x20, 0x02}, 16, AddressClass::reserved}, false);
+  return blocks;
+}
+
 std::string_view address_class_name(AddressClass kind) {
   switch (kind) {
     case AddressClass::global: return "global";

@@ -94,6 +94,14 @@ enum class AddressClass {
 // the IPv4 address they carry, so no form of a forbidden address passes as
 // global.
 AddressClass classify(const IpAddress& address);
+
+// What classify() never calls global, as blocks a kernel rule can match
+// (supervisor/firewall_egress_rules.h): IPv4's special blocks; IPv6's
+// special blocks inside 2000::/3 (nothing outside it is global), and 6to4
+// (2002::/16) whole, since a rule cannot look at the IPv4 address inside.
+// IPv4-mapped and NAT64 forms lie outside 2000::/3.
+std::vector<Cidr> special_blocks(bool v4);
+inline constexpr const char* kGlobalUnicastV6 = "2000::/3";
 std::string_view address_class_name(AddressClass kind);
 
 // Why a destination was refused, as counted in status.

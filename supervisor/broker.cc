@@ -415,10 +415,13 @@ void Broker::apply_firewall() {
   report_status();
   if (!firewall_) return;
   std::vector<FirewallPort> ports;
+  std::vector<policy::EgressRule> egress;
   for_each_handler([&](const HandlerFolder&, const Handler& handler) {
     if (auto port = handler.firewall_port()) ports.push_back(*port);
+    auto entries = handler.firewall_egress();
+    egress.insert(egress.end(), entries.begin(), entries.end());
   });
-  firewall_->apply(ports);
+  firewall_->apply(ports, egress);
 }
 
 void Broker::handler_settled() {

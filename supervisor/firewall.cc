@@ -58,11 +58,11 @@ std::vector<uint64_t> Firewall::current_tagged_handles() {
   return tagged_rule_handles(nlohmann::json::parse(output, nullptr, false));
 }
 
-bool Firewall::apply(const std::vector<FirewallPort>& ports) {
+bool Firewall::apply(const std::vector<FirewallPort>& ports, const std::vector<policy::EgressRule>& egress) {
   if (!enabled_) return false;
   std::string output;
   std::string error;
-  auto batch = build_firewall_batch(ports, accept_in_, current_tagged_handles());
+  auto batch = build_firewall_batch(ports, egress, accept_in_, current_tagged_handles());
   if (!run(batch.dump(), output, error)) {
     // Nothing changed in the kernel; screening continues in userspace.
     disable("nftables: " + error + (error.find("Operation not permitted") != std::string::npos
@@ -70,7 +70,7 @@ bool Firewall::apply(const std::vector<FirewallPort>& ports) {
                                         : ""));
     return false;
   }
-  common::log::info("firewall-applied").kv("ports", ports.size());
+  common::log::info("firewall-applied").kv("ports", ports.size()).kv("egress_entries", egress.size());
   return true;
 }
 

@@ -26,7 +26,7 @@ class Firewall {
 
   // Makes the kernel match `ports`. On failure the firewall turns itself off
   // (with the reason) and returns false.
-  bool apply(const std::vector<FirewallPort>& ports);
+  bool apply(const std::vector<FirewallPort>& ports, const std::vector<policy::EgressRule>& egress);
   // Removes the table and the tagged rules (clean shutdown).
   void remove();
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "supervisor/firewall_egress_rules.h"
+
 namespace supervisor {
 namespace {
 
@@ -101,8 +103,8 @@ FirewallPort firewall_port_for(policy::Transport transport, uint16_t port,
   return screened;
 }
 
-json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::optional<OperatorChain>& accept_in,
-                          const std::vector<uint64_t>& stale_tagged_handles) {
+json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::vector<policy::EgressRule>& egress,
+                          const std::optional<OperatorChain>& accept_in, const std::vector<uint64_t>& stale_tagged_handles) {
   json commands = json::array();
   // add + delete + add: replaces a stale table atomically, and works when
   // there was none.
@@ -143,6 +145,7 @@ json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::opt
       }
     }
   }
+  add_egress_chain(commands, egress);
   delete_tagged(commands, accept_in, stale_tagged_handles);
   if (accept_in) {
     for (const auto& [protocol, list] : {std::pair<const char*, json&>{"tcp", tcp_ports}, {"udp", udp_ports}}) {

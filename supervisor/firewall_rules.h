@@ -6,6 +6,8 @@
 // before the TCP handshake completes. Optionally, accept rules tagged
 // "portbroker" in a chain the operator names, for hosts whose own firewall
 // drops by default; the old tagged rules are deleted in the same transaction.
+// An output chain screens the connections the broker dials for handlers
+// (supervisor/firewall_egress_rules.h).
 
 #include <cstdint>
 #include <optional>
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/egress_rules.h"
 #include "policy/screening.h"
 
 namespace supervisor {
@@ -44,9 +47,12 @@ struct OperatorChain {
   std::string chain;
 };
 
-// The commands that make the kernel match `ports`. `stale_tagged_handles` are
-// rule handles of earlier tagged rules in `accept_in`, to delete.
-nlohmann::json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::optional<OperatorChain>& accept_in,
+// The commands that make the kernel match `ports`, and screen the broker's
+// outbound connections by `egress` (the union of the running handlers'
+// `connect` lists; supervisor/firewall_egress_rules.h). `stale_tagged_handles`
+// are rule handles of earlier tagged rules in `accept_in`, to delete.
+nlohmann::json build_firewall_batch(const std::vector<FirewallPort>& ports, const std::vector<policy::EgressRule>& egress,
+                                    const std::optional<OperatorChain>& accept_in,
                                     const std::vector<uint64_t>& stale_tagged_handles);
 
 // Removes the table and the tagged rules.

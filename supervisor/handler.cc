@@ -892,6 +892,11 @@ std::optional<FirewallPort> Handler::firewall_port() const {
   return firewall_port_for(file_.id.transport, file_.id.port, file_.manifest);
 }
 
+std::vector<policy::EgressRule> Handler::firewall_egress() const {
+  if (!firewall_port() || !file_.manifest || !file_.manifest->connect) return {};
+  return *file_.manifest->connect;
+}
+
 std::string Handler::reload_error() const {
   std::string joined;
   for (const std::string* part : {&code_error_, &manifest_error_, &tls_.error()}) {

@@ -94,6 +94,9 @@ class Handler final {
   // What the kernel should screen for this handler's port (its manifest's
   // allow/deny), while it holds the port.
   std::optional<FirewallPort> firewall_port() const;
+  // Its manifest's `connect` entries while it runs (the kernel's egress
+  // rules admit their union; `access` and tenant caps only narrow them).
+  std::vector<policy::EgressRule> firewall_egress() const;
   // Folders (relative to the handlers folder) holding files its serving or
   // latest failed version read, so changes there are watched too.
   std::vector<std::string> module_dirs() const;

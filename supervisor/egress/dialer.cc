@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "supervisor/admission.h"
 #include "supervisor/connection_tracker.h"
+#include "supervisor/firewall_egress_rules.h"
 #include "supervisor/worker_process.h"
 
 namespace supervisor::egress {
@@ -311,6 +312,10 @@ void Dialer::try_next_address(Attempt& attempt) {
       attempt.last_error = errno_code(errno);
       continue;
     }
+    // For the kernel's egress chain (supervisor/firewall_egress_rules.h).
+    // Without CAP_NET_ADMIN this fails, and then there is no firewall either.
+    uint32_t mark = kEgressMark;
+    (void)setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &mark, sizeof mark);
     int rc = ::connect(fd.get(), attempt.remote.sockaddr_ptr(), attempt.remote.length());
     if (rc == 0) {
       attempt.socket = std::move(fd);

@@ -59,6 +59,44 @@ CLIENT = textwrap.dedent("""
 """ % (SERVER_IP, SERVER_IP))
 
 
+# Connects out through the broker on each line: "ok", or the error's code.
+RELAY_OUT = """
+import net from "node:net";
+export function handle(conn) {
+  conn.once("data", () => {
+    const out = net.connect(UPSTREAM, "127.0.0.1");
+    out.on("connect", () => { conn.end("ok\\n"); out.destroy(); });
+    out.on("error", (error) => conn.end(`${error.code}\\n`));
+  });
+}
+"""
+
+# Runs in the broker's namespace: two listeners on loopback, connects marked as
+# the broker marks its outbound sockets (and one unmarked), then asks the
+# handler to connect out through the broker.
+EGRESS_PROBE = textwrap.dedent("""
+    import errno, socket, sys
+    mark, allowed, unlisted, handler = (int(a) for a in sys.argv[1:5])
+    listeners = []
+    for port in (allowed, unlisted):
+        listener = socket.socket(); listener.bind(("127.0.0.1", port)); listener.listen(8); listeners.append(listener)
+    def attempt(port, marked):
+        s = socket.socket(); s.settimeout(2)
+        if marked:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, mark)
+        try:
+            s.connect(("127.0.0.1", port)); return "connected"
+        except OSError as e:
+            return errno.errorcode.get(e.errno, type(e).__name__)
+        finally:
+            s.close()
+    print(attempt(allowed, True), attempt(unlisted, True), attempt(unlisted, False))
+    h = socket.create_connection(("127.0.0.1", handler), timeout=5)
+    h.sendall(b"go\\n")
+    print(h.recv(100).decode().strip())
+""")
+
+
 def client(kind, source, port):
     return run("python3", "-c", CLIENT, kind, source, str(port), namespace=CLIENT_NS).stdout.strip()
 
@@ -93,7 +131,7 @@ class FirewallTest(harness.NamespacesTest):
             self.assertEqual(broker.status()["broker"]["firewall"], {"enabled": True, "reason": None})
             table = json.loads(nft("-j", "list", "table", "inet", "portbroker").stdout)["nftables"]
             chains = [item["chain"]["name"] for item in table if "chain" in item]
-            self.assertEqual(chains, ["screen"])
+            self.assertEqual(chains, ["screen", "egress"])
             sets = {item["set"]["name"]: item["set"] for item in table if "set" in item}
             self.assertIn("tcp_7101_allow4", sets)
             self.assertEqual(sets["tcp_7102_deny4"]["elem"], [DENIED_IP])
@@ -166,6 +204,35 @@ class FirewallTest(harness.NamespacesTest):
             os.unlink(os.path.join(broker.handlers, "late.tcp.7134.port.js"))
             settled(lambda: 7134 not in port_sets().get("tcp_ports", []), "the removed port's rules to go")
             self.assertEqual(port_sets()["tcp_ports"], [7131, 7132])
+            self.assertEqual(broker.stop(), 0)
+
+    def test_outbound_connections_are_screened_by_the_kernel_too(self):
+        ports = {"allow": 7141, "deny": 7142, "udp": 7143}
+        allowed, unlisted, relay = 7145, 7146, 7144
+        with self.broker(ports) as broker:
+            broker.write(f"relay.tcp.{relay}.port.js", RELAY_OUT.replace("UPSTREAM", str(allowed)))
+            broker.write(f"relay.tcp.{relay}.port.json", json.dumps({"connect": [f"127.0.0.1:{allowed}", "public:443"]}))
+            broker.start()
+            rules = nft("list", "chain", "inet", "portbroker", "egress").stdout
+            self.assertIn(f"ip daddr 127.0.0.1 tcp dport {allowed} accept", rules)
+            self.assertIn("fib daddr type local", rules)
+            self.assertIn("tcp dport @egress_name_ports accept", rules)
+            mark = 0x70620000
+            self.assertIn(f"meta mark != 0x{mark:08x} accept", rules)
+            probe = run("python3", "-c", EGRESS_PROBE, str(mark), str(allowed), str(unlisted), str(relay),
+                        namespace=SERVER_NS).stdout.split("\n")
+            # Marked as the broker marks its sockets: only what a connect list
+            # names gets through; everything else on the host is not looked at.
+            self.assertEqual(probe[0], "connected EHOSTUNREACH connected")
+            # The broker's own connect for the handler: marked, and admitted.
+            self.assertEqual(probe[1], "ok")
+            self.assertEqual(broker.handler("relay")["egress"]["opened"], 1)
+            # The handler goes: its entries leave the kernel's rules.
+            os.unlink(os.path.join(broker.handlers, f"relay.tcp.{relay}.port.js"))
+            deadline = time.monotonic() + harness.DEFAULT_TIMEOUT
+            while f"dport {allowed}" in nft("list", "chain", "inet", "portbroker", "egress").stdout:
+                self.assertLess(time.monotonic(), deadline, "the egress rule to go")
+                time.sleep(0.05)
             self.assertEqual(broker.stop(), 0)
 
     def test_without_cap_net_admin_screening_stays_in_userspace(self):

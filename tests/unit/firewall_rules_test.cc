@@ -3,7 +3,9 @@
 #include <map>
 #include <string>
 
+#include "policy/egress_rules.h"
 #include "policy/ip_address.h"
+#include "supervisor/firewall_egress_rules.h"
 #include "supervisor/firewall_rules.h"
 #include "tests/unit/address_literals.h"
 
@@ -29,18 +31,35 @@ std::vector<std::string> shape(const json& batch) {
   return out;
 }
 
-std::vector<json> rules(const json& batch) {
+// The rules added to `chain`: the input screening by default.
+std::vector<json> rules(const json& batch, const std::string& chain = "screen") {
   std::vector<json> out;
   for (const auto& command : batch["nftables"]) {
-    if (command.contains("add") && command["add"].contains("rule")) out.push_back(command["add"]["rule"]);
+    if (command.contains("add") && command["add"].contains("rule") && command["add"]["rule"]["chain"] == chain) {
+      out.push_back(command["add"]["rule"]);
+    }
   }
   return out;
 }
 
+std::vector<policy::EgressRule> egress_list(std::initializer_list<const char*> entries) {
+  std::vector<policy::EgressRule> list;
+  for (const char* entry : entries) {
+    std::string error;
+    auto rule = policy::parse_egress_rule(entry, error);
+    REQUIRE_MESSAGE(rule, error);
+    list.push_back(*rule);
+  }
+  return list;
+}
+
+// Compact text of a rule's expressions, to compare with what nft would say.
+std::string text_of(const json& rule) { return rule["expr"].dump(); }
+
 }  // namespace
 
 TEST_CASE("the table is replaced atomically: add, delete, add, then the chain") {
-  auto batch = build_firewall_batch({}, std::nullopt, {});
+  auto batch = build_firewall_batch({}, {}, std::nullopt, {});
   auto commands = shape(batch);
   REQUIRE(commands.size() >= 4);
   CHECK(commands[0] == "add table");
@@ -54,7 +73,7 @@ TEST_CASE("the table is replaced atomically: add, delete, add, then the chain") 
 }
 
 TEST_CASE("a port without a manifest gets no screening rules, only its place in the port set") {
-  auto batch = build_firewall_batch({FirewallPort{policy::Transport::tcp, 7000, {}, false, {}, {}}}, std::nullopt, {});
+  auto batch = build_firewall_batch({FirewallPort{policy::Transport::tcp, 7000, {}, false, {}, {}}}, {}, std::nullopt, {});
   CHECK(rules(batch).empty());
   bool listed = false;
   for (const auto& command : batch["nftables"]) {
@@ -67,7 +86,7 @@ TEST_CASE("a port without a manifest gets no screening rules, only its place in 
 
 TEST_CASE("allow and deny become sets per family and drop rules on the port") {
   FirewallPort port{policy::Transport::udp, 9000, {cidr("10.0.0.0/8"), cidr("2001:db8::/32")}, true, {cidr("10.9.0.0/16")}, {}};
-  auto batch = build_firewall_batch({port}, std::nullopt, {});
+  auto batch = build_firewall_batch({port}, {}, std::nullopt, {});
   auto all = rules(batch);
   // allow v4, deny v4, allow v6, deny v6
   REQUIRE(all.size() == 4);
@@ -96,7 +115,7 @@ TEST_CASE("allow and deny become sets per family and drop rules on the port") {
 
 TEST_CASE("an empty allow list drops every source") {
   FirewallPort port{policy::Transport::tcp, 7000, {}, true, {}, {}};
-  auto all = rules(build_firewall_batch({port}, std::nullopt, {}));
+  auto all = rules(build_firewall_batch({port}, {}, std::nullopt, {}));
   REQUIRE(all.size() == 2);
   CHECK(all[0]["expr"][1]["match"]["op"] == "!=");
   CHECK(all[1]["expr"][1]["match"]["op"] == "!=");
@@ -105,12 +124,12 @@ TEST_CASE("an empty allow list drops every source") {
 TEST_CASE("TCP rules screen new connections only; UDP rules every datagram") {
   FirewallPort tcp{policy::Transport::tcp, 7000, {}, false, {cidr("10.9.0.0/16")}, {}};
   FirewallPort udp{policy::Transport::udp, 9000, {}, false, {cidr("10.9.0.0/16")}, {}};
-  for (const auto& rule : rules(build_firewall_batch({tcp}, std::nullopt, {}))) {
+  for (const auto& rule : rules(build_firewall_batch({tcp}, {}, std::nullopt, {}))) {
     REQUIRE(rule["expr"].size() == 5);
     CHECK(rule["expr"][2]["match"]["left"] == json{{"ct", {{"key", "state"}}}});
     CHECK(rule["expr"][2]["match"]["right"] == "new");
   }
-  for (const auto& rule : rules(build_firewall_batch({udp}, std::nullopt, {}))) {
+  for (const auto& rule : rules(build_firewall_batch({udp}, {}, std::nullopt, {}))) {
     CHECK(rule["expr"].size() == 4);
     CHECK_FALSE(rule["expr"].dump().find("\"ct\"") != std::string::npos);
   }
@@ -121,7 +140,7 @@ TEST_CASE("tagged accept rules: old ones deleted by handle, new ones inserted pe
   std::vector<FirewallPort> ports = {{policy::Transport::tcp, 7000, {}, false, {}, {}},
                                      {policy::Transport::tcp, 7001, {}, false, {}, {}},
                                      {policy::Transport::udp, 9000, {}, false, {}, {}}};
-  auto batch = build_firewall_batch(ports, chain, {12, 15});
+  auto batch = build_firewall_batch(ports, {}, chain, {12, 15});
   std::vector<json> deletes;
   std::vector<json> inserts;
   for (const auto& command : batch["nftables"]) {
@@ -213,7 +232,7 @@ TEST_CASE("trusted balancers are accepted before the port's allow and deny rules
   auto port = supervisor::firewall_port_for(
       policy::Transport::tcp, 7000,
       manifest(R"({"deny": ["10.0.0.0/8"], "proxyProtocol": {"trusted": ["10.0.0.5"], "allowDirect": true}})"));
-  auto batch = build_firewall_batch({port}, std::nullopt, {});
+  auto batch = build_firewall_batch({port}, {}, std::nullopt, {});
   auto all = rules(batch);
   // v4: trusted accept, then deny; v6 has no trusted block and no deny entry,
   // but the deny rule is there for the family as before.
@@ -239,7 +258,7 @@ TEST_CASE("blocks inside other blocks of a set are left out: nftables refuses ov
                     {cidr("10.0.0.0/8"), cidr("10.1.0.0/16"), cidr("10.0.0.0/8"), cidr("192.0.2.1"), cidr("2001:db8::/32"),
                      cidr("2001:db8::1")},
                     true, {cidr("192.0.2.0/25"), cidr("192.0.2.128/25")}, {cidr("10.0.0.5")}};
-  auto batch = build_firewall_batch({port}, std::nullopt, {});
+  auto batch = build_firewall_batch({port}, {}, std::nullopt, {});
   std::map<std::string, std::vector<std::string>> sets;
   for (const auto& command : batch["nftables"]) {
     if (!command.contains("add") || !command["add"].contains("set")) continue;
@@ -255,4 +274,59 @@ TEST_CASE("blocks inside other blocks of a set are left out: nftables refuses ov
   // Adjacent blocks do not overlap: both stay.
   CHECK(sets["tcp_7000_deny4"] == std::vector<std::string>{"192.0.2.0/25", "192.0.2.128/25"});
   CHECK(sets["tcp_7000_trusted4"] == std::vector<std::string>{"10.0.0.5/32"});
+}
+
+TEST_CASE("egress: marked packets only, established ones pass, then explicit blocks, then the final reject") {
+  auto batch = build_firewall_batch({}, egress_list({"10.1.0.0/16:6379", "10.1.2.3:6379", "[2001:db8::/32]:8000-8100"}),
+                                    std::nullopt, {});
+  auto egress = rules(batch, "egress");
+  // mark, established, two blocks (10.1.2.3 is inside 10.1.0.0/16), final reject; no name rules.
+  REQUIRE(egress.size() == 5);
+  CHECK(text_of(egress[0]).find("\"mark\"") != std::string::npos);
+  CHECK(text_of(egress[0]).find(std::to_string(supervisor::kEgressMark)) != std::string::npos);
+  CHECK(text_of(egress[1]).find("established") != std::string::npos);
+  CHECK(text_of(egress[2]).find("\"10.1.0.0\"") != std::string::npos);
+  CHECK(text_of(egress[2]).find("6379") != std::string::npos);
+  CHECK(text_of(egress[3]).find("\"2001:db8::\"") != std::string::npos);
+  CHECK(text_of(egress[3]).find("[8000,8100]") != std::string::npos);
+  CHECK(text_of(egress[4]) == R"([{"counter":null},{"reject":{"expr":"admin-prohibited","type":"icmpx"}}])");
+  bool hooked = false;
+  for (const auto& command : batch["nftables"]) {
+    if (command.contains("add") && command["add"].contains("chain") && command["add"]["chain"]["name"] == "egress") {
+      hooked = command["add"]["chain"]["hook"] == "output";
+    }
+  }
+  CHECK(hooked);
+}
+
+TEST_CASE("egress: names and public admit non-special, non-local addresses on their merged ports") {
+  auto batch = build_firewall_batch({}, egress_list({"api.example.com:443", "public:443", "*.example.org:8000-8100",
+                                                     "db.internal:8050-9000"}), std::nullopt, {});
+  auto egress = rules(batch, "egress");
+  std::string all;
+  for (const auto& rule : egress) all += text_of(rule) + "\n";
+  CHECK(all.find("\"local\"") != std::string::npos);
+  CHECK(all.find("@egress_special4") != std::string::npos);
+  CHECK(all.find("@egress_special6") != std::string::npos);
+  CHECK(all.find("\"2000::\"") != std::string::npos);
+  CHECK(all.find("@egress_name_ports") != std::string::npos);
+  for (const auto& command : batch["nftables"]) {
+    if (!command.contains("add") || !command["add"].contains("set")) continue;
+    const auto& set = command["add"]["set"];
+    if (set["name"] == "egress_name_ports") {
+      // 443, and 8000-8100 merged with 8050-9000: disjoint, as an interval set needs.
+      CHECK(set["elem"].dump() == R"([443,{"range":[8000,9000]}])");
+    }
+    if (set["name"] == "egress_special4") {
+      CHECK(set["elem"].dump().find("\"169.254.0.0\"") != std::string::npos);
+      CHECK(set["elem"].dump().find("\"127.0.0.0\"") != std::string::npos);
+    }
+    if (set["name"] == "egress_special6") CHECK(set["elem"].dump().find("\"2002::\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("egress: with no list at all, every marked connection is refused") {
+  auto egress = rules(build_firewall_batch({}, {}, std::nullopt, {}), "egress");
+  REQUIRE(egress.size() == 3);
+  CHECK(text_of(egress[2]) == R"([{"counter":null},{"reject":{"expr":"admin-prohibited","type":"icmpx"}}])");
 }
