@@ -148,6 +148,15 @@ class StopOnSignals {
 
 }  // namespace
 
+
+#if defined(PORTBROKER_UNDEFINED_SANITIZER)
+// Sanitizer builds only (tests). UBSan reads its options when it first
+// reports, long after this process was confined: /proc/self/environ is then
+// unreadable and the terminal check (an ioctl) is forbidden. Its options are
+// therefore compiled in: stop at the first finding, with its stack, uncoloured.
+extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1:color=never"; }
+#endif
+
 int main(int argc, char** argv) {
   common::die_with_parent();
   log::add_process_field("component", "store");

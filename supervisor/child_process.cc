@@ -53,7 +53,9 @@ void add_sanitizer_environment(std::vector<std::string>& environment) {
   if constexpr (common::kAddressSanitizer) {
     const char* value = getenv("ASAN_OPTIONS");
     std::string options = value != nullptr && *value != '\0' ? std::string(value) + ":" : std::string();
-    environment.push_back("ASAN_OPTIONS=" + options + "detect_leaks=0");
+    // color=never: checking whether stderr is a terminal is an ioctl the
+    // filter forbids (stderr is a pipe to the supervisor anyway).
+    environment.push_back("ASAN_OPTIONS=" + options + "detect_leaks=0:color=never");
   }
 }
 
