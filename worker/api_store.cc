@@ -19,6 +19,16 @@ struct WriteRequest {
 
 constexpr size_t kMaxPendingInput = 64 * 1024 * 1024;
 
+// What a command gets when the store cannot answer: an Error, worded as
+// shared.js words it, so handlers can read error.message (a bare string
+// rejection left it undefined).
+bool store_unavailable_error(JSContext* cx, const std::string& reason, JS::MutableHandleValue error) {
+  JS::RootedString message(cx, new_string_from_utf8(cx, "ctx.shared: the shared store is unavailable (" + reason + ")"));
+  JS::RootedString file(cx, JS_GetEmptyString(cx));
+  JS::Rooted<mozilla::Maybe<JS::Value>> no_cause(cx, mozilla::Nothing());
+  return message && JS::CreateError(cx, JSEXN_ERR, nullptr, file, 0, 0, nullptr, message, no_cause, error);
+}
+
 }  // namespace
 
 StoreBinding::StoreBinding(Runtime& runtime) : runtime_(runtime) {}
@@ -277,7 +287,11 @@ void StoreBinding::fail(const std::string& reason, bool reconnect) {
   // The hook tells the JavaScript side; waiting commands are rejected here.
   runtime_.call_hook(Hook::store_failure, args);
   JS::RootedObject promise(cx);
-  JS::RootedValue error(cx, JS::StringValue(text));
+  JS::RootedValue error(cx);
+  if (!store_unavailable_error(cx, reason, &error)) {
+    runtime_.report_pending_exception();
+    error.setString(text);
+  }
   while (!waiting_.empty()) {
     promise = *waiting_.front();
     waiting_.pop_front();
@@ -309,10 +323,9 @@ bool StoreBinding::native_command(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::RootedObject promise(cx, JS::NewPromiseObject(cx, nullptr));
   if (!promise) return false;
   if (self.failed_ || !self.send(self.command_, std::move(request))) {
-    JSString* text = JS_NewStringCopyZ(cx, "shared store unavailable");
-    if (text == nullptr) return false;
-    JS::RootedValue reason(cx, JS::StringValue(text));
-    if (!JS::RejectPromise(cx, promise, reason)) return false;
+    JS::RootedValue error(cx);
+    if (!store_unavailable_error(cx, "its connection is closed", &error)) return false;
+    if (!JS::RejectPromise(cx, promise, error)) return false;
   } else {
     self.waiting_.push_back(std::make_unique<JS::PersistentRootedObject>(cx, promise));
   }
