@@ -106,7 +106,9 @@ bool read_file_beneath(int dir_fd, const std::string& relative, const std::strin
         error = label + (rules.follow_symlinks ? ": too many symbolic links" : ": is a symbolic link (not followed)");
         break;
       case ENOSYS:
-        error = label + ": cannot be opened safely (this kernel has no openat2; Linux 5.6 or later is needed)";
+        // A kernel before 5.6, or a seccomp filter: systemd's RestrictSUIDSGID=yes answers openat2 so.
+        error = label + ": cannot be opened safely (openat2 is unavailable: Linux 5.6 or later is needed, and no "
+                        "seccomp filter may refuse it, as systemd's RestrictSUIDSGID=yes does)";
         break;
       default:
         error = label + ": cannot be read: " + errno_text(errno);
@@ -131,6 +133,17 @@ bool read_regular_file(const std::string& path, size_t max_bytes, std::string& o
   }
   struct stat info {};
   return check_regular(file.get(), path, max_bytes, info, error) && read_bounded(file.get(), path, max_bytes, out, error);
+}
+
+bool read_protected_file(const std::string& path, const FileRules& rules, std::string& out, std::string& error) {
+  UniqueFd file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!file) {
+    error = path + ": cannot be read: " + errno_text(errno);
+    return false;
+  }
+  struct stat info {};
+  return check_regular(file.get(), path, rules.max_bytes, info, error) &&
+         check_owner_and_mode(info, path, rules, error) && read_bounded(file.get(), path, rules.max_bytes, out, error);
 }
 
 }  // namespace common

@@ -42,6 +42,12 @@ bool read_file_beneath(int dir_fd, const std::string& relative, const std::strin
 // a regular file, and bounded.
 bool read_regular_file(const std::string& path, size_t max_bytes, std::string& out, std::string& error);
 
+// A file the operator named that holds something to protect (a password, a
+// key): any path (symbolic links followed, as the operator's tools make
+// them: Kubernetes secrets are links), non-blocking, a regular file, with
+// the owner and mode `rules` demand, and bounded.
+bool read_protected_file(const std::string& path, const FileRules& rules, std::string& out, std::string& error);
+
 // "0640", for messages about modes.
 std::string mode_text(mode_t mode);
 

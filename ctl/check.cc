@@ -77,6 +77,8 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
             .tls_certificate_request = nullptr,
             .store_reconnect = nullptr,
           .modules_loaded = nullptr,
+            .egress_connect = nullptr,
+            .egress_lookup = nullptr,
         });
     auto init = supervisor::make_worker_init(config, dir, file, identity, "");
     init.log_level = "error";

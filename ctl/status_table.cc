@@ -64,8 +64,22 @@ std::string render_status(const nlohmann::json& status, bool colour) {
   if (!firewall.value("reason", nlohmann::json()).is_null()) out += " (" + text(firewall["reason"]) + ")";
   out += "\n";
   const auto& store = broker.value("store", nlohmann::json::object());
-  out += "store pid " + text(store.value("pid", nlohmann::json())) + "  " + text(store.value("socket", nlohmann::json())) +
-         "\n";
+  out += "store pid " + text(store.value("pid", nlohmann::json())) + "  " + text(store.value("socket", nlohmann::json()));
+  const auto& backend = store.value("backend", nlohmann::json::object());
+  std::string kind = backend.value("kind", "embedded");
+  if (kind != "embedded") {
+    // "relay to redis://pb@10.0.0.5:6379  up since 2024-05-01T12:00:00Z (10.0.0.5:6379)"
+    std::string where = kind == "sentinel" ? "sentinel master " + text(backend.value("master", nlohmann::json()))
+                                           : text(backend.value("server", nlohmann::json()));
+    std::string state = backend.value("state", "unknown");
+    out += "  relay to " + where + "  " + (state == "up" ? "up" : state == "down" ? "DOWN" : state) + " since " +
+           text(backend.value("since", nlohmann::json()));
+    if (!backend.value("address", nlohmann::json()).is_null()) out += " (" + text(backend["address"]) + ")";
+    if (state != "up" && !backend.value("last_error", nlohmann::json()).is_null()) {
+      out += "\n  last error: " + text(backend["last_error"]);
+    }
+  }
+  out += "\n";
   const auto& workers = broker.value("worker_user", nlohmann::json::object());
   out += "workers user " + text(workers.value("name", nlohmann::json())) + " (uid " +
          text(workers.value("uid", nlohmann::json())) + ", gid " + text(workers.value("gid", nlohmann::json())) + ")" +

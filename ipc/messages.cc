@@ -493,6 +493,248 @@ bool decode(std::span<const uint8_t> message, StoreScopeRemove& out) {
   return decode_text(message, MessageType::store_scope_remove, out.name) && valid_scope_name_length(out.name);
 }
 
+namespace {
+
+// A string field within `max` bytes (an empty one allowed).
+bool get_bounded(WireReader& reader, std::string& out, size_t max) {
+  auto text = reader.get_string();
+  out.assign(text);
+  return reader.ok() && text.size() <= max;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const StoreBackend& message) {
+  auto writer = start(MessageType::store_backend);
+  writer.put(static_cast<uint8_t>(message.kind));
+  writer.put(static_cast<uint32_t>(message.nodes.size()));
+  for (const auto& node : message.nodes) {
+    writer.put_string(node.host);
+    writer.put(node.port);
+    writer.put_string(node.unix_path);
+  }
+  for (const auto* text : {&message.master_name, &message.user, &message.password, &message.sentinel_user,
+                           &message.sentinel_password}) {
+    writer.put_string(*text);
+  }
+  writer.put(message.database);
+  writer.put_string(message.prefix);
+  writer.put(message.timeout_ms);
+  writer.put(static_cast<uint8_t>(message.tls));
+  writer.put(static_cast<uint8_t>(message.tls_client_certificate));
+  writer.put_string(message.tls_server_name);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, StoreBackend& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::store_backend)) return false;
+  auto kind = reader.get<uint8_t>();
+  if (kind != static_cast<uint8_t>(StoreBackendKind::redis) && kind != static_cast<uint8_t>(StoreBackendKind::sentinel)) {
+    return false;
+  }
+  out.kind = static_cast<StoreBackendKind>(kind);
+  auto count = reader.get<uint32_t>();
+  if (!reader.ok() || count == 0 || count > kMaxStoreNodes) return false;
+  out.nodes.assign(count, StoreNode{});
+  for (auto& node : out.nodes) {
+    if (!get_bounded(reader, node.host, kMaxStoreHostBytes)) return false;
+    node.port = reader.get<uint16_t>();
+    if (!get_bounded(reader, node.unix_path, kMaxStoreHostBytes)) return false;
+    // Exactly one of the two forms.
+    if (node.unix_path.empty() == node.host.empty() || (node.unix_path.empty() != (node.port != 0))) return false;
+  }
+  for (auto* text : {&out.master_name, &out.user, &out.password, &out.sentinel_user, &out.sentinel_password}) {
+    if (!get_bounded(reader, *text, kMaxStoreSecretBytes)) return false;
+  }
+  out.database = reader.get<uint32_t>();
+  if (!get_bounded(reader, out.prefix, kMaxStoreHostBytes)) return false;
+  out.timeout_ms = reader.get<uint32_t>();
+  if (!get_bool(reader, out.tls) || !get_bool(reader, out.tls_client_certificate)) return false;
+  if (!get_bounded(reader, out.tls_server_name, kMaxStoreHostBytes)) return false;
+  return close_reader(reader) && out.timeout_ms > 0 && (out.tls || !out.tls_client_certificate) &&
+         (out.kind == StoreBackendKind::redis ? out.nodes.size() == 1 : !out.master_name.empty());
+}
+
+std::vector<uint8_t> encode(const StoreDial& message) {
+  auto writer = start(MessageType::store_dial);
+  writer.put(message.id);
+  writer.put(static_cast<uint8_t>(message.target));
+  writer.put(message.node);
+  writer.put_string(message.host);
+  writer.put(message.port);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, StoreDial& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::store_dial)) return false;
+  out.id = reader.get<uint32_t>();
+  auto target = reader.get<uint8_t>();
+  out.node = reader.get<uint32_t>();
+  if (!get_bounded(reader, out.host, kMaxStoreHostBytes)) return false;
+  out.port = reader.get<uint16_t>();
+  if (!close_reader(reader)) return false;
+  if (target == static_cast<uint8_t>(StoreDialTarget::node)) {
+    out.target = StoreDialTarget::node;
+    return out.host.empty() && out.port == 0;
+  }
+  if (target == static_cast<uint8_t>(StoreDialTarget::address)) {
+    out.target = StoreDialTarget::address;
+    return out.node == 0 && !out.host.empty() && out.port != 0;
+  }
+  return false;
+}
+
+std::vector<uint8_t> encode(const StoreDialed& message) {
+  auto writer = start(MessageType::store_dialed);
+  writer.put(message.id);
+  writer.put_string(message.error);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, StoreDialed& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::store_dialed)) return false;
+  out.id = reader.get<uint32_t>();
+  return get_bounded(reader, out.error, kMaxStoreStateTextBytes) && close_reader(reader);
+}
+
+std::vector<uint8_t> encode(const StoreBackendState& message) {
+  auto writer = start(MessageType::store_backend_state);
+  writer.put(static_cast<uint8_t>(message.state));
+  writer.put(message.since_ms);
+  writer.put_string(message.address);
+  writer.put_string(message.error);
+  writer.put(message.outages);
+  writer.put(message.failovers);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, StoreBackendState& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::store_backend_state)) return false;
+  auto state = reader.get<uint8_t>();
+  if (state < static_cast<uint8_t>(StoreBackendStatus::connecting) || state > static_cast<uint8_t>(StoreBackendStatus::down)) {
+    return false;
+  }
+  out.state = static_cast<StoreBackendStatus>(state);
+  out.since_ms = reader.get<uint64_t>();
+  if (!get_bounded(reader, out.address, kMaxStoreStateTextBytes) || !get_bounded(reader, out.error, kMaxStoreStateTextBytes)) {
+    return false;
+  }
+  out.outages = reader.get<uint64_t>();
+  out.failovers = reader.get<uint64_t>();
+  return close_reader(reader);
+}
+
+namespace {
+
+// An error code as Node spells them: upper-case letters, digits and '_'.
+bool valid_code(std::string_view code) {
+  if (code.size() > kMaxEgressCodeBytes) return false;
+  return std::all_of(code.begin(), code.end(),
+                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+bool valid_egress_host(std::string_view host) {
+  if (host.empty() || host.size() > kMaxEgressHostBytes) return false;
+  return std::all_of(host.begin(), host.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+// An optional address: a presence byte, then the address.
+void put_optional_address(WireWriter& writer, const common::SocketAddress& address) {
+  writer.put(static_cast<uint8_t>(address.valid()));
+  if (address.valid()) put_address(writer, address);
+}
+
+bool get_optional_address(WireReader& reader, common::SocketAddress& out) {
+  bool present = false;
+  if (!get_bool(reader, present)) return false;
+  if (!present) return true;
+  out = get_address(reader);
+  return out.valid();
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode(const EgressConnect& message) {
+  auto writer = start(MessageType::egress_connect);
+  writer.put(message.request_id);
+  writer.put_string(message.host);
+  writer.put(message.port);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, EgressConnect& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::egress_connect)) return false;
+  out.request_id = reader.get<uint32_t>();
+  out.host = reader.get_string();
+  out.port = reader.get<uint16_t>();
+  return close_reader(reader) && valid_egress_host(out.host) && out.port != 0;
+}
+
+std::vector<uint8_t> encode(const EgressConnected& message) {
+  auto writer = start(MessageType::egress_connected);
+  writer.put(message.request_id);
+  writer.put_string(message.code);
+  put_optional_address(writer, message.remote);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, EgressConnected& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::egress_connected)) return false;
+  out.request_id = reader.get<uint32_t>();
+  out.code = reader.get_string();
+  if (!reader.ok() || !get_optional_address(reader, out.remote)) return false;
+  return close_reader(reader) && valid_code(out.code);
+}
+
+std::vector<uint8_t> encode(const EgressLookup& message) {
+  auto writer = start(MessageType::egress_lookup);
+  writer.put(message.request_id);
+  writer.put_string(message.host);
+  writer.put(message.family);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, EgressLookup& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::egress_lookup)) return false;
+  out.request_id = reader.get<uint32_t>();
+  out.host = reader.get_string();
+  out.family = reader.get<uint8_t>();
+  return close_reader(reader) && valid_egress_host(out.host) &&
+         (out.family == 0 || out.family == 4 || out.family == 6);
+}
+
+std::vector<uint8_t> encode(const EgressLookupResult& message) {
+  auto writer = start(MessageType::egress_lookup_result);
+  writer.put(message.request_id);
+  writer.put_string(message.code);
+  writer.put(static_cast<uint32_t>(message.addresses.size()));
+  for (const auto& address : message.addresses) put_address(writer, address);
+  return finish(writer);
+}
+
+bool decode(std::span<const uint8_t> message, EgressLookupResult& out) {
+  WireReader reader(message);
+  if (!open_reader(reader, MessageType::egress_lookup_result)) return false;
+  out.request_id = reader.get<uint32_t>();
+  out.code = reader.get_string();
+  auto count = reader.get<uint32_t>();
+  if (!reader.ok() || count > kMaxLookupAddresses) return false;
+  out.addresses.clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    auto address = get_address(reader);
+    if (!address.valid()) return false;
+    out.addresses.push_back(address);
+  }
+  return close_reader(reader) && valid_code(out.code);
+}
+
 DatagramBatch::DatagramBatch(MessageType type) : type_(type) { clear(); }
 
 void DatagramBatch::clear() {

@@ -23,6 +23,8 @@ enum class MessageType : uint16_t {
   store_connections = 5,  // fds: new store connections (command, subscription): the store restarted
   tls_update = 6,         // new TLS material (certificates rotated on disk), for new connections
   tls_certificate = 7,    // an on-demand certificate, or why there is none
+  egress_connected = 8,   // the answer to egress_connect; fd: the connected socket, when it connected
+  egress_lookup_result = 9,  // the answer to egress_lookup: the admitted addresses, or why none
   // worker -> supervisor
   worker_ready = 101,   // module loaded, exports checked, open(ctx) finished
   worker_failed = 102,  // could not start (or is giving up); the reason goes to status
@@ -33,9 +35,17 @@ enum class MessageType : uint16_t {
   tls_certificate_request = 107,  // on-demand: a certificate for a name and the worker's key
   store_reconnect = 108,          // its store connections broke: it asks for new ones (store_connections)
   modules_loaded = 109,           // handler files a dynamic import() read after it was ready
+  egress_connect = 110,           // handler code asks for an outbound connection (docs/egress.md)
+  egress_lookup = 111,            // dns.lookup: the supervisor resolves, the allow list filters
   // supervisor -> store (portbroker-store --control-fd)
   store_scope = 201,         // add or update a tenant's scope; fd, when new: its listening socket
   store_scope_remove = 202,  // remove a scope: its listener and clients close, its keys stay
+  // supervisor -> store relay (portbroker-store --relay; docs/cluster.md)
+  store_backend = 203,  // the Redis/Valkey backend to relay to; fds: its TLS material (sealed memfds)
+  store_dialed = 204,   // the answer to a store_dial; fd: the connected socket, when it connected
+  // store relay -> supervisor
+  store_dial = 251,           // connect to a backend node for the relay (it has no network of its own)
+  store_backend_state = 252,  // the backend went up or down: for status, metrics and the log
 };
 
 // Exit statuses a worker ends with when it stops itself, so the supervisor
@@ -224,6 +234,44 @@ struct WorkerReady {
   std::vector<ModuleFile> modules;
 };
 
+// Egress (docs/egress.md). The worker names a destination as handler code
+// wrote it; the supervisor resolves, checks every answer against the
+// handler's policy, connects, and answers with the connected socket or a
+// Node-style error code. Requests carry a worker-chosen id that the answer
+// repeats; the supervisor bounds how many may be outstanding.
+inline constexpr size_t kMaxEgressHostBytes = 255;  // a name (253) or a bracketed IPv6 address
+inline constexpr size_t kMaxEgressCodeBytes = 32;
+inline constexpr size_t kMaxLookupAddresses = 32;
+
+struct EgressConnect {
+  uint32_t request_id = 0;
+  std::string host;  // 1..kMaxEgressHostBytes printable ASCII; checked by policy::parse_egress_host
+  uint16_t port = 0;  // 1..65535
+  bool operator==(const EgressConnect&) const = default;
+};
+
+struct EgressConnected {
+  uint32_t request_id = 0;
+  // Empty when connected (the socket travels as the message's one fd);
+  // otherwise a Node error code: EACCES (not allowed by the policy), EAGAIN
+  // (a limit), ENOTFOUND, ETIMEDOUT, ECONNREFUSED, ...
+  std::string code;
+  common::SocketAddress remote;  // the address connected to (or refused); may be empty
+};
+
+struct EgressLookup {
+  uint32_t request_id = 0;
+  std::string host;
+  uint8_t family = 0;  // 0 (any), 4 or 6
+  bool operator==(const EgressLookup&) const = default;
+};
+
+struct EgressLookupResult {
+  uint32_t request_id = 0;
+  std::string code;  // empty: found
+  std::vector<common::SocketAddress> addresses;  // at most kMaxLookupAddresses, port 0
+};
+
 // A tenant's part of the store (store/commands.h): its keys are
 // `<name>:<key>`, charged to a quota of `max_bytes`. Sent for a new scope
 // with one fd, the listening socket of <run-dir>/tenants/<name>/store.sock;
@@ -245,6 +293,83 @@ struct StoreScopeRemove {
   bool operator==(const StoreScopeRemove&) const = default;
 };
 
+// Where a backend node listens, as the supervisor dials it: a host (a name
+// or an IP literal) and port, or a Unix socket's path.
+inline constexpr size_t kMaxStoreHostBytes = 255;
+inline constexpr size_t kMaxStoreNodes = 16;
+inline constexpr size_t kMaxStoreSecretBytes = 4096;      // a password, a user name, a master's name
+inline constexpr size_t kMaxStoreStateTextBytes = 1024;   // an error or address in a state report
+struct StoreNode {
+  std::string host;
+  uint16_t port = 0;
+  std::string unix_path;
+  bool operator==(const StoreNode&) const = default;
+};
+
+// The backend the relay serves from (policy::StoreBackendConfig, with the
+// files read): sent once to each relay process, first on its control
+// channel. Carries the passwords, so it is never logged. With `tls`, the
+// message carries one fd, a sealed memfd holding the CA bundle (PEM), and
+// with `tls_client_certificate` two more: the certificate and its key.
+// Layout: kind (u8: 1 redis, 2 sentinel), nodes (u32 count, then host,
+// port u16, unix_path each), master_name, user, password, sentinel_user,
+// sentinel_password, database (u32), prefix, timeout_ms (u32), tls (bool),
+// tls_client_certificate (bool), tls_server_name.
+enum class StoreBackendKind : uint8_t { redis = 1, sentinel = 2 };
+struct StoreBackend {
+  StoreBackendKind kind = StoreBackendKind::redis;
+  std::vector<StoreNode> nodes;  // redis: the server; sentinel: the sentinels
+  std::string master_name;
+  std::string user;
+  std::string password;
+  std::string sentinel_user;
+  std::string sentinel_password;
+  uint32_t database = 0;
+  std::string prefix;
+  uint32_t timeout_ms = 0;
+  bool tls = false;
+  bool tls_client_certificate = false;
+  std::string tls_server_name;
+  bool operator==(const StoreBackend&) const = default;
+};
+
+// The relay asks for a connection: to a configured node (`node`, an index
+// into StoreBackend::nodes), or, with Sentinel, to the master's address a
+// sentinel reported (`host`, `port`). Layout: id (u32), target (u8: 0
+// node, 1 address), node (u32), host, port (u16). A field its target does
+// not use is zero (or empty).
+enum class StoreDialTarget : uint8_t { node = 0, address = 1 };
+struct StoreDial {
+  uint32_t id = 0;
+  StoreDialTarget target = StoreDialTarget::node;
+  uint32_t node = 0;
+  std::string host;
+  uint16_t port = 0;
+  bool operator==(const StoreDial&) const = default;
+};
+
+// The supervisor's answer: with one fd (the connected socket) and no error,
+// or without an fd and why. Layout: id (u32), error.
+struct StoreDialed {
+  uint32_t id = 0;
+  std::string error;
+  bool operator==(const StoreDialed&) const = default;
+};
+
+// The backend's state as the relay sees it, sent on every change. Layout:
+// state (u8: 1 connecting, 2 up, 3 down), since_ms (u64, wall clock, ms
+// since the epoch), address, error, outages (u64), failovers (u64).
+enum class StoreBackendStatus : uint8_t { connecting = 1, up = 2, down = 3 };
+struct StoreBackendState {
+  StoreBackendStatus state = StoreBackendStatus::connecting;
+  uint64_t since_ms = 0;
+  std::string address;  // the node in use (up) or last tried
+  std::string error;    // the last error; kept while up, for status
+  uint64_t outages = 0;    // times it went down
+  uint64_t failovers = 0;  // times the master moved to another address
+  bool operator==(const StoreBackendState&) const = default;
+};
+
 std::vector<uint8_t> encode(const WorkerInit& message);
 std::vector<uint8_t> encode(const ConnectionHandoff& message);
 std::vector<uint8_t> encode(const WorkerStop& message);
@@ -259,7 +384,15 @@ std::vector<uint8_t> encode(const TlsStats& message);
 std::vector<uint8_t> encode(const TlsCertificate& message);
 std::vector<uint8_t> encode(const TlsCertificateRequest& message);
 std::vector<uint8_t> encode(const StoreScope& message);
+std::vector<uint8_t> encode(const EgressConnect& message);
+std::vector<uint8_t> encode(const EgressConnected& message);
+std::vector<uint8_t> encode(const EgressLookup& message);
+std::vector<uint8_t> encode(const EgressLookupResult& message);
 std::vector<uint8_t> encode(const StoreScopeRemove& message);
+std::vector<uint8_t> encode(const StoreBackend& message);
+std::vector<uint8_t> encode(const StoreDial& message);
+std::vector<uint8_t> encode(const StoreDialed& message);
+std::vector<uint8_t> encode(const StoreBackendState& message);
 
 // Each decode() returns false when the message is not of that type or malformed.
 bool decode(std::span<const uint8_t> message, WorkerInit& out);
@@ -277,7 +410,15 @@ bool decode(std::span<const uint8_t> message, ModulesLoaded& out);
 bool decode(std::span<const uint8_t> message, WorkerSandbox& out);
 bool decode(std::span<const uint8_t> message, SeccompViolation& out);
 bool decode(std::span<const uint8_t> message, StoreScope& out);
+bool decode(std::span<const uint8_t> message, EgressConnect& out);
+bool decode(std::span<const uint8_t> message, EgressConnected& out);
+bool decode(std::span<const uint8_t> message, EgressLookup& out);
+bool decode(std::span<const uint8_t> message, EgressLookupResult& out);
 bool decode(std::span<const uint8_t> message, StoreScopeRemove& out);
+bool decode(std::span<const uint8_t> message, StoreBackend& out);
+bool decode(std::span<const uint8_t> message, StoreDial& out);
+bool decode(std::span<const uint8_t> message, StoreDialed& out);
+bool decode(std::span<const uint8_t> message, StoreBackendState& out);
 
 // Builds one datagrams or replies message from many (address, payload) pairs,
 // so a burst costs one channel write instead of one per datagram.

@@ -41,6 +41,32 @@ BrokerConfig::ListenAddress read_listen_address(const nlohmann::json& value, std
   return {host, static_cast<uint16_t>(number)};
 }
 
+EgressDefaults read_egress_defaults(const nlohmann::json& value, const std::string& path) {
+  require_object(value, path);
+  reject_unknown_fields(value, path,
+                        {"concurrent", "per_second", "max_concurrent", "max_per_second", "connect_timeout_ms",
+                         "lookup_timeout_ms"});
+  EgressDefaults out;
+  auto read = [&](const char* key, uint32_t& field, uint64_t min, uint64_t max) {
+    if (value.contains(key)) field = static_cast<uint32_t>(read_integer(value[key], child_path(path, key), min, max));
+  };
+  read("concurrent", out.concurrent, 1, kMaxConnectConcurrent);
+  read("per_second", out.per_second, 1, kMaxConnectPerSecond);
+  read("max_concurrent", out.max_concurrent, 1, kMaxConnectConcurrent);
+  read("max_per_second", out.max_per_second, 1, kMaxConnectPerSecond);
+  read("connect_timeout_ms", out.connect_timeout_ms, 100, 120000);
+  read("lookup_timeout_ms", out.lookup_timeout_ms, 100, 60000);
+  // The defaults are what a manifest gets without asking: never more than
+  // what it could ask for.
+  if (out.concurrent > out.max_concurrent) {
+    throw JsonFieldError(child_path(path, "concurrent"), "is above max_concurrent (" + std::to_string(out.max_concurrent) + ")");
+  }
+  if (out.per_second > out.max_per_second) {
+    throw JsonFieldError(child_path(path, "per_second"), "is above max_per_second (" + std::to_string(out.max_per_second) + ")");
+  }
+  return out;
+}
+
 }  // namespace
 
 void finish_config(BrokerConfig& config) {
@@ -76,7 +102,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
   nlohmann::json document = parse_json_object(text, /*allow_comments=*/true);
   reject_unknown_fields(document, "/",
                         {"handlers_dir", "run_dir", "state_dir", "log_level", "firewall", "timeouts", "screening",
-                         "worker", "metrics", "scheduling", "tls", "tenants"});
+                         "worker", "metrics", "scheduling", "tls", "tenants", "store", "egress"});
   BrokerConfig config;
   if (document.contains("handlers_dir")) config.handlers_dir = read_absolute_path(document["handlers_dir"], "/handlers_dir");
   if (document.contains("run_dir")) config.run_dir = read_absolute_path(document["run_dir"], "/run_dir");
@@ -87,6 +113,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
   }
   if (document.contains("tenants")) config.tenants_json = document["tenants"];
   if (document.contains("tls")) config.tls = read_tls_sources(document["tls"], "/tls");
+  if (document.contains("store")) config.store = read_store_backend(document["store"], "/store");
   if (document.contains("log_level")) {
     config.log_level = read_string(document["log_level"], "/log_level");
     if (!common::log::parse_level(config.log_level)) {
@@ -218,6 +245,7 @@ BrokerConfig parse_broker_config(std::string_view text) {
       out.max_restarts = static_cast<uint32_t>(read_integer(worker["max_restarts"], "/worker/max_restarts", 0, 1000));
     }
   }
+  if (document.contains("egress")) config.egress = read_egress_defaults(document["egress"], "/egress");
   if (document.contains("timeouts")) {
     const auto& timeouts = document["timeouts"];
     require_object(timeouts, "/timeouts");

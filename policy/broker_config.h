@@ -11,7 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/egress_settings.h"
 #include "policy/screening.h"
+#include "policy/store_backend.h"
 #include "policy/tenant_config.h"
 #include "policy/tls_settings.h"
 
@@ -53,9 +55,15 @@ struct BrokerConfig {
   // once the folders are final; empty: a host without tenants.
   std::vector<TenantConfig> tenants;
   nlohmann::json tenants_json;
+  // What backs ctx.shared: the embedded store (no `store` section), or a
+  // Redis/Valkey server or Sentinel-managed master through the store relay.
+  StoreBackendConfig store;
   // Defaults for handlers without a manifest (or without a field in it), and
   // the bounds of per-source state.
   ScreeningDefaults screening;
+  // Outbound connections handlers make through the broker (docs/egress.md):
+  // per-handler defaults, the ceilings manifests may ask up to, timeouts.
+  EgressDefaults egress;
   // How workers (and the store) are confined and bounded.
   struct Worker {
     // The unprivileged user they run as. The packages create "portbroker";

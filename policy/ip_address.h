@@ -36,6 +36,7 @@ struct Cidr {
   // True if every address of `other` is in this block.
   bool covers(const Cidr& other) const;
   std::string to_string() const;
+  bool operator==(const Cidr&) const = default;
 };
 
 // "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128). Host bits

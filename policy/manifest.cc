@@ -43,6 +43,21 @@ void udp_only(Transport transport, const std::string& path) {
   if (transport != Transport::udp) throw JsonFieldError(path, "applies to UDP handlers only");
 }
 
+ConnectLimits read_connect_limits(const nlohmann::json& value, const std::string& path) {
+  require_object(value, path);
+  reject_unknown_fields(value, path, {"concurrent", "perSecond"});
+  ConnectLimits limits;
+  if (value.contains("concurrent")) {
+    limits.concurrent =
+        static_cast<uint32_t>(read_integer(value["concurrent"], path + "/concurrent", 1, kMaxConnectConcurrent));
+  }
+  if (value.contains("perSecond")) {
+    limits.per_second =
+        static_cast<uint32_t>(read_integer(value["perSecond"], path + "/perSecond", 1, kMaxConnectPerSecond));
+  }
+  return limits;
+}
+
 ProxyProtocol read_proxy_protocol(const nlohmann::json& value, const std::string& path) {
   require_object(value, path);
   reject_unknown_fields(value, path, {"trusted", "allowDirect", "headerTimeout"});
@@ -68,6 +83,23 @@ ProxyProtocol read_proxy_protocol(const nlohmann::json& value, const std::string
 
 }  // namespace
 
+std::vector<EgressRule> read_egress_rules(const nlohmann::json& value, const std::string& path) {
+  if (!value.is_array()) throw JsonFieldError(path, "must be an array of \"host:port\" strings");
+  if (value.size() > kMaxEgressRules) {
+    throw JsonFieldError(path, "has more than " + std::to_string(kMaxEgressRules) + " entries");
+  }
+  std::vector<EgressRule> rules;
+  for (size_t i = 0; i < value.size(); ++i) {
+    std::string item_path = path + "/" + std::to_string(i);
+    std::string text = read_string(value[i], item_path);
+    std::string error;
+    auto rule = parse_egress_rule(text, error);
+    if (!rule) throw JsonFieldError(item_path, error);
+    rules.push_back(std::move(*rule));
+  }
+  return rules;
+}
+
 Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind kind) {
   if (text.size() > kMaxManifestBytes) {
     throw JsonFieldError("/", "is larger than " + std::to_string(kMaxManifestBytes) + " bytes");
@@ -76,11 +108,12 @@ Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind
   if (kind == ManifestKind::sidecar) {
     reject_unknown_fields(document, "/",
                           {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "tls", "idleTimeout",
-                           "replyRatio", "maxReplyRate", "proxyProtocol"});
+                           "replyRatio", "maxReplyRate", "connect", "connectLimits",
+                           "proxyProtocol"});
   } else {
     reject_unknown_fields(document, "/",
                           {"allow", "deny", "maxConnections", "maxConnectionsPerIp", "rateLimit", "idleTimeout",
-                           "replyRatio", "maxReplyRate"});
+                           "replyRatio", "maxReplyRate", "connect", "connectLimits"});
   }
   Manifest manifest;
   if (document.contains("allow")) manifest.allow = read_cidrs(document["allow"], "/allow");
@@ -126,6 +159,10 @@ Manifest parse_manifest(std::string_view text, Transport transport, ManifestKind
     udp_only(transport, "/maxReplyRate");
     manifest.max_reply_rate =
         static_cast<uint32_t>(read_integer(document["maxReplyRate"], "/maxReplyRate", 1, kMaxReplyRate));
+  }
+  if (document.contains("connect")) manifest.connect = read_egress_rules(document["connect"], "/connect");
+  if (document.contains("connectLimits")) {
+    manifest.connect_limits = read_connect_limits(document["connectLimits"], "/connectLimits");
   }
   return manifest;
 }

@@ -9,6 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "policy/egress_rules.h"
 #include "policy/handler_filename.h"
 #include "policy/ip_address.h"
 #include "policy/tls_settings.h"
@@ -47,6 +50,17 @@ struct RateLimit {
   bool operator==(const RateLimit&) const = default;
 };
 
+// Bounds on a handler's outbound connections (`connectLimits`); absent
+// fields take the broker's defaults (config `egress`).
+struct ConnectLimits {
+  std::optional<uint32_t> concurrent;  // outbound connections open at once
+  std::optional<uint32_t> per_second;  // connects (and lookups) per second, a burst of as many
+  bool operator==(const ConnectLimits&) const = default;
+};
+// What a manifest may ask for, whatever the config's ceilings say.
+inline constexpr uint32_t kMaxConnectConcurrent = 100000;
+inline constexpr uint32_t kMaxConnectPerSecond = 100000;
+
 struct Manifest {
   std::optional<std::vector<Cidr>> allow;  // absent: every source
   std::vector<Cidr> deny;
@@ -57,8 +71,18 @@ struct Manifest {
   std::optional<uint32_t> reply_ratio;     // UDP only
   std::optional<uint32_t> max_reply_rate;  // UDP only: replies per second, the whole handler
   TlsSettings tls;  // TCP only
+  // Destinations the handler may connect to (policy/egress_rules.h). A
+  // manifest without it allows none; an `access` export without it leaves
+  // the manifest's list as it is.
+  std::optional<std::vector<EgressRule>> connect;
+  ConnectLimits connect_limits;
   std::optional<ProxyProtocol> proxy_protocol;  // TCP only, sidecar only
 };
+
+// Reads a `connect` list ("/connect" or a tenant's "/tenants/x/egress"):
+// an array of at most kMaxEgressRules entries, each error naming its
+// index and the entry.
+std::vector<EgressRule> read_egress_rules(const nlohmann::json& value, const std::string& path);
 
 enum class ManifestKind { sidecar, module_access };
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "policy/json_fields.h"
+#include "policy/manifest.h"
 
 namespace policy {
 namespace {
@@ -11,12 +12,10 @@ constexpr size_t kMaxTenants = 1000;
 constexpr size_t kMaxPortEntries = 256;
 constexpr size_t kMaxTenantNameBytes = 32;
 
-uint16_t parse_port(std::string_view text, const std::string& path) {
-  bool digits = !text.empty() && text.size() <= 5 && text.find_first_not_of("0123456789") == std::string_view::npos &&
-                text.front() != '0';
-  unsigned long value = digits ? std::strtoul(std::string(text).c_str(), nullptr, 10) : 0;
-  if (value < 1 || value > 65535) throw JsonFieldError(path, "'" + std::string(text) + "' is not a port 1-65535");
-  return static_cast<uint16_t>(value);
+uint16_t read_port(std::string_view text, const std::string& path) {
+  uint16_t port = 0;
+  if (!parse_port(text, port)) throw JsonFieldError(path, "'" + std::string(text) + "' is not a port 1-65535");
+  return port;
 }
 
 PortRange read_port_entry(const nlohmann::json& value, const std::string& path) {
@@ -28,11 +27,11 @@ PortRange read_port_entry(const nlohmann::json& value, const std::string& path) 
   std::string text = value.get<std::string>();
   auto dash = text.find('-');
   if (dash == std::string::npos) {
-    uint16_t port = parse_port(text, path);
+    uint16_t port = read_port(text, path);
     return {port, port};
   }
-  PortRange range{parse_port(std::string_view(text).substr(0, dash), path),
-                  parse_port(std::string_view(text).substr(dash + 1), path)};
+  PortRange range{read_port(std::string_view(text).substr(0, dash), path),
+                  read_port(std::string_view(text).substr(dash + 1), path)};
   if (range.first > range.last) throw JsonFieldError(path, "'" + text + "' is an empty range (first above last)");
   return range;
 }
@@ -66,10 +65,6 @@ bool tenant_name_valid(std::string_view name) {
   return true;
 }
 
-std::string PortRange::to_string() const {
-  return first == last ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(last);
-}
-
 bool TenantConfig::allows_port(uint16_t port) const {
   for (const auto& range : ports) {
     if (range.contains(port)) return true;
@@ -96,7 +91,7 @@ std::vector<TenantConfig> read_tenants(const nlohmann::json& tenants, const std:
                            "tenant names are a lower-case letter, then up to 31 lower-case letters, digits, '-' or '_'");
     }
     require_object(value, tenant_path);
-    reject_unknown_fields(value, tenant_path, {"handlers", "ports", "user", "limits", "tls"});
+    reject_unknown_fields(value, tenant_path, {"handlers", "ports", "user", "limits", "tls", "egress"});
     TenantConfig tenant;
     tenant.name = name;
     for (const char* required : {"handlers", "ports"}) {
@@ -137,6 +132,7 @@ std::vector<TenantConfig> read_tenants(const nlohmann::json& tenants, const std:
         throw JsonFieldError(user_path, "must name an unprivileged user");
       }
     }
+    if (value.contains("egress")) tenant.egress = read_egress_rules(value["egress"], child_path(tenant_path, "egress"));
     if (value.contains("limits")) tenant.limits = read_limits(value["limits"], child_path(tenant_path, "limits"));
     if (value.contains("tls")) {
       std::string tls_path = child_path(tenant_path, "tls");

@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/egress_rules.h"
+#include "policy/port_range.h"
 #include "policy/tls_settings.h"
 
 namespace policy {
@@ -24,15 +26,6 @@ namespace policy {
 // digits, '-' or '_'. Safe as a path component, a logfmt value, a store key
 // prefix ("alice:") and part of a cgroup name.
 bool tenant_name_valid(std::string_view name);
-
-struct PortRange {
-  uint16_t first = 0;
-  uint16_t last = 0;
-  bool contains(uint16_t port) const { return port >= first && port <= last; }
-  bool overlaps(const PortRange& other) const { return first <= other.last && other.first <= last; }
-  std::string to_string() const;
-  bool operator==(const PortRange&) const = default;
-};
 
 // Defaults (docs/tenants.md): enough for a real tenant, small enough that
 // a host holds many.
@@ -52,6 +45,10 @@ struct TenantConfig {
   std::optional<std::string> user;  // none: a dedicated uid from portbroker's range
   TenantLimits limits;
   TlsSources tls;
+  // What its handlers' `connect` lists may reach at most (the narrower
+  // rule wins). Without it, nothing: a tenant's handlers get no egress
+  // unless the operator grants it.
+  std::vector<EgressRule> egress;
   bool allows_port(uint16_t port) const;
   // "20000-20999, 8443", for messages.
   std::string ports_text() const;

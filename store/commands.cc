@@ -3,12 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "ipc/resp.h"
+#include "store/subscriptions.h"
 
 #ifndef PORTBROKER_STORE_VERSION
 #define PORTBROKER_STORE_VERSION "unknown"
@@ -17,73 +15,9 @@
 namespace resp = ipc::resp;
 
 namespace store {
-namespace {
-
-// Redis caps what it quotes back from a client in error messages.
-constexpr size_t kMaxQuotedBytes = 128;
-
-constexpr std::string_view kOutOfMemory = "OOM command not allowed when used memory > 'maxmemory'.";
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
-// Worded exactly as Redis 7 words it, so tools that recognise Redis errors keep working.
-std::string unknown_command_error(std::span<const std::string> args) {
-  std::string quoted;
-  for (size_t i = 1; i < args.size() && quoted.size() < kMaxQuotedBytes; ++i) {
-    size_t room = kMaxQuotedBytes - quoted.size();
-    quoted += '\'';
-    quoted += std::string_view(args[i]).substr(0, room);
-    quoted += "' ";
-  }
-  return "ERR unknown command '" + std::string(std::string_view(args[0]).substr(0, kMaxQuotedBytes)) +
-         "', with args beginning with: " + quoted;
-}
-
-std::string arity_error(std::string_view command_name) {
-  return "ERR wrong number of arguments for '" + std::string(command_name) + "' command";
-}
-
-// Values must be JSON text because ctx.shared.get parses what it reads back;
-// checking on the way in keeps one bad writer (redis-cli, say) from breaking
-// every handler that reads the key.
-bool is_json(std::string_view text) { return nlohmann::json::accept(text); }
-
-void append_pubsub_frame(std::string& out, std::string_view kind, std::string_view channel, size_t count) {
-  resp::append_array_header(out, 3);
-  resp::append_bulk_string(out, kind);
-  resp::append_bulk_string(out, channel);
-  resp::append_integer(out, static_cast<int64_t>(count));
-}
-
-// Redis's bytesToHuman.
-std::string human_bytes(size_t bytes) {
-  static constexpr const char* kUnits[] = {"K", "M", "G", "T", "P"};
-  if (bytes < 1024) return std::to_string(bytes) + "B";
-  double value = static_cast<double>(bytes) / 1024;
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.2f%s", value, kUnits[unit]);
-  return buf;
-}
-
-}  // namespace
 
 struct Executor::Command {
-  std::string_view name;  // lowercase, as Redis names commands in errors
-  int arity;              // Redis's convention: n = exactly n words, -n = at least n
-  bool allowed_in_subscribe_mode;
+  CommandRule rule;
   // Whether it runs for a scoped client. Every command here keeps a scoped
   // client to its own keys and channels; one added later that reaches the
   // store some other way (FLUSHALL, a SCAN without the prefix) must be made
@@ -114,31 +48,35 @@ struct Executor::Call {
   }
 };
 
+// The rules (name, arity, subscribe mode) are the store relay's too
+// (store/relay/relay_commands.cc), which must keep to the same table.
 std::span<const Executor::Command> Executor::command_table() {
   static const Command kCommands[] = {
-      {"ping", -1, true, true, &Executor::ping},
-      {"echo", 2, false, true, &Executor::echo},
-      {"get", 2, false, true, &Executor::get},
-      {"set", -3, false, true, &Executor::set},
-      {"del", -2, false, true, &Executor::del},
-      {"exists", -2, false, true, &Executor::exists},
-      {"keys", 2, false, true, &Executor::keys},
-      {"dbsize", 1, false, true, &Executor::dbsize},
-      {"publish", 3, false, true, &Executor::publish},
-      {"subscribe", -2, true, true, &Executor::subscribe},
-      {"unsubscribe", -1, true, true, &Executor::unsubscribe},
-      {"quit", -1, true, true, &Executor::quit},
-      {"command", -1, false, true, &Executor::command},
-      {"info", -1, false, true, &Executor::info},
+      {{"ping", -1, true}, true, &Executor::ping},
+      {{"echo", 2, false}, true, &Executor::echo},
+      {{"get", 2, false}, true, &Executor::get},
+      {{"set", -3, false}, true, &Executor::set},
+      {{"del", -2, false}, true, &Executor::del},
+      {{"exists", -2, false}, true, &Executor::exists},
+      {{"keys", 2, false}, true, &Executor::keys},
+      {{"dbsize", 1, false}, true, &Executor::dbsize},
+      {{"publish", 3, false}, true, &Executor::publish},
+      {{"subscribe", -2, true}, true, &Executor::subscribe},
+      {{"unsubscribe", -1, true}, true, &Executor::unsubscribe},
+      {{"quit", -1, true}, true, &Executor::quit},
+      {{"command", -1, false}, true, &Executor::command},
+      {{"info", -1, false}, true, &Executor::info},
   };
   return kCommands;
 }
 
-const Executor::Command* Executor::find_command(std::string_view name) {
-  for (const auto& command : command_table()) {
-    if (equals_ignoring_case(command.name, name)) return &command;
-  }
-  return nullptr;
+std::span<const CommandRule> Executor::command_rules() {
+  static const auto kRules = [] {
+    std::vector<CommandRule> rules;
+    for (const auto& command : command_table()) rules.push_back(command.rule);
+    return rules;
+  }();
+  return kRules;
 }
 
 Executor::Executor(Keyspace& keyspace, PubSub& pubsub, const MemoryAccount& memory, ExecutorLimits limits)
@@ -167,7 +105,7 @@ std::string_view Executor::scope_of(ClientId client) const {
   return scope == nullptr ? std::string_view() : scope->name;
 }
 
-size_t Executor::client_state_bytes(std::string_view scope) {
+size_t Executor::state_bytes(std::string_view scope) {
   if (scope.empty()) return 0;
   return hash_node_bytes<decltype(scopes_)>() + string_heap_bytes(scope.size()) + string_heap_bytes(scope.size() + 1);
 }
@@ -176,26 +114,16 @@ Outcome Executor::execute(ClientId client, std::span<const std::string> args, st
   Outcome outcome;
   if (args.empty()) return outcome;
   // The checks run in Redis's order: existence, arity, then subscribe mode.
-  const Command* command = find_command(args[0]);
-  if (command == nullptr) {
-    resp::append_error(reply, unknown_command_error(args));
+  auto check = check_command(command_rules(), args, in_subscribe_mode(client));
+  if (check.rule == nullptr) {
+    resp::append_error(reply, check.error);
     return outcome;
   }
-  auto argc = static_cast<int64_t>(args.size());
-  if ((command->arity > 0 && argc != command->arity) || argc < -command->arity) {
-    resp::append_error(reply, arity_error(command->name));
-    return outcome;
-  }
-  if (in_subscribe_mode(client) && !command->allowed_in_subscribe_mode) {
-    resp::append_error(reply, "ERR Can't execute '" + std::string(command->name) +
-                                  "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are "
-                                  "allowed in this context");
-    return outcome;
-  }
+  const Command* command = &command_table()[static_cast<size_t>(check.rule - command_rules().data())];
   Call call{client, args, reply, outcome, {}, {}};
   if (const ClientScope* scope = client_scope(client)) {
     if (!command->scoped) {
-      resp::append_error(reply, "ERR '" + std::string(command->name) + "' is not available in a tenant's store");
+      resp::append_error(reply, "ERR '" + std::string(command->rule.name) + "' is not available in a tenant's store");
       return outcome;
     }
     call.scope = scope->name;
@@ -241,20 +169,14 @@ void Executor::set(Call& call) {
   Args args = call.args;
   bool only_if_absent = false;
   bool only_if_present = false;
-  for (size_t i = 3; i < args.size(); ++i) {
-    if (equals_ignoring_case(args[i], "nx") && !only_if_present) {
-      only_if_absent = true;
-    } else if (equals_ignoring_case(args[i], "xx") && !only_if_absent) {
-      only_if_present = true;
-    } else {
-      resp::append_error(call.reply, "ERR syntax error");
-      return;
-    }
+  if (!parse_set_options(args, only_if_absent, only_if_present)) {
+    resp::append_error(call.reply, "ERR syntax error");
+    return;
   }
   std::string_view key = call.full(args[1]);
   const std::string& value = args[2];
   if (!is_json(value)) {
-    resp::append_error(call.reply, "ERR value is not valid JSON");
+    resp::append_error(call.reply, kNotJsonError);
     return;
   }
   if ((only_if_absent || only_if_present) && keyspace_.contains(key) != only_if_present) {
@@ -273,7 +195,7 @@ void Executor::set(Call& call) {
   }
   // Redis's own wording either way: to the client a scope's quota is its maxmemory.
   call.outcome.rejected_out_of_memory = true;
-  resp::append_error(call.reply, kOutOfMemory);
+  resp::append_error(call.reply, kOutOfMemoryError);
 }
 
 void Executor::del(Call& call) {
@@ -316,110 +238,31 @@ void Executor::dbsize(Call& call) {
 void Executor::publish(Call& call) {
   const std::string& payload = call.args[2];
   if (!is_json(payload)) {
-    resp::append_error(call.reply, "ERR value is not valid JSON");
+    resp::append_error(call.reply, kNotJsonError);
     return;
   }
   std::string channel(call.full(call.args[1]));
   // Each subscriber sees the channel under its own name for it: without its
   // scope's prefix. A channel is reached only by its scope's clients and
   // unscoped ones, so there are at most two names.
-  size_t delivered = 0;
-  std::vector<std::string_view> delivery_prefixes;  // the prefix each delivery's recipients share
-  for (ClientId id : pubsub_.subscribers(channel)) {
-    const ClientScope* scope = client_scope(id);
-    std::string_view prefix = scope == nullptr ? std::string_view() : std::string_view(scope->prefix);
-    if (!std::string_view(channel).starts_with(prefix)) continue;  // cannot happen: it subscribed in its scope
-    size_t index = 0;
-    while (index < delivery_prefixes.size() && delivery_prefixes[index] != prefix) ++index;
-    if (index == delivery_prefixes.size()) {
-      delivery_prefixes.push_back(prefix);
-      Delivery& delivery = call.outcome.deliveries.emplace_back();
-      resp::append_array_header(delivery.message, 3);
-      resp::append_bulk_string(delivery.message, "message");
-      resp::append_bulk_string(delivery.message, std::string_view(channel).substr(prefix.size()));
-      resp::append_bulk_string(delivery.message, payload);
-    }
-    call.outcome.deliveries[index].recipients.push_back(id);
-    ++delivered;
-  }
+  size_t delivered = build_deliveries(
+      pubsub_, channel, payload,
+      [this](ClientId id) {
+        const ClientScope* scope = client_scope(id);
+        return scope == nullptr ? std::string_view() : std::string_view(scope->prefix);
+      },
+      call.outcome.deliveries);
   resp::append_integer(call.reply, static_cast<int64_t>(delivered));
 }
 
 void Executor::subscribe(Call& call) {
-  // All or nothing, so a refusal is one error reply rather than a frame per
-  // channel with the count telling which ones took.
-  auto named = call.args.subspan(1);
-  // The store's names for them: the client's own when it is unscoped.
-  std::vector<std::string> prefixed;
-  if (!call.prefix.empty()) {
-    prefixed.reserve(named.size());
-    for (const auto& channel : named) prefixed.push_back(std::string(call.prefix) + channel);
-  }
-  std::span<const std::string> channels = call.prefix.empty() ? named : std::span<const std::string>(prefixed);
-  // Which arguments add a channel: the first naming of each one the client
-  // lacks. Found by sorting (channel, position) pairs rather than with a set,
-  // since a request may name a million channels.
-  std::vector<bool> adds(channels.size());
-  {
-    std::vector<std::pair<std::string_view, size_t>> sorted;
-    sorted.reserve(channels.size());
-    for (size_t i = 0; i < channels.size(); ++i) sorted.emplace_back(channels[i], i);
-    std::sort(sorted.begin(), sorted.end());
-    for (size_t i = 0; i < sorted.size(); ++i) {
-      bool first = i == 0 || sorted[i].first != sorted[i - 1].first;
-      adds[sorted[i].second] = first && !pubsub_.is_subscribed(call.client, sorted[i].first);
-    }
-  }
-  size_t count = pubsub_.subscription_count(call.client);
-  switch (pubsub_.subscribe(call.client, channels)) {
-    case SubscribeResult::ok:
-      break;
-    case SubscribeResult::too_many_subscriptions:
-      resp::append_error(call.reply, "ERR max subscriptions per client reached (" +
-                                         std::to_string(pubsub_.limits().max_subscriptions_per_client) + ")");
-      return;
-    case SubscribeResult::too_many_channels:
-      resp::append_error(call.reply, "ERR max number of channels reached (" +
-                                         std::to_string(pubsub_.limits().max_channels) + ")");
-      return;
-    case SubscribeResult::out_of_memory:
-      call.outcome.rejected_out_of_memory = true;
-      resp::append_error(call.reply, kOutOfMemory);
-      return;
-  }
-  // Each frame carries the count as it was after that channel, as in Redis,
-  // and the channel as the client named it.
-  for (size_t i = 0; i < named.size(); ++i) {
-    if (adds[i]) ++count;
-    append_pubsub_frame(call.reply, "subscribe", named[i], count);
-  }
+  bool out_of_memory = false;
+  subscribe_client(pubsub_, call.client, call.args.subspan(1), call.prefix, call.reply, out_of_memory);
+  call.outcome.rejected_out_of_memory = out_of_memory;
 }
 
 void Executor::unsubscribe(Call& call) {
-  Args args = call.args;
-  if (args.size() > 1) {
-    for (size_t i = 1; i < args.size(); ++i) {
-      pubsub_.unsubscribe(call.client, call.full(args[i]));
-      append_pubsub_frame(call.reply, "unsubscribe", args[i], pubsub_.subscription_count(call.client));
-    }
-    return;
-  }
-  auto channels = pubsub_.channels_of(call.client);
-  if (channels.empty()) {
-    // Redis still confirms, with a null channel, so the client sees count 0.
-    resp::append_array_header(call.reply, 3);
-    resp::append_bulk_string(call.reply, "unsubscribe");
-    resp::append_null(call.reply);
-    resp::append_integer(call.reply, 0);
-    return;
-  }
-  for (const auto& channel : channels) {
-    pubsub_.unsubscribe(call.client, channel);
-    // Every channel of a scoped client carries its prefix.
-    std::string_view name = channel;
-    if (name.starts_with(call.prefix)) name.remove_prefix(call.prefix.size());
-    append_pubsub_frame(call.reply, "unsubscribe", name, pubsub_.subscription_count(call.client));
-  }
+  unsubscribe_client(pubsub_, call.client, call.args.subspan(1), call.prefix, call.reply);
 }
 
 void Executor::quit(Call& call) {
@@ -427,69 +270,13 @@ void Executor::quit(Call& call) {
   call.outcome.close_connection = true;
 }
 
-void Executor::command(Call& call) {
-  Args args = call.args;
-  // redis-cli asks for COMMAND DOCS when its interactive mode starts and carries
-  // on with any array. With an empty one its `help <command>` shows nothing (an
-  // error reply would make it fall back to its built-in help).
-  if (args.size() == 1 || equals_ignoring_case(args[1], "docs")) {
-    resp::append_array_header(call.reply, 0);
-  } else if (equals_ignoring_case(args[1], "count") && args.size() == 2) {
-    resp::append_integer(call.reply, static_cast<int64_t>(command_table().size()));
-  } else {
-    resp::append_error(call.reply, "ERR unknown subcommand '" +
-                                       std::string(std::string_view(args[1]).substr(0, kMaxQuotedBytes)) +
-                                       "'. Try COMMAND HELP.");
-  }
-}
+void Executor::command(Call& call) { append_command_reply(call.args, command_table().size(), call.reply); }
 
 void Executor::info(Call& call) {
   Args sections = call.args.subspan(1);
   resp::append_bulk_string(call.reply,
                            call.scope.empty() ? info_text(sections) : scoped_info_text(sections, call.scope));
 }
-
-namespace {
-
-// INFO's text: the sections asked for (all when none is named), each a
-// header and lines of `field:value`.
-class InfoText {
- public:
-  explicit InfoText(std::span<const std::string> sections) : sections_(sections) {}
-
-  bool wanted(std::string_view section) const {
-    if (sections_.empty()) return true;
-    for (const auto& requested : sections_) {
-      if (equals_ignoring_case(requested, section) || equals_ignoring_case(requested, "all") ||
-          equals_ignoring_case(requested, "default") || equals_ignoring_case(requested, "everything")) {
-        return true;
-      }
-    }
-    return false;
-  }
-  void header(std::string_view name) {
-    if (!text_.empty()) text_ += "\r\n";
-    text_ += "# ";
-    text_ += name;
-    text_ += "\r\n";
-  }
-  void field(std::string_view key, const std::string& value) {
-    text_ += key;
-    text_ += ':';
-    text_ += value;
-    text_ += "\r\n";
-  }
-  // Redis omits db0 while it is empty; printing keys=0 lets a script read the
-  // count without a special case.
-  void keyspace(size_t keys) { field("db0", "keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0"); }
-  std::string take() { return std::move(text_); }
-
- private:
-  std::span<const std::string> sections_;
-  std::string text_;
-};
-
-}  // namespace
 
 std::string Executor::info_text(Args sections) const {
   InfoText info(sections);

@@ -19,61 +19,46 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/command_rules.h"
 #include "store/keyspace.h"
 #include "store/memory.h"
 #include "store/pubsub.h"
+#include "store/request_handler.h"
 
 namespace store {
-
-// A published message for the subscribers who see it under one name: a
-// channel `alice:news` is `news` to alice's clients and `alice:news` to
-// unscoped ones.
-struct Delivery {
-  std::string message;              // the frame, identical for each of them
-  std::vector<ClientId> recipients;  // in id order
-};
-
-// What a command asks of the connection layer besides its reply.
-struct Outcome {
-  // QUIT: close the connection once the reply has been written.
-  bool close_connection = false;
-  // PUBLISH: one delivery per name the channel has for its subscribers.
-  std::vector<Delivery> deliveries;
-  // A write refused by the memory limit or a scope's quota (the server logs
-  // these, rate-limited).
-  bool rejected_out_of_memory = false;
-  // When it was a scope's quota: that scope.
-  std::string over_quota_scope;
-};
 
 struct ExecutorLimits {
   // Steps one KEYS call may spend matching (see keyspace.h).
   uint64_t keys_work_budget = kDefaultKeysWorkBudget;
 };
 
-class Executor {
+class Executor final : public RequestHandler {
  public:
   Executor(Keyspace& keyspace, PubSub& pubsub, const MemoryAccount& memory, ExecutorLimits limits = {});
 
   // `scope` is the client's scope, empty for none. The scope's name is a
   // tenant's (policy::tenant_name_valid); it needs no quota in the keyspace,
   // but without one its writes are limited only by the store's limit.
-  void client_connected(ClientId client, std::string_view scope = {});
+  void client_connected(ClientId client, std::string_view scope = {}) override;
   // Drops the client's subscriptions.
-  void client_disconnected(ClientId client);
+  void client_disconnected(ClientId client) override;
   // The client's scope (empty: none, or not connected).
   std::string_view scope_of(ClientId client) const;
   // What the executor keeps per client, for the server's accounting.
-  static size_t client_state_bytes(std::string_view scope);
+  size_t client_state_bytes(std::string_view scope) const override { return state_bytes(scope); }
+  static size_t state_bytes(std::string_view scope);
   bool in_subscribe_mode(ClientId client) const { return pubsub_.subscription_count(client) > 0; }
   // The server dropped `count` published messages for a subscriber too far
   // behind (INFO stats: pubsub_messages_dropped).
-  void count_dropped_messages(uint64_t count) { pubsub_messages_dropped_ += count; }
+  void count_dropped_messages(uint64_t count) override { pubsub_messages_dropped_ += count; }
+
+  // The commands as clients see them (the store relay serves the same).
+  static std::span<const CommandRule> command_rules();
 
   // Runs one request (`args` non-empty: name and arguments) for `client` and
   // appends exactly one reply per command to `reply` (SUBSCRIBE and UNSUBSCRIBE
   // append one frame per channel, as Redis does).
-  Outcome execute(ClientId client, std::span<const std::string> args, std::string& reply);
+  Outcome execute(ClientId client, std::span<const std::string> args, std::string& reply) override;
 
  private:
   struct Command;
@@ -105,7 +90,6 @@ class Executor {
   std::string scoped_info_text(Args sections, std::string_view scope) const;
   const ClientScope* client_scope(ClientId client) const;
   static std::span<const Command> command_table();
-  static const Command* find_command(std::string_view name);
 
   Keyspace& keyspace_;
   PubSub& pubsub_;

@@ -43,7 +43,24 @@ std::optional<std::string> check_control_socket(int fd) {
   return std::nullopt;
 }
 
+bool KeyspaceScopes::has_scope(std::string_view name) const { return keyspace_.scope(name) != nullptr; }
+
+void KeyspaceScopes::set_scope(std::string_view name, size_t max_bytes, log::Line& line) {
+  keyspace_.set_scope(name, max_bytes);
+  const ScopeUsage* usage = keyspace_.scope(name);
+  line.kv("keys", usage->keys).kv("used_bytes", usage->charged_bytes);
+}
+
+void KeyspaceScopes::remove_scope(std::string_view name, log::Line& line) {
+  line.kv("keys_kept", keyspace_.scope(name)->keys);
+  keyspace_.remove_scope(name);
+}
+
 bool ScopeControl::handle(std::span<const uint8_t> message, std::vector<common::UniqueFd>& fds) {
+  return handle_scope_message(message, fds);
+}
+
+bool ScopeControl::handle_scope_message(std::span<const uint8_t> message, std::vector<common::UniqueFd>& fds) {
   // Whatever happens below, no descriptor outlives this call unless adopted.
   struct CloseRest {
     std::vector<common::UniqueFd>& fds;
@@ -70,7 +87,7 @@ bool ScopeControl::add_or_update(std::span<const uint8_t> message, std::vector<c
     refuse("store_scope", std::to_string(fds.size()) + " descriptors (at most one)", scope.name);
     return false;
   }
-  bool known = keyspace_.scope(scope.name) != nullptr;
+  bool known = scopes_.has_scope(scope.name);
   if (!known && fds.empty()) {
     refuse("store_scope", "a new scope needs its listening socket", scope.name);
     return false;
@@ -90,14 +107,9 @@ bool ScopeControl::add_or_update(std::span<const uint8_t> message, std::vector<c
   // this runs to its end before the loop accepts anyone.
   if (listener && !server_.listen(std::move(listener), scope.name)) return false;
   size_t max_bytes = scope.max_bytes > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(scope.max_bytes);
-  keyspace_.set_scope(scope.name, max_bytes);
-  const ScopeUsage* usage = keyspace_.scope(scope.name);
-  log::info(known ? "store-scope-updated" : "store-scope-added")
-      .kv("scope", scope.name)
-      .kv("max_bytes", scope.max_bytes)
-      .kv("keys", usage->keys)
-      .kv("used_bytes", usage->charged_bytes)
-      .kv("new_listener", with_listener);
+  log::Line line(log::Level::info, known ? "store-scope-updated" : "store-scope-added");
+  line.kv("scope", scope.name).kv("max_bytes", scope.max_bytes).kv("new_listener", with_listener);
+  scopes_.set_scope(scope.name, max_bytes, line);
   return true;
 }
 
@@ -111,16 +123,16 @@ bool ScopeControl::remove(std::span<const uint8_t> message, std::vector<common::
     refuse("store_scope_remove", "carries descriptors", scope.name);
     return false;
   }
-  if (!policy::tenant_name_valid(scope.name) || keyspace_.scope(scope.name) == nullptr) {
+  if (!policy::tenant_name_valid(scope.name) || !scopes_.has_scope(scope.name)) {
     refuse("store_scope_remove", "no such scope", scope.name);
     return false;
   }
   size_t clients = server_.client_count(scope.name);
   // Clients first: none may write once the quota is gone.
   server_.close_scope(scope.name);
-  size_t keys = keyspace_.scope(scope.name)->keys;
-  keyspace_.remove_scope(scope.name);
-  log::info("store-scope-removed").kv("scope", scope.name).kv("clients_closed", clients).kv("keys_kept", keys);
+  log::Line line(log::Level::info, "store-scope-removed");
+  line.kv("scope", scope.name).kv("clients_closed", clients);
+  scopes_.remove_scope(scope.name, line);
   return true;
 }
 
@@ -129,16 +141,7 @@ bool ControlChannel::start(common::UniqueFd channel) {
   int rc = poll_.init(uv_poll_init, loop_, channel_.get());
   if (rc == 0) {
     poll_->data = this;
-    rc = uv_poll_start(poll_.get(), UV_READABLE, [](uv_poll_t* handle, int status, int) {
-      auto* self = static_cast<ControlChannel*>(handle->data);
-      if (self == nullptr) return;
-      if (status < 0) {
-        log::error("store-control-failed").kv("error", uv_strerror(status));
-        self->stop();
-        return;
-      }
-      self->on_readable();
-    });
+    watch();
   }
   if (rc != 0) {
     log::error("store-control-failed").kv("error", uv_strerror(rc));
@@ -151,6 +154,52 @@ bool ControlChannel::start(common::UniqueFd channel) {
 void ControlChannel::stop() {
   poll_.reset();
   channel_.reset();
+  outbox_.clear();
+}
+
+void ControlChannel::send(std::vector<uint8_t> message) {
+  if (!channel_) return;
+  if (outbox_.empty()) {
+    int error = 0;
+    auto result = ipc::send_message(channel_.get(), message, {}, &error);
+    if (result == ipc::IoResult::ok) return;
+    if (result != ipc::IoResult::would_block) {
+      log::error("store-control-failed").err(error);
+      return;
+    }
+  }
+  if (outbox_.size() == kMaxQueued) outbox_.pop_front();
+  outbox_.push_back(std::move(message));
+  watch();
+}
+
+void ControlChannel::on_writable() {
+  while (!outbox_.empty() && channel_) {
+    int error = 0;
+    auto result = ipc::send_message(channel_.get(), outbox_.front(), {}, &error);
+    if (result == ipc::IoResult::would_block) break;
+    if (result != ipc::IoResult::ok) log::error("store-control-failed").err(error);
+    outbox_.pop_front();
+  }
+  watch();
+}
+
+void ControlChannel::watch() {
+  if (!poll_) return;
+  uv_poll_start(poll_.get(), UV_READABLE | (outbox_.empty() ? 0 : UV_WRITABLE), [](uv_poll_t* handle, int status, int events) {
+    auto* self = static_cast<ControlChannel*>(handle->data);
+    if (self == nullptr) return;
+    if (status < 0) {
+      log::error("store-control-failed").kv("error", uv_strerror(status));
+      self->stop();
+      return;
+    }
+    if ((events & UV_WRITABLE) != 0) {
+      self->on_writable();
+      if (!self->channel_) return;
+    }
+    if ((events & UV_READABLE) != 0) self->on_readable();
+  });
 }
 
 void ControlChannel::on_readable() {

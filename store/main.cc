@@ -5,14 +5,22 @@
 // channel (store/control.h).
 //
 //   portbroker-store --listen-fd N [--control-fd N] [--log-level debug|info|warn|error]
-//                    [--max-memory-bytes N] [--uid N --gid N] [--sandbox on|off]
+//                    [--max-memory-bytes N] [--uid N --gid N] [--sandbox on|off] [--relay]
+//
+// With --relay it holds no keys itself: it relays every request to a Redis
+// or Valkey backend (store/relay/), with the same commands, rules and
+// scopes. The backend's address and credentials arrive on the control
+// channel, never on the command line; connections to it are made by the
+// supervisor and passed in, so the relay stays as confined as the store.
 
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <uv.h>
 
 #include <array>
+#include <functional>
 #include <charconv>
 #include <optional>
 #include <string>
@@ -29,6 +37,9 @@
 #include "sandbox/credentials.h"
 #include "sandbox/sandbox.h"
 #include "store/pubsub.h"
+#include "store/relay/backend.h"
+#include "store/relay/relay_control.h"
+#include "store/relay/relay_executor.h"
 #include "store/server.h"
 
 namespace {
@@ -46,6 +57,7 @@ struct Options {
   uint32_t uid = 0;
   uint32_t gid = 0;
   bool sandbox = false;
+  bool relay = false;
 };
 
 template <typename Number>
@@ -99,6 +111,8 @@ std::optional<std::string> parse_options(int argc, char** argv, Options& options
       auto text = take_value();
       if (!text || (*text != "on" && *text != "off")) return "--sandbox needs on or off";
       options.sandbox = *text == "on";
+    } else if (name == "--relay") {
+      options.relay = true;
     } else if (name == "--max-memory-bytes") {
       auto text = take_value();
       auto bytes = text ? parse_number<size_t>(*text) : std::nullopt;
@@ -109,17 +123,17 @@ std::optional<std::string> parse_options(int argc, char** argv, Options& options
     }
   }
   if (!have_fd) return "--listen-fd is required";
+  if (options.relay && options.control_fd < 0) return "--relay needs --control-fd (its backend comes on it)";
   if (options.control_fd == options.listen_fd) return "--control-fd and --listen-fd must differ";
   return std::nullopt;
 }
 
 // SIGTERM and SIGINT stop the store cleanly: no new clients, every client
-// closed, the control channel closed, then the loop runs dry and main
-// returns 0.
+// closed, the control channel closed (and, relaying, the backend's
+// connections), then the loop runs dry and main returns 0.
 class StopOnSignals {
  public:
-  StopOnSignals(uv_loop_t* loop, store::Server& server, store::ControlChannel& control)
-      : server_(server), control_(control) {
+  StopOnSignals(uv_loop_t* loop, std::function<void()> stop) : stop_(std::move(stop)) {
     static constexpr std::array kSignals = {SIGTERM, SIGINT};
     for (size_t i = 0; i < kSignals.size(); ++i) {
       int rc = handles_[i].init(uv_signal_init, loop);
@@ -136,15 +150,78 @@ class StopOnSignals {
     auto* self = static_cast<StopOnSignals*>(handle->data);
     if (self == nullptr) return;
     log::info("store-stopping").kv("signal", signum == SIGTERM ? "SIGTERM" : "SIGINT");
-    self->server_.stop();
-    self->control_.stop();
+    self->stop_();
     for (auto& signal_handle : self->handles_) signal_handle.reset();
   }
 
-  store::Server& server_;
-  store::ControlChannel& control_;
+  std::function<void()> stop_;
   std::array<common::UvHandle<uv_signal_t>, 2> handles_;
 };
+
+// The embedded store: keys, pub/sub and scopes in this process.
+int serve_store(uv_loop_t* loop, const Options& options, common::UniqueFd listening_socket,
+                common::UniqueFd control_socket) {
+  store::MemoryAccount memory(options.max_memory_bytes);
+  store::Keyspace keyspace(memory);
+  store::PubSub pubsub(memory);
+  store::Executor executor(keyspace, pubsub, memory);
+  store::Server server(loop, executor, memory);
+  store::KeyspaceScopes scopes(keyspace);
+  store::ScopeControl scope_control(server, scopes);
+  store::ControlChannel control(loop, scope_control);
+  if (!server.listen(std::move(listening_socket)) || (control_socket && !control.start(std::move(control_socket)))) {
+    return 1;
+  }
+  StopOnSignals stop_on_signals(loop, [&] {
+    server.stop();
+    control.stop();
+  });
+  log::info("store-ready")
+      .kv("fd", options.listen_fd)
+      .kv("control_fd", options.control_fd)
+      .kv("max_memory_bytes", options.max_memory_bytes);
+  uv_run(loop, UV_RUN_DEFAULT);
+  return 0;
+}
+
+// The relay: the same sockets and rules, the keys on Redis or Valkey. The
+// objects refer to each other (the backend dials through the control
+// channel, which configures the backend), so some links are set after
+// construction; they are destroyed in reverse, the backend before the dialer.
+int serve_relay(uv_loop_t* loop, const Options& options, common::UniqueFd listening_socket,
+                common::UniqueFd control_socket) {
+  namespace relay = store::relay;
+  store::MemoryAccount memory(options.max_memory_bytes);
+  store::PubSub pubsub(memory);
+  relay::ControlDialer dialer(loop);
+  relay::Backend backend(loop, dialer);
+  relay::RelayExecutor executor(backend, pubsub, memory);
+  store::Server server(loop, executor, memory);
+  executor.attach(server);
+  relay::RelayScopes scopes;
+  relay::RelayControl relay_control(server, scopes, backend, executor, dialer);
+  store::ControlChannel control(loop, relay_control);
+  dialer.attach(control);
+  backend.set_events({
+      .on_message = [&](std::string_view channel, std::string_view payload) { executor.on_message(channel, payload); },
+      .channels = [&] { return executor.channels(); },
+      .on_state = [&](const ipc::StoreBackendState& state) { control.send(ipc::encode(state)); },
+  });
+  if (!server.listen(std::move(listening_socket)) || !control.start(std::move(control_socket))) return 1;
+  StopOnSignals stop_on_signals(loop, [&] {
+    server.stop();
+    backend.stop();
+    dialer.stop();
+    control.stop();
+  });
+  log::info("store-ready")
+      .kv("mode", "relay")
+      .kv("fd", options.listen_fd)
+      .kv("control_fd", options.control_fd)
+      .kv("max_memory_bytes", options.max_memory_bytes);
+  uv_run(loop, UV_RUN_DEFAULT);
+  return 0;
+}
 
 }  // namespace
 
@@ -195,6 +272,13 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   common::raise_open_file_limit();
 
+  // OpenSSL reads its configuration file when first used: now, while files
+  // can still be opened (the relay's TLS to the backend uses it later).
+  if (options.relay && OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr) != 1) {
+    log::error("store-start-failed").kv("error", "OpenSSL did not initialise");
+    return 1;
+  }
+
   // Confined before it reads a single request: its own user, no capabilities,
   // no files (its seccomp profile refuses opens), no new sockets.
   if (options.sandbox) {
@@ -231,26 +315,8 @@ int main(int argc, char** argv) {
     log::error("store-start-failed").kv("error", uv_strerror(rc));
     return 1;
   }
-  int exit_code = 0;
-  {
-    store::MemoryAccount memory(options.max_memory_bytes);
-    store::Keyspace keyspace(memory);
-    store::PubSub pubsub(memory);
-    store::Executor executor(keyspace, pubsub, memory);
-    store::Server server(&loop, executor, memory);
-    store::ScopeControl scope_control(server, keyspace);
-    store::ControlChannel control(&loop, scope_control);
-    if (server.listen(std::move(listening_socket)) && (!control_socket || control.start(std::move(control_socket)))) {
-      StopOnSignals stop_on_signals(&loop, server, control);
-      log::info("store-ready")
-          .kv("fd", options.listen_fd)
-          .kv("control_fd", options.control_fd)
-          .kv("max_memory_bytes", options.max_memory_bytes);
-      uv_run(&loop, UV_RUN_DEFAULT);
-    } else {
-      exit_code = 1;
-    }
-  }
+  int exit_code = options.relay ? serve_relay(&loop, options, std::move(listening_socket), std::move(control_socket))
+                                : serve_store(&loop, options, std::move(listening_socket), std::move(control_socket));
   common::drain_and_close_loop(&loop);
   if (exit_code == 0) log::info("store-stopped");
   return exit_code;

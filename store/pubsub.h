@@ -55,6 +55,7 @@ class PubSub {
 
   size_t subscription_count(ClientId client) const;
   bool is_subscribed(ClientId client, std::string_view channel) const;
+  bool has_subscribers(std::string_view channel) const { return subscribers_.find(channel) != subscribers_.end(); }
   // The client's channels in byte order (UNSUBSCRIBE without arguments).
   std::vector<std::string> channels_of(ClientId client) const;
   // The channel's subscribers in id order, so deliveries are deterministic.

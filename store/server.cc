@@ -79,12 +79,20 @@ struct Server::WriteRequest {
 struct Server::Client {
   Client(Server& owner, ClientId client_id) : server(owner), id(client_id) {}
 
-  size_t pending_output() const { return output.size() + bytes_in_flight; }
+  // A reply that must wait: deferred (not ready yet), or behind one that is.
+  struct Slot {
+    uint64_t sequence = 0;
+    std::string bytes;
+    bool ready = false;
+  };
+
+  size_t pending_output() const { return output.size() + bytes_in_flight + slot_bytes; }
   // What the connection holds: its own state, its buffers and the write in
   // flight (see memory.h for the estimates).
   size_t footprint() const {
     return fixed_bytes + string_heap_bytes(input) + string_heap_bytes(output) +
-           (bytes_in_flight > 0 ? allocation_bytes(sizeof(WriteRequest)) + string_heap_bytes(in_flight_capacity) : 0);
+           (bytes_in_flight > 0 ? allocation_bytes(sizeof(WriteRequest)) + string_heap_bytes(in_flight_capacity) : 0) +
+           slot_bytes + slots.size() * sizeof(Slot);
   }
   uv_stream_t* stream() const { return reinterpret_cast<uv_stream_t*>(pipe.get()); }
 
@@ -97,6 +105,9 @@ struct Server::Client {
   std::string output;  // produced, not yet handed to libuv
   size_t bytes_in_flight = 0;  // handed to libuv by the one outstanding write
   size_t in_flight_capacity = 0;
+  std::deque<Slot> slots;  // in request order; empty unless a reply was deferred
+  uint64_t next_sequence = 0;
+  size_t slot_bytes = 0;   // the ready slots' bytes
   size_t fixed_bytes = 0;          // this object, its pipe, its table entry, `peer`
   size_t accounted_bytes = 0;      // charged to the memory account
   uint64_t messages_dropped = 0;   // published messages it was too far behind to get
@@ -104,10 +115,12 @@ struct Server::Client {
   bool peer_finished = false;      // EOF: no more requests will arrive
   bool close_after_write = false;  // QUIT or a protocol error: flush, then close
   bool closed = false;
+  bool busy = false;       // its requests are running (handle_input is up the stack)
+  bool scheduled = false;  // in scheduled_
 };
 
-Server::Server(uv_loop_t* loop, Executor& executor, MemoryAccount& memory, ServerLimits limits)
-    : loop_(loop), executor_(executor), memory_(memory), limits_(limits) {}
+Server::Server(uv_loop_t* loop, RequestHandler& handler, MemoryAccount& memory, ServerLimits limits)
+    : loop_(loop), handler_(handler), memory_(memory), limits_(limits) {}
 
 Server::~Server() { stop(); }
 
@@ -160,6 +173,8 @@ size_t Server::client_count(std::string_view scope) const {
 
 void Server::stop() {
   listeners_.clear();
+  check_.reset();
+  idle_.reset();
   while (!clients_.empty()) close_client(*clients_.begin()->second, log::Level::debug, "store stopping");
   reap_closed();
 }
@@ -189,9 +204,9 @@ void Server::accept_client(Listener& listener) {
   client->peer = describe_peer(client->pipe.get());
   client->fixed_bytes = allocation_bytes(sizeof(Client)) + allocation_bytes(sizeof(uv_pipe_t)) +
                         hash_node_bytes<decltype(clients_)>() + string_heap_bytes(client->peer) +
-                        string_heap_bytes(client->scope) + Executor::client_state_bytes(client->scope);
+                        string_heap_bytes(client->scope) + handler_.client_state_bytes(client->scope);
   Client& added = *clients_.emplace(client->id, std::move(client)).first->second;
-  executor_.client_connected(added.id, added.scope);
+  handler_.client_connected(added.id, added.scope);
   log::debug("store-client-connected").kv("client", added.id).kv_nonempty("scope", added.scope).kv("peer", added.peer);
   update_reading(added);
   account(added);
@@ -234,11 +249,16 @@ void Server::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   server.reap_closed();
 }
 
+bool Server::may_run_requests(const Client& client) const {
+  return !client.closed && !client.close_after_write && client.pending_output() < limits_.pause_reading_output_bytes &&
+         client.slots.size() < limits_.max_deferred_replies && handler_.accepting(client.id);
+}
+
 void Server::handle_input(Client& client) {
   size_t offset = 0;
   std::vector<std::string> args;
-  while (!client.closed && !client.close_after_write &&
-         client.pending_output() < limits_.pause_reading_output_bytes) {
+  client.busy = true;
+  while (may_run_requests(client)) {
     size_t consumed = 0;
     std::string error;
     auto status = ipc::resp::parse_request(std::string_view(client.input).substr(offset), limits_.protocol, args,
@@ -262,6 +282,7 @@ void Server::handle_input(Client& client) {
     offset += consumed;
     if (!args.empty()) run_request(client, args);
   }
+  client.busy = false;
   if (client.closed) return;
   client.input.erase(0, offset);
   size_t capacity = client.input.capacity();
@@ -272,14 +293,110 @@ void Server::handle_input(Client& client) {
 }
 
 void Server::run_request(Client& client, const std::vector<std::string>& args) {
-  Outcome outcome = executor_.execute(client.id, args, client.output);
+  // Behind a deferred reply, this one waits its turn in a slot.
+  bool behind = !client.slots.empty();
+  queued_reply_.clear();
+  running_ = &client;
+  Outcome outcome = handler_.execute(client.id, args, behind ? queued_reply_ : client.output);
+  running_ = nullptr;
+  if (behind && !queued_reply_.empty()) push_output(client, queued_reply_);
   if (outcome.rejected_out_of_memory) note_out_of_memory(client, args[0], outcome.over_quota_scope);
   if (outcome.close_connection) client.close_after_write = true;
-  if (!outcome.deliveries.empty()) deliver(outcome);
+  if (!outcome.deliveries.empty()) deliver_now(outcome.deliveries);
 }
 
-void Server::deliver(const Outcome& outcome) {
-  for (const Delivery& delivery : outcome.deliveries) {
+ReplyTicket Server::defer_reply() {
+  // Only a handler's execute() asks, and run_request set running_ for it.
+  Client& client = *running_;
+  uint64_t sequence = client.next_sequence++;
+  client.slots.push_back(Client::Slot{sequence, {}, false});
+  return {client.id, sequence};
+}
+
+void Server::complete(const ReplyTicket& ticket, std::string_view reply) {
+  auto it = clients_.find(ticket.client);
+  if (it == clients_.end() || it->second->closed) return;
+  Client& client = *it->second;
+  if (client.slots.empty() || ticket.sequence < client.slots.front().sequence) return;
+  size_t index = static_cast<size_t>(ticket.sequence - client.slots.front().sequence);
+  if (index >= client.slots.size() || client.slots[index].ready) return;
+  auto& slot = client.slots[index];
+  slot.bytes.assign(reply);
+  slot.ready = true;
+  client.slot_bytes += slot.bytes.size();
+  release_ready(client);
+  schedule(client);
+}
+
+void Server::push_output(Client& client, std::string_view bytes) {
+  if (client.slots.empty()) {
+    client.output += bytes;
+    return;
+  }
+  client.slots.push_back(Client::Slot{client.next_sequence++, std::string(bytes), true});
+  client.slot_bytes += bytes.size();
+}
+
+void Server::release_ready(Client& client) {
+  while (!client.slots.empty() && client.slots.front().ready) {
+    client.output += client.slots.front().bytes;
+    client.slot_bytes -= client.slots.front().bytes.size();
+    client.slots.pop_front();
+  }
+}
+
+void Server::resume(ClientId id) {
+  auto it = clients_.find(id);
+  if (it != clients_.end()) schedule(*it->second);
+}
+
+void Server::resume_all() {
+  for (auto& [id, client] : clients_) schedule(*client);
+}
+
+void Server::schedule(Client& client) {
+  // Not at once: this may be called from deep inside the handler (its
+  // backend failing every call it holds), where serving the client (running
+  // its next requests through that same handler) would re-enter it.
+  if (client.closed || client.scheduled || client.busy) return;
+  client.scheduled = true;
+  scheduled_.push_back(client.id);
+  if (!check_) {
+    if (check_.init(uv_check_init, loop_) != 0 || idle_.init(uv_idle_init, loop_) != 0) {
+      log::error("store-schedule-failed").kv("error", "cannot create loop handles");
+      return;
+    }
+    check_->data = this;
+  }
+  uv_check_start(check_.get(), on_check);
+  // An active idle handle makes the loop poll without blocking, so the check
+  // runs in this iteration even when called from a timer.
+  uv_idle_start(idle_.get(), [](uv_idle_t*) {});
+}
+
+void Server::on_check(uv_check_t* handle) {
+  auto* server = static_cast<Server*>(handle->data);
+  if (server == nullptr) return;
+  uv_check_stop(server->check_.get());
+  uv_idle_stop(server->idle_.get());
+  auto ids = std::exchange(server->scheduled_, {});
+  for (ClientId id : ids) {
+    auto it = server->clients_.find(id);
+    if (it == server->clients_.end()) continue;
+    Client& client = *it->second;
+    client.scheduled = false;
+    if (!client.closed) server->handle_input(client);
+  }
+  server->reap_closed();
+}
+
+void Server::deliver(const std::vector<Delivery>& deliveries) {
+  deliver_now(deliveries);
+  reap_closed();
+}
+
+void Server::deliver_now(const std::vector<Delivery>& deliveries) {
+  for (const Delivery& delivery : deliveries) {
     for (ClientId id : delivery.recipients) {
       auto it = clients_.find(id);
       if (it == clients_.end()) continue;
@@ -291,7 +408,7 @@ void Server::deliver(const Outcome& outcome) {
         note_dropped_message(subscriber);
         continue;
       }
-      subscriber.output += delivery.message;
+      push_output(subscriber, delivery.message);
       flush(subscriber);
       account(subscriber);
     }
@@ -309,7 +426,8 @@ void Server::flush(Client& client) {
   if (client.closed) return;
   if (client.bytes_in_flight > 0) return;  // on_write sends the rest
   if (client.output.empty()) {
-    if (client.close_after_write) {
+    // Deferred replies still owed go out first.
+    if (client.close_after_write && client.slots.empty()) {
       close_client(client, log::Level::debug, client.peer_finished ? "peer closed the connection" : "closed after reply");
     }
     return;
@@ -354,8 +472,7 @@ void Server::write_finished(Client& client, int status) {
 
 void Server::update_reading(Client& client) {
   if (client.closed) return;
-  bool wanted = !client.peer_finished && !client.close_after_write &&
-                client.pending_output() < limits_.pause_reading_output_bytes;
+  bool wanted = !client.peer_finished && may_run_requests(client);
   if (wanted == client.reading) return;
   if (!wanted) {
     uv_read_stop(client.stream());
@@ -397,7 +514,7 @@ void Server::note_out_of_memory(const Client& client, const std::string& command
 void Server::note_dropped_message(Client& subscriber) {
   ++subscriber.messages_dropped;
   ++dropped_messages_unlogged_;
-  executor_.count_dropped_messages(1);
+  handler_.count_dropped_messages(1);
   uint64_t now = uv_now(loop_);
   if (last_drop_log_ms_ && now - *last_drop_log_ms_ < kDroppedMessageLogIntervalMs) return;
   last_drop_log_ms_ = now;
@@ -419,7 +536,7 @@ void Server::close_client(Client& client, log::Level level, std::string_view rea
     line.kv("client", client.id).kv_nonempty("scope", client.scope).kv("peer", client.peer).kv(failed ? "error" : "reason", reason);
     if (client.messages_dropped > 0) line.kv("messages_dropped", client.messages_dropped);
   }
-  executor_.client_disconnected(client.id);
+  handler_.client_disconnected(client.id);
   memory_.update(MemoryAccount::Use::clients, client.accounted_bytes, 0);
   client.accounted_bytes = 0;
   // Clears the handle's data first, so pending writes complete as cancelled

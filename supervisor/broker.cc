@@ -317,10 +317,20 @@ int Broker::run() {
   const auto& worker = options_.config.worker;
   std::vector<std::string> store_sandbox = {"--uid", std::to_string(worker_.uid), "--gid", std::to_string(worker_.gid),
                                             "--sandbox", worker.sandbox ? "on" : "off"};
-  store_ = std::make_unique<StoreService>(loop_, options_.config.run_dir, options_.config.log_level, store_sandbox,
-                                          worker.sandbox, [this] {
-                                            for_each_handler([](const HandlerFolder&, Handler& handler) { handler.reconnect_store(); });
-                                          });
+  // What backs ctx.shared: the embedded store, or Redis/Valkey through the
+  // relay, whose password and TLS files are read (and checked) now, as root.
+  std::unique_ptr<StoreBackend> store_backend = make_embedded_backend();
+  if (options_.config.store.external()) {
+    store_backend = RelayBackend::create(loop_, options_.config.store, error);
+    if (!store_backend) {
+      common::log::error("startup-failed").kv("reason", error);
+      return 1;
+    }
+  }
+  store_ = std::make_unique<StoreService>(
+      loop_, options_.config.run_dir, options_.config.log_level, store_sandbox, worker.sandbox,
+      [this] { for_each_handler([](const HandlerFolder&, Handler& handler) { handler.reconnect_store(); }); },
+      std::move(store_backend));
   if (!store_->start(error)) {
     common::log::error("startup-failed").kv("reason", error);
     return 1;
@@ -400,6 +410,9 @@ void Broker::hand_over(const Handler& handler) {
 }
 
 void Broker::apply_firewall() {
+  // Every change of a handler's state (added, active, failed, removed) ends
+  // here or in handler_settled().
+  report_status();
   if (!firewall_) return;
   std::vector<FirewallPort> ports;
   for_each_handler([&](const HandlerFolder&, const Handler& handler) {
@@ -409,6 +422,7 @@ void Broker::apply_firewall() {
 }
 
 void Broker::handler_settled() {
+  report_status();
   if (ready_logged_ || shutting_down_ || folders_.empty()) return;
   size_t total = 0;
   size_t active = 0;
@@ -435,7 +449,16 @@ void Broker::handler_settled() {
       .kv("refused", refused)
       .kv("ignored", ignored)
       .kv("tenants", folders_.size() - 1);
-  notifier_.ready(summary());
+  reported_status_ = summary();
+  notifier_.ready(reported_status_);
+}
+
+void Broker::report_status() {
+  if (!ready_logged_ || shutting_down_) return;
+  std::string now = summary();
+  if (now == reported_status_) return;
+  reported_status_ = std::move(now);
+  notifier_.send("STATUS=" + reported_status_);
 }
 
 std::string Broker::summary() const {
@@ -474,7 +497,10 @@ bool Broker::reload(const char* by, std::string& error, HandlerFolder* only) {
       error += (error.empty() ? "" : "; ") + folder_error;
     }
   }
-  if (ready_logged_) notifier_.ready(summary());
+  if (ready_logged_) {
+    reported_status_ = summary();
+    notifier_.ready(reported_status_);
+  }
   return ok;
 }
 
@@ -536,7 +562,8 @@ nlohmann::json Broker::status(const HandlerFolder* only) const {
             {{"pid", store_ && store_->running() ? nlohmann::json(store_->pid()) : nlohmann::json(nullptr)},
              {"namespaces", store_ ? store_->namespaces() : std::vector<std::string>{}},
              {"socket", store_ ? store_->socket_path() : ""},
-             {"restarts", store_ ? store_->restarts() : 0}}},
+             {"restarts", store_ ? store_->restarts() : 0},
+             {"backend", store_ ? store_->backend_status() : nlohmann::json{{"kind", "embedded"}}}}},
            {"connections", tracker_.size()},
        }},
       {"tenants", tenants},

@@ -27,7 +27,8 @@
 #include "supervisor/metrics_listener.h"
 #include "supervisor/options.h"
 #include "supervisor/latency_slice.h"
-#include "supervisor/store_service.h"
+#include "supervisor/store/relay_backend.h"
+#include "supervisor/store/store_service.h"
 #include "supervisor/worker_identity.h"
 
 namespace supervisor {
@@ -106,6 +107,10 @@ class Broker final : public FolderHost {
   }
   // One line for the service manager's status.
   std::string summary() const;
+  // Once ready: tells the service manager the summary (STATUS=) whenever it
+  // changed, so `systemctl status` follows handlers the folder watcher adds,
+  // loses or fails, not only those of start-up and reloads.
+  void report_status();
   nlohmann::json on_control(const nlohmann::json& request, uid_t peer_uid);
   HandlerFolder* tenant_folder(const std::string& name) const;
   void on_signal(int signum);
@@ -139,6 +144,7 @@ class Broker final : public FolderHost {
   uint64_t last_connection_id_ = 0;
   uint64_t connection_ceiling_ = UINT64_MAX;
   bool ready_logged_ = false;
+  std::string reported_status_;  // the last STATUS= sent
   bool shutting_down_ = false;
   bool finishing_ = false;
   size_t folders_stopping_ = 0;

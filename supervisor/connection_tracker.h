@@ -57,6 +57,8 @@ struct TrackedConnection {
   // The trusted balancer it came through (`remote` is the client its PROXY
   // header declared); empty for a direct client.
   common::SocketAddress via;
+  // Dialed by the broker for the handler (supervisor/egress/), not accepted.
+  bool outbound = false;
 };
 
 class ConnectionTracker {

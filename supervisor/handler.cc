@@ -43,6 +43,8 @@ Handler::Handler(HandlerContext& context, HandlerFile file)
       file_(std::move(file)),
       serving_modules_{{file_.file, file_.code_stamp}},
       tls_({context.loop(), context.local_ca(), context.tls_sources(), context.tenant()}, file_.id.name),
+      dialer_(context.loop(), context.tracker(), [&context] { return context.next_connection_id(); }, file_.id.name,
+              context.tenant()),
       proxy_(context.loop(), file_.id.name, context.tenant(),
              {.admit = [this](common::UniqueFd fd, const common::SocketAddress& client,
                               std::optional<ipc::ProxyInfo> proxy) { admit(std::move(fd), client, std::move(proxy)); },
@@ -107,6 +109,7 @@ void Handler::start() {
   // Rate-limit and per-source state of an earlier run carries over.
   std::vector<std::string> warnings;
   admission_ = build_admission(file_, "", warnings, error);
+  apply_egress(file_, "", warnings);
   // The port is bound first, so a taken port fails the handler before any
   // code runs; the kernel queues connections until the worker is ready, and
   // keeps queueing them while a crashed worker restarts.
@@ -151,6 +154,8 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
           },
           .store_reconnect = [this, w] { reconnect_store(*w); },
           .modules_loaded = [this, w](const ipc::ModulesLoaded& loaded) { on_modules_loaded(w, loaded); },
+          .egress_connect = [this, w](const ipc::EgressConnect& request) { dialer_.connect(*w->process, request); },
+          .egress_lookup = [this, w](const ipc::EgressLookup& request) { dialer_.lookup(*w->process, request); },
       },
       ctx_.tenant());
   auto init = make_worker_init(config, ctx_.handlers_dir(), file, ctx_.worker_identity(), tls_.worker_json(), ctx_.tenant());
@@ -316,11 +321,36 @@ void Handler::apply_manifest(const HandlerFile& file) {
   auto admission = build_admission(next, current_ ? current_->access_json : "", warnings, error);
   if (!admission) return reload_failed(error);
   admission_ = std::move(admission);
+  apply_egress(next, current_ ? current_->access_json : "", warnings);
   access_warnings_ = std::move(warnings);
   file_ = std::move(next);
   put_tls_in_force(std::move(material));
   ctx_.apply_firewall();
   common::log::info("manifest-applied").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("manifest", file_.manifest_file);
+}
+
+void Handler::refresh_egress() {
+  std::vector<std::string> warnings;
+  apply_egress(file_, current_ ? current_->access_json : "", warnings);
+}
+
+void Handler::apply_egress(const HandlerFile& file, const std::string& access_json,
+                           std::vector<std::string>& warnings) {
+  const auto& config = ctx_.config();
+  std::optional<policy::Manifest> manifest;
+  if (file.manifest) manifest = *file.manifest;
+  auto egress = policy::effective_egress(manifest, ctx_.egress_cap(), config.egress, warnings);
+  if (!access_json.empty()) {
+    // build_admission parsed it already: an invalid one never gets here.
+    try {
+      auto access = policy::parse_manifest(access_json, file.id.transport, policy::ManifestKind::module_access);
+      auto more = policy::tighten_egress(egress, access);
+      warnings.insert(warnings.end(), more.begin(), more.end());
+    } catch (const policy::JsonFieldError&) {
+      egress.policy = {};  // fail closed
+    }
+  }
+  dialer_.set_policy(std::move(egress), {config.egress.connect_timeout_ms, config.egress.lookup_timeout_ms});
 }
 
 std::unique_ptr<Admission> Handler::build_admission(const HandlerFile& file, const std::string& access_json,
@@ -391,6 +421,7 @@ void Handler::promote() {
   current_ = std::move(candidate_);
   file_ = current_->file;
   admission_ = std::move(admission);
+  apply_egress(file_, current_->access_json, warnings);
   access_warnings_ = std::move(warnings);
   access_exported_ = !current_->access_json.empty();
   code_error_.clear();
@@ -428,6 +459,7 @@ void Handler::retire(std::unique_ptr<Worker> worker, bool graceful) {
 }
 
 void Handler::reap(std::unique_ptr<Worker> worker) {
+  dialer_.forget(worker->process.get());
   ctx_.tracker().close_all_of(worker->process.get());
   ended_.push_back(std::move(worker));
   reap_timer_.start(ctx_.loop(), 0, [this] { ended_.clear(); });
@@ -459,6 +491,7 @@ void Handler::on_worker_ready(Worker* worker, const ipc::WorkerReady& ready) {
   auto admission = build_admission(file_, ready.access_json, warnings, error);
   if (!admission) return fail(error);
   admission_ = std::move(admission);
+  apply_egress(file_, ready.access_json, warnings);
   access_warnings_ = std::move(warnings);
   for (const auto& warning : access_warnings_) {
     common::log::warn("access-not-applied").kv("handler", file_.id.name).kv_nonempty("tenant", ctx_.tenant()).kv("reason", warning);
@@ -724,6 +757,7 @@ void Handler::admit(common::UniqueFd fd, const common::SocketAddress& remote, st
 }
 
 void Handler::on_connection_closed(const TrackedConnection& connection, bool idle) {
+  if (connection.outbound) return dialer_.on_closed();
   if (counters_.active > 0) {
     --counters_.active;
     ctx_.connection_closed();
@@ -845,6 +879,7 @@ nlohmann::json Handler::status() const {
   }
   status["access"] = {{"exported", access_exported_}, {"warnings", access_warnings_}};
   if (const auto* settings = tls_settings(file_)) status["tls"] = tls_.status(*settings);
+  status["egress"] = dialer_.status();
   return status;
 }
 

@@ -24,6 +24,7 @@
 #include "common/one_shot_timer.h"
 #include "supervisor/admission.h"
 #include "supervisor/connection_tracker.h"
+#include "supervisor/egress/dialer.h"
 #include "supervisor/firewall_rules.h"
 #include "supervisor/handler_context.h"
 #include "supervisor/handler_scan.h"
@@ -80,6 +81,8 @@ class Handler final {
   // connections drain on their own sockets), after the drain for UDP (replies
   // leave through the port's socket). Stopping again adds to `done`.
   void stop(std::function<void()> done, std::function<void()> port_released = nullptr);
+  // The tenant's egress cap changed: the policy for connects that follow.
+  void refresh_egress();
   // The store went away: give every running worker fresh connections, which
   // the listening socket queues until the restarted store accepts them.
   void reconnect_store();
@@ -151,6 +154,9 @@ class Handler final {
   void now_serving(const std::vector<ipc::ModuleFile>& modules);
   void release_port();
   void apply_manifest(const HandlerFile& file);
+  // The egress policy for `file` narrowed by `access_json` (already checked
+  // by build_admission) into the dialer; warnings join `warnings`.
+  void apply_egress(const HandlerFile& file, const std::string& access_json, std::vector<std::string>& warnings);
   // An admission for `file` tightened by `access_json`, carrying over the
   // live state of the current one; null (with `error`) if the access export
   // is invalid.
@@ -214,6 +220,7 @@ class Handler final {
   std::string manifest_error_;
   std::string rejected_manifest_;
   HandlerTls tls_;
+  egress::Dialer dialer_;
   ProxyGate proxy_;  // PROXY protocol headers of connections from trusted balancers
 };
 

@@ -34,6 +34,9 @@ class HandlerContext {
   virtual const WorkerIdentity& worker_identity() const = 0;
   // Where the folder's manifests may read keys from, and on-demand domains.
   virtual const policy::TlsSources& tls_sources() const = 0;
+  // A tenant's `egress` cap on its handlers' `connect` lists, or null for
+  // the operator's folder (no cap).
+  virtual const std::vector<policy::EgressRule>* egress_cap() const = 0;
   virtual LocalCa& local_ca() = 0;
   // A new connection to the folder's part of the shared store.
   virtual bool connect_store(common::UniqueFd& out, std::string& error) = 0;

@@ -246,6 +246,8 @@ void HandlerFolder::watch_subfolders() {
 void HandlerFolder::update_tenant(const policy::TenantConfig& tenant) {
   tenant_ = tenant;
   tls_ = tenant.tls;
+  // A changed egress cap applies at once, to connects that follow.
+  for (auto& handler : handlers_) handler->refresh_egress();
 }
 
 nlohmann::json HandlerFolder::status_of(const Handler& handler) const {

@@ -101,6 +101,9 @@ class HandlerFolder final : public HandlerContext {
   const std::string& tenant() const override { return tenant_name_; }
   const WorkerIdentity& worker_identity() const override { return identity_; }
   const policy::TlsSources& tls_sources() const override { return tls_; }
+  const std::vector<policy::EgressRule>* egress_cap() const override {
+    return tenant_ ? &tenant_->egress : nullptr;
+  }
   LocalCa& local_ca() override { return host_.local_ca(); }
   bool connect_store(common::UniqueFd& out, std::string& error) override {
     return host_.connect_store(tenant_name_, out, error);

@@ -75,12 +75,28 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
   Family reload_failed("portbroker_reload_error", "gauge", "1 while the latest change on disk is not in force.");
   Family store("portbroker_store_keys", "gauge", "Keys in the shared store.");
   Family store_restarts("portbroker_store_restarts_total", "counter", "Restarts of the shared store.");
+  // With an external backend (Redis or Valkey through the store relay) only.
+  Family backend_up("portbroker_store_backend_up", "gauge",
+                    "1 while the shared store's Redis/Valkey backend is up (0 while connecting or down).");
+  Family backend_outages("portbroker_store_backend_outages_total", "counter",
+                         "Times the shared store's backend went down.");
+  Family backend_failovers("portbroker_store_backend_failovers_total", "counter",
+                           "Times the shared store's Sentinel master moved to another address.");
 
   up.add("", 1);
   uptime.add("", number(broker["uptime_s"]));
   tracked.add("", number(broker["connections"]));
   if (store_keys) store.add("", *store_keys);
   store_restarts.add("", number(broker["store"]["restarts"]));
+  const auto& backend = broker["store"].value("backend", nlohmann::json::object());
+  std::string backend_kind = backend.value("kind", "embedded");
+  bool external = backend_kind != "embedded";
+  if (external) {
+    std::string labels = "backend=\"" + escaped(backend_kind) + "\"";
+    backend_up.add(labels, backend.value("state", "") == "up" ? 1 : 0);
+    backend_outages.add(labels, number(backend.value("outages", nlohmann::json())));
+    backend_failovers.add(labels, number(backend.value("failovers", nlohmann::json())));
+  }
 
   std::map<std::string, uint64_t> by_state = {{"active", 0}, {"starting", 0}, {"refused", 0}, {"failed", 0},
                                               {"draining", 0}};
@@ -142,6 +158,9 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
                                &proxy_waiting, &restarts, &reloads, &reload_failed, &store,
                                &store_restarts}) {
     family->write(out);
+  }
+  if (external) {
+    for (const Family* family : {&backend_up, &backend_outages, &backend_failovers}) family->write(out);
   }
   return out.str();
 }

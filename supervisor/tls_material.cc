@@ -82,8 +82,8 @@ std::string pem_of(EVP_PKEY* key) {
 // Every certificate in a PEM text, each parsed and written out again: the
 // worker gets what OpenSSL understood, never the file's own bytes (comments,
 // other PEM blocks and whatever else a file holds stay behind).
-bool reencode_certificates(const std::string& pem, const std::string& label, std::string& out, X509Ptr* first,
-                           std::string& error) {
+bool reencode_certificate_chain(const std::string& pem, const std::string& label, std::string& out, X509Ptr* first,
+                                std::string& error) {
   Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   out.clear();
   for (int count = 0;; ++count) {
@@ -133,7 +133,7 @@ bool load_pair(const policy::TlsCertFiles& files, const policy::TlsSources& sour
   }
   std::string chain_pem;
   X509Ptr cert;
-  if (!reencode_certificates(cert_file, files.cert, chain_pem, &cert, error)) return false;
+  if (!reencode_certificate_chain(cert_file, files.cert, chain_pem, &cert, error)) return false;
   Bio key_bio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
   KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
   if (!key) {
@@ -160,6 +160,29 @@ bool load_pair(const policy::TlsCertFiles& files, const policy::TlsSources& sour
 
 }  // namespace
 
+bool reencode_certificates(const std::string& pem, const std::string& label, std::string& out, std::string& error) {
+  return reencode_certificate_chain(pem, label, out, nullptr, error);
+}
+
+bool reencode_private_key(const std::string& pem, const std::string& label, const std::string& certificate_pem,
+                          std::string& out, std::string& error) {
+  Bio key_bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
+  if (!key) {
+    error = label + ": not a PEM private key without a passphrase (" + common::openssl_error() + ")";
+    return false;
+  }
+  Bio cert_bio(BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())));
+  X509Ptr cert(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr));
+  if (!cert || X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    error = label + ": does not match its certificate";
+    return false;
+  }
+  out = pem_of(key.get());
+  return true;
+}
+
 bool load_tls_material(const policy::TlsSettings& settings, const policy::TlsSources& sources, TlsMaterial& out,
                        std::string& error) {
   out = {};
@@ -176,7 +199,7 @@ bool load_tls_material(const policy::TlsSettings& settings, const policy::TlsSou
   if (!settings.client_ca.empty()) {
     std::string bundle;
     if (!read_key_file(settings.client_ca, false, sources, bundle, error)) return false;
-    if (!reencode_certificates(bundle, settings.client_ca, client_ca, nullptr, error)) {
+    if (!reencode_certificate_chain(bundle, settings.client_ca, client_ca, nullptr, error)) {
       error += " (the client CA bundle)";
       return false;
     }

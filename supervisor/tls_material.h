@@ -39,6 +39,15 @@ struct TlsMaterial {
 bool load_tls_material(const policy::TlsSettings& settings, const policy::TlsSources& sources, TlsMaterial& out,
                        std::string& error);
 
+// Every certificate in `pem` (at least one), parsed and written out again,
+// so what is passed on is what OpenSSL understood. `label` names the file.
+bool reencode_certificates(const std::string& pem, const std::string& label, std::string& out, std::string& error);
+
+// A private key (PEM, no passphrase), parsed and written out again; it must
+// match the first certificate of `certificate_pem`.
+bool reencode_private_key(const std::string& pem, const std::string& label, const std::string& certificate_pem,
+                          std::string& out, std::string& error);
+
 // The stamps (inode, size, times) of every file the settings name: differs
 // when any of them was replaced or written.
 std::string tls_files_signature(const policy::TlsSettings& settings);

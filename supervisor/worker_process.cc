@@ -145,6 +145,16 @@ bool WorkerProcess::send_tls_certificate(const ipc::TlsCertificate& answer) {
   return send_or_queue(ipc::encode(answer), {}, 0, true);
 }
 
+bool WorkerProcess::send_egress_connected(const ipc::EgressConnected& answer, int fd) {
+  if (fd < 0) return send_or_queue(ipc::encode(answer), {}, 0);
+  int fds[] = {fd};
+  return send_or_queue(ipc::encode(answer), fds, 0);
+}
+
+bool WorkerProcess::send_egress_lookup_result(const ipc::EgressLookupResult& answer) {
+  return send_or_queue(ipc::encode(answer), {}, 0);
+}
+
 bool WorkerProcess::send_tls_update(const std::string& tls_json) {
   return send_or_queue(ipc::encode(ipc::TlsUpdate{tls_json}), {}, 0);
 }
@@ -200,6 +210,8 @@ const WorkerProcess::Route* WorkerProcess::route_for(ipc::MessageType type) {
       {ipc::MessageType::seccomp_violation, &WorkerProcess::on_seccomp_violation},
       {ipc::MessageType::store_reconnect, &WorkerProcess::on_store_reconnect},
       {ipc::MessageType::modules_loaded, &WorkerProcess::on_modules_loaded},
+      {ipc::MessageType::egress_connect, &WorkerProcess::on_egress_connect},
+      {ipc::MessageType::egress_lookup, &WorkerProcess::on_egress_lookup},
   };
   for (const auto& route : kRoutes) {
     if (route.type == type) return &route;
@@ -283,6 +295,24 @@ void WorkerProcess::on_modules_loaded(std::span<const uint8_t> message) {
   auto loaded = decode_or_throw<ipc::ModulesLoaded>(message, "modules_loaded");
   if (!ready_) throw ProtocolViolation("modules_loaded before worker_ready");
   if (events_.modules_loaded) events_.modules_loaded(loaded);
+}
+
+void WorkerProcess::on_egress_connect(std::span<const uint8_t> message) {
+  auto request = decode_or_throw<ipc::EgressConnect>(message, "egress_connect");
+  if (events_.egress_connect) {
+    events_.egress_connect(request);
+  } else {
+    send_egress_connected(ipc::EgressConnected{request.request_id, "EACCES", {}}, -1);
+  }
+}
+
+void WorkerProcess::on_egress_lookup(std::span<const uint8_t> message) {
+  auto request = decode_or_throw<ipc::EgressLookup>(message, "egress_lookup");
+  if (events_.egress_lookup) {
+    events_.egress_lookup(request);
+  } else {
+    send_egress_lookup_result(ipc::EgressLookupResult{request.request_id, "ENOTFOUND", {}});
+  }
 }
 
 void WorkerProcess::on_seccomp_violation(std::span<const uint8_t> message) {

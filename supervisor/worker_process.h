@@ -49,6 +49,10 @@ class WorkerProcess final : public ConnectionOwner {
     std::function<void()> store_reconnect;
     // Handler files a dynamic import() read after the worker was ready.
     std::function<void(const ipc::ModulesLoaded& loaded)> modules_loaded;
+    // Egress (supervisor/egress/): each must be answered
+    // (send_egress_connected, send_egress_lookup_result).
+    std::function<void(const ipc::EgressConnect& request)> egress_connect;
+    std::function<void(const ipc::EgressLookup& request)> egress_lookup;
   };
 
   // Hand-offs waiting for room in the channel; beyond this the handler stops
@@ -88,6 +92,10 @@ class WorkerProcess final : public ConnectionOwner {
   // Rotated TLS material, for the connections that follow.
   bool send_tls_update(const std::string& tls_json);
   bool send_tls_certificate(const ipc::TlsCertificate& answer);
+  // Egress answers; `fd` (-1: none) is the connected socket, which the
+  // caller keeps (the tracker holds the supervisor's reference).
+  bool send_egress_connected(const ipc::EgressConnected& answer, int fd);
+  bool send_egress_lookup_result(const ipc::EgressLookupResult& answer);
   void kill();
   // The worker will close its channel and exit on its own (a check-only
   // worker after its answer): not an error.
@@ -137,6 +145,8 @@ class WorkerProcess final : public ConnectionOwner {
   void on_replies(std::span<const uint8_t> message);
   void on_store_reconnect(std::span<const uint8_t> message);
   void on_modules_loaded(std::span<const uint8_t> message);
+  void on_egress_connect(std::span<const uint8_t> message);
+  void on_egress_lookup(std::span<const uint8_t> message);
   void watch(bool writable);
   void close_channel();
 

@@ -117,7 +117,12 @@ declare module "portbroker" {
   /** JSON-representable values: what `ctx.shared` stores. */
   export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-  /** The shared store, common to every handler of the broker. */
+  /**
+   * The shared store, common to every handler of the broker (and, with a
+   * Redis/Valkey backend, of every broker sharing it). While the store
+   * cannot answer, calls reject with an Error whose `code` is
+   * `"ERR_STORE_UNAVAILABLE"`.
+   */
   export interface SharedStore {
     /** The value, or `undefined` if the key is missing. */
     get<T extends Json = Json>(key: string): Promise<T | undefined>;

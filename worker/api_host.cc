@@ -19,6 +19,8 @@ constexpr std::pair<const char*, Hook> kHookNames[] = {
     {"storeFailure", Hook::store_failure},
     {"storeRestored", Hook::store_restored},
     {"uncaught", Hook::uncaught},
+    {"egressConnected", Hook::egress_connected},
+    {"egressLookupDone", Hook::egress_lookup_done},
 };
 
 // registerHooks({ start, connection, ... }): every hook must be a function.

@@ -19,14 +19,27 @@ struct WriteRequest {
 
 constexpr size_t kMaxPendingInput = 64 * 1024 * 1024;
 
-// What a command gets when the store cannot answer: an Error, worded as
-// shared.js words it, so handlers can read error.message (a bare string
-// rejection left it undefined).
-bool store_unavailable_error(JSContext* cx, const std::string& reason, JS::MutableHandleValue error) {
-  JS::RootedString message(cx, new_string_from_utf8(cx, "ctx.shared: the shared store is unavailable (" + reason + ")"));
+// The code a handler tests for when the store cannot answer: the store
+// process is restarting, or (with Redis/Valkey behind the store relay) the
+// backend is down. The relay says so with an UNAVAILABLE error reply.
+constexpr const char* kUnavailableCode = "ERR_STORE_UNAVAILABLE";
+constexpr std::string_view kUnavailableReply = "UNAVAILABLE ";
+
+// An Error with `message` and, when given, an enumerable `code` (as Node's
+// errors from C++ carry one).
+bool make_error(JSContext* cx, const std::string& message, const char* code, JS::MutableHandleValue out) {
+  JS::RootedString text(cx, new_string_from_utf8(cx, message));
   JS::RootedString file(cx, JS_GetEmptyString(cx));
   JS::Rooted<mozilla::Maybe<JS::Value>> no_cause(cx, mozilla::Nothing());
-  return message && JS::CreateError(cx, JSEXN_ERR, nullptr, file, 0, 0, nullptr, message, no_cause, error);
+  if (!text || !JS::CreateError(cx, JSEXN_ERR, nullptr, file, 0, 0, nullptr, text, no_cause, out)) return false;
+  if (code == nullptr) return true;
+  JS::RootedObject error(cx, &out.toObject());
+  JS::RootedString code_text(cx, JS_NewStringCopyZ(cx, code));
+  return code_text && JS_DefineProperty(cx, error, "code", code_text, JSPROP_ENUMERATE);
+}
+
+std::string unavailable_message(std::string_view reason) {
+  return "ctx.shared: the shared store is unavailable (" + std::string(reason) + ")";
 }
 
 }  // namespace
@@ -172,6 +185,7 @@ bool StoreBinding::to_js(const ipc::resp::Value& reply, JS::MutableHandleValue o
   return false;
 }
 
+
 bool StoreBinding::resolve_next(const ipc::resp::Value& reply) {
   if (waiting_.empty()) return false;
   JSContext* cx = runtime_.cx();
@@ -187,14 +201,11 @@ bool StoreBinding::resolve_next(const ipc::resp::Value& reply) {
     return true;
   }
   if (reply.type == ipc::resp::Value::Type::error) {
-    JS::RootedString message(cx, value.toString());
-    JS::RootedString file(cx, JS_GetEmptyString(cx));
-    JS::Rooted<mozilla::Maybe<JS::Value>> no_cause(cx, mozilla::Nothing());
     JS::RootedValue error(cx);
-    std::string text = "shared store: " + reply.text;
-    message = new_string_from_utf8(cx, text);
-    if (!message || !JS::CreateError(cx, JSEXN_ERR, nullptr, file, 0, 0, nullptr, message, no_cause, &error) ||
-        !JS::RejectPromise(cx, promise, error)) {
+    bool unavailable = std::string_view(reply.text).starts_with(kUnavailableReply);
+    std::string text = unavailable ? unavailable_message(std::string_view(reply.text).substr(kUnavailableReply.size()))
+                                   : "shared store: " + reply.text;
+    if (!make_error(cx, text, unavailable ? kUnavailableCode : nullptr, &error) || !JS::RejectPromise(cx, promise, error)) {
       runtime_.report_pending_exception();
     }
     return true;
@@ -288,7 +299,7 @@ void StoreBinding::fail(const std::string& reason, bool reconnect) {
   runtime_.call_hook(Hook::store_failure, args);
   JS::RootedObject promise(cx);
   JS::RootedValue error(cx);
-  if (!store_unavailable_error(cx, reason, &error)) {
+  if (!make_error(cx, unavailable_message(reason), kUnavailableCode, &error)) {
     runtime_.report_pending_exception();
     error.setString(text);
   }
@@ -323,9 +334,11 @@ bool StoreBinding::native_command(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::RootedObject promise(cx, JS::NewPromiseObject(cx, nullptr));
   if (!promise) return false;
   if (self.failed_ || !self.send(self.command_, std::move(request))) {
-    JS::RootedValue error(cx);
-    if (!store_unavailable_error(cx, "its connection is closed", &error)) return false;
-    if (!JS::RejectPromise(cx, promise, error)) return false;
+    JS::RootedValue reason(cx);
+    if (!make_error(cx, unavailable_message("its connection is being renewed"), kUnavailableCode, &reason) ||
+        !JS::RejectPromise(cx, promise, reason)) {
+      return false;
+    }
   } else {
     self.waiting_.push_back(std::make_unique<JS::PersistentRootedObject>(cx, promise));
   }

@@ -116,6 +116,34 @@ void TcpBinding::adopt(common::UniqueFd fd, const ipc::ConnectionHandoff& handof
   announce(conn, nullptr);
 }
 
+uint32_t TcpBinding::open_outbound(common::UniqueFd fd) {
+  uint32_t id = next_id_++;
+  auto connection = std::make_unique<Connection>(this, id, runtime_.cx());
+  if (int rc = uv_tcp_init(runtime_.loop(), &connection->handle); rc != 0) {
+    common::log::error("egress-adopt-failed").kv("error", uv_strerror(rc));
+    return 0;
+  }
+  connection->handle.data = this;
+  if (int rc = uv_tcp_open(&connection->handle, fd.get()); rc != 0) {
+    common::log::error("egress-adopt-failed").kv("error", uv_strerror(rc));
+    Connection* raw = connection.release();
+    raw->binding = nullptr;
+    raw->closing = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&raw->handle), &TcpBinding::on_close);
+    return 0;
+  }
+  fd.release();  // libuv owns the descriptor now
+  connections_.emplace(id, std::move(connection));
+  return id;
+}
+
+void TcpBinding::bind_socket(uint32_t id, JSObject* socket) {
+  Connection* connection = find(id);
+  if (connection == nullptr) return;
+  if (socket == nullptr) return close(*connection);
+  connection->socket = socket;
+}
+
 void TcpBinding::announce(Connection& conn, const nlohmann::json* tls_info) {
   JSContext* cx = runtime_.cx();
   const ipc::ConnectionHandoff& handoff = conn.handoff;

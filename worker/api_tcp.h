@@ -37,6 +37,14 @@ class TcpBinding {
 
   // A socket handed off by the supervisor: wraps it and calls the connection hook.
   void adopt(common::UniqueFd fd, const ipc::ConnectionHandoff& handoff);
+  // An outbound socket the supervisor connected for handler code
+  // (worker/api_connect.cc): the same connection type, announced to the
+  // socket that asked for it instead of the connection hook. Returns its
+  // id, or 0 if it cannot be wrapped (the descriptor is closed then).
+  uint32_t open_outbound(common::UniqueFd fd);
+  // Binds the JavaScript socket to an outbound connection; null closes it
+  // (the socket was destroyed while it connected).
+  void bind_socket(uint32_t id, JSObject* socket);
   size_t open_connections() const { return connections_.size(); }
   // Closes every connection (drain deadline, shutdown).
   void close_all();

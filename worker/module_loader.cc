@@ -45,6 +45,11 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"assert/strict", "node/assert_strict.js"},
       {"os", "node/os.js"},
       {"net", "node/net.js"},
+      {"dns", "node/dns.js"},
+      {"dns/promises", "node/dns_promises.js"},
+      {"stream", "node/stream.js"},
+      {"stream/promises", "node/stream_promises.js"},
+      {"zlib", "node/zlib.js"},
   };
   return facades;
 }
@@ -175,6 +180,10 @@ bool ModuleLoader::read_user_file(const std::string& relative_path, std::string&
     record_file(relative_path, "");
     if (err == EXDEV || err == ELOOP) {
       error = "resolves outside the handlers folder (symlink)";
+    } else if (err == ENOSYS) {
+      // Was "Function not implemented", under the unit's RestrictSUIDSGID=yes.
+      error = "cannot be opened: openat2 is unavailable (Linux 5.6 or later is needed, and no seccomp filter may "
+              "refuse it, as systemd's RestrictSUIDSGID=yes does)";
     } else {
       error = common::errno_text(err);
     }
@@ -391,6 +400,39 @@ JSObject* ModuleLoader::load_user(std::string_view relative_path, JS::MutableHan
   JS::RootedObject module(cx_, get_or_compile(Kind::user, std::string(relative_path), "the broker", relative_path));
   if (!module) return nullptr;
   return link_and_evaluate(module, evaluation);
+}
+
+namespace {
+
+bool load_internal_now(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  if (g_loader == nullptr || !args.get(0).isString()) return throw_type_error(cx, "loadInternal: a module name is required");
+  std::string name = string_to_utf8(cx, args[0].toString());
+  // Internal modules only: nothing from the handlers folder comes this way.
+  if (find_internal_source(name).data() == nullptr) {
+    return throw_type_error(cx, "loadInternal: no internal module named '" + name + "'");
+  }
+  JS::RootedValue evaluation(cx);
+  JS::RootedObject module(cx, g_loader->load_internal(name, &evaluation));
+  if (!module) return false;
+  if (evaluation.isObject()) {
+    JS::RootedObject promise(cx, &evaluation.toObject());
+    if (JS::IsPromiseObject(promise) && JS::GetPromiseState(promise) == JS::PromiseState::Rejected) {
+      JS::RootedValue reason(cx, JS::GetPromiseResult(promise));
+      JS_SetPendingException(cx, reason);
+      return false;
+    }
+  }
+  JSObject* namespace_object = JS::GetModuleNamespace(cx, module);
+  if (namespace_object == nullptr) return false;
+  args.rval().setObject(*namespace_object);
+  return true;
+}
+
+}  // namespace
+
+bool install_module_api(JSContext* cx, JS::HandleObject native) {
+  return JS_DefineFunction(cx, native, "loadInternal", load_internal_now, 1, 0) != nullptr;
 }
 
 }  // namespace worker

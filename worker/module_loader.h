@@ -23,6 +23,11 @@ namespace worker {
 
 inline constexpr size_t kMaxModuleBytes = 16 * 1024 * 1024;
 
+// native.loadInternal(name): an internal module's namespace, compiled and
+// evaluated now if it was not already: for parts of the runtime library that
+// few workers use, loaded when first needed instead of at every start.
+bool install_module_api(JSContext* cx, JS::HandleObject native);
+
 class ModuleLoader {
  public:
   explicit ModuleLoader(JSContext* cx);

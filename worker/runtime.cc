@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "worker/api_call_site.h"
 #include "worker/api_clone.h"
+#include "worker/api_connect.h"
 #include "worker/api_console.h"
 #include "worker/api_crypto.h"
 #include "worker/api_encoding.h"
@@ -26,6 +27,7 @@
 #include "worker/api_types.h"
 #include "worker/api_udp.h"
 #include "worker/api_url.h"
+#include "worker/api_zlib.h"
 #include "worker/engine_tasks.h"
 #include "worker/job_queue.h"
 #include "worker/js_util.h"
@@ -62,6 +64,7 @@ Runtime::~Runtime() {
   if (cx_ != nullptr) JS::ShutdownAsyncTasks(cx_);
   engine_tasks_.reset();
   store_.reset();
+  zlib_.reset();
   tcp_.reset();
   udp_.reset();
   timers_.reset();
@@ -133,10 +136,13 @@ bool Runtime::install_natives(JS::HandleObject native) {
       install_types_api,
       install_call_site_api,
       install_os_api,
+      install_module_api,
       TimerBinding::install,
       TcpBinding::install,
       UdpBinding::install,
       StoreBinding::install,
+      EgressBinding::install,
+      ZlibBinding::install,
   };
   for (Install install : kInstalls) {
     if (!install(cx_, native)) return false;
@@ -165,6 +171,8 @@ bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::s
   tcp_ = std::make_unique<TcpBinding>(*this);
   udp_ = std::make_unique<UdpBinding>(*this);
   store_ = std::make_unique<StoreBinding>(*this);
+  egress_ = std::make_unique<EgressBinding>(*this);
+  zlib_ = std::make_unique<ZlibBinding>(*this);
   for (auto& hook : hooks_) hook = std::make_unique<JS::PersistentRootedValue>(cx_);
 
   JS::RootedObject native(cx_, JS_NewPlainObject(cx_));

@@ -23,6 +23,8 @@ class TimerBinding;
 class TcpBinding;
 class UdpBinding;
 class StoreBinding;
+class EgressBinding;
+class ZlibBinding;
 class SupervisorLink;
 class Watchdog;
 class MemoryReducer;
@@ -42,6 +44,8 @@ enum class Hook : int {
   store_failure,      // (reason): the store connection is gone
   store_restored,     // (): new store connections replace the lost ones
   uncaught,           // (error, context, isRejection)
+  egress_connected,   // (requestId, connectionId | 0, code, address, port, family) → socket (worker/api_connect.h)
+  egress_lookup_done, // (requestId, code, addresses)
   count,
 };
 
@@ -76,6 +80,8 @@ class Runtime {
   TcpBinding& tcp() { return *tcp_; }
   UdpBinding& udp() { return *udp_; }
   StoreBinding& store() { return *store_; }
+  EgressBinding& egress() { return *egress_; }
+  ZlibBinding& zlib() { return *zlib_; }
   ModuleLoader& modules() { return *modules_; }
   SupervisorLink& link() { return link_; }
 
@@ -127,6 +133,8 @@ class Runtime {
   std::unique_ptr<TcpBinding> tcp_;
   std::unique_ptr<UdpBinding> udp_;
   std::unique_ptr<StoreBinding> store_;
+  std::unique_ptr<EgressBinding> egress_;
+  std::unique_ptr<ZlibBinding> zlib_;
   std::unique_ptr<Watchdog> watchdog_;
   std::unique_ptr<MemoryReducer> memory_reducer_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;

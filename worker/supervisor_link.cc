@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/log.h"
+#include "worker/api_connect.h"
 #include "worker/api_store.h"
 #include "worker/api_tcp.h"
 #include "worker/api_udp.h"
@@ -165,6 +166,24 @@ void SupervisorLink::dispatch(std::span<const uint8_t> message, std::vector<comm
         // The supervisor checked the material; keep serving with what works.
         common::log::error("tls-update-failed").kv("reason", error);
       }
+      return;
+    }
+    case ipc::MessageType::egress_connected: {
+      ipc::EgressConnected answer;
+      if (!ipc::decode(message, answer) || fds.size() > 1 || (!answer.code.empty() && !fds.empty())) {
+        common::log::error("malformed-supervisor-message").kv("type", "egress_connected");
+        return;
+      }
+      runtime_->egress().on_connected(answer, fds);
+      return;
+    }
+    case ipc::MessageType::egress_lookup_result: {
+      ipc::EgressLookupResult answer;
+      if (!ipc::decode(message, answer)) {
+        common::log::error("malformed-supervisor-message").kv("type", "egress_lookup_result");
+        return;
+      }
+      runtime_->egress().on_lookup_result(answer);
       return;
     }
     default:

@@ -46,6 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   round_trip<ipc::TlsCertificateRequest>(input);
   round_trip<ipc::StoreReconnect>(input);
   round_trip<ipc::ModulesLoaded>(input);
+  // Store relay -> supervisor.
+  round_trip<ipc::StoreDial>(input);
+  round_trip<ipc::StoreBackendState>(input);
+  round_trip<ipc::EgressConnect>(input);
+  round_trip<ipc::EgressLookup>(input);
   datagrams_round_trip(input, ipc::MessageType::replies);
   ipc::SeccompViolation violation;
   (void)ipc::decode(input, violation);
@@ -56,9 +61,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   round_trip<ipc::StoreConnections>(input);
   round_trip<ipc::TlsUpdate>(input);
   round_trip<ipc::TlsCertificate>(input);
+  round_trip<ipc::EgressConnected>(input);
+  round_trip<ipc::EgressLookupResult>(input);
   datagrams_round_trip(input, ipc::MessageType::datagrams);
   // Supervisor -> store.
   round_trip<ipc::StoreScope>(input);
   round_trip<ipc::StoreScopeRemove>(input);
+  round_trip<ipc::StoreBackend>(input);
+  round_trip<ipc::StoreDialed>(input);
   return 0;
 }

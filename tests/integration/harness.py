@@ -6,6 +6,7 @@ SIGKILL) when the test ends. Nothing here talks to anything but loopback.
 """
 
 import contextlib
+import ctypes
 import json
 import os
 import re
@@ -26,6 +27,7 @@ EXAMPLES = os.path.join(REPO, "examples")
 NODE_RUNNER = os.path.join(REPO, "bench", "node-reference-runner.mjs")
 
 DEFAULT_TIMEOUT = 15.0
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 
 
 def _sanitizers():
@@ -228,6 +230,23 @@ def stop_process(process, timeout=10):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def enter_private_namespaces(mounts=False, local_block=None):
+    """This test process, and every child it starts from now on, gets a
+    network namespace of its own with loopback up (and, with `mounts`, a
+    mount namespace whose mounts propagate nowhere). `local_block` (a CIDR)
+    becomes the namespace's own addresses (AnyIP), so a test can send from
+    any of them. Call it first thing in the main thread: setns-style calls
+    change only the calling thread."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET | (CLONE_NEWNS if mounts else 0)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare")
+    if mounts:
+        subprocess.run(["mount", "--make-rprivate", "/"], check=True)
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    if local_block:
+        subprocess.run(["ip", "route", "add", "local", local_block, "dev", "lo"], check=True)
 
 
 def run(*args, namespace=None, check=True, timeout=30):

@@ -12,7 +12,6 @@ exist nowhere else):
 """
 
 import contextlib
-import ctypes
 import json
 import os
 import signal
@@ -23,8 +22,6 @@ import time
 import unittest
 
 import harness
-
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 
 # Counts in the store; answers each line with "ok N" or "error <message>".
 COUNTER = """
@@ -47,16 +44,6 @@ export function handle(conn, ctx) {
 """
 
 GREET = "export function handle(conn) { conn.end('hi\\n'); }\n"
-
-
-def private_namespaces():
-    """A network namespace (loopback up) and a mount namespace of this
-    process's own, its mounts private so nothing propagates to the host."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNET | CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare")
-    subprocess.run(["mount", "--make-rprivate", "/"], check=True)
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
 
 
 def alive(pid):
@@ -207,5 +194,5 @@ class StateDirectoryFaultsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    private_namespaces()
+    harness.enter_private_namespaces(mounts=True)
     harness.main()

@@ -93,6 +93,25 @@ class HostileWorkerTest(unittest.TestCase):
         self.assertIsNone(broker.process.poll())
         self.assert_echo_serves()
 
+    def test_garbage_frames_end_the_worker(self):
+        broker = self.start(["garbage"])
+        self.assert_ended(broker, "garbage", "")
+        self.assertIsNone(broker.process.poll())
+        self.assert_echo_serves()
+
+    def test_descriptor_floods_are_closed_not_kept(self):
+        broker = self.start(["fd-flood"])
+        # More descriptors than the receive has room for: the kernel
+        # truncates, and the supervisor treats it as a broken channel.
+        line = broker.wait_for(event="worker-channel-closed", handler="hostile-fd-flood")
+        self.assertIn("Message too long", line["reason"])
+        supervisor_fds = lambda: len(os.listdir(f"/proc/{broker.process.pid}/fd"))
+        # Tens of thousands of descriptors were sent; the supervisor holds
+        # none of them once the worker is gone (its restart holds a few).
+        self.assertLess(supervisor_fds(), 100)
+        self.assertIsNone(broker.process.poll())
+        self.assert_echo_serves()
+
     def test_oversized_message_ends_the_worker(self):
         broker = self.start(["oversized"])
         line = broker.wait_for(event="worker-channel-closed", handler="hostile-oversized")

@@ -251,6 +251,42 @@ class ServiceNotificationTest(unittest.TestCase):
                 broker.close()
                 manager.close()
 
+    def test_status_follows_handlers_the_folder_watcher_adds_and_removes(self):
+        # Under systemd, `systemctl status` showed "0 handlers, 0 active" for
+        # as long as the broker ran when handlers arrived by the watcher
+        # (scripts/systemd-boot-test found it): STATUS= went out with READY=1 only.
+        with tempfile.TemporaryDirectory(prefix="portbroker-notify-") as tmp:
+            path = os.path.join(tmp, "notify.sock")
+            manager = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            manager.bind(path)
+            manager.settimeout(harness.DEFAULT_TIMEOUT)
+            broker = harness.Broker(env={"NOTIFY_SOCKET": path})
+            try:
+                broker.start()
+
+                def next_message():
+                    return dict(line.split("=", 1) for line in manager.recv(4096).decode().splitlines())
+
+                def statuses_until(wanted):
+                    seen = []
+                    while not seen or seen[-1].get("STATUS") != wanted:
+                        seen.append(next_message())
+                    return seen
+                ready = next_message()
+                self.assertEqual((ready["READY"], ready["STATUS"]), ("1", "0 handlers, 0 active"))
+                handler = broker.write(f"echo.tcp.{harness.free_port()}.port.js", ECHO)
+                seen = statuses_until("1 handlers, 1 active")
+                # Status only: the service was ready all along.
+                self.assertTrue(all(set(message) == {"STATUS"} for message in seen), seen)
+                os.remove(handler)
+                seen = statuses_until("0 handlers, 0 active")
+                self.assertTrue(all(set(message) == {"STATUS"} for message in seen), seen)
+                self.assertEqual(broker.stop(), 0)
+                self.assertEqual(next_message()["STOPPING"], "1")
+            finally:
+                broker.close()
+                manager.close()
+
 
 if __name__ == "__main__":
     harness.main()

@@ -128,6 +128,20 @@ export const native = {
   },
 };
 
+// loadInternal(name) is synchronous in the worker; under Node an ES module
+// can only be imported asynchronously, so the tests import the lazily loaded
+// internal modules up front (preloadInternal) and loadInternal hands them out.
+const preloaded = new Map();
+native.loadInternal = (name) => {
+  const namespace = preloaded.get(name);
+  if (namespace === undefined) throw new Error(`loadInternal: ${name} was not preloaded`);
+  return namespace;
+};
+
+export async function preloadInternal(...names) {
+  for (const name of names) preloaded.set(name, await import(new URL(`../../worker/js/${name}`, import.meta.url)));
+}
+
 export function install() {
   globalThis[Symbol.for("portbroker.native")] = native;
 }

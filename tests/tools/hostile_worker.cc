@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ namespace {
 
 constexpr int kChannelFd = 3;
 constexpr int kWaitMs = 30000;
+// The kernel's SCM_MAX_FD: the most descriptors one message may carry.
+constexpr size_t kKernelMaxFds = 253;
 
 using Bytes = std::vector<uint8_t>;
 
@@ -90,6 +93,39 @@ const std::map<std::string, std::function<void(const Held&)>>& attacks() {
          // Past send_message's own check, straight to the socket.
          static const Bytes huge(2 * ipc::kMaxMessageBytes, 0x41);
          (void)::send(kChannelFd, huge.data(), huge.size(), 0);
+       }},
+      // Frames of random bytes: no valid type, lengths that lie.
+      {"garbage",
+       [](const Held&) {
+         std::mt19937 random(20261206);
+         for (int i = 0; i < 64; ++i) {
+           Bytes noise(1 + random() % 4096);
+           for (auto& byte : noise) byte = static_cast<uint8_t>(random());
+           (void)::send(kChannelFd, noise.data(), noise.size(), MSG_DONTWAIT);
+         }
+       }},
+      // Descriptors by the thousand: as many per message as the kernel
+      // takes (far past what the supervisor's receive has room for), in
+      // message after message. Every one must be closed, none kept.
+      {"fd-flood",
+       [](const Held& held) {
+         std::vector<int> fds(kKernelMaxFds, held.store_fd);
+         alignas(cmsghdr) static char control[CMSG_SPACE(sizeof(int) * kKernelMaxFds)];
+         for (int i = 0; i < 200; ++i) {
+           uint8_t byte = 0;
+           iovec iov{&byte, 1};
+           msghdr msg{};
+           msg.msg_iov = &iov;
+           msg.msg_iovlen = 1;
+           msg.msg_control = control;
+           msg.msg_controllen = sizeof control;
+           cmsghdr* header = CMSG_FIRSTHDR(&msg);
+           header->cmsg_level = SOL_SOCKET;
+           header->cmsg_type = SCM_RIGHTS;
+           header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+           std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
+           if (::sendmsg(kChannelFd, &msg, MSG_DONTWAIT) < 0) break;
+         }
        }},
       // Statistics with a reason no real worker reports (control characters).
       {"bad-stats", [](const Held&) { send(ipc::encode(ipc::TlsStats{1, {{"\x1b[31mred", 1}}})); }},

@@ -260,6 +260,8 @@ int run_launcher(int argc, char** argv) {
             .tls_certificate_request = nullptr,
             .store_reconnect = nullptr,
             .modules_loaded = nullptr,
+            .egress_connect = nullptr,
+            .egress_lookup = nullptr,
         });
     // The broker's own defaults, as a worker would get them.
     policy::BrokerConfig::Worker defaults;

@@ -675,6 +675,92 @@ TEST_CASE("worker reports outside their bounds are malformed") {
   CHECK(failed.reason.size() == ipc::kMaxFailureReasonBytes);
 }
 
+TEST_CASE("the store relay's messages round-trip every field") {
+  ipc::StoreBackend backend;
+  backend.kind = ipc::StoreBackendKind::sentinel;
+  backend.nodes = {{"10.0.0.1", 26379, ""}, {"sentinel.example", 26380, ""}};
+  backend.master_name = "mymaster";
+  backend.user = "pb";
+  backend.password = "secret";
+  backend.sentinel_user = "s";
+  backend.sentinel_password = "s-secret";
+  backend.database = 3;
+  backend.prefix = "pb:";
+  backend.timeout_ms = 2000;
+  backend.tls = true;
+  backend.tls_client_certificate = true;
+  backend.tls_server_name = "redis.internal";
+  ipc::StoreBackend backend_back;
+  REQUIRE(ipc::decode(ipc::encode(backend), backend_back));
+  CHECK(backend_back == backend);
+
+  ipc::StoreBackend unix_socket;
+  unix_socket.nodes = {{"", 0, "/run/redis.sock"}};
+  unix_socket.timeout_ms = 1;
+  REQUIRE(ipc::decode(ipc::encode(unix_socket), backend_back));
+  CHECK(backend_back == unix_socket);
+
+  for (const ipc::StoreDial& dial : {ipc::StoreDial{7, ipc::StoreDialTarget::node, 2, "", 0},
+                                     ipc::StoreDial{8, ipc::StoreDialTarget::address, 0, "127.0.0.1", 6380}}) {
+    ipc::StoreDial back;
+    REQUIRE(ipc::decode(ipc::encode(dial), back));
+    CHECK(back == dial);
+  }
+  ipc::StoreDialed dialed{9, "connection refused"};
+  ipc::StoreDialed dialed_back;
+  REQUIRE(ipc::decode(ipc::encode(dialed), dialed_back));
+  CHECK(dialed_back == dialed);
+  ipc::StoreBackendState state{ipc::StoreBackendStatus::down, 1700000000000, "127.0.0.1:6379", "refused", 2, 1};
+  ipc::StoreBackendState state_back;
+  REQUIRE(ipc::decode(ipc::encode(state), state_back));
+  CHECK(state_back == state);
+}
+
+TEST_CASE("store relay messages outside their bounds are malformed") {
+  ipc::StoreBackend backend;
+  backend.nodes = {{"h", 1, ""}};
+  backend.timeout_ms = 1;
+  ipc::StoreBackend back;
+  CHECK(ipc::decode(ipc::encode(backend), back));
+  auto bad = backend;
+  bad.nodes = {};  // a backend needs a node
+  CHECK_FALSE(ipc::decode(ipc::encode(bad), back));
+  bad = backend;
+  bad.nodes = {{"h", 1, "/also/a/path"}};  // one form or the other
+  CHECK_FALSE(ipc::decode(ipc::encode(bad), back));
+  bad = backend;
+  bad.nodes = {{"h", 0, ""}};  // a host needs its port
+  CHECK_FALSE(ipc::decode(ipc::encode(bad), back));
+  bad = backend;
+  bad.nodes.push_back({"h2", 1, ""});  // one server, unless Sentinel
+  CHECK_FALSE(ipc::decode(ipc::encode(bad), back));
+  bad = backend;
+  bad.kind = ipc::StoreBackendKind::sentinel;  // Sentinel needs the master's name
+  CHECK_FALSE(ipc::decode(ipc::encode(bad), back));
+  bad = backend;
+  bad.password = std::string(ipc::kMaxStoreSecretBytes + 1, 'x');
+  CHECK_FALSE(ipc::decode(ipc::encode(bad), back));
+  bad = backend;
+  bad.tls_client_certificate = true;  // a client certificate without TLS
+  CHECK_FALSE(ipc::decode(ipc::encode(bad), back));
+
+  ipc::StoreDial dial;
+  CHECK_FALSE(ipc::decode(ipc::encode(ipc::StoreDial{1, ipc::StoreDialTarget::node, 0, "h", 0}), dial));
+  CHECK_FALSE(ipc::decode(ipc::encode(ipc::StoreDial{1, ipc::StoreDialTarget::address, 0, "", 1}), dial));
+  CHECK_FALSE(ipc::decode(ipc::encode(ipc::StoreDial{1, ipc::StoreDialTarget::address, 3, "h", 1}), dial));
+  auto bytes = ipc::encode(ipc::StoreDial{1, ipc::StoreDialTarget::node, 0, "", 0});
+  bytes[2 + 4] = 2;  // an unknown target
+  CHECK_FALSE(ipc::decode(bytes, dial));
+
+  ipc::StoreBackendState state;
+  auto state_bytes = ipc::encode(ipc::StoreBackendState{});
+  state_bytes[2] = 4;  // an unknown state
+  CHECK_FALSE(ipc::decode(state_bytes, state));
+  ipc::StoreBackendState long_error;
+  long_error.error = std::string(ipc::kMaxStoreStateTextBytes + 1, 'e');
+  CHECK_FALSE(ipc::decode(ipc::encode(long_error), state));
+}
+
 TEST_CASE("ConnectionHandoff carries what a trusted balancer's PROXY header said") {
   ConnectionHandoff in = sample_proxied_handoff();
   ConnectionHandoff out;

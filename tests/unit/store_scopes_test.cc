@@ -68,6 +68,7 @@ struct Store {
 
   store::MemoryAccount memory;
   store::Keyspace keyspace{memory};
+  store::KeyspaceScopes scopes{keyspace};
   store::PubSub pubsub;
   store::Executor executor;
   store::Outcome last;
@@ -429,7 +430,7 @@ struct Harness {
     directory = std::filesystem::temp_directory_path() / ("store-scopes-test-" + std::to_string(getpid()));
     std::filesystem::create_directories(directory);
     server = std::make_unique<store::Server>(&loop, executor, memory);
-    control = std::make_unique<store::ScopeControl>(*server, keyspace);
+    control = std::make_unique<store::ScopeControl>(*server, scopes);
     REQUIRE(server->listen(listening_socket(path("store.sock"))));
   }
   ~Harness() {
@@ -488,6 +489,7 @@ struct Harness {
   std::filesystem::path directory;
   store::MemoryAccount memory;
   store::Keyspace keyspace{memory};
+  store::KeyspaceScopes scopes{keyspace};
   store::PubSub pubsub;
   store::Executor executor;
   std::unique_ptr<store::Server> server;

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/uv_handle.h"
-#include "supervisor/store_service.h"
+#include "supervisor/store/store_service.h"
 
 namespace {
 

@@ -19,4 +19,7 @@ portbroker_unit_test(session_table_test SOURCES unit/session_table_test.cc LIBS 
 portbroker_unit_test(admission_test SOURCES unit/admission_test.cc LIBS portbroker_supervisor)
 portbroker_unit_test(tenant_config_test SOURCES unit/tenant_config_test.cc LIBS portbroker_policy)
 portbroker_unit_test(cgroup_test SOURCES unit/cgroup_test.cc LIBS portbroker_sandbox)
+portbroker_unit_test(store_backend_test SOURCES unit/store_backend_test.cc LIBS portbroker_policy)
+portbroker_unit_test(egress_rules_test SOURCES unit/egress_rules_test.cc LIBS portbroker_policy)
 portbroker_unit_test(proxy_header_test SOURCES unit/proxy_header_test.cc LIBS portbroker_policy)
+portbroker_unit_test(store_relay_test SOURCES unit/store_relay_test.cc LIBS portbroker_store_relay)

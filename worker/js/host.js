@@ -3,7 +3,8 @@
 // and routes every error to the connection it belongs to.
 import { native } from "./native.js";
 import { Buffer } from "./buffer.js";
-import { Socket } from "./socket.js";
+import { Socket, kHandoff } from "./socket.js";
+import { onConnected, onLookupDone } from "./egress.js";
 import { AbortController } from "./dom_events.js";
 import { setTimeout, clearTimeout } from "./timers.js";
 import { callInContext, reportUncaught } from "./async_context.js";
@@ -105,7 +106,7 @@ function runHandle(socket) {
 }
 
 function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, tlsJson, proxyJson) {
-  const socket = new Socket(id, brokerId, { address: remoteAddress, port: remotePort, family: remoteFamily });
+  const socket = new Socket(kHandoff, id, brokerId, { address: remoteAddress, port: remotePort, family: remoteFamily });
   if (typeof proxyJson === "string") {
     // It came through a trusted balancer: remoteAddress is the client it
     // declared; what else its PROXY header said is here.
@@ -173,4 +174,10 @@ native.registerHooks({
   storeFailure: storeFailed,
   storeRestored,
   uncaught: handleUncaught,
+  // Outbound connections and lookups answered by the broker (egress.js): the
+  // socket's own context, as for its reads.
+  egressConnected: (requestId, connectionId, code, address, port, family) =>
+    callInContext(undefined, onConnected, undefined, [requestId, connectionId, code, address, port, family]),
+  egressLookupDone: (requestId, code, addresses) =>
+    callInContext(undefined, onLookupDone, undefined, [requestId, code, addresses]),
 });

@@ -5,7 +5,7 @@
 // the context of the code that subscribed.
 import { native } from "./native.js";
 import { callInContext, currentContext } from "./async_context.js";
-import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+import { ERR_INVALID_ARG_TYPE, makeNativeError } from "./errors.js";
 
 const subscriptions = new Map();  // channel → Map(callback → context)
 const confirmations = new Map();  // channel → resolvers waiting for the store's "subscribe"
@@ -25,9 +25,13 @@ function toJson(value, what) {
 
 // The store's promise itself, not one wrapped by an async function (which
 // would cost extra jobs per await); called only from async functions, so the
-// throw still reaches the handler as a rejection.
+// throw still reaches the handler as a rejection. While the store cannot
+// answer (restarting, or its Redis/Valkey backend down) every call rejects
+// with err.code === "ERR_STORE_UNAVAILABLE".
 function command(args) {
-  if (storeFailure !== null) throw new Error(`ctx.shared: the shared store is unavailable (${storeFailure})`);
+  if (storeFailure !== null) {
+    throw makeNativeError(Error, "ERR_STORE_UNAVAILABLE", `ctx.shared: the shared store is unavailable (${storeFailure})`);
+  }
   return native.storeCommand(args);
 }
 

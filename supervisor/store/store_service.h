@@ -10,6 +10,10 @@
 // gives the listening socket to the store over its control channel (fd 4,
 // ipc::StoreScope). A client of that socket is in the tenant's scope; the
 // operator's `<run-dir>/store.sock` sees everything.
+//
+// What backs the store (supervisor/store/backend.h) is the embedded store
+// by default, or Redis/Valkey through portbroker-store's relay mode: the
+// sockets, scopes and restarts are the same either way.
 
 #include <sys/types.h>
 #include <uv.h>
@@ -22,21 +26,26 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/unique_fd.h"
 #include "common/one_shot_timer.h"
 #include "common/uv_handle.h"
+#include "ipc/channel.h"
 #include "supervisor/child_process.h"
-#include "supervisor/store_probe.h"
+#include "supervisor/store/backend.h"
+#include "supervisor/store/store_probe.h"
 
 namespace supervisor {
 
-class StoreService {
+class StoreService final : private StoreControl {
  public:
   // `sandbox_args` tell portbroker-store how to confine itself (user, group).
   // `on_lost` runs each time the store process ends unexpectedly (it is
   // restarted; connections handed out before are broken).
   StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level, std::vector<std::string> sandbox_args,
-               bool namespaces, std::function<void()> on_lost);
+               bool namespaces, std::function<void()> on_lost,
+               std::unique_ptr<StoreBackend> backend = make_embedded_backend());
   StoreService(const StoreService&) = delete;
   StoreService& operator=(const StoreService&) = delete;
 
@@ -76,6 +85,8 @@ class StoreService {
   unsigned restarts() const { return restarts_; }
   const std::string& last_exit() const { return last_exit_; }
   const std::vector<std::string>& namespaces() const { return child_.namespaces(); }
+  // What backs it, and its state (docs/cluster.md): {"kind": "embedded"}, ...
+  nlohmann::json backend_status() const { return backend_->status(); }
 
  private:
   struct Scope {
@@ -89,7 +100,7 @@ class StoreService {
   };
   struct Outgoing {
     std::vector<uint8_t> bytes;
-    common::UniqueFd fd;  // a duplicate of a scope's listener, or none
+    std::vector<common::UniqueFd> fds;  // duplicates of what was attached
   };
 
   bool spawn(std::string& error);
@@ -103,9 +114,14 @@ class StoreService {
   void remove_scope_files(const std::string& tenant);
   // Sends a control message to the store if one is running (a restarted one
   // is sent every scope anyway), queueing it while the channel is full.
-  void send_control(std::vector<uint8_t> bytes, int fd = -1);
+  void send_control(std::vector<uint8_t> bytes, std::span<const int> fds = {}) override;
+  void send_control(std::vector<uint8_t> bytes, int fd) {
+    send_control(std::move(bytes), fd >= 0 ? std::span<const int>(&fd, 1) : std::span<const int>());
+  }
   void send_queued();
-  void watch_control(bool writable);
+  // What the store sends (its relay's requests and reports) goes to the backend.
+  void read_control();
+  void watch_control();
   void close_control();
 
   uv_loop_t* loop_;
@@ -118,12 +134,15 @@ class StoreService {
   std::map<std::string, Scope> scopes_;
   common::UniqueFd control_;  // the supervisor's end of the running store's control channel
   common::UvHandle<uv_poll_t> control_poll_;
+  int control_events_ = 0;
+  ipc::MessageReader control_reader_;
   std::deque<Outgoing> outbox_;
   ChildProcess child_;
   common::OneShotTimer timer_;
   StoreProbe probe_;
   std::function<void()> on_stopped_;
   std::function<void()> on_lost_;
+  std::unique_ptr<StoreBackend> backend_;
   bool stopping_ = false;
   unsigned restarts_ = 0;
   unsigned consecutive_failures_ = 0;

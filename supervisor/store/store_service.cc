@@ -1,4 +1,4 @@
-#include "supervisor/store_service.h"
+#include "supervisor/store/store_service.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -92,7 +92,8 @@ std::string peer_path(int fd) {
 }  // namespace
 
 StoreService::StoreService(uv_loop_t* loop, std::string run_dir, std::string log_level,
-                           std::vector<std::string> sandbox_args, bool namespaces, std::function<void()> on_lost)
+                           std::vector<std::string> sandbox_args, bool namespaces, std::function<void()> on_lost,
+                           std::unique_ptr<StoreBackend> backend)
     : loop_(loop),
       run_dir_(std::move(run_dir)),
       socket_path_(run_dir_ + "/store.sock"),
@@ -100,7 +101,8 @@ StoreService::StoreService(uv_loop_t* loop, std::string run_dir, std::string log
       sandbox_args_(std::move(sandbox_args)),
       namespaces_(namespaces),
       probe_(loop, [this](common::UniqueFd& out, std::string& error) { return connect(out, error); }),
-      on_lost_(std::move(on_lost)) {}
+      on_lost_(std::move(on_lost)),
+      backend_(std::move(backend)) {}
 
 bool StoreService::start(std::string& error) {
   unlink(socket_path_.c_str());
@@ -124,6 +126,8 @@ bool StoreService::spawn(std::string& error) {
   std::string executable = common::find_helper_executable("portbroker-store");
   std::vector<std::string> args = {"--listen-fd", "3", "--control-fd", "4", "--log-level", log_level_};
   args.insert(args.end(), sandbox_args_.begin(), sandbox_args_.end());
+  auto backend_args = backend_->store_arguments();
+  args.insert(args.end(), backend_args.begin(), backend_args.end());
   int rc = child_.spawn(loop_,
                         SpawnOptions{executable, args, {listen_fd_.get(), theirs.get()}, "store", namespaces_, false, {}},
                         [this](int64_t status, int term_signal) { on_exit(status, term_signal); });
@@ -135,12 +139,15 @@ bool StoreService::spawn(std::string& error) {
   common::log::info("store-started").kv("pid", child_.pid()).kv("socket", socket_path_).kv("scopes", scopes_.size());
   close_control();
   control_ = std::move(ours);
-  // A new store knows no scope: it gets every one, with its listener (whose
-  // queued connections it then accepts).
+  watch_control();
+  // What backs it comes first (a relay's backend), then every scope, each
+  // with its listener (whose queued connections it then accepts): a new
+  // store knows none.
+  backend_->on_store_started(*this);
   for (const auto& [tenant, scope] : scopes_) {
     send_control(ipc::encode(ipc::StoreScope{tenant, scope.max_bytes}), scope.listen_fd.get());
   }
-  probe_.start();
+  if (backend_->counts_keys()) probe_.start();
   return true;
 }
 
@@ -162,6 +169,7 @@ void StoreService::schedule_restart() {
 void StoreService::on_exit(int64_t status, int term_signal) {
   last_exit_ = describe_exit(status, term_signal);
   close_control();
+  backend_->on_store_exited();
   if (stopping_) {
     timer_.cancel();
     unlink(socket_path_.c_str());
@@ -338,13 +346,11 @@ void StoreService::remove_scope_files(const std::string& tenant) {
   }
 }
 
-void StoreService::send_control(std::vector<uint8_t> bytes, int fd) {
+void StoreService::send_control(std::vector<uint8_t> bytes, std::span<const int> fds) {
   if (!control_) return;  // the next store gets every scope when it starts
-  int fds[] = {fd};
-  std::span<const int> attached = fd >= 0 ? std::span<const int>(fds) : std::span<const int>();
   if (outbox_.empty()) {
     int err = 0;
-    auto result = ipc::send_message(control_.get(), bytes, attached, &err);
+    auto result = ipc::send_message(control_.get(), bytes, fds, &err);
     if (result == ipc::IoResult::ok) return;
     if (result != ipc::IoResult::would_block) {
       // The store is going (its exit restarts it, with every scope).
@@ -353,32 +359,55 @@ void StoreService::send_control(std::vector<uint8_t> bytes, int fd) {
     }
   }
   Outgoing outgoing{std::move(bytes), {}};
-  if (fd >= 0) {
-    outgoing.fd.reset(fcntl(fd, F_DUPFD_CLOEXEC, 0));
-    if (!outgoing.fd) {
+  for (int fd : fds) {
+    outgoing.fds.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, 0));
+    if (!outgoing.fds.back()) {
       common::log::warn("store-control-failed").err(errno);
       return;
     }
   }
   outbox_.push_back(std::move(outgoing));
-  watch_control(true);
+  watch_control();
 }
 
 void StoreService::send_queued() {
   while (!outbox_.empty() && control_) {
     Outgoing& next = outbox_.front();
-    int fds[] = {next.fd.get()};
-    std::span<const int> attached = next.fd ? std::span<const int>(fds) : std::span<const int>();
+    std::vector<int> fds;
+    for (const auto& fd : next.fds) fds.push_back(fd.get());
     int err = 0;
-    auto result = ipc::send_message(control_.get(), next.bytes, attached, &err);
+    auto result = ipc::send_message(control_.get(), next.bytes, fds, &err);
     if (result == ipc::IoResult::would_block) break;
     if (result != ipc::IoResult::ok) common::log::warn("store-control-failed").err(err);
     outbox_.pop_front();
   }
-  watch_control(!outbox_.empty());
+  watch_control();
 }
 
-void StoreService::watch_control(bool writable) {
+void StoreService::read_control() {
+  // A bounded batch per wake-up; the poll is level-triggered.
+  for (int handled = 0; control_ && (handled < 64 || control_reader_.pending()); ++handled) {
+    int err = 0;
+    switch (control_reader_.next(control_.get(), &err)) {
+      case ipc::IoResult::ok:
+        backend_->on_store_message(control_reader_.bytes(), control_reader_.fds(), *this);
+        break;
+      case ipc::IoResult::would_block:
+        return;
+      case ipc::IoResult::closed:
+        // The store is going: its exit is handled on its own.
+        close_control();
+        return;
+      case ipc::IoResult::error:
+        if (err == EMSGSIZE) break;  // a truncated message, its fds closed already
+        common::log::warn("store-control-failed").err(err);
+        close_control();
+        return;
+    }
+  }
+}
+
+void StoreService::watch_control() {
   if (!control_) return;
   if (!control_poll_) {
     if (int rc = control_poll_.init(uv_poll_init, loop_, control_.get()); rc != 0) {
@@ -386,26 +415,27 @@ void StoreService::watch_control(bool writable) {
       return;
     }
     control_poll_->data = this;
+    control_events_ = 0;
   }
-  if (!writable) {
-    uv_poll_stop(control_poll_.get());
-    return;
-  }
-  uv_poll_start(control_poll_.get(), UV_WRITABLE, [](uv_poll_t* handle, int status, int) {
+  int events = UV_READABLE | (outbox_.empty() ? 0 : UV_WRITABLE);
+  if (events == control_events_) return;
+  control_events_ = events;
+  uv_poll_start(control_poll_.get(), events, [](uv_poll_t* handle, int status, int ready) {
     auto* self = static_cast<StoreService*>(handle->data);
     if (self == nullptr) return;
     if (status < 0) {
       common::log::warn("store-control-failed").kv("error", uv_strerror(status));
-      self->outbox_.clear();
-      uv_poll_stop(handle);
+      self->close_control();
       return;
     }
-    self->send_queued();
+    if ((ready & UV_WRITABLE) != 0) self->send_queued();
+    if ((ready & UV_READABLE) != 0 && self->control_) self->read_control();
   });
 }
 
 void StoreService::close_control() {
   control_poll_.reset();
+  control_events_ = 0;
   control_.reset();
   outbox_.clear();
 }
@@ -415,6 +445,7 @@ std::optional<uint64_t> StoreService::key_count() { return probe_.key_count(); }
 void StoreService::stop(std::function<void()> done) {
   stopping_ = true;
   probe_.stop();
+  backend_->stop();
   listen_fd_.reset();
   if (!child_.running()) {
     timer_.cancel();

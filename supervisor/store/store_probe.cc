@@ -1,4 +1,4 @@
-#include "supervisor/store_probe.h"
+#include "supervisor/store/store_probe.h"
 
 #include <string_view>
 

@@ -1,0 +1,388 @@
+"""Egress by capability (docs/egress.md): handlers connect out through the
+broker, only to what their manifest's `connect` list allows. A real upstream
+(a Python echo server this test starts on loopback) answers; refusals for an
+unlisted port, an unlisted CIDR, the cloud metadata address and a name that
+resolves to loopback (`localhost`: a name entry never admits a special
+address); dns.lookup filtered by the list (ENOTFOUND); the module's `access`
+narrowing; limits and status counts; manifest validation naming the entry;
+and, with a hosts file of the test's own bind-mounted in the broker's mount
+namespace, DNS rebinding (one forbidden answer among good ones) and a name
+for the metadata service. Everything runs against the built binaries, on
+loopback, bounded in time."""
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import socketserver
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+
+PROBE = """
+import net from "node:net";
+import dns from "node:dns";
+import { lookup as promisesLookup } from "node:dns/promises";
+
+const held = [];
+
+function run(words, reply) {
+  const [op, host, port, extra] = words;
+  if (op === "connect") {
+    const upstream = net.connect(Number(port), host);
+    upstream.on("connect", () => upstream.write("ping\\n"));
+    upstream.once("data", (data) => {
+      reply(`ok ${upstream.remoteAddress} ${data.toString().trim()}`);
+      upstream.end();
+    });
+    upstream.on("error", (error) => reply(`error ${error.code} ${error.syscall}`));
+  } else if (op === "options") {
+    const upstream = net.createConnection({ port: Number(port), host }, () => {
+      reply(`ok ${upstream.remoteFamily} ${upstream.remotePort}`);
+      upstream.destroy();
+    });
+    upstream.on("error", (error) => reply(`error ${error.code}`));
+  } else if (op === "events") {
+    const events = [];
+    const socket = new net.Socket();
+    for (const name of ["connect", "ready", "data", "end", "close", "error"]) {
+      socket.on(name, () => {
+        events.push(name);
+        if (name === "close") reply(`events ${events.join(",")}`);
+      });
+    }
+    socket.connect({ port: Number(port), host });
+    socket.write("written while connecting\\n");
+    socket.end();
+  } else if (op === "timeout") {
+    const socket = net.connect({ port: Number(port), host, timeout: 200 });
+    socket.on("timeout", () => {
+      reply("timeout");
+      socket.destroy();
+    });
+  } else if (op === "abort") {
+    const controller = new AbortController();
+    const socket = net.connect({ port: Number(port), host, signal: controller.signal });
+    socket.on("error", (error) => reply(`error ${error.name}`));
+    controller.abort();
+  } else if (op === "lookup") {
+    dns.lookup(host, { all: true }, (error, answers) =>
+      reply(error ? `error ${error.code} ${error.syscall}` : `ok ${answers.map((a) => a.address).join(",")}`));
+  } else if (op === "plookup") {
+    promisesLookup(host).then((a) => reply(`ok ${a.address} ${a.family}`), (e) => reply(`error ${e.code}`));
+  } else if (op === "hold") {
+    // Opens `extra` connections at once and keeps the ones that connect.
+    const results = [];
+    const count = Number(extra);
+    for (let i = 0; i < count; i++) {
+      const socket = net.connect(Number(port), host);
+      socket.on("connect", () => { held.push(socket); results.push("ok"); done(); });
+      socket.on("error", (error) => { results.push(error.code); done(); });
+    }
+    function done() {
+      if (results.length === count) reply(`held ${results.sort().join(",")}`);
+    }
+  } else if (op === "release") {
+    for (const socket of held.splice(0)) socket.destroy();
+    reply("released");
+  } else {
+    reply(`unknown ${op}`);
+  }
+}
+
+export function handle(conn) {
+  conn.setEncoding("utf8");
+  let buffer = "";
+  conn.on("data", (chunk) => {
+    buffer += chunk;
+    let end;
+    while ((end = buffer.indexOf("\\n")) >= 0) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 1);
+      run(line.split(" "), (result) => conn.write(result + "\\n"));
+    }
+  });
+}
+"""
+
+RELAY = """
+import net from "node:net";
+export function handle(conn) {
+  const upstream = net.connect(UPSTREAM_PORT, "127.0.0.1");
+  conn.pipe(upstream);
+  upstream.pipe(conn);
+  upstream.on("error", (error) => conn.end(`upstream ${error.code}\\n`));
+  conn.on("close", () => upstream.destroy());
+}
+"""
+
+ACCESS_PROBE = PROBE + """
+export const access = { connect: ["127.0.0.1:ECHO_PORT", "10.0.0.0/8:*"], connectLimits: { concurrent: 1 } };
+"""
+
+
+class Echo(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+class EchoHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            self.wfile.write(line)
+
+
+def start_echo(address):
+    server = Echo(address, EchoHandler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    return server
+
+
+class Client:
+    """One connection to a probe handler: a line in, a line out."""
+
+    def __init__(self, port):
+        self.sock = harness.connect(port, timeout=10)
+        self.file = self.sock.makefile("rb")
+
+    def ask(self, line):
+        self.sock.sendall(line.encode() + b"\n")
+        answer = self.file.readline()
+        if not answer:
+            raise AssertionError(f"the handler closed the connection after {line!r}")
+        return answer.decode().strip()
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+
+class EgressTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.echo_port = harness.free_port()
+        cls.closed_port = harness.free_port()  # nothing listens there
+        cls.echo = [start_echo(("127.0.0.1", cls.echo_port)), start_echo(("127.0.0.2", cls.echo_port))]
+        names = ("probe", "names", "relay", "access", "limits", "rate", "invalid", "none")
+        cls.port = {name: harness.free_port() for name in names}
+        p, e = cls.port, cls.echo_port
+        probe_connect = [f"127.0.0.1:{e}", f"127.0.0.0/29:{e}", f"127.0.0.1:{cls.closed_port}", f"localhost:{e}",
+                         "public:443", f"does-not-exist.invalid:{e}", f"[::1]:{e}"]
+        cls.broker = harness.Broker({
+            f"probe.tcp.{p['probe']}.port.js": PROBE,
+            f"probe.tcp.{p['probe']}.port.json": json.dumps({"connect": probe_connect}),
+            # Names only: no IP entry admits loopback here.
+            f"names.tcp.{p['names']}.port.js": PROBE,
+            f"names.tcp.{p['names']}.port.json": json.dumps(
+                {"connect": ["localhost:*", "public:443", "does-not-exist.invalid:80"]}),
+            f"relay.tcp.{p['relay']}.port.js": RELAY.replace("UPSTREAM_PORT", str(e)),
+            f"relay.tcp.{p['relay']}.port.json": json.dumps({"connect": [f"127.0.0.1:{e}"]}),
+            f"access.tcp.{p['access']}.port.js": ACCESS_PROBE.replace("ECHO_PORT", str(e)),
+            f"access.tcp.{p['access']}.port.json": json.dumps({"connect": [f"127.0.0.0/8:{e}"]}),
+            f"limits.tcp.{p['limits']}.port.js": PROBE,
+            f"limits.tcp.{p['limits']}.port.json": json.dumps(
+                {"connect": [f"127.0.0.1:{e}"], "connectLimits": {"concurrent": 2}}),
+            f"rate.tcp.{p['rate']}.port.js": PROBE,
+            f"rate.tcp.{p['rate']}.port.json": json.dumps(
+                {"connect": [f"127.0.0.1:{e}"], "connectLimits": {"perSecond": 2}}),
+            f"invalid.tcp.{p['invalid']}.port.js": PROBE,
+            f"invalid.tcp.{p['invalid']}.port.json": json.dumps({"connect": [f"127.0.0.1:{e}", "db.internal"]}),
+            f"none.tcp.{p['none']}.port.js": PROBE,
+        })
+        cls.broker.start()
+        for name in names:
+            harness.wait_until(lambda: cls.broker.handler(name)["state"] in ("active", "failed"),
+                               what=f"{name} settled")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.close()
+        for server in cls.echo:
+            server.shutdown()
+            server.server_close()
+
+    def client(self, name):
+        client = Client(self.port[name])
+        self.addCleanup(client.close)
+        return client
+
+    def egress(self, name):
+        return self.broker.handler(name)["egress"]
+
+    def test_relay_to_a_real_upstream(self):
+        with contextlib.closing(harness.connect(self.port["relay"], timeout=10)) as sock:
+            sock.sendall(b"hello upstream\n")
+            self.assertEqual(harness.recv_until(sock, b"\n"), b"hello upstream\n")
+            harness.wait_until(lambda: self.egress("relay")["active"] == 1, what="one outbound connection active")
+        harness.wait_until(lambda: self.egress("relay")["active"] == 0, what="the outbound connection closed")
+        self.assertGreaterEqual(self.egress("relay")["opened"], 1)
+
+    def test_allowed_address_and_cidr(self):
+        c = self.client("probe")
+        self.assertEqual(c.ask(f"connect 127.0.0.1 {self.echo_port}"), "ok 127.0.0.1 ping")
+        # Inside 127.0.0.0/29, an explicit CIDR entry: loopback is fine there.
+        self.assertEqual(c.ask(f"connect 127.0.0.2 {self.echo_port}"), "ok 127.0.0.2 ping")
+        self.assertEqual(c.ask(f"options 127.0.0.1 {self.echo_port}"), f"ok IPv4 {self.echo_port}")
+
+    def test_refusals_by_the_manifest(self):
+        c = self.client("probe")
+        before = self.egress("probe")["refused"]
+        cases = [
+            (f"connect 127.0.0.1 {self.echo_port + 1}", "error EACCES connect"),  # port not listed
+            (f"connect 127.0.0.9 {self.echo_port}", "error EACCES connect"),      # outside the CIDR
+            ("connect 10.1.2.3 6379", "error EACCES connect"),                    # CIDR not listed
+            ("connect 169.254.169.254 80", "error EACCES connect"),               # cloud metadata
+            ("connect 169.254.169.254 443", "error EACCES connect"),              # not even through public
+            ("connect db.internal 5432", "error EACCES connect"),                 # name not listed
+        ]
+        for line, expected in cases:
+            with self.subTest(line=line):
+                self.assertEqual(c.ask(line), expected)
+        after = self.egress("probe")["refused"]
+        self.assertGreaterEqual(after["not-allowed"] - before["not-allowed"], 5)
+        self.assertGreaterEqual(after["forbidden-address"] - before["forbidden-address"], 1)
+
+    def test_a_name_never_admits_loopback(self):
+        # localhost:* is listed, but localhost resolves to 127.0.0.1, which
+        # only an IP or CIDR entry may admit (the probe handler has one for
+        # its echo port, so there the same connect succeeds).
+        c = self.client("names")
+        self.assertEqual(c.ask(f"connect localhost {self.echo_port}"), "error EACCES connect")
+        self.assertEqual(self.egress("names")["refused"]["forbidden-address"], 1)
+        refused = self.broker.events(event="egress-refused", destination=f"localhost:{self.echo_port}")
+        self.assertTrue(refused and "not allowed by the manifest" in refused[0]["why"])
+        self.assertIn("127.0.0.1 (loopback)", refused[0]["detail"])
+        self.assertEqual(self.client("probe").ask(f"connect localhost {self.echo_port}"), "ok 127.0.0.1 ping")
+
+    def test_connect_failures_as_node_reports_them(self):
+        c = self.client("probe")
+        self.assertEqual(c.ask(f"connect 127.0.0.1 {self.closed_port}"), "error ECONNREFUSED connect")
+        self.assertEqual(c.ask(f"connect does-not-exist.invalid {self.echo_port}"), "error ENOTFOUND getaddrinfo")
+        self.assertGreaterEqual(self.egress("probe")["failed"].get("ECONNREFUSED", 0), 1)
+
+    def test_socket_events_timeout_and_abort(self):
+        c = self.client("probe")
+        self.assertEqual(c.ask(f"events 127.0.0.1 {self.echo_port}"), "events connect,ready,data,end,close")
+        self.assertEqual(c.ask(f"events 127.0.0.1 {self.closed_port}"), "events error,close")
+        self.assertEqual(c.ask(f"timeout 127.0.0.1 {self.echo_port}"), "timeout")
+        self.assertEqual(c.ask(f"abort 127.0.0.1 {self.echo_port}"), "error AbortError")
+
+    def test_dns_lookup_answered_and_filtered(self):
+        c = self.client("names")
+        # Literals need no broker.
+        self.assertEqual(c.ask("lookup 127.0.0.1"), "ok 127.0.0.1")
+        # Names the list does not name are not found, whatever DNS says.
+        self.assertEqual(c.ask("lookup db.internal"), "error ENOTFOUND getaddrinfo")
+        # localhost is named, but resolves only to loopback: refused whole.
+        self.assertEqual(c.ask("lookup localhost"), "error ENOTFOUND getaddrinfo")
+        self.assertEqual(c.ask("plookup localhost"), "error ENOTFOUND")
+        self.assertEqual(c.ask("lookup does-not-exist.invalid"), "error ENOTFOUND getaddrinfo")
+        self.assertGreaterEqual(self.egress("names")["lookups"], 4)
+        # Where an IP entry admits its answer, the name resolves.
+        self.assertEqual(self.client("probe").ask("lookup localhost"), "ok 127.0.0.1")
+
+    def test_no_connect_list_reaches_nothing(self):
+        c = self.client("none")
+        self.assertEqual(c.ask(f"connect 127.0.0.1 {self.echo_port}"), "error EACCES connect")
+        self.assertEqual(self.egress("none")["connect"], [])
+
+    def test_access_export_narrows_never_widens(self):
+        c = self.client("access")
+        self.assertEqual(c.ask(f"connect 127.0.0.1 {self.echo_port}"), "ok 127.0.0.1 ping")
+        # The manifest allows 127.0.0.0/8, access only 127.0.0.1.
+        self.assertEqual(c.ask(f"connect 127.0.0.2 {self.echo_port}"), "error EACCES connect")
+        # access names 10.0.0.0/8, which the manifest does not: still refused.
+        self.assertEqual(c.ask("connect 10.1.2.3 6379"), "error EACCES connect")
+        handler = self.broker.handler("access")
+        self.assertEqual(handler["egress"]["access"], [f"127.0.0.1:{self.echo_port}", "10.0.0.0/8:*"])
+        self.assertEqual(handler["egress"]["limits"]["concurrent"], 1)
+        self.assertTrue(any("10.0.0.0/8:*" in w and "cannot widen" in w for w in handler["access"]["warnings"]))
+
+    def test_concurrent_limit_and_status_counts(self):
+        c = self.client("limits")
+        self.assertEqual(c.ask(f"hold 127.0.0.1 {self.echo_port} 3"), "held EAGAIN,ok,ok")
+        status = self.egress("limits")
+        self.assertEqual(status["active"], 2)
+        self.assertEqual(status["refused"]["max-outbound"], 1)
+        self.assertEqual(status["limits"], {"concurrent": 2, "per_second": 50})
+        self.assertEqual(c.ask("release"), "released")
+        harness.wait_until(lambda: self.egress("limits")["active"] == 0, what="held connections closed")
+        self.assertEqual(c.ask(f"connect 127.0.0.1 {self.echo_port}"), "ok 127.0.0.1 ping")
+
+    def test_connects_per_second(self):
+        c = self.client("rate")
+        self.assertEqual(c.ask(f"hold 127.0.0.1 {self.echo_port} 4"), "held EAGAIN,EAGAIN,ok,ok")
+        self.assertEqual(self.egress("rate")["refused"]["rate-limit"], 2)
+        c.ask("release")
+        time.sleep(1.1)  # the bucket refills: a second's worth again
+        self.assertEqual(c.ask(f"connect 127.0.0.1 {self.echo_port}"), "ok 127.0.0.1 ping")
+
+    def test_invalid_entry_is_named(self):
+        handler = self.broker.handler("invalid")
+        self.assertEqual(handler["state"], "failed")
+        self.assertIn("/connect/1", handler["reason"])
+        self.assertIn("'db.internal' has no port", handler["reason"])
+
+
+class TestHostsFileTest(unittest.TestCase):
+    """The broker's resolver answers from a hosts file this test writes: the
+    broker runs in a mount namespace of its own where that file is bind-mounted
+    over /etc/hosts (nothing changes for the rest of the machine). A name with
+    one forbidden answer among good ones is refused whole (DNS rebinding); a
+    name pointing at the metadata service is refused; a name whose answer an
+    IP entry admits connects, to exactly that address."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.echo_port = harness.free_port()
+        cls.echo = start_echo(("127.0.0.1", cls.echo_port))
+        cls.port = harness.free_port()
+        cls.tmp_hosts = os.path.join(tempfile.mkdtemp(prefix="portbroker-hosts-"), "hosts")
+        with open(cls.tmp_hosts, "w") as f:
+            f.write("127.0.0.1 localhost\n"
+                    "8.8.8.8 mixed.test\n10.1.2.3 mixed.test\n"
+                    "169.254.169.254 metadata.test\n"
+                    "127.0.0.1 upstream.test\n")
+        e = cls.echo_port
+        prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                  'mount --bind "$0" /etc/hosts && exec "$@"', cls.tmp_hosts]
+        cls.broker = harness.Broker({
+            f"hosts.tcp.{cls.port}.port.js": PROBE,
+            f"hosts.tcp.{cls.port}.port.json": json.dumps(
+                {"connect": ["mixed.test:80", "public:80", "metadata.test:80", f"upstream.test:{e}",
+                             f"127.0.0.1:{e}"]}),
+        }, command_prefix=prefix)
+        cls.broker.start()
+        harness.wait_until(lambda: cls.broker.handler("hosts")["state"] == "active", what="hosts handler active")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker.close()
+        cls.echo.shutdown()
+        cls.echo.server_close()
+        shutil.rmtree(os.path.dirname(cls.tmp_hosts), ignore_errors=True)
+
+    def test_rebinding_metadata_and_an_admitted_answer(self):
+        c = Client(self.port)
+        self.addCleanup(c.close)
+        # 8.8.8.8 would do, but 10.1.2.3 is among the answers: nothing is dialed.
+        self.assertEqual(c.ask("connect mixed.test 80"), "error EACCES connect")
+        self.assertEqual(c.ask("lookup mixed.test"), "error ENOTFOUND getaddrinfo")
+        self.assertEqual(c.ask("connect metadata.test 80"), "error EACCES connect")
+        self.assertEqual(c.ask(f"connect upstream.test {self.echo_port}"), "ok 127.0.0.1 ping")
+        egress = self.broker.handler("hosts")["egress"]
+        self.assertEqual(egress["refused"]["forbidden-address"], 3)
+        refused = self.broker.events(event="egress-refused", destination="mixed.test:80")
+        self.assertIn("10.1.2.3 (private)", refused[0]["detail"])
+        self.assertIn("8.8.8.8 (global)", refused[0]["detail"])
+
+
+if __name__ == "__main__":
+    harness.main()

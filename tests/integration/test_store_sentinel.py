@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""ctx.shared behind Redis Sentinel: a master, a replica and three sentinels
+on loopback, started by this test. The broker finds the master through the
+sentinels, and follows a failover (SENTINEL FAILOVER, then the old master
+killed outright) without a restart of anything of its own: writes land on
+the new master, and a subscription made before the failover still hears
+what is published after it."""
+
+import contextlib
+import signal
+import time
+import unittest
+
+import harness
+import redis_nodes
+
+KV = """
+export async function handle(conn, ctx) {
+  conn.setEncoding("utf8");
+  for await (const chunk of conn) {
+    for (const line of chunk.split("\\n").filter(Boolean)) {
+      const [op, key, value] = line.trim().split(" ");
+      try {
+        if (op === "set") { await ctx.shared.set(key, JSON.parse(value)); conn.write("ok\\n"); }
+        if (op === "get") conn.write(JSON.stringify(await ctx.shared.get(key) ?? null) + "\\n");
+      } catch (err) {
+        conn.write(`error ${err.code}\\n`);
+      }
+    }
+  }
+}
+"""
+
+LISTENER = """
+export function handle(conn, ctx) {
+  const unsubscribe = ctx.shared.subscribe("news", (message) => conn.write(`news: ${message.text}\\n`));
+  conn.on("close", unsubscribe);
+  unsubscribe.ready.then(() => conn.write("subscribed\\n"));
+}
+"""
+
+MASTER = "pbmaster"
+
+
+def line(sock, text):
+    sock.sendall(text.encode() + b"\n")
+    return harness.recv_until(sock, b"\n").decode().strip()
+
+
+class SentinelFailoverTest(unittest.TestCase):
+    def test_the_broker_follows_a_failover(self):
+        with redis_nodes.Nodes() as nodes:
+            master = nodes.server("master")
+            replica = nodes.server("replica", extra=[])
+            self.assertEqual(replica.cli("REPLICAOF", "127.0.0.1", master.port), "OK")
+            harness.wait_until(lambda: "master_link_status:up" in replica.cli("INFO", "replication"),
+                               what="the replica to sync")
+            sentinels = [nodes.sentinel(f"sentinel{i}", master.port, MASTER) for i in range(3)]
+            # Every sentinel knows the replica and the other sentinels.
+            harness.wait_until(lambda: all(s.cli("SENTINEL", "replicas", MASTER).count("slave") >= 1 and
+                                           "num-other-sentinels\n2" in s.cli("SENTINEL", "master", MASTER)
+                                           for s in sentinels),
+                               timeout=30, what="the sentinels to find each other")
+            ports = {"kv": harness.free_port(), "listener": harness.free_port()}
+            with harness.Broker({
+                f"kv.tcp.{ports['kv']}.port.js": KV,
+                f"listener.tcp.{ports['listener']}.port.js": LISTENER,
+            }, config={"store": {"sentinels": [f"127.0.0.1:{s.port}" for s in sentinels], "master": MASTER,
+                                 "prefix": "sen:", "timeout_ms": 1000}}) as broker:
+                broker.start()
+                broker.wait_for(event="store-backend-up")
+                backend = broker.status()["broker"]["store"]["backend"]
+                self.assertEqual(backend["kind"], "sentinel")
+                self.assertEqual(backend["address"], f"127.0.0.1:{master.port}")
+                workers = {name: broker.handler(name)["worker"]["pid"] for name in ports}
+                with contextlib.closing(harness.connect(ports["kv"])) as kv, \
+                        contextlib.closing(harness.connect(ports["listener"])) as listener:
+                    self.assertEqual(harness.recv_until(listener, b"\n"), b"subscribed\n")
+                    self.assertEqual(line(kv, "set n 1"), "ok")
+                    self.assertEqual(master.cli("GET", "sen:n"), "1")
+
+                    # A planned failover: the replica becomes the master.
+                    self.assertEqual(sentinels[0].cli("SENTINEL", "failover", MASTER), "OK")
+                    broker.wait_for(event="store-backend-failover", timeout=30)
+                    harness.wait_until(lambda: broker.status()["broker"]["store"]["backend"]["state"] == "up",
+                                       timeout=20, what="the backend to be up on the new master")
+                    self.assertEqual(broker.status()["broker"]["store"]["backend"]["address"],
+                                     f"127.0.0.1:{replica.port}")
+                    harness.wait_until(lambda: line(kv, "set n 2") == "ok", timeout=20, what="writes to work")
+                    self.assertEqual(replica.cli("GET", "sen:n"), "2")
+                    harness.wait_until(lambda: replica.cli("PUBLISH", "sen:news", '{"text":"after"}') == "1",
+                                       what="the subscription on the new master")
+                    self.assertEqual(harness.recv_until(listener, b"\n"), b"news: after\n")
+
+                    # An unplanned one: the new master dies; the sentinels
+                    # promote the old one (now its replica) back.
+                    harness.wait_until(lambda: "master_link_status:up" in master.cli("INFO", "replication"),
+                                       timeout=30, what="the old master to replicate the new one")
+                    replica.stop(signal.SIGKILL)
+                    broker.wait_for(event="store-backend-down", timeout=20)
+                    harness.wait_until(lambda: broker.status()["broker"]["store"]["backend"]["address"] ==
+                                       f"127.0.0.1:{master.port}" and
+                                       broker.status()["broker"]["store"]["backend"]["state"] == "up",
+                                       timeout=40, what="the broker to follow the second failover")
+                    harness.wait_until(lambda: line(kv, "set n 3") == "ok", timeout=20, what="writes to work")
+                    self.assertEqual(master.cli("GET", "sen:n"), "3")
+                    self.assertEqual(line(kv, "get n"), "3")
+                    harness.wait_until(lambda: master.cli("PUBLISH", "sen:news", '{"text":"again"}') == "1",
+                                       what="the subscription back on the old master")
+                    self.assertEqual(harness.recv_until(listener, b"\n"), b"news: again\n")
+                self.assertGreaterEqual(broker.status()["broker"]["store"]["backend"]["failovers"], 1)
+                for name, pid in workers.items():
+                    self.assertEqual(broker.handler(name)["worker"]["pid"], pid)
+
+
+class SentinelWithPasswordsTest(unittest.TestCase):
+    """Sentinels that require a password, and data nodes whose ACL user the
+    broker logs in as: both passwords come from root-only files, and a
+    planned failover is followed."""
+
+    def test_passwords_for_the_sentinels_and_the_nodes(self):
+        acl = "user portbroker on >node-pass ~sen:* &sen:* +@all"
+        with redis_nodes.Nodes() as nodes:
+            master = nodes.server("master", extra=[acl])
+            replica = nodes.server("replica", extra=[acl])
+            self.assertEqual(replica.cli("REPLICAOF", "127.0.0.1", master.port), "OK")
+            harness.wait_until(lambda: "master_link_status:up" in replica.cli("INFO", "replication"),
+                               what="the replica to sync")
+            sentinels = [nodes.sentinel(f"sentinel{i}", master.port, MASTER, password="sentinel-pass")
+                         for i in range(3)]
+            harness.wait_until(lambda: all("num-other-sentinels\n2" in s.cli("SENTINEL", "master", MASTER)
+                                           for s in sentinels),
+                               timeout=30, what="the sentinels to find each other")
+            node_password = redis_nodes.write_secret(nodes.workdir, "node.pass", "node-pass")
+            sentinel_password = redis_nodes.write_secret(nodes.workdir, "sentinel.pass", "sentinel-pass")
+            port = harness.free_port()
+            with harness.Broker({f"kv.tcp.{port}.port.js": KV}, config={"store": {
+                    "sentinels": [f"127.0.0.1:{s.port}" for s in sentinels], "master": MASTER,
+                    "user": "portbroker", "password_file": node_password,
+                    "sentinel_password_file": sentinel_password, "prefix": "sen:", "timeout_ms": 1000}}) as broker:
+                broker.start()
+                broker.wait_for(event="store-backend-up")
+                with contextlib.closing(harness.connect(port)) as kv:
+                    self.assertEqual(line(kv, "set n 1"), "ok")
+                    self.assertEqual(master.cli("GET", "sen:n"), "1")
+                    self.assertEqual(sentinels[1].cli("SENTINEL", "failover", MASTER), "OK")
+                    broker.wait_for(event="store-backend-failover", timeout=30)
+                    harness.wait_until(lambda: line(kv, "set n 2") == "ok", timeout=20, what="writes to work")
+                    self.assertEqual(replica.cli("GET", "sen:n"), "2")
+                log = "\n".join(broker.lines)
+                self.assertNotIn("node-pass", log)
+                self.assertNotIn("sentinel-pass", log)
+
+
+if __name__ == "__main__":
+    harness.main()
