@@ -360,6 +360,15 @@ struct StoreDialed {
 // state (u8: 1 connecting, 2 up, 3 down), since_ms (u64, wall clock, ms
 // since the epoch), address, error, outages (u64), failovers (u64).
 enum class StoreBackendStatus : uint8_t { connecting = 1, up = 2, down = 3 };
+// Its name in logs, INFO and status.
+inline const char* store_backend_status_name(StoreBackendStatus status) {
+  switch (status) {
+    case StoreBackendStatus::connecting: return "connecting";
+    case StoreBackendStatus::up: return "up";
+    case StoreBackendStatus::down: return "down";
+  }
+  return "unknown";
+}
 struct StoreBackendState {
   StoreBackendStatus state = StoreBackendStatus::connecting;
   uint64_t since_ms = 0;

@@ -33,11 +33,19 @@ std::string child_path(std::string_view parent, std::string_view key) {
   std::string path(parent == "/" ? "" : parent);
   path += '/';
   // JSON Pointer escaping (RFC 6901), so a key containing '/' stays one segment.
+  // Control characters are spelled out: a NUL would cut the error's message
+  // short (what() is a C string), and the path goes to logs and terminals.
   for (char c : key) {
+    auto byte = static_cast<unsigned char>(c);
     if (c == '~') {
       path += "~0";
     } else if (c == '/') {
       path += "~1";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      path += "\\u00";
+      path += kHex[byte >> 4];
+      path += kHex[byte & 15];
     } else {
       path += c;
     }

@@ -109,7 +109,7 @@ bool ChildOutput::take_token() {
 
 void ChildOutput::emit(std::string_view line) {
   if (!take_token()) {
-    ++dropped_;
+    if (dropped_++ == 0) drop_report_.start(loop_, 1000, [this] { report_dropped(); });
     return;
   }
   report_dropped();

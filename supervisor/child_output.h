@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/one_shot_timer.h"
 #include "common/unique_fd.h"
 #include "common/uv_handle.h"
 
@@ -51,6 +52,9 @@ class ChildOutput {
   uint64_t tokens_ = kBurstLines;
   uint64_t refilled_ms_ = 0;
   uint64_t dropped_ = 0;
+  // Reports drops even when the child goes quiet after its flood (otherwise
+  // only its next line or its exit would say how many were dropped).
+  common::OneShotTimer drop_report_;
 };
 
 }  // namespace supervisor

@@ -277,18 +277,31 @@ static bool input_range(JSContext* cx, const JS::CallArgs& args, unsigned index,
   return true;
 }
 
+// A step's arguments, as both write forms take them: (handle, flush, input,
+// inOff, inLen, outLen). The holder, or null with an exception pending.
+struct StepArgs {
+  int flush = 0;
+  size_t offset = 0;
+  size_t length = 0;
+  size_t limit = 0;
+};
+
+static Holder* read_step_args(JSContext* cx, const JS::CallArgs& args, StepArgs& out) {
+  Holder* holder = idle_holder(cx, args.get(0));
+  if (holder == nullptr || !int_arg(cx, args, 1, 0, 5, out.flush) || !input_range(cx, args, 2, out.offset, out.length) ||
+      !size_arg(cx, args, 5, out.limit)) {
+    return nullptr;
+  }
+  return holder;
+}
+
 // zlibWriteSync(handle, flush, input, inOff, inLen, outLen) → a step's result.
 bool ZlibBinding::native_write_sync(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  Holder* holder = idle_holder(cx, args.get(0));
+  StepArgs step_args;
+  Holder* holder = read_step_args(cx, args, step_args);
   if (holder == nullptr) return false;
-  int flush;
-  size_t offset;
-  size_t length;
-  size_t limit;
-  if (!int_arg(cx, args, 1, 0, 5, flush) || !input_range(cx, args, 2, offset, length) || !size_arg(cx, args, 5, limit)) {
-    return false;
-  }
+  auto [flush, offset, length, limit] = step_args;
   Step step;
   {
     // No JavaScript runs during the step, so the input cannot move.
@@ -305,15 +318,10 @@ bool ZlibBinding::native_write_sync(JSContext* cx, unsigned argc, JS::Value* vp)
 // async context current now.
 bool ZlibBinding::native_write(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  Holder* holder = idle_holder(cx, args.get(0));
+  StepArgs step_args;
+  Holder* holder = read_step_args(cx, args, step_args);
   if (holder == nullptr) return false;
-  int flush;
-  size_t offset;
-  size_t length;
-  size_t limit;
-  if (!int_arg(cx, args, 1, 0, 5, flush) || !input_range(cx, args, 2, offset, length) || !size_arg(cx, args, 5, limit)) {
-    return false;
-  }
+  auto [flush, offset, length, limit] = step_args;
   if (!args.get(6).isObject() || !JS::IsCallable(&args[6].toObject())) {
     return throw_type_error(cx, "zlib: a callback is required");
   }

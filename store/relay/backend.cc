@@ -28,15 +28,6 @@ std::string node_text(const ipc::StoreNode& node) {
   return NodeAddress{node.host, node.port}.to_string();
 }
 
-const char* status_name(ipc::StoreBackendStatus status) {
-  switch (status) {
-    case ipc::StoreBackendStatus::connecting: return "connecting";
-    case ipc::StoreBackendStatus::up: return "up";
-    case ipc::StoreBackendStatus::down: return "down";
-  }
-  return "?";
-}
-
 }  // namespace
 
 uint64_t backoff_delay_ms(unsigned failures, double random) {
@@ -401,7 +392,7 @@ void Backend::set_phase(Phase phase, const std::string& error) {
 }
 
 void Backend::report() {
-  log::debug("store-backend-state").kv("state", status_name(state_.state)).kv("address", state_.address);
+  log::debug("store-backend-state").kv("state", ipc::store_backend_status_name(state_.state)).kv("address", state_.address);
   if (events_.on_state) events_.on_state(state_);
 }
 

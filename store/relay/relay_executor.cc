@@ -32,15 +32,6 @@ uint64_t steady_ms() {
                                    .count());
 }
 
-const char* state_name(ipc::StoreBackendStatus status) {
-  switch (status) {
-    case ipc::StoreBackendStatus::connecting: return "connecting";
-    case ipc::StoreBackendStatus::up: return "up";
-    case ipc::StoreBackendStatus::down: return "down";
-  }
-  return "?";
-}
-
 }  // namespace
 
 // One KEYS or DBSIZE: SCAN with MATCH over the client's prefix, a page at a
@@ -333,7 +324,7 @@ std::string RelayExecutor::info_text(const std::vector<std::string>& sections, c
   }
   if (info.wanted("backend")) {
     info.header("Backend");
-    info.field("backend_state", state_name(backend.state));
+    info.field("backend_state", ipc::store_backend_status_name(backend.state));
     // Where it is and why it failed are the operator's to know.
     if (operator_view) {
       info.field("backend_kind", backend_.sentinel() ? "sentinel" : "redis");

@@ -86,15 +86,6 @@ common::UniqueFd sealed_memfd(const std::string& text, std::string& error) {
   return fd;
 }
 
-const char* state_name(ipc::StoreBackendStatus status) {
-  switch (status) {
-    case ipc::StoreBackendStatus::connecting: return "connecting";
-    case ipc::StoreBackendStatus::up: return "up";
-    case ipc::StoreBackendStatus::down: return "down";
-  }
-  return "unknown";
-}
-
 uint64_t wall_ms() { return static_cast<uint64_t>(time(nullptr)) * 1000; }
 
 nlohmann::json text_or_null(const std::string& text) { return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text); }
@@ -261,7 +252,7 @@ nlohmann::json RelayBackend::status() const {
   bool sentinel = message_.kind == ipc::StoreBackendKind::sentinel;
   nlohmann::json status = {
       {"kind", sentinel ? "sentinel" : "redis"},
-      {"state", state_name(state_.state)},
+      {"state", ipc::store_backend_status_name(state_.state)},
       {"since", iso_time_ms(state_.since_ms)},
       {"address", text_or_null(state_.address)},
       {"last_error", text_or_null(state_.error)},

@@ -84,6 +84,17 @@ def parse_logfmt(line):
     return fields
 
 
+class LogLines(list):
+    """The broker's log lines; clear() starts a new generation, so parsed
+    lines cached for the old one are not reused."""
+
+    generation = 0
+
+    def clear(self):
+        super().clear()
+        self.generation += 1
+
+
 class Broker:
     """A portbrokerd on a temporary handlers folder."""
 
@@ -104,7 +115,12 @@ class Broker:
         self.daemon = os.path.join(sbin_dir, "portbrokerd")
         self.ctl_path = os.path.join(bin_dir, "portbrokerctl")
         self.process = None
-        self.lines = []
+        self.lines = LogLines()
+        # Parsed once each: a test waiting on a broker that logs tens of
+        # thousands of lines would otherwise re-parse them all on every new
+        # line, starve the thread reading the broker's stderr, and so stall
+        # the broker on a full pipe.
+        self._parsed, self._parsed_generation = [], 0
         self._lines_changed = threading.Condition()
         for name, content in (files or {}).items():
             self.write(name, content)
@@ -153,9 +169,11 @@ class Broker:
     def events(self, **match):
         """Parsed log lines whose fields include every key=value in `match`."""
         with self._lines_changed:
-            lines = list(self.lines)
-        parsed = [parse_logfmt(line) for line in lines]
-        return [fields for fields in parsed if all(fields.get(k) == str(v) for k, v in match.items())]
+            if self._parsed_generation != self.lines.generation or len(self._parsed) > len(self.lines):
+                self._parsed, self._parsed_generation = [], self.lines.generation
+            new = self.lines[len(self._parsed):]
+        self._parsed.extend(parse_logfmt(line) for line in new)
+        return [fields for fields in self._parsed if all(fields.get(k) == str(v) for k, v in match.items())]
 
     def wait_for(self, timeout=DEFAULT_TIMEOUT, **match):
         deadline = time.monotonic() + timeout
