@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "common/process.h"
 #include "common/unique_fd.h"
@@ -59,7 +60,7 @@ bool build_root(const std::string& root, const std::string& handlers_dir, std::v
   if (mount("portbroker-root", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755") != 0) {
     return fail(error, "mounting the root tmpfs");
   }
-  for (const char* dir : {"/handlers", "/proc", "/dev", "/etc", "/sys", "/sys/devices", "/sys/devices/system",
+  for (const char* dir : {"/handlers", "/proc", "/dev", "/etc", "/etc/ssl", "/etc/ssl/certs", "/sys", "/sys/devices", "/sys/devices/system",
                           "/sys/devices/system/cpu", "/usr", "/usr/share", "/usr/share/zoneinfo", "/.old"}) {
     if (mkdir((root + dir).c_str(), 0755) != 0) return fail(error, std::string("creating ") + dir);
   }
@@ -89,6 +90,16 @@ bool build_root(const std::string& root, const std::string& handlers_dir, std::v
   if (stat("/etc/localtime", &info) == 0) {
     if (!make_file(root + "/etc/localtime") || !bind_read_only("/etc/localtime", root + "/etc/localtime")) {
       notes.push_back("no /etc/localtime (" + common::errno_text(errno) + ")");
+    }
+  }
+  // The host's CA bundle, public and read-only, for tls.connect's default
+  // trust (worker/tls_client.h reads it at this path). Symlinks are resolved
+  // here: nothing they point to exists inside the root.
+  if (char* bundle = realpath(kCaBundlePath, nullptr)) {
+    std::string source(bundle);
+    free(bundle);
+    if (!make_file(root + kCaBundlePath) || !bind_read_only(source, root + kCaBundlePath)) {
+      notes.push_back(std::string("no CA bundle (") + common::errno_text(errno) + ")");
     }
   }
   // The time-zone database, public and read-only, for the C library's

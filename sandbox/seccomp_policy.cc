@@ -157,7 +157,13 @@ bool worker_rules(scmp_filter_ctx ctx, int handlers_dir_fd, std::string& error) 
   // openat2 (RESOLVE_BENEATH, flags out of the filter's sight), only from the
   // handlers folder's descriptor, on a read-only mount.
   bool ok = allow_if(ctx, "openat", error, SCMP_A2_64(SCMP_CMP_MASKED_EQ, kWritingOpenFlags, O_RDONLY)) &&
-            allow(ctx, {"readlink", "access", "faccessat", "faccessat2", "getdents64"}, error);
+            allow(ctx, {"readlink", "access", "faccessat", "faccessat2", "getdents64"}, error) &&
+            // connect never runs in a worker. libcurl 7.88 (Debian 12) calls it
+            // on the socket fetch() hands it, which the broker already
+            // connected (curl#10626); "in progress" lets it go on to check
+            // SO_ERROR as for any connect. Nothing else can be connected: no
+            // socket can be created here.
+            fail_with(ctx, "connect", EINPROGRESS, error);
   if (ok && handlers_dir_fd >= 0) {
     ok = allow_if(ctx, "openat2", error, SCMP_A0_32(SCMP_CMP_EQ, static_cast<uint32_t>(handlers_dir_fd)));
   }

@@ -10,6 +10,22 @@
 
 namespace worker {
 
+uint32_t EgressBinding::next_request_id() {
+  uint32_t id = next_request_++;
+  if (next_request_ == 0) next_request_ = 1;
+  return id;
+}
+
+bool EgressBinding::connect_native(const std::string& host, uint16_t port, NativeConnectDone done) {
+  if (native_connects_.size() >= kMaxOutstanding || host.empty() || host.size() > ipc::kMaxEgressHostBytes || port == 0) {
+    return false;
+  }
+  uint32_t id = next_request_id();
+  native_connects_.emplace(id, std::move(done));
+  runtime_.link().send(ipc::encode(ipc::EgressConnect{id, host, port}));
+  return true;
+}
+
 bool EgressBinding::native_connect(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
   if (!args.get(0).isString() || !args.get(1).isNumber()) {
@@ -23,8 +39,7 @@ bool EgressBinding::native_connect(JSContext* cx, unsigned argc, JS::Value* vp) 
     args.rval().setInt32(0);
     return true;
   }
-  uint32_t id = self.next_request_++;
-  if (self.next_request_ == 0) self.next_request_ = 1;
+  uint32_t id = self.next_request_id();
   self.connects_.insert(id);
   self.runtime_.link().send(ipc::encode(ipc::EgressConnect{id, host, static_cast<uint16_t>(port)}));
   args.rval().setNumber(id);
@@ -44,15 +59,43 @@ bool EgressBinding::native_lookup(JSContext* cx, unsigned argc, JS::Value* vp) {
     args.rval().setInt32(0);
     return true;
   }
-  uint32_t id = self.next_request_++;
-  if (self.next_request_ == 0) self.next_request_ = 1;
+  uint32_t id = self.next_request_id();
   self.lookups_.insert(id);
   self.runtime_.link().send(ipc::encode(ipc::EgressLookup{id, host, static_cast<uint8_t>(family)}));
   args.rval().setNumber(id);
   return true;
 }
 
+bool EgressBinding::native_tls_connect(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  if (!args.get(0).isNumber() || !args.get(1).isString()) {
+    return throw_type_error(cx, "tlsConnect: connection id and options expected");
+  }
+  EgressBinding& self = Runtime::from(cx).egress();
+  TlsClientOptions options;
+  std::string error;
+  std::unique_ptr<TlsSession> session;
+  if (TlsClientOptions::parse(to_utf8(cx, args[1]), options, error)) {
+    session = self.tls_contexts_.new_session(options, error);
+  }
+  if (session && !self.runtime_.tcp().start_client_tls(static_cast<uint32_t>(args[0].toNumber()), std::move(session))) {
+    error = "the connection is closed";
+  }
+  JSString* text = new_string_from_utf8(cx, error);
+  if (text == nullptr) return false;
+  args.rval().setString(text);
+  return true;
+}
+
 void EgressBinding::on_connected(const ipc::EgressConnected& answer, std::vector<common::UniqueFd>& fds) {
+  if (auto it = native_connects_.find(answer.request_id); it != native_connects_.end()) {
+    NativeConnectDone done = std::move(it->second);
+    native_connects_.erase(it);
+    common::UniqueFd socket;
+    if (answer.code.empty() && fds.size() == 1) socket = std::move(fds[0]);
+    done(answer, std::move(socket));
+    return;
+  }
   // An answer to nothing asked (or asked twice) is ignored, and its socket closed.
   if (connects_.erase(answer.request_id) == 0) {
     common::log::error("malformed-supervisor-message").kv("type", "egress_connected");
@@ -117,6 +160,7 @@ bool EgressBinding::install(JSContext* cx, JS::HandleObject native) {
   static const JSFunctionSpec functions[] = {
       JS_FN("egressConnect", native_connect, 2, 0),
       JS_FN("egressLookup", native_lookup, 2, 0),
+      JS_FN("tlsConnect", native_tls_connect, 2, 0),
       JS_FS_END,
   };
   return JS_DefineFunctions(cx, native, functions);

@@ -21,6 +21,8 @@ constexpr std::pair<const char*, Hook> kHookNames[] = {
     {"uncaught", Hook::uncaught},
     {"egressConnected", Hook::egress_connected},
     {"egressLookupDone", Hook::egress_lookup_done},
+    {"tlsClientSettled", Hook::tls_client_settled},
+    {"fetchEvent", Hook::fetch_event},
 };
 
 // registerHooks({ start, connection, ... }): every hook must be a function.

@@ -15,6 +15,7 @@
 #include "worker/proxy_info.h"
 #include "worker/runtime.h"
 #include "worker/supervisor_link.h"
+#include "worker/tls_client.h"
 #include "worker/tls_session.h"
 
 namespace worker {
@@ -312,6 +313,15 @@ void TcpBinding::after_tls_step(Connection& connection, bool handshaking, std::v
   flush_tls(connection);
   if (connection.closing) return;  // the socket failed while sending
   if (state == TlsSession::State::failed) return tls_failed(connection, tls.failure(), tls.failure_detail());
+  if (handshaking && state == TlsSession::State::established && tls.is_client()) {
+    auto info = client_session_info(tls.ssl());
+    settle_client_tls(connection, &info, "", "");
+    if (connection.closing) return;
+    // Whatever came with the server's last flight follows 'secureConnect'.
+    deliver(connection, plaintext);
+    if (tls.peer_closed() && !connection.closing) deliver_end(connection, UV_EOF);
+    return;
+  }
   if (handshaking && state == TlsSession::State::established) {
     connection.handshake_deadline.cancel();
     count_tls("");
@@ -341,6 +351,18 @@ void TcpBinding::flush_tls(Connection& connection) {
 
 void TcpBinding::tls_failed(Connection& connection, const std::string& reason, const std::string& detail) {
   if (connection.closing) return;
+  if (connection.tls && connection.tls->is_client()) {
+    // Handler code's own connection: its socket gets the error, and the
+    // server-side counts in status stay about the handler's port.
+    auto alert = connection.tls->take_output();
+    if (!alert.empty()) {
+      uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(alert.data()), static_cast<unsigned>(alert.size()));
+      uv_try_write(reinterpret_cast<uv_stream_t*>(&connection.handle), &buf, 1);
+    }
+    settle_client_tls(connection, nullptr, reason, detail);
+    if (!connection.closing) close(connection);
+    return;
+  }
   common::log::info("tls-handshake-failed")
       .kv("peer", connection.handoff.remote.to_string())
       .kv("reason", reason)
@@ -356,6 +378,42 @@ void TcpBinding::tls_failed(Connection& connection, const std::string& reason, c
     }
   }
   close(connection);
+}
+
+void TcpBinding::settle_client_tls(Connection& connection, const nlohmann::json* info, const std::string& reason,
+                                   const std::string& detail) {
+  if (!connection.socket) return;
+  JSContext* cx = runtime_.cx();
+  CallbackScope scope(runtime_);
+  JS::RootedValueArray<4> args(cx);
+  args[0].setObject(*connection.socket);
+  const std::string texts[] = {
+      info ? info->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "", reason, detail};
+  for (size_t i = 0; i < 3; ++i) {
+    JSString* value = new_string_from_utf8(cx, texts[i]);
+    if (value == nullptr) {
+      runtime_.report_pending_exception();
+      close(connection);
+      return;
+    }
+    args[i + 1].setString(value);
+  }
+  runtime_.call_hook(Hook::tls_client_settled, args);
+}
+
+bool TcpBinding::start_client_tls(uint32_t id, std::unique_ptr<TlsSession> session) {
+  Connection* connection = find(id);
+  if (connection == nullptr || connection->closing || connection->tls) return false;
+  connection->tls = std::move(session);
+  connection->tls->start();
+  flush_tls(*connection);
+  if (connection->closing) return true;  // the socket failed while sending: its close reports it
+  if (connection->tls->state() == TlsSession::State::failed) {
+    tls_failed(*connection, connection->tls->failure(), connection->tls->failure_detail());
+    return true;
+  }
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &TcpBinding::on_alloc, &TcpBinding::on_read);
+  return true;
 }
 
 void TcpBinding::count_tls(const std::string& failure) {

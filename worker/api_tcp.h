@@ -21,6 +21,7 @@
 #include "common/unique_fd.h"
 #include "ipc/messages.h"
 #include "worker/tls_config.h"
+#include "worker/tls_session.h"
 
 namespace worker {
 
@@ -46,6 +47,11 @@ class TcpBinding {
   // (the socket was destroyed while it connected).
   void bind_socket(uint32_t id, JSObject* socket);
   size_t open_connections() const { return connections_.size(); }
+  // tls.connect: TLS over an outbound connection (worker/tls_client.h). The
+  // handshake runs here; the socket hears of its end through the
+  // tls_client_settled hook, and of plaintext only after that. False if the
+  // connection is gone or already has TLS.
+  bool start_client_tls(uint32_t id, std::unique_ptr<TlsSession> session);
   // Closes every connection (drain deadline, shutdown).
   void close_all();
   // TLS termination for the connections that follow (the handler's manifest
@@ -81,6 +87,9 @@ class TcpBinding {
   void after_tls_step(Connection& connection, bool was_handshaking, std::vector<uint8_t>& plaintext);
   void flush_tls(Connection& connection);
   void tls_failed(Connection& connection, const std::string& reason, const std::string& detail);
+  // tls.connect's handshake ended: info (null if it failed) or why not.
+  void settle_client_tls(Connection& connection, const nlohmann::json* info, const std::string& reason,
+                         const std::string& detail);
   void count_tls(const std::string& failure);
   void report_write_length(size_t bytes);
 

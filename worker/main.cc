@@ -24,6 +24,7 @@
 #include "ipc/messages.h"
 #include "sandbox/violation_report.h"
 #include "worker/confinement.h"
+#include "worker/http_transfers.h"
 #include "worker/runtime.h"
 #include "worker/supervisor_link.h"
 
@@ -98,6 +99,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // fetch()'s libcurl handle opens a socketpair, which the sandbox forbids.
+  auto curl_multi = worker::CurlMulti::create();
   // Confinement, before the engine exists (it starts threads, and
   // capabilities and no_new_privs are per thread).
   auto confinement = worker::confine_worker(init, channel_fd);
@@ -138,6 +141,7 @@ int main(int argc, char** argv) {
       return static_cast<int>(ipc::WorkerExit::engine_stopped);
     }
     worker::Runtime runtime(&loop, init, link);
+    runtime.set_curl_multi(std::move(curl_multi));
     if (!runtime.boot(std::move(confinement.handlers_dir), std::move(confinement.statm), error)) {
       common::log::error("worker-init-failed").kv("reason", error);
       link.send(ipc::encode(ipc::WorkerFailed{"internal error: " + error, {}}));

@@ -46,6 +46,7 @@ const std::map<std::string_view, std::string_view>& builtin_facades() {
       {"os", "node/os.js"},
       {"net", "node/net.js"},
       {"dns", "node/dns.js"},
+      {"tls", "node/tls.js"},
       {"dns/promises", "node/dns_promises.js"},
       {"stream", "node/stream.js"},
       {"stream/promises", "node/stream_promises.js"},

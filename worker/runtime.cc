@@ -17,6 +17,7 @@
 #include "worker/api_console.h"
 #include "worker/api_crypto.h"
 #include "worker/api_encoding.h"
+#include "worker/api_fetch.h"
 #include "worker/api_host.h"
 #include "worker/api_intl.h"
 #include "worker/api_os.h"
@@ -143,12 +144,15 @@ bool Runtime::install_natives(JS::HandleObject native) {
       StoreBinding::install,
       EgressBinding::install,
       ZlibBinding::install,
+      FetchBinding::install,
   };
   for (Install install : kInstalls) {
     if (!install(cx_, native)) return false;
   }
   return true;
 }
+
+void Runtime::set_curl_multi(std::unique_ptr<CurlMulti> multi) { curl_multi_ = std::move(multi); }
 
 bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::string& error) {
   if (!create_context(error)) return false;
@@ -173,6 +177,7 @@ bool Runtime::boot(common::UniqueFd handlers_dir, common::UniqueFd statm, std::s
   store_ = std::make_unique<StoreBinding>(*this);
   egress_ = std::make_unique<EgressBinding>(*this);
   zlib_ = std::make_unique<ZlibBinding>(*this);
+  fetch_ = std::make_unique<FetchBinding>(*this, std::move(curl_multi_));
   for (auto& hook : hooks_) hook = std::make_unique<JS::PersistentRootedValue>(cx_);
 
   JS::RootedObject native(cx_, JS_NewPlainObject(cx_));

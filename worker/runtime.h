@@ -25,6 +25,8 @@ class UdpBinding;
 class StoreBinding;
 class EgressBinding;
 class ZlibBinding;
+class FetchBinding;
+class CurlMulti;
 class SupervisorLink;
 class Watchdog;
 class MemoryReducer;
@@ -46,6 +48,8 @@ enum class Hook : int {
   uncaught,           // (error, context, isRejection)
   egress_connected,   // (requestId, connectionId | 0, code, address, port, family) → socket (worker/api_connect.h)
   egress_lookup_done, // (requestId, code, addresses)
+  tls_client_settled, // (socket, infoJson | "", failure, detail): tls.connect's handshake ended (worker/tls_client.h)
+  fetch_event,        // (id, kind, ...): a fetch's progress (worker/api_fetch.h)
   count,
 };
 
@@ -82,6 +86,10 @@ class Runtime {
   StoreBinding& store() { return *store_; }
   EgressBinding& egress() { return *egress_; }
   ZlibBinding& zlib() { return *zlib_; }
+  FetchBinding& fetch() { return *fetch_; }
+  // fetch()'s libcurl handle, made before confinement (worker/http_transfers.h);
+  // given before boot().
+  void set_curl_multi(std::unique_ptr<CurlMulti> multi);
   ModuleLoader& modules() { return *modules_; }
   SupervisorLink& link() { return link_; }
 
@@ -135,6 +143,8 @@ class Runtime {
   std::unique_ptr<StoreBinding> store_;
   std::unique_ptr<EgressBinding> egress_;
   std::unique_ptr<ZlibBinding> zlib_;
+  std::unique_ptr<CurlMulti> curl_multi_;
+  std::unique_ptr<FetchBinding> fetch_;
   std::unique_ptr<Watchdog> watchdog_;
   std::unique_ptr<MemoryReducer> memory_reducer_;
   std::array<std::unique_ptr<JS::PersistentRootedValue>, static_cast<size_t>(Hook::count)> hooks_;

@@ -4,25 +4,13 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "worker/tls_client.h"
+
 namespace worker {
 namespace {
 
 // A TLS connection starts with a handshake record (content type 22).
 constexpr uint8_t kHandshakeRecord = 0x16;
-
-std::string hex_fingerprint(X509* cert) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (X509_digest(cert, EVP_sha256(), digest, &length) != 1) return "";
-  static const char* const kHex = "0123456789ABCDEF";
-  std::string text;
-  for (unsigned int i = 0; i < length; ++i) {
-    if (i > 0) text += ':';
-    text += kHex[digest[i] >> 4];
-    text += kHex[digest[i] & 15];
-  }
-  return text;
-}
 
 std::string one_line_name(X509_NAME* name) {
   BIO* bio = BIO_new(BIO_s_mem());
@@ -37,7 +25,27 @@ std::string one_line_name(X509_NAME* name) {
 }  // namespace
 
 TlsSession::TlsSession(std::shared_ptr<const TlsConfig> config) : config_(std::move(config)) {
-  ssl_ = config_->new_ssl();
+  attach(config_->new_ssl());
+  if (ssl_ != nullptr) SSL_set_accept_state(ssl_);
+}
+
+std::unique_ptr<TlsSession> TlsSession::client(SSL* ssl) {
+  std::unique_ptr<TlsSession> session(new TlsSession());
+  session->client_ = true;
+  // The client speaks first: no check of the peer's first byte.
+  session->first_bytes_seen_ = true;
+  session->attach(ssl);
+  if (session->ssl_ != nullptr) SSL_set_connect_state(session->ssl_);
+  return session;
+}
+
+TlsSession::State TlsSession::start() {
+  std::vector<uint8_t> none;
+  return advance(none);
+}
+
+void TlsSession::attach(SSL* ssl) {
+  ssl_ = ssl;
   incoming_ = BIO_new(BIO_s_mem());
   outgoing_ = BIO_new(BIO_s_mem());
   if (ssl_ == nullptr || incoming_ == nullptr || outgoing_ == nullptr) {
@@ -50,7 +58,6 @@ TlsSession::TlsSession(std::shared_ptr<const TlsConfig> config) : config_(std::m
   // A read of an empty memory buffer is "retry", not end of stream.
   BIO_set_mem_eof_return(incoming_, -1);
   SSL_set_bio(ssl_, incoming_, outgoing_);
-  SSL_set_accept_state(ssl_);
 }
 
 TlsSession::~TlsSession() { SSL_free(ssl_); }
@@ -171,7 +178,7 @@ nlohmann::json TlsSession::info() const {
   if (X509* cert = SSL_get1_peer_certificate(ssl_)) {
     peer = {{"subject", one_line_name(X509_get_subject_name(cert))},
             {"issuer", one_line_name(X509_get_issuer_name(cert))},
-            {"fingerprint256", hex_fingerprint(cert)}};
+            {"fingerprint256", certificate_fingerprint(cert, EVP_sha256())}};
     X509_free(cert);
   }
   return {

@@ -1,5 +1,6 @@
 #pragma once
-// One server-side TLS connection over memory buffers: ciphertext from the
+// One TLS connection over memory buffers, server side (a handler's TLS
+// port) or client side (tls.connect, worker/tls_client.h): ciphertext from the
 // socket goes in, plaintext comes out for the handler, and whatever TLS has
 // to send (handshake, alerts, records) waits in output() for the socket.
 // No I/O of its own, so the TCP binding keeps driving the socket as for
@@ -24,6 +25,8 @@ class TlsSession {
   enum class State { handshaking, established, failed };
 
   explicit TlsSession(std::shared_ptr<const TlsConfig> config);
+  // Client side over `ssl` (owned from here), set up by worker/tls_client.h.
+  static std::unique_ptr<TlsSession> client(SSL* ssl);
   ~TlsSession();
   TlsSession(const TlsSession&) = delete;
   TlsSession& operator=(const TlsSession&) = delete;
@@ -43,7 +46,12 @@ class TlsSession {
   // Bytes to write to the socket now (moved out).
   std::vector<uint8_t> take_output();
 
+  // Client side: sends the ClientHello (in take_output()).
+  State start();
+
   State state() const { return state_; }
+  bool is_client() const { return client_; }
+  SSL* ssl() const { return ssl_; }
   bool peer_closed() const { return peer_closed_; }  // the peer sent close_notify
   // Why the handshake failed, for the count by reason: plaintext,
   // protocol-version, unknown-sni, alpn-mismatch, no-client-certificate,
@@ -54,6 +62,8 @@ class TlsSession {
   nlohmann::json info() const;
 
  private:
+  TlsSession() = default;
+  void attach(SSL* ssl);
   void fail(const std::string& reason);
   State advance(std::vector<uint8_t>& plaintext);
 
@@ -62,6 +72,7 @@ class TlsSession {
   BIO* incoming_ = nullptr;  // owned by ssl_
   BIO* outgoing_ = nullptr;  // owned by ssl_
   State state_ = State::handshaking;
+  bool client_ = false;
   bool first_bytes_seen_ = false;
   bool peer_closed_ = false;
   std::string failure_;

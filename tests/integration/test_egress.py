@@ -1,6 +1,7 @@
 """Egress by capability (docs/egress.md): handlers connect out through the
-broker, only to what their manifest's `connect` list allows. A real upstream
-(a Python echo server this test starts on loopback) answers; refusals for an
+broker, only to what their manifest's `connect` list allows. Real upstreams
+answer on loopback (a Python echo server, a redis-server, an HTTP server for
+fetch(), including a redirect to a host the list does not name); refusals for an
 unlisted port, an unlisted CIDR, the cloud metadata address and a name that
 resolves to loopback (`localhost`: a name entry never admits a special
 address); dns.lookup filtered by the list (ENOTFOUND); the module's `access`
@@ -11,6 +12,7 @@ for the metadata service. Everything runs against the built binaries, on
 loopback, bounded in time."""
 
 import contextlib
+import http.server
 import json
 import os
 import shutil
@@ -20,8 +22,10 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 
 import harness
+import redis_nodes
 
 PROBE = """
 import net from "node:net";
@@ -120,6 +124,64 @@ export function handle(conn) {
 }
 """
 
+# Relays each client line to an HTTP server as a POST body and answers with
+# the response; "get URL" fetches URL and answers with status and body, or
+# with the failure's cause.
+FETCHER = """
+function describe(error) {
+  const cause = error.cause ?? error;
+  return `error ${error.message} ${cause.code} ${cause.message}`;
+}
+
+export function handle(conn) {
+  conn.setEncoding("utf8");
+  let buffer = "";
+  conn.on("data", async (chunk) => {
+    buffer += chunk;
+    let end;
+    while ((end = buffer.indexOf("\\n")) >= 0) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 1);
+      try {
+        const [op, rest] = [line.slice(0, line.indexOf(" ")), line.slice(line.indexOf(" ") + 1)];
+        const response = op === "get" ? await fetch(rest)
+          : await fetch("http://127.0.0.1:HTTP_PORT/echo", { method: "POST", body: rest });
+        conn.write(`${response.status} ${response.redirected} ${await response.text()}\\n`);
+      } catch (error) {
+        conn.write(describe(error) + "\\n");
+      }
+    }
+  });
+}
+"""
+
+
+class HttpRoutes(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body, headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        path, _, query = self.path.partition("?")
+        if path == "/redirect":
+            self.reply(302, b"", [("Location", urllib.parse.unquote(query.split("=", 1)[1]))])
+        else:
+            self.reply(200, b"hello from " + self.headers["host"].encode())
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.reply(200, b"echo " + body)
+
+
 ACCESS_PROBE = PROBE + """
 export const access = { connect: ["127.0.0.1:ECHO_PORT", "10.0.0.0/8:*"], connectLimits: { concurrent: 1 } };
 """
@@ -170,7 +232,14 @@ class EgressTest(unittest.TestCase):
         cls.echo_port = harness.free_port()
         cls.closed_port = harness.free_port()  # nothing listens there
         cls.echo = [start_echo(("127.0.0.1", cls.echo_port)), start_echo(("127.0.0.2", cls.echo_port))]
-        names = ("probe", "names", "relay", "access", "limits", "rate", "invalid", "none")
+        # A real redis-server and an HTTP server, both on loopback.
+        cls.redis = redis_nodes.Nodes()
+        cls.redis_node = cls.redis.server("egress-redis")
+        cls.http = http.server.ThreadingHTTPServer(("127.0.0.1", harness.free_port()), HttpRoutes)
+        cls.http.daemon_threads = True
+        threading.Thread(target=cls.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        cls.http_port = h = cls.http.server_address[1]
+        names = ("probe", "names", "relay", "access", "limits", "rate", "invalid", "none", "redis", "fetcher")
         cls.port = {name: harness.free_port() for name in names}
         p, e = cls.port, cls.echo_port
         probe_connect = [f"127.0.0.1:{e}", f"127.0.0.0/29:{e}", f"127.0.0.1:{cls.closed_port}", f"localhost:{e}",
@@ -195,6 +264,11 @@ class EgressTest(unittest.TestCase):
             f"invalid.tcp.{p['invalid']}.port.js": PROBE,
             f"invalid.tcp.{p['invalid']}.port.json": json.dumps({"connect": [f"127.0.0.1:{e}", "db.internal"]}),
             f"none.tcp.{p['none']}.port.js": PROBE,
+            f"redis.tcp.{p['redis']}.port.js": RELAY.replace("UPSTREAM_PORT", str(cls.redis_node.port)),
+            f"redis.tcp.{p['redis']}.port.json": json.dumps({"connect": [f"127.0.0.1:{cls.redis_node.port}"]}),
+            f"fetcher.tcp.{p['fetcher']}.port.js": FETCHER.replace("HTTP_PORT", str(h)),
+            # 127.0.0.1 only: 127.0.0.2 (the same server) is another host.
+            f"fetcher.tcp.{p['fetcher']}.port.json": json.dumps({"connect": [f"127.0.0.1:{h}"]}),
         })
         cls.broker.start()
         for name in names:
@@ -204,9 +278,10 @@ class EgressTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.broker.close()
-        for server in cls.echo:
+        for server in cls.echo + [cls.http]:
             server.shutdown()
             server.server_close()
+        cls.redis.close()
 
     def client(self, name):
         client = Client(self.port[name])
@@ -223,6 +298,39 @@ class EgressTest(unittest.TestCase):
             harness.wait_until(lambda: self.egress("relay")["active"] == 1, what="one outbound connection active")
         harness.wait_until(lambda: self.egress("relay")["active"] == 0, what="the outbound connection closed")
         self.assertGreaterEqual(self.egress("relay")["opened"], 1)
+
+    def test_relay_to_a_real_redis_server(self):
+        with contextlib.closing(harness.connect(self.port["redis"], timeout=10)) as sock:
+            sock.sendall(b"SET egress-key relayed\r\nGET egress-key\r\n")
+            self.assertEqual(harness.recv_until(sock, b"relayed\r\n"), b"+OK\r\n$7\r\nrelayed\r\n")
+        # What redis-cli sees against the server itself.
+        self.assertEqual(self.redis_node.cli("GET", "egress-key"), "relayed")
+
+    def test_fetch_relays_lines_to_an_http_server(self):
+        c = self.client("fetcher")
+        self.assertEqual(c.ask("post first line"), "200 false echo first line")
+        self.assertEqual(c.ask("post second line"), "200 false echo second line")
+        self.assertEqual(c.ask(f"get http://127.0.0.1:{self.http_port}/hello"),
+                         f"200 false hello from 127.0.0.1:{self.http_port}")
+        # A redirect within the allowed host is followed, through the broker again.
+        target = urllib.parse.quote(f"http://127.0.0.1:{self.http_port}/there")
+        self.assertEqual(c.ask(f"get http://127.0.0.1:{self.http_port}/redirect?to={target}"),
+                         f"200 true hello from 127.0.0.1:{self.http_port}")
+        self.assertGreaterEqual(self.egress("fetcher")["opened"], 5)
+
+    def test_fetch_refusals_and_a_redirect_to_a_forbidden_host(self):
+        c = self.client("fetcher")
+        h = self.http_port
+        self.assertEqual(c.ask(f"get http://127.0.0.1:{h + 1}/"),
+                         f"error fetch failed EACCES connect EACCES 127.0.0.1:{h + 1}")
+        self.assertEqual(c.ask("get http://169.254.169.254/latest/meta-data/"),
+                         "error fetch failed EACCES connect EACCES 169.254.169.254:80")
+        # The same server under another address: the hop is checked on its own.
+        target = urllib.parse.quote(f"http://127.0.0.2:{h}/secret")
+        self.assertEqual(c.ask(f"get http://127.0.0.1:{h}/redirect?to={target}"),
+                         f"error fetch failed EACCES connect EACCES 127.0.0.2:{h}")
+        refused = self.broker.wait_for(event="egress-refused", destination=f"127.0.0.2:{h}")
+        self.assertIn("not allowed by the manifest", refused["why"])
 
     def test_allowed_address_and_cidr(self):
         c = self.client("probe")

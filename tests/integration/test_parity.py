@@ -3,12 +3,15 @@ the same bytes: every scenario in tests/integration/parity/ runs under both,
 driven by the same client, and the transcripts are compared byte for byte."""
 
 import contextlib
+import http.server
 import json
 import gzip
 import os
 import shutil
 import socket
 import socketserver
+import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -73,6 +76,117 @@ class EchoLines(socketserver.StreamRequestHandler):
             self.wfile.write(line)
 
 
+class TlsEchoLines(EchoLines):
+    """EchoLines over TLS; a client that gives up on the handshake is no error."""
+
+    def setup(self):
+        try:
+            self.request = self.server.context.wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError):
+            self.request = None
+            return
+        super().setup()
+
+    def handle(self):
+        if self.request is None:
+            return
+        try:
+            super().handle()
+        except (ssl.SSLError, OSError):
+            pass
+
+    def finish(self):
+        if self.request is not None:
+            super().finish()
+
+
+class HttpRoutes(http.server.BaseHTTPRequestHandler):
+    """The routes egress_fetch.js asks for."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def body(self):
+        if self.headers.get("transfer-encoding") == "chunked":
+            data = b""
+            while (size := int(self.rfile.readline().strip(), 16)) != 0:
+                data += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
+            return data
+        return self.rfile.read(int(self.headers.get("content-length") or 0))
+
+    def reply(self, status, body=b"", headers=(), reason=None):
+        self.send_response(status, reason)
+        for name, value in headers:
+            self.send_header(name, value)
+        if status not in (204, 304):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and status not in (204, 304):
+            self.wfile.write(body)
+
+    def route(self):
+        sent = self.body()
+        path, _, query = self.path.partition("?")
+        if path == "/hello":
+            self.reply(200, b"hello " + query.encode(), [("Content-Type", "text/plain"), ("X-Multi", "1"),
+                                                          ("X-Multi", "2"), ("Set-Cookie", "a=1")], "Fine")
+        elif path == "/echo":
+            seen = {"method": self.command, "content-type": self.headers.get("content-type"),
+                    "content-length": self.headers.get("content-length"),
+                    "transfer-encoding": self.headers.get("transfer-encoding"),
+                    "x-test": self.headers.get("x-test"), "body": sent.decode()}
+            self.reply(200, json.dumps(seen, sort_keys=True).encode(), [("Content-Type", "application/json")])
+        elif path == "/redirect":
+            self.reply(302, b"moved", [("Location", query.split("=", 1)[1])])
+        elif path == "/see-other":
+            self.reply(303, b"", [("Location", "/echo")])
+        elif path == "/gzip":
+            self.reply(200, gzip.compress(b"unzipped text", mtime=0), [("Content-Encoding", "gzip")])
+        elif path == "/no-content":
+            self.reply(204)
+        elif path == "/json":
+            self.reply(200, b'{"a": [1, 2], "b": null}', [("Content-Type", "application/json")])
+        elif path == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(20):
+                piece = (f"piece {i:02} " * 300).encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+                time.sleep(0.005)
+            self.wfile.write(b"0\r\n\r\n")
+        elif path == "/slow":
+            time.sleep(1)
+            self.reply(200, b"late")
+        else:
+            self.reply(404, b"no such route")
+
+    do_GET = do_POST = do_PUT = do_HEAD = route
+
+
+def tls_echo(directory):
+    """A TLS echo server on loopback with a self-signed certificate for
+    upstream.test and 127.0.0.1, offering ALPN x-test; returns it and the
+    certificate's PEM."""
+    key, cert = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=upstream.test",
+                    "-addext", "subjectAltName=DNS:upstream.test,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=30)
+    server = Echo(("127.0.0.1", harness.free_port()), TlsEchoLines)
+    server.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.context.load_cert_chain(cert, key)
+    server.context.set_alpn_protocols(["x-test"])
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    with open(cert) as f:
+        return server, f.read()
+
+
 class ParityTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -82,8 +196,15 @@ class ParityTest(unittest.TestCase):
         cls.upstream_port, cls.closed_port = harness.free_port(), harness.free_port()
         cls.upstream = Echo(("127.0.0.1", cls.upstream_port), EchoLines)
         threading.Thread(target=cls.upstream.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-        cls.scenarios = sorted(f for f in os.listdir(PARITY) if f.endswith(".js"))
         cls.node_dir = tempfile.mkdtemp(prefix="portbroker-parity-node-")
+        cls.cert_dir = tempfile.mkdtemp(prefix="portbroker-parity-tls-")
+        cls.tls_upstream, tls_ca = tls_echo(cls.cert_dir)
+        cls.tls_port = cls.tls_upstream.server_address[1]
+        cls.http = http.server.ThreadingHTTPServer(("127.0.0.1", harness.free_port()), HttpRoutes)
+        cls.http.daemon_threads = True
+        threading.Thread(target=cls.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+        cls.http_port = cls.http.server_address[1]
+        cls.scenarios = sorted(f for f in os.listdir(PARITY) if f.endswith(".js"))
         cls.node_ports = {}
         cls.broker_ports = {}
         cls.broker = harness.Broker()
@@ -94,6 +215,8 @@ class ParityTest(unittest.TestCase):
             with open(os.path.join(PARITY, scenario)) as f:
                 source = f.read().replace("UPSTREAM_PORT", str(cls.upstream_port))
                 source = source.replace("CLOSED_PORT", str(cls.closed_port))
+                source = source.replace("HTTP_PORT", str(cls.http_port))
+                source = source.replace("TLS_PORT", str(cls.tls_port)).replace("TLS_CA", json.dumps(tls_ca))
             with open(os.path.join(cls.node_dir, node_file), "w") as f:
                 f.write(source)
             cls.node_ports[scenario] = node_port
@@ -101,7 +224,8 @@ class ParityTest(unittest.TestCase):
             cls.broker.write(f"{name}.tcp.{broker_port}.port.js", source)
             if scenario.startswith("egress"):
                 cls.broker.write(f"{name}.tcp.{broker_port}.port.json", json.dumps(
-                    {"connect": [f"127.0.0.1:{cls.upstream_port}", f"127.0.0.1:{cls.closed_port}"]}))
+                    {"connect": [f"127.0.0.1:{cls.upstream_port}", f"127.0.0.1:{cls.closed_port}",
+                                 f"127.0.0.1:{cls.tls_port}", f"127.0.0.1:{cls.http_port}"]}))
         cls.node = harness.NodeRunner(cls.node_dir)
         cls.broker.start()
 
@@ -109,9 +233,11 @@ class ParityTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.node.close()
         cls.broker.close()
-        cls.upstream.shutdown()
-        cls.upstream.server_close()
+        for server in (cls.upstream, cls.tls_upstream, cls.http):
+            server.shutdown()
+            server.server_close()
         shutil.rmtree(cls.node_dir, ignore_errors=True)
+        shutil.rmtree(cls.cert_dir, ignore_errors=True)
 
     def test_every_scenario_matches_node_byte_for_byte(self):
         self.assertGreaterEqual(len(self.scenarios), 6)

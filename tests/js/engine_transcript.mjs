@@ -180,5 +180,50 @@ export async function transcript() {
   }
   const withCause = new Error("outer", { cause: new Error("inner") });
   out("cause", inspect(withCause).split("\n").filter((l) => !/^ +at /.test(l)));
+
+  // Web streams, Blob and the fetch types
+  const { ReadableStream } = await load("web_streams");
+  const { Blob } = await load("blob");
+  const { Headers, Request, Response, makeResponse, requestParts, makePushStream } = await load("fetch_types");
+  const pulled = [];
+  let count = 0;
+  const counting = new ReadableStream({
+    pull(controller) {
+      pulled.push(controller.desiredSize);
+      if (count < 3) controller.enqueue(count++);
+      else controller.close();
+    },
+  }, { highWaterMark: 2 });
+  const [left, right] = counting.tee();
+  const seenValues = [];
+  for await (const value of left) seenValues.push(value);
+  const rightReader = right.getReader();
+  seenValues.push(await rightReader.read(), await rightReader.read());
+  rightReader.releaseLock();
+  out("streams", seenValues, pulled, right.locked, inspect(right));
+  attempt("stream errors", () => [new ReadableStream({}, { highWaterMark: -1 })]);
+  attempt("locked", () => {
+    const stream = new ReadableStream();
+    stream.getReader();
+    return stream.getReader();
+  });
+  const blob = new Blob(["héllo ", new Uint8Array([0x77]), new Blob(["orld"])], { type: "Text/Plain" });
+  out("blob", inspect(blob), await blob.text(), await blob.slice(-5, -1).text(), (await blob.arrayBuffer()).byteLength);
+  const headers = new Headers([["B", "1"], ["a", "2"], ["Set-Cookie", "x"], ["set-cookie", "y"], ["A", " 3 "]]);
+  out("headers", [...headers], headers.get("a"), headers.getSetCookie(), inspect(headers));
+  attempt("header name", () => headers.append("a b", "c"));
+  const request = new Request("http://example.com/p#h", { method: "post", body: "payload", headers: { "X-Id": "7" } });
+  out("request", request.method, request.url, [...request.headers], inspect(requestParts(request).body));
+  const response = new Response(new Uint8Array([123, 34, 107, 34, 58, 49, 125]), { status: 201, headers: { "content-type": "application/json" } });
+  const copy = response.clone();
+  out("response", response.status, response.ok, await response.json(), await (await copy.blob()).text(), response.bodyUsed);
+  await response.text().catch((error) => out("used", error.message));
+  out("statics", Response.error().type, Response.redirect("http://x/", 307).headers.get("location"),
+    await Response.json({ j: [1] }).text());
+  const push = makePushStream({ highWaterMark: 4 });
+  const network = makeResponse({ status: 200, statusText: "OK", headerList: [["X-B", "1"]], urlList: ["http://a/", "http://b/"], body: push.stream });
+  out("push", push.push(new Uint8Array([104, 105])), push.desiredSize());
+  push.close();
+  out("network", network.type, network.url, network.redirected, [...network.headers], await network.text());
   return lines;
 }

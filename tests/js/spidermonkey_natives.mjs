@@ -211,6 +211,10 @@ export const natives = {
   setImmediateCallback() {},
   setImmediatePending() {},
   drainMicrotasks() {},
+  // The shell has no tick queue; a promise job is the nearest stand-in.
+  nextTick(callback, args) {
+    Promise.resolve().then(() => callback(...(args ?? [])));
+  },
   // The shell cannot ask the kernel; process.js only needs a machine name to
   // translate when the module loads.
   osUname: () => ["Linux", "js102", "", "", "x86_64"],

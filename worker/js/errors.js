@@ -280,3 +280,7 @@ export function ERR_INVALID_RETURN_VALUE(input, name, value) {
   return makeError(TypeError, "ERR_INVALID_RETURN_VALUE",
     `Expected ${input} to be returned from the "${name}" function but got ${describeReceived(value)}.`);
 }
+
+export function ERR_INVALID_STATE(message, Base = TypeError) {
+  return makeError(Base, "ERR_INVALID_STATE", `Invalid state: ${message}`);
+}

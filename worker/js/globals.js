@@ -89,7 +89,37 @@ export const publicGlobals = {
   SubtleCrypto,
 };
 
-for (const [name, value] of Object.entries(publicGlobals)) {
+// Compiled the first time handler code reads them: few handlers use them,
+// and every worker would otherwise compile some 2,500 lines at start.
+const lazyGlobals = {
+  ReadableStream: "web_streams.js",
+  ReadableStreamDefaultReader: "web_streams.js",
+  ReadableStreamDefaultController: "web_streams.js",
+  Blob: "blob.js",
+  Headers: "fetch_types.js",
+  Request: "fetch_types.js",
+  Response: "fetch_types.js",
+  fetch: "fetch.js",
+};
+
+function defineGlobal(name, value) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
+
+for (const [name, file] of Object.entries(lazyGlobals)) {
+  Object.defineProperty(globalThis, name, {
+    get() {
+      const value = native.loadInternal(file)[name];
+      defineGlobal(name, value);
+      return value;
+    },
+    set(value) {
+      defineGlobal(name, value);
+    },
+    configurable: true,
+    enumerable: false,
+  });
+}
+
+for (const [name, value] of Object.entries(publicGlobals)) defineGlobal(name, value);
 Object.defineProperty(globalThis, "global", { value: globalThis, writable: true, configurable: true, enumerable: false });

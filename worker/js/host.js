@@ -180,4 +180,9 @@ native.registerHooks({
     callInContext(undefined, onConnected, undefined, [requestId, connectionId, code, address, port, family]),
   egressLookupDone: (requestId, code, addresses) =>
     callInContext(undefined, onLookupDone, undefined, [requestId, code, addresses]),
+  tlsClientSettled: (socket, info, failure, detail) =>
+    callInContext(socket, socket._onTlsSettled, socket, [info, failure, detail]),
+  // fetch.js is loaded by then: only its own requests have events.
+  fetchEvent: (id, kind, a, b, c) =>
+    callInContext(undefined, native.loadInternal("fetch.js").onFetchEvent, undefined, [id, kind, a, b, c]),
 });

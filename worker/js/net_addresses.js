@@ -66,6 +66,15 @@ export function isIPv6(input) {
   return parseIPv6(zone === -1 ? text : text.slice(0, zone)) !== null;
 }
 
+// inet_pton then inet_ntop, as Node's canonicalizeIP: one spelling per
+// address, or undefined for text that is not one.
+export function canonicalizeIP(text) {
+  const quad = parseIPv4(`${text}`);
+  if (quad !== null) return quad.join(".");
+  const groups = parseIPv6(`${text}`);
+  return groups === null ? undefined : formatIPv6(groups);
+}
+
 export function isIP(input) {
   if (isIPv4(input)) return 4;
   if (isIPv6(input)) return 6;

@@ -115,7 +115,15 @@ export class Socket extends Duplex {
 
   // The broker connected: `id` is the runtime's connection.
   _onConnected(id, address, port, family) {
-    this._id = id;
+    this._connectedTo(address, port, family);
+    this._open(id);
+    this.emit("connect");
+    // Writes and end() waiting for the connection go out from here.
+    this._flushOpenWaiters();
+    this.emit("ready");
+  }
+
+  _connectedTo(address, port, family) {
     this.remoteAddress = address;
     this.remotePort = port;
     this.remoteFamily = family;
@@ -123,13 +131,27 @@ export class Socket extends Duplex {
     this.pending = false;
     if (this._signalCleanup !== null) this._signalCleanup();
     this._signalCleanup = null;
+  }
+
+  // From here data flows through connection `id` (for TLS: once secure).
+  _open(id) {
+    this._id = id;
     this._sk |= SK_READING;
     native.tcpReadStart(id);
     if (this._decoder !== null) native.tcpUtf8Strings(id, this._canDecodeNatively());
     if (this._timer !== null) this._timer.refresh();
-    // Writes and end() waiting for the connection go out from here.
-    this.emit("connect");
-    this.emit("ready");
+  }
+
+  // Writes, writev and end() made before the socket opened wait here.
+  _whenOpen(fn) {
+    if (this._openWaiters === null) this._openWaiters = [];
+    this._openWaiters.push(fn);
+  }
+
+  _flushOpenWaiters() {
+    const waiters = this._openWaiters;
+    this._openWaiters = null;
+    if (waiters !== null) for (const fn of waiters) fn();
   }
 
   _onConnectFailed(error) {
@@ -271,7 +293,7 @@ export class Socket extends Duplex {
 
   _write(chunk, encoding, callback) {
     if (this._id === 0) {
-      this.once("connect", () => this._write(chunk, encoding, callback));
+      this._whenOpen(() => this._write(chunk, encoding, callback));
       return;
     }
     if (this._timer !== null) this._timer.refresh();
@@ -290,7 +312,7 @@ export class Socket extends Duplex {
 
   _writev(chunks, callback) {
     if (this._id === 0) {
-      this.once("connect", () => this._writev(chunks, callback));
+      this._whenOpen(() => this._writev(chunks, callback));
       return;
     }
     if (this._timer !== null) this._timer.refresh();
@@ -332,7 +354,7 @@ export class Socket extends Duplex {
 
   _final(callback) {
     if (this._id === 0) {
-      this.once("connect", () => this._final(callback));
+      this._whenOpen(() => this._final(callback));
       return;
     }
     const result = native.tcpShutdown(this._id);
@@ -515,4 +537,5 @@ Object.assign(Socket.prototype, {
   _connectHost: undefined,
   _connectPort: undefined,
   _connectRequest: 0,
+  _openWaiters: null,
 });
