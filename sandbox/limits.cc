@@ -28,7 +28,7 @@ bool set_limit(int resource, uint64_t value, const char* name, std::string& erro
 bool apply_limits(const Limits& limits, std::string& error) {
   return set_limit(RLIMIT_NOFILE, limits.open_files, "RLIMIT_NOFILE", error) &&
          set_limit(RLIMIT_NPROC, limits.processes, "RLIMIT_NPROC", error) &&
-         set_limit(RLIMIT_AS, limits.address_space_bytes, "RLIMIT_AS", error) &&
+         (!kAddressSpaceLimited || set_limit(RLIMIT_AS, limits.address_space_bytes, "RLIMIT_AS", error)) &&
          set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE", error) && set_limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE", error);
 }
 

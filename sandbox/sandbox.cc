@@ -96,6 +96,7 @@ Report confine(const Config& config) {
     report.missing.push_back("capability bounding set: cannot be emptied without CAP_SETPCAP");
   }
   if (!apply_limits(config.limits, error)) report.missing.push_back("limits: " + error);
+  if constexpr (!kAddressSpaceLimited) report.notes.push_back(kAddressSpaceNote);
 
   if (config.profile == Profile::worker) {
     // Opened as the worker user: what it cannot read is not read for it.

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/process.h"
+#include "common/sanitizers.h"
 #include "supervisor/latency_slice.h"
 
 #ifndef P_PIDFD
@@ -38,6 +39,24 @@ std::vector<std::string> namespace_names(uint64_t flags) {
   if (flags & CLONE_NEWIPC) names.push_back("ipc");
   if (flags & CLONE_NEWUTS) names.push_back("uts");
   return names;
+}
+
+// Sanitizer builds only (tests): the sanitizers' options reach the children,
+// so a finding in a worker or the store fails the test as one in the
+// supervisor does. Leak checking is switched off for them: they run under
+// seccomp, and LeakSanitizer's exit-time check stops the process's threads
+// with ptrace from a cloned task, which the filter forbids (the child would
+// die of SIGSYS instead of exiting). The supervisor and the tools keep it
+// (LSAN_OPTIONS, which could turn it back on, is not passed).
+void add_sanitizer_environment(std::vector<std::string>& environment) {
+  if (const char* value = getenv("UBSAN_OPTIONS")) environment.push_back(std::string("UBSAN_OPTIONS=") + value);
+  if constexpr (common::kAddressSanitizer) {
+    const char* value = getenv("ASAN_OPTIONS");
+    std::string options = value != nullptr && *value != '\0' ? std::string(value) + ":" : std::string();
+    // color=never: checking whether stderr is a terminal is an ioctl the
+    // filter forbids (stderr is a pipe to the supervisor anyway).
+    environment.push_back("ASAN_OPTIONS=" + options + "detect_leaks=0:color=never");
+  }
 }
 
 // Descriptors a child can inherit (stdin, stdout, stderr included).
@@ -161,6 +180,7 @@ int ChildProcess::spawn(uv_loop_t* loop, const SpawnOptions& options, ExitCallba
   for (const char* name : kPassedEnvironment) {
     if (const char* value = getenv(name)) environment.push_back(std::string(name) + "=" + value);
   }
+  if constexpr (common::kSanitized) add_sanitizer_environment(environment);
   // The last entry names the namespaces; it is set per clone attempt below.
   environment.emplace_back();
 

@@ -30,6 +30,24 @@ DEFAULT_TIMEOUT = 15.0
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 
 
+def _sanitizers():
+    """PORTBROKER_SANITIZE of the build under test: "" for a normal build."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("PORTBROKER_SANITIZE:"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+# Sanitizer builds behave differently in documented places (docs/testing.md,
+# "Sanitizers"): workers have no RLIMIT_AS under AddressSanitizer.
+SANITIZERS = _sanitizers()
+ADDRESS_SANITIZER = "address" in SANITIZERS
+
+
 # Ports already given out by this process: a port is free only until its
 # broker binds it, so two calls before a start could otherwise return the same.
 _handed_out = set()

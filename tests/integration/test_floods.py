@@ -62,6 +62,12 @@ def processes(broker, handler):
 class UdpSourceFloodTest(unittest.TestCase):
     SOURCES = 1_000_000
     RATE = 25_000  # per second: what a 2-core machine forwards without dropping most
+    # Sanitizer builds (Debug, every access checked) forward about a fifth as
+    # fast, and their memory is mostly the sanitizer's (shadow, and a
+    # quarantine that keeps freed memory): a smaller flood, checked for
+    # correctness and service only; the memory bounds are the normal build's.
+    if harness.SANITIZERS:
+        SOURCES, RATE = 200_000, 5_000
 
     def test_a_million_sources_stay_within_the_memory_bounds(self):
         port = harness.free_port()
@@ -109,18 +115,21 @@ class UdpSourceFloodTest(unittest.TestCase):
         # Most of the million reached the supervisor (the kernel drops what a
         # loaded machine cannot take in time; those never count anywhere).
         self.assertGreater(datagrams["received"], self.SOURCES // 2, datagrams)
-        self.assertLess(peaks["supervisor"], SUPERVISOR_BOUND)
-        self.assertLess(peaks["worker"], WORKER_FLOOD_BOUND)
-        self.assertLess(peaks["store"], STORE_BOUND)
+        if not harness.SANITIZERS:
+            self.assertLess(peaks["supervisor"], SUPERVISOR_BOUND)
+            self.assertLess(peaks["worker"], WORKER_FLOOD_BOUND)
+            self.assertLess(peaks["store"], STORE_BOUND)
         self.assertGreater(answered[0], asked[0] // 2, "the legitimate client was mostly answered during the flood")
         # And after it, always.
         for _ in range(5):
             self.assertEqual(harness.udp_request(port, b"after", source_host="127.0.0.9"), b"after")
-        # The worker gives the burst back once it is quiet.
-        settled = harness.wait_until(
-            lambda: (rss := memory(pids["worker"])) < before["worker"] + WORKER_SETTLED_SLACK and rss,
-            timeout=30, what="the worker's memory back near where it started")
-        figure("udp_flood_worker_settled_mb", f"{settled / MiB:.1f}")
+        # The worker gives the burst back once it is quiet (not under a
+        # sanitizer, whose quarantine holds freed memory on purpose).
+        if not harness.SANITIZERS:
+            settled = harness.wait_until(
+                lambda: (rss := memory(pids["worker"])) < before["worker"] + WORKER_SETTLED_SLACK and rss,
+                timeout=30, what="the worker's memory back near where it started")
+            figure("udp_flood_worker_settled_mb", f"{settled / MiB:.1f}")
         self.assertEqual(broker.handler("echo")["worker"]["restarts"], 0)
         self.assertEqual(broker.stop(), 0)
 

@@ -37,6 +37,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/process.h"
+#include "common/uv_handle.h"
 #include "ipc/channel.h"
 #include "ipc/messages.h"
 #include "policy/broker_config.h"
@@ -237,80 +238,86 @@ int run_launcher(int argc, char** argv) {
                            {"failed", nullptr}, {"exit", nullptr}};
   uv_timer_t deadline;
   uv_timer_init(&loop, &deadline);
-  supervisor::WorkerProcess probe(
-      &loop, "probe",
-      supervisor::WorkerProcess::Events{
-          .ready = [&](const ipc::WorkerReady& ready) { result["outcome"] = nlohmann::json::parse(ready.access_json); },
-          .failed = [&](const ipc::WorkerFailed& failed) { result["failed"] = failed.reason; },
-          .replies = nullptr,
-          .exited =
-              [&](const std::string& description) {
-                result["exit"] = description;
-                uv_stop(&loop);
-              },
-          .drained = nullptr,
-          .handoff_failed = nullptr,
-          .sandbox = [&](const ipc::WorkerSandbox& report) { result["sandbox"] = supervisor::sandbox_status(report); },
-          .connection_closed = nullptr,
-          .tls_stats = nullptr,
-          .tls_certificate_request = nullptr,
-          .store_reconnect = nullptr,
-          .modules_loaded = nullptr,
-          .egress_connect = nullptr,
-          .egress_lookup = nullptr,
-      });
-  // The broker's own defaults, as a worker would get them.
-  policy::BrokerConfig::Worker defaults;
-  ipc::WorkerInit init{
-      .handler_name = "probe",
-      .tenant = "",
-      .module_file = operation,
-      .handlers_dir = handlers,
-      .transport = "tcp",
-      .port = 0,
-      .log_level = "warn",
-      .open_timeout_ms = 0,
-      .sandbox = true,
-      .uid = uid,
-      .gid = gid,
-      .outer_uid = static_cast<uint32_t>(getuid()),
-      .outer_gid = static_cast<uint32_t>(getgid()),
-      .open_files = defaults.open_files,
-      .processes = defaults.processes,
-      .address_space_bytes = defaults.address_space_mb << 20,
-      .heap_bytes = defaults.heap_mb << 20,
-      .memory_bytes = defaults.memory_mb << 20,
-      .cpu_limit_ms = defaults.cpu_limit_ms,
-      .tls_json = "",
-  };
-  // Stand-ins for the two store connections every worker receives.
-  int store[2][2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, store[0]) != 0 ||
-      socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, store[1]) != 0) {
-    std::perror("socketpair");
-    return 1;
-  }
-  char self[4096] = {};
-  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) {
-    std::perror("readlink /proc/self/exe");
-    return 1;
-  }
-  std::string error;
-  if (!probe.start(self, init, common::UniqueFd(store[0][1]), common::UniqueFd(store[1][1]), error)) {
-    std::fprintf(stderr, "portbroker-sandbox-probe: %s\n", error.c_str());
-    return 1;
-  }
-  uv_timer_start(
-      &deadline, [](uv_timer_t* timer) { uv_stop(timer->loop); }, kProbeTimeoutMs, 0);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  if (result["exit"].is_null()) {
-    probe.kill();
-    result["exit"] = "did not finish";
-  }
-  std::printf("%s\n", result.dump().c_str());
-  close(store[0][0]);
-  close(store[1][0]);
-  return 0;
+  // In its own scope, so that the worker's handles are closed before the
+  // loop is drained: nothing is left allocated at exit (LeakSanitizer).
+  int status = [&]() -> int {
+    supervisor::WorkerProcess probe(
+        &loop, "probe",
+        supervisor::WorkerProcess::Events{
+            .ready = [&](const ipc::WorkerReady& ready) { result["outcome"] = nlohmann::json::parse(ready.access_json); },
+            .failed = [&](const ipc::WorkerFailed& failed) { result["failed"] = failed.reason; },
+            .replies = nullptr,
+            .exited =
+                [&](const std::string& description) {
+                  result["exit"] = description;
+                  uv_stop(&loop);
+                },
+            .drained = nullptr,
+            .handoff_failed = nullptr,
+            .sandbox = [&](const ipc::WorkerSandbox& report) { result["sandbox"] = supervisor::sandbox_status(report); },
+            .connection_closed = nullptr,
+            .tls_stats = nullptr,
+            .tls_certificate_request = nullptr,
+            .store_reconnect = nullptr,
+            .modules_loaded = nullptr,
+            .egress_connect = nullptr,
+            .egress_lookup = nullptr,
+        });
+    // The broker's own defaults, as a worker would get them.
+    policy::BrokerConfig::Worker defaults;
+    ipc::WorkerInit init{
+        .handler_name = "probe",
+        .tenant = "",
+        .module_file = operation,
+        .handlers_dir = handlers,
+        .transport = "tcp",
+        .port = 0,
+        .log_level = "warn",
+        .open_timeout_ms = 0,
+        .sandbox = true,
+        .uid = uid,
+        .gid = gid,
+        .outer_uid = static_cast<uint32_t>(getuid()),
+        .outer_gid = static_cast<uint32_t>(getgid()),
+        .open_files = defaults.open_files,
+        .processes = defaults.processes,
+        .address_space_bytes = defaults.address_space_mb << 20,
+        .heap_bytes = defaults.heap_mb << 20,
+        .memory_bytes = defaults.memory_mb << 20,
+        .cpu_limit_ms = defaults.cpu_limit_ms,
+        .tls_json = "",
+    };
+    // Stand-ins for the two store connections every worker receives.
+    int store[2][2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, store[0]) != 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, store[1]) != 0) {
+      std::perror("socketpair");
+      return 1;
+    }
+    char self[4096] = {};
+    if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) {
+      std::perror("readlink /proc/self/exe");
+      return 1;
+    }
+    std::string error;
+    if (!probe.start(self, init, common::UniqueFd(store[0][1]), common::UniqueFd(store[1][1]), error)) {
+      std::fprintf(stderr, "portbroker-sandbox-probe: %s\n", error.c_str());
+      return 1;
+    }
+    uv_timer_start(
+        &deadline, [](uv_timer_t* timer) { uv_stop(timer->loop); }, kProbeTimeoutMs, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (result["exit"].is_null()) {
+      probe.kill();
+      result["exit"] = "did not finish";
+    }
+    std::printf("%s\n", result.dump().c_str());
+    close(store[0][0]);
+    close(store[1][0]);
+    return 0;
+  }();
+  common::drain_and_close_loop(&loop);
+  return status;
 }
 
 }  // namespace

@@ -5,8 +5,9 @@ portbroker_unit_test(store_commands_test SOURCES unit/store_commands_test.cc LIB
 
 add_test(NAME integration/store_standalone
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/integration/store_standalone_test.py)
+math(EXPR store_standalone_timeout "180 * ${PORTBROKER_TIMEOUT_SCALE}")
 set_tests_properties(integration/store_standalone PROPERTIES
-  TIMEOUT 180 LABELS integration
+  TIMEOUT ${store_standalone_timeout} LABELS integration
   ENVIRONMENT "PORTBROKER_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
 portbroker_unit_test(store_scopes_test SOURCES unit/store_scopes_test.cc LIBS portbroker_store_server)
 # Starts the real portbroker-store, which StoreService looks for beside the
