@@ -3,8 +3,9 @@
 runs as the system user `daemon`, bob as a uid the broker allocates. The
 broker runs in a network namespace this test makes (its firewall on); the
 tenants' users run `redis-cli` and `portbrokerctl` through `setpriv`. Each
-tenant is kept apart: ports, identities, store keys and channels, quotas and
-what the control socket shows."""
+tenant is kept apart: ports, identities, store keys and channels, quotas,
+egress (a tenant's cap narrows its handlers' `connect` lists) and what the
+control socket shows."""
 
 import contextlib
 import json
@@ -41,6 +42,17 @@ export function handle(conn) {
 }
 """
 GREET = 'export function handle(conn) { conn.end("hi from %s\\n"); }\n'
+# Connects out through the broker to the port the client names; answers
+# with the upstream's first line, or the error's code.
+OUT = """import net from "node:net";
+export function handle(conn) {
+  conn.once("data", (line) => {
+    const upstream = net.connect(Number(line.toString()), "127.0.0.1");
+    upstream.once("data", (data) => conn.end(data));
+    upstream.on("error", (error) => conn.end(`${error.code}\\n`));
+  });
+}
+"""
 
 CLIENT = textwrap.dedent("""
     import socket, sys
@@ -118,13 +130,18 @@ class TenantsTest(unittest.TestCase):
         cls.write("alice", "extra.tcp.20003.port.js", GREET % "extra", mtime=1_000_002)
         cls.write("alice", "ssh.tcp.22.port.js", GREET % "not alice's port")
         cls.write("bob", "count.tcp.21001.port.js", COUNTER)
+        # Bob's manifest asks for all of loopback; his tenant's cap allows
+        # only 21090-21099 there. Alice has no cap: no egress at all.
+        cls.write("bob", "out.tcp.21002.port.js", OUT)
+        cls.write("bob", "out.tcp.21002.port.json", json.dumps({"connect": ["127.0.0.0/8:*"]}))
+        cls.write("bob", "up.tcp.21095.port.js", GREET % "up")
         cls.config = {
             "handlers_dir": cls.dirs["op"],
             "state_dir": cls.dirs["state"],
             "tenants": {
                 "alice": {"handlers": cls.dirs["alice"], "ports": ["20000-20099"], "user": "daemon",
                           "limits": {"handlers": 2, "connections": 2, "memory_mb": 128, "store_mb": 1}},
-                "bob": {"handlers": cls.dirs["bob"], "ports": ["21000-21099"]},
+                "bob": {"handlers": cls.dirs["bob"], "ports": ["21000-21099"], "egress": ["127.0.0.1:21090-21099"]},
             },
         }
         # nsenter, not `ip netns exec`: the latter mounts a fresh /sys, which
@@ -257,6 +274,17 @@ class TenantsTest(unittest.TestCase):
         self.assertIn("tenant alice's memory limit", hog["worker"]["last_exit"])
         self.assertNotEqual(hog["worker"]["pid"], pid)
         self.assertTrue(request(21001).startswith("count"))
+
+    def test_the_tenants_egress_cap_narrows_its_handlers_connect_lists(self):
+        harness.wait_until(lambda: self.handler("bob", "out")["state"] == "active", what="bob's out handler")
+        harness.wait_until(lambda: self.handler("bob", "up")["state"] == "active", what="bob's up handler")
+        self.assertEqual(request(21002, "21095"), "hi from up")       # manifest and cap both admit it
+        self.assertEqual(request(21002, "21001"), "EACCES")           # the manifest would, the cap does not
+        egress = self.handler("bob", "out")["egress"]
+        self.assertEqual(egress["connect"], ["127.0.0.0/8:*"])
+        self.assertEqual(egress["tenant_cap"], ["127.0.0.1:21090-21099"])
+        self.assertEqual(egress["refused"]["not-allowed"], 1)
+        self.broker.wait_for(event="egress-refused", tenant="bob", destination="127.0.0.1:21001")
 
     def test_a_tenant_sees_only_itself(self):
         status = json.loads(run(CTL, "--run-dir", self.broker.run_dir, "status", "--json", user=self.alice_uid).stdout)
