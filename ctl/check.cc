@@ -76,7 +76,7 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
             .tls_stats = nullptr,
             .tls_certificate_request = nullptr,
             .store_reconnect = nullptr,
-          .modules_loaded = nullptr,
+            .modules_loaded = nullptr,
             .egress_connect = nullptr,
             .egress_lookup = nullptr,
         });

@@ -17,6 +17,7 @@
 
 #include "common/bounded_file.h"
 #include "common/file_stamp.h"
+#include "common/openssl_ptr.h"
 #include "common/openssl_text.h"
 
 namespace supervisor {
@@ -26,13 +27,9 @@ constexpr uint64_t kMaxPemBytes = 64 * 1024;
 // The whole material travels in one channel message (256 KiB at most).
 constexpr size_t kMaxMaterialBytes = 192 * 1024;
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
+using Bio = common::BioPtr;
+using common::KeyPtr;
+using common::X509Ptr;
 
 // Reads a file a manifest names: only beneath one of the key directories,
 // without following symbolic links, non-blocking, a regular file owned by

@@ -3,30 +3,21 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "common/openssl_ptr.h"
+#include "common/openssl_text.h"
 #include "sandbox/mount_root.h"
 
 
 namespace worker {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using SslPtr = std::unique_ptr<SSL, Deleter<SSL, SSL_free>>;
-using CtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX, SSL_CTX_free>>;
+using Bio = common::BioPtr;
+using common::KeyPtr;
+using common::X509Ptr;
+using SslPtr = common::SslPtr;
+using CtxPtr = common::SslCtxPtr;
 
-std::string openssl_error(const std::string& what) {
-  unsigned long code = ERR_peek_last_error();
-  ERR_clear_error();
-  if (code == 0) return what;
-  char text[256];
-  ERR_error_string_n(code, text, sizeof text);
-  return what + ": " + text;
-}
+std::string openssl_error(const std::string& what) { return what + ": " + common::openssl_error(); }
 
 }  // namespace
 
