@@ -23,7 +23,15 @@ bool parse_request(const std::string& text, HttpRequest& request) {
   request.method = json["method"].get<std::string>();
   for (const auto& pair : json["headers"]) {
     if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) return false;
-    request.headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+    std::string name = pair[0].get<std::string>();
+    std::string value = pair[1].get<std::string>();
+    // Headers (fetch_types.js) already refuses these; a line break here would
+    // add a header or a request of its own on the wire.
+    if (name.empty() || name.find_first_of(std::string_view(":\r\n\0", 4)) != std::string::npos ||
+        value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      return false;
+    }
+    request.headers.emplace_back(std::move(name), std::move(value));
   }
   request.has_body = json.value("hasBody", false);
   request.body_length = json.value("bodyLength", int64_t{-1});

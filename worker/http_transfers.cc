@@ -152,7 +152,7 @@ bool HttpTransfers::start(uint32_t id, const HttpRequest& request, common::Uniqu
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, raw);
   // The name is pinned to the address the broker checked: libcurl never
   // resolves (the sandbox has no resolver either).
-  std::string pinned = "";
+  std::string pinned;
   {
     // CURLOPT_URL's host, as libcurl will look it up.
     CURLU* parsed = curl_url();
