@@ -12,17 +12,7 @@ namespace {
 
 Level g_min_level = Level::info;
 std::string g_process_fields;
-
-void write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;  // Nowhere left to report a logging failure.
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-}
+Sink g_sink = nullptr;
 
 bool needs_quotes(std::string_view value) {
   if (value.empty()) return true;
@@ -115,7 +105,28 @@ Line::Line(Level level, std::string_view event) : enabled_(enabled(level)) {
 Line::~Line() {
   if (!enabled_) return;
   text_ += '\n';
-  write_all(STDERR_FILENO, text_);
+  write_line(text_);
+}
+
+void write_to_stderr(std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(STDERR_FILENO, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // Nowhere left to report a logging failure.
+    }
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void set_sink(Sink sink) { g_sink = sink; }
+
+void write_line(std::string_view line) {
+  if (g_sink != nullptr) {
+    g_sink(line);
+  } else {
+    write_to_stderr(line);
+  }
 }
 
 Line& Line::kv(std::string_view key, std::string_view value) {

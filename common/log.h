@@ -27,6 +27,17 @@ void add_process_field(std::string_view key, std::string_view value);
 // Formats `value` as a logfmt value: bare when safe, quoted and escaped otherwise.
 void append_value(std::string& out, std::string_view value);
 
+// Where finished lines (newline included) go. By default each is written to
+// stderr at once, blocking; the supervisor installs an asynchronous writer
+// (supervisor/log_writer.h) so that a slow reader of its stderr never stalls
+// its event loop. Not thread-safe to change while lines are being written.
+using Sink = void (*)(std::string_view line);
+void set_sink(Sink sink);  // nullptr: back to the default
+// A finished line from elsewhere (a child's output the supervisor relays).
+void write_line(std::string_view line);
+// The default: write(2) to stderr until all of it is written.
+void write_to_stderr(std::string_view text);
+
 class Line {
  public:
   Line(Level level, std::string_view event);

@@ -10,21 +10,6 @@
 #include "common/process.h"
 
 namespace supervisor {
-namespace {
-
-void write_all(std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(STDERR_FILENO, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-}  // namespace
-
 ChildOutput::~ChildOutput() {
   // A child's last words (often why it failed) may still be in the pipe.
   uv_os_fd_t fd;
@@ -109,11 +94,13 @@ bool ChildOutput::take_token() {
 
 void ChildOutput::emit(std::string_view line) {
   if (!take_token()) {
+    // One report a second at most, however the flood comes: a line that
+    // passes between drops (a token refills every half millisecond) must not
+    // cost a report line of its own.
     if (dropped_++ == 0) drop_report_.start(loop_, 1000, [this] { report_dropped(); });
     return;
   }
-  report_dropped();
-  write_all(tagged_line(line, label_));
+  common::log::write_line(tagged_line(line, label_));
 }
 
 std::string tagged_line(std::string_view line, std::string_view label) {
@@ -141,6 +128,7 @@ std::string tagged_line(std::string_view line, std::string_view label) {
 }
 
 void ChildOutput::report_dropped() {
+  drop_report_.cancel();
   if (dropped_ == 0) return;
   common::log::warn("log-lines-dropped").kv("process", label_).kv("lines", dropped_);
   dropped_ = 0;

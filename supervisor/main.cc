@@ -8,6 +8,7 @@
 #include "common/process.h"
 #include "common/uv_handle.h"
 #include "supervisor/broker.h"
+#include "supervisor/log_writer.h"
 #include "supervisor/options.h"
 
 int main(int argc, char** argv) {
@@ -20,6 +21,9 @@ int main(int argc, char** argv) {
     case supervisor::ParseOutcome::exit_config: return 1;
   }
   if (auto level = common::log::parse_level(options.config.log_level)) common::log::set_min_level(*level);
+  // From here every line goes through the writer's thread; it outlives the
+  // loop, and writes whatever is queued when main returns.
+  supervisor::LogWriter log_writer;
   common::raise_open_file_limit();
   common::announce_supervisor();
 

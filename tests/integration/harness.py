@@ -122,6 +122,9 @@ class Broker:
         # the broker on a full pipe.
         self._parsed, self._parsed_generation = [], 0
         self._lines_changed = threading.Condition()
+        # Cleared: the broker's stderr is not read (a stalled log reader).
+        self._reading = threading.Event()
+        self._reading.set()
         for name, content in (files or {}).items():
             self.write(name, content)
 
@@ -160,11 +163,23 @@ class Broker:
         return self
 
     def _read_log(self):
-        for line in self.process.stderr:
+        while True:
+            self._reading.wait()
+            line = self.process.stderr.readline()
+            if not line:
+                return
             sys.stderr.write(line)
             with self._lines_changed:
                 self.lines.append(line.rstrip("\n"))
                 self._lines_changed.notify_all()
+
+    def pause_log_reading(self):
+        """Stops reading the broker's stderr (after the line being read), as a
+        stalled journald would: the pipe fills and stays full."""
+        self._reading.clear()
+
+    def resume_log_reading(self):
+        self._reading.set()
 
     def events(self, **match):
         """Parsed log lines whose fields include every key=value in `match`."""

@@ -8,12 +8,15 @@ exist nowhere else):
 - the supervisor killed with SIGKILL: its workers and store die with it, and
   a new broker comes up clean, replacing the firewall table left behind;
 - the state directory full, then read-only: the local CA's operations fail
-  with a clear error in the log and status, and every handler keeps serving.
+  with a clear error in the log and status, and every handler keeps serving;
+- nobody reading the broker's stderr (a stalled journald): the supervisor
+  keeps serving, and the log comes out whole, in order, once read again.
 """
 
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -44,6 +47,15 @@ export function handle(conn, ctx) {
 """
 
 GREET = "export function handle(conn) { conn.end('hi\\n'); }\n"
+
+# 150 log lines of 200 bytes per connection, then the answer.
+CHATTY = """
+export function handle(conn) {
+  const id = Math.random().toString(36).slice(2);
+  for (let i = 0; i < 150; i++) console.log(`chatty ${id} ${i} ${"x".repeat(200)}`);
+  conn.end(`done ${id}\\n`);
+}
+"""
 
 
 def alive(pid):
@@ -124,6 +136,37 @@ class SupervisorKilledTest(unittest.TestCase):
         self.assertIn(str(port), ruleset)
         self.assertTrue(broker.status()["broker"]["firewall"]["enabled"])
         self.assertEqual(broker.stop(), 0)
+
+
+class LogReaderStalledTest(unittest.TestCase):
+    def test_a_stalled_log_reader_stalls_nothing(self):
+        chatty, greet = harness.free_port(), harness.free_port()
+        with harness.Broker({f"chatty.tcp.{chatty}.port.js": CHATTY, f"greet.tcp.{greet}.port.js": GREET},
+                            log_level="info") as broker:
+            broker.start()
+            broker.pause_log_reading()
+            # 20 x 150 lines of ~250 bytes: 750 KB, more than ten times what
+            # the stderr pipe holds. A supervisor that wrote its log in its
+            # event loop stopped at the first full pipe, and with it every
+            # connection and the control socket.
+            ids = []
+            for _ in range(20):
+                with contextlib.closing(harness.connect(chatty, timeout=10)) as sock:
+                    answer = harness.recv_until(sock, b"\n").decode().split()
+                    self.assertEqual(answer[0], "done")
+                    ids.append(answer[1])
+            with contextlib.closing(harness.connect(greet, timeout=10)) as sock:
+                self.assertEqual(harness.recv_until(sock, b"\n"), b"hi\n")
+            self.assertEqual(broker.handler("chatty")["state"], "active")
+            broker.resume_log_reading()
+            # Nothing lost below the writer's bound, and in order.
+            harness.wait_until(lambda: any(f"chatty {ids[-1]} 149 " in line for line in broker.lines),
+                               what="the last connection's last line")
+            for connection in (ids[0], ids[-1]):
+                numbers = [int(m.group(1)) for line in broker.lines
+                           if (m := re.search(f"chatty {connection} (\\d+) ", line))]
+                self.assertEqual(numbers, list(range(150)), connection)
+            self.assertFalse(broker.events(event="log-lines-dropped"))
 
 
 class StateDirectoryFaultsTest(unittest.TestCase):
