@@ -78,9 +78,7 @@ bool EgressBinding::native_tls_connect(JSContext* cx, unsigned argc, JS::Value* 
   if (TlsClientOptions::parse(to_utf8(cx, args[1]), options, error)) {
     session = self.tls_contexts_.new_session(options, error);
   }
-  if (session && !self.runtime_.tcp().start_client_tls(static_cast<uint32_t>(args[0].toNumber()), std::move(session))) {
-    error = "the connection is closed";
-  }
+  if (session) self.runtime_.tcp().start_client_tls(static_cast<uint32_t>(args[0].toNumber()), std::move(session), error);
   JSString* text = new_string_from_utf8(cx, error);
   if (text == nullptr) return false;
   args.rval().setString(text);

@@ -401,16 +401,24 @@ void TcpBinding::settle_client_tls(Connection& connection, const nlohmann::json*
   runtime_.call_hook(Hook::tls_client_settled, args);
 }
 
-bool TcpBinding::start_client_tls(uint32_t id, std::unique_ptr<TlsSession> session) {
+bool TcpBinding::start_client_tls(uint32_t id, std::unique_ptr<TlsSession> session, std::string& error) {
   Connection* connection = find(id);
-  if (connection == nullptr || connection->closing || connection->tls) return false;
+  if (connection == nullptr || connection->closing || connection->tls) {
+    error = "the connection is closed";
+    return false;
+  }
   connection->tls = std::move(session);
-  connection->tls->start();
+  // The socket is not bound to the connection yet (that follows this call):
+  // a failure here is returned, not reported through the hook.
+  if (connection->tls->start() == TlsSession::State::failed) {
+    error = "TLS could not start: " + connection->tls->failure_detail();
+    close(*connection);
+    return false;
+  }
   flush_tls(*connection);
-  if (connection->closing) return true;  // the socket failed while sending: its close reports it
-  if (connection->tls->state() == TlsSession::State::failed) {
-    tls_failed(*connection, connection->tls->failure(), connection->tls->failure_detail());
-    return true;
+  if (connection->closing) {
+    error = "the connection is closed";
+    return false;
   }
   uv_read_start(reinterpret_cast<uv_stream_t*>(&connection->handle), &TcpBinding::on_alloc, &TcpBinding::on_read);
   return true;

@@ -49,9 +49,9 @@ class TcpBinding {
   size_t open_connections() const { return connections_.size(); }
   // tls.connect: TLS over an outbound connection (worker/tls_client.h). The
   // handshake runs here; the socket hears of its end through the
-  // tls_client_settled hook, and of plaintext only after that. False if the
-  // connection is gone or already has TLS.
-  bool start_client_tls(uint32_t id, std::unique_ptr<TlsSession> session);
+  // tls_client_settled hook, and of plaintext only after that. False with
+  // `error` if it could not start (the connection is then closed, or was).
+  bool start_client_tls(uint32_t id, std::unique_ptr<TlsSession> session, std::string& error);
   // Closes every connection (drain deadline, shutdown).
   void close_all();
   // TLS termination for the connections that follow (the handler's manifest
