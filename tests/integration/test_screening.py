@@ -36,6 +36,26 @@ def client(port, source="127.0.0.1", host="127.0.0.1"):
     return harness.connect(port, host, timeout=5, source=source)
 
 
+TCP_CLOSE = 7  # tcpi_state, include/net/tcp_states.h
+
+
+def close_once_the_server_has_it(sock):
+    """Closes our side and returns once the server's kernel has taken in the
+    FIN. A plain close() returns as soon as the FIN is queued; under load
+    (softirqs deferred to ksoftirqd, the server socket busy in the worker) the
+    next SYN can reach the supervisor before the FIN reaches the old socket,
+    and a cap of one then rightly refuses. After recv_all the server has
+    closed its side, so ours is in CLOSE_WAIT: shutting it sends our FIN
+    (LAST_ACK) and the server's ACK of it (CLOSED) proves it arrived."""
+    sock.shutdown(socket.SHUT_WR)
+    deadline = time.monotonic() + 5
+    while sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != TCP_CLOSE:
+        if time.monotonic() > deadline:
+            raise AssertionError("the server never acknowledged our FIN")
+        time.sleep(0.001)
+    sock.close()
+
+
 def greeted(sock):
     """True if the handler greeted; False if the broker closed the connection unseen."""
     try:
@@ -121,8 +141,9 @@ class ScreeningTest(unittest.TestCase):
         # waking the supervisor one by one; a cap about to refuse, and status,
         # still see every close the kernel has reported.
         for attempt in range(200):
-            with contextlib.closing(client(self.port["churn"])) as sock:
-                self.assertEqual(harness.recv_all(sock), b"hi\n", f"connection {attempt}")
+            sock = client(self.port["churn"])
+            self.assertEqual(harness.recv_all(sock), b"hi\n", f"connection {attempt}")
+            close_once_the_server_has_it(sock)
         handler = self.broker.handler("churn")
         self.assertEqual(handler["connections"]["active"], 0)
         self.assertEqual(self.refused_by("churn").get("max-connections", 0), 0)
