@@ -37,11 +37,6 @@ function abortReason(signal) {
   return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
-function hostOf(url) {
-  // Brackets stay around an IPv6 literal: the broker's policy parses them.
-  return url.hostname;
-}
-
 function portOf(url) {
   return url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
 }
@@ -64,7 +59,8 @@ function exchange(url, method, headerList, body, length, signal) {
       hasBody: body !== null,
       bodyLength: length ?? -1,
     });
-    const id = native.fetchStart(hostOf(url), portOf(url), request);
+    // hostname keeps the brackets around an IPv6 literal: the broker's policy parses them.
+    const id = native.fetchStart(url.hostname, portOf(url), request);
     if (id === 0) {
       reject(fetchFailed(connectError("EAGAIN", url.hostname, portOf(url))));
       return;

@@ -3,6 +3,7 @@
 // Duplex.from, duplexPair, the Readable helpers (map, filter, toArray, ...)
 // and the promise forms. Built on stream_core.js, which conn already uses.
 import { Buffer } from "./buffer.js";
+import { withResolvers } from "./promise_resolvers.js";
 import { EventEmitter } from "./events.js";
 import { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_MISSING_ARGS, ERR_OUT_OF_RANGE } from "./errors.js";
 import { makeError } from "./errors.js";
@@ -787,7 +788,7 @@ export function duplexify(body, name) {
 }
 
 function fromAsyncGen(fn) {
-  let { promise, resolve } = Promise.withResolvers ? Promise.withResolvers() : withResolvers();
+  let { promise, resolve } = withResolvers();
   const ac = new AbortController();
   const signal = ac.signal;
   const value = fn((async function* () {
@@ -798,7 +799,7 @@ function fromAsyncGen(fn) {
       nextTick(cb);
       if (done) return;
       if (signal.aborted) throw new AbortError(undefined, { cause: signal.reason });
-      ({ promise, resolve } = Promise.withResolvers ? Promise.withResolvers() : withResolvers());
+      ({ promise, resolve } = withResolvers());
       yield chunk;
     }
   })(), { signal });
@@ -821,14 +822,57 @@ function fromAsyncGen(fn) {
   };
 }
 
-function withResolvers() {
-  let resolve;
-  let reject;
-  const promise = new Promise((res, rej) => {
-    resolve = res;
-    reject = rej;
+// What a duplex made of other streams (duplexify's pair, compose) holds
+// between the calls: the callback of the write waiting for 'drain', of the
+// end waiting for 'finish', of the read waiting for 'readable'.
+class PendingCallbacks {
+  ondrain = null;
+  onfinish = null;
+  onreadable = null;
+  run(which) {
+    const cb = this[which];
+    if (cb) {
+      this[which] = null;
+      cb();
+    }
+  }
+  clear() {
+    this.ondrain = null;
+    this.onfinish = null;
+    this.onreadable = null;
+  }
+}
+
+// d's writes go to `into`, and its end waits for `finishedBy`'s 'finish'.
+function relayWrites(d, into, finishedBy, pending) {
+  d._write = function (chunk, encoding, callback) {
+    if (into.write(chunk, encoding)) callback();
+    else pending.ondrain = callback;
+  };
+  d._final = function (callback) {
+    into.end();
+    pending.onfinish = callback;
+  };
+  into.on("drain", () => pending.run("ondrain"));
+  finishedBy.on("finish", () => pending.run("onfinish"));
+}
+
+// d reads what `from` gives, and ends when it ends.
+function relayReads(d, from, pending) {
+  from.on("readable", () => pending.run("onreadable"));
+  from.on("end", () => {
+    d.push(null);
   });
-  return { promise, resolve, reject };
+  d._read = function () {
+    for (;;) {
+      const buf = from.read();
+      if (buf === null) {
+        pending.onreadable = d._read;
+        return;
+      }
+      if (!d.push(buf)) return;
+    }
+  };
 }
 
 function makeDuplex(pair) {
@@ -836,9 +880,7 @@ function makeDuplex(pair) {
   const w = pair.writable;
   let readable = !!isReadable(r);
   let writable = !!isWritable(w);
-  let ondrain;
-  let onfinish;
-  let onreadable;
+  const pending = new PendingCallbacks();
   let onclose;
   let d;
   function onfinished(err) {
@@ -859,28 +901,7 @@ function makeDuplex(pair) {
       if (err) destroyer(r, err);
       onfinished(err);
     });
-    d._write = function (chunk, encoding, callback) {
-      if (w.write(chunk, encoding)) callback();
-      else ondrain = callback;
-    };
-    d._final = function (callback) {
-      w.end();
-      onfinish = callback;
-    };
-    w.on("drain", () => {
-      if (ondrain) {
-        const cb = ondrain;
-        ondrain = null;
-        cb();
-      }
-    });
-    w.on("finish", () => {
-      if (onfinish) {
-        const cb = onfinish;
-        onfinish = null;
-        cb();
-      }
-    });
+    relayWrites(d, w, w, pending);
   }
   if (readable) {
     eos(r, (err) => {
@@ -888,32 +909,11 @@ function makeDuplex(pair) {
       if (err) destroyer(r, err);
       onfinished(err);
     });
-    r.on("readable", () => {
-      if (onreadable) {
-        const cb = onreadable;
-        onreadable = null;
-        cb();
-      }
-    });
-    r.on("end", () => {
-      d.push(null);
-    });
-    d._read = function () {
-      for (;;) {
-        const buf = r.read();
-        if (buf === null) {
-          onreadable = d._read;
-          return;
-        }
-        if (!d.push(buf)) return;
-      }
-    };
+    relayReads(d, r, pending);
   }
   d._destroy = function (err, callback) {
     if (!err && onclose !== null) err = new AbortError();
-    onreadable = null;
-    ondrain = null;
-    onfinish = null;
+    pending.clear();
     if (onclose === null) {
       callback(err);
     } else {
@@ -947,9 +947,7 @@ export function compose(...streams) {
       throw ERR_INVALID_ARG_VALUE(`streams[${n}]`, orgStreams[n], "must be writable");
     }
   }
-  let ondrain;
-  let onfinish;
-  let onreadable;
+  const pending = new PendingCallbacks();
   let onclose;
   let d;
   function onfinished(err) {
@@ -969,57 +967,11 @@ export function compose(...streams) {
     writable,
     readable,
   });
-  if (writable) {
-    d._write = function (chunk, encoding, callback) {
-      if (head.write(chunk, encoding)) callback();
-      else ondrain = callback;
-    };
-    d._final = function (callback) {
-      head.end();
-      onfinish = callback;
-    };
-    head.on("drain", () => {
-      if (ondrain) {
-        const cb = ondrain;
-        ondrain = null;
-        cb();
-      }
-    });
-    tail.on("finish", () => {
-      if (onfinish) {
-        const cb = onfinish;
-        onfinish = null;
-        cb();
-      }
-    });
-  }
-  if (readable) {
-    tail.on("readable", () => {
-      if (onreadable) {
-        const cb = onreadable;
-        onreadable = null;
-        cb();
-      }
-    });
-    tail.on("end", () => {
-      d.push(null);
-    });
-    d._read = function () {
-      for (;;) {
-        const buf = tail.read();
-        if (buf === null) {
-          onreadable = d._read;
-          return;
-        }
-        if (!d.push(buf)) return;
-      }
-    };
-  }
+  if (writable) relayWrites(d, head, tail, pending);
+  if (readable) relayReads(d, tail, pending);
   d._destroy = function (err, callback) {
     if (!err && onclose !== null) err = new AbortError();
-    onreadable = null;
-    ondrain = null;
-    onfinish = null;
+    pending.clear();
     if (onclose === null) {
       callback(err);
     } else {

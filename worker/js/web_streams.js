@@ -15,18 +15,9 @@ import {
 } from "./errors.js";
 import { customInspectSymbol, inspect } from "./inspect.js";
 import { native } from "./native.js";
+import { withResolvers } from "./promise_resolvers.js";
 
 const kCreate = Symbol("kCreate");
-
-function deferred() {
-  let resolve;
-  let reject;
-  const promise = new Promise((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 // The spec's [[PromiseIsHandled]]: a rejection nobody asked for must not be
 // reported as unhandled.
@@ -323,7 +314,7 @@ export class ReadableStreamDefaultReader {
     if (reader.stream === undefined) {
       return Promise.reject(ERR_INVALID_STATE("The reader is not attached to a stream"));
     }
-    const { promise, resolve, reject } = deferred();
+    const { promise, resolve, reject } = withResolvers();
     readerRead(reader, {
       chunk: (value) => resolve({ value, done: false }),
       close: () => resolve({ value: undefined, done: true }),
@@ -381,7 +372,7 @@ function setUpReader(reader, stream) {
   if (isLocked(stream)) throw ERR_INVALID_STATE("ReadableStream is locked");
   reader.stream = stream;
   stream.reader = reader;
-  reader.closed = deferred();
+  reader.closed = withResolvers();
   if (stream.state === "closed") {
     reader.closed.resolve();
   } else if (stream.state === "errored") {
@@ -405,7 +396,7 @@ function releaseReader(reader) {
   if (stream.state === "readable") {
     reader.closed.reject(released);
   } else {
-    reader.closed = deferred();
+    reader.closed = withResolvers();
     reader.closed.reject(released);
   }
   markHandled(reader.closed.promise);
@@ -653,7 +644,7 @@ function teeStream(stream) {
   let reason2;
   let branch1;
   let branch2;
-  const cancelPromise = deferred();
+  const cancelPromise = withResolvers();
 
   function pullAlgorithm() {
     if (reading) return Promise.resolve();
@@ -772,7 +763,7 @@ function iteratorNext(iterator) {
   if (reader.stream === undefined) {
     return Promise.reject(ERR_INVALID_STATE("The reader is not attached to a stream"));
   }
-  const { promise, resolve, reject } = deferred();
+  const { promise, resolve, reject } = withResolvers();
   readerRead(reader, {
     chunk: (value) => resolve({ value, done: false }),
     close: () => {
@@ -888,7 +879,7 @@ export function proxyReadableStream(streamObject) {
   source.disturbed = true;
   let proxy;
   proxy = createReadableStream(() => undefined, () => {
-    const { promise, resolve } = deferred();
+    const { promise, resolve } = withResolvers();
     readerRead(reader, {
       chunk: (chunk) => {
         controllerEnqueue(proxy.controller, chunk);
