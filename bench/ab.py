@@ -66,10 +66,15 @@ class Broker:
         path = os.path.join(self.handlers, f"echo.tcp.{self.port}.port.js")
         shutil.copy(os.path.join(REPO, "examples", "echo.tcp.7000.port.js"), path)
         os.chmod(path, 0o644)
+        # The caps in the handler's manifest, not the config: a manifest
+        # field is understood by older builds too (screening's per-source
+        # default came later), so any two builds can be compared.
+        with open(path[:-len(".js")] + ".json", "w") as f:
+            json.dump({"maxConnections": 100000, "maxConnectionsPerIp": 100000}, f)
+        os.chmod(path[:-len(".js")] + ".json", 0o644)
         config = os.path.join(self.tmp, "portbroker.json")
         with open(config, "w") as f:
-            json.dump({"screening": {"max_connections": 100000, "max_connections_per_ip": 100000},
-                       "log_level": "warn"}, f)
+            json.dump({"screening": {"max_connections": 100000}, "log_level": "warn"}, f)
         self.run_dir = os.path.join(self.tmp, "run")
         self.process = subprocess.Popen([os.path.join(self.bin, "portbrokerd"), "--config", config, "--handlers",
                                          self.handlers, "--run-dir", self.run_dir, "--no-firewall"],
