@@ -83,6 +83,7 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
     auto init = supervisor::make_worker_init(config, dir, file, identity, "");
     init.log_level = "error";
     init.check_only = true;
+    init.http_client = false;  // nothing runs, nothing fetches
     // Stand-ins for the store connections every worker is given.
     int store[2][2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, store[0]) != 0 ||

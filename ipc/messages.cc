@@ -95,6 +95,7 @@ std::vector<uint8_t> encode(const WorkerInit& message) {
   writer.put(message.cpu_limit_ms);
   writer.put_string(message.tls_json);
   writer.put(static_cast<uint8_t>(message.check_only));
+  writer.put(static_cast<uint8_t>(message.http_client));
   return finish(writer);
 }
 
@@ -121,7 +122,7 @@ bool decode(std::span<const uint8_t> message, WorkerInit& out) {
   out.memory_bytes = reader.get<uint64_t>();
   out.cpu_limit_ms = reader.get<uint32_t>();
   out.tls_json = reader.get_string();
-  return get_bool(reader, out.check_only) && close_reader(reader);
+  return get_bool(reader, out.check_only) && get_bool(reader, out.http_client) && close_reader(reader);
 }
 
 namespace {

@@ -87,6 +87,9 @@ struct WorkerInit {
   // `portbrokerctl check`: confine as always, compile and link the handler
   // without running any of it, answer ready or failed, and exit.
   bool check_only = false;
+  // The manifest may connect somewhere: load fetch()'s HTTP client
+  // (worker/curl_library.h). Without it fetch() can only be refused.
+  bool http_client = false;
 };
 
 struct TlsUpdate {

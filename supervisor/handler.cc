@@ -159,6 +159,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
       },
       ctx_.tenant());
   auto init = make_worker_init(config, ctx_.handlers_dir(), file, ctx_.worker_identity(), tls_.worker_json(), ctx_.tenant());
+  worker->http_client = init.http_client;
   if (!worker->process->start(ctx_.worker_executable(), init, std::move(store_command),
                               std::move(store_subscription), error, ctx_.worker_cgroup())) {
     return nullptr;
@@ -286,7 +287,13 @@ void Handler::update(HandlerFile file) {
     if (file.manifest_signature != file_.manifest_signature) apply_manifest(file);
   }
   if (tls_.files_changed(tls_settings(file_)) && tls_.refresh(*tls_settings(file_))) send_tls_update();
-  if (!code) return;
+  if (!code) {
+    // A manifest that now lets the handler connect, for a worker started
+    // without fetch()'s HTTP client: a new worker, loaded as for new code.
+    const Worker* newest = candidate_ ? candidate_.get() : current_.get();
+    if (newest != nullptr && !newest->http_client && wants_http_client(file_)) start_candidate(file_);
+    return;
+  }
   // The candidate runs under the policy in force.
   file.manifest = file_.manifest;
   file.manifest_file = file_.manifest_file;

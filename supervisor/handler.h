@@ -115,6 +115,7 @@ class Handler final {
     std::string last_reason;          // what it said before it ended
     nlohmann::json sandbox = nullptr;  // its confinement report
     std::string access_json;          // its module's `access` export
+    bool http_client = false;         // started with fetch()'s HTTP client
     std::vector<ipc::ModuleFile> modules;  // what it loaded, once ready
     std::vector<ipc::ModuleFile> tried;    // what it read before it failed
   };

@@ -36,6 +36,10 @@ bool resolve_worker_identity(const policy::BrokerConfig::Worker& settings, Worke
   return true;
 }
 
+bool wants_http_client(const HandlerFile& file) {
+  return file.manifest && file.manifest->connect && !file.manifest->connect->empty();
+}
+
 ipc::WorkerInit make_worker_init(const policy::BrokerConfig& config, const std::string& handlers_dir,
                                  const HandlerFile& file, const WorkerIdentity& identity, const std::string& tls_json,
                                  const std::string& tenant) {
@@ -61,6 +65,7 @@ ipc::WorkerInit make_worker_init(const policy::BrokerConfig& config, const std::
       .memory_bytes = settings.memory_mb << 20,
       .cpu_limit_ms = settings.cpu_limit_ms,
       .tls_json = tls_json,
+      .http_client = wants_http_client(file),
   };
 }
 

@@ -24,6 +24,10 @@ struct WorkerIdentity {
 // own user. False with `error` when the configured user cannot be used.
 bool resolve_worker_identity(const policy::BrokerConfig::Worker& settings, WorkerIdentity& out, std::string& error);
 
+// Whether the worker for `file` gets fetch()'s HTTP client: only when its
+// manifest lists somewhere to connect (worker/curl_library.h says why).
+bool wants_http_client(const HandlerFile& file);
+
 // The init message for a worker serving `file` of `handlers_dir` under `config`.
 ipc::WorkerInit make_worker_init(const policy::BrokerConfig& config, const std::string& handlers_dir,
                                  const HandlerFile& file, const WorkerIdentity& identity, const std::string& tls_json,

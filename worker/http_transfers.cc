@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "worker/curl_library.h"
 #include "sandbox/mount_root.h"
 #include "worker/http_response_head.h"
 #include "worker/tls_client.h"
@@ -32,9 +33,9 @@ struct HttpTransfers::Transfer {
   char error_text[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
-    if (easy != nullptr) curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
-    curl_slist_free_all(resolve);
+    if (easy != nullptr) curl().easy_cleanup(easy);
+    curl().slist_free_all(headers);
+    curl().slist_free_all(resolve);
   }
 };
 
@@ -50,11 +51,11 @@ namespace {
 // libcurl's result as fetch reports it in `error.cause`: Node's codes where
 // undici has one, libcurl's message otherwise.
 std::pair<std::string, std::string> failure_of(CURL* easy, CURLcode result, const char* detail) {
-  std::string message = detail != nullptr && detail[0] != '\0' ? detail : curl_easy_strerror(result);
+  std::string message = detail != nullptr && detail[0] != '\0' ? detail : curl().easy_strerror(result);
   switch (result) {
     case CURLE_PEER_FAILED_VERIFICATION: {
       long verify = X509_V_OK;
-      curl_easy_getinfo(easy, CURLINFO_SSL_VERIFYRESULT, &verify);
+      curl().easy_getinfo(easy, CURLINFO_SSL_VERIFYRESULT, &verify);
       // libcurl checks the name itself, after the chain: it says so in its
       // message ("... target host name ..."), whatever the chain's result.
       if (message.find("target host name") != std::string::npos || verify == X509_V_ERR_HOSTNAME_MISMATCH ||
@@ -83,34 +84,36 @@ std::pair<std::string, std::string> failure_of(CURL* easy, CURLcode result, cons
 
 }  // namespace
 
-std::unique_ptr<CurlMulti> CurlMulti::create() {
-  static const bool initialized = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  if (!initialized) return nullptr;
-  CURLM* multi = curl_multi_init();
-  if (multi == nullptr) return nullptr;
+std::unique_ptr<CurlMulti> CurlMulti::create(std::string& error) {
+  if (load_curl(error) == nullptr) return nullptr;
+  CURLM* multi = curl().multi_init();
+  if (multi == nullptr) {
+    error = "libcurl cannot make a multi handle";
+    return nullptr;
+  }
   return std::unique_ptr<CurlMulti>(new CurlMulti(multi));
 }
 
-CurlMulti::~CurlMulti() { curl_multi_cleanup(multi_); }
+CurlMulti::~CurlMulti() { curl().multi_cleanup(multi_); }
 
 HttpTransfers::HttpTransfers(uv_loop_t* loop, std::unique_ptr<CurlMulti> multi, std::function<void(HttpEvent&)> deliver)
     : loop_(loop), multi_(std::move(multi)), deliver_(std::move(deliver)), timer_(new uv_timer_t) {
   uv_timer_init(loop_, timer_);
   timer_->data = this;
   if (!multi_) return;
-  curl_multi_setopt(multi_->get(), CURLMOPT_SOCKETFUNCTION, &HttpTransfers::on_socket);
-  curl_multi_setopt(multi_->get(), CURLMOPT_SOCKETDATA, this);
-  curl_multi_setopt(multi_->get(), CURLMOPT_TIMERFUNCTION, &HttpTransfers::on_timer);
-  curl_multi_setopt(multi_->get(), CURLMOPT_TIMERDATA, this);
+  curl().multi_setopt(multi_->get(), CURLMOPT_SOCKETFUNCTION, &HttpTransfers::on_socket);
+  curl().multi_setopt(multi_->get(), CURLMOPT_SOCKETDATA, this);
+  curl().multi_setopt(multi_->get(), CURLMOPT_TIMERFUNCTION, &HttpTransfers::on_timer);
+  curl().multi_setopt(multi_->get(), CURLMOPT_TIMERDATA, this);
 }
 
 HttpTransfers::~HttpTransfers() {
   // Removing each transfer makes libcurl close its socket and drop its polls.
-  for (auto& [id, transfer] : transfers_) curl_multi_remove_handle(multi_->get(), transfer->easy);
+  for (auto& [id, transfer] : transfers_) curl().multi_remove_handle(multi_->get(), transfer->easy);
   transfers_.clear();
   if (multi_) {
-    curl_multi_setopt(multi_->get(), CURLMOPT_SOCKETFUNCTION, nullptr);
-    curl_multi_setopt(multi_->get(), CURLMOPT_TIMERFUNCTION, nullptr);
+    curl().multi_setopt(multi_->get(), CURLMOPT_SOCKETFUNCTION, nullptr);
+    curl().multi_setopt(multi_->get(), CURLMOPT_TIMERFUNCTION, nullptr);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_timer_t*>(handle); });
 }
@@ -124,65 +127,65 @@ bool HttpTransfers::start(uint32_t id, const HttpRequest& request, common::Uniqu
   transfer->owner = this;
   transfer->id = id;
   transfer->socket = std::move(socket);
-  transfer->easy = curl_easy_init();
+  transfer->easy = curl().easy_init();
   if (transfer->easy == nullptr) {
     error = "HTTP client unavailable";
     return false;
   }
   CURL* easy = transfer->easy;
   Transfer* raw = transfer.get();
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, raw);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, raw->error_text);
-  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl().easy_setopt(easy, CURLOPT_PRIVATE, raw);
+  curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, raw->error_text);
+  curl().easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl().easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   // Nothing of the environment: no proxy, no .netrc, no cookies.
-  curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  curl().easy_setopt(easy, CURLOPT_PROXY, "");
   // fetch.js follows redirects itself, each hop through the broker.
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl().easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
   // One broker-dialed socket per transfer: never pooled, never reused.
-  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
-  curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
-  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &HttpTransfers::on_open_socket);
-  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, raw);
-  curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, &HttpTransfers::on_socket_options);
-  curl_easy_setopt(easy, CURLOPT_SOCKOPTDATA, raw);
-  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &HttpTransfers::on_close_socket);
-  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, raw);
+  curl().easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+  curl().easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+  curl().easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &HttpTransfers::on_open_socket);
+  curl().easy_setopt(easy, CURLOPT_OPENSOCKETDATA, raw);
+  curl().easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, &HttpTransfers::on_socket_options);
+  curl().easy_setopt(easy, CURLOPT_SOCKOPTDATA, raw);
+  curl().easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &HttpTransfers::on_close_socket);
+  curl().easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, raw);
   // The name is pinned to the address the broker checked: libcurl never
   // resolves (the sandbox has no resolver either).
   std::string pinned;
   {
     // CURLOPT_URL's host, as libcurl will look it up.
-    CURLU* parsed = curl_url();
+    CURLU* parsed = curl().url();
     char* host = nullptr;
-    if (parsed != nullptr && curl_url_set(parsed, CURLUPART_URL, request.url.c_str(), 0) == CURLUE_OK &&
-        curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    if (parsed != nullptr && curl().url_set(parsed, CURLUPART_URL, request.url.c_str(), 0) == CURLUE_OK &&
+        curl().url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
       std::string address = request.address.find(':') != std::string::npos ? "[" + request.address + "]" : request.address;
       pinned = std::string(host) + ":" + std::to_string(request.port) + ":" + address;
     }
-    curl_free(host);
-    curl_url_cleanup(parsed);
+    curl().free(host);
+    curl().url_cleanup(parsed);
   }
   if (pinned.empty()) {
     error = "Invalid URL";
     return false;
   }
-  raw->resolve = curl_slist_append(nullptr, pinned.c_str());
-  curl_easy_setopt(easy, CURLOPT_RESOLVE, raw->resolve);
+  raw->resolve = curl().slist_append(nullptr, pinned.c_str());
+  curl().easy_setopt(easy, CURLOPT_RESOLVE, raw->resolve);
   // TLS: the host's CA bundle, as for tls.connect.
-  curl_easy_setopt(easy, CURLOPT_CAINFO, sandbox::kCaBundlePath);
-  curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+  curl().easy_setopt(easy, CURLOPT_CAINFO, sandbox::kCaBundlePath);
+  curl().easy_setopt(easy, CURLOPT_CAPATH, nullptr);
   // As undici: gzip and deflate bodies arrive decoded.
-  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
+  curl().easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
   // As undici's bodyTimeout: 300 s without a byte ends the transfer.
-  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 300L);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpTransfers::on_header);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, raw);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &HttpTransfers::on_body);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, raw);
+  curl().easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl().easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 300L);
+  curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, &HttpTransfers::on_header);
+  curl().easy_setopt(easy, CURLOPT_HEADERDATA, raw);
+  curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, &HttpTransfers::on_body);
+  curl().easy_setopt(easy, CURLOPT_WRITEDATA, raw);
 
   bool has_content_type = false;
   for (const auto& [name, value] : request.headers) {
@@ -191,26 +194,26 @@ bool HttpTransfers::start(uint32_t id, const HttpRequest& request, common::Uniqu
     if (lower == "content-type") has_content_type = true;
     // "Name;" sends a header with an empty value ("Name:" would remove one).
     std::string line = value.empty() ? name + ";" : name + ": " + value;
-    raw->headers = curl_slist_append(raw->headers, line.c_str());
+    raw->headers = curl().slist_append(raw->headers, line.c_str());
   }
   // libcurl's own additions that fetch does not make.
-  raw->headers = curl_slist_append(raw->headers, "Expect:");
-  if (!has_content_type) raw->headers = curl_slist_append(raw->headers, "Content-Type:");
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, raw->headers);
+  raw->headers = curl().slist_append(raw->headers, "Expect:");
+  if (!has_content_type) raw->headers = curl().slist_append(raw->headers, "Content-Type:");
+  curl().easy_setopt(easy, CURLOPT_HTTPHEADER, raw->headers);
 
   if (request.method == "HEAD") {
-    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    curl().easy_setopt(easy, CURLOPT_NOBODY, 1L);
   } else if (request.has_body) {
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_READFUNCTION, &HttpTransfers::on_read);
-    curl_easy_setopt(easy, CURLOPT_READDATA, raw);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body_length));
-    if (request.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl().easy_setopt(easy, CURLOPT_POST, 1L);
+    curl().easy_setopt(easy, CURLOPT_READFUNCTION, &HttpTransfers::on_read);
+    curl().easy_setopt(easy, CURLOPT_READDATA, raw);
+    curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body_length));
+    if (request.method != "POST") curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   } else if (request.method != "GET") {
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
-  if (CURLMcode rc = curl_multi_add_handle(multi_->get(), easy); rc != CURLM_OK) {
-    error = curl_multi_strerror(rc);
+  if (CURLMcode rc = curl().multi_add_handle(multi_->get(), easy); rc != CURLM_OK) {
+    error = curl().multi_strerror(rc);
     return false;
   }
   transfers_.emplace(id, std::move(transfer));
@@ -284,7 +287,7 @@ size_t HttpTransfers::on_read(char* data, size_t size, size_t count, void* point
 
 void HttpTransfers::resume(Transfer& transfer) {
   int mask = (transfer.receive_paused ? CURLPAUSE_RECV : 0) | (transfer.send_paused ? CURLPAUSE_SEND : 0);
-  curl_easy_pause(transfer.easy, mask);
+  curl().easy_pause(transfer.easy, mask);
   deliver_queued();
 }
 
@@ -319,7 +322,7 @@ void HttpTransfers::remove(uint32_t id) {
   if (it == transfers_.end()) return;
   std::unique_ptr<Transfer> transfer = std::move(it->second);
   transfers_.erase(it);
-  curl_multi_remove_handle(multi_->get(), transfer->easy);
+  curl().multi_remove_handle(multi_->get(), transfer->easy);
 }
 
 int HttpTransfers::on_socket(CURL*, curl_socket_t fd, int what, void* pointer, void* socket_data) {
@@ -327,7 +330,7 @@ int HttpTransfers::on_socket(CURL*, curl_socket_t fd, int what, void* pointer, v
   auto* poll = static_cast<Poll*>(socket_data);
   if (what == CURL_POLL_REMOVE) {
     if (poll != nullptr) {
-      curl_multi_assign(self->multi_->get(), fd, nullptr);
+      curl().multi_assign(self->multi_->get(), fd, nullptr);
       uv_poll_stop(&poll->handle);
       uv_close(reinterpret_cast<uv_handle_t*>(&poll->handle),
                [](uv_handle_t* handle) { delete reinterpret_cast<Poll*>(handle->data); });
@@ -343,7 +346,7 @@ int HttpTransfers::on_socket(CURL*, curl_socket_t fd, int what, void* pointer, v
       delete poll;
       return -1;
     }
-    curl_multi_assign(self->multi_->get(), fd, poll);
+    curl().multi_assign(self->multi_->get(), fd, poll);
   }
   int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
   uv_poll_start(&poll->handle, events, [](uv_poll_t* handle, int status, int ready) {
@@ -370,17 +373,17 @@ int HttpTransfers::on_timer(CURLM*, long timeout_ms, void* pointer) {
 
 void HttpTransfers::drive(curl_socket_t fd, int events) {
   int running = 0;
-  curl_multi_socket_action(multi_->get(), fd, events, &running);
+  curl().multi_socket_action(multi_->get(), fd, events, &running);
   collect_finished();
   deliver_queued();
 }
 
 void HttpTransfers::collect_finished() {
   int left = 0;
-  while (CURLMsg* message = curl_multi_info_read(multi_->get(), &left)) {
+  while (CURLMsg* message = curl().multi_info_read(multi_->get(), &left)) {
     if (message->msg != CURLMSG_DONE) continue;
     Transfer* transfer = nullptr;
-    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &transfer);
+    curl().easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &transfer);
     if (transfer == nullptr) continue;
     HttpEvent event{HttpEvent::Kind::done, transfer->id};
     if (message->data.result != CURLE_OK) {

@@ -29,10 +29,12 @@
 namespace worker {
 
 // The multi handle, made before the worker is confined: libcurl opens a
-// socketpair for it, which the sandbox forbids afterwards.
+// socketpair for it, which the sandbox forbids afterwards. Made only where
+// the manifest may connect (worker/curl_library.h).
 class CurlMulti {
  public:
-  static std::unique_ptr<CurlMulti> create();
+  // Loads libcurl if need be; null with `error` if it cannot.
+  static std::unique_ptr<CurlMulti> create(std::string& error);
   ~CurlMulti();
   CurlMulti(const CurlMulti&) = delete;
   CurlMulti& operator=(const CurlMulti&) = delete;

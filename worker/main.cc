@@ -85,7 +85,12 @@ int main(int argc, char** argv) {
   }
 
   // fetch()'s libcurl handle opens a socketpair, which the sandbox forbids.
-  auto curl_multi = worker::CurlMulti::create();
+  std::unique_ptr<worker::CurlMulti> curl_multi;
+  if (init.http_client) {
+    curl_multi = worker::CurlMulti::create(error);
+    // fetch() then fails with "HTTP client unavailable"; net and tls still connect.
+    if (!curl_multi) common::log::error("http-client-unavailable").kv("reason", error);
+  }
   // Confinement, before the engine exists (it starts threads, and
   // capabilities and no_new_privs are per thread).
   auto confinement = worker::confine_worker(init, channel_fd);

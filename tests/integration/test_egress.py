@@ -255,7 +255,8 @@ class EgressTest(unittest.TestCase):
         cls.http.daemon_threads = True
         threading.Thread(target=cls.http.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         cls.http_port = h = cls.http.server_address[1]
-        names = ("probe", "names", "relay", "access", "limits", "rate", "invalid", "none", "redis", "fetcher")
+        names = ("probe", "names", "relay", "access", "limits", "rate", "invalid", "none", "redis", "fetcher",
+                 "granted")
         cls.port = {name: harness.free_port() for name in names}
         p, e = cls.port, cls.echo_port
         probe_connect = [f"127.0.0.1:{e}", f"127.0.0.0/29:{e}", f"127.0.0.1:{cls.closed_port}", f"localhost:{e}",
@@ -285,6 +286,8 @@ class EgressTest(unittest.TestCase):
             f"fetcher.tcp.{p['fetcher']}.port.js": FETCHER.replace("HTTP_PORT", str(h)),
             # 127.0.0.1 only: 127.0.0.2 (the same server) is another host.
             f"fetcher.tcp.{p['fetcher']}.port.json": json.dumps({"connect": [f"127.0.0.1:{h}"]}),
+            # No manifest yet: the test grants it `connect` while it runs.
+            f"granted.tcp.{p['granted']}.port.js": FETCHER.replace("HTTP_PORT", str(h)),
         })
         cls.broker.start()
         for name in names:
@@ -411,6 +414,28 @@ class EgressTest(unittest.TestCase):
         self.assertGreaterEqual(self.egress("names")["lookups"], 4)
         # Where an IP entry admits its answer, the name resolves.
         self.assertEqual(self.client("probe").ask("lookup localhost"), "ok 127.0.0.1")
+
+    def worker_maps(self, name):
+        with open(f"/proc/{self.broker.handler(name)['worker']['pid']}/maps") as f:
+            return f.read()
+
+    def test_the_http_client_is_loaded_only_where_the_manifest_may_connect(self):
+        # libcurl and the thirty libraries it brings cost every worker time
+        # and memory at start (docs/performance.md): only a worker whose
+        # manifest lists somewhere to connect loads them.
+        self.assertNotIn("libcurl", self.worker_maps("none"))
+        self.assertIn("libcurl", self.worker_maps("fetcher"))
+        h = self.http_port
+        c = self.client("granted")
+        self.assertEqual(c.ask(f"get http://127.0.0.1:{h}/hello"), f"error fetch failed EACCES connect EACCES 127.0.0.1:{h}")
+        before = self.broker.handler("granted")["worker"]["pid"]
+        # Granted while it runs: a new worker, with the client, takes over.
+        self.broker.write(f"granted.tcp.{self.port['granted']}.port.json", json.dumps({"connect": [f"127.0.0.1:{h}"]}))
+        harness.wait_until(lambda: self.broker.handler("granted")["worker"]["pid"] != before
+                           and self.broker.handler("granted")["state"] == "active", what="the worker replaced")
+        self.assertIn("libcurl", self.worker_maps("granted"))
+        c = self.client("granted")
+        self.assertEqual(c.ask(f"get http://127.0.0.1:{h}/hello"), f"200 false hello from 127.0.0.1:{h}")
 
     def test_no_connect_list_reaches_nothing(self):
         c = self.client("none")

@@ -81,6 +81,7 @@ WorkerInit sample_init() {
   init.heap_bytes = uint64_t{512} << 20;
   init.memory_bytes = uint64_t{1} << 30;
   init.cpu_limit_ms = 10000;
+  init.http_client = true;
   return init;
 }
 
@@ -237,6 +238,7 @@ TEST_CASE("WorkerInit round-trips every field") {
     CHECK(out.heap_bytes == in.heap_bytes);
     CHECK(out.memory_bytes == in.memory_bytes);
     CHECK(out.cpu_limit_ms == in.cpu_limit_ms);
+    CHECK(out.http_client == in.http_client);
   }
   SUBCASE("empty strings, extremes, bytes that are not text") {
     WorkerInit in;

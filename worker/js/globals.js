@@ -7,8 +7,6 @@ import { AbortController, AbortSignal, DOMException, Event, EventTarget } from "
 import { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate } from "./timers.js";
 import { console } from "./console.js";
 import { process } from "./process.js";
-import { URL, URLSearchParams } from "./url.js";
-import { CryptoKey, SubtleCrypto, subtle } from "./webcrypto.js";
 import { ERR_INVALID_ARG_TYPE } from "./errors.js";
 
 function queueMicrotask(callback) {
@@ -50,7 +48,11 @@ const crypto = {
   randomUUID() {
     return native.randomUUID();
   },
-  subtle,
+  // An accessor, as on Node's Crypto.prototype; its module is compiled on
+  // first use (below).
+  get subtle() {
+    return native.loadInternal("webcrypto.js").subtle;
+  },
 };
 
 const timeOrigin = native.timeOrigin();
@@ -83,15 +85,16 @@ export const publicGlobals = {
   process,
   crypto,
   performance,
-  URL,
-  URLSearchParams,
-  CryptoKey,
-  SubtleCrypto,
 };
 
-// Compiled the first time handler code reads them: few handlers use them,
-// and every worker would otherwise compile some 2,500 lines at start.
+// Compiled the first time handler code reads them: most handlers use few
+// of them, and every worker would otherwise compile some 4,000 lines at
+// start (docs/performance.md).
 const lazyGlobals = {
+  URL: "url.js",
+  URLSearchParams: "url.js",
+  CryptoKey: "webcrypto.js",
+  SubtleCrypto: "webcrypto.js",
   ReadableStream: "web_streams.js",
   ReadableStreamDefaultReader: "web_streams.js",
   ReadableStreamDefaultController: "web_streams.js",

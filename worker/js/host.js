@@ -4,7 +4,6 @@
 import { native } from "./native.js";
 import { Buffer } from "./buffer.js";
 import { Socket, kHandoff } from "./socket.js";
-import { onConnected, onLookupDone } from "./egress.js";
 import { AbortController } from "./dom_events.js";
 import { setTimeout, clearTimeout } from "./timers.js";
 import { callInContext, reportUncaught } from "./async_context.js";
@@ -174,12 +173,14 @@ native.registerHooks({
   storeFailure: storeFailed,
   storeRestored,
   uncaught: handleUncaught,
-  // Outbound connections and lookups answered by the broker (egress.js): the
-  // socket's own context, as for its reads.
+  // Outbound connections and lookups answered by the broker (egress.js,
+  // loaded by then: only its own requests are answered): the socket's own
+  // context, as for its reads.
   egressConnected: (requestId, connectionId, code, address, port, family) =>
-    callInContext(undefined, onConnected, undefined, [requestId, connectionId, code, address, port, family]),
+    callInContext(undefined, native.loadInternal("egress.js").onConnected, undefined,
+      [requestId, connectionId, code, address, port, family]),
   egressLookupDone: (requestId, code, addresses) =>
-    callInContext(undefined, onLookupDone, undefined, [requestId, code, addresses]),
+    callInContext(undefined, native.loadInternal("egress.js").onLookupDone, undefined, [requestId, code, addresses]),
   tlsClientSettled: (socket, info, failure, detail) =>
     callInContext(socket, socket._onTlsSettled, socket, [info, failure, detail]),
   // fetch.js is loaded by then: only its own requests have events.

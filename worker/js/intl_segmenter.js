@@ -187,6 +187,4 @@ defineProperty(SegmentIteratorPrototype, Symbol.toStringTag,
 defineProperty(Segmenter.prototype, Symbol.toStringTag,
   { value: "Intl.Segmenter", writable: false, enumerable: false, configurable: true });
 
-if (Intl.Segmenter === undefined) {
-  defineProperty(Intl, "Segmenter", { value: Segmenter, writable: true, enumerable: false, configurable: true });
-}
+export { Segmenter };

@@ -2,7 +2,24 @@
 // (V8's), and the difference is cheap to remove, the built-in is adjusted
 // here, before any handler code runs. Each change says what V8 does.
 import "./intrinsics_es2023.js";
-import "./intl_segmenter.js";
+import { native } from "./native.js";
+
+// Intl.Segmenter (intl_segmenter.js), compiled the first time it is read:
+// few handlers segment text. Then a data property, as in V8.
+if (Intl.Segmenter === undefined) {
+  const install = (value) =>
+    Object.defineProperty(Intl, "Segmenter", { value, writable: true, enumerable: false, configurable: true });
+  Object.defineProperty(Intl, "Segmenter", {
+    get() {
+      const { Segmenter } = native.loadInternal("intl_segmenter.js");
+      install(Segmenter);
+      return Segmenter;
+    },
+    set: install,
+    enumerable: false,
+    configurable: true,
+  });
+}
 
 // V8 reports whole minutes: an old local mean time such as Paris's
 // (UTC+0:09:21 before 1911) gives -9, where SpiderMonkey gives -9.35.

@@ -10,7 +10,6 @@ import { native } from "./native.js";
 import { Buffer } from "./buffer.js";
 import { setTimeout as startTimer, clearTimeout as stopTimer } from "./timers.js";
 import { makeError, ERR_INVALID_ARG_TYPE } from "./errors.js";
-import { requestConnect, normalizeConnectArgs } from "./egress.js";
 import {
   Duplex, writeChunk, pushSettled, addChunk, settleReadMore, onwrite, onwriteOf, scheduleAfterWrite, nop,
   S_DESTROYED, S_CONSTRUCTED, S_EMIT_CLOSE, R_SYNC, R_READING, R_NEED_READABLE, R_ENDED, R_END_EMITTED,
@@ -86,6 +85,8 @@ export class Socket extends Duplex {
   // and connects; 'connect' then 'ready' follow, or 'error' then 'close'.
   // Writes and end() made meanwhile wait for the connection, as in Node.
   connect(...args) {
+    // Compiled on the first outbound connection: most handlers make none.
+    const { requestConnect, normalizeConnectArgs } = native.loadInternal("egress.js");
     const [options, listener] = normalizeConnectArgs(args);
     if (this._id !== 0 || this.connecting) {
       throw makeError(Error, "ERR_SOCKET_CONNECTION_ALREADY_OPEN", "Socket is already connected");
