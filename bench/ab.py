@@ -17,43 +17,14 @@ import argparse
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-IDLE_CONNECTIONS = 2000
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def wait_for_port(port, deadline_s=15):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                if s.recv(64):
-                    return
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError(f"nothing answers on port {port}")
-
+from bench_common import (REPO, file_to_answer_ms as file_to_answer, free_port, idle_growth_kib, loadgen,
+                          rss_kib, stop, wait_for_port)
 
 class Broker:
     def __init__(self, build):
@@ -90,13 +61,7 @@ class Broker:
         return [self.process.pid, self.worker_pid("echo")]
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -112,24 +77,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def loadgen(loadgen_path, mode, port, seconds, **options):
-    args = [loadgen_path, mode, "--port", str(port), "--seconds", str(seconds), "--warmup", "0.3"]
-    for key, value in options.items():
-        args += [f"--{key}", str(value)]
-    out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30).stdout
-    return json.loads(out.splitlines()[-1])
-
-
-def idle_growth_kib(loadgen_path, broker):
-    before = sum(rss_kib(pid) for pid in broker.pids())
-    holder = subprocess.Popen([loadgen_path, "idle", "--port", str(broker.port), "--connections",
-                               str(IDLE_CONNECTIONS), "--seconds", "4", "--warmup", "0"],
-                              stdout=subprocess.PIPE, text=True)
-    first = json.loads(holder.stdout.readline())
-    time.sleep(1.0)
-    during = sum(rss_kib(pid) for pid in broker.pids())
-    holder.wait(30)
-    return (during - before) / max(1, first["held"])
+def file_to_answer_ms(broker):
+    """Wall time from a handler file appearing to its port greeting, and the
+    new worker's CPU time and RSS once it has greeted: the CPU time is its
+    start-up work (engine, runtime library, handler, one connection), which a
+    busy shared machine stretches in wall time but not in CPU time."""
+    def worker_figures(name):
+        worker = broker.worker_pid(name)
+        return cpu_ns(worker) / 1e6, rss_kib(worker)
+    elapsed, (start_cpu_ms, start_rss) = file_to_answer(broker.handlers, worker_figures)
+    return elapsed, start_cpu_ms, start_rss
 
 
 def cpu_ns(pid):
@@ -140,35 +97,6 @@ def cpu_ns(pid):
         with open(f"/proc/{pid}/task/{task}/schedstat") as f:
             total += int(f.read().split()[0])
     return total
-
-
-def file_to_answer_ms(broker):
-    """Wall time from a handler file appearing to its port greeting, and the
-    new worker's CPU time and RSS once it has greeted: the CPU time is its
-    start-up work (engine, runtime library, handler, one connection), which a
-    busy shared machine stretches in wall time but not in CPU time."""
-    port = free_port()
-    path = os.path.join(broker.handlers, f"fresh.tcp.{port}.port.js")
-    tmp = path + ".tmp"
-    shutil.copy(os.path.join(REPO, "examples", "echo.tcp.7000.port.js"), tmp)
-    os.chmod(tmp, 0o644)
-    started = time.monotonic()
-    os.rename(tmp, path)
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                if s.recv(64):
-                    break
-        except OSError:
-            time.sleep(0.002)
-        if time.monotonic() - started > 15:
-            raise RuntimeError("the new handler never answered")
-    elapsed = (time.monotonic() - started) * 1000
-    worker = broker.worker_pid("fresh")
-    start_cpu_ms, start_rss = cpu_ns(worker) / 1e6, rss_kib(worker)
-    os.unlink(path)
-    time.sleep(1.5)
-    return elapsed, start_cpu_ms, start_rss
 
 
 MEASUREMENTS = [
@@ -245,7 +173,7 @@ def main():
             for side in ("before", "after"):
                 fresh = Broker(args.before if side == "before" else args.after)
                 try:
-                    memory[side].append(idle_growth_kib(loadgen_path, fresh))
+                    memory[side].append(idle_growth_kib(loadgen_path, fresh.pids, fresh.port))
                 finally:
                     fresh.close()
         lines.append(summary("RSS growth per idle TCP connection, KiB", memory["before"], memory["after"]))

@@ -18,46 +18,19 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import bench_common
+from bench_common import REPO, free_port, idle_growth_kib, stop, wait_for_port
+
 BUILD = os.environ.get("PORTBROKER_BUILD_DIR", os.path.join(REPO, "build"))
 BIN = os.path.join(BUILD, "bin")
 LOADGEN = os.path.join(BIN, "portbroker-loadgen")
 REPLY_HANDLER = "export function message(msg, rinfo, ctx) { ctx.reply(msg, rinfo); }\n"
-IDLE_CONNECTIONS = 2000
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def wait_for_port(port, deadline_s=15):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.recv(64)
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing answers on port {port}")
 
 
 class Servers:
@@ -110,58 +83,18 @@ class Servers:
 
     def close(self):
         for process in (self.broker, self.node):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop(process)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def loadgen(mode, port, seconds, **options):
-    args = [LOADGEN, mode, "--port", str(port), "--seconds", str(seconds), "--warmup", "0.3"]
-    for key, value in options.items():
-        args += [f"--{key}", str(value)]
-    out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30).stdout
-    return json.loads(out.splitlines()[-1])
-
-
-def idle_growth_kib(pids_of, port):
-    """RSS growth per idle connection, in KiB, across `pids_of()`."""
-    before = sum(rss_kib(pid) for pid in pids_of())
-    holder = subprocess.Popen([LOADGEN, "idle", "--port", str(port), "--connections", str(IDLE_CONNECTIONS),
-                               "--seconds", "4", "--warmup", "0"], stdout=subprocess.PIPE, text=True)
-    first = json.loads(holder.stdout.readline())
-    time.sleep(1.0)
-    during = sum(rss_kib(pid) for pid in pids_of())
-    holder.wait(30)
-    return (during - before) / max(1, first["held"])
+    return bench_common.loadgen(LOADGEN, mode, port, seconds, **options)
 
 
 def file_to_answer_ms(servers):
     """A new handler file dropped into the folder, until its port answers."""
-    port = free_port()
-    path = os.path.join(servers.handlers, f"fresh.tcp.{port}.port.js")
-    tmp = path + ".tmp"
-    shutil.copy(os.path.join(REPO, "examples", "echo.tcp.7000.port.js"), tmp)
-    os.chmod(tmp, 0o644)
-    started = time.monotonic()
-    os.rename(tmp, path)
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                if s.recv(64):
-                    break
-        except OSError:
-            time.sleep(0.002)
-        if time.monotonic() - started > 15:
-            raise RuntimeError("the new handler never answered")
-    elapsed = (time.monotonic() - started) * 1000
-    os.unlink(path)
-    time.sleep(1.5)  # its removal is confirmed and drained before the next
-    return elapsed
+    return bench_common.file_to_answer_ms(servers.handlers)[0]
+
 
 
 MEASUREMENTS = [
@@ -226,8 +159,8 @@ def main():
             # allocators grown, which would hide what a connection costs.
             fresh = Servers()
             try:
-                memory["portbroker"].append(idle_growth_kib(fresh.broker_pids, fresh.ports["portbroker"]["echo"]))
-                memory["node"].append(idle_growth_kib(lambda: [fresh.node.pid], fresh.ports["node"]["echo"]))
+                memory["portbroker"].append(idle_growth_kib(LOADGEN, fresh.broker_pids, fresh.ports["portbroker"]["echo"]))
+                memory["node"].append(idle_growth_kib(LOADGEN, lambda: [fresh.node.pid], fresh.ports["node"]["echo"]))
             finally:
                 fresh.close()
         if not args.only:

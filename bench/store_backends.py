@@ -21,15 +21,15 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import bench_common
+from bench_common import REPO, free_port, greets as answers, stop, wait_until
+
 BUILD = os.environ.get("PORTBROKER_BUILD_DIR", os.path.join(REPO, "build"))
 BIN = os.path.join(BUILD, "bin")
 LOADGEN = os.path.join(BIN, "portbroker-loadgen")
@@ -46,39 +46,6 @@ export function handle(conn, ctx) {
   conn.write("ready\\n");
 }
 """
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(predicate, what, deadline_s=15):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
-def answers(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            return bool(s.recv(64))
-    except OSError:
-        return False
-
-
-def stop(process):
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Setup:
@@ -127,11 +94,7 @@ class Setup:
 
 
 def loadgen(mode, port, seconds, **options):
-    args = [LOADGEN, mode, "--port", str(port), "--seconds", str(seconds), "--warmup", "0.3"]
-    for key, value in options.items():
-        args += [f"--{key}", str(value)]
-    out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 30).stdout
-    return json.loads(out.splitlines()[-1])
+    return bench_common.loadgen(LOADGEN, mode, port, seconds, **options)
 
 
 MEASUREMENTS = [
