@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "common/log.h"
-#include "worker/curl_library.h"
 #include "sandbox/mount_root.h"
+#include "worker/curl_library.h"
 #include "worker/http_response_head.h"
 #include "worker/tls_client.h"
 
