@@ -12,13 +12,18 @@
 #include <js/Modules.h>
 #include <js/Promise.h>
 #include <js/SourceText.h>
+#include <js/Transcoding.h>
+#include <js/experimental/JSStencil.h>
 
 #include <cerrno>
 #include <map>
 
 #include "common/file_stamp.h"
 #include "common/process.h"
+#include "common/log.h"
+#include "worker/engine_settings.h"
 #include "worker/internal_sources.h"
+#include "worker/prebuilt_stencils.h"
 #include "worker/js_util.h"
 
 namespace worker {
@@ -239,13 +244,41 @@ bool ModuleLoader::read_source(const std::string& relative_path, std::string& co
 JSObject* ModuleLoader::compile(Kind kind, const std::string& key, std::string_view source) {
   // Stack traces name internal modules "internal/<name>", user modules by their
   // path inside the handlers folder.
-  std::string filename = kind == Kind::user ? key : "internal/" + key;
+  std::string filename = kind == Kind::user ? key : internal_module_filename(key);
   JS::CompileOptions options(cx_);
   options.setFileAndLine(filename.c_str(), 1);
   JS::SourceText<mozilla::Utf8Unit> text;
   if (!text.init(cx_, source.data(), source.size(), JS::SourceOwnership::Borrowed)) return nullptr;
   JS::RootedObject module(cx_, JS::CompileModule(cx_, options, text));
   if (!module) return nullptr;
+  return add_record(kind, key, module);
+}
+
+JSObject* ModuleLoader::from_prebuilt_stencil(const std::string& key) {
+  std::span<const uint8_t> stencil_bytes = prebuilt_module(key);
+  if (stencil_bytes.empty()) return nullptr;
+  // The options the build encoded it under (stencil_encoder_main.cc).
+  std::string filename = internal_module_filename(key);
+  JS::CompileOptions options(cx_);
+  options.setFileAndLine(filename.c_str(), 1);
+  JS::Stencil* decoded = nullptr;
+  JS::TranscodeRange range(stencil_bytes.data(), stencil_bytes.size());
+  if (JS::DecodeStencil(cx_, JS::DecodeOptions(options), range, &decoded) != JS::TranscodeResult::Ok) {
+    // Parsed from source instead: slower, the same module.
+    JS_ClearPendingException(cx_);
+    common::log::warn("prebuilt-stencil-unusable").kv("module", key);
+    return nullptr;
+  }
+  RefPtr<JS::Stencil> stencil = already_AddRefed<JS::Stencil>(decoded);
+  JS::RootedObject module(cx_, JS::InstantiateModuleStencil(cx_, JS::InstantiateOptions(options), stencil));
+  if (!module) {
+    JS_ClearPendingException(cx_);
+    return nullptr;
+  }
+  return add_record(Kind::internal, key, module);
+}
+
+JSObject* ModuleLoader::add_record(Kind kind, const std::string& key, JS::HandleObject module) {
   size_t index = records_.size();
   records_.push_back(Record{kind, key, std::make_unique<JS::PersistentRootedObject>(cx_, module)});
   index_by_key_.emplace((kind == Kind::user ? "user:" : "internal:") + key, index);
@@ -265,6 +298,7 @@ JSObject* ModuleLoader::get_or_compile(Kind kind, const std::string& key, const 
       return nullptr;
     }
   } else {
+    if (JSObject* module = from_prebuilt_stencil(key)) return module;
     std::string_view text = find_internal_source(key);
     if (text.data() == nullptr) {
       throw_import_error(cx_, "internal module " + key + " is missing (imported from " + referrer_key + ")");

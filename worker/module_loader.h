@@ -77,6 +77,10 @@ class ModuleLoader {
   JSObject* get_or_compile(Kind kind, const std::string& key, const std::string& referrer_key,
                            std::string_view specifier);
   JSObject* compile(Kind kind, const std::string& key, std::string_view source);
+  // An internal module from the build's stencil (prebuilt_stencils.h); null
+  // when there is none for this engine, and the caller compiles the source.
+  JSObject* from_prebuilt_stencil(const std::string& key);
+  JSObject* add_record(Kind kind, const std::string& key, JS::HandleObject module);
   JSObject* link_and_evaluate(JS::HandleObject module, JS::MutableHandleValue evaluation);
   bool read_user_file(const std::string& relative_path, std::string& contents, std::string& error);
   void record_file(const std::string& relative_path, std::string stamp);

@@ -29,10 +29,13 @@
 #include "worker/api_udp.h"
 #include "worker/api_url.h"
 #include "worker/api_zlib.h"
+#include "worker/engine_build_id.h"
+#include "worker/engine_settings.h"
 #include "worker/engine_tasks.h"
 #include "worker/job_queue.h"
 #include "worker/js_util.h"
 #include "worker/module_loader.h"
+#include "worker/prebuilt_stencils.h"
 #include "worker/supervisor_link.h"
 #include "worker/memory_reducer.h"
 #include "worker/watchdog.h"
@@ -48,7 +51,6 @@ constexpr uint64_t kDefaultHeapLimitBytes = 512ull * 1024 * 1024;
 constexpr uint32_t kStressNurseryBytes = 256 * 1024;
 constexpr size_t kNativeStackQuotaBytes = 4 * 1024 * 1024;
 
-const JSClass kGlobalClass = {"global", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
 
 }  // namespace
 
@@ -97,18 +99,21 @@ bool Runtime::create_context(std::string& error) {
     JS_SetGCParameter(cx_, JSGC_MIN_NURSERY_BYTES, kStressNurseryBytes);
     JS_SetGCParameter(cx_, JSGC_MAX_NURSERY_BYTES, kStressNurseryBytes);
   }
-  if (!JS::InitSelfHostedCode(cx_)) {
+  // Decoded from the build's stencil where it fits this engine, instead of
+  // parsed (worker/prebuilt_stencils.h).
+  register_engine_build_id();
+  if (!prebuilt_stencils_usable()) {
+    common::log::info("prebuilt-stencils-unused")
+        .kv("reason", "made for another build of libmozjs; parsing the sources instead")
+        .kv("built_for", kPrebuiltEngineBuildId)
+        .kv("running", engine_build_id());
+  }
+  if (!JS::InitSelfHostedCode(cx_, prebuilt_self_hosted())) {
     error = "cannot initialise the JavaScript engine's self-hosted code";
     return false;
   }
-  JS::RealmOptions options;
-  // As in Node: SharedArrayBuffer and Atomics, WeakRef and
-  // FinalizationRegistry (without the non-standard cleanupSome).
-  options.creationOptions()
-      .setSharedMemoryAndAtomicsEnabled(true)
-      .setWeakRefsEnabled(JS::WeakRefSpecifier::EnabledWithoutCleanupSome);
   global_ = std::make_unique<JS::PersistentRootedObject>(
-      cx_, JS_NewGlobalObject(cx_, &kGlobalClass, nullptr, JS::FireOnNewGlobalHook, options));
+      cx_, JS_NewGlobalObject(cx_, &kWorkerGlobalClass, nullptr, JS::FireOnNewGlobalHook, worker_realm_options()));
   if (!*global_) {
     error = "cannot create the global object";
     return false;
