@@ -28,7 +28,8 @@ namespace {
 constexpr uint64_t kAllNamespaces = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 
 // The environment children get: nothing of the supervisor's but these.
-constexpr const char* kPassedEnvironment[] = {common::kSupervisorPidVariable, "PORTBROKER_GC_STRESS", "TZ"};
+constexpr const char* kPassedEnvironment[] = {common::kSupervisorPidVariable, "PORTBROKER_GC_STRESS",
+                                              "PORTBROKER_PREBUILT_STENCILS", "TZ"};
 
 std::vector<std::string> namespace_names(uint64_t flags) {
   std::vector<std::string> names;

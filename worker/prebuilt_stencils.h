@@ -31,8 +31,11 @@ extern const PrebuiltStencil kPrebuiltSelfHosted;
 extern const PrebuiltStencil kPrebuiltModules[];
 extern const size_t kPrebuiltModuleCount;
 
-// True when the stencils fit the engine loaded now.
-bool prebuilt_stencils_usable();
+// Null when the stencils are used; otherwise why not: they were made for
+// another build of libmozjs, or PORTBROKER_PREBUILT_STENCILS=0 (in the
+// broker's environment) asks the workers to parse the sources, as they do
+// after such an update (the test suite checks both ways agree).
+const char* prebuilt_stencils_unused_reason();
 
 // The self-hosted code's stencil for JS::InitSelfHostedCode; empty when unusable.
 JS::SelfHostedCache prebuilt_self_hosted();

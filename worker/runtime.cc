@@ -102,9 +102,10 @@ bool Runtime::create_context(std::string& error) {
   // Decoded from the build's stencil where it fits this engine, instead of
   // parsed (worker/prebuilt_stencils.h).
   register_engine_build_id();
-  if (!prebuilt_stencils_usable()) {
+  if (const char* reason = prebuilt_stencils_unused_reason()) {
+    // The sources are parsed instead: slower to start, the same code.
     common::log::info("prebuilt-stencils-unused")
-        .kv("reason", "made for another build of libmozjs; parsing the sources instead")
+        .kv("reason", reason)
         .kv("built_for", kPrebuiltEngineBuildId)
         .kv("running", engine_build_id());
   }
