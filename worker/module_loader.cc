@@ -19,12 +19,12 @@
 #include <map>
 
 #include "common/file_stamp.h"
-#include "common/process.h"
 #include "common/log.h"
+#include "common/process.h"
 #include "worker/engine_settings.h"
 #include "worker/internal_sources.h"
-#include "worker/prebuilt_stencils.h"
 #include "worker/js_util.h"
+#include "worker/prebuilt_stencils.h"
 
 namespace worker {
 namespace {

@@ -51,7 +51,6 @@ constexpr uint64_t kDefaultHeapLimitBytes = 512ull * 1024 * 1024;
 constexpr uint32_t kStressNurseryBytes = 256 * 1024;
 constexpr size_t kNativeStackQuotaBytes = 4 * 1024 * 1024;
 
-
 }  // namespace
 
 Runtime::Runtime(uv_loop_t* loop, ipc::WorkerInit init, SupervisorLink& link)
