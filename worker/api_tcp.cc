@@ -354,11 +354,7 @@ void TcpBinding::tls_failed(Connection& connection, const std::string& reason, c
   if (connection.tls && connection.tls->is_client()) {
     // Handler code's own connection: its socket gets the error, and the
     // server-side counts in status stay about the handler's port.
-    auto alert = connection.tls->take_output();
-    if (!alert.empty()) {
-      uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(alert.data()), static_cast<unsigned>(alert.size()));
-      uv_try_write(reinterpret_cast<uv_stream_t*>(&connection.handle), &buf, 1);
-    }
+    send_tls_alert(connection);
     settle_client_tls(connection, nullptr, reason, detail);
     if (!connection.closing) close(connection);
     return;
@@ -369,15 +365,16 @@ void TcpBinding::tls_failed(Connection& connection, const std::string& reason, c
       .kv("detail", detail);
   count_tls(reason);
   connection.handshake_deadline.cancel();
-  // The alert (if any) goes out before the socket is shut.
-  if (connection.tls) {
-    auto alert = connection.tls->take_output();
-    if (!alert.empty()) {
-      uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(alert.data()), static_cast<unsigned>(alert.size()));
-      uv_try_write(reinterpret_cast<uv_stream_t*>(&connection.handle), &buf, 1);
-    }
-  }
+  if (connection.tls) send_tls_alert(connection);
   close(connection);
+}
+
+void TcpBinding::send_tls_alert(Connection& connection) {
+  // The alert (if any) goes out before the socket is shut, without waiting.
+  auto alert = connection.tls->take_output();
+  if (alert.empty()) return;
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(alert.data()), static_cast<unsigned>(alert.size()));
+  uv_try_write(reinterpret_cast<uv_stream_t*>(&connection.handle), &buf, 1);
 }
 
 void TcpBinding::settle_client_tls(Connection& connection, const nlohmann::json* info, const std::string& reason,

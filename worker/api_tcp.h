@@ -87,6 +87,7 @@ class TcpBinding {
   void after_tls_step(Connection& connection, bool was_handshaking, std::vector<uint8_t>& plaintext);
   void flush_tls(Connection& connection);
   void tls_failed(Connection& connection, const std::string& reason, const std::string& detail);
+  void send_tls_alert(Connection& connection);
   // tls.connect's handshake ended: info (null if it failed) or why not.
   void settle_client_tls(Connection& connection, const nlohmann::json* info, const std::string& reason,
                          const std::string& detail);
