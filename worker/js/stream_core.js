@@ -826,6 +826,24 @@ function defineGetters(proto, getters) {
   }
 }
 
+// The state both sides share (a Duplex has one), on Readable.prototype and
+// Writable.prototype alike, as in Node.
+const stateGetters = {
+  closed() {
+    return this._s !== undefined ? (this._s & S_CLOSED) !== 0 : false;
+  },
+  destroyed: {
+    get() {
+      return this._s !== undefined ? (this._s & S_DESTROYED) !== 0 : false;
+    },
+    set(value) {
+      if (this._s === undefined) return;
+      if (value) this._s |= S_DESTROYED;
+      else this._s &= ~S_DESTROYED;
+    },
+  },
+};
+
 defineGetters(RP, {
   readable: {
     get() {
@@ -876,19 +894,7 @@ defineGetters(RP, {
   errored() {
     return this._s !== undefined ? this._errored : null;
   },
-  closed() {
-    return this._s !== undefined ? (this._s & S_CLOSED) !== 0 : false;
-  },
-  destroyed: {
-    get() {
-      return this._s !== undefined ? (this._s & S_DESTROYED) !== 0 : false;
-    },
-    set(value) {
-      if (this._s === undefined) return;
-      if (value) this._s |= S_DESTROYED;
-      else this._s &= ~S_DESTROYED;
-    },
-  },
+  ...stateGetters,
   readableEnded() {
     return this._r !== undefined ? (this._r & R_END_EMITTED) !== 0 : false;
   },
@@ -1329,19 +1335,7 @@ WP[EventEmitter.captureRejectionSymbol] = function (error) {
 };
 
 const writableGetters = {
-  closed() {
-    return this._s !== undefined ? (this._s & S_CLOSED) !== 0 : false;
-  },
-  destroyed: {
-    get() {
-      return this._s !== undefined ? (this._s & S_DESTROYED) !== 0 : false;
-    },
-    set(value) {
-      if (this._s === undefined) return;
-      if (value) this._s |= S_DESTROYED;
-      else this._s &= ~S_DESTROYED;
-    },
-  },
+  ...stateGetters,
   writable: {
     get() {
       const w = this._w;
@@ -1430,7 +1424,7 @@ for (const name of ["_whwm", "_wDefaultEncoding", "_corked", "_wbuf", "_wbufInde
 }
 DP[kIsWritable] = true;
 DP.destroy = WP.destroy;
-defineGetters(DP, { destroyed: writableGetters.destroyed });
+defineGetters(DP, { destroyed: stateGetters.destroyed });
 
 // --- what few workers use, loaded when first needed -------------------------------------------
 
