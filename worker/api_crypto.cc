@@ -221,9 +221,13 @@ bool hash_new(JSContext* cx, unsigned argc, JS::Value* vp) {
   return wrap_state(cx, args, &kHashClass, std::move(state));
 }
 
-bool hash_update(JSContext* cx, unsigned argc, JS::Value* vp) {
+// update(state, bytes) for a hash or an HMAC: `feed` is OpenSSL's update
+// for its context.
+template <typename State, typename Feed>
+bool update_state(JSContext* cx, unsigned argc, JS::Value* vp, const JSClass* state_class, Feed feed,
+                  const char* failure) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  auto* state = state_of<HashState>(cx, args.get(0), &kHashClass);
+  auto* state = state_of<State>(cx, args.get(0), state_class);
   if (state == nullptr) return false;
   if (!args.get(1).isObject()) return throw_type_error(cx, "crypto: bytes are required");
   int ok;
@@ -231,11 +235,15 @@ bool hash_update(JSContext* cx, unsigned argc, JS::Value* vp) {
     JS::AutoCheckCannotGC nogc;
     std::span<uint8_t> bytes;
     if (!get_bytes(&args[1].toObject(), bytes, nogc)) bytes = {};
-    ok = EVP_DigestUpdate(state->ctx.get(), bytes.data(), bytes.size());
+    ok = feed(state->ctx.get(), bytes.data(), bytes.size());
   }
-  if (ok != 1) return throw_type_error(cx, "crypto: digest update failed");
+  if (ok != 1) return throw_type_error(cx, failure);
   args.rval().setUndefined();
   return true;
+}
+
+bool hash_update(JSContext* cx, unsigned argc, JS::Value* vp) {
+  return update_state<HashState>(cx, argc, vp, &kHashClass, EVP_DigestUpdate, "crypto: digest update failed");
 }
 
 // hashDigest(hash) → ArrayBuffer; the hash object is spent.
@@ -322,20 +330,7 @@ bool hmac_new(JSContext* cx, unsigned argc, JS::Value* vp) {
 }
 
 bool hmac_update(JSContext* cx, unsigned argc, JS::Value* vp) {
-  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-  auto* state = state_of<HmacState>(cx, args.get(0), &kHmacClass);
-  if (state == nullptr) return false;
-  if (!args.get(1).isObject()) return throw_type_error(cx, "crypto: bytes are required");
-  int ok;
-  {
-    JS::AutoCheckCannotGC nogc;
-    std::span<uint8_t> bytes;
-    if (!get_bytes(&args[1].toObject(), bytes, nogc)) bytes = {};
-    ok = EVP_MAC_update(state->ctx.get(), bytes.data(), bytes.size());
-  }
-  if (ok != 1) return throw_type_error(cx, "crypto: HMAC update failed");
-  args.rval().setUndefined();
-  return true;
+  return update_state<HmacState>(cx, argc, vp, &kHmacClass, EVP_MAC_update, "crypto: HMAC update failed");
 }
 
 bool hmac_digest(JSContext* cx, unsigned argc, JS::Value* vp) {
