@@ -9,6 +9,7 @@
 #include "common/process.h"
 #include "ipc/messages.h"
 #include "policy/tenant_config.h"
+#include "store/inherited_socket.h"
 
 namespace store {
 namespace {
@@ -30,18 +31,7 @@ void refuse(std::string_view message_type, std::string_view reason, std::string_
 
 }  // namespace
 
-std::optional<std::string> check_control_socket(int fd) {
-  std::string name = "fd " + std::to_string(fd);
-  struct stat info {};
-  if (fd < 0 || fstat(fd, &info) != 0) return name + ": " + common::errno_text(fd < 0 ? EBADF : errno);
-  if (!S_ISSOCK(info.st_mode)) return name + " is not a socket";
-  int type = 0;
-  socklen_t length = sizeof type;
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_SEQPACKET) {
-    return name + " is not a SOCK_SEQPACKET socket";
-  }
-  return std::nullopt;
-}
+std::optional<std::string> check_control_socket(int fd) { return check_socket_type(fd, SOCK_SEQPACKET, "SOCK_SEQPACKET"); }
 
 bool KeyspaceScopes::has_scope(std::string_view name) const { return keyspace_.scope(name) != nullptr; }
 

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/process.h"
+#include "store/inherited_socket.h"
 
 namespace store {
 namespace {
@@ -39,17 +40,10 @@ std::string uv_error_text(int status) { return std::string(uv_err_name(status)) 
 }  // namespace
 
 std::optional<std::string> check_listening_socket(int fd) {
+  if (auto problem = check_socket_type(fd, SOCK_STREAM, "stream")) return problem;
   std::string name = "fd " + std::to_string(fd);
-  struct stat info {};
-  if (fd < 0 || fstat(fd, &info) != 0) return name + ": " + common::errno_text(fd < 0 ? EBADF : errno);
-  if (!S_ISSOCK(info.st_mode)) return name + " is not a socket";
-  int type = 0;
-  socklen_t length = sizeof type;
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) {
-    return name + " is not a stream socket";
-  }
   int listening = 0;
-  length = sizeof listening;
+  socklen_t length = sizeof listening;
   if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0) {
     return name + " is not a listening socket";
   }
