@@ -31,6 +31,7 @@ bool WorkerProcess::start(const std::string& executable, ipc::WorkerInit init, c
                        cgroup};
   options.default_slice = true;  // handler code runs here
   int rc = child_.spawn(loop_, options, [this](int64_t status, int term_signal) {
+    read_last_words();
     close_channel();
     exit_grace_.cancel();
     // A seccomp violation ends the worker from its SIGSYS handler.
@@ -165,6 +166,28 @@ void WorkerProcess::end_worker(const char* event, const std::string& detail) {
   common::log::error(event).kv("handler", name_).kv_nonempty("tenant", tenant_).kv("pid", pid()).kv("reason", detail);
   close_channel();
   kill();
+}
+
+void WorkerProcess::read_last_words() {
+  // A busy loop can see the exit before it has read the channel at all (the
+  // sanitizer CI run caught it): the worker's own account of why it ended is
+  // still in the socket and is taken now. Nothing else a dead worker asked for
+  // is acted on. Its sandbox report only opens the way for the account, as it
+  // does while a worker lives: the process is gone, so its confinement can no
+  // longer be checked, nor can it matter. Bounded, since a descriptor the
+  // worker passed on could keep the channel's peer alive.
+  for (int i = 0; i < 256 && channel_; ++i) {
+    if (reader_.next(channel_.get()) != ipc::IoResult::ok || !reader_.fds().empty()) return;
+    auto type = ipc::peek_type(reader_.bytes());
+    if (type == ipc::MessageType::worker_sandbox) {
+      if (sandbox_reported_) return;
+      sandbox_reported_ = true;
+    } else if (type == ipc::MessageType::worker_failed && sandbox_reported_) {
+      on_failed(reader_.bytes());
+    } else if (type == ipc::MessageType::seccomp_violation) {
+      on_seccomp_violation(reader_.bytes());
+    }
+  }
 }
 
 void WorkerProcess::close_channel() {

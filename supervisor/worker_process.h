@@ -149,6 +149,8 @@ class WorkerProcess final : public ConnectionOwner {
   void on_egress_lookup(std::span<const uint8_t> message);
   void watch(bool writable);
   void close_channel();
+  // After the exit: the sandbox, worker_failed or seccomp report still unread.
+  void read_last_words();
 
   uv_loop_t* loop_;
   std::string name_;
