@@ -613,6 +613,9 @@ void Handler::on_sandbox_report(Worker* worker, const ipc::WorkerSandbox& report
     worker->process->kill();
   };
   worker->sandbox = sandbox_status(report);
+  // Read after its exit (WorkerProcess::read_last_words): the process is gone,
+  // so the kernel can no longer be asked, nor can its confinement matter.
+  if (!worker->process->running()) return;
   // What the kernel shows outranks what the worker says.
   const auto& config = ctx_.config();
   std::string mismatch =

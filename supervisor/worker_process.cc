@@ -170,22 +170,19 @@ void WorkerProcess::end_worker(const char* event, const std::string& detail) {
 
 void WorkerProcess::read_last_words() {
   // A busy loop can see the exit before it has read the channel at all (the
-  // sanitizer CI run caught it): the worker's own account of why it ended is
-  // still in the socket and is taken now. Nothing else a dead worker asked for
-  // is acted on. Its sandbox report only opens the way for the account, as it
-  // does while a worker lives: the process is gone, so its confinement can no
-  // longer be checked, nor can it matter. Bounded, since a descriptor the
-  // worker passed on could keep the channel's peer alive.
+  // pidfd's watcher is registered before the channel's; the sanitizer CI run
+  // caught it): what the worker sent before it ended is read now, in order,
+  // as if the loop had read it first. Reports are taken (why it failed, its
+  // readiness, replies it sent); requests are not, with no one left to answer.
+  // Bounded, since a descriptor the worker passed on could keep the channel's
+  // peer alive.
   for (int i = 0; i < 256 && channel_; ++i) {
-    if (reader_.next(channel_.get()) != ipc::IoResult::ok || !reader_.fds().empty()) return;
-    auto type = ipc::peek_type(reader_.bytes());
-    if (type == ipc::MessageType::worker_sandbox) {
-      if (sandbox_reported_) return;
-      sandbox_reported_ = true;
-    } else if (type == ipc::MessageType::worker_failed && sandbox_reported_) {
-      on_failed(reader_.bytes());
-    } else if (type == ipc::MessageType::seccomp_violation) {
-      on_seccomp_violation(reader_.bytes());
+    if (reader_.next(channel_.get()) != ipc::IoResult::ok) return;
+    try {
+      dispatch(reader_.bytes(), reader_.fds().size(), true);
+    } catch (const std::exception& e) {
+      common::log::error("worker-protocol-violation").kv("handler", name_).kv_nonempty("tenant", tenant_).kv("reason", e.what());
+      return;
     }
   }
 }
@@ -220,21 +217,24 @@ Message decode_or_throw(std::span<const uint8_t> bytes, const char* what) {
 struct WorkerProcess::Route {
   ipc::MessageType type;
   void (WorkerProcess::*handle)(std::span<const uint8_t> message);
+  // A report still counts once the worker has exited; a request, which asks
+  // the supervisor to act and answer, does not.
+  bool report;
 };
 
 const WorkerProcess::Route* WorkerProcess::route_for(ipc::MessageType type) {
   static constexpr Route kRoutes[] = {
-      {ipc::MessageType::worker_sandbox, &WorkerProcess::on_sandbox},
-      {ipc::MessageType::worker_ready, &WorkerProcess::on_ready},
-      {ipc::MessageType::worker_failed, &WorkerProcess::on_failed},
-      {ipc::MessageType::replies, &WorkerProcess::on_replies},
-      {ipc::MessageType::tls_stats, &WorkerProcess::on_tls_stats},
-      {ipc::MessageType::tls_certificate_request, &WorkerProcess::on_certificate_request},
-      {ipc::MessageType::seccomp_violation, &WorkerProcess::on_seccomp_violation},
-      {ipc::MessageType::store_reconnect, &WorkerProcess::on_store_reconnect},
-      {ipc::MessageType::modules_loaded, &WorkerProcess::on_modules_loaded},
-      {ipc::MessageType::egress_connect, &WorkerProcess::on_egress_connect},
-      {ipc::MessageType::egress_lookup, &WorkerProcess::on_egress_lookup},
+      {ipc::MessageType::worker_sandbox, &WorkerProcess::on_sandbox, true},
+      {ipc::MessageType::worker_ready, &WorkerProcess::on_ready, true},
+      {ipc::MessageType::worker_failed, &WorkerProcess::on_failed, true},
+      {ipc::MessageType::replies, &WorkerProcess::on_replies, true},
+      {ipc::MessageType::tls_stats, &WorkerProcess::on_tls_stats, true},
+      {ipc::MessageType::tls_certificate_request, &WorkerProcess::on_certificate_request, false},
+      {ipc::MessageType::seccomp_violation, &WorkerProcess::on_seccomp_violation, true},
+      {ipc::MessageType::store_reconnect, &WorkerProcess::on_store_reconnect, false},
+      {ipc::MessageType::modules_loaded, &WorkerProcess::on_modules_loaded, true},
+      {ipc::MessageType::egress_connect, &WorkerProcess::on_egress_connect, false},
+      {ipc::MessageType::egress_lookup, &WorkerProcess::on_egress_lookup, false},
   };
   for (const auto& route : kRoutes) {
     if (route.type == type) return &route;
@@ -242,7 +242,7 @@ const WorkerProcess::Route* WorkerProcess::route_for(ipc::MessageType type) {
   return nullptr;
 }
 
-void WorkerProcess::dispatch(std::span<const uint8_t> message, size_t fd_count) {
+void WorkerProcess::dispatch(std::span<const uint8_t> message, size_t fd_count, bool exited) {
   auto type = ipc::peek_type(message);
   const Route* route = type ? route_for(*type) : nullptr;
   if (route == nullptr) {
@@ -254,6 +254,7 @@ void WorkerProcess::dispatch(std::span<const uint8_t> message, size_t fd_count) 
   if (!sandbox_reported_ && *type != ipc::MessageType::worker_sandbox && *type != ipc::MessageType::seccomp_violation) {
     throw ProtocolViolation("a message before the sandbox report");
   }
+  if (exited && !route->report) return;
   (this->*route->handle)(message);
 }
 

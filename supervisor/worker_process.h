@@ -135,7 +135,8 @@ class WorkerProcess final : public ConnectionOwner {
   void send_queued();
   // One message from the worker, decoded and handled by its route; throws
   // ProtocolViolation (or anything else a handler throws) to end the worker.
-  void dispatch(std::span<const uint8_t> message, size_t fd_count);
+  // Once it has `exited`, only its reports are handled.
+  void dispatch(std::span<const uint8_t> message, size_t fd_count, bool exited = false);
   void on_ready(std::span<const uint8_t> message);
   void on_failed(std::span<const uint8_t> message);
   void on_sandbox(std::span<const uint8_t> message);
@@ -149,7 +150,7 @@ class WorkerProcess final : public ConnectionOwner {
   void on_egress_lookup(std::span<const uint8_t> message);
   void watch(bool writable);
   void close_channel();
-  // After the exit: the sandbox, worker_failed or seccomp report still unread.
+  // At the exit: what the worker sent before it, still unread.
   void read_last_words();
 
   uv_loop_t* loop_;

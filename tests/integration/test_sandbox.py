@@ -362,8 +362,10 @@ class ProbeTest(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def probe(self, operation, unprivileged=False):
+    def probe(self, operation, unprivileged=False, read_after_exit=False):
         command = [PROBE, "--operation", operation, "--handlers", self.handlers]
+        if read_after_exit:
+            command += ["--read", "after-exit"]
         if unprivileged:
             # A supervisor that is not root: a user namespace replaces root's powers.
             command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
@@ -397,6 +399,16 @@ class ProbeTest(unittest.TestCase):
                 sandbox = report["sandbox"]
                 self.assertEqual(sandbox["missing"], [])
                 self.assertEqual(sandbox["uid"], 65534)
+
+    def test_what_a_worker_sent_before_its_exit_counts_when_the_exit_is_seen_first(self):
+        # A busy supervisor may see the exit before it reads the channel (CI
+        # caught it): the reports still count, in order; they used to be lost.
+        report = self.probe("read_handler_file", read_after_exit=True)
+        self.assertEqual(report["outcome"], {"result": "succeeded"})
+        self.assertEqual(report["exit"], "exited with status 0")
+        report = self.probe("socket", read_after_exit=True)
+        self.assertIsNone(report["outcome"], report)
+        self.assertEqual(report["exit"], "killed by signal SIGSYS (seccomp: socket)")
 
     def test_unprivileged_supervisor_still_confines_through_a_user_namespace(self):
         report = self.probe("thread", unprivileged=True)

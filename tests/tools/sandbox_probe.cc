@@ -1,6 +1,7 @@
 // portbroker-sandbox-probe: proves what a confined worker cannot do.
 //
 //   portbroker-sandbox-probe --operation NAME --handlers DIR [--uid N --gid N]
+//                            [--read after-exit]
 //
 // Started like a worker, by the supervisor's own WorkerProcess (clone3 into
 // new namespaces, the same fd and environment plumbing, the init message),
@@ -10,6 +11,9 @@
 //    "refused", "errno": "EPERM", ...} or null, "exit": "killed by signal
 //    SIGSYS (seccomp: socket)"}
 // An operation the filter forbids never reports an outcome: the process dies.
+// `--read after-exit` lets the child finish before the launcher's loop first
+// polls, so the loop sees the exit before anything the child sent: what a
+// supervisor busy starting workers sees.
 
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -23,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 #include <uv.h>
@@ -33,6 +38,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -209,7 +215,8 @@ int run_confined() {
 
 int usage(const char* why) {
   std::fprintf(stderr, "portbroker-sandbox-probe: %s\n", why);
-  std::fprintf(stderr, "usage: portbroker-sandbox-probe --operation NAME --handlers DIR [--uid N --gid N]\n");
+  std::fprintf(stderr,
+               "usage: portbroker-sandbox-probe --operation NAME --handlers DIR [--uid N --gid N] [--read after-exit]\n");
   std::fprintf(stderr, "operations:");
   for (const auto& [name, _] : operations()) std::fprintf(stderr, " %s", name.c_str());
   std::fprintf(stderr, "\n");
@@ -221,12 +228,14 @@ int run_launcher(int argc, char** argv) {
   std::string handlers;
   uint32_t uid = 65534;
   uint32_t gid = 65534;
+  bool read_after_exit = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string name = argv[i];
     if (name == "--operation") operation = argv[i + 1];
     else if (name == "--handlers") handlers = argv[i + 1];
     else if (name == "--uid") uid = static_cast<uint32_t>(std::stoul(argv[i + 1]));
     else if (name == "--gid") gid = static_cast<uint32_t>(std::stoul(argv[i + 1]));
+    else if (name == "--read" && std::string_view(argv[i + 1]) == "after-exit") read_after_exit = true;
     else return usage(("unknown option " + name).c_str());
   }
   if (operations().count(operation) == 0) return usage("unknown or missing --operation");
@@ -303,6 +312,12 @@ int run_launcher(int argc, char** argv) {
     if (!probe.start(self, init, common::UniqueFd(store[0][1]), common::UniqueFd(store[1][1]), error)) {
       std::fprintf(stderr, "portbroker-sandbox-probe: %s\n", error.c_str());
       return 1;
+    }
+    if (read_after_exit) {
+      // Waits for the exit without reaping: the loop's first poll then finds
+      // the process's watcher ready ahead of the channel's.
+      siginfo_t info{};
+      waitid(P_PID, static_cast<id_t>(probe.pid()), &info, WEXITED | WNOWAIT);
     }
     uv_timer_start(
         &deadline, [](uv_timer_t* timer) { uv_stop(timer->loop); }, kProbeTimeoutMs, 0);
