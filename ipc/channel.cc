@@ -1,9 +1,11 @@
 #include "ipc/channel.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 
@@ -63,6 +65,27 @@ IoResult send_message(int socket_fd, std::span<const uint8_t> bytes, std::span<c
     if (error) *error = errno;
     return (errno == EPIPE || errno == ECONNRESET) ? IoResult::closed : IoResult::error;
   }
+}
+
+IoResult send_queued(int socket_fd, std::deque<std::vector<uint8_t>>& queue, int timeout_ms, int* error) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!queue.empty()) {
+    IoResult result = send_message(socket_fd, queue.front(), {}, error);
+    if (result == IoResult::ok) {
+      queue.pop_front();
+      continue;
+    }
+    if (result != IoResult::would_block) return result;
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return IoResult::would_block;
+    pollfd room{socket_fd, POLLOUT, 0};
+    if (::poll(&room, 1, static_cast<int>(left)) < 0 && errno != EINTR) {
+      if (error) *error = errno;
+      return IoResult::error;
+    }
+  }
+  return IoResult::ok;
 }
 
 namespace {

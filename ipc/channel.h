@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <utility>
@@ -26,6 +27,14 @@ bool make_channel_pair(common::UniqueFd& first, common::UniqueFd& second);
 
 IoResult send_message(int socket_fd, std::span<const uint8_t> bytes, std::span<const int> fds = {},
                       int* error = nullptr);
+
+// Sends `queue`'s messages (without fds) in order, removing each one sent,
+// waiting for room up to timeout_ms in all (0: only what fits now). ok once
+// the queue is empty; would_block if time ran out first; closed or error (the
+// message stays queued) when the peer cannot take it. A process about to exit
+// gives its last messages this bounded wait rather than dying with them.
+IoResult send_queued(int socket_fd, std::deque<std::vector<uint8_t>>& queue, int timeout_ms,
+                     int* error = nullptr);
 
 class ReceivedMessage {
  public:

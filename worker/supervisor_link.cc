@@ -44,6 +44,16 @@ void SupervisorLink::start(uv_loop_t* loop, Runtime& runtime) {
 
 void SupervisorLink::close() {
   poll_.reset();
+  if (channel_ && !outbox_.empty()) {
+    int err = 0;
+    auto result = ipc::send_queued(channel_.get(), outbox_, kLastWordsTimeoutMs, &err);
+    if (result == ipc::IoResult::would_block) {
+      common::log::warn("supervisor-messages-unsent").kv("messages", outbox_.size()).kv("reason", "timed out");
+    } else if (result != ipc::IoResult::ok) {
+      common::log::warn("supervisor-messages-unsent").kv("messages", outbox_.size()).err(err);
+    }
+  }
+  outbox_.clear();
   channel_.reset();
 }
 
@@ -77,11 +87,9 @@ void SupervisorLink::on_events(int status, int events) {
     return;
   }
   if (events & UV_WRITABLE) {
-    while (!outbox_.empty()) {
-      auto result = ipc::send_message(channel_.get(), outbox_.front());
-      if (result == ipc::IoResult::would_block) break;
-      outbox_.pop_front();
-    }
+    auto result = ipc::send_queued(channel_.get(), outbox_, 0);
+    // A channel that cannot take messages any more is the reading side's news.
+    if (result != ipc::IoResult::ok && result != ipc::IoResult::would_block) outbox_.clear();
     update_poll();
   }
   if (events & UV_READABLE) {

@@ -22,15 +22,24 @@ class Runtime;
 class SupervisorLink {
  public:
   explicit SupervisorLink(common::UniqueFd channel) : channel_(std::move(channel)) {}
+  ~SupervisorLink() { close(); }
+  SupervisorLink(const SupervisorLink&) = delete;
+  SupervisorLink& operator=(const SupervisorLink&) = delete;
 
   // Waits for worker_init (blocking, bounded by timeout_ms) before any runtime exists.
   bool receive_init(ipc::WorkerInit& init, std::vector<common::UniqueFd>& fds, int timeout_ms, std::string& error);
   void start(uv_loop_t* loop, Runtime& runtime);
+  // Gives what is still queued a bounded wait (kLastWordsTimeoutMs), then
+  // closes: a report queued just before exit (the handler failed, a reply
+  // batch) still reaches the supervisor, which reads a dead worker's channel
+  // to its end. Every exit path gets it through the destructor.
   void close();
   // Queues when the channel is full; messages keep their order.
   void send(std::span<const uint8_t> message);
 
  private:
+  static constexpr int kLastWordsTimeoutMs = 1000;
+
   void on_events(int status, int events);
   void dispatch(std::span<const uint8_t> message, std::vector<common::UniqueFd>& fds);
   void update_poll();

@@ -10,10 +10,12 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -295,6 +297,74 @@ TEST_CASE("sending into a full channel would block until the peer reads") {
     ++drained;
   }
   CHECK(drained == sent + 1);
+}
+
+// Fills the channel from a; what no longer fits goes to the queue, numbered.
+std::deque<std::vector<uint8_t>> fill_then_queue(int fd, size_t queued, size_t& sent) {
+  std::deque<std::vector<uint8_t>> queue;
+  sent = 0;
+  for (uint8_t i = 0;; ++i) {
+    auto chunk = pattern(64 * 1024, i);
+    if (queue.empty() && ipc::send_message(fd, chunk) == IoResult::ok) {
+      ++sent;
+      continue;
+    }
+    queue.push_back(std::move(chunk));
+    if (queue.size() == queued) return queue;
+  }
+}
+
+TEST_CASE("send_queued with no time sends what fits and keeps the rest in order") {
+  auto channel = make_channel();
+  size_t sent = 0;
+  auto queue = fill_then_queue(channel.a.get(), 5, sent);
+  const auto first_queued = queue.front();
+  CHECK(ipc::send_queued(channel.a.get(), queue, 0) == IoResult::would_block);
+  CHECK(queue.size() == 5);
+  CHECK(queue.front() == first_queued);
+  ReceivedMessage message;
+  REQUIRE(ipc::receive_message(channel.b.get(), message) == IoResult::ok);
+  CHECK(ipc::send_queued(channel.a.get(), queue, 0) == IoResult::would_block);
+  CHECK(queue.size() == 4);
+}
+
+TEST_CASE("send_queued waits for room while the peer reads, and everything arrives in order") {
+  auto channel = make_channel();
+  size_t sent = 0;
+  auto queue = fill_then_queue(channel.a.get(), 20, sent);
+  std::vector<std::vector<uint8_t>> expected(queue.begin(), queue.end());
+  std::vector<std::vector<uint8_t>> received;
+  std::thread reader([&] {
+    // The reader starts late, so the sender must wait for room.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ReceivedMessage message;
+    for (size_t i = 0; i < sent + expected.size();) {
+      auto result = ipc::receive_message(channel.b.get(), message);
+      if (result == IoResult::would_block) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
+      if (result != IoResult::ok) break;
+      if (i++ >= sent) received.emplace_back(message.bytes().begin(), message.bytes().end());
+    }
+  });
+  CHECK(ipc::send_queued(channel.a.get(), queue, 10000) == IoResult::ok);
+  reader.join();
+  CHECK(queue.empty());
+  CHECK(received == expected);
+}
+
+TEST_CASE("send_queued gives up at its deadline, and reports a closed peer") {
+  auto channel = make_channel();
+  size_t sent = 0;
+  auto queue = fill_then_queue(channel.a.get(), 3, sent);
+  auto started = std::chrono::steady_clock::now();
+  CHECK(ipc::send_queued(channel.a.get(), queue, 50) == IoResult::would_block);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(50));
+  CHECK(queue.size() == 3);
+  channel.b.reset();
+  CHECK(result_name(ipc::send_queued(channel.a.get(), queue, 1000)) == std::string("closed"));
+  CHECK(queue.size() == 3);
 }
 
 TEST_CASE("a closed peer reads as closed, after its pending messages") {
