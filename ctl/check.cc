@@ -7,6 +7,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <set>
+#include <vector>
 
 #include "common/one_shot_timer.h"
 #include "common/process.h"
@@ -16,6 +19,7 @@
 #include "supervisor/handler_scan.h"
 #include "supervisor/confinement_check.h"
 #include "supervisor/options.h"
+#include "supervisor/tenant/tenant_identity.h"
 #include "supervisor/worker_identity.h"
 #include "supervisor/worker_process.h"
 
@@ -114,6 +118,23 @@ std::string check_javascript(const policy::BrokerConfig& config, const std::stri
   return problem;
 }
 
+// What the broker checks of each tenant against this host before it starts
+// one (its folder, its user, uid collisions), so that `check --config`
+// reports the errors portbrokerd would refuse to start with. The uids it
+// would allocate are not recorded.
+bool check_tenants_here(const policy::BrokerConfig& config, std::string& error) {
+  if (config.tenants.empty()) return true;
+  supervisor::WorkerIdentity own;
+  if (!supervisor::resolve_worker_identity(config.worker, own, error)) return false;
+  supervisor::tenant::UidRegistry registry(config.state_dir + "/tenant-uids.json");
+  if (geteuid() == 0 && !registry.load(error)) return false;
+  std::vector<const policy::TenantConfig*> tenants;
+  for (const auto& tenant : config.tenants) tenants.push_back(&tenant);
+  std::set<uid_t> uids_in_use = {own.uid};
+  std::map<std::string, supervisor::WorkerIdentity> identities;
+  return supervisor::tenant::resolve_tenant_identities(tenants, own, registry, uids_in_use, identities, error);
+}
+
 }  // namespace
 
 nlohmann::json check_handlers(const CheckRequest& request) {
@@ -131,7 +152,7 @@ nlohmann::json check_handlers(const CheckRequest& request) {
   if (request.config_path || stat(config_path.c_str(), &info) == 0) {
     std::string field;
     std::string error;
-    bool ok = supervisor::load_config_file(config_path, config, field, error);
+    bool ok = supervisor::load_config_file(config_path, config, field, error) && check_tenants_here(config, error);
     result["config"] = {{"file", config_path}, {"error", ok ? nlohmann::json(nullptr) : nlohmann::json(error)}};
     if (!ok) result["errors"] = result["errors"].get<int>() + 1;
   }

@@ -19,6 +19,7 @@
 #include "supervisor/metrics.h"
 #include "supervisor/tcp_traffic.h"
 #include "supervisor/privileges.h"
+#include "supervisor/tenant/tenant_identity.h"
 
 namespace supervisor {
 namespace {
@@ -84,58 +85,23 @@ bool Broker::make_folders(std::string& error) {
   common::log::info("tenant-cgroups").kv("using", cgroups_.describe());
   tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
   if (!registry.load(error)) return false;
-  // No two tenants, nor a tenant and the operator's workers or the store,
-  // share a uid: a shared uid would share RLIMIT_NPROC, /proc access and
-  // signals.
+  std::vector<const policy::TenantConfig*> tenants;
+  for (const auto& tenant : options_.config.tenants) tenants.push_back(&tenant);
   std::set<uid_t> uids_in_use = {worker_.uid};
-  for (const auto& tenant : options_.config.tenants) {
-    if (!make_tenant_folder(tenant, registry, uids_in_use, error)) return false;
+  std::map<std::string, WorkerIdentity> identities;
+  if (!tenant::resolve_tenant_identities(tenants, worker_, registry, uids_in_use, identities, error)) return false;
+  for (const auto* tenant : tenants) {
+    if (!make_tenant_folder(*tenant, identities[tenant->name], error)) return false;
   }
   if (registry.allocations().size() > 0 && !registry.save(error)) return false;
   return true;
 }
 
-bool Broker::make_tenant_folder(const policy::TenantConfig& tenant, tenant::UidRegistry& registry,
-                                std::set<uid_t>& uids_in_use, std::string& error) {
-  std::string where = "tenant " + tenant.name + ": ";
-  struct stat info {};
-  if (stat(tenant.handlers_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-    error = where + "/tenants/" + tenant.name + "/handlers: " + tenant.handlers_dir + " is not a folder";
-    return false;
-  }
-  WorkerIdentity identity;
-  if (geteuid() != 0) {
-    // Without root there is no other uid to become: every worker is ours.
-    identity = worker_;
-  } else if (tenant.user) {
-    passwd* entry = getpwnam(tenant.user->c_str());
-    if (entry == nullptr) {
-      error = where + "/tenants/" + tenant.name + "/user: no user named '" + *tenant.user + "'";
-      return false;
-    }
-    identity = {entry->pw_uid, entry->pw_gid, entry->pw_name};
-  } else {
-    uid_t uid = registry.uid_for(tenant.name, error);
-    if (uid == 0) {
-      error = where + error;
-      return false;
-    }
-    identity = {uid, static_cast<gid_t>(uid), "portbroker-" + tenant.name};
-  }
-  if (geteuid() == 0) {
-    if (identity.uid == 0) {
-      error = where + "/tenants/" + tenant.name + "/user: '" + identity.user + "' is root";
-      return false;
-    }
-    if (!uids_in_use.insert(identity.uid).second) {
-      error = where + "/tenants/" + tenant.name + "/user: uid collision: uid " + std::to_string(identity.uid) +
-              " is already another tenant's or the operator's workers'";
-      return false;
-    }
-  }
+bool Broker::make_tenant_folder(const policy::TenantConfig& tenant, const WorkerIdentity& identity,
+                                std::string& error) {
   // Its own part of the store, and its own socket to it.
   if (!store_->add_scope(tenant.name, identity.uid, identity.gid, tenant.limits.store_mb << 20, error)) {
-    error = where + "its store socket: " + error;
+    error = "tenant " + tenant.name + ": its store socket: " + error;
     return false;
   }
   // The kernel bounds the tenant's workers together where the host lets us.
@@ -174,12 +140,11 @@ void Broker::reload_config() {
       error = e.what();
     }
   }
-  if (!ok) {
+  auto refuse = [&] {
     config_error_ = options_.config_path + ": " + error + " (the configuration in force stays)";
     common::log::error("config-invalid").kv("file", options_.config_path).kv("field", field).kv("reason", error);
-    return;
-  }
-  config_error_.clear();
+  };
+  if (!ok) return refuse();
   const auto& before = options_.config.tenants;
   const auto& after = next.tenants;
   auto find = [](const std::vector<policy::TenantConfig>& list, const std::string& name) -> const policy::TenantConfig* {
@@ -188,36 +153,49 @@ void Broker::reload_config() {
     }
     return nullptr;
   };
-  // Removed, or changed in what a running folder cannot take (its folder,
-  // user, ports, key directories): its handlers retire.
-  std::vector<std::string> to_start;
-  for (const auto& old : before) {
-    const policy::TenantConfig* now = find(after, old.name);
-    if (now != nullptr && *now == old) continue;
-    bool limits_only = now != nullptr && now->handlers_dir == old.handlers_dir && now->user == old.user &&
-                       now->ports == old.ports && now->tls == old.tls;
-    HandlerFolder* folder = tenant_folder(old.name);
-    if (folder == nullptr) continue;
-    if (limits_only) {
-      folder->update_tenant(*now);
-      sandbox::CgroupPlacement placement;
-      std::string cgroup_error;
-      cgroups_.ensure_group(sandbox::tenant_group_name(now->name), {now->limits.memory_mb << 20, now->limits.pids},
-                            placement, cgroup_error);
-      std::string store_error;
-      if (!store_->add_scope(now->name, folder->worker_identity().uid, folder->worker_identity().gid,
-                             now->limits.store_mb << 20, store_error)) {
-        common::log::error("tenant-store-update-failed").kv("tenant", now->name).kv("reason", store_error);
-      }
-      common::log::info("tenant-updated").kv("tenant", now->name);
+  // What each tenant of the new file needs: nothing (unchanged and running),
+  // new limits only, or a (re)start: new, changed in what a running folder
+  // cannot take (its folder, user, ports, key directories), or without a
+  // running folder because its last start failed (a reload retries it).
+  std::vector<const policy::TenantConfig*> to_update;
+  std::vector<const policy::TenantConfig*> to_start;
+  std::set<uid_t> uids_in_use = {worker_.uid};
+  for (const auto& now : after) {
+    const policy::TenantConfig* old = find(before, now.name);
+    HandlerFolder* folder = old ? tenant_folder(old->name) : nullptr;
+    if (folder == nullptr) {
+      to_start.push_back(&now);
       continue;
     }
+    bool limits_only = now.handlers_dir == old->handlers_dir && now.user == old->user && now.ports == old->ports &&
+                       now.tls == old->tls;
+    if (!limits_only) {
+      to_start.push_back(&now);
+      continue;
+    }
+    if (!(now == *old)) to_update.push_back(&now);
+    uids_in_use.insert(folder->worker_identity().uid);
+  }
+  // Every tenant to start is checked against the host before anything
+  // changes: a missing folder or user, or a uid collision, keeps the whole
+  // configuration in force, the running tenants untouched.
+  tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
+  std::map<std::string, WorkerIdentity> identities;
+  if (!registry.load(error) ||
+      !tenant::resolve_tenant_identities(to_start, worker_, registry, uids_in_use, identities, error)) {
+    field = "/tenants";
+    return refuse();
+  }
+  config_error_.clear();
+
+  for (const auto& old : before) {
+    HandlerFolder* folder = tenant_folder(old.name);
+    if (folder == nullptr) continue;
+    const policy::TenantConfig* now = find(after, old.name);
+    bool restarts = std::any_of(to_start.begin(), to_start.end(), [&](const auto* t) { return t->name == old.name; });
+    if (now != nullptr && !restarts) continue;
     common::log::info(now ? "tenant-changed" : "tenant-removed").kv("tenant", old.name);
     retire_folder(*folder);
-    if (now != nullptr) to_start.push_back(now->name);
-  }
-  for (const auto& tenant : after) {
-    if (find(before, tenant.name) == nullptr) to_start.push_back(tenant.name);
   }
   if (before.empty() && !after.empty() && cgroups_.version() == sandbox::CgroupVersion::none && cgroups_.reason().empty()) {
     cgroups_ = sandbox::CgroupTree::detect_system();
@@ -225,22 +203,27 @@ void Broker::reload_config() {
   options_.config.tenants = next.tenants;
   options_.config.tenants_json = next.tenants_json;
   local_ca_.set_domains(all_domains(options_.config));
-  tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
-  if (!registry.load(error)) {
-    common::log::error("tenant-uids-unreadable").kv("reason", error);
-    return;
+  for (const auto* changed : to_update) {
+    const policy::TenantConfig& now = *find(options_.config.tenants, changed->name);
+    HandlerFolder* folder = tenant_folder(now.name);
+    folder->update_tenant(now);
+    sandbox::CgroupPlacement placement;
+    std::string cgroup_error;
+    cgroups_.ensure_group(sandbox::tenant_group_name(now.name), {now.limits.memory_mb << 20, now.limits.pids},
+                          placement, cgroup_error);
+    std::string store_error;
+    if (!store_->add_scope(now.name, folder->worker_identity().uid, folder->worker_identity().gid,
+                           now.limits.store_mb << 20, store_error)) {
+      common::log::error("tenant-store-update-failed").kv("tenant", now.name).kv("reason", store_error);
+    }
+    common::log::info("tenant-updated").kv("tenant", now.name);
   }
-  std::set<uid_t> uids_in_use = {worker_.uid};
-  for (const auto& folder : folders_) {
-    if (!folder->tenant().empty()) uids_in_use.insert(folder->worker_identity().uid);
-  }
-  for (const auto& name : to_start) {
-    const policy::TenantConfig* tenant = find(options_.config.tenants, name);
+  for (const auto* starting : to_start) {
+    const policy::TenantConfig& tenant = *find(options_.config.tenants, starting->name);
     std::string tenant_error;
-    if (tenant == nullptr || !make_tenant_folder(*tenant, registry, uids_in_use, tenant_error) ||
-        !folders_.back()->start(tenant_error)) {
+    if (!make_tenant_folder(tenant, identities[tenant.name], tenant_error) || !folders_.back()->start(tenant_error)) {
       config_error_ += (config_error_.empty() ? "" : "; ") + tenant_error;
-      common::log::error("tenant-failed").kv("tenant", name).kv("reason", tenant_error);
+      common::log::error("tenant-failed").kv("tenant", tenant.name).kv("reason", tenant_error);
     }
   }
   if (!registry.save(error)) common::log::error("tenant-uids-unwritable").kv("reason", error);

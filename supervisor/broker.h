@@ -86,13 +86,15 @@ class Broker final : public FolderHost {
   // The operator's folder, then each tenant's, each with its identity;
   // false (with `error`, naming the tenant and field) if one cannot be set up.
   bool make_folders(std::string& error);
-  bool make_tenant_folder(const policy::TenantConfig& tenant, tenant::UidRegistry& registry,
-                          std::set<uid_t>& uids_in_use, std::string& error);
+  // A tenant's part of the store, control group and folder, as `identity`.
+  bool make_tenant_folder(const policy::TenantConfig& tenant, const WorkerIdentity& identity, std::string& error);
   // Reads the config file again and applies what changed in the tenants:
   // new ones start, removed ones retire (their handlers drain and their
-  // ports close), changed ones restart, or only take new limits. Every
-  // other tenant is untouched. An invalid file keeps the config in force,
-  // with the error in status. Other settings need a restart.
+  // ports close), changed ones restart, or only take new limits; one whose
+  // last start failed is tried again. Every other tenant is untouched. An
+  // invalid file, or a tenant this host cannot run (its folder, its user, a
+  // uid collision), keeps the config in force, with the error in status.
+  // Other settings need a restart.
   void reload_config();
   // A tenant's folder leaves: its handlers stop, then it goes.
   void retire_folder(HandlerFolder& folder);

@@ -354,6 +354,25 @@ class TenantConfigTest(unittest.TestCase):
         daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
                      os.path.join(self.root, "run"), "--no-firewall", check=False)
         self.assertIn("/tenants/bob/user: no user named 'nosuchuser'", daemon.stderr)
+        # `check --config` reports what the broker would refuse to start with.
+        check = run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
+        self.assertNotEqual(check.returncode, 0)
+        self.assertIn("/tenants/bob/user: no user named 'nosuchuser'", check.stdout)
+        config["tenants"]["bob"] = {"handlers": os.path.join(self.root, "nope"), "ports": ["21100-21199"]}
+        with open(path, "w") as f:
+            json.dump(config, f)
+        check = run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
+        self.assertIn("/tenants/bob/handlers: " + os.path.join(self.root, "nope") + " is not a folder", check.stdout)
+        # Two tenants as one user would share its process limit, /proc and signals.
+        config["tenants"] = {name: {**tenant, "user": "daemon"} for name, tenant in self.tenants("alice", "bob").items()}
+        with open(path, "w") as f:
+            json.dump(config, f)
+        daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
+                     os.path.join(self.root, "run"), "--no-firewall", check=False)
+        self.assertEqual(daemon.returncode, 1)
+        self.assertIn("/tenants/bob/user: uid collision", daemon.stderr)
+        check = run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
+        self.assertIn("/tenants/bob/user: uid collision", check.stdout)
 
     def test_tenants_are_added_and_removed_live_and_a_bad_reload_keeps_the_config(self):
         config = {"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
@@ -386,6 +405,49 @@ class TenantConfigTest(unittest.TestCase):
         self.assertIn("/tenants/Carol!", status["broker"]["config_error"])
         self.assertEqual(sorted(t["name"] for t in status["tenants"]), ["alice", "carol"])
         self.assertEqual(harness.transcript(22101), b"hi from carol\n")
+
+
+    def test_a_reload_naming_what_this_host_lacks_keeps_every_tenant_running(self):
+        config = {"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
+                  "tenants": self.tenants("alice", "bob")}
+        broker = harness.Broker(config=config)
+        self.addCleanup(broker.close)
+        broker.handlers = os.path.join(self.root, "op")
+        broker.start()
+        pids = {h["tenant"]: h["worker"]["pid"] for h in broker.status()["handlers"] if h["tenant"]}
+
+        def reload_with(tenants):
+            broker.config["tenants"] = tenants
+            with open(os.path.join(broker.tmp, "portbroker.json"), "w") as f:
+                json.dump(broker.config, f)
+            broker.ctl("reload")
+            return broker.status()
+
+        def assert_untouched(status):
+            self.assertEqual(sorted(t["name"] for t in status["tenants"]), ["alice", "bob"])
+            self.assertEqual({h["tenant"]: h["worker"]["pid"] for h in status["handlers"] if h["tenant"]}, pids)
+            self.assertEqual(harness.transcript(20101), b"hi from alice\n")
+            self.assertEqual(harness.transcript(21101), b"hi from bob\n")
+
+        # bob's new user does not exist: bob keeps running as he was.
+        tenants = self.tenants("alice", "bob")
+        tenants["bob"]["user"] = "nosuchuser"
+        status = reload_with(tenants)
+        self.assertIn("/tenants/bob/user: no user named 'nosuchuser'", status["broker"]["config_error"])
+        self.assertIn("the configuration in force stays", status["broker"]["config_error"])
+        assert_untouched(status)
+        # carol's folder is missing: nobody is touched, carol does not come.
+        carol = os.path.join(self.root, "carol")
+        os.rename(carol, carol + ".away")
+        status = reload_with(self.tenants("alice", "bob", "carol"))
+        self.assertIn("/tenants/carol/handlers", status["broker"]["config_error"])
+        assert_untouched(status)
+        # Once the folder is there, the same file reloads: carol comes, the error goes.
+        os.rename(carol + ".away", carol)
+        status = reload_with(self.tenants("alice", "bob", "carol"))
+        self.assertIsNone(status["broker"]["config_error"])
+        self.assertEqual(harness.transcript(22101), b"hi from carol\n")
+        self.assertEqual({h["tenant"]: h["worker"]["pid"] for h in status["handlers"] if h["tenant"] in pids}, pids)
 
 
 if __name__ == "__main__":

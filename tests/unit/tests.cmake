@@ -23,3 +23,4 @@ portbroker_unit_test(store_backend_test SOURCES unit/store_backend_test.cc LIBS 
 portbroker_unit_test(egress_rules_test SOURCES unit/egress_rules_test.cc LIBS portbroker_policy)
 portbroker_unit_test(proxy_header_test SOURCES unit/proxy_header_test.cc LIBS portbroker_policy)
 portbroker_unit_test(store_relay_test SOURCES unit/store_relay_test.cc LIBS portbroker_store_relay)
+portbroker_unit_test(uid_allocation_test SOURCES unit/uid_allocation_test.cc LIBS portbroker_supervisor)
