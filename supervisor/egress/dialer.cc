@@ -209,18 +209,23 @@ void Dialer::lookup(WorkerProcess& worker, const ipc::EgressLookup& request) {
 void Dialer::refuse(Attempt& attempt, policy::EgressRefusal refusal, const std::string& detail) {
   ++refused_[static_cast<size_t>(refusal)];
   bool limit = refusal == policy::EgressRefusal::rate_limit || refusal == policy::EgressRefusal::max_outbound;
-  // The broker's log says why; the remote side never hears of it.
-  auto line = limit ? common::log::warn("egress-refused") : common::log::info("egress-refused");
-  line.kv("handler", handler_)
-      .kv_nonempty("tenant", tenant_)
-      .kv(attempt.is_connect ? "destination" : "lookup",
-          attempt.is_connect ? attempt.host + ":" + std::to_string(attempt.port) : attempt.host)
-      .kv("reason", policy::egress_refusal_name(refusal))
-      .kv("why", limit ? "over the handler's connect limits"
-                       : refusal == policy::EgressRefusal::forbidden_address
-                             ? "not allowed by the manifest: a name or public entry never admits a special or local address"
-                             : "not allowed by the manifest");
-  if (!detail.empty()) line.kv("detail", detail);
+  // The broker's log says why; the remote side never hears of it. Handler
+  // code chooses how often to ask: the log gets a bounded share, and status
+  // counts every refusal.
+  if (refusal_log_.allow(uv_now(loop_))) {
+    auto line = limit ? common::log::warn("egress-refused") : common::log::info("egress-refused");
+    line.kv("handler", handler_)
+        .kv_nonempty("tenant", tenant_)
+        .kv(attempt.is_connect ? "destination" : "lookup",
+            attempt.is_connect ? attempt.host + ":" + std::to_string(attempt.port) : attempt.host)
+        .kv("reason", policy::egress_refusal_name(refusal))
+        .kv("why", limit ? "over the handler's connect limits"
+                         : refusal == policy::EgressRefusal::forbidden_address
+                               ? "not allowed by the manifest: a name or public entry never admits a special or local address"
+                               : "not allowed by the manifest");
+    if (!detail.empty()) line.kv("detail", detail);
+    line.kv("suppressed", refusal_log_.take_suppressed());
+  }
   const char* code = limit ? kLimitCode : attempt.is_connect ? kRefusedCode : kNotFoundCode;
   finish(attempt, code);
 }

@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/log_budget.h"
 #include "common/one_shot_timer.h"
 #include "common/socket_address.h"
 #include "common/unique_fd.h"
@@ -106,6 +107,7 @@ class Dialer {
   uint64_t lookups_ = 0;
   std::array<uint64_t, policy::kEgressRefusalKinds> refused_{};
   std::map<std::string, uint64_t> failed_;  // by error code (ENOTFOUND, ETIMEDOUT, ECONNREFUSED, ...)
+  common::LogBudget refusal_log_{20, 60};  // egress-refused lines
 };
 
 }  // namespace egress

@@ -106,6 +106,20 @@ function run(words, reply) {
   } else if (op === "fetch") {
     fetch(host).then(async (response) => reply(`${response.status} ${await response.text()}`),
       (error) => reply(`error ${error.cause?.code} ${error.cause?.message}`));
+  } else if (op === "many") {
+    // Opens `extra` connections at once; answers with the outcomes counted.
+    const count = Number(extra);
+    const codes = {};
+    let settled = 0;
+    const settle = (code) => {
+      codes[code] = (codes[code] ?? 0) + 1;
+      if (++settled === count) reply(`codes ${JSON.stringify(codes)}`);
+    };
+    for (let i = 0; i < count; i++) {
+      const socket = net.connect(Number(port), host);
+      socket.on("connect", () => { settle("connected"); socket.destroy(); });
+      socket.on("error", (error) => settle(error.code));
+    }
   } else if (op === "release") {
     for (const socket of held.splice(0)) socket.destroy();
     reply("released");
@@ -375,6 +389,24 @@ class EgressTest(unittest.TestCase):
         after = self.egress("probe")["refused"]
         self.assertGreaterEqual(after["not-allowed"] - before["not-allowed"], 5)
         self.assertGreaterEqual(after["forbidden-address"] - before["forbidden-address"], 1)
+
+    def test_refusals_a_handler_repeats_get_a_bounded_share_of_the_log(self):
+        # Handler code chooses how often it asks: status counts every
+        # refusal, the log takes a burst, then about one line a second.
+        c = self.client("probe")
+        refused = f"127.0.0.1:{self.echo_port + 1}"
+        before = self.egress("probe")["refused"]["not-allowed"]
+        self.assertEqual(c.ask(f"many 127.0.0.1 {self.echo_port + 1} 300"), 'codes {"EACCES":300}')
+        self.assertEqual(self.egress("probe")["refused"]["not-allowed"] - before, 300)
+        lines = self.broker.events(event="egress-refused", destination=refused)
+        self.assertGreater(len(lines), 0)
+        self.assertLessEqual(len(lines), 25)
+        # A later line says how many were left out meanwhile.
+        time.sleep(1.5)
+        self.assertEqual(c.ask(f"connect 127.0.0.1 {self.echo_port + 1}"), "error EACCES connect")
+        counted = lambda: self.broker.events(event="egress-refused", destination=refused)
+        harness.wait_until(lambda: len(counted()) > len(lines), what="the next egress-refused line")
+        self.assertGreaterEqual(len(counted()) + sum(int(e.get("suppressed", 0)) for e in counted()), 301)
 
     def test_a_name_never_admits_loopback(self):
         # localhost:* is listed, but localhost resolves to 127.0.0.1, which
