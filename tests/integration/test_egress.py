@@ -231,8 +231,10 @@ class EchoHandler(socketserver.StreamRequestHandler):
             self.wfile.write(line)
 
 
-def start_echo(address):
+def start_echo(address, tls_context=None):
     server = Echo(address, EchoHandler)
+    if tls_context is not None:
+        server.socket = tls_context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     return server
 
@@ -549,6 +551,8 @@ class TestHostsFileTest(unittest.TestCase):
         cls.https.daemon_threads = True
         threading.Thread(target=cls.https.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
         cls.https_port = cls.https.server_address[1]
+        cls.tls_echo_port = harness.free_port()
+        cls.tls_echo = start_echo(("127.0.0.1", cls.tls_echo_port), context)
         prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                   'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && '
                   'shift && exec "$@"', cls.tmp_hosts, cert]
@@ -556,7 +560,8 @@ class TestHostsFileTest(unittest.TestCase):
             f"hosts.tcp.{cls.port}.port.js": PROBE,
             f"hosts.tcp.{cls.port}.port.json": json.dumps(
                 {"connect": ["mixed.test:80", "public:80", "metadata.test:80", f"upstream.test:{e}",
-                             f"127.0.0.1:{e}", f"upstream.test:{cls.https_port}", f"127.0.0.1:{cls.https_port}"]}),
+                             f"127.0.0.1:{e}", f"upstream.test:{cls.https_port}", f"127.0.0.1:{cls.https_port}",
+                             f"upstream.test:{cls.tls_echo_port}", f"127.0.0.1:{cls.tls_echo_port}"]}),
         }, command_prefix=prefix)
         cls.broker.start()
         harness.wait_until(lambda: cls.broker.handler("hosts")["state"] == "active", what="hosts handler active")
@@ -564,7 +569,7 @@ class TestHostsFileTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.broker.close()
-        for server in (cls.echo, cls.https):
+        for server in (cls.echo, cls.https, cls.tls_echo):
             server.shutdown()
             server.server_close()
         shutil.rmtree(os.path.dirname(cls.tmp_hosts), ignore_errors=True)
@@ -592,6 +597,8 @@ class TestHostsFileTest(unittest.TestCase):
         answer = c.ask(f"fetch https://127.0.0.1:{p}/hello")
         self.assertEqual(answer.split(" ")[:2],
                          ["error", "ERR_TLS_CERT_ALTNAME_INVALID"], answer)
+        # tls.connect with no `ca`: the same trust, and the name checked.
+        self.assertEqual(c.ask(f"tls upstream.test {self.tls_echo_port}"), "secure true upstream.test ping")
 
 
 if __name__ == "__main__":
