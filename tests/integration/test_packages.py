@@ -93,7 +93,7 @@ class PackagesTest(unittest.TestCase):
         if os.path.isdir("/run/systemd/system") and run("/usr/sbin/policy-rc.d", check=False).returncode != 101:
             # The package would start its service under the host's systemd,
             # programming the host's own nftables.
-            raise unittest.SkipTest("systemd runs here and policy-rc.d allows starting services")
+            raise unittest.SkipTest(harness.SITUATIONAL + "systemd runs here and policy-rc.d allows starting services")
         run("dpkg", "-i", self.deb)
         try:
             self.assertTrue(installed())

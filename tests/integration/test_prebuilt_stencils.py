@@ -61,4 +61,4 @@ class PrebuiltStencilsTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    harness.main()
