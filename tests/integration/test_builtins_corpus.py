@@ -9,6 +9,7 @@ TZ values, and compares them case by case. Differences the engine cannot
 avoid are listed in KNOWN_DIFFERENCES with the reason (and in
 NODE_DIFFERENCES.md); anything else fails."""
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -100,6 +101,44 @@ class BuiltinsCorpusTest(unittest.TestCase):
         # A known difference that went away in every zone leaves the list too.
         self.assertEqual(sorted(set(KNOWN_DIFFERENCES) - seen_differing), [], "known differences that now match Node")
 
+    def test_finalization_callbacks_run_in_a_worker(self):
+        # When a collection runs is the engine's choice, so this allocates
+        # until one has (bounded), then awaits the cleanup job the embedding
+        # must schedule: without it, a registry never calls back.
+        port = harness.free_port()
+        broker = harness.Broker({f"finreg.tcp.{port}.port.js": FINALIZATION_HANDLER})
+        self.addCleanup(broker.close)
+        broker.start()
+        with contextlib.closing(harness.connect(port, timeout=30)) as sock:
+            answer = harness.recv_all(sock).decode().split()
+        self.assertEqual(answer[0], "collected", answer)
+        self.assertGreater(int(answer[1]), 0)
+        self.assertEqual(answer[2], "cleared")
+        self.assertEqual(broker.handler("finreg")["worker"]["restarts"], 0)
+
+
+# Registers objects it drops at once, then allocates garbage in slices
+# until the registry has called back (or 20 s went by); a WeakRef to a
+# dropped object is cleared by then too.
+FINALIZATION_HANDLER = """
+export async function handle(conn) {
+  let called = 0;
+  const registry = new FinalizationRegistry(() => { called++; });
+  let ref;
+  (() => {
+    for (let i = 0; i < 10000; i++) registry.register({ i }, i);
+    ref = new WeakRef({ dropped: true });
+  })();
+  const deadline = Date.now() + 20000;
+  while (called === 0 && Date.now() < deadline) {
+    let garbage = [];
+    for (let i = 0; i < 20000; i++) garbage.push({ i, s: "x".repeat(32) });
+    garbage = null;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  conn.end(`${called > 0 ? "collected" : "never"} ${called} ${ref.deref() === undefined ? "cleared" : "kept"}\n`);
+}
+"""
 
 if __name__ == "__main__":
     harness.main()

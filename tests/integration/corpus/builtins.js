@@ -299,6 +299,16 @@ add("url.canParse", () => `${URL.canParse("x")} ${URL.canParse("x", "http://a/")
 add("crypto.subtle-digest", async () => new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("abc"))));
 add("crypto.subtle-hmac", async () => { const k = await crypto.subtle.importKey("raw", new Uint8Array([1, 2, 3]), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]); return new Uint8Array(await crypto.subtle.sign("HMAC", k, new Uint8Array([4]))); });
 
+// --- WeakRef and FinalizationRegistry (what does not depend on when GC runs) ---------------
+add("weakref.deref", () => { const o = { a: 1 }; const r = new WeakRef(o); return [r.deref() === o, r.deref().a, Object.prototype.toString.call(r)]; });
+add("weakref.primitive", () => new WeakRef(1));
+add("weakref.symbol-registered", () => new WeakRef(Symbol.for("x")));
+add("weakref.kept-during-job", async () => { const r = new WeakRef({ v: 7 }); await null; return r.deref()?.v; });
+add("finreg.register-unregister", () => { const f = new FinalizationRegistry(() => {}); const token = {}; return [f.register({}, "held", token), f.unregister(token), f.unregister(token), Object.prototype.toString.call(f)]; });
+add("finreg.target-is-held", () => { const f = new FinalizationRegistry(() => {}); const o = {}; f.register(o, o); });
+add("finreg.non-object", () => new FinalizationRegistry(() => {}).register(1, "x"));
+add("finreg.no-callback", () => new FinalizationRegistry(5));
+
 export async function handle(conn) {
   for (const [name, fn] of cases) {
     let line;
