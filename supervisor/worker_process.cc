@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <memory>
 #include <stdexcept>
@@ -96,7 +97,7 @@ bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, std::span<const in
     }
     if (result != ipc::IoResult::would_block) return false;
   }
-  if (outbox_bytes_ + bytes.size() > kMaxQueuedBytes) {
+  if (outbox_bytes_ + bytes.size() + kQueuedMessageCost > kMaxQueuedBytes) {
     ended_because_ = "it stopped reading its channel";
     end_worker("worker-queue-overflow", "more than " + std::to_string(kMaxQueuedBytes) +
                                             " bytes wait for a worker that does not read its channel");
@@ -107,7 +108,7 @@ bool WorkerProcess::send_or_queue(std::vector<uint8_t> bytes, std::span<const in
     outgoing.fds.emplace_back(fcntl(fd, F_DUPFD_CLOEXEC, 0));
     if (!outgoing.fds.back()) return false;
   }
-  outbox_bytes_ += outgoing.bytes.size();
+  outbox_bytes_ += outgoing.bytes.size() + kQueuedMessageCost;
   outbox_.push_back(std::move(outgoing));
   watch(true);
   return true;
@@ -359,7 +360,7 @@ void WorkerProcess::send_queued() {
     if (result == ipc::IoResult::would_block) break;
     uint64_t failed_connection = result == ipc::IoResult::ok ? 0 : next.connection_id;
     if (next.certificate_answer) certificate_requested_ = false;
-    outbox_bytes_ -= next.bytes.size();
+    outbox_bytes_ -= next.bytes.size() + kQueuedMessageCost;
     outbox_.pop_front();
     if (failed_connection != 0) {
       common::log::error("handoff-failed").kv("handler", name_).kv_nonempty("tenant", tenant_).kv("conn", failed_connection).err(err);
@@ -372,7 +373,17 @@ void WorkerProcess::send_queued() {
 }
 
 void WorkerProcess::on_channel(int status, int events) {
-  if (status < 0) return end_worker("worker-channel-failed", uv_strerror(status));
+  if (status < 0) {
+    // libuv reports any socket error (POLLERR) as EBADF; the socket knows
+    // which it was (a worker that exits with messages unread leaves
+    // ECONNRESET).
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (status == UV_EBADF && getsockopt(channel_.get(), SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error != 0) {
+      return end_worker("worker-channel-failed", common::errno_text(error));
+    }
+    return end_worker("worker-channel-failed", uv_strerror(status));
+  }
   if (events & UV_WRITABLE) {
     send_queued();
     if (!channel_) return;

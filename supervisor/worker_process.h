@@ -59,10 +59,14 @@ class WorkerProcess final : public ConnectionOwner {
   // accepting and lets the kernel's listen queue hold new connections.
   static constexpr size_t kMaxQueuedHandoffs = 1024;
   // Bytes waiting for a worker that does not read its channel. Hand-offs
-  // stop at kMaxQueuedHandoffs; the rest (TLS updates, certificates, store
-  // connections) is small and rare, so a worker past this is stuck or
-  // hostile, and it is ended rather than let the supervisor grow.
+  // stop at kMaxQueuedHandoffs; TLS updates, certificates and store
+  // connections are rare; egress answers come as often as the worker asks.
+  // A worker past this is stuck or hostile, and it is ended rather than let
+  // the supervisor grow. Each message counts kQueuedMessageCost on top of
+  // its bytes (its entry, its allocations): a flood of 20-byte answers
+  // costs the supervisor several times their size, and the cap bounds that.
   static constexpr size_t kMaxQueuedBytes = 8 * 1024 * 1024;
+  static constexpr size_t kQueuedMessageCost = 128;
   // How long a worker that closed its channel on its way out may take to exit.
   static constexpr uint64_t kExitGraceMs = 2000;
   // A worker's requests for new store connections are served this far apart.

@@ -8,6 +8,7 @@ only: it stays up, answers status, and every other handler keeps serving."""
 
 import contextlib
 import os
+import json
 import shutil
 import unittest
 
@@ -34,11 +35,14 @@ def hostile_bin_dir(tmp):
 
 
 class HostileWorkerTest(unittest.TestCase):
-    def start(self, attacks):
+    def start(self, attacks, manifest=None):
         self.echo_port = free_port()
         files = {f"echo.tcp.{self.echo_port}.port.js": ECHO}
         for attack in attacks:
-            files[f"hostile-{attack}.tcp.{free_port()}.port.js"] = HOSTILE_MODULE
+            port = free_port()
+            files[f"hostile-{attack}.tcp.{port}.port.js"] = HOSTILE_MODULE
+            if manifest is not None:
+                files[f"hostile-{attack}.tcp.{port}.port.json"] = json.dumps(manifest)
         # Built in a temporary folder of its own, as Broker makes one too.
         broker = Broker(files=files, config={"worker": {"max_restarts": 1}})
         broker.daemon = os.path.join(hostile_bin_dir(broker.tmp), "portbrokerd")
@@ -90,6 +94,23 @@ class HostileWorkerTest(unittest.TestCase):
         for attack, reason in attacks.items():
             with self.subTest(attack=attack):
                 self.assert_ended(broker, attack, reason)
+        self.assertIsNone(broker.process.poll())
+        self.assert_echo_serves()
+
+    def test_a_worker_that_stops_reading_is_ended_at_the_queue_cap(self):
+        # It asks for name lookups its manifest does not allow and never
+        # reads the answers: they fill its channel, then the supervisor's
+        # queue for it, which ends the worker at its cap (8 MiB).
+        broker = self.start(["deaf"], manifest={"connect": ["allowed.example:443"]})
+        line = broker.wait_for(event="worker-queue-overflow", handler="hostile-deaf", timeout=60)
+        self.assertIn("does not read its channel", line["reason"])
+        handler = wait_until(lambda: (lambda h: h if h["worker"]["last_exit"] else None)(broker.handler("hostile-deaf")),
+                             what="the deaf worker to have ended")
+        self.assertIn("it stopped reading its channel", handler["worker"]["last_exit"])
+        # What it did not read was let go: the supervisor's memory is its usual.
+        with open(f"/proc/{broker.process.pid}/status") as f:
+            rss_kib = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        self.assertLess(rss_kib, 64 * 1024)
         self.assertIsNone(broker.process.poll())
         self.assert_echo_serves()
 

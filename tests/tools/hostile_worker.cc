@@ -15,6 +15,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -129,6 +130,23 @@ const std::map<std::string, std::function<void(const Held&)>>& attacks() {
        }},
       // Statistics with a reason no real worker reports (control characters).
       {"bad-stats", [](const Held&) { send(ipc::encode(ipc::TlsStats{1, {{"\x1b[31mred", 1}}})); }},
+      // Says it is ready, then asks the broker to look names up without
+      // ever reading an answer: answers the supervisor owes a worker that
+      // does not read must not pile up in the supervisor without bound.
+      // Stops at the hang-up.
+      {"deaf",
+       [](const Held&) {
+         send(ipc::encode(ipc::WorkerReady{"", {}}));
+         const std::string name = std::string(200, 'n') + ".invalid";
+         for (uint32_t id = 1; id < 200000; ++id) {
+           pollfd writable{kChannelFd, POLLOUT, 0};
+           if (poll(&writable, 1, kWaitMs) != 1 || (writable.revents & (POLLHUP | POLLERR))) break;
+           if (ipc::send_message(kChannelFd, ipc::encode(ipc::EgressLookup{id, name, 0})) == ipc::IoResult::closed) break;
+         }
+         pollfd hangup{kChannelFd, 0, 0};
+         poll(&hangup, 1, kWaitMs);
+         std::_Exit(0);
+       }},
       // Forged log lines on its stderr: another handler's failure, with an
       // escape sequence that would recolour an operator's terminal.
       {"forged-log",
