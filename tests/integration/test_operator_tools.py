@@ -214,6 +214,20 @@ class RunningBrokerToolsTest(unittest.TestCase):
         with self.assertRaises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/other", timeout=10)
         self.assertEqual(missing.exception.code, 404)
+        # A store that stops answering (stopped here, resumed below) holds
+        # up no metrics request: the last count it gave stands, and the
+        # handlers that do not use the store serve on.
+        store_pid = self.broker.status()["broker"]["store"]["pid"]
+        os.kill(store_pid, signal.SIGSTOP)
+        try:
+            for _ in range(3):
+                text = self.broker.ctl("metrics").stdout
+                self.assertIn("portbroker_up 1", text)
+                self.assertIn("portbroker_store_keys 1", text)
+            with contextlib.closing(harness.connect(self.port)) as sock:
+                self.assertTrue(harness.recv_until(sock, b"\n"))
+        finally:
+            os.kill(store_pid, signal.SIGCONT)
 
 
 class ServiceNotificationTest(unittest.TestCase):
