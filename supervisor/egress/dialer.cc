@@ -90,20 +90,13 @@ struct Dialer::Attempt {
   std::string last_error;
 };
 
-struct Dialer::Resolve {
-  uv_getaddrinfo_t request{};
-  std::weak_ptr<Dialer*> dialer;
-  uint64_t attempt_id = 0;
-};
-
 Dialer::Dialer(uv_loop_t* loop, ConnectionTracker& tracker, std::function<uint64_t()> next_id, std::string handler,
                std::string tenant)
     : loop_(loop),
       tracker_(tracker),
       next_id_(std::move(next_id)),
       handler_(std::move(handler)),
-      tenant_(std::move(tenant)),
-      self_(std::make_shared<Dialer*>(this)) {}
+      tenant_(std::move(tenant)) {}
 
 Dialer::~Dialer() = default;
 
@@ -232,29 +225,6 @@ void Dialer::refuse(Attempt& attempt, policy::EgressRefusal refusal, const std::
 
 void Dialer::resolve(Attempt& attempt) {
   attempt.resolving = true;
-  auto* resolve = new Resolve;
-  resolve->dialer = self_;
-  resolve->attempt_id = attempt.id;
-  resolve->request.data = resolve;
-  addrinfo hints{};
-  hints.ai_family = attempt.family == 4 ? AF_INET : attempt.family == 6 ? AF_INET6 : AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  int rc = uv_getaddrinfo(
-      loop_, &resolve->request,
-      [](uv_getaddrinfo_t* request, int status, addrinfo* answers) {
-        auto* done = static_cast<Resolve*>(request->data);
-        auto dialer = done->dialer.lock();
-        uint64_t id = done->attempt_id;
-        delete done;
-        if (dialer) (*dialer)->on_resolved(id, status, answers);
-        if (answers != nullptr) uv_freeaddrinfo(answers);
-      },
-      attempt.name.c_str(), nullptr, &hints);
-  if (rc != 0) {
-    delete resolve;
-    count_failure(kNotFoundCode);
-    return finish(attempt, kNotFoundCode);
-  }
   // The resolver's own timeouts can be long; the handler waits this long at most.
   attempt.deadline.start(loop_, timeouts_.lookup_ms, [this, id = attempt.id] {
     auto found = attempts_.find(id);
@@ -262,24 +232,26 @@ void Dialer::resolve(Attempt& attempt) {
     count_failure(kLookupTimeoutCode);
     finish(*found->second, kLookupTimeoutCode);
   });
+  if (!resolver_) resolver_ = std::make_unique<Resolver>(loop_, timeouts_.lookup_ms);
+  int family = attempt.family == 4 ? AF_INET : attempt.family == 6 ? AF_INET6 : AF_UNSPEC;
+  // Answered on a later turn of the loop, never from inside this call.
+  resolver_->resolve(attempt.name, family,
+                     [this, id = attempt.id](Resolver::Answer answer) { on_resolved(id, std::move(answer)); });
 }
 
-void Dialer::on_resolved(uint64_t attempt_id, int status, addrinfo* answers) {
+void Dialer::on_resolved(uint64_t attempt_id, Resolver::Answer answer) {
   auto found = attempts_.find(attempt_id);
   if (found == attempts_.end()) return;  // timed out, or its worker is gone
   Attempt& attempt = *found->second;
   attempt.resolving = false;
   attempt.deadline.cancel();
-  if (status != 0) {
-    std::string code = status == UV_EAI_AGAIN ? kLookupTimeoutCode : kNotFoundCode;
+  if (answer.status != ARES_SUCCESS) {
+    std::string code = Resolver::temporary(answer.status) ? kLookupTimeoutCode : kNotFoundCode;
     count_failure(code);
     return finish(attempt, code);
   }
   std::vector<policy::IpAddress> addresses;
-  for (addrinfo* answer = answers; answer != nullptr; answer = answer->ai_next) {
-    if (answer->ai_addr == nullptr || (answer->ai_family != AF_INET && answer->ai_family != AF_INET6)) continue;
-    auto address = common::SocketAddress::from_sockaddr(answer->ai_addr, answer->ai_addrlen);
-    if (!address.valid()) continue;
+  for (const common::SocketAddress& address : answer.addresses) {
     policy::IpAddress ip = to_ip(address);
     if (std::find(addresses.begin(), addresses.end(), ip) == addresses.end()) addresses.push_back(ip);
   }

@@ -1,7 +1,7 @@
 #pragma once
 // The supervisor's side of a handler's outbound connections (docs/egress.md).
 // A worker has no network; it asks here. The dialer resolves names itself
-// (getaddrinfo on libuv's thread pool, never on the event loop), checks
+// (c-ares on the event loop, a channel per handler: egress/resolver.h), checks
 // every answer against the handler's egress policy (policy/egress_rules.h),
 // connects with a timeout to exactly the addresses it checked, hands the
 // connected socket to the worker over SCM_RIGHTS, and tracks it like an
@@ -29,6 +29,7 @@
 #include "ipc/messages.h"
 #include "policy/egress_settings.h"
 #include "policy/rate_limiter.h"
+#include "supervisor/egress/resolver.h"
 
 namespace supervisor {
 
@@ -73,13 +74,12 @@ class Dialer {
 
  private:
   struct Attempt;
-  struct Resolve;
 
   // Limits and counting shared by connect and lookup; the refusal, or none.
   policy::EgressRefusal admit_request(bool is_connect);
   void refuse(Attempt& attempt, policy::EgressRefusal refusal, const std::string& detail);
   void resolve(Attempt& attempt);
-  void on_resolved(uint64_t attempt_id, int status, addrinfo* answers);
+  void on_resolved(uint64_t attempt_id, Resolver::Answer answer);
   void start_connecting(Attempt& attempt);
   void try_next_address(Attempt& attempt);
   void on_writable(uint64_t attempt_id);
@@ -98,9 +98,8 @@ class Dialer {
   policy::TokenBucket::State rate_state_{};
   std::map<uint64_t, std::unique_ptr<Attempt>> attempts_;
   uint64_t next_attempt_ = 1;
-  // Resolutions in flight hold this weakly: a dialer destroyed meanwhile
-  // is not called back.
-  std::shared_ptr<Dialer*> self_;
+  // Made at the first lookup; its queries die with it.
+  std::unique_ptr<Resolver> resolver_;
   // Counts for status.
   uint64_t opened_ = 0;
   uint64_t active_ = 0;

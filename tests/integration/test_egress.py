@@ -120,6 +120,10 @@ function run(words, reply) {
       socket.on("connect", () => { settle("connected"); socket.destroy(); });
       socket.on("error", (error) => settle(error.code));
     }
+  } else if (op === "lookups") {
+    // Starts `port` lookups of host and answers at once, not waiting for them.
+    for (let i = 0; i < Number(port); i++) dns.lookup(host, () => {});
+    reply("started");
   } else if (op === "release") {
     for (const socket of held.splice(0)) socket.destroy();
     reply("released");
@@ -263,6 +267,11 @@ class EgressTest(unittest.TestCase):
     def setUpClass(cls):
         cls.echo_port = harness.free_port()
         cls.closed_port = harness.free_port()  # nothing listens there
+        # Listens, but its accept queue is full and nothing accepts: the
+        # kernel drops further SYNs, so a connect there never completes.
+        cls.full_port = harness.free_port()
+        cls.full = socket.create_server(("127.0.0.1", cls.full_port), backlog=0)
+        cls.fillers = [socket.create_connection(("127.0.0.1", cls.full_port), timeout=5)]  # backlog 0 holds one
         cls.echo = [start_echo(("127.0.0.1", cls.echo_port)), start_echo(("127.0.0.2", cls.echo_port))]
         # A real redis-server and an HTTP server, both on loopback.
         cls.redis = redis_nodes.Nodes()
@@ -276,7 +285,7 @@ class EgressTest(unittest.TestCase):
         cls.port = {name: harness.free_port() for name in names}
         p, e = cls.port, cls.echo_port
         probe_connect = [f"127.0.0.1:{e}", f"127.0.0.0/29:{e}", f"127.0.0.1:{cls.closed_port}", f"localhost:{e}",
-                         "public:443", f"does-not-exist.invalid:{e}", f"[::1]:{e}"]
+                         "public:443", f"does-not-exist.invalid:{e}", f"[::1]:{e}", f"127.0.0.1:{cls.full_port}"]
         cls.broker = harness.Broker({
             f"probe.tcp.{p['probe']}.port.js": PROBE,
             f"probe.tcp.{p['probe']}.port.json": json.dumps({"connect": probe_connect}),
@@ -304,7 +313,7 @@ class EgressTest(unittest.TestCase):
             f"fetcher.tcp.{p['fetcher']}.port.json": json.dumps({"connect": [f"127.0.0.1:{h}"]}),
             # No manifest yet: the test grants it `connect` while it runs.
             f"granted.tcp.{p['granted']}.port.js": FETCHER.replace("HTTP_PORT", str(h)),
-        })
+        }, config={"egress": {"connect_timeout_ms": 1000}})
         cls.broker.start()
         for name in names:
             harness.wait_until(lambda: cls.broker.handler(name)["state"] in ("active", "failed"),
@@ -316,6 +325,8 @@ class EgressTest(unittest.TestCase):
         for server in cls.echo + [cls.http]:
             server.shutdown()
             server.server_close()
+        for sock in cls.fillers + [cls.full]:
+            sock.close()
         cls.redis.close()
 
     def client(self, name):
@@ -428,6 +439,12 @@ class EgressTest(unittest.TestCase):
         self.assertEqual(c.ask(f"connect does-not-exist.invalid {self.echo_port}"), "error ENOTFOUND getaddrinfo")
         self.assertGreaterEqual(self.egress("probe")["failed"].get("ECONNREFUSED", 0), 1)
 
+    def test_a_destination_that_never_answers_times_out(self):
+        # egress.connect_timeout_ms is 1000 in this broker's config.
+        c = self.client("probe")
+        self.assertEqual(c.ask(f"connect 127.0.0.1 {self.full_port}"), "error ETIMEDOUT connect")
+        self.assertGreaterEqual(self.egress("probe")["failed"].get("ETIMEDOUT", 0), 1)
+
     def test_socket_events_timeout_and_abort(self):
         c = self.client("probe")
         self.assertEqual(c.ask(f"events 127.0.0.1 {self.echo_port}"), "events connect,ready,data,end,close")
@@ -530,6 +547,7 @@ class TestHostsFileTest(unittest.TestCase):
         cls.echo_port = harness.free_port()
         cls.echo = start_echo(("127.0.0.1", cls.echo_port))
         cls.port = harness.free_port()
+        cls.other_port = harness.free_port()
         cls.tmp_hosts = os.path.join(tempfile.mkdtemp(prefix="portbroker-hosts-"), "hosts")
         with open(cls.tmp_hosts, "w") as f:
             f.write("127.0.0.1 localhost\n"
@@ -553,18 +571,28 @@ class TestHostsFileTest(unittest.TestCase):
         cls.https_port = cls.https.server_address[1]
         cls.tls_echo_port = harness.free_port()
         cls.tls_echo = start_echo(("127.0.0.1", cls.tls_echo_port), context)
+        # A name server that never answers, for a lookup that times out.
+        cls.silent_dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cls.silent_dns.bind(("127.0.0.77", 53))
+        resolv = os.path.join(directory, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver 127.0.0.77\noptions timeout:5 attempts:1\n")
         prefix = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
                   'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && '
-                  'shift && exec "$@"', cls.tmp_hosts, cert]
+                  'mount --bind "$2" /etc/resolv.conf && shift 2 && exec "$@"', cls.tmp_hosts, cert, resolv]
         cls.broker = harness.Broker({
             f"hosts.tcp.{cls.port}.port.js": PROBE,
             f"hosts.tcp.{cls.port}.port.json": json.dumps(
                 {"connect": ["mixed.test:80", "public:80", "metadata.test:80", f"upstream.test:{e}",
                              f"127.0.0.1:{e}", f"upstream.test:{cls.https_port}", f"127.0.0.1:{cls.https_port}",
-                             f"upstream.test:{cls.tls_echo_port}", f"127.0.0.1:{cls.tls_echo_port}"]}),
-        }, command_prefix=prefix)
+                             f"upstream.test:{cls.tls_echo_port}", f"127.0.0.1:{cls.tls_echo_port}",
+                             "silent.test:80"]}),
+            f"other.tcp.{cls.other_port}.port.js": PROBE,
+            f"other.tcp.{cls.other_port}.port.json": json.dumps({"connect": [f"upstream.test:{e}", f"127.0.0.1:{e}"]}),
+        }, command_prefix=prefix, config={"egress": {"lookup_timeout_ms": 500}})
         cls.broker.start()
-        harness.wait_until(lambda: cls.broker.handler("hosts")["state"] == "active", what="hosts handler active")
+        for name in ("hosts", "other"):
+            harness.wait_until(lambda: cls.broker.handler(name)["state"] == "active", what=f"{name} handler active")
 
     @classmethod
     def tearDownClass(cls):
@@ -572,6 +600,7 @@ class TestHostsFileTest(unittest.TestCase):
         for server in (cls.echo, cls.https, cls.tls_echo):
             server.shutdown()
             server.server_close()
+        cls.silent_dns.close()
         shutil.rmtree(os.path.dirname(cls.tmp_hosts), ignore_errors=True)
 
     def test_rebinding_metadata_and_an_admitted_answer(self):
@@ -587,6 +616,26 @@ class TestHostsFileTest(unittest.TestCase):
         refused = self.broker.events(event="egress-refused", destination="mixed.test:80")
         self.assertIn("10.1.2.3 (private)", refused[0]["detail"])
         self.assertIn("8.8.8.8 (global)", refused[0]["detail"])
+
+    def test_a_resolver_that_never_answers_times_out(self):
+        # egress.lookup_timeout_ms is 500 here; the resolver would wait 5 s.
+        c = Client(self.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.ask("lookup silent.test"), "error EAI_AGAIN getaddrinfo")
+        self.assertEqual(c.ask("connect silent.test 80"), "error EAI_AGAIN getaddrinfo")
+        self.assertGreaterEqual(self.broker.handler("hosts")["egress"]["failed"].get("EAI_AGAIN", 0), 2)
+
+    def test_lookups_that_hang_hold_up_no_other_handler(self):
+        # hosts starts lookups that no server answers (each would wait 5 s
+        # in the resolver); another handler's lookup is answered meanwhile,
+        # well within its 500 ms.
+        c = Client(self.port)
+        self.addCleanup(c.close)
+        self.assertEqual(c.ask("lookups silent.test 16"), "started")
+        other = Client(self.other_port)
+        self.addCleanup(other.close)
+        self.assertEqual(other.ask("lookup upstream.test"), "ok 127.0.0.1")
+        self.assertEqual(other.ask(f"connect upstream.test {self.echo_port}"), "ok 127.0.0.1 ping")
 
     def test_default_trust_is_the_hosts_ca_bundle(self):
         c = Client(self.port)
