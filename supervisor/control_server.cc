@@ -116,7 +116,19 @@ void ControlServer::on_request(Client& client) {
     finish(client, {{"error", "malformed request: expected {\"command\": ...}"}});
     return;
   }
-  finish(client, handler_(request, client.peer_uid));
+  // Whatever goes wrong with one request is that request's error, never
+  // the end of the supervisor that serves every handler.
+  nlohmann::json response;
+  try {
+    response = handler_(request, client.peer_uid);
+  } catch (const std::exception& e) {
+    common::log::error("control-request-failed")
+        .kv("command", request["command"].get<std::string>())
+        .kv("uid", static_cast<int64_t>(client.peer_uid))
+        .kv("reason", e.what());
+    response = {{"error", std::string("internal error: ") + e.what()}};
+  }
+  finish(client, response);
 }
 
 void ControlServer::finish(Client& client, const nlohmann::json& response) {

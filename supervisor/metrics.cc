@@ -50,7 +50,7 @@ class Family {
 }  // namespace
 
 std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t> store_keys) {
-  const auto& broker = status["broker"];
+  const auto& broker = status.value("broker", nlohmann::json::object());
   Family up("portbroker_up", "gauge", "1 while the broker answers.");
   Family uptime("portbroker_uptime_seconds", "gauge", "Seconds since the broker started.");
   Family tracked("portbroker_connections_tracked", "gauge", "TCP connections the supervisor holds, all handlers.");
@@ -84,11 +84,14 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
                            "Times the shared store's Sentinel master moved to another address.");
 
   up.add("", 1);
-  uptime.add("", number(broker["uptime_s"]));
-  tracked.add("", number(broker["connections"]));
+  uptime.add("", number(broker.value("uptime_s", nlohmann::json())));
+  // A tenant's view has no host-wide figures (the supervisor's connections,
+  // the store): those families stay empty there.
+  if (broker.contains("connections")) tracked.add("", number(broker["connections"]));
   if (store_keys) store.add("", *store_keys);
-  store_restarts.add("", number(broker["store"]["restarts"]));
-  const auto& backend = broker["store"].value("backend", nlohmann::json::object());
+  const auto& store_status = broker.value("store", nlohmann::json::object());
+  if (store_status.contains("restarts")) store_restarts.add("", number(store_status["restarts"]));
+  const auto& backend = store_status.value("backend", nlohmann::json::object());
   std::string backend_kind = backend.value("kind", "embedded");
   bool external = backend_kind != "embedded";
   if (external) {

@@ -308,6 +308,28 @@ class TenantsTest(unittest.TestCase):
         # And every log line about a tenant's handler.
         self.assertTrue(self.broker.events(event="handler-active", handler="count", tenant="bob"))
 
+    def test_a_tenants_user_gets_its_own_connections_metrics_and_reload(self):
+        as_alice = lambda *args: run(CTL, "--run-dir", self.broker.run_dir, *args, user=self.alice_uid)
+        held = [HeldConnection(20001), HeldConnection(21001)]
+        try:
+            conns = json.loads(as_alice("conns", "--json").stdout)["connections"]
+            self.assertTrue(conns)
+            self.assertEqual({c["tenant"] for c in conns}, {"alice"})
+            everyone = json.loads(self.broker.ctl("conns", "--json").stdout)["connections"]
+            self.assertIn("bob", {c["tenant"] for c in everyone})
+        finally:
+            for connection in held:
+                connection.close()
+        metrics = as_alice("metrics").stdout
+        self.assertIn('tenant="alice"', metrics)
+        self.assertNotIn('tenant="bob"', metrics)
+        self.assertNotIn('tenant=""', metrics)
+        # A tenant's reload rescans its own folder; bob's worker is untouched.
+        bob_pid = next(h for h in self.broker.status()["handlers"] if h["tenant"] == "bob")["worker"]["pid"]
+        as_alice("reload")
+        self.assertEqual(next(h for h in self.broker.status()["handlers"] if h["tenant"] == "bob")["worker"]["pid"],
+                         bob_pid)
+
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root")
 class TenantConfigTest(unittest.TestCase):
@@ -442,9 +464,18 @@ class TenantConfigTest(unittest.TestCase):
         status = reload_with(self.tenants("alice", "bob", "carol"))
         self.assertIn("/tenants/carol/handlers", status["broker"]["config_error"])
         assert_untouched(status)
+        # Limits alone change in place: bob's worker keeps running.
+        tenants = self.tenants("alice", "bob")
+        tenants["bob"]["limits"] = {"handlers": 5}
+        status = reload_with(tenants)
+        self.assertIsNone(status["broker"]["config_error"])
+        broker.wait_for(event="tenant-updated", tenant="bob")
+        assert_untouched(status)
         # Once the folder is there, the same file reloads: carol comes, the error goes.
         os.rename(carol + ".away", carol)
-        status = reload_with(self.tenants("alice", "bob", "carol"))
+        tenants = self.tenants("alice", "bob", "carol")
+        tenants["bob"]["limits"] = {"handlers": 5}
+        status = reload_with(tenants)
         self.assertIsNone(status["broker"]["config_error"])
         self.assertEqual(harness.transcript(22101), b"hi from carol\n")
         self.assertEqual({h["tenant"]: h["worker"]["pid"] for h in status["handlers"] if h["tenant"] in pids}, pids)
