@@ -141,6 +141,24 @@ class StandaloneRedisTest(unittest.TestCase):
             self.assertEqual(harness.recv_until(listener, b"\n"), b"news: from redis-cli\n")
             self.assertEqual(self.redis.cli("PUBLISH", "news", '{"text":"unprefixed"}'), "0")
 
+    def test_04b_the_relay_is_confined_as_the_embedded_store_is(self):
+        # The relay speaks to Redis over sockets the supervisor connects and
+        # passes; it runs unprivileged, under seccomp, without the host's
+        # network (as root, where the broker can drop to its worker user).
+        status = self.broker.status()["broker"]
+        relay = status["store"]["pid"]
+        fields = {}
+        with open(f"/proc/{relay}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        self.assertEqual(fields["Seccomp"], "2")
+        self.assertEqual(fields["NoNewPrivs"], "1")
+        self.assertEqual(int(fields["CapEff"], 16), 0)
+        if os.geteuid() == 0:
+            self.assertEqual(fields["Uid"].split(), [str(status["worker_user"]["uid"])] * 4)
+            self.assertNotEqual(os.readlink(f"/proc/{relay}/ns/net"), os.readlink(f"/proc/{self.broker.process.pid}/ns/net"))
+
     def test_05_status_names_the_backend_without_the_password(self):
         backend = self.broker.status()["broker"]["store"]["backend"]
         self.assertEqual(backend["kind"], "redis")
