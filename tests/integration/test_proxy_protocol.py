@@ -113,7 +113,7 @@ def greeting(sock):
 class ProxyProtocolTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.port = {name: harness.free_port() for name in ("lb", "direct", "tls", "cap")}
+        cls.port = {name: harness.free_port() for name in ("lb", "direct", "tls", "cap", "per")}
         cls.certs = tempfile.mkdtemp(prefix="portbroker-proxy-tls-")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                         "-keyout", "key.pem", "-out", "cert.pem", "-days", "1", "-subj", "/CN=proxy.test",
@@ -134,6 +134,11 @@ class ProxyProtocolTest(unittest.TestCase):
                 "key": os.path.join(cls.certs, "key.pem")}}),
             f"cap.tcp.{p['cap']}.port.js": REPORT,
             f"cap.tcp.{p['cap']}.port.json": json.dumps({"maxConnections": 2, "proxyProtocol": {"trusted": ["127.0.0.1"]}}),
+            # Per-source limits: every connection comes from the balancer's
+            # 127.0.0.1, so they can only hold per declared client.
+            f"per.tcp.{p['per']}.port.js": REPORT,
+            f"per.tcp.{p['per']}.port.json": json.dumps({"maxConnectionsPerIp": 1, "rateLimit": {"perIp": 3, "window": 60},
+                                                         "proxyProtocol": {"trusted": ["127.0.0.1"]}}),
         }, config={"tls": {"key_dirs": [cls.certs]}})
         os.chmod(cls.broker.tmp, 0o755)
         cls.broker.start()
@@ -314,6 +319,31 @@ class ProxyProtocolTest(unittest.TestCase):
         self.assertEqual(self.handled("lb"), before)
         event = self.broker.wait_for(event="connection-refused", peer="192.0.2.66:2000")
         self.assertEqual(event["reason"], "deny")
+
+    def test_per_source_caps_and_rate_limits_count_the_declared_client(self):
+        refused = lambda reason: self.broker.handler("per")["refused_by"][reason]
+        per_ip, rate = refused("max-connections-per-ip"), refused("rate-limit")
+        with self.connect("per") as first:
+            first.sendall(v1("198.51.100.7", 1000))
+            self.assertEqual(greeting(first)["remoteAddress"], "198.51.100.7")
+            # The same client again, through the same balancer: over its cap.
+            with self.connect("per") as second:
+                second.sendall(v1("198.51.100.7", 1001))
+                self.assertTrue(closed_unseen(second))
+            harness.wait_until(lambda: refused("max-connections-per-ip") == per_ip + 1, what="a per-client refusal")
+            # Another client through the same balancer is its own source.
+            with self.connect("per") as other:
+                other.sendall(v1("198.51.100.8", 1000))
+                self.assertEqual(greeting(other)["remoteAddress"], "198.51.100.8")
+        # Three new connections a minute per client: the fourth is refused.
+        for attempt in range(3):
+            with self.connect("per") as sock:
+                sock.sendall(v1("198.51.100.9", 2000 + attempt))
+                self.assertEqual(greeting(sock)["remoteAddress"], "198.51.100.9")
+        with self.connect("per") as sock:
+            sock.sendall(v1("198.51.100.9", 2003))
+            self.assertTrue(closed_unseen(sock))
+        harness.wait_until(lambda: refused("rate-limit") == rate + 1, what="a rate-limit refusal")
 
     def test_waiting_connections_count_against_max_connections(self):
         refused = self.broker.handler("cap")["refused_by"]["max-connections"]
