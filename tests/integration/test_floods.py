@@ -264,6 +264,12 @@ export function handle(conn, ctx) {
   };
   burst();
   conn.write("flooding\\n");
+  // "probe": how long one of its own commands waits behind its flood.
+  conn.on("data", async () => {
+    const started = performance.now();
+    await ctx.shared.get("flood:0");
+    conn.write(`${(performance.now() - started).toFixed(2)}\\n`);
+  });
 }
 """
 
@@ -297,8 +303,12 @@ class StoreFloodTest(unittest.TestCase):
                 # order, while the flood goes on (the socket's timeout bounds each).
                 flooded_ms = self.round_trips(sock, reader, self.REQUESTS + 1)
                 self.assertEqual(broker.redis("EXISTS", "flood:999"), "1")
+                # The flooder's own command waits behind its flood.
+                flood.sendall(b"probe\n")
+                flooder_ms = float(harness.recv_until(flood, b"\n").split(b"\n")[-2])
         figure("store_round_trip_quiet_ms", f"{quiet_ms:.2f}")
         figure("store_round_trip_during_flood_ms", f"{flooded_ms:.2f}")
+        figure("store_round_trip_of_the_flooder_ms", f"{flooder_ms:.2f}")
         self.assertEqual(broker.redis("GET", "hits"), str(2 * self.REQUESTS))
         self.assertEqual(broker.status()["broker"]["store"]["restarts"], 0)
         self.assertEqual(broker.handler("counter")["worker"]["restarts"], 0)
