@@ -332,10 +332,22 @@ class NamespacesTest(unittest.TestCase):
         cls.namespaces.delete()
 
 
+# The Node whose semantics portbroker matches: parity against another major
+# would compare with the wrong answers.
+NODE_MAJOR = 20
+
+
+def check_node_version():
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    if not version.startswith(f"v{NODE_MAJOR}."):
+        raise AssertionError(f"these tests compare with Node {NODE_MAJOR}, and `node` here is {version or 'missing'}")
+
+
 class NodeRunner:
     """The same handler files under plain Node (bench/node-reference-runner.mjs)."""
 
     def __init__(self, handlers_dir, port_overrides=None, env=None):
+        check_node_version()
         args = ["node", NODE_RUNNER]
         for file, port in (port_overrides or {}).items():
             args += ["--port-override", f"{file}={port}"]
