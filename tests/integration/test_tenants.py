@@ -350,67 +350,66 @@ class TenantConfigTest(unittest.TestCase):
         ports = {"alice": "20100-20199", "bob": "21100-21199", "carol": "22100-22199"}
         return {name: {"handlers": os.path.join(self.root, name), "ports": [ports[name]]} for name in names}
 
-    def test_a_bad_tenant_config_is_refused_with_the_field_named(self):
+    def start_broker(self, *tenants):
         config = {"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
-                  "tenants": {**self.tenants("alice"), "bob": {"handlers": os.path.join(self.root, "bob"),
-                                                               "ports": ["20150-21200"]}}}
-        path = os.path.join(self.root, "bad.json")
-        with open(path, "w") as f:
-            json.dump(config, f)
-        daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
-                     os.path.join(self.root, "run"), "--no-firewall", check=False)
-        self.assertEqual(daemon.returncode, 1)
-        self.assertIn("field=/tenants/bob/ports", daemon.stderr)
-        self.assertIn("overlap tenant alice's 20100-20199", daemon.stderr)
-        check = run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
-        self.assertIn("/tenants/bob/ports", check.stdout)
-        config["tenants"]["bob"] = {"handlers": os.path.join(self.root, "nope"), "ports": ["21100-21199"]}
-        with open(path, "w") as f:
-            json.dump(config, f)
-        daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
-                     os.path.join(self.root, "run"), "--no-firewall", check=False)
-        self.assertIn("/tenants/bob/handlers", daemon.stderr)
-        config["tenants"]["bob"] = {"handlers": os.path.join(self.root, "bob"), "ports": ["21100-21199"], "user": "nosuchuser"}
-        with open(path, "w") as f:
-            json.dump(config, f)
-        daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
-                     os.path.join(self.root, "run"), "--no-firewall", check=False)
-        self.assertIn("/tenants/bob/user: no user named 'nosuchuser'", daemon.stderr)
-        # `check --config` reports what the broker would refuse to start with.
-        check = run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
-        self.assertNotEqual(check.returncode, 0)
-        self.assertIn("/tenants/bob/user: no user named 'nosuchuser'", check.stdout)
-        config["tenants"]["bob"] = {"handlers": os.path.join(self.root, "nope"), "ports": ["21100-21199"]}
-        with open(path, "w") as f:
-            json.dump(config, f)
-        check = run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
-        self.assertIn("/tenants/bob/handlers: " + os.path.join(self.root, "nope") + " is not a folder", check.stdout)
-        # Two tenants as one user would share its process limit, /proc and signals.
-        config["tenants"] = {name: {**tenant, "user": "daemon"} for name, tenant in self.tenants("alice", "bob").items()}
-        with open(path, "w") as f:
-            json.dump(config, f)
-        daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
-                     os.path.join(self.root, "run"), "--no-firewall", check=False)
-        self.assertEqual(daemon.returncode, 1)
-        self.assertIn("/tenants/bob/user: uid collision", daemon.stderr)
-        check = run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
-        self.assertIn("/tenants/bob/user: uid collision", check.stdout)
-
-    def test_tenants_are_added_and_removed_live_and_a_bad_reload_keeps_the_config(self):
-        config = {"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
-                  "tenants": self.tenants("alice", "bob")}
+                  "tenants": self.tenants(*tenants)}
         broker = harness.Broker(config=config)
         self.addCleanup(broker.close)
         broker.handlers = os.path.join(self.root, "op")
         broker.start()
+        return broker
+
+    @staticmethod
+    def reload_with(broker, tenants=None, text=None):
+        """Writes the broker's config with these tenants (or `text` as it is), reloads, and returns the status."""
+        broker.config["tenants"] = tenants
+        with open(os.path.join(broker.tmp, "portbroker.json"), "w") as f:
+            f.write(text if text is not None else json.dumps(broker.config))
+        broker.ctl("reload")
+        return broker.status()
+
+    def test_a_bad_tenant_config_is_refused_with_the_field_named(self):
+        path = os.path.join(self.root, "bad.json")
+
+        def with_tenants(tenants):
+            """portbrokerd started on a config with these tenants, and `check --config` on it."""
+            with open(path, "w") as f:
+                json.dump({"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
+                           "tenants": tenants}, f)
+            daemon = run(os.path.join(harness.BIN, "portbrokerd"), "--config", path, "--run-dir",
+                         os.path.join(self.root, "run"), "--no-firewall", check=False)
+            return daemon, run(CTL, "check", "--config", path, os.path.join(self.root, "op"), check=False)
+
+        daemon, check = with_tenants({**self.tenants("alice"), "bob": {"handlers": os.path.join(self.root, "bob"),
+                                                                        "ports": ["20150-21200"]}})
+        self.assertEqual(daemon.returncode, 1)
+        self.assertIn("field=/tenants/bob/ports", daemon.stderr)
+        self.assertIn("overlap tenant alice's 20100-20199", daemon.stderr)
+        self.assertIn("/tenants/bob/ports", check.stdout)
+        # What only this host can answer: `check --config` reports it as the broker does.
+        missing = os.path.join(self.root, "nope")
+        daemon, check = with_tenants({**self.tenants("alice"), "bob": {"handlers": missing, "ports": ["21100-21199"]}})
+        for output in (daemon.stderr, check.stdout):
+            self.assertIn(f"/tenants/bob/handlers: {missing} is not a folder", output)
+        daemon, check = with_tenants({**self.tenants("alice"), "bob": {"handlers": os.path.join(self.root, "bob"),
+                                                                        "ports": ["21100-21199"], "user": "nosuchuser"}})
+        self.assertNotEqual(check.returncode, 0)
+        for output in (daemon.stderr, check.stdout):
+            self.assertIn("/tenants/bob/user: no user named 'nosuchuser'", output)
+        # Two tenants as one user would share its process limit, /proc and signals.
+        daemon, check = with_tenants({name: {**tenant, "user": "daemon"}
+                                      for name, tenant in self.tenants("alice", "bob").items()})
+        self.assertEqual(daemon.returncode, 1)
+        for output in (daemon.stderr, check.stdout):
+            self.assertIn("/tenants/bob/user: uid collision", output)
+
+    def test_tenants_are_added_and_removed_live_and_a_bad_reload_keeps_the_config(self):
+        broker = self.start_broker("alice", "bob")
         self.assertEqual(harness.transcript(20101), b"hi from alice\n")
         self.assertEqual(harness.transcript(21101), b"hi from bob\n")
         alice_pid = next(h for h in broker.status()["handlers"] if h["tenant"] == "alice")["worker"]["pid"]
         # bob leaves, carol comes.
-        broker.config["tenants"] = self.tenants("alice", "carol")
-        with open(os.path.join(broker.tmp, "portbroker.json"), "w") as f:
-            json.dump(broker.config, f)
-        broker.ctl("reload")
+        self.reload_with(broker, self.tenants("alice", "carol"))
         broker.wait_for(event="tenant-retired", tenant="bob")
         self.assertEqual(harness.transcript(22101), b"hi from carol\n")
         with self.assertRaises(ConnectionRefusedError):
@@ -420,30 +419,14 @@ class TenantConfigTest(unittest.TestCase):
         # alice was not touched.
         self.assertEqual(next(h for h in status["handlers"] if h["tenant"] == "alice")["worker"]["pid"], alice_pid)
         # A broken config keeps what is in force, with the error in status.
-        with open(os.path.join(broker.tmp, "portbroker.json"), "w") as f:
-            f.write('{"tenants": {"Carol!": {}}}')
-        broker.ctl("reload")
-        status = broker.status()
+        status = self.reload_with(broker, text='{"tenants": {"Carol!": {}}}')
         self.assertIn("/tenants/Carol!", status["broker"]["config_error"])
         self.assertEqual(sorted(t["name"] for t in status["tenants"]), ["alice", "carol"])
         self.assertEqual(harness.transcript(22101), b"hi from carol\n")
 
-
     def test_a_reload_naming_what_this_host_lacks_keeps_every_tenant_running(self):
-        config = {"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
-                  "tenants": self.tenants("alice", "bob")}
-        broker = harness.Broker(config=config)
-        self.addCleanup(broker.close)
-        broker.handlers = os.path.join(self.root, "op")
-        broker.start()
+        broker = self.start_broker("alice", "bob")
         pids = {h["tenant"]: h["worker"]["pid"] for h in broker.status()["handlers"] if h["tenant"]}
-
-        def reload_with(tenants):
-            broker.config["tenants"] = tenants
-            with open(os.path.join(broker.tmp, "portbroker.json"), "w") as f:
-                json.dump(broker.config, f)
-            broker.ctl("reload")
-            return broker.status()
 
         def assert_untouched(status):
             self.assertEqual(sorted(t["name"] for t in status["tenants"]), ["alice", "bob"])
@@ -454,20 +437,20 @@ class TenantConfigTest(unittest.TestCase):
         # bob's new user does not exist: bob keeps running as he was.
         tenants = self.tenants("alice", "bob")
         tenants["bob"]["user"] = "nosuchuser"
-        status = reload_with(tenants)
+        status = self.reload_with(broker, tenants)
         self.assertIn("/tenants/bob/user: no user named 'nosuchuser'", status["broker"]["config_error"])
         self.assertIn("the configuration in force stays", status["broker"]["config_error"])
         assert_untouched(status)
         # carol's folder is missing: nobody is touched, carol does not come.
         carol = os.path.join(self.root, "carol")
         os.rename(carol, carol + ".away")
-        status = reload_with(self.tenants("alice", "bob", "carol"))
+        status = self.reload_with(broker, self.tenants("alice", "bob", "carol"))
         self.assertIn("/tenants/carol/handlers", status["broker"]["config_error"])
         assert_untouched(status)
         # Limits alone change in place: bob's worker keeps running.
         tenants = self.tenants("alice", "bob")
         tenants["bob"]["limits"] = {"handlers": 5}
-        status = reload_with(tenants)
+        status = self.reload_with(broker, tenants)
         self.assertIsNone(status["broker"]["config_error"])
         broker.wait_for(event="tenant-updated", tenant="bob")
         assert_untouched(status)
@@ -475,7 +458,7 @@ class TenantConfigTest(unittest.TestCase):
         os.rename(carol + ".away", carol)
         tenants = self.tenants("alice", "bob", "carol")
         tenants["bob"]["limits"] = {"handlers": 5}
-        status = reload_with(tenants)
+        status = self.reload_with(broker, tenants)
         self.assertIsNone(status["broker"]["config_error"])
         self.assertEqual(harness.transcript(22101), b"hi from carol\n")
         self.assertEqual({h["tenant"]: h["worker"]["pid"] for h in status["handlers"] if h["tenant"] in pids}, pids)
