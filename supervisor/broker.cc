@@ -12,6 +12,8 @@
 #include <cstring>
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "common/log.h"
 #include "common/process.h"

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +21,6 @@
 #include "supervisor/control_server.h"
 #include "supervisor/firewall.h"
 #include "supervisor/handler_folder.h"
-#include "supervisor/tenant/uid_allocation.h"
 #include "supervisor/local_ca.h"
 #include "supervisor/metrics_listener.h"
 #include "supervisor/options.h"
