@@ -9,7 +9,9 @@ narrowing; limits and status counts; manifest validation naming the entry;
 and, with a hosts file of the test's own bind-mounted in the broker's mount
 namespace, DNS rebinding (one forbidden answer among good ones) and a name
 for the metadata service. Everything runs against the built binaries, on
-loopback, bounded in time."""
+the loopback of a network namespace the test makes, with a name server of
+its own that knows no name, and with the broker's firewall on (its egress
+chain checks the same connections again), bounded in time."""
 
 import contextlib
 import http.server
@@ -243,6 +245,35 @@ def start_echo(address, tls_context=None):
     return server
 
 
+class NxdomainServer:
+    """A name server on the test's own loopback that knows no name: every
+    question gets NXDOMAIN, so a lookup the list allows but nothing
+    resolves is ENOTFOUND, and nothing asks the host's resolver."""
+
+    ADDRESS = "127.0.0.54"
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((self.ADDRESS, 53))
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                query, peer = self.sock.recvfrom(512)
+            except OSError:
+                return
+            end = 12
+            while end < len(query) and query[end] != 0:
+                end += 1 + query[end]
+            question = query[12:end + 5]
+            if len(query) < 12 or len(question) < 5:
+                continue
+            # The query's id; a response, recursion desired and available,
+            # NXDOMAIN; its one question back, no records.
+            self.sock.sendto(query[:2] + b"\x81\x83\x00\x01" + bytes(6) + question, peer)
+
+
 class Client:
     """One connection to a probe handler: a line in, a line out."""
 
@@ -313,7 +344,7 @@ class EgressTest(unittest.TestCase):
             f"fetcher.tcp.{p['fetcher']}.port.json": json.dumps({"connect": [f"127.0.0.1:{h}"]}),
             # No manifest yet: the test grants it `connect` while it runs.
             f"granted.tcp.{p['granted']}.port.js": FETCHER.replace("HTTP_PORT", str(h)),
-        }, config={"egress": {"connect_timeout_ms": 1000}})
+        }, config={"egress": {"connect_timeout_ms": 1000}}, firewall=True)
         cls.broker.start()
         for name in names:
             harness.wait_until(lambda: cls.broker.handler(name)["state"] in ("active", "failed"),
@@ -321,6 +352,7 @@ class EgressTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        cls.broker.stop()  # cleanly: its firewall table goes with it
         cls.broker.close()
         for server in cls.echo + [cls.http]:
             server.shutdown()
@@ -650,5 +682,21 @@ class TestHostsFileTest(unittest.TestCase):
         self.assertEqual(c.ask(f"tls upstream.test {self.tls_echo_port}"), "secure true upstream.test ping")
 
 
+def use_own_name_server():
+    """/etc/resolv.conf, in this test's mount namespace only, names the
+    NXDOMAIN server."""
+    directory = tempfile.mkdtemp(prefix="portbroker-resolv-")
+    path = os.path.join(directory, "resolv.conf")
+    with open(path, "w") as f:
+        f.write(f"nameserver {NxdomainServer.ADDRESS}\noptions timeout:1 attempts:1\n")
+    subprocess.run(["mount", "--bind", path, "/etc/resolv.conf"], check=True)
+    return NxdomainServer()
+
+
 if __name__ == "__main__":
+    # Namespaces of the test's own: the upstreams, the name server, the
+    # broker and its firewall (EgressTest's kernel layer) touch nothing of
+    # the host's.
+    harness.enter_private_namespaces(mounts=True)
+    name_server = use_own_name_server()
     harness.main()
