@@ -28,6 +28,7 @@ constexpr const char* kLimitCode = "EAGAIN";
 constexpr const char* kNotFoundCode = "ENOTFOUND";
 constexpr const char* kLookupTimeoutCode = "EAI_AGAIN";
 constexpr const char* kTimeoutCode = "ETIMEDOUT";
+constexpr uint64_t kResolverRefreshMs = 60000;
 
 std::string errno_code(int error) {
   switch (error) {
@@ -232,6 +233,13 @@ void Dialer::resolve(Attempt& attempt) {
     count_failure(kLookupTimeoutCode);
     finish(*found->second, kLookupTimeoutCode);
   });
+  // A resolver reads /etc/resolv.conf when it is made: an idle one older
+  // than a minute makes way for a fresh one, so a changed resolv.conf (DHCP,
+  // a new name server) applies within a minute, and a changed lookup
+  // timeout with it.
+  if (resolver_ && resolver_->pending() == 0 && uv_now(loop_) - resolver_->created_ms() > kResolverRefreshMs) {
+    resolver_.reset();
+  }
   if (!resolver_) resolver_ = std::make_unique<Resolver>(loop_, timeouts_.lookup_ms);
   int family = attempt.family == 4 ? AF_INET : attempt.family == 6 ? AF_INET6 : AF_UNSPEC;
   // Answered on a later turn of the loop, never from inside this call.

@@ -14,7 +14,7 @@ struct Resolver::Query {
   Callback done;
 };
 
-Resolver::Resolver(uv_loop_t* loop, uint32_t timeout_ms) : loop_(loop) {
+Resolver::Resolver(uv_loop_t* loop, uint32_t timeout_ms) : loop_(loop), created_ms_(uv_now(loop)) {
   static std::once_flag library;
   std::call_once(library, [] { ares_library_init(ARES_LIB_INIT_ALL); });
   ares_options options{};
@@ -48,6 +48,7 @@ bool Resolver::temporary(int status) {
 }
 
 void Resolver::resolve(const std::string& name, int family, Callback done) {
+  ++pending_;
   if (channel_ == nullptr) {
     ready_.emplace_back(std::move(done), Answer{init_status_, {}});
     delivery_.start(loop_, 0, [this] { deliver(); });
@@ -82,6 +83,7 @@ void Resolver::deliver() {
   if (ready_.empty()) return;
   auto [done, answer] = std::move(ready_.front());
   ready_.pop_front();
+  --pending_;
   // The rest on later turns: this call may destroy the resolver.
   if (!ready_.empty()) delivery_.start(loop_, 0, [this] { deliver(); });
   done(std::move(answer));

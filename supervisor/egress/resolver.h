@@ -15,6 +15,7 @@
 #include <ares.h>
 #include <uv.h>
 
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
@@ -49,6 +50,12 @@ class Resolver {
   // than a name that does not exist.
   static bool temporary(int status);
 
+  // Queries not yet delivered, and when /etc/resolv.conf was read (the
+  // loop's clock): a resolver with nothing pending may be replaced by a
+  // fresh one that reads it again, as the C library does when it changes.
+  size_t pending() const { return pending_; }
+  uint64_t created_ms() const { return created_ms_; }
+
  private:
   struct Query;
   static void on_answer(void* arg, int status, int timeouts, ares_addrinfo* result);
@@ -64,6 +71,8 @@ class Resolver {
   common::OneShotTimer timeout_;
   common::OneShotTimer delivery_;
   std::deque<std::pair<Callback, Answer>> ready_;
+  size_t pending_ = 0;
+  uint64_t created_ms_ = 0;
 };
 
 }  // namespace supervisor::egress
