@@ -164,6 +164,16 @@ std::span<const uint8_t> MessageReader::bytes() const {
 
 std::vector<common::UniqueFd>& MessageReader::fds() { return slots_[current_].fds; }
 
+void MessageReader::reset() {
+  for (size_t i = 0; i < kBatch; ++i) {
+    slots_[i].fds.clear();
+    slots_[i].length = 0;
+  }
+  count_ = 0;
+  current_ = 0;
+  drained_ = false;
+}
+
 IoResult MessageReader::next(int socket_fd, int* error) {
   if (pending()) return deliver(++current_, error);
   count_ = 0;

@@ -73,6 +73,9 @@ class MessageReader {
   std::span<const uint8_t> bytes() const;
   std::vector<common::UniqueFd>& fds();
   bool pending() const { return current_ + 1 < count_; }
+  // Forgets everything read so far: for a reader kept while its channel is
+  // replaced (a peer that closed can leave a batch of ends of stream).
+  void reset();
 
  private:
   struct Slot;

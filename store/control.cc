@@ -145,6 +145,7 @@ void ControlChannel::stop() {
   poll_.reset();
   channel_.reset();
   outbox_.clear();
+  reader_.reset();
 }
 
 void ControlChannel::send(std::vector<uint8_t> message) {

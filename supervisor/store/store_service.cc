@@ -438,6 +438,9 @@ void StoreService::close_control() {
   control_events_ = 0;
   control_.reset();
   outbox_.clear();
+  // What it read from this channel is not the next store's to say (a
+  // stale end of stream closed the new store's channel at once).
+  control_reader_.reset();
 }
 
 std::optional<uint64_t> StoreService::key_count() { return probe_.key_count(); }

@@ -222,6 +222,27 @@ class StandaloneRedisTest(unittest.TestCase):
             self.assertEqual(broker.handler(name)["worker"]["restarts"], 0)
         self.assertEqual(len(broker.events(event="store-backend-up")), 2)
 
+    def test_07_the_relay_killed_comes_back_and_the_data_was_never_its(self):
+        # The relay holds nothing of its own: killed, it is restarted, the
+        # values are on the server, and subscriptions come back.
+        broker = self.broker
+        workers = {name: broker.handler(name)["worker"]["pid"] for name in ("kv", "listener")}
+        relay = broker.status()["broker"]["store"]["pid"]
+        with contextlib.closing(harness.connect(self.ports["listener"])) as listener, \
+                contextlib.closing(harness.connect(self.ports["kv"])) as kv:
+            self.assertEqual(harness.recv_until(listener, b"\n"), b"subscribed\n")
+            self.assertEqual(line(kv, "set kept 7"), "ok")
+            os.kill(relay, signal.SIGKILL)
+            harness.wait_until(lambda: broker.status()["broker"]["store"]["pid"] not in (None, relay),
+                               what="the relay restarted")
+            harness.wait_until(lambda: line(kv, "get kept") == "7", what="ctx.shared through the new relay")
+            harness.wait_until(lambda: self.redis.cli("PUBLISH", "pb:news", '{"text":"relayed"}') == "1",
+                               what="the subscription through the new relay")
+            self.assertEqual(harness.recv_until(listener, b"\n"), b"news: relayed\n")
+        for name, pid in workers.items():
+            self.assertEqual(broker.handler(name)["worker"]["pid"], pid)
+        self.assertGreaterEqual(broker.status()["broker"]["store"]["restarts"], 1)
+
 
 class UnixSocketAndTlsTest(unittest.TestCase):
     def test_a_unix_socket_url(self):

@@ -463,6 +463,21 @@ class TenantConfigTest(unittest.TestCase):
         self.assertEqual(harness.transcript(22101), b"hi from carol\n")
         self.assertEqual({h["tenant"]: h["worker"]["pid"] for h in status["handlers"] if h["tenant"] in pids}, pids)
 
+    def test_a_restarted_store_gets_every_tenants_scope_again(self):
+        broker = self.start_broker("alice", "bob")
+        alice = os.path.join(broker.run_dir, "tenants", "alice", "store.sock")
+        tenant_cli = lambda *args: run("redis-cli", "-s", alice, *args, check=False).stdout.strip()
+        self.assertEqual(tenant_cli("SET", "k", "1"), "OK")
+        store = broker.status()["broker"]["store"]["pid"]
+        os.kill(store, signal.SIGKILL)
+        harness.wait_until(lambda: broker.status()["broker"]["store"]["pid"] not in (None, store),
+                           what="the store restarted")
+        # The new store is told every scope again, with its socket: alice's
+        # commands are alice's again (the embedded store starts empty).
+        harness.wait_until(lambda: tenant_cli("SET", "k", "2") == "OK", what="alice's socket served again")
+        self.assertEqual(broker.redis("GET", "alice:k"), "2")
+        self.assertEqual(tenant_cli("KEYS", "*"), "k")
+
 
 if __name__ == "__main__":
     harness.main()

@@ -515,3 +515,27 @@ TEST_CASE("MessageReader: a closed peer reads as closed after its pending messag
   if (result == IoResult::would_block) result = reader.next(channel.b.get());  // the batch was short
   CHECK(result_name(result) == std::string("closed"));
 }
+
+TEST_CASE("MessageReader: reset forgets what it read from a channel that is gone") {
+  // A reader kept across channels (the store's control channel, when the
+  // store restarts): what it held from the old one must not be delivered as
+  // if the new one had said it. A closed peer can fill a whole batch with
+  // ends of stream.
+  auto old_channel = make_channel();
+  REQUIRE(ipc::send_message(old_channel.a.get(), as_bytes("from the old store")) == IoResult::ok);
+  old_channel.a.reset();
+  ipc::MessageReader reader;
+  REQUIRE(reader.next(old_channel.b.get()) == IoResult::ok);
+  IoResult result = reader.next(old_channel.b.get());
+  if (result == IoResult::would_block) result = reader.next(old_channel.b.get());
+  REQUIRE(result_name(result) == std::string("closed"));
+  CHECK(reader.pending());  // more ends of stream, from the old channel
+  reader.reset();
+  CHECK_FALSE(reader.pending());
+
+  auto new_channel = make_channel();
+  CHECK(result_name(reader.next(new_channel.b.get())) == std::string("would_block"));
+  REQUIRE(ipc::send_message(new_channel.a.get(), as_bytes("from the new store")) == IoResult::ok);
+  REQUIRE(reader.next(new_channel.b.get()) == IoResult::ok);
+  CHECK(as_string(reader.bytes()) == "from the new store");
+}
