@@ -113,6 +113,32 @@ class SentinelFailoverTest(unittest.TestCase):
                     self.assertEqual(broker.handler(name)["worker"]["pid"], pid)
 
 
+class SentinelsUnreachableTest(unittest.TestCase):
+    def test_all_sentinels_gone_while_the_master_is_up_costs_handlers_nothing(self):
+        with redis_nodes.Nodes() as nodes:
+            master = nodes.server("master")
+            sentinels = [nodes.sentinel(f"sentinel{i}", master.port, MASTER, quorum=1) for i in range(2)]
+            port = harness.free_port()
+            with harness.Broker({f"kv.tcp.{port}.port.js": KV},
+                                config={"store": {"sentinels": [f"127.0.0.1:{s.port}" for s in sentinels],
+                                                  "master": MASTER, "prefix": "sen:", "timeout_ms": 1000}}) as broker:
+                broker.start()
+                broker.wait_for(event="store-backend-up")
+                with contextlib.closing(harness.connect(port)) as kv:
+                    self.assertEqual(line(kv, "set n 1"), "ok")
+                    for sentinel in sentinels:
+                        sentinel.stop(signal.SIGKILL)
+                    broker.wait_for(event="store-sentinels-unreachable", timeout=30)
+                    # The master is still there: calls go on, the backend is up.
+                    self.assertEqual(line(kv, "set n 2"), "ok")
+                    self.assertEqual(master.cli("GET", "sen:n"), "2")
+                    self.assertEqual(broker.status()["broker"]["store"]["backend"]["state"], "up")
+                    # Watched again with back-off: one warning, not one per attempt.
+                    time.sleep(3)
+                    self.assertEqual(len(broker.events(event="store-sentinels-unreachable")), 1)
+                    self.assertEqual(line(kv, "get n"), "2")
+
+
 class SentinelWithPasswordsTest(unittest.TestCase):
     """Sentinels that require a password, and data nodes whose ACL user the
     broker logs in as: both passwords come from root-only files, and a
