@@ -336,10 +336,14 @@ class ProxyProtocolTest(unittest.TestCase):
                 other.sendall(v1("198.51.100.8", 1000))
                 self.assertEqual(greeting(other)["remoteAddress"], "198.51.100.8")
         # Three new connections a minute per client: the fourth is refused.
+        # Each closes before the next, so the cap of one is not what refuses.
+        active = lambda: self.broker.handler("per")["connections"]["active"]
         for attempt in range(3):
+            harness.wait_until(lambda: active() == 0, what="the previous connection closed")
             with self.connect("per") as sock:
                 sock.sendall(v1("198.51.100.9", 2000 + attempt))
                 self.assertEqual(greeting(sock)["remoteAddress"], "198.51.100.9")
+        harness.wait_until(lambda: active() == 0, what="the last connection closed")
         with self.connect("per") as sock:
             sock.sendall(v1("198.51.100.9", 2003))
             self.assertTrue(closed_unseen(sock))
