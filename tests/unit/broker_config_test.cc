@@ -406,3 +406,29 @@ TEST_CASE("the screening section: defaults, every field, and bounds") {
 TEST_CASE("number overflow: a number too large for a double is an error at the root") {
   check_error({"overflow", R"({"screening": {"max_connections": 1e400}})", "/", "number overflow"});
 }
+
+TEST_CASE("the egress section: defaults, each field read, bounds and consistency named by path") {
+  CHECK(parse_broker_config("{}").egress == policy::EgressDefaults{});
+  BrokerConfig config = parse_broker_config(
+      R"({"egress": {"concurrent": 8, "per_second": 5, "max_concurrent": 16, "max_per_second": 10,
+                     "connect_timeout_ms": 1000, "lookup_timeout_ms": 500}})");
+  CHECK(config.egress.concurrent == 8);
+  CHECK(config.egress.per_second == 5);
+  CHECK(config.egress.max_concurrent == 16);
+  CHECK(config.egress.max_per_second == 10);
+  CHECK(config.egress.connect_timeout_ms == 1000);
+  CHECK(config.egress.lookup_timeout_ms == 500);
+  const std::vector<ErrorCase> cases = {
+      {"not an object", R"({"egress": 5})", "/egress", ""},
+      {"unknown field", R"({"egress": {"timeout": 5}})", "/egress/timeout", ""},
+      {"zero concurrent", R"({"egress": {"concurrent": 0}})", "/egress/concurrent", ""},
+      {"a connect timeout too short", R"({"egress": {"connect_timeout_ms": 99}})", "/egress/connect_timeout_ms", ""},
+      {"a lookup timeout too long", R"({"egress": {"lookup_timeout_ms": 60001}})", "/egress/lookup_timeout_ms", ""},
+      {"a default above its ceiling", R"({"egress": {"concurrent": 20, "max_concurrent": 10}})", "/egress/concurrent",
+       "above max_concurrent (10)"},
+      {"a rate above its ceiling", R"({"egress": {"per_second": 20, "max_per_second": 10}})", "/egress/per_second",
+       "above max_per_second (10)"},
+      {"a string for a number", R"({"egress": {"per_second": "5"}})", "/egress/per_second", ""},
+  };
+  for (const auto& c : cases) check_error(c);
+}
