@@ -119,6 +119,10 @@ class ReloadTest(unittest.TestCase):
                     # Opened before the reload, still served by the old code.
                     long_lived.sendall(b"still there")
                     self.assertEqual(harness.recv_exactly(long_lived, 11), b"still there")
+            # A connection accepted just before the last switch is still
+            # v19's: the clients go on until they meet v20.
+            harness.wait_until(lambda: clients.greetings and clients.greetings[-1] == "v20",
+                               what="the continuous clients to meet v20")
         finally:
             clients.stopping.set()
             clients.join(30)
