@@ -9,7 +9,6 @@
 #include <functional>
 #include <map>
 #include <set>
-#include <vector>
 
 #include "common/one_shot_timer.h"
 #include "common/process.h"
@@ -128,11 +127,9 @@ bool check_tenants_here(const policy::BrokerConfig& config, std::string& error) 
   if (!supervisor::resolve_worker_identity(config.worker, own, error)) return false;
   supervisor::tenant::UidRegistry registry(config.state_dir + "/tenant-uids.json");
   if (geteuid() == 0 && !registry.load(error)) return false;
-  std::vector<const policy::TenantConfig*> tenants;
-  for (const auto& tenant : config.tenants) tenants.push_back(&tenant);
   std::set<uid_t> uids_in_use = {own.uid};
   std::map<std::string, supervisor::WorkerIdentity> identities;
-  return supervisor::tenant::resolve_tenant_identities(tenants, own, registry, uids_in_use, identities, error);
+  return supervisor::tenant::resolve_tenant_identities(config.tenants, own, registry, uids_in_use, identities, error);
 }
 
 }  // namespace

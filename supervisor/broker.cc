@@ -87,13 +87,13 @@ bool Broker::make_folders(std::string& error) {
   common::log::info("tenant-cgroups").kv("using", cgroups_.describe());
   tenant::UidRegistry registry(options_.config.state_dir + "/tenant-uids.json");
   if (!registry.load(error)) return false;
-  std::vector<const policy::TenantConfig*> tenants;
-  for (const auto& tenant : options_.config.tenants) tenants.push_back(&tenant);
   std::set<uid_t> uids_in_use = {worker_.uid};
   std::map<std::string, WorkerIdentity> identities;
-  if (!tenant::resolve_tenant_identities(tenants, worker_, registry, uids_in_use, identities, error)) return false;
-  for (const auto* tenant : tenants) {
-    if (!make_tenant_folder(*tenant, identities[tenant->name], error)) return false;
+  if (!tenant::resolve_tenant_identities(options_.config.tenants, worker_, registry, uids_in_use, identities, error)) {
+    return false;
+  }
+  for (const auto& tenant : options_.config.tenants) {
+    if (!make_tenant_folder(tenant, identities[tenant.name], error)) return false;
   }
   if (registry.allocations().size() > 0 && !registry.save(error)) return false;
   return true;
@@ -194,8 +194,8 @@ void Broker::reload_config() {
     HandlerFolder* folder = tenant_folder(old.name);
     if (folder == nullptr) continue;
     const policy::TenantConfig* now = find(after, old.name);
-    bool restarts = std::any_of(to_start.begin(), to_start.end(), [&](const auto* t) { return t->name == old.name; });
-    if (now != nullptr && !restarts) continue;
+    // Kept (perhaps with new limits) unless it is among those to start.
+    if (now != nullptr && !identities.contains(old.name)) continue;
     common::log::info(now ? "tenant-changed" : "tenant-removed").kv("tenant", old.name);
     retire_folder(*folder);
   }

@@ -49,11 +49,7 @@ bool Resolver::temporary(int status) {
 
 void Resolver::resolve(const std::string& name, int family, Callback done) {
   ++pending_;
-  if (channel_ == nullptr) {
-    ready_.emplace_back(std::move(done), Answer{init_status_, {}});
-    delivery_.start(loop_, 0, [this] { deliver(); });
-    return;
-  }
+  if (channel_ == nullptr) return queue_answer(std::move(done), Answer{init_status_, {}});
   ares_addrinfo_hints hints{};
   hints.ai_family = family;
   hints.ai_socktype = SOCK_STREAM;
@@ -74,9 +70,12 @@ void Resolver::on_answer(void* arg, int status, int, ares_addrinfo* result) {
   }
   // The resolver is going away: its owner waits for nothing.
   if (status == ARES_EDESTRUCTION) return;
-  Resolver* self = query->resolver;
-  self->ready_.emplace_back(std::move(query->done), std::move(answer));
-  self->delivery_.start(self->loop_, 0, [self] { self->deliver(); });
+  query->resolver->queue_answer(std::move(query->done), std::move(answer));
+}
+
+void Resolver::queue_answer(Callback done, Answer answer) {
+  ready_.emplace_back(std::move(done), std::move(answer));
+  delivery_.start(loop_, 0, [this] { deliver(); });
 }
 
 void Resolver::deliver() {

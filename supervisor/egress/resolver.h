@@ -62,6 +62,8 @@ class Resolver {
   static void on_socket_state(void* data, ares_socket_t fd, int readable, int writable);
   void process(ares_socket_t readable, ares_socket_t writable);
   void schedule_timeout();
+  // Delivered on a later turn of the loop, in order.
+  void queue_answer(Callback done, Answer answer);
   void deliver();
 
   uv_loop_t* loop_;

@@ -56,4 +56,12 @@ bool resolve_tenant_identities(const std::vector<const policy::TenantConfig*>& t
   return true;
 }
 
+bool resolve_tenant_identities(const std::vector<policy::TenantConfig>& tenants, const WorkerIdentity& own,
+                               UidRegistry& registry, std::set<uid_t>& uids_in_use,
+                               std::map<std::string, WorkerIdentity>& out, std::string& error) {
+  std::vector<const policy::TenantConfig*> all;
+  for (const auto& tenant : tenants) all.push_back(&tenant);
+  return resolve_tenant_identities(all, own, registry, uids_in_use, out, error);
+}
+
 }  // namespace supervisor::tenant

@@ -31,5 +31,9 @@ bool resolve_tenant_identity(const policy::TenantConfig& tenant, const WorkerIde
 bool resolve_tenant_identities(const std::vector<const policy::TenantConfig*>& tenants, const WorkerIdentity& own,
                                UidRegistry& registry, std::set<uid_t>& uids_in_use,
                                std::map<std::string, WorkerIdentity>& out, std::string& error);
+// Every tenant of a config.
+bool resolve_tenant_identities(const std::vector<policy::TenantConfig>& tenants, const WorkerIdentity& own,
+                               UidRegistry& registry, std::set<uid_t>& uids_in_use,
+                               std::map<std::string, WorkerIdentity>& out, std::string& error);
 
 }  // namespace supervisor::tenant

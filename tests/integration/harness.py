@@ -282,6 +282,16 @@ def enter_private_namespaces(mounts=False, local_block=None):
         subprocess.run(["ip", "route", "add", "local", local_block, "dev", "lo"], check=True)
 
 
+def proc_status(pid):
+    """/proc/<pid>/status as a dict of its fields (values stripped)."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.strip()
+    return fields
+
+
 def run(*args, namespace=None, check=True, timeout=30):
     """A command, inside network namespace `namespace` if given; fails the test if it fails (with check)."""
     command = (["ip", "netns", "exec", namespace] if namespace else []) + list(args)

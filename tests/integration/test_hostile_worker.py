@@ -12,7 +12,8 @@ import json
 import shutil
 import unittest
 
-from harness import ADDRESS_SANITIZER, BIN, BUILD, Broker, connect, free_port, main, recv_until, wait_until
+from harness import (ADDRESS_SANITIZER, BIN, BUILD, Broker, connect, free_port, main, proc_status, recv_until,
+                     wait_until)
 
 HOSTILE = os.path.join(BUILD, "tests", "portbroker-hostile-worker")
 ECHO = """export function handle(conn) {
@@ -108,8 +109,7 @@ class HostileWorkerTest(unittest.TestCase):
                              what="the deaf worker to have ended")
         self.assertIn("it stopped reading its channel", handler["worker"]["last_exit"])
         # What it did not read was let go: the supervisor's memory is its usual.
-        with open(f"/proc/{broker.process.pid}/status") as f:
-            rss_kib = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        rss_kib = int(proc_status(broker.process.pid)["VmRSS"].split()[0])
         print(f"supervisor RSS after the deaf worker: {rss_kib} KiB", flush=True)
         if not ADDRESS_SANITIZER:  # its shadow memory and quarantine are no figure of ours
             self.assertLess(rss_kib, 64 * 1024)

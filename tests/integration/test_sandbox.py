@@ -40,15 +40,6 @@ ECHO = """export function handle(conn) {
 """
 
 
-def proc_status(pid):
-    fields = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            fields[key] = value.strip()
-    return fields
-
-
 SYS_SCHED_SETATTR, SYS_SCHED_GETATTR = 314, 315  # x86_64
 SCHED_ATTR = "<IIQiIQQQII"  # struct sched_attr, first version (56 bytes)
 LIBC = ctypes.CDLL(None, use_errno=True)
@@ -142,7 +133,7 @@ class ConfinementTest(unittest.TestCase):
         self.assertNotEqual(worker_user["uid"], 0)
         for name, pid in self.confined_pids().items():
             with self.subTest(process=name):
-                status = proc_status(pid)
+                status = harness.proc_status(pid)
                 self.assertEqual(status["Uid"].split(), [str(worker_user["uid"])] * 4)
                 self.assertEqual(status["Gid"].split(), [str(worker_user["gid"])] * 4)
                 self.assertEqual(status["Groups"], "")
@@ -230,7 +221,7 @@ class ConfinementTest(unittest.TestCase):
         kept = self.status["broker"]["capabilities"]
         self.assertEqual(set(kept), set(CAPABILITY_NUMBERS) & set(kept))
         self.assertIn("cap_net_admin", kept)
-        status = proc_status(self.supervisor)
+        status = harness.proc_status(self.supervisor)
         effective = int(status["CapEff"], 16)
         expected = sum(1 << CAPABILITY_NUMBERS[name] for name in kept)
         self.assertEqual(effective, expected)
@@ -302,7 +293,7 @@ class UnprivilegedBrokerTest(unittest.TestCase):
             self.assertEqual(set(sandbox["namespaces"]), {"user", *NAMESPACES})
             self.assertEqual(sandbox["uid"], 65534)
             self.assertTrue(any("user namespace" in note for note in sandbox["notes"]), sandbox)
-            kernel = proc_status(handler["worker"]["pid"])
+            kernel = harness.proc_status(handler["worker"]["pid"])
             self.assertEqual(kernel["Seccomp"], "2")
             self.assertEqual(kernel["NoNewPrivs"], "1")
             self.assertEqual(kernel["Uid"].split(), ["65534"] * 4)
@@ -319,7 +310,7 @@ class UnprivilegedBrokerTest(unittest.TestCase):
             broker.start()
             handler = broker.handler("echo")
             self.assertFalse(handler["worker"]["sandbox"]["confined"])
-            kernel = proc_status(handler["worker"]["pid"])
+            kernel = harness.proc_status(handler["worker"]["pid"])
             self.assertEqual(kernel["Seccomp"], "0")
             # Still never root, never with capabilities.
             self.assertEqual(kernel["Uid"].split(), [str(broker.status()["broker"]["worker_user"]["uid"])] * 4)

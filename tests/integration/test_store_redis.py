@@ -147,11 +147,7 @@ class StandaloneRedisTest(unittest.TestCase):
         # network (as root, where the broker can drop to its worker user).
         status = self.broker.status()["broker"]
         relay = status["store"]["pid"]
-        fields = {}
-        with open(f"/proc/{relay}/status") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                fields[key] = value.strip()
+        fields = harness.proc_status(relay)
         self.assertEqual(fields["Seccomp"], "2")
         self.assertEqual(fields["NoNewPrivs"], "1")
         self.assertEqual(int(fields["CapEff"], 16), 0)
