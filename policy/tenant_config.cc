@@ -94,6 +94,7 @@ std::vector<TenantConfig> read_tenants(const nlohmann::json& tenants, const std:
     reject_unknown_fields(value, tenant_path, {"handlers", "ports", "user", "limits", "tls", "egress"});
     TenantConfig tenant;
     tenant.name = name;
+    tenant.tls.tenant = name;
     for (const char* required : {"handlers", "ports"}) {
       if (!value.contains(required)) throw JsonFieldError(child_path(tenant_path, required), "is required");
     }
@@ -137,6 +138,7 @@ std::vector<TenantConfig> read_tenants(const nlohmann::json& tenants, const std:
     if (value.contains("tls")) {
       std::string tls_path = child_path(tenant_path, "tls");
       tenant.tls = read_tls_sources(value["tls"], tls_path);
+      tenant.tls.tenant = name;
       for (size_t i = 0; i < tenant.tls.key_dirs.size(); ++i) {
         const std::string& dir = tenant.tls.key_dirs[i];
         std::string key_path = tls_path + "/key_dirs/" + std::to_string(i);

@@ -174,13 +174,18 @@ bool tls_name_pattern(const std::string& name) {
   return tls_host_name(domain) && domain.find('.') != std::string::npos;
 }
 
+std::string tls_sources_origin(const TlsSources& sources, const std::string& field) {
+  if (sources.tenant.empty()) return "tls." + field + " in the broker's config";
+  return "tenant " + sources.tenant + "'s tls." + field;
+}
+
 void check_tls_sources(const TlsSettings& settings, const TlsSources& sources, const std::string& path) {
   if (!settings.enabled) return;
   auto directories = [&] {
-    if (sources.key_dirs.empty()) return std::string("none are configured (tls.key_dirs in the broker's config)");
+    if (sources.key_dirs.empty()) return "none are configured (" + tls_sources_origin(sources, "key_dirs") + ")";
     std::string list;
     for (const auto& dir : sources.key_dirs) list += (list.empty() ? "" : ", ") + dir;
-    return "tls.key_dirs in the broker's config: " + list;
+    return tls_sources_origin(sources, "key_dirs") + ": " + list;
   };
   auto check_file = [&](const std::string& file, const std::string& field) {
     if (key_dir_of(file, sources.key_dirs).empty()) {
@@ -202,8 +207,8 @@ void check_tls_sources(const TlsSettings& settings, const TlsSources& sources, c
       std::string domains;
       for (const auto& domain : sources.domains) domains += (domains.empty() ? "" : ", ") + domain;
       throw JsonFieldError(child_path(path, "names") + "/" + std::to_string(i),
-                           "'" + name + "' is not among the names this broker issues certificates for (tls.domains " +
-                               "in the broker's config: " + (domains.empty() ? "none" : domains) + ")");
+                           "'" + name + "' is not among the names this broker issues certificates for (" +
+                               tls_sources_origin(sources, "domains") + ": " + (domains.empty() ? "none" : domains) + ")");
     }
   }
 }

@@ -47,12 +47,19 @@ TlsSettings parse_tls_settings(const nlohmann::json& value, const std::string& p
 
 // What the broker's operator allows manifests: the directories key material
 // may be read from, and the names on-demand certificates may be issued for
-// (config `tls.key_dirs` and `tls.domains`; per tenant later).
+// (config `tls.key_dirs` and `tls.domains`, or a tenant's own).
 struct TlsSources {
   std::vector<std::string> key_dirs;  // absolute, normal
   std::vector<std::string> domains;   // host names or "*.<domain of two labels or more>"
+  // Whose allowance this is, for messages a folder writer reads: empty for
+  // the broker's own section, else the tenant's name.
+  std::string tenant = {};
   bool operator==(const TlsSources&) const = default;
 };
+
+// Where an allowance's `field` ("key_dirs", "domains") is set, in words:
+// "tls.key_dirs in the broker's config" or "tenant bob's tls.key_dirs".
+std::string tls_sources_origin(const TlsSources& sources, const std::string& field);
 
 // The config's {"key_dirs", "domains"} object at JSON path `path` (the
 // broker's "/tls", a tenant's "/tenants/<name>/tls").

@@ -89,9 +89,7 @@ void HandlerTls::on_certificate_request(WorkerProcess& worker, const policy::Tls
   // domains (a tenant's: its own), gets a certificate.
   if (!policy::tls_name_allowed(settings->names, name)) return refuse("the name is not in the manifest's tls.names", true);
   if (!policy::tls_name_allowed(context_.sources.domains, name)) {
-    return refuse(context_.tenant.empty() ? "the name is not in the broker's tls.domains"
-                                          : "the name is not in tenant " + context_.tenant + "'s tls.domains",
-                  true);
+    return refuse("the name is not in " + policy::tls_sources_origin(context_.sources, "domains"), true);
   }
   int64_t now = static_cast<int64_t>(time(nullptr));
   auto cached = issued_.find(name);

@@ -39,7 +39,7 @@ bool read_key_file(const std::string& path, bool secret, const policy::TlsSource
                    std::string& error) {
   std::string dir = policy::key_dir_of(path, sources.key_dirs);
   if (dir.empty()) {
-    error = path + ": outside the key directories (tls.key_dirs in the broker's config)";
+    error = path + ": outside the key directories (" + policy::tls_sources_origin(sources, "key_dirs") + ")";
     return false;
   }
   common::FileRules dir_rules;

@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import textwrap
@@ -350,9 +351,9 @@ class TenantConfigTest(unittest.TestCase):
         ports = {"alice": "20100-20199", "bob": "21100-21199", "carol": "22100-22199"}
         return {name: {"handlers": os.path.join(self.root, name), "ports": [ports[name]]} for name in names}
 
-    def start_broker(self, *tenants):
+    def start_broker(self, *tenants, **extra):
         config = {"handlers_dir": os.path.join(self.root, "op"), "state_dir": os.path.join(self.root, "state"),
-                  "tenants": self.tenants(*tenants)}
+                  "tenants": self.tenants(*tenants), **extra}
         broker = harness.Broker(config=config)
         self.addCleanup(broker.close)
         broker.handlers = os.path.join(self.root, "op")
@@ -462,6 +463,66 @@ class TenantConfigTest(unittest.TestCase):
         self.assertIsNone(status["broker"]["config_error"])
         self.assertEqual(harness.transcript(22101), b"hi from carol\n")
         self.assertEqual({h["tenant"]: h["worker"]["pid"] for h in status["handlers"] if h["tenant"] in pids}, pids)
+
+    def test_key_files_and_certificate_names_are_each_tenants_own(self):
+        keys = {}
+        for owner, name in (("op", "op.test"), ("alice", "alice.test"), ("bob", "bob.test")):
+            folder = keys[owner] = os.path.join(self.root, f"{owner}-keys")
+            os.makedirs(folder)
+            os.chmod(folder, 0o755)
+            run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                f"{folder}/key.pem", "-out", f"{folder}/cert.pem", "-days", "2", "-subj", f"/CN={name}",
+                "-addext", f"subjectAltName=DNS:{name}")
+            os.chmod(f"{folder}/key.pem", 0o600)
+        files = lambda owner: {"cert": f"{keys[owner]}/cert.pem", "key": f"{keys[owner]}/key.pem"}
+        for name, port, tls in (("own", 21102, files("bob")), ("alices", 21103, files("alice")),
+                                ("operators", 21104, files("op")),
+                                ("demand", 21105, {"cert": "on-demand", "names": ["*.bob.test"]}),
+                                ("grab", 21106, {"cert": "on-demand", "names": ["www.alice.test"]})):
+            for suffix, text in (("js", GREET % name), ("json", json.dumps({"tls": {"enabled": True, **tls}}))):
+                path = os.path.join(self.root, "bob", f"{name}.tcp.{port}.port.{suffix}")
+                with open(path, "w") as f:
+                    f.write(text)
+                os.chmod(path, 0o644)
+        tenants = self.tenants("alice", "bob")
+        tenants["alice"]["tls"] = {"key_dirs": [keys["alice"]], "domains": ["alice.test", "*.alice.test"]}
+        tenants["bob"]["tls"] = {"key_dirs": [keys["bob"]], "domains": ["*.bob.test"]}
+        broker = self.start_broker(tenants=tenants, tls={"key_dirs": [keys["op"]], "domains": ["*.op.test"]})
+
+        def handler(name):
+            return next(h for h in broker.status()["handlers"] if h["tenant"] == "bob" and h["name"] == name)
+
+        def greeting(port, name, cafile=None, cadata=None):
+            context = ssl.create_default_context(cafile=cafile, cadata=cadata)
+            with contextlib.closing(harness.connect(port)) as raw, context.wrap_socket(raw, server_hostname=name) as tls:
+                return harness.recv_until(tls, b"\n"), tls.getpeercert()["subjectAltName"]
+
+        # Bob's own key directory serves, verified by a client that trusts his certificate.
+        self.assertEqual(greeting(21102, "bob.test", cafile=f"{keys['bob']}/cert.pem"),
+                         (b"hi from own\n", (("DNS", "bob.test"),)))
+        # Alice's and the operator's key files are out of bob's reach, and his
+        # manifest's error says whose allowance it is.
+        for name, owner in (("alices", "alice"), ("operators", "op")):
+            refused = handler(name)
+            self.assertEqual(refused["state"], "failed")
+            self.assertIn(f"/tls/cert: '{keys[owner]}/cert.pem' is outside the key directories "
+                          f"(tenant bob's tls.key_dirs: {keys['bob']})", refused["reason"])
+            with self.assertRaises(ConnectionRefusedError):
+                harness.connect({"alices": 21103, "operators": 21104}[name]).close()
+        # On demand: a name of bob's is signed by the broker's CA; one of alice's is not even asked for.
+        grab = handler("grab")
+        self.assertEqual(grab["state"], "failed")
+        self.assertIn("/tls/names/0: 'www.alice.test' is not among the names this broker issues certificates for "
+                      "(tenant bob's tls.domains: *.bob.test)", grab["reason"])
+        ca = broker.ctl("ca").stdout
+        self.assertEqual(greeting(21105, "www.bob.test", cadata=ca), (b"hi from demand\n", (("DNS", "www.bob.test"),)))
+        with self.assertRaises(ssl.SSLError):
+            greeting(21105, "www.alice.test", cadata=ca)
+        self.assertEqual([n for c in handler("demand")["tls"]["certificates"] for n in c["names"]], ["www.bob.test"])
+        # The CA is constrained to every tenant's domains and the operator's (one CA for the host).
+        constraints = run("openssl", "x509", "-noout", "-ext", "nameConstraints", input=ca).stdout
+        for domain in ("DNS:.bob.test", "DNS:alice.test", "DNS:.alice.test", "DNS:.op.test"):
+            self.assertIn(domain, constraints)
 
     def test_a_restarted_store_gets_every_tenants_scope_again(self):
         broker = self.start_broker("alice", "bob")
