@@ -67,16 +67,23 @@ std::string join(const std::string& root, const std::string& path) {
 
 std::string tenant_group_name(const std::string& tenant) { return "tenant-" + tenant; }
 
-uint64_t oom_kills(const CgroupPlacement& placement) {
-  if (placement.oom_counter.empty()) return 0;
-  std::istringstream lines(read_file(placement.oom_counter));
+namespace {
+// The value of `wanted` in a file of "key value" lines, 0 without one.
+uint64_t event_count(const std::string& file, const std::string& wanted) {
+  if (file.empty()) return 0;
+  std::istringstream lines(read_file(file));
   for (std::string key; lines >> key;) {
     uint64_t value = 0;
     if (!(lines >> value)) break;
-    if (key == "oom_kill") return value;
+    if (key == wanted) return value;
   }
   return 0;
 }
+}  // namespace
+
+uint64_t oom_kills(const CgroupPlacement& placement) { return event_count(placement.oom_counter, "oom_kill"); }
+
+uint64_t process_limit_hits(const CgroupPlacement& placement) { return event_count(placement.pids_counter, "max"); }
 
 CgroupTree CgroupTree::detect(const std::string& fs_root, const std::string& self_cgroup) {
   CgroupTree tree;
@@ -156,6 +163,7 @@ bool CgroupTree::ensure_group(const std::string& name, const CgroupLimits& limit
       out.version = CgroupVersion::v2;
       out.v2_dir = dir;
       out.oom_counter = dir + "/memory.events";
+      out.pids_counter = dir + "/pids.events";
       return true;
     }
     case CgroupVersion::v1: {
@@ -170,6 +178,7 @@ bool CgroupTree::ensure_group(const std::string& name, const CgroupLimits& limit
       out.version = CgroupVersion::v1;
       out.v1_procs = {memory + "/cgroup.procs", pids + "/cgroup.procs"};
       out.oom_counter = memory + "/memory.oom_control";
+      out.pids_counter = pids + "/pids.events";
       return true;
     }
   }

@@ -40,11 +40,17 @@ struct CgroupPlacement {
   // Where the kernel counts the group's OOM kills (memory.events in v2,
   // memory.oom_control in v1: an "oom_kill N" line).
   std::string oom_counter;
+  // Where it counts the forks and clones its pids limit refused
+  // (pids.events in v2 and v1: a "max N" line).
+  std::string pids_counter;
   bool empty() const { return version == CgroupVersion::none; }
 };
 
 // The "oom_kill N" count of a group's counter file, 0 when there is none.
 uint64_t oom_kills(const CgroupPlacement& placement);
+// The "max N" count of its pids counter: how often the group's process
+// limit refused a new process or thread; 0 when there is none.
+uint64_t process_limit_hits(const CgroupPlacement& placement);
 
 class CgroupTree {
  public:

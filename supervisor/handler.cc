@@ -132,6 +132,7 @@ std::unique_ptr<Handler::Worker> Handler::launch(const HandlerFile& file, std::s
   }
   auto worker = std::make_unique<Worker>();
   worker->file = file;
+  worker->process_limit_hits_at_start = ctx_.group_process_limit_hits();
   Worker* w = worker.get();
   worker->process = std::make_unique<WorkerProcess>(
       ctx_.loop(), file.id.name,
@@ -534,17 +535,28 @@ void Handler::on_modules_loaded(Worker* worker, const ipc::ModulesLoaded& loaded
 }
 
 void Handler::on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed) {
-  worker->last_reason = failed.reason;
+  bool process_limit = hit_process_limit(*worker);
+  worker->last_reason = failed.reason + (process_limit ? process_limit_note() : "");
   worker->tried = failed.modules;
   // It exits by itself; the version in force keeps serving.
-  if (worker == candidate_.get()) return drop_candidate(failed.reason);
+  if (worker == candidate_.get()) return drop_candidate(worker->last_reason);
   // Its code does not load: restarting would not help (unless a newer
-  // version is already loading: it takes over).
-  if (worker == current_.get() && state_ == HandlerState::starting && consecutive_crashes_ == 0 && !candidate_) {
+  // version is already loading: it takes over). One its tenant's process
+  // limit starved restarts when it exits.
+  if (worker == current_.get() && state_ == HandlerState::starting && consecutive_crashes_ == 0 && !candidate_ &&
+      !process_limit) {
     if (!failed.modules.empty()) failed_modules_ = failed.modules;
     fail(failed.reason);
     ctx_.watch_subfolders();
   }
+}
+
+bool Handler::hit_process_limit(const Worker& worker) const {
+  return ctx_.group_process_limit_hits() > worker.process_limit_hits_at_start;
+}
+
+std::string Handler::process_limit_note() const {
+  return " (tenant " + ctx_.tenant() + "'s process limit, limits.pids, refused it a thread or process)";
 }
 
 void Handler::reload_failed(const std::string& reason) {
@@ -559,6 +571,9 @@ void Handler::on_worker_exit(Worker* worker, const std::string& exit_description
   if (exit_description == "killed by signal SIGKILL" && ctx_.group_out_of_memory()) {
     description += " (the kernel's OOM killer: tenant " + ctx_.tenant() + "'s memory limit, limits.memory_mb)";
   }
+  // A runtime that cannot start a thread crashes; the kernel counted why.
+  bool process_limit = hit_process_limit(*worker);
+  if (process_limit && worker->last_reason.empty()) description += process_limit_note();
   bool was_current = worker == current_.get();
   bool was_candidate = worker == candidate_.get();
   auto ended = take(worker);
@@ -566,7 +581,7 @@ void Handler::on_worker_exit(Worker* worker, const std::string& exit_description
   reap(std::move(ended));
   if (was_current) {
     last_exit_ = description;
-    on_current_exit(description);
+    on_current_exit(description, process_limit);
   } else if (state_ == HandlerState::draining) {
     last_exit_ = description;  // for the handler-stopped line
   } else if (was_candidate) {
@@ -575,14 +590,15 @@ void Handler::on_worker_exit(Worker* worker, const std::string& exit_description
   finish_stop_when_idle();
 }
 
-void Handler::on_current_exit(const std::string& description) {
+void Handler::on_current_exit(const std::string& description, bool process_limit) {
   // Its ready deadline must not fire for a worker that is gone.
   deadline_.cancel();
   switch (state_) {
     case HandlerState::starting:
       if (candidate_) return;  // the new version takes over when ready
-      if (consecutive_crashes_ == 0) {
-        // It never became ready: its code does not load; restarting would not help.
+      if (consecutive_crashes_ == 0 && !process_limit) {
+        // It never became ready: its code does not load; restarting would not
+        // help. (Its tenant's processes may end meanwhile: that one retries.)
         fail("the worker " + description + " before it was ready");
       } else {
         schedule_restart(description);

@@ -118,6 +118,7 @@ class Handler final {
     bool http_client = false;         // started with fetch()'s HTTP client
     std::vector<ipc::ModuleFile> modules;  // what it loaded, once ready
     std::vector<ipc::ModuleFile> tried;    // what it read before it failed
+    uint64_t process_limit_hits_at_start = 0;  // its group's, when it was spawned
   };
 
   // Spawns a worker for `file` on the port already bound; null (with
@@ -140,7 +141,12 @@ class Handler final {
   void on_worker_failed(Worker* worker, const ipc::WorkerFailed& failed);
   void on_modules_loaded(Worker* worker, const ipc::ModulesLoaded& loaded);
   void on_worker_exit(Worker* worker, const std::string& description);
-  void on_current_exit(const std::string& description);
+  // Whether its group's process limit refused anything since it was spawned
+  // (perhaps to another of the tenant's workers: the kernel does not say).
+  bool hit_process_limit(const Worker& worker) const;
+  std::string process_limit_note() const;
+  // `process_limit`: its tenant's pids limit refused it something (worth retrying).
+  void on_current_exit(const std::string& description, bool process_limit);
   // The worker confined itself: parse its report and check it against /proc.
   void on_sandbox_report(Worker* worker, const ipc::WorkerSandbox& report);
   void reload_failed(const std::string& reason);

@@ -48,6 +48,10 @@ class HandlerContext {
   // last time this was asked (a worker killed by SIGKILL: its tenant's
   // memory limit, not a crash of its own).
   virtual bool group_out_of_memory() = 0;
+  // How often the folder's group refused a process or thread so far (its
+  // tenant's pids limit), 0 without a group: a worker that ends after the
+  // count rose may have died of it.
+  virtual uint64_t group_process_limit_hits() const = 0;
   virtual uint64_t next_connection_id() = 0;
   // At most this many connections the broker holds, all handlers together.
   virtual uint64_t connection_ceiling() const = 0;

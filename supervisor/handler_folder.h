@@ -117,6 +117,7 @@ class HandlerFolder final : public HandlerContext {
     oom_kills_seen_ = now;
     return struck;
   }
+  uint64_t group_process_limit_hits() const override { return sandbox::process_limit_hits(cgroup_); }
   uint64_t next_connection_id() override { return host_.next_connection_id(); }
   uint64_t connection_ceiling() const override { return host_.connection_ceiling(); }
   bool connection_quota_full() const override { return tenant_ && connections_ >= tenant_->limits.connections; }

@@ -524,6 +524,28 @@ class TenantConfigTest(unittest.TestCase):
         for domain in ("DNS:.bob.test", "DNS:alice.test", "DNS:.alice.test", "DNS:.op.test"):
             self.assertIn(domain, constraints)
 
+    def test_a_tenant_at_its_process_limit_is_told_so_and_the_others_serve(self):
+        # Each worker needs a few threads: eight handlers cannot all start
+        # within 16 processes and threads.
+        for i in range(8):
+            path = os.path.join(self.root, "carol", f"c{i}.tcp.{22110 + i}.port.js")
+            with open(path, "w") as f:
+                f.write(GREET % f"c{i}")
+            os.chmod(path, 0o644)
+        tenants = self.tenants("alice", "carol")
+        tenants["carol"]["limits"] = {"pids": 16}
+        broker = self.start_broker(tenants=tenants)
+        carol = next(t for t in broker.status()["tenants"] if t["name"] == "carol")
+        if carol["cgroup"]["version"] is None:
+            self.skipTest(harness.SITUATIONAL + f"no control group for tenants here: {carol['cgroup']}")
+        # The crash a starved runtime makes is put down to the limit, and retried with a back-off.
+        event = broker.wait_for(event="worker-restarting", tenant="carol")
+        self.assertIn("tenant carol's process limit, limits.pids, refused it a thread or process", event["reason"])
+        # The other tenant is not touched.
+        self.assertEqual(harness.transcript(20101), b"hi from alice\n")
+        alice = next(h for h in broker.status()["handlers"] if h["tenant"] == "alice")
+        self.assertEqual((alice["state"], alice["worker"]["restarts"]), ("active", 0))
+
     def test_a_restarted_store_gets_every_tenants_scope_again(self):
         broker = self.start_broker("alice", "bob")
         alice = os.path.join(broker.run_dir, "tenants", "alice", "store.sock")

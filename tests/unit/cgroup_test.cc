@@ -56,6 +56,11 @@ TEST_CASE("cgroup v2: the delegated group becomes an inner node, tenants get gro
   // controllers were enabled for the children.
   CHECK(fake.read(service + "/supervisor/cgroup.procs") == "4243");  // the last write of each pid
   CHECK(fake.read(service + "/cgroup.subtree_control") == "+memory +pids");
+  // The kernel's counters: OOM kills, and forks and clones the pids limit refused.
+  fake.file(service + "/tenant-alice/memory.events", "low 0\nhigh 0\nmax 9\noom 2\noom_kill 1\n");
+  fake.file(service + "/tenant-alice/pids.events", "max 7\n");
+  CHECK(sandbox::oom_kills(placement) == 1);
+  CHECK(sandbox::process_limit_hits(placement) == 7);
 }
 
 TEST_CASE("cgroup v2 without delegation, or without the controllers, is refused with the reason") {
@@ -85,6 +90,12 @@ TEST_CASE("cgroup v1: groups under the broker's own group in the memory and pids
                                                         fake.root + "/pids/portbroker/tenant-bob/cgroup.procs"});
   CHECK(fake.read("/memory/process/portbroker/tenant-bob/memory.limit_in_bytes") == std::to_string(64ull << 20));
   CHECK(fake.read("/pids/portbroker/tenant-bob/pids.max") == "100");
+  CHECK(sandbox::process_limit_hits(placement) == 0);  // no counter file yet
+  fake.file("/memory/process/portbroker/tenant-bob/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+  fake.file("/pids/portbroker/tenant-bob/pids.events", "max 2\n");
+  CHECK(sandbox::oom_kills(placement) == 3);
+  CHECK(sandbox::process_limit_hits(placement) == 2);
+  CHECK(sandbox::process_limit_hits(sandbox::CgroupPlacement{}) == 0);
 }
 
 TEST_CASE("no hierarchy with memory and pids: no groups") {
