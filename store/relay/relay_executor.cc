@@ -65,6 +65,9 @@ std::string RelayExecutor::prefix_for(std::string_view scope) const {
 void RelayExecutor::configured() {
   configured_ = true;
   for (auto& [id, state] : clients_) state.prefix = prefix_for(state.scope);
+  // What clients sent meanwhile (workers reconnect the moment a relay dies,
+  // before its successor is configured) runs now.
+  if (server_ != nullptr) server_->resume_all();
 }
 
 void RelayExecutor::client_connected(ClientId client, std::string_view scope) {
@@ -90,6 +93,9 @@ size_t RelayExecutor::client_state_bytes(std::string_view scope) const {
 }
 
 bool RelayExecutor::accepting(ClientId client) const {
+  // Without its prefix a request cannot run, and an UNAVAILABLE answer to a
+  // SUBSCRIBE would lose that subscription for good: it waits for configured().
+  if (!configured_) return false;
   if (backend_.backlog_bytes() >= limits_.max_backlog_bytes) {
     waiting_for_backlog_ = true;
     return false;
