@@ -85,6 +85,7 @@ void StoreBinding::reattach(common::UniqueFd command_fd, common::UniqueFd subscr
   fail("the shared store restarted", false);
   command_ = Link{};
   subscription_ = Link{};
+  subscribes_unanswered_.clear();
   std::string error;
   if (!attach(std::move(command_fd), std::move(subscription_fd), error)) {
     common::log::error("store-reconnect-failed").kv("reason", error);
@@ -252,15 +253,27 @@ void StoreBinding::on_subscription_input() {
     }
     offset += consumed;
     // ["message", channel, payload] deliveries and ["subscribe"|"unsubscribe",
-    // channel, count] confirmations, in the order the store sent them.
-    if (reply.type != ipc::resp::Value::Type::array || reply.elements.size() != 3) continue;
-    const auto& kind = reply.elements[0].text;
-    if (kind != "message" && kind != "subscribe" && kind != "unsubscribe") continue;
+    // channel, count] confirmations, in the order the store sent them; an
+    // error refuses the oldest SUBSCRIBE unanswered (JavaScript hears
+    // "refused", channel, the error's text).
+    std::string refused_channel;
+    static const std::string kRefused = "refused";
+    if (reply.type == ipc::resp::Value::Type::error) {
+      if (subscribes_unanswered_.empty()) continue;
+      refused_channel = std::move(subscribes_unanswered_.front());
+      subscribes_unanswered_.pop_front();
+    } else if (reply.type != ipc::resp::Value::Type::array || reply.elements.size() != 3) {
+      continue;
+    }
+    bool refused = reply.type == ipc::resp::Value::Type::error;
+    const auto& kind = refused ? kRefused : reply.elements[0].text;
+    if (kind != "message" && kind != "subscribe" && kind != "unsubscribe" && !refused) continue;
+    if (kind == "subscribe" && !subscribes_unanswered_.empty()) subscribes_unanswered_.pop_front();
     // Each string goes straight into the rooted array (a later allocation may
     // move or collect an unrooted one).
     JS::RootedValueArray<3> args(cx);
-    const std::string* texts[] = {&kind, &reply.elements[1].text,
-                                  kind == "message" ? &reply.elements[2].text : nullptr};
+    const std::string* texts[] = {&kind, refused ? &refused_channel : &reply.elements[1].text,
+                                  refused ? &reply.text : kind == "message" ? &reply.elements[2].text : nullptr};
     bool ok = true;
     for (size_t i = 0; i < 3 && ok; ++i) {
       JSString* value = texts[i] != nullptr ? new_string_from_utf8(cx, *texts[i]) : JS_GetEmptyString(cx);
@@ -353,7 +366,9 @@ bool StoreBinding::native_subscribe(JSContext* cx, unsigned argc, JS::Value* vp)
   std::string request;
   std::string channel = string_to_utf8(cx, args[0].toString());
   ipc::resp::append_command(request, {"SUBSCRIBE", channel});
-  args.rval().setBoolean(!self.failed_ && self.send(self.subscription_, std::move(request)));
+  bool sent = !self.failed_ && self.send(self.subscription_, std::move(request));
+  if (sent) self.subscribes_unanswered_.push_back(std::move(channel));
+  args.rval().setBoolean(sent);
   return true;
 }
 

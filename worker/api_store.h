@@ -65,6 +65,9 @@ class StoreBinding {
   Link subscription_;
   ipc::resp::Limits limits_;
   std::deque<std::unique_ptr<JS::PersistentRootedObject>> waiting_;  // promises, in request order
+  // Channels of the SUBSCRIBEs sent and not answered yet, in order: each gets
+  // one reply, a confirmation or (refused: a cap, the store's memory) an error.
+  std::deque<std::string> subscribes_unanswered_;
   bool failed_ = false;
 };
 

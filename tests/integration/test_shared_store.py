@@ -70,14 +70,31 @@ class UdpCounterTest(unittest.TestCase):
             self.assertEqual(status["datagrams"]["replied"], 3)
 
 
+# Subscribes to one channel more than the store allows a client (10,000),
+# then reports how each subscription's `ready` settled, and whether the
+# channels it holds still work.
+GREEDY = """
+export async function handle(conn, ctx) {
+  const all = [];
+  for (let i = 0; i <= 10000; i++) all.push(ctx.shared.subscribe(`ch${i}`, () => {}));
+  const settled = await Promise.allSettled(all.map((unsubscribe) => unsubscribe.ready));
+  const refused = settled.filter((s) => s.status === "rejected");
+  const got = new Promise((resolve) => ctx.shared.subscribe("ch0", resolve));
+  await ctx.shared.publish("ch0", "still here");
+  conn.end(`${settled.length - refused.length} ${refused.length} ${refused[0]?.reason.message} ${await got}\n`);
+}
+"""
+
+
 class SharedStoreTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.ports = {name: harness.free_port() for name in ("listener", "announcer", "kv")}
+        cls.ports = {name: harness.free_port() for name in ("listener", "announcer", "kv", "greedy")}
         cls.broker = harness.Broker({
             f"listener.tcp.{cls.ports['listener']}.port.js": LISTENER,
             f"announcer.tcp.{cls.ports['announcer']}.port.js": ANNOUNCER,
             f"kv.tcp.{cls.ports['kv']}.port.js": KV,
+            f"greedy.tcp.{cls.ports['greedy']}.port.js": GREEDY,
         })
         cls.broker.start()
 
@@ -100,6 +117,13 @@ class SharedStoreTest(unittest.TestCase):
             self.assertEqual(self.kv(sock, "get from-cli"), "[1,2,3]")
             self.assertEqual(self.kv(sock, "del user"), "true")
             self.assertEqual(self.kv(sock, "del user"), "false")
+
+    def test_a_refused_subscription_rejects_its_ready_with_the_stores_reason(self):
+        # Before, the refusal was dropped: `ready` never settled.
+        with contextlib.closing(harness.connect(self.ports["greedy"])) as sock:
+            self.assertEqual(harness.recv_until(sock, b"\n").decode().strip(),
+                             "10000 1 ctx.shared: subscribe failed (ERR max subscriptions per client reached (10000)) "
+                             "still here")
 
     def test_publish_subscribe_between_two_handlers(self):
         with contextlib.closing(harness.connect(self.ports["listener"])) as listener, \

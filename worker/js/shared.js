@@ -117,6 +117,17 @@ function failConfirmations(reason) {
 }
 
 export function onStoreMessage(kind, channel, text) {
+  if (kind === "refused") {
+    // The store refused the subscription (a cap, its memory): every caller
+    // waiting on it hears why, and no callback stays behind for messages that
+    // will never come. Subscribing again tries again.
+    subscriptions.delete(channel);
+    confirmedChannels.delete(channel);
+    const waiting = confirmations.get(channel);
+    confirmations.delete(channel);
+    for (const { reject } of waiting ?? []) reject(new Error(`ctx.shared: subscribe failed (${text})`));
+    return;
+  }
   if (kind === "subscribe") {
     if (subscriptions.has(channel)) confirmedChannels.add(channel);
     const waiting = confirmations.get(channel);
