@@ -40,7 +40,8 @@ def cli(*args, port=None, socket_path=None, user=None, password=None, tls=None, 
 class Node:
     """One redis-server or redis-sentinel process."""
 
-    def __init__(self, workdir, name, port, sentinel=False, extra=(), tls=None, bind="127.0.0.1", password=None):
+    def __init__(self, workdir, name, port, sentinel=False, extra=(), tls=None, bind="127.0.0.1", password=None,
+                 tls_auth_clients=False):
         self.password = password  # the default user's (requirepass), for redis-cli here
         self.bind = bind  # addresses, space-separated; the first is where redis-cli checks
         self.dir = os.path.join(workdir, name)
@@ -50,6 +51,7 @@ class Node:
         self.sentinel = sentinel
         self.extra = list(extra)
         self.tls = tls  # {"ca", "cert", "key"}: the node listens with TLS on `port`
+        self.tls_auth_clients = tls_auth_clients  # clients must present a certificate the CA signed
         self.socket_path = os.path.join(self.dir, "redis.sock")
         self.process = None
         self.log_path = os.path.join(self.dir, "node.log")
@@ -59,7 +61,9 @@ class Node:
         if self.tls:
             lines += ["port 0", f"tls-port {self.port}", f"tls-cert-file {self.tls['cert']}",
                       f"tls-key-file {self.tls['key']}", f"tls-ca-cert-file {self.tls['ca']}",
-                      "tls-auth-clients no"]
+                      f"tls-auth-clients {'yes' if self.tls_auth_clients else 'no'}",
+                      # What it dials (a sentinel its master and the other sentinels) is TLS too.
+                      "tls-replication yes"]
         else:
             lines.append(f"port {self.port}")
         if self.password:
@@ -133,9 +137,9 @@ class Nodes:
         self.nodes.append(node)
         return node.start()
 
-    def sentinel(self, name, master_port, master_name="mymaster", quorum=2, password=None):
+    def sentinel(self, name, master_port, master_name="mymaster", quorum=2, password=None, **kwargs):
         extra = [f"sentinel sentinel-pass {password}"] if password else []
-        node = Node(self.workdir, name, harness.free_port(), sentinel=True, password=password, extra=extra + [
+        node = Node(self.workdir, name, harness.free_port(), sentinel=True, password=password, **kwargs, extra=extra + [
             f"sentinel monitor {master_name} 127.0.0.1 {master_port} {quorum}",
             f"sentinel down-after-milliseconds {master_name} 1000",
             f"sentinel failover-timeout {master_name} 5000",

@@ -4,7 +4,8 @@ on loopback, started by this test. The broker finds the master through the
 sentinels, and follows a failover (SENTINEL FAILOVER, then the old master
 killed outright) without a restart of anything of its own: writes land on
 the new master, and a subscription made before the failover still hears
-what is published after it."""
+what is published after it. With one sentinel: every node over TLS with
+client certificates, and a master demoted behind the sentinel's back."""
 
 import contextlib
 import signal
@@ -176,6 +177,77 @@ class SentinelWithPasswordsTest(unittest.TestCase):
                 log = "\n".join(broker.lines)
                 self.assertNotIn("node-pass", log)
                 self.assertNotIn("sentinel-pass", log)
+
+
+class OneSentinelTest(unittest.TestCase):
+    """A master and one sentinel (quorum 1, no replica: nothing to fail over to)."""
+
+    def test_sentinels_and_master_over_tls_with_a_client_certificate(self):
+        """Every node speaks only TLS and wants a client certificate: the
+        broker's relay asks the sentinels and dials the master with the
+        config's `store.tls`; without the certificate both refuse it."""
+        with redis_nodes.Nodes() as nodes:
+            material = redis_nodes.make_tls_material(nodes.workdir)
+            master = nodes.server("master", tls=material, tls_auth_clients=True)
+            sentinel = nodes.sentinel("sentinel", master.port, MASTER, quorum=1, tls=material, tls_auth_clients=True)
+            harness.wait_until(lambda: str(master.port) in sentinel.cli("SENTINEL", "get-master-addr-by-name", MASTER),
+                               what="the sentinel to know its master")
+            port = harness.free_port()
+            store = {"sentinels": [f"127.0.0.1:{sentinel.port}"], "master": MASTER, "prefix": "sen:", "timeout_ms": 500}
+            with harness.Broker({f"kv.tcp.{port}.port.js": KV}, config={"store": {**store, "tls": material}}) as broker:
+                broker.start()
+                up = broker.wait_for(event="store-backend-up")
+                self.assertEqual(up.get("tls"), "true")
+                self.assertEqual(broker.status()["broker"]["store"]["backend"]["address"], f"127.0.0.1:{master.port}")
+                with contextlib.closing(harness.connect(port)) as kv:
+                    self.assertEqual(line(kv, "set n 7"), "ok")
+                self.assertEqual(master.cli("GET", "sen:n"), "7")
+            # The CA alone: the sentinel refuses the handshake, and calls fail fast and clearly.
+            with harness.Broker({f"kv.tcp.{port}.port.js": KV},
+                                config={"store": {**store, "tls": {"ca": material["ca"]}}}) as broker:
+                broker.start()
+                down = broker.wait_for(event="store-backend-down")
+                self.assertIn(f"127.0.0.1:{sentinel.port}", down["error"])
+                with contextlib.closing(harness.connect(port)) as kv:
+                    self.assertEqual(line(kv, "get n"), "error ERR_STORE_UNAVAILABLE")
+
+
+    def test_a_master_demoted_behind_the_sentinels_back_fails_one_write_and_is_not_trusted(self):
+        """The master turns replica without a failover (an operator's
+        REPLICAOF; no replica for the sentinel to promote): the write that
+        meets READONLY fails with it, then the relay asks the sentinel again,
+        finds by ROLE that the address it names is no master, and calls fail
+        as unavailable until it is one again; no worker restarts."""
+        kv_with_messages = KV.replace("error ${err.code}", "error ${err.code ?? err.message}")
+        with redis_nodes.Nodes() as nodes:
+            master = nodes.server("master")
+            sentinel = nodes.sentinel("sentinel", master.port, MASTER, quorum=1)
+            harness.wait_until(lambda: str(master.port) in sentinel.cli("SENTINEL", "get-master-addr-by-name", MASTER),
+                               what="the sentinel to know its master")
+            port = harness.free_port()
+            with harness.Broker({f"kv.tcp.{port}.port.js": kv_with_messages}, config={"store": {
+                    "sentinels": [f"127.0.0.1:{sentinel.port}"], "master": MASTER, "prefix": "sen:",
+                    "timeout_ms": 500}}) as broker:
+                broker.start()
+                broker.wait_for(event="store-backend-up")
+                pid = broker.handler("kv")["worker"]["pid"]
+                with contextlib.closing(harness.connect(port)) as kv:
+                    self.assertEqual(line(kv, "set n 1"), "ok")
+                    self.assertEqual(master.cli("REPLICAOF", "127.0.0.1", str(harness.free_port())), "OK")
+                    self.assertEqual(line(kv, "set n 2"),
+                                     "error shared store: READONLY You can't write against a read only replica.")
+                    harness.wait_until(lambda: line(kv, "get n") == "error ERR_STORE_UNAVAILABLE",
+                                       what="the relay to stop trusting the demoted master")
+                    # Asked again, the sentinel still names it; its ROLE says otherwise, so it is not used.
+                    backend = lambda: broker.status()["broker"]["store"]["backend"]
+                    harness.wait_until(lambda: "it is a replica, not the master" in backend()["last_error"],
+                                       what="the relay to try the address again and refuse it")
+                    self.assertEqual(backend()["state"], "down")
+                    self.assertEqual(line(kv, "get n"), "error ERR_STORE_UNAVAILABLE")
+                    self.assertEqual(master.cli("REPLICAOF", "NO", "ONE"), "OK")
+                    harness.wait_until(lambda: line(kv, "set n 3") == "ok", timeout=20, what="the master to be back")
+                self.assertEqual(master.cli("GET", "sen:n"), "3")
+                self.assertEqual(broker.handler("kv")["worker"]["pid"], pid)
 
 
 if __name__ == "__main__":
