@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 import unittest
@@ -240,7 +241,9 @@ class StandaloneRedisTest(unittest.TestCase):
         self.assertGreaterEqual(broker.status()["broker"]["store"]["restarts"], 1)
 
 
-class UnixSocketAndTlsTest(unittest.TestCase):
+class ServerOfItsOwnTest(unittest.TestCase):
+    """A redis-server for each test: a Unix socket, TLS, a server at its maxmemory."""
+
     def test_a_unix_socket_url(self):
         with redis_nodes.Nodes() as nodes, harness.Broker(config={
             "store": {"url": "placeholder", "prefix": "unix:"}}) as broker:
@@ -253,6 +256,32 @@ class UnixSocketAndTlsTest(unittest.TestCase):
             with contextlib.closing(harness.connect(port)) as sock:
                 self.assertEqual(line(sock, "set k [true]"), "ok")
             self.assertEqual(redis_nodes.cli("GET", "unix:k", socket_path=redis.socket_path), "[true]")
+
+    def test_a_server_at_its_maxmemory_refuses_writes_with_its_error_and_serves_reads(self):
+        with redis_nodes.Nodes() as nodes:
+            redis = nodes.server(extra=["maxmemory-policy noeviction"])
+            with harness.Broker(config={"store": {"url": f"redis://127.0.0.1:{redis.port}"}}) as broker:
+                port = harness.free_port()
+                broker.write(f"kv.tcp.{port}.port.js", KV)
+                broker.start()
+                broker.wait_for(event="store-backend-up")
+                with contextlib.closing(harness.connect(port)) as sock:
+                    self.assertEqual(line(sock, "set small 1"), "ok")
+                    # From outside: a 512 KiB value (-x: from stdin), then maxmemory just under what is used.
+                    subprocess.run(["redis-cli", "-p", str(redis.port), "-x", "SET", "pb:filler"],
+                                   input="x" * (512 << 10), capture_output=True, text=True, check=True, timeout=30)
+                    used = int(redis.cli("INFO", "memory").split("used_memory:")[1].split()[0])
+                    self.assertEqual(redis.cli("CONFIG", "SET", "maxmemory", str(used - (128 << 10))), "OK")
+                    refused = line(sock, "set small 2")
+                    self.assertTrue(refused.startswith("error undefined "), refused)
+                    self.assertTrue(refused.endswith("shared store: OOM command not allowed when used memory > "
+                                                     "'maxmemory'."), refused)
+                    self.assertEqual(line(sock, "get small"), "1")
+                    self.assertEqual(line(sock, "del small"), "true")  # deleting is allowed, as in Redis
+                    self.assertEqual(redis.cli("DEL", "pb:filler"), "1")
+                    self.assertEqual(line(sock, "set small 3"), "ok")
+                self.assertEqual(broker.status()["broker"]["store"]["backend"]["state"], "up")
+                self.assertEqual(broker.handler("kv")["worker"]["restarts"], 0)
 
     def test_rediss_with_a_ca(self):
         with redis_nodes.Nodes() as nodes:
