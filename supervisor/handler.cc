@@ -892,6 +892,7 @@ nlohmann::json Handler::status() const {
     status["datagrams"] = {{"received", counters_.datagrams_received},
                            {"refused", counters_.datagrams_refused},
                            {"dropped", counters_.datagrams_dropped},
+                           {"kernel_dropped", udp_ ? udp_->kernel_drops() : 0},
                            {"replied", counters_.replies_sent},
                            {"reply_failed", counters_.replies_failed},
                            {"reply_refused", counters_.replies_refused}};

@@ -126,8 +126,8 @@ std::string render_metrics(const nlohmann::json& status, std::optional<uint64_t>
     }
     if (handler.contains("datagrams")) {
       const auto& d = handler["datagrams"];
-      for (const char* outcome : {"received", "refused", "dropped"}) {
-        datagrams.add(labels + ",outcome=\"" + outcome + "\"", number(d[outcome]));
+      for (const char* outcome : {"received", "refused", "dropped", "kernel_dropped"}) {
+        datagrams.add(labels + ",outcome=\"" + outcome + "\"", number(d.value(outcome, nlohmann::json())));
       }
       for (const auto& [outcome, key] : {std::pair{"sent", "replied"}, {"failed", "reply_failed"}, {"refused", "reply_refused"}}) {
         replies.add(labels + ",outcome=\"" + outcome + "\"", number(d[key]));

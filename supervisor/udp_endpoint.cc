@@ -1,5 +1,6 @@
 #include "supervisor/udp_endpoint.h"
 
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -47,6 +48,17 @@ bool UdpEndpoint::open(std::string& error) {
   }
   poll_->data = this;
   return true;
+}
+
+uint64_t UdpEndpoint::kernel_drops() const {
+  if (!fd_) return 0;
+  std::array<uint32_t, SK_MEMINFO_VARS> info{};
+  socklen_t length = sizeof info;
+  if (getsockopt(fd_.get(), SOL_SOCKET, SO_MEMINFO, info.data(), &length) != 0 ||
+      length <= SK_MEMINFO_DROPS * sizeof(uint32_t)) {
+    return 0;
+  }
+  return info[SK_MEMINFO_DROPS];
 }
 
 void UdpEndpoint::resume(Admit admit, BatchSink sink) {

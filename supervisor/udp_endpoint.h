@@ -38,6 +38,10 @@ class UdpEndpoint {
   void pause();
   // Sends the replies of a worker's batch to the destinations `may_send` accepts.
   SendResult send_replies(std::span<const uint8_t> message, const Admit& may_send);
+  // Datagrams the kernel dropped at this socket since it was opened, its
+  // receive buffer full (the supervisor behind, or not reading while the
+  // worker restarts): the kernel's own count (SO_MEMINFO), a 32-bit counter.
+  uint64_t kernel_drops() const;
 
  private:
   void on_readable();

@@ -6,6 +6,8 @@ Drops are counted by reason in status."""
 
 import contextlib
 import json
+import os
+import signal
 import socket
 import time
 import unittest
@@ -66,7 +68,7 @@ def udp_client(source="127.0.0.1"):
 class UdpAbuseTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        names = ("amplify", "big", "burst", "slow")
+        names = ("amplify", "big", "burst", "slow", "sink")
         cls.port = {name: harness.free_port() for name in names}
         p = cls.port
         # A small session table, so that a flood of a few hundred sources
@@ -77,6 +79,7 @@ class UdpAbuseTest(unittest.TestCase):
             f"burst.udp.{p['burst']}.port.js": BURST,
             f"burst.udp.{p['burst']}.port.json": json.dumps({"replyRatio": 1000, "maxReplyRate": 20}),
             f"slow.udp.{p['slow']}.port.js": SLOW,
+            f"sink.udp.{p['sink']}.port.js": "export function message() {}\n",
         }, config={"screening": {"max_tracked_sources": 16}})
         cls.broker.start()
 
@@ -162,6 +165,27 @@ class UdpAbuseTest(unittest.TestCase):
         d = self.datagrams("slow")
         self.assertEqual(d["reply_refused_by"]["no-session"], 0)
         self.assertEqual(d["replied"], 2)
+
+    def test_what_the_kernel_drops_while_the_supervisor_cannot_read_is_counted(self):
+        # The supervisor stopped (it is this test's own process to stop): the
+        # socket's receive buffer fills and the kernel drops the rest, which
+        # status and metrics now show beside the broker's own counts.
+        port = self.port["sink"]
+        before = self.datagrams("sink")
+        self.assertEqual(before["kernel_dropped"], 0)
+        os.kill(self.broker.process.pid, signal.SIGSTOP)
+        try:
+            with contextlib.closing(udp_client()) as client:
+                for _ in range(3000):
+                    client.sendto(b"x" * 1000, ("127.0.0.1", port))
+        finally:
+            os.kill(self.broker.process.pid, signal.SIGCONT)
+        d = self.datagrams("sink")
+        self.assertGreater(d["kernel_dropped"], 0)
+        self.assertLessEqual(d["received"] - before["received"] + d["kernel_dropped"], 3000)
+        metrics = self.broker.ctl("metrics").stdout
+        self.assertIn(f'handler="sink",protocol="udp",port="{port}",outcome="kernel_dropped"}} {d["kernel_dropped"]}',
+                      metrics)
 
 
 if __name__ == "__main__":
