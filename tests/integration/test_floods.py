@@ -112,6 +112,7 @@ class UdpSourceFloodTest(unittest.TestCase):
         peaks = {name: memory(pid, "VmHWM") for name, pid in pids.items()}
         datagrams = broker.handler("echo")["datagrams"]
         figure("udp_flood_received", datagrams["received"])
+        figure("udp_flood_kernel_dropped", datagrams["kernel_dropped"])
         for name in pids:
             figure(f"udp_flood_{name}_rss_mb", f"{before[name] / MiB:.1f}->{peaks[name] / MiB:.1f}")
         figure("udp_flood_legitimate_answered", f"{answered[0]}/{asked[0]}")

@@ -154,7 +154,7 @@ class UdpAbuseTest(unittest.TestCase):
             # before the handler answers "later". In rounds of 50, each
             # counted before the next: 300 at once could overflow the
             # socket's receive buffer while a slow (sanitizer) supervisor
-            # catches up, and the kernel's drops are never counted.
+            # catches up, and what the kernel drops is never received.
             for start in range(0, 300, 50):
                 for i in range(start, start + 50):
                     with contextlib.closing(udp_client(f"127.1.{i // 250}.{i % 250 + 1}")) as spoofed:
