@@ -241,6 +241,15 @@ class StandaloneRedisTest(unittest.TestCase):
         self.assertGreaterEqual(broker.status()["broker"]["store"]["restarts"], 1)
 
 
+def serve_kv(broker):
+    """Starts `broker` with the KV handler on a free port, once its backend is up; returns the port."""
+    port = harness.free_port()
+    broker.write(f"kv.tcp.{port}.port.js", KV)
+    broker.start()
+    broker.wait_for(event="store-backend-up")
+    return port
+
+
 class ServerOfItsOwnTest(unittest.TestCase):
     """A redis-server for each test: a Unix socket, TLS, a server at its maxmemory."""
 
@@ -249,10 +258,7 @@ class ServerOfItsOwnTest(unittest.TestCase):
             "store": {"url": "placeholder", "prefix": "unix:"}}) as broker:
             redis = nodes.server()
             broker.config["store"]["url"] = f"unix://{redis.socket_path}"
-            port = harness.free_port()
-            broker.write(f"kv.tcp.{port}.port.js", KV)
-            broker.start()
-            broker.wait_for(event="store-backend-up")
+            port = serve_kv(broker)
             with contextlib.closing(harness.connect(port)) as sock:
                 self.assertEqual(line(sock, "set k [true]"), "ok")
             self.assertEqual(redis_nodes.cli("GET", "unix:k", socket_path=redis.socket_path), "[true]")
@@ -261,10 +267,7 @@ class ServerOfItsOwnTest(unittest.TestCase):
         with redis_nodes.Nodes() as nodes:
             redis = nodes.server(extra=["maxmemory-policy noeviction"])
             with harness.Broker(config={"store": {"url": f"redis://127.0.0.1:{redis.port}"}}) as broker:
-                port = harness.free_port()
-                broker.write(f"kv.tcp.{port}.port.js", KV)
-                broker.start()
-                broker.wait_for(event="store-backend-up")
+                port = serve_kv(broker)
                 with contextlib.closing(harness.connect(port)) as sock:
                     self.assertEqual(line(sock, "set small 1"), "ok")
                     # From outside: a 512 KiB value (-x: from stdin), then maxmemory just under what is used.
@@ -340,10 +343,7 @@ class SilentServerTest(unittest.TestCase):
         with redis_nodes.Nodes() as nodes, harness.Broker() as broker:
             redis = nodes.server()
             broker.config = {"store": {"url": f"redis://127.0.0.1:{redis.port}", "timeout_ms": 500}}
-            port = harness.free_port()
-            broker.write(f"kv.tcp.{port}.port.js", KV)
-            broker.start()
-            broker.wait_for(event="store-backend-up")
+            port = serve_kv(broker)
             with contextlib.closing(harness.connect(port)) as sock:
                 self.assertEqual(line(sock, "set k 1"), "ok")
                 # Paused: the connection stays open, nothing answers.
