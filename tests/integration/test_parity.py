@@ -23,26 +23,30 @@ PARITY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity")
 
 # How the client drives a scenario: ("send", bytes), ("sleep", seconds),
 # ("shutdown",) half-closes; then everything is read until the handler closes.
+# ("until", bytes) reads until the handler has answered with those bytes: a
+# scenario whose output depends on how reads are cut acknowledges each read,
+# and the client sends its next piece only then, so the kernel cannot join
+# two pieces into one read (a sleep alone did, on a loaded machine).
 # ("report",) opens a second connection and returns its transcript instead:
 # scenarios that record events up to 'close' report them on the next
 # connection.
 CLIENTS = {
-    "conn_read.js": [("send", b"h\xc3"), ("sleep", 0.05), ("send", b"\xa9llo \xf0\x9f"), ("sleep", 0.05),
-                     ("send", b"\x98\x80!"), ("sleep", 0.05),
+    "conn_read.js": [("send", b"h\xc3"), ("until", b"read 1\n"), ("send", b"\xa9llo \xf0\x9f"), ("until", b"read 2\n"),
+                     ("send", b"\x98\x80!"), ("until", b"read 3\n"),
                      # Whole characters and invalid bytes inside reads that end in ASCII
                      # (decoded natively), then a character split again.
-                     ("send", b" \xe2\x82\xac and \xff\xc3( bad;"), ("sleep", 0.05), ("send", b" \xe2\x82"), ("sleep", 0.05),
-                     ("send", b"\xac."), ("sleep", 0.05), ("shutdown",)],
-    "conn_events.js": [("send", b"first"), ("sleep", 0.05), ("send", b"second"), ("sleep", 0.05), ("shutdown",),
-                       ("sleep", 0.2), ("report",)],
-    "conn_iterate.js": [("send", b"one"), ("sleep", 0.05), ("send", b"two"), ("sleep", 0.05), ("shutdown",)],
+                     ("send", b" \xe2\x82\xac and \xff\xc3( bad;"), ("until", b"read 4\n"), ("send", b" \xe2\x82"),
+                     ("until", b"read 5\n"), ("send", b"\xac."), ("until", b"read 6\n"), ("shutdown",)],
+    "conn_events.js": [("send", b"first"), ("until", b"read first\n"), ("send", b"second"), ("until", b"read second\n"),
+                       ("shutdown",), ("sleep", 0.2), ("report",)],
+    "conn_iterate.js": [("send", b"one"), ("until", b"\n"), ("send", b"two"), ("until", b"\n"), ("shutdown",)],
     "conn_write.js": [],
     "conn_unread_end.js": [("shutdown",)],
-    "conn_stream.js": [("send", b"first line\n"), ("sleep", 0.05), ("send", b"second"), ("sleep", 0.05), ("shutdown",),
-                       ("sleep", 0.2), ("report",)],
+    "conn_stream.js": [("send", b"first line\n"), ("until", b"FIRST LINE\n"), ("send", b"second"), ("until", b"SECOND"),
+                       ("shutdown",), ("sleep", 0.2), ("report",)],
     "conn_drain.js": [("report",)],
-    "conn_pipe.js": [("send", b"echo me"), ("sleep", 0.05), ("send", b" and me"), ("sleep", 0.05), ("shutdown",)],
-    "conn_iterate_break.js": [("send", b"go"), ("sleep", 0.05), ("send", b"stop"), ("sleep", 0.2), ("report",)],
+    "conn_pipe.js": [("send", b"echo me"), ("until", b"echo me"), ("send", b" and me"), ("until", b" and me"), ("shutdown",)],
+    "conn_iterate_break.js": [("send", b"go"), ("until", b"read go\n"), ("send", b"stop"), ("sleep", 0.2), ("report",)],
     "conn_zlib.js": [("send", gzip.compress(b"a gzip body, " * 300, mtime=0)[:40]), ("sleep", 0.05),
                      ("send", gzip.compress(b"a gzip body, " * 300, mtime=0)[40:]), ("sleep", 0.05), ("shutdown",)],
 }
@@ -50,9 +54,17 @@ CLIENTS = {
 
 def run_client(port, actions):
     with contextlib.closing(harness.connect(port)) as sock:
+        received, seen = bytearray(), 0
         for action in actions:
             if action[0] == "send":
                 sock.sendall(action[1])
+            elif action[0] == "until":
+                while (found := received.find(action[1], seen)) < 0:
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        raise AssertionError(f"the handler closed before answering {action[1]!r}: {bytes(received)!r}")
+                    received += chunk
+                seen = found + len(action[1])
             elif action[0] == "sleep":
                 time.sleep(action[1])
             elif action[0] == "shutdown":
@@ -60,7 +72,7 @@ def run_client(port, actions):
             elif action[0] == "report":
                 harness.recv_all(sock)
                 return harness.transcript(port)
-        return harness.recv_all(sock)
+        return bytes(received) + harness.recv_all(sock)
 
 
 class Echo(socketserver.ThreadingTCPServer):

@@ -16,6 +16,7 @@ export function handle(conn) {
   conn.on("close", (hadError) => log(`event close hadError=${hadError} destroyed=${conn.destroyed}`));
   conn.on("data", (chunk) => {
     log(`event data ${chunk}`);
+    conn.write(`read ${chunk}\n`);  // the client's cue to send the next piece
     if (String(chunk) === "first") {
       conn.pause();
       log(`paused ${conn.isPaused()}`);

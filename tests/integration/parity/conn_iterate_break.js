@@ -16,6 +16,7 @@ export async function handle(conn) {
   for await (const chunk of conn) {
     log(`chunk ${JSON.stringify(chunk)}`);
     if (chunk.includes("stop")) break;
+    conn.write(`read ${chunk}\n`);  // the client's cue to send "stop"
   }
   log(`after the loop destroyed=${conn.destroyed} writable=${conn.writable}`);
 }

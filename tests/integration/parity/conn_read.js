@@ -9,6 +9,7 @@ export function handle(conn, ctx) {
   conn.on("data", (chunk) => {
     out.push(`data ${typeof chunk} ${JSON.stringify(chunk)}`);
     chunks.push(chunk);
+    conn.write(`read ${chunks.length}\n`);  // the client's cue to send the next piece
   });
   conn.on("end", () => {
     const bytes = Buffer.from(chunks.join(""));
