@@ -211,7 +211,8 @@ class StateDirectoryFaultsTest(unittest.TestCase):
                                     what="the on-demand handler failed")
         self.assertIn(self.state, secure["reason"])
         self.assertIn(self.expected_reason, secure["reason"])
-        self.assertTrue(any(self.state in e.get("reason", "") for e in broker.events(event="handler-failed")))
+        harness.wait_until(lambda: any(self.state in e.get("reason", "") for e in broker.events(event="handler-failed")),
+                           what="the handler-failed line naming the state directory")
         # The operator's tool says the same.
         ca = broker.ctl("ca", check=False)
         self.assertNotEqual(ca.returncode, 0)

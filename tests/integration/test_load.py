@@ -73,7 +73,7 @@ class LoadTest(unittest.TestCase):
 STUCK = """
 export function handle(conn) {
   // A worker stuck for a while: it cannot close its copies of the sockets.
-  const end = Date.now() + 2500;
+  const end = Date.now() + 6000;
   while (Date.now() < end) {}
 }
 """
@@ -91,7 +91,8 @@ class ResponsivenessTest(unittest.TestCase):
                 sock.close()  # RST: the supervisor sees EPOLLHUP at once
             started = time.monotonic()
             status = broker.status()
-            self.assertLess(time.monotonic() - started, 2.0, "the supervisor was not answering")
+            # Well inside the worker's 6 s: the answer did not wait for it.
+            self.assertLess(time.monotonic() - started, 4.0, "the supervisor was not answering")
             self.assertEqual(status["handlers"][0]["state"], "active")
             # Once the worker is back, every reset connection is gone.
             deadline = time.monotonic() + 15

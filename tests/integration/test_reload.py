@@ -263,6 +263,7 @@ class ReloadTest(unittest.TestCase):
         for name in ("a", "b"):
             os.unlink(os.path.join(self.broker.handlers, f"{name}.tcp.{self.port}.port.js"))
         harness.wait_until(greets_with(self.port, "c"), what="c to take the port over")
+        self.broker.wait_for(event="claim-taken-over", handler="c")  # the log may follow the port
         self.assertEqual([e["handler"] for e in self.broker.events(event="claim-taken-over")], ["c"])
         # a may still be listed while its worker drains (its port already c's).
         harness.wait_until(lambda: [h["name"] for h in self.broker.status()["handlers"]] == ["c"],

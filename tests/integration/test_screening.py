@@ -80,9 +80,9 @@ class ScreeningTest(unittest.TestCase):
             f"perip.tcp.{p['perip']}.port.js": HOLD,
             f"perip.tcp.{p['perip']}.port.json": json.dumps({"maxConnectionsPerIp": 1}),
             f"rate.tcp.{p['rate']}.port.js": HOLD,
-            f"rate.tcp.{p['rate']}.port.json": json.dumps({"rateLimit": {"perIp": 3, "window": 1}}),
+            f"rate.tcp.{p['rate']}.port.json": json.dumps({"rateLimit": {"perIp": 3, "window": 3}}),
             f"idle.tcp.{p['idle']}.port.js": HOLD,
-            f"idle.tcp.{p['idle']}.port.json": json.dumps({"idleTimeout": 0.5}),
+            f"idle.tcp.{p['idle']}.port.json": json.dumps({"idleTimeout": 1}),
             f"udp.udp.{p['udp']}.port.js": UDP_ECHO,
             f"udp.udp.{p['udp']}.port.json": json.dumps(
                 {"deny": ["127.0.0.3/32"], "rateLimit": {"perIp": 2, "window": 30}}),
@@ -159,14 +159,19 @@ class ScreeningTest(unittest.TestCase):
         self.assertEqual(self.refused_by("perip")["max-connections-per-ip"], 1)
 
     def test_rate_limit_per_source_and_refill(self):
-        results = []
-        for _ in range(4):
-            with contextlib.closing(client(self.port["rate"], "127.0.0.5")) as sock:
-                results.append(greeted(sock))
+        # All four are connected before any is read: the bucket refills
+        # (one token a second), so four greetings read one by one on a slow
+        # machine could let the fourth in.
+        socks = [client(self.port["rate"], "127.0.0.5") for _ in range(4)]
+        try:
+            results = [greeted(sock) for sock in socks]
+        finally:
+            for sock in socks:
+                sock.close()
         self.assertEqual(results, [True, True, True, False])
         with contextlib.closing(client(self.port["rate"], "127.0.0.4")) as other:
             self.assertTrue(greeted(other), "another source has its own budget")
-        time.sleep(0.45)  # 3 per second: one token back after 1/3 s
+        time.sleep(1.2)  # 3 in 3 s: one token back after 1 s
         with contextlib.closing(client(self.port["rate"], "127.0.0.5")) as sock:
             self.assertTrue(greeted(sock))
         self.assertEqual(self.refused_by("rate")["rate-limit"], 1)
@@ -176,8 +181,8 @@ class ScreeningTest(unittest.TestCase):
                 contextlib.closing(client(self.port["idle"])) as busy:
             self.assertTrue(greeted(idle) and greeted(busy))
             started = time.monotonic()
-            # The busy one talks every 0.2 s and stays open past the timeout.
-            for _ in range(6):
+            # The busy one talks every 0.2 s and stays open past the 1 s timeout.
+            for _ in range(8):
                 busy.sendall(b"x")
                 self.assertEqual(busy.recv(10), b"x")
                 time.sleep(0.2)

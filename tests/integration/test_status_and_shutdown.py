@@ -90,8 +90,8 @@ class ShutdownTest(unittest.TestCase):
             self.assertEqual(harness.recv_all(sock), b"closing, aborted=true\nbye\n")
             sock.close()
             self.assertEqual(broker.process.wait(15), 0)
-            # Everything finished on its own: no deadline had to expire.
-            self.assertLess(time.monotonic() - started, 3)
+            # Everything finished on its own: no deadline (5 s each) had to expire.
+            self.assertLess(time.monotonic() - started, 4.5)
             broker.wait_for(event="stopped", exit_code=0)
             self.assertFalse(os.path.exists(os.path.join(broker.run_dir, "control.sock")))
             self.assertFalse(os.path.exists(os.path.join(broker.run_dir, "store.sock")))

@@ -39,7 +39,7 @@ export function handle(conn) {
     const refused = net.createConnection({ port: CLOSED, host: "127.0.0.1" });
     watch(refused, lines, "refused", () => {
       const idle = new net.Socket();
-      idle.setTimeout(100);
+      idle.setTimeout(1000);  // long enough for a loaded machine to connect first
       idle.connect({ port: UPSTREAM, host: "127.0.0.1" });
       watch(idle, lines, "idle", () => conn.end(lines.join("\n") + "\n"));
     });
