@@ -44,6 +44,7 @@ CLIENT = textwrap.dedent("""
             print("timeout"); sys.exit()
         except ConnectionRefusedError:
             print("refused"); sys.exit()
+        s.settimeout(10)  # 2 s tells a dropped SYN; the greeting may take longer on a loaded machine
         try:
             data = s.recv(100)
             print("greeted" if data.startswith(b"hi") else "closed")

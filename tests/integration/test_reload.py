@@ -146,8 +146,7 @@ class ReloadTest(unittest.TestCase):
     def test_broken_edit_keeps_the_old_code_until_fixed(self):
         self.broker.write(self.file, versioned("good"))
         self.broker.start()
-        with open(self.path, "w") as f:
-            f.write('export function handle(conn) {\n  conn.end("half"\n')
+        write_atomically(self.path, 'export function handle(conn) {\n  conn.end("half"\n')
         handler = harness.wait_until(lambda: (h := self.handler())["reload"]["error"] and h, what="the reload error")
         self.assertIn(f"{self.file}:3", handler["reload"]["error"])
         self.assertIn("SyntaxError", handler["reload"]["error"])
@@ -389,8 +388,7 @@ export async function handle(conn) {
     def test_a_failed_reload_is_not_retried_until_a_file_changes(self):
         self.broker.write(self.file, versioned("good"))
         self.broker.start()
-        with open(self.path, "w") as f:
-            f.write("export function handle(conn) {\n")
+        write_atomically(self.path, "export function handle(conn) {\n")
         harness.wait_until(lambda: self.handler()["reload"]["error"], what="the reload error")
         # Unrelated changes and forced rescans do not load the broken file again.
         self.broker.write("notes.txt", "unrelated\n")
@@ -413,7 +411,7 @@ export async function handle(conn) {
         # An editor's delete-and-write: gone for less than the confirmation
         # delay, so the port never opens to the denied source.
         os.unlink(manifest)
-        time.sleep(0.2)
+        time.sleep(0.05)
         self.assertTrue(denied())
         self.broker.write(os.path.basename(manifest), '{"deny": ["127.0.0.2/32"]}')
         time.sleep(1.0)

@@ -191,7 +191,7 @@ class StandaloneRedisTest(unittest.TestCase):
             # Calls reject within the bounded time, with the code.
             answer = line(kv, "get before").split(" ")
             self.assertEqual(answer[:2], ["error", "ERR_STORE_UNAVAILABLE"], answer)
-            self.assertLess(int(answer[2]), 1500)
+            self.assertLess(int(answer[2]), 3000)  # bounded: no hang (the margin is for a loaded machine)
             answer = line(kv, "set after 2").split(" ")
             self.assertEqual(answer[:2], ["error", "ERR_STORE_UNAVAILABLE"], answer)
             # Handlers that do not touch the store serve as usual.
@@ -351,7 +351,7 @@ class SilentServerTest(unittest.TestCase):
                 try:
                     answer = line(sock, "get k").split(" ")
                     self.assertEqual(answer[:2], ["error", "ERR_STORE_UNAVAILABLE"], answer)
-                    self.assertLess(int(answer[2]), 1500)
+                    self.assertLess(int(answer[2]), 3000)  # bounded: no hang (the margin is for a loaded machine)
                     down = broker.wait_for(event="store-backend-down")
                     self.assertIn("no reply within 500 ms", down["error"])
                 finally:
