@@ -252,31 +252,15 @@ void StoreBinding::on_subscription_input() {
       return;
     }
     offset += consumed;
-    // ["message", channel, payload] deliveries and ["subscribe"|"unsubscribe",
-    // channel, count] confirmations, in the order the store sent them; an
-    // error refuses the oldest SUBSCRIBE unanswered (JavaScript hears
-    // "refused", channel, the error's text).
-    std::string refused_channel;
-    static const std::string kRefused = "refused";
-    if (reply.type == ipc::resp::Value::Type::error) {
-      if (subscribes_unanswered_.empty()) continue;
-      refused_channel = std::move(subscribes_unanswered_.front());
-      subscribes_unanswered_.pop_front();
-    } else if (reply.type != ipc::resp::Value::Type::array || reply.elements.size() != 3) {
-      continue;
-    }
-    bool refused = reply.type == ipc::resp::Value::Type::error;
-    const auto& kind = refused ? kRefused : reply.elements[0].text;
-    if (kind != "message" && kind != "subscribe" && kind != "unsubscribe" && !refused) continue;
-    if (kind == "subscribe" && !subscribes_unanswered_.empty()) subscribes_unanswered_.pop_front();
+    SubscriptionEvent event;
+    if (!subscription_event(reply, event)) continue;
     // Each string goes straight into the rooted array (a later allocation may
     // move or collect an unrooted one).
     JS::RootedValueArray<3> args(cx);
-    const std::string* texts[] = {&kind, refused ? &refused_channel : &reply.elements[1].text,
-                                  refused ? &reply.text : kind == "message" ? &reply.elements[2].text : nullptr};
+    const std::string_view texts[] = {event.kind, event.channel, event.payload};
     bool ok = true;
     for (size_t i = 0; i < 3 && ok; ++i) {
-      JSString* value = texts[i] != nullptr ? new_string_from_utf8(cx, *texts[i]) : JS_GetEmptyString(cx);
+      JSString* value = new_string_from_utf8(cx, texts[i]);
       ok = value != nullptr;
       if (ok) args[i].setString(value);
     }
@@ -287,6 +271,30 @@ void StoreBinding::on_subscription_input() {
     runtime_.call_hook(Hook::store_message, args);
   }
   subscription_.input.erase(0, offset);
+}
+
+// ["message", channel, payload] deliveries and ["subscribe"|"unsubscribe",
+// channel, count] confirmations come in the order the store sent them; an
+// error answers the oldest SUBSCRIBE unanswered (JavaScript hears "refused",
+// the channel, the error's text). Anything else is not for JavaScript.
+bool StoreBinding::subscription_event(const ipc::resp::Value& reply, SubscriptionEvent& event) {
+  using Type = ipc::resp::Value::Type;
+  if (reply.type == Type::error) {
+    if (subscribes_unanswered_.empty()) return false;
+    refused_channel_ = std::move(subscribes_unanswered_.front());
+    subscribes_unanswered_.pop_front();
+    event = {"refused", refused_channel_, reply.text};
+    return true;
+  }
+  if (reply.type != Type::array || reply.elements.size() != 3) return false;
+  const std::string& kind = reply.elements[0].text;
+  if (kind == "subscribe") {
+    if (!subscribes_unanswered_.empty()) subscribes_unanswered_.pop_front();
+  } else if (kind != "message" && kind != "unsubscribe") {
+    return false;
+  }
+  event = {kind, reply.elements[1].text, kind == "message" ? std::string_view(reply.elements[2].text) : ""};
+  return true;
 }
 
 void StoreBinding::fail(const std::string& reason, bool reconnect) {

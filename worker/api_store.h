@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/unique_fd.h"
 #include "common/uv_handle.h"
@@ -49,6 +50,15 @@ class StoreBinding {
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf, bool command);
   void on_command_input();
   void on_subscription_input();
+  // What one reply on the subscription connection tells JavaScript: a
+  // delivery, a confirmation, or a refusal of the oldest SUBSCRIBE
+  // unanswered. The views point into the reply or into `refused_channel_`.
+  struct SubscriptionEvent {
+    std::string_view kind;
+    std::string_view channel;
+    std::string_view payload;
+  };
+  bool subscription_event(const ipc::resp::Value& reply, SubscriptionEvent& event);
   // Rejects every waiting command and tells JavaScript the store is gone.
   // Fails what waits on the store; `reconnect` asks the supervisor for new
   // connections.
@@ -68,6 +78,7 @@ class StoreBinding {
   // Channels of the SUBSCRIBEs sent and not answered yet, in order: each gets
   // one reply, a confirmation or (refused: a cap, the store's memory) an error.
   std::deque<std::string> subscribes_unanswered_;
+  std::string refused_channel_;  // the one a SubscriptionEvent names, while it is delivered
   bool failed_ = false;
 };
 
