@@ -1,5 +1,7 @@
 #include "store/command_rules.h"
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +13,13 @@ namespace {
 
 // Redis caps what it quotes back from a client in error messages.
 constexpr size_t kMaxQuotedBytes = 128;
+
+// A decimal u64, as Redis's string2ull reads a cursor: digits only, no sign.
+bool parse_cursor(std::string_view text, uint64_t& value) {
+  if (text.empty() || text.size() > 20) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size();
+}
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -80,6 +89,49 @@ bool parse_set_options(std::span<const std::string> args, bool& only_if_absent, 
     }
   }
   return true;
+}
+
+bool parse_scan_options(std::span<const std::string> args, ScanOptions& options, std::string& error) {
+  options = {};
+  uint64_t cursor = 0;
+  if (!parse_cursor(args[1], cursor)) {
+    error = "ERR invalid cursor";
+    return false;
+  }
+  options.from_start = cursor == 0;
+  for (size_t i = 2; i < args.size(); i += 2) {
+    if (i + 1 >= args.size()) {
+      error = "ERR syntax error";
+      return false;
+    }
+    const std::string& value = args[i + 1];
+    if (equals_ignoring_case(args[i], "match")) {
+      options.pattern = value;
+    } else if (equals_ignoring_case(args[i], "count")) {
+      int64_t count = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), count);
+      if (ec != std::errc() || end != value.data() + value.size() || value.empty()) {
+        error = "ERR value is not an integer or out of range";
+        return false;
+      }
+      if (count < 1) {
+        error = "ERR syntax error";
+        return false;
+      }
+    } else if (equals_ignoring_case(args[i], "type")) {
+      options.strings = equals_ignoring_case(value, "string");
+    } else {
+      error = "ERR syntax error";
+      return false;
+    }
+  }
+  return true;
+}
+
+void append_scan_reply_header(std::string& reply, size_t count) {
+  ipc::resp::append_array_header(reply, 2);
+  ipc::resp::append_bulk_string(reply, "0");
+  ipc::resp::append_array_header(reply, count);
 }
 
 bool is_json(std::string_view text) { return nlohmann::json::accept(text); }

@@ -37,6 +37,23 @@ std::string arity_error(std::string_view command_name);
 // error (an unknown word, or NX with XX).
 bool parse_set_options(std::span<const std::string> args, bool& only_if_absent, bool& only_if_present);
 
+// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type], read as Redis reads
+// it. Both stores answer a SCAN from cursor 0 whole, in one reply whose
+// cursor is 0 (SCAN's contract allows it: COUNT is a hint), bounded like
+// KEYS; every other cursor is one they never gave, and ends the iteration.
+struct ScanOptions {
+  bool from_start = true;          // the cursor is 0
+  std::string_view pattern = "*";  // MATCH, a view into the request
+  bool strings = true;             // no TYPE, or TYPE string: every value here is a string
+};
+// False with Redis's error (without the leading '-') for a bad cursor, an
+// option without its value, a COUNT that is not a positive integer, or an
+// unknown option.
+bool parse_scan_options(std::span<const std::string> args, ScanOptions& options, std::string& error);
+// The start of a SCAN reply holding `count` names, with cursor 0: the
+// names follow as bulk strings.
+void append_scan_reply_header(std::string& reply, size_t count);
+
 // Values and published messages must be JSON text, because ctx.shared
 // parses what it reads back: checking on the way in keeps one bad writer
 // (redis-cli, say) from breaking every handler that reads the key.

@@ -59,6 +59,7 @@ std::span<const Executor::Command> Executor::command_table() {
       {{"del", -2, false}, true, &Executor::del},
       {{"exists", -2, false}, true, &Executor::exists},
       {{"keys", 2, false}, true, &Executor::keys},
+      {{"scan", -2, false}, true, &Executor::scan},
       {{"dbsize", 1, false}, true, &Executor::dbsize},
       {{"publish", 3, false}, true, &Executor::publish},
       {{"subscribe", -2, true}, true, &Executor::subscribe},
@@ -211,16 +212,39 @@ void Executor::exists(Call& call) {
   resp::append_integer(call.reply, found);
 }
 
-void Executor::keys(Call& call) {
+std::optional<std::vector<std::string_view>> Executor::keys_matching(Call& call, std::string_view pattern,
+                                                                    std::string_view command) {
   // A scope's prefix holds no glob characters (a tenant's name cannot), so
   // matching `alice:` + pattern is matching the pattern after the prefix.
-  auto keys = keyspace_.keys_matching(call.prefix, call.args[1], limits_.keys_work_budget);
+  auto keys = keyspace_.keys_matching(call.prefix, pattern, limits_.keys_work_budget);
   if (!keys) {
-    resp::append_error(call.reply, "ERR KEYS gave up after " + std::to_string(limits_.keys_work_budget) +
-                                       " matching steps; use a simpler pattern");
+    resp::append_error(call.reply, "ERR " + std::string(command) + " gave up after " +
+                                       std::to_string(limits_.keys_work_budget) + " matching steps; use a simpler pattern");
+  }
+  return keys;
+}
+
+void Executor::keys(Call& call) {
+  auto keys = keys_matching(call, call.args[1], "KEYS");
+  if (!keys) return;
+  resp::append_array_header(call.reply, keys->size());
+  for (auto key : *keys) resp::append_bulk_string(call.reply, key);
+}
+
+void Executor::scan(Call& call) {
+  ScanOptions options;
+  std::string error;
+  if (!parse_scan_options(call.args, options, error)) {
+    resp::append_error(call.reply, error);
     return;
   }
-  resp::append_array_header(call.reply, keys->size());
+  if (!options.from_start || !options.strings) {
+    append_scan_reply_header(call.reply, 0);
+    return;
+  }
+  auto keys = keys_matching(call, options.pattern, "SCAN");
+  if (!keys) return;
+  append_scan_reply_header(call.reply, keys->size());
   for (auto key : *keys) resp::append_bulk_string(call.reply, key);
 }
 

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -78,6 +79,11 @@ class Executor final : public RequestHandler {
   void del(Call& call);
   void exists(Call& call);
   void keys(Call& call);
+  void scan(Call& call);
+  // The keys KEYS or SCAN (`command`) asks for, or nothing after replying
+  // that the work budget ran out.
+  std::optional<std::vector<std::string_view>> keys_matching(Call& call, std::string_view pattern,
+                                                             std::string_view command);
   void dbsize(Call& call);
   void publish(Call& call);
   void subscribe(Call& call);

@@ -113,6 +113,20 @@ Plan plan_request(std::span<const std::string> args, std::string_view prefix, bo
     plan.pattern = backend_pattern(prefix, name == "keys" ? std::string_view(args[1]) : std::string_view("*"));
     return plan;
   }
+  if (name == "scan") {
+    ScanOptions options;
+    std::string message;
+    if (!parse_scan_options(args, options, message)) return error(message);
+    if (!options.from_start || !options.strings) {
+      std::string reply;
+      append_scan_reply_header(reply, 0);
+      return reply_with(std::move(reply));
+    }
+    Plan plan;
+    plan.action = Action::scan;
+    plan.pattern = backend_pattern(prefix, options.pattern);
+    return plan;
+  }
   if (name == "subscribe" || name == "unsubscribe") {
     Plan plan;
     plan.action = name == "subscribe" ? Action::subscribe : Action::unsubscribe;

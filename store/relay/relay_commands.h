@@ -24,6 +24,7 @@ enum class Action {
   reply,        // answer at once with `reply`
   forward,      // send `upstream` to the backend; its reply goes back as it is
   keys,         // SCAN the backend for `pattern`; reply with the names, prefix stripped
+  scan,         // the same, the names in a SCAN reply (cursor 0: the whole answer at once)
   dbsize,       // SCAN the backend for `pattern`; reply with how many
   subscribe,    // the channels in `names`, as the client named them
   unsubscribe,  // the channels in `names` (empty: every channel of the client)

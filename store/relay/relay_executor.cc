@@ -26,6 +26,10 @@ using Type = resp::Value::Type;
 // logged once a minute at most.
 constexpr uint64_t kNotJsonLogIntervalMs = 60 * 1000;
 
+const char* command_name(Action scan_action) {
+  return scan_action == Action::keys ? "KEYS" : scan_action == Action::scan ? "SCAN" : "DBSIZE";
+}
+
 uint64_t steady_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
@@ -34,14 +38,14 @@ uint64_t steady_ms() {
 
 }  // namespace
 
-// One KEYS or DBSIZE: SCAN with MATCH over the client's prefix, a page at a
+// One KEYS, SCAN or DBSIZE: SCAN with MATCH over the client's prefix, a page at a
 // time, so the backend never blocks on it (Redis's own KEYS would walk the
 // whole keyspace in one go, every other client waiting) and the relay
 // holds a bounded number of names.
 struct RelayExecutor::Scan {
   ReplyTicket ticket;
   ClientId client = 0;
-  bool keys = true;
+  Action action = Action::keys;  // keys, scan or dbsize
   std::string pattern;
   std::string prefix;
   std::string cursor = "0";
@@ -141,8 +145,9 @@ Outcome RelayExecutor::execute(ClientId client, std::span<const std::string> arg
       forward(client, state, plan.upstream);
       break;
     case Action::keys:
+    case Action::scan:
     case Action::dbsize:
-      start_scan(client, state, plan.action == Action::keys, std::move(plan.pattern));
+      start_scan(client, state, plan.action, std::move(plan.pattern));
       break;
     case Action::subscribe:
       subscribe(client, state, plan.names, reply, outcome);
@@ -168,11 +173,11 @@ void RelayExecutor::forward(ClientId client, ClientState& state, std::string_vie
   });
 }
 
-void RelayExecutor::start_scan(ClientId client, ClientState& state, bool keys, std::string pattern) {
+void RelayExecutor::start_scan(ClientId client, ClientState& state, Action action, std::string pattern) {
   auto scan = std::make_shared<Scan>();
   scan->ticket = server_->defer_reply();
   scan->client = client;
-  scan->keys = keys;
+  scan->action = action;
   scan->pattern = std::move(pattern);
   scan->prefix = state.prefix;
   state.scanning = true;
@@ -209,7 +214,8 @@ void RelayExecutor::scan_reply(const std::shared_ptr<Scan>& scan, const resp::Va
     auto name = strip_prefix(key.text, scan->prefix);
     if (!name) continue;  // MATCH keeps to the prefix; nothing else is the client's
     size_t cost = 0;
-    if (scan->keys) {
+    bool names = scan->action != Action::dbsize;
+    if (names) {
       if (!scan->seen_names.emplace(std::string(*name), true).second) continue;
       scan->names.emplace_back(*name);
       cost = 2 * name->size() + 64;  // the name twice (list and set) and the set's node
@@ -219,9 +225,9 @@ void RelayExecutor::scan_reply(const std::shared_ptr<Scan>& scan, const resp::Va
     }
     scan->bytes += cost;
     scan_bytes_ += cost;
-    size_t count = scan->keys ? scan->names.size() : scan->seen_hashes.size();
+    size_t count = names ? scan->names.size() : scan->seen_hashes.size();
     if (count > limits_.max_scan_keys || scan->bytes > limits_.max_scan_bytes || scan_bytes_ > limits_.max_scan_bytes) {
-      resp::append_error(error, std::string("ERR ") + (scan->keys ? "KEYS" : "DBSIZE") + " through the relay stops at " +
+      resp::append_error(error, std::string("ERR ") + command_name(scan->action) + " through the relay stops at " +
                                     std::to_string(limits_.max_scan_keys) + " keys (" +
                                     std::to_string(limits_.max_scan_bytes >> 20) + " MiB); use a narrower pattern");
       return finish_scan(scan, error);
@@ -230,8 +236,12 @@ void RelayExecutor::scan_reply(const std::shared_ptr<Scan>& scan, const resp::Va
   scan->cursor = reply.elements[0].text;
   if (scan->cursor != "0") return scan_step(scan);
   std::string result;
-  if (scan->keys) {
-    resp::append_array_header(result, scan->names.size());
+  if (scan->action != Action::dbsize) {
+    if (scan->action == Action::scan) {
+      append_scan_reply_header(result, scan->names.size());
+    } else {
+      resp::append_array_header(result, scan->names.size());
+    }
     for (const auto& name : scan->names) resp::append_bulk_string(result, name);
   } else {
     resp::append_integer(result, static_cast<int64_t>(scan->seen_hashes.size()));

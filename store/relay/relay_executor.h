@@ -68,7 +68,7 @@ class RelayExecutor final : public RequestHandler {
   struct Scan;
 
   void forward(ClientId client, ClientState& state, std::string_view command);
-  void start_scan(ClientId client, ClientState& state, bool keys, std::string pattern);
+  void start_scan(ClientId client, ClientState& state, Action action, std::string pattern);
   void scan_step(const std::shared_ptr<Scan>& scan);
   void scan_reply(const std::shared_ptr<Scan>& scan, const ipc::resp::Value& reply, std::string_view raw);
   void finish_scan(const std::shared_ptr<Scan>& scan, std::string_view reply);

@@ -5,7 +5,7 @@
 // - a forwarded command is a well-formed request of as many arguments, with
 //   the name the relay chose (never the client's spelling), and every key
 //   or channel it names starts with the client's prefix;
-// - KEYS and DBSIZE patterns start with the prefix, escaped as a glob;
+// - KEYS, SCAN and DBSIZE patterns start with the prefix, escaped as a glob;
 // - whatever carries the prefix loses exactly it again (strip_prefix).
 
 #include <cstdint>
@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           auto stripped = store::relay::strip_prefix(upstream[i], prefix);
           FUZZ_CHECK(stripped.has_value() && *stripped == args[i]);
         }
-      } else if (plan.action == Action::keys || plan.action == Action::dbsize) {
+      } else if (plan.action == Action::keys || plan.action == Action::scan || plan.action == Action::dbsize) {
         FUZZ_CHECK(plan.pattern.starts_with(store::relay::escape_glob(prefix)));
       }
     }

@@ -54,14 +54,14 @@ class Input {
   size_t pos_ = 0;
 };
 
-constexpr std::array<std::string_view, 18> kCommands = {
+constexpr std::array<std::string_view, 19> kCommands = {
     "GET", "SET", "DEL", "EXISTS", "KEYS", "DBSIZE", "PUBLISH", "SUBSCRIBE", "UNSUBSCRIBE",
-    "PING", "ECHO", "INFO", "COMMAND", "QUIT", "set", "subscribe", "NOPE", "",
+    "PING", "ECHO", "INFO", "COMMAND", "QUIT", "set", "subscribe", "NOPE", "", "SCAN",
 };
 
-const std::array<std::string, 20> kWords = {
+const std::array<std::string, 23> kWords = {
     "a", "b", "key:1", "chan", "1", "\"x\"", "[1,2]", "{\"k\":null}", "NX", "XX", "*", "a*", "[a-c]*", "?",
-    std::string(40, 'k'), "\"" + std::string(300, 'v') + "\"", "memory", "stats", "", "*a*a*a*b",
+    std::string(40, 'k'), "\"" + std::string(300, 'v') + "\"", "memory", "stats", "", "*a*a*a*b", "0", "MATCH", "COUNT",
 };
 
 // How many frames a reply must hold.

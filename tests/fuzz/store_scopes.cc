@@ -2,9 +2,9 @@
 // bob) and the unscoped operator, interleaved, with scopes removed, added
 // back and given new quotas between them. A model of the whole keyspace
 // (full names) is kept from the replies, and after every command:
-// - a scoped client's replies show only its own part: GET, EXISTS, KEYS and
-//   DBSIZE agree with the model restricted to its prefix (KEYS returns names
-//   without it); (un)subscribe frames name only channels it named or held;
+// - a scoped client's replies show only its own part: GET, EXISTS, KEYS,
+//   SCAN and DBSIZE agree with the model restricted to its prefix (KEYS and
+//   SCAN return names without it); (un)subscribe frames name only channels it named or held;
 // - a published message reaches exactly the channel's subscribers, each
 //   under the name its own scope gives the channel (its full name less the
 //   recipient's prefix), so never a client of another scope;
@@ -60,9 +60,9 @@ class Input {
   size_t pos_ = 0;
 };
 
-constexpr std::array<std::string_view, 14> kCommands = {
+constexpr std::array<std::string_view, 15> kCommands = {
     "GET", "SET", "DEL", "EXISTS", "KEYS", "DBSIZE", "PUBLISH", "SUBSCRIBE", "UNSUBSCRIBE",
-    "PING", "INFO", "set", "keys", "COMMAND",
+    "PING", "INFO", "set", "keys", "COMMAND", "SCAN",
 };
 // Besides the commands: a client leaves and another takes its slot; its
 // scope is removed; its scope is added back or given a new quota.
@@ -71,11 +71,11 @@ constexpr size_t kRemoveScope = kCommands.size() + 1;
 constexpr size_t kSetScope = kCommands.size() + 2;
 constexpr size_t kOperations = kCommands.size() + 3;
 
-const std::array<std::string, 24> kWords = {
+const std::array<std::string, 28> kWords = {
     "x",       "news",       "alice:x", "bob:x",   "alice:news", "bob:news", "alice", "bob:",
     "1",       "\"v\"",      "[1,2]",   "NX",      "XX",         "*",        "*:*",   "alice:*",
     "bob:*",   "?",          "*x",      "keyspace", "memory",    "\"" + std::string(200, 'v') + "\"",
-    "alice:alice:x", "",
+    "alice:alice:x", "", "0", "MATCH", "TYPE", "string",
 };
 
 const std::array<std::string, 3> kScopes = {"", "alice", "bob"};
@@ -259,6 +259,24 @@ class Run {
       std::set<std::string> expected;
       for (const auto& [key, value] : model_) {
         if (key.starts_with(mine) && store::glob_match(args[1], std::string_view(key).substr(mine.size()))) {
+          expected.insert(key.substr(mine.size()));
+        }
+      }
+      FUZZ_CHECK(got == expected);
+    } else if (name == "scan" && ok) {
+      // [cursor 0, names]: KEYS' names for MATCH's pattern, from cursor 0
+      // and for strings; none otherwise.
+      FUZZ_CHECK(first.type == resp::Value::Type::array && first.elements.size() == 2);
+      FUZZ_CHECK(first.elements[0].text == "0");
+      store::ScanOptions options;
+      std::string error;
+      FUZZ_CHECK(store::parse_scan_options(args, options, error));
+      std::set<std::string> got;
+      for (const auto& element : first.elements[1].elements) FUZZ_CHECK(got.insert(element.text).second);
+      std::set<std::string> expected;
+      for (const auto& [key, value] : model_) {
+        if (options.from_start && options.strings && key.starts_with(mine) &&
+            store::glob_match(options.pattern, std::string_view(key).substr(mine.size()))) {
           expected.insert(key.substr(mine.size()));
         }
       }

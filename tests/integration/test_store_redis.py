@@ -130,6 +130,12 @@ class StandaloneRedisTest(unittest.TestCase):
         # The tenant's socket scopes redis-cli the same way.
         tenant_sock = os.path.join(self.broker.run_dir, "tenants", "bob", "store.sock")
         self.assertEqual(redis_nodes.cli("GET", "count", socket_path=tenant_sock), "41")
+        # redis-cli --scan (SCAN through the relay, MATCH under the prefix) sees bob's keys alone, by bob's names.
+        self.assertEqual(self.redis.cli("SET", "pb:bob:count2", "1"), "OK")
+        self.assertEqual(sorted(redis_nodes.cli("--scan", socket_path=tenant_sock).split()), ["count", "count2"])
+        self.assertEqual(redis_nodes.cli("--scan", "--pattern", "*2", socket_path=tenant_sock), "count2")
+        self.assertIn("bob:count", self.broker.redis("--scan", "--pattern", "bob:*").split())
+        self.assertEqual(self.redis.cli("DEL", "pb:bob:count2"), "1")
 
     def test_04_pub_sub_crosses_the_server_with_the_prefix(self):
         with contextlib.closing(harness.connect(self.ports["listener"])) as listener, \

@@ -223,6 +223,10 @@ class TenantsTest(unittest.TestCase):
         self.assertEqual(self.redis("alice", "GET", "count", uid=self.alice_uid).stdout.strip(), str(before + 2))
         self.assertEqual(self.redis("bob", "KEYS", "*", uid=self.bob_uid).stdout.split(), ["count"])
         self.assertEqual(self.redis("bob", "DBSIZE", uid=self.bob_uid).stdout.strip(), "1")
+        # redis-cli --scan (SCAN, one reply from cursor 0) too; root's sees every tenant's.
+        self.assertEqual(self.redis("alice", "--scan", uid=self.alice_uid).stdout.split(), ["count"])
+        self.assertEqual(self.redis("alice", "--scan", "--pattern", "*bob*", uid=self.alice_uid).stdout.split(), [])
+        self.assertIn("bob:count", self.redis(None, "--scan", "--pattern", "*:count").stdout.split())
         # One tenant's user cannot even open the other's socket.
         denied = self.redis("bob", "GET", "count", uid=self.alice_uid)
         self.assertIn("Permission denied", denied.stdout + denied.stderr)

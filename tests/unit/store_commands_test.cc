@@ -79,7 +79,7 @@ TEST_CASE("connection commands") {
                        {kAlice, {"COMMAND"}, "*0\r\n"},
                        {kAlice, {"COMMAND", "DOCS"}, "*0\r\n"},
                        {kAlice, {"command", "docs", "get"}, "*0\r\n"},
-                       {kAlice, {"COMMAND", "COUNT"}, ":14\r\n"},
+                       {kAlice, {"COMMAND", "COUNT"}, ":15\r\n"},
                        {kAlice, {"COMMAND", "nope"}, "-ERR unknown subcommand 'nope'. Try COMMAND HELP.\r\n"},
                    });
   CHECK_FALSE(store.last.close_connection);
@@ -349,6 +349,49 @@ TEST_CASE("KEYS returns the keys matching a glob") {
   CHECK(keys_of("a\\*b") == Keys{"a*b"});
   CHECK(keys_of("nothing*") == Keys{});
   CHECK(store.run(kAlice, {"KEYS", "nothing"}) == "*0\r\n");
+}
+
+TEST_CASE("SCAN answers from cursor 0 whole, with MATCH, COUNT and TYPE read as Redis reads them") {
+  Store store;
+  for (std::string key : {"user:1", "user:2", "session"}) REQUIRE(store.run(kAlice, {"SET", key, "1"}) == "+OK\r\n");
+  // The names after the cursor "0", sorted: the order is unspecified.
+  auto scanned = [&](std::vector<std::string> args) {
+    std::string reply = store.run(kAlice, args);
+    std::string head = "*2\r\n$1\r\n0\r\n";
+    REQUIRE(reply.starts_with(head));
+    std::vector<std::string> keys;
+    size_t pos = reply.find("\r\n", head.size()) + 2;
+    while (pos < reply.size()) {
+      size_t header_end = reply.find("\r\n", pos);
+      size_t length = std::stoul(reply.substr(pos + 1, header_end - pos - 1));
+      keys.push_back(reply.substr(header_end + 2, length));
+      pos = header_end + 2 + length + 2;
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  using Keys = std::vector<std::string>;
+  CHECK(scanned({"SCAN", "0"}) == Keys{"session", "user:1", "user:2"});
+  CHECK(scanned({"scan", "0", "match", "user:*", "COUNT", "1"}) == Keys{"user:1", "user:2"});
+  CHECK(scanned({"SCAN", "0", "MATCH", "nothing*"}) == Keys{});
+  CHECK(scanned({"SCAN", "0", "TYPE", "STRING", "MATCH", "s*"}) == Keys{"session"});
+  // Every value is a string; a cursor the store never gave ends the iteration.
+  CHECK(store.run(kAlice, {"SCAN", "0", "TYPE", "hash"}) == "*2\r\n$1\r\n0\r\n*0\r\n");
+  CHECK(store.run(kAlice, {"SCAN", "17"}) == "*2\r\n$1\r\n0\r\n*0\r\n");
+  run_steps(store, {
+                       {kAlice, {"SCAN"}, "-ERR wrong number of arguments for 'scan' command\r\n"},
+                       {kAlice, {"SCAN", "x"}, "-ERR invalid cursor\r\n"},
+                       {kAlice, {"SCAN", "-1"}, "-ERR invalid cursor\r\n"},
+                       {kAlice, {"SCAN", "18446744073709551616"}, "-ERR invalid cursor\r\n"},
+                       {kAlice, {"SCAN", "0", "MATCH"}, "-ERR syntax error\r\n"},
+                       {kAlice, {"SCAN", "0", "COUNT", "ten"}, "-ERR value is not an integer or out of range\r\n"},
+                       {kAlice, {"SCAN", "0", "COUNT", "0"}, "-ERR syntax error\r\n"},
+                       {kAlice, {"SCAN", "0", "SIZE", "1"}, "-ERR syntax error\r\n"},
+                   });
+  // The same work budget as KEYS.
+  Store small(store::kDefaultMaxMemoryBytes, {}, store::ExecutorLimits{.keys_work_budget = 2});
+  for (std::string key : {"a", "b", "c"}) REQUIRE(small.run(kAlice, {"SET", key, "1"}) == "+OK\r\n");
+  CHECK(small.run(kAlice, {"SCAN", "0"}) == "-ERR SCAN gave up after 2 matching steps; use a simpler pattern\r\n");
 }
 
 TEST_CASE("glob_match follows Redis's pattern rules") {

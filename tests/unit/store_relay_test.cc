@@ -71,10 +71,22 @@ TEST_CASE("the store's rules hold before anything reaches the backend") {
   CHECK(plan({"PING"}).action == Action::forward);
 }
 
-TEST_CASE("KEYS and DBSIZE scan only the client's prefix, escaped") {
+TEST_CASE("KEYS, SCAN and DBSIZE scan only the client's prefix, escaped") {
   auto keys = plan({"KEYS", "user:*"}, "pb:*odd[1]:");
   CHECK(keys.action == Action::keys);
   CHECK(keys.pattern == R"(pb:\*odd\[1\]:user:*)");
+  auto scan = plan({"SCAN", "0", "MATCH", "user:*", "COUNT", "10"}, "pb:*odd[1]:");
+  CHECK(scan.action == Action::scan);
+  CHECK(scan.pattern == R"(pb:\*odd\[1\]:user:*)");
+  CHECK(plan({"SCAN", "0"}).pattern == "pb:*");
+  // A cursor the relay never gave, another type, or a bad request: answered here.
+  for (std::vector<std::string> args : {std::vector<std::string>{"SCAN", "5"}, {"SCAN", "0", "TYPE", "list"}}) {
+    auto done = plan(args);
+    CHECK(done.action == Action::reply);
+    CHECK(done.reply == "*2\r\n$1\r\n0\r\n*0\r\n");
+  }
+  CHECK(plan({"SCAN", "0", "MATCH"}).reply == "-ERR syntax error\r\n");
+  CHECK(plan({"SCAN", "x"}).reply == "-ERR invalid cursor\r\n");
   auto size = plan({"DBSIZE"});
   CHECK(size.action == Action::dbsize);
   CHECK(size.pattern == "pb:*");

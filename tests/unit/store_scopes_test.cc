@@ -171,6 +171,12 @@ TEST_CASE("KEYS and DBSIZE in a scope see only the scope's keys, without the pre
   // A pattern cannot climb out of the prefix.
   CHECK(names_in(store.run(kAlice, {"KEYS", "*alice*"})) == Names{});
   CHECK(names_in(store.run(kBob, {"KEYS", "*"})) == Names{"other", "user:1", "user:3"});
+  // SCAN's names are KEYS' (after the cursor, which is always 0).
+  std::string scan = store.run(kAlice, {"SCAN", "0", "MATCH", "user:*"});
+  REQUIRE(scan.starts_with("*2\r\n$1\r\n0\r\n"));
+  CHECK(names_in(scan.substr(std::string("*2\r\n$1\r\n0\r\n").size())) == Names{"user:1", "user:2"});
+  scan = store.run(kBob, {"SCAN", "0", "MATCH", "*alice*"});
+  CHECK(scan == "*2\r\n$1\r\n0\r\n*0\r\n");
   CHECK(store.run(kAlice, {"DBSIZE"}) == ":4\r\n");
   CHECK(store.run(kBob, {"DBSIZE"}) == ":3\r\n");
   CHECK(store.run(kRoot, {"DBSIZE"}) == ":11\r\n");
@@ -390,7 +396,7 @@ TEST_CASE("every command runs for a scoped client, and errors quote only what it
   Store store;
   CHECK(store.run(kAlice, {"PING"}) == "+PONG\r\n");
   CHECK(store.run(kAlice, {"ECHO", "hi"}) == bulk("hi"));
-  CHECK(store.run(kAlice, {"COMMAND", "COUNT"}) == ":14\r\n");
+  CHECK(store.run(kAlice, {"COMMAND", "COUNT"}) == ":15\r\n");
   CHECK(store.run(kAlice, {"FLUSHALL"}) == "-ERR unknown command 'FLUSHALL', with args beginning with: \r\n");
   CHECK(store.run(kAlice, {"GET"}) == "-ERR wrong number of arguments for 'get' command\r\n");
   CHECK(store.run(kAlice, {"QUIT"}) == "+OK\r\n");
