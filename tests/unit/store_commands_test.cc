@@ -50,6 +50,20 @@ std::string frame(const std::string& kind, const std::string& channel, int count
   return "*3\r\n" + bulk(kind) + bulk(channel) + ":" + std::to_string(count) + "\r\n";
 }
 
+// An array reply's bulk strings, sorted: KEYS' order is unspecified.
+std::vector<std::string> sorted_names(const std::string& reply) {
+  std::vector<std::string> names;
+  size_t pos = reply.find("\r\n") + 2;
+  while (pos < reply.size()) {
+    size_t header_end = reply.find("\r\n", pos);
+    size_t length = std::stoul(reply.substr(pos + 1, header_end - pos - 1));
+    names.push_back(reply.substr(header_end + 2, length));
+    pos = header_end + 2 + length + 2;
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 struct Step {
   ClientId client;
   std::vector<std::string> args;
@@ -327,21 +341,7 @@ TEST_CASE("KEYS returns the keys matching a glob") {
   for (std::string key : {"user:1", "user:2", "user:10", "session", "a*b", "h\\x"}) {
     REQUIRE(store.run(kAlice, {"SET", key, "1"}) == "+OK\r\n");
   }
-  auto keys_of = [&](const std::string& pattern) {
-    std::string reply;
-    store.executor.execute(kAlice, std::vector<std::string>{"KEYS", pattern}, reply);
-    // Order is unspecified: compare as sorted sets of bulk strings.
-    std::vector<std::string> keys;
-    size_t pos = reply.find("\r\n") + 2;
-    while (pos < reply.size()) {
-      size_t header_end = reply.find("\r\n", pos);
-      size_t length = std::stoul(reply.substr(pos + 1, header_end - pos - 1));
-      keys.push_back(reply.substr(header_end + 2, length));
-      pos = header_end + 2 + length + 2;
-    }
-    std::sort(keys.begin(), keys.end());
-    return keys;
-  };
+  auto keys_of = [&](const std::string& pattern) { return sorted_names(store.run(kAlice, {"KEYS", pattern})); };
   using Keys = std::vector<std::string>;
   CHECK(keys_of("*") == Keys{"a*b", "h\\x", "session", "user:1", "user:10", "user:2"});
   CHECK(keys_of("user:?") == Keys{"user:1", "user:2"});
@@ -357,18 +357,9 @@ TEST_CASE("SCAN answers from cursor 0 whole, with MATCH, COUNT and TYPE read as 
   // The names after the cursor "0", sorted: the order is unspecified.
   auto scanned = [&](std::vector<std::string> args) {
     std::string reply = store.run(kAlice, args);
-    std::string head = "*2\r\n$1\r\n0\r\n";
-    REQUIRE(reply.starts_with(head));
-    std::vector<std::string> keys;
-    size_t pos = reply.find("\r\n", head.size()) + 2;
-    while (pos < reply.size()) {
-      size_t header_end = reply.find("\r\n", pos);
-      size_t length = std::stoul(reply.substr(pos + 1, header_end - pos - 1));
-      keys.push_back(reply.substr(header_end + 2, length));
-      pos = header_end + 2 + length + 2;
-    }
-    std::sort(keys.begin(), keys.end());
-    return keys;
+    std::string cursor = "*2\r\n$1\r\n0\r\n";
+    REQUIRE(reply.starts_with(cursor));
+    return sorted_names(reply.substr(cursor.size()));
   };
   using Keys = std::vector<std::string>;
   CHECK(scanned({"SCAN", "0"}) == Keys{"session", "user:1", "user:2"});
