@@ -1,5 +1,6 @@
 #include "worker/api_host.h"
 
+#include "common/log.h"
 #include "worker/js_util.h"
 #include "worker/runtime.h"
 
@@ -57,8 +58,14 @@ bool report_failed(JSContext* cx, unsigned argc, JS::Value* vp) {
   return true;
 }
 
+// stopped(deadlineMs): close(ctx) has settled, or deadlineMs passed first.
 bool stopped(JSContext* cx, unsigned argc, JS::Value* vp) {
   JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  if (args.get(0).isNumber()) {
+    common::log::warn("close-deadline")
+        .kv("timeout_ms", static_cast<int64_t>(args[0].toNumber()))
+        .kv("reason", "close(ctx) had not settled; the worker stops anyway (timeouts.close_ms)");
+  }
   Runtime::from(cx).handler_stopped();
   args.rval().setUndefined();
   return true;
@@ -68,7 +75,7 @@ const JSFunctionSpec kFunctions[] = {
     JS_FN("registerHooks", register_hooks, 1, 0),
     JS_FN("reportReady", report_ready, 0, 0),
     JS_FN("reportFailed", report_failed, 1, 0),
-    JS_FN("stopped", stopped, 0, 0),
+    JS_FN("stopped", stopped, 1, 0),
     JS_FS_END,
 };
 

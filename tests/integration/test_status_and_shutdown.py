@@ -123,6 +123,22 @@ class ShutdownTest(unittest.TestCase):
             with self.assertRaises(ConnectionRefusedError):
                 harness.connect(port, timeout=2).close()
 
+    def test_a_close_that_never_settles_is_ended_at_its_deadline_with_a_warning(self):
+        port = harness.free_port()
+        config = {"timeouts": {"close_ms": 300, "drain_ms": 5000}}
+        source = ('export function handle(conn) { conn.end("hi\\n"); }\n'
+                  "export function close() { return new Promise(() => {}); }\n")
+        with harness.Broker({f"stuck.tcp.{port}.port.js": source}, config=config) as broker:
+            broker.start()
+            self.assertEqual(harness.transcript(port), b"hi\n")
+            self.assertEqual(broker.stop(), 0)
+            line = broker.wait_for(event="close-deadline", handler="stuck")
+            self.assertEqual((line["level"], line["timeout_ms"]), ("warn", "300"))
+            self.assertIn("timeouts.close_ms", line["reason"])
+            # The handler threw nothing: no exception is reported for it.
+            self.assertEqual(broker.events(event="uncaught-exception"), [])
+            self.assertEqual(broker.events(event="unhandled-rejection"), [])
+
 
 if __name__ == "__main__":
     harness.main()

@@ -148,15 +148,19 @@ function datagram(arrayBuffer, address, family, port) {
 }
 
 async function stop(closeTimeoutMs) {
+  // The deadline passing is the operator's to hear about (a warning naming
+  // it), not the handler's exception; close(ctx) throwing is the handler's.
+  let deadlinePassed = false;
   try {
     if (controller !== null && !controller.signal.aborted) controller.abort();
     if (handler !== null && typeof handler.close === "function") {
       await withDeadline(handler.close(ctx), closeTimeoutMs, "close(ctx)");
     }
   } catch (error) {
-    handleUncaught(error instanceof ContractError ? error : error, undefined, false);
+    if (error instanceof ContractError) deadlinePassed = true;
+    else handleUncaught(error, undefined, false);
   } finally {
-    native.stopped();
+    native.stopped(deadlinePassed ? closeTimeoutMs : undefined);
   }
 }
 
