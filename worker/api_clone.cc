@@ -1,5 +1,6 @@
 #include "worker/api_clone.h"
 
+#include <js/ArrayBuffer.h>
 #include <js/Conversions.h>
 #include <js/Exception.h>
 #include <js/StructuredClone.h>
@@ -162,8 +163,24 @@ bool structured_clone(JSContext* cx, unsigned argc, JS::Value* vp) {
   return true;
 }
 
+// detachArrayBuffer(buffer): what structuredClone's `transfer` leaves of a
+// buffer it moved (the clone has a copy): detached, byteLength 0, its views
+// empty. globals.js has checked that it is an ArrayBuffer.
+bool detach_array_buffer(JSContext* cx, unsigned argc, JS::Value* vp) {
+  JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+  if (!args.get(0).isObject() || !JS::IsArrayBufferObject(&args[0].toObject())) {
+    JS_ReportErrorASCII(cx, "detachArrayBuffer: not an ArrayBuffer");
+    return false;
+  }
+  JS::RootedObject buffer(cx, &args[0].toObject());
+  if (!JS::DetachArrayBuffer(cx, buffer)) return false;
+  args.rval().setUndefined();
+  return true;
+}
+
 const JSFunctionSpec kFunctions[] = {
     JS_FN("structuredClone", structured_clone, 1, 0),
+    JS_FN("detachArrayBuffer", detach_array_buffer, 1, 0),
     JS_FS_END,
 };
 

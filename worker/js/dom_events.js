@@ -282,6 +282,29 @@ for (const [name, value] of [["NONE", 0], ["CAPTURING_PHASE", 1], ["AT_TARGET", 
   Object.defineProperty(Event, name, { value, writable: false, enumerable: true, configurable: false });
 }
 
+// CustomEvent: an Event carrying `detail` (a global in Node 20).
+export class CustomEvent extends Event {
+  #detail;
+
+  constructor(type, options = undefined) {
+    if (arguments.length === 0) throw ERR_MISSING_ARGS("type");
+    super(type, options);
+    this.#detail = options?.detail ?? null;
+  }
+
+  get detail() {
+    if (!(#detail in this)) throw ERR_INVALID_THIS("CustomEvent");
+    return this.#detail;
+  }
+}
+Object.defineProperty(CustomEvent.prototype, "detail", { enumerable: true });
+Object.defineProperty(CustomEvent.prototype, Symbol.toStringTag, {
+  value: "CustomEvent",
+  writable: false,
+  enumerable: false,
+  configurable: true,
+});
+
 // EventTarget ---------------------------------------------------------------------------
 
 let listenerErrorHandler = () => {};
@@ -362,6 +385,33 @@ function listenerOptions(options) {
 }
 
 let getHandlers;
+let getEvents;
+let isTarget;
+// setMaxListeners(n, target) of node:events: kept for getMaxListeners (this
+// EventTarget does not warn past it).
+const maxListeners = new WeakMap();
+
+// For node:events' getEventListeners, getMaxListeners and setMaxListeners,
+// which take EventTargets (an AbortSignal among them) as well as emitters.
+export function isEventTarget(value) {
+  return value !== null && typeof value === "object" && isTarget(value);
+}
+
+export function eventTargetListeners(target, type) {
+  const listeners = [];
+  for (let handler = getEvents(target).get(type)?.next; handler !== undefined; handler = handler.next) {
+    listeners.push(handler.listener);
+  }
+  return listeners;
+}
+
+export function eventTargetMaxListeners(target, defaultMax) {
+  return maxListeners.get(target) ?? defaultMax;
+}
+
+export function setEventTargetMaxListeners(target, n) {
+  maxListeners.set(target, n);
+}
 
 export class EventTarget {
   #events = new Map();
@@ -369,6 +419,8 @@ export class EventTarget {
 
   static {
     getHandlers = (target) => target.#handlers;
+    getEvents = (target) => target.#events;
+    isTarget = (value) => #events in value;
   }
 
   addEventListener(type, listener, options = undefined) {

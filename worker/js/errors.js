@@ -65,6 +65,16 @@ const internalEngineFrame = /^(makeError|ERR_[A-Z0-9_]+)@/;
 const internalFrame = /^ {4}at (makeError|ERR_[A-Z0-9_]+) /;
 
 // inspect() shows these errors' code in the header, as Node's stack does.
+// Node's AbortError (internal/errors): what an AbortSignal makes Node's own
+// APIs reject or throw with; `cause` is the signal's reason.
+export class AbortError extends Error {
+  constructor(message = "The operation was aborted", options = undefined) {
+    super(message, options);
+    this.code = "ABORT_ERR";
+    this.name = "AbortError";
+  }
+}
+
 export function isNodeError(error) {
   return error !== null && typeof error === "object" &&
     nodeErrorPrototypes.has(Object.getPrototypeOf(error));

@@ -4,11 +4,13 @@
 // emit do not change that emit, `_events` shows up in inspect() output, and
 // old-style subclasses call EventEmitter.call(this).
 import {
+  AbortError,
   ERR_INVALID_ARG_TYPE,
   ERR_OUT_OF_RANGE,
   ERR_UNHANDLED_ERROR,
 } from "./errors.js";
 import { inspect } from "./inspect.js";
+import { eventTargetListeners, eventTargetMaxListeners, isEventTarget, setEventTargetMaxListeners } from "./dom_events.js";
 import { process } from "./process.js";
 
 export const errorMonitor = Symbol("events.errorMonitor");
@@ -41,14 +43,6 @@ function validateAbortSignal(signal, name) {
   if (signal !== undefined &&
       (signal === null || typeof signal !== "object" || !("aborted" in signal))) {
     throw ERR_INVALID_ARG_TYPE(name, "AbortSignal", signal);
-  }
-}
-
-class AbortError extends Error {
-  constructor(message = "The operation was aborted", options = undefined) {
-    super(message, options);
-    this.code = "ABORT_ERR";
-    this.name = "AbortError";
   }
 }
 
@@ -558,11 +552,13 @@ export function on(emitter, event, options = {}) {
 
 export function getEventListeners(emitterOrTarget, type) {
   if (typeof emitterOrTarget.listeners === "function") return emitterOrTarget.listeners(type);
+  if (isEventTarget(emitterOrTarget)) return eventTargetListeners(emitterOrTarget, type);
   throw ERR_INVALID_ARG_TYPE("emitter", ["EventEmitter", "EventTarget"], emitterOrTarget);
 }
 
 export function getMaxListeners(emitterOrTarget) {
   if (typeof emitterOrTarget?.getMaxListeners === "function") return getMaxListenersOf(emitterOrTarget);
+  if (isEventTarget(emitterOrTarget)) return eventTargetMaxListeners(emitterOrTarget, defaultMaxListeners);
   throw ERR_INVALID_ARG_TYPE("emitter", ["EventEmitter", "EventTarget"], emitterOrTarget);
 }
 
@@ -572,7 +568,8 @@ export function setMaxListeners(n = defaultMaxListeners, ...eventTargets) {
     defaultMaxListeners = n;
   } else {
     for (const target of eventTargets) {
-      if (typeof target?.setMaxListeners === "function") target.setMaxListeners(n);
+      if (isEventTarget(target)) setEventTargetMaxListeners(target, n);
+      else if (typeof target?.setMaxListeners === "function") target.setMaxListeners(n);
       else throw ERR_INVALID_ARG_TYPE("eventTargets", ["EventEmitter", "EventTarget"], target);
     }
   }

@@ -3,11 +3,11 @@
 import { native } from "./native.js";
 import { Buffer, atob, btoa } from "./buffer.js";
 import { TextEncoder, TextDecoder } from "./text_coding.js";
-import { AbortController, AbortSignal, DOMException, Event, EventTarget } from "./dom_events.js";
+import { AbortController, AbortSignal, CustomEvent, DOMException, Event, EventTarget } from "./dom_events.js";
 import { setTimeout, setInterval, setImmediate, clearTimeout, clearInterval, clearImmediate } from "./timers.js";
 import { console } from "./console.js";
 import { process } from "./process.js";
-import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+import { ERR_INVALID_ARG_TYPE, makeError } from "./errors.js";
 
 function queueMicrotask(callback) {
   if (typeof callback !== "function") throw ERR_INVALID_ARG_TYPE("callback", ["function"], callback);
@@ -18,15 +18,38 @@ function structuredClone(value, options) {
   if (arguments.length === 0) {
     throw new TypeError("The \"value\" argument must be specified");
   }
-  if (options !== undefined && options !== null && options.transfer !== undefined) {
-    throw new DOMException("Transferring objects is not supported", "DataCloneError");
-  }
+  const transfer = transferList(options);
+  let clone;
   try {
-    return native.structuredClone(value);
+    clone = native.structuredClone(value);
   } catch (error) {
     if (error instanceof DOMException) throw error;
     throw new DOMException(String(error?.message ?? error), "DataCloneError");
   }
+  // A transferred ArrayBuffer is moved: the clone has its bytes (a copy
+  // here), the original is detached.
+  for (const buffer of transfer) native.detachArrayBuffer(buffer);
+  return clone;
+}
+
+// structuredClone's `transfer`, checked as Node checks it. Only ArrayBuffers
+// can be transferred: there are no MessagePorts here.
+function transferList(options) {
+  const transfer = options?.transfer;
+  if (transfer === undefined || transfer === null) return [];
+  if (typeof transfer[Symbol.iterator] !== "function") {
+    throw makeError(TypeError, "ERR_INVALID_ARG_TYPE", "Optional transferList argument must be an iterable");
+  }
+  const buffers = [...transfer];
+  for (const [index, item] of buffers.entries()) {
+    if (!(item instanceof ArrayBuffer)) {
+      throw makeError(TypeError, "ERR_INVALID_TRANSFER_OBJECT", "Found invalid object in transferList");
+    }
+    if (buffers.indexOf(item) !== index) {
+      throw new DOMException("Transfer list contains duplicate ArrayBuffer", "DataCloneError");
+    }
+  }
+  return buffers;
 }
 
 const kQuotaBytes = 65536;
@@ -73,6 +96,7 @@ export const publicGlobals = {
   DOMException,
   Event,
   EventTarget,
+  CustomEvent,
   setTimeout,
   setInterval,
   setImmediate,

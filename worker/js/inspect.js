@@ -278,13 +278,23 @@ function formatValue(ctx, value, recurseTimes, typedArray) {
   return formatRaw(ctx, value, recurseTimes, typedArray);
 }
 
+function isInstanceof(object, constructor) {
+  try {
+    return object instanceof constructor;
+  } catch {
+    return false;  // a constructor whose Symbol.hasInstance throws, or without a prototype object
+  }
+}
+
 function getConstructorName(obj, ctx, recurseTimes) {
   let firstProto;
   const original = obj;
   while (obj) {
     const descriptor = Object.getOwnPropertyDescriptor(obj, "constructor");
+    // An object is named after a constructor it is an instance of: a
+    // prototype's own `constructor` (Point.prototype's Point) does not name it.
     if (descriptor !== undefined && typeof descriptor.value === "function" &&
-        descriptor.value.name !== "") {
+        descriptor.value.name !== "" && isInstanceof(original, descriptor.value)) {
       return String(descriptor.value.name);
     }
     obj = Object.getPrototypeOf(obj);

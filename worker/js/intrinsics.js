@@ -34,3 +34,26 @@ Object.defineProperty(Date.prototype, "getTimezoneOffset", {
   enumerable: false,
   configurable: true,
 });
+
+// V8 keeps an error's `stack` non-enumerable when it is assigned (code that
+// rewrites stacks, then logs JSON.stringify(error) or {...error}, shows no
+// stack); SpiderMonkey's Error.prototype.stack setter makes it an enumerable
+// own property.
+const stackAccessor = Object.getOwnPropertyDescriptor(Error.prototype, "stack");
+if (stackAccessor?.set !== undefined) {
+  const engineSetStack = stackAccessor.set;
+  Object.defineProperty(Error.prototype, "stack", {
+    get: stackAccessor.get,
+    set: {
+      stack(value) {
+        if ((typeof this !== "object" || this === null) && typeof this !== "function") {
+          Reflect.apply(engineSetStack, this, [value]);
+          return;
+        }
+        Object.defineProperty(this, "stack", { value, writable: true, enumerable: false, configurable: true });
+      },
+    }.stack,
+    enumerable: stackAccessor.enumerable,
+    configurable: stackAccessor.configurable,
+  });
+}

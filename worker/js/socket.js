@@ -9,7 +9,7 @@
 import { native } from "./native.js";
 import { Buffer } from "./buffer.js";
 import { setTimeout as startTimer, clearTimeout as stopTimer } from "./timers.js";
-import { makeError, ERR_INVALID_ARG_TYPE } from "./errors.js";
+import { AbortError, makeError, ERR_INVALID_ARG_TYPE } from "./errors.js";
 import {
   Duplex, writeChunk, pushSettled, addChunk, settleReadMore, onwrite, onwriteOf, scheduleAfterWrite, nop,
   S_DESTROYED, S_CONSTRUCTED, S_EMIT_CLOSE, R_SYNC, R_READING, R_NEED_READABLE, R_ENDED, R_END_EMITTED,
@@ -40,10 +40,7 @@ function nativeEncoding(encoding) {
 export const kHandoff = Symbol("portbroker.handoff");
 
 function abortError(signal) {
-  const error = new Error("The operation was aborted", { cause: signal.reason });
-  error.code = "ABORT_ERR";
-  error.name = "AbortError";
-  return error;
+  return new AbortError(undefined, { cause: signal.reason });
 }
 
 // _sk bits.

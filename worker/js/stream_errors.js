@@ -2,13 +2,7 @@
 // and messages. Kept apart from errors.js so the stream modules own them.
 import { makeError } from "./errors.js";
 
-export class AbortError extends Error {
-  constructor(message = "The operation was aborted", options = undefined) {
-    super(message, options);
-    this.code = "ABORT_ERR";
-    this.name = "AbortError";
-  }
-}
+export { AbortError } from "./errors.js";
 
 export const ERR_STREAM_PUSH_AFTER_EOF = () => makeError(Error, "ERR_STREAM_PUSH_AFTER_EOF", "stream.push() after EOF");
 export const ERR_STREAM_UNSHIFT_AFTER_END_EVENT = () =>

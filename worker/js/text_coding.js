@@ -323,11 +323,14 @@ export class TextDecoder {
   [customInspectSymbol](depth, options) {
     if (!(#encoding in this)) throw ERR_INVALID_THIS("TextDecoder");
     if (typeof depth === "number" && depth < 0) return this;
-    const object = { __proto__: { constructor: this.constructor ?? TextDecoder } };
+    // As Node: the constructor's name, then the fields inspected with the
+    // default options (no colours, whatever `options` asks).
+    const constructor = this.constructor ?? TextDecoder;
+    const object = { __proto__: { constructor } };
     object.encoding = this.#encoding;
     object.fatal = this.#fatal;
     object.ignoreBOM = this.#ignoreBOM;
-    return inspect(object, options);
+    return `${constructor.name} ${inspect(object)}`;
   }
 }
 markEnumerable(TextDecoder.prototype, ["encoding", "fatal", "ignoreBOM", "decode"]);

@@ -277,3 +277,16 @@ export function clearImmediate(immediate) {
 
 native.setTimerCallback(processTimers);
 native.setImmediateCallback(processImmediates);
+
+// util.promisify(setTimeout) and util.promisify(setImmediate) are
+// timers/promises' functions, as in Node: an enumerable getter, so that
+// module is compiled only when asked for.
+for (const fn of [setTimeout, setImmediate]) {
+  Object.defineProperty(fn, Symbol.for("nodejs.util.promisify.custom"), {
+    get() {
+      return native.loadInternal("timers_promises.js")[fn.name];
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}

@@ -1,13 +1,11 @@
 // timers/promises: promise versions of the timers, with AbortSignal support.
 import { setTimeout as startTimeout, setImmediate as startImmediate, clearTimeout, clearImmediate,
   setInterval as startInterval, clearInterval } from "./timers.js";
-import { DOMException } from "./dom_events.js";
+import { AbortError } from "./errors.js";
 
+// As Node: its AbortError (an Error with code ABORT_ERR), the signal's reason as `cause`.
 function abortError(signal) {
-  const error = new DOMException("The operation was aborted", "AbortError");
-  if (signal.reason !== undefined) error.cause = signal.reason;
-  error.code = "ABORT_ERR";
-  return error;
+  return new AbortError(undefined, { cause: signal.reason });
 }
 
 function delayed(start, clear, delay, value, options = {}) {
