@@ -26,7 +26,7 @@ declare function clearInterval(timer: unknown): void;
 declare function setImmediate(callback: (...args: any[]) => void, ...args: any[]): unknown;
 declare function clearImmediate(immediate: unknown): void;
 declare function queueMicrotask(callback: () => void): void;
-declare function structuredClone<T>(value: T): T;
+declare function structuredClone<T>(value: T, options?: { transfer?: readonly ArrayBuffer[] }): T;
 
 declare var console: {
   log(...data: unknown[]): void;
