@@ -407,8 +407,18 @@ bool ModuleLoader::dynamic_import_hook(JSContext* cx, JS::HandleValue referencin
 bool ModuleLoader::metadata_hook(JSContext* cx, JS::HandleValue module_private, JS::HandleObject meta) {
   if (g_loader == nullptr || !module_private.isInt32()) return true;
   const Record& record = g_loader->records_[static_cast<size_t>(module_private.toInt32())];
-  std::string url = record.kind == Kind::user ? "file://" + g_loader->handlers_dir_ + "/" + record.key
-                                              : "portbroker:internal/" + record.key;
+  std::string path = g_loader->handlers_dir_ + "/" + record.key;
+  if (record.kind == Kind::user) {
+    // Node 20.11's import.meta.dirname and filename, for file modules only
+    // (defined first: Node lists them before url).
+    JS::RootedString dirname(cx, new_string_from_utf8(cx, path.substr(0, path.rfind('/'))));
+    JS::RootedString filename(cx, new_string_from_utf8(cx, path));
+    if (!dirname || !filename || !JS_DefineProperty(cx, meta, "dirname", dirname, JSPROP_ENUMERATE) ||
+        !JS_DefineProperty(cx, meta, "filename", filename, JSPROP_ENUMERATE)) {
+      return false;
+    }
+  }
+  std::string url = record.kind == Kind::user ? "file://" + path : "portbroker:internal/" + record.key;
   JS::RootedString url_string(cx, new_string_from_utf8(cx, url));
   return url_string && JS_DefineProperty(cx, meta, "url", url_string, JSPROP_ENUMERATE);
 }

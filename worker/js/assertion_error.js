@@ -214,13 +214,25 @@ function shortenForInspect(value) {
   return value;
 }
 
+// Node compares two errors without their stacks: each is shown through a
+// copy that has its own enumerable properties and its message, and no stack.
+function copyError(source) {
+  const target = Object.assign({ __proto__: Object.getPrototypeOf(source) }, source);
+  Object.defineProperty(target, "message", { value: source.message });
+  return target;
+}
+
+const isStackedError = (value) => isObject(value) && "stack" in value && value instanceof Error;
+
 export class AssertionError extends Error {
   constructor(options) {
     if (options === null || typeof options !== "object") throw ERR_INVALID_ARG_TYPE("options", "Object", options);
     const { message, operator, actual, expected } = options;
     let text;
     if (operator === "deepStrictEqual" || operator === "strictEqual") {
-      text = diffMessage(actual, expected, operator, message != null ? String(message) : undefined);
+      const bothErrors = isStackedError(actual) && isStackedError(expected);
+      text = diffMessage(bothErrors ? copyError(actual) : actual, bothErrors ? copyError(expected) : expected, operator,
+        message != null ? String(message) : undefined);
     } else if (message != null) {
       text = String(message);
     } else if (operator === "notDeepStrictEqual" || operator === "notStrictEqual") {

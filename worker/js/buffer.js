@@ -1193,7 +1193,15 @@ export default {
   kMaxLength,
   kStringMaxLength,
   constants,
-  INSPECT_MAX_BYTES,
+  // An accessor, as Node's: setting it changes what inspect() shows.
+  get INSPECT_MAX_BYTES() {
+    return INSPECT_MAX_BYTES;
+  },
+  set INSPECT_MAX_BYTES(value) {
+    if (typeof value !== "number") throw ERR_INVALID_ARG_TYPE("INSPECT_MAX_BYTES", "number", value);
+    if (!(value >= 0)) throw ERR_OUT_OF_RANGE("INSPECT_MAX_BYTES", ">= 0", value);
+    INSPECT_MAX_BYTES = value;
+  },
   isAscii,
   isUtf8,
   atob,

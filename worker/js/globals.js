@@ -62,8 +62,7 @@ const crypto = {
       throw new DOMException("The data argument must be an integer-type TypedArray", "TypeMismatchError");
     }
     if (array.byteLength > kQuotaBytes) {
-      throw new DOMException(
-        `The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (${kQuotaBytes})`,
+      throw new DOMException(`The requested length exceeds ${kQuotaBytes.toLocaleString("en-US")} bytes`,
         "QuotaExceededError");
     }
     return native.getRandomValues(array);

@@ -88,7 +88,7 @@ async function start(namespace, evaluation, info) {
     const access = accessJson(namespace, info);
     ctx = makeContext(info);
     if (typeof namespace.open === "function") {
-      await withDeadline(namespace.open(ctx), info.openTimeoutMs, "open(ctx)");
+      await withDeadline(Reflect.apply(namespace.open, undefined, [ctx]), info.openTimeoutMs, "open(ctx)");
     }
     handler = namespace;
     native.reportReady(access);
@@ -98,7 +98,7 @@ async function start(namespace, evaluation, info) {
 }
 
 function runHandle(socket) {
-  const result = handler.handle(socket, ctx);
+  const result = Reflect.apply(handler.handle, undefined, [socket, ctx]);  // `this` undefined, as a plain call
   if (result && typeof result.then === "function") {
     result.then(undefined, (error) => reportUncaught(error, socket, true));
   }
@@ -134,7 +134,7 @@ function connection(id, brokerId, remoteAddress, remotePort, remoteFamily, tlsJs
 }
 
 function runMessage(message, rinfo) {
-  const result = handler.message(message, rinfo, ctx);
+  const result = Reflect.apply(handler.message, undefined, [message, rinfo, ctx]);
   if (result && typeof result.then === "function") {
     result.then(undefined, (error) => reportUncaught(error, undefined, true));
   }
@@ -154,7 +154,7 @@ async function stop(closeTimeoutMs) {
   try {
     if (controller !== null && !controller.signal.aborted) controller.abort();
     if (handler !== null && typeof handler.close === "function") {
-      await withDeadline(handler.close(ctx), closeTimeoutMs, "close(ctx)");
+      await withDeadline(Reflect.apply(handler.close, undefined, [ctx]), closeTimeoutMs, "close(ctx)");
     }
   } catch (error) {
     if (error instanceof ContractError) deadlinePassed = true;

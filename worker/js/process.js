@@ -2,7 +2,7 @@
 // environment (handlers run confined), no exit and no stdio; nextTick and
 // hrtime behave as in Node.
 import { native } from "./native.js";
-import { ERR_INVALID_ARG_TYPE } from "./errors.js";
+import { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE } from "./errors.js";
 import { machineArchitecture } from "./architecture.js";
 
 function nextTick(callback, ...args) {
@@ -11,6 +11,10 @@ function nextTick(callback, ...args) {
 }
 
 function hrtime(previous) {
+  if (previous !== undefined) {
+    if (!Array.isArray(previous)) throw ERR_INVALID_ARG_TYPE("time", "Array", previous);
+    if (previous.length !== 2) throw ERR_OUT_OF_RANGE("time", 2, previous.length);
+  }
   // An arbitrary origin, as in Node: only differences are meaningful.
   const ms = native.hrtimeMs();
   let seconds = Math.floor(ms / 1e3);
@@ -19,7 +23,7 @@ function hrtime(previous) {
     seconds += 1;
     nanoseconds -= 1e9;
   }
-  if (Array.isArray(previous)) {
+  if (previous !== undefined) {
     seconds -= previous[0];
     nanoseconds -= previous[1];
     if (nanoseconds < 0) {
@@ -35,10 +39,19 @@ hrtime.bigint = () => {
   return BigInt(seconds) * 1000000000n + BigInt(nanoseconds);
 };
 
+// Empty (handlers run confined), but as in Node whatever is stored in it is
+// stored as a string.
+const env = new Proxy({}, {
+  set(target, key, value) {
+    target[key] = typeof key === "symbol" ? value : `${value}`;
+    return true;
+  },
+});
+
 export const process = {
   nextTick,
   hrtime,
-  env: {},
+  env,
   argv: [],
   platform: "linux",
   arch: machineArchitecture(),

@@ -452,13 +452,23 @@ export class Socket extends Duplex {
     return this;
   }
 
+  // The deprecated name for writableLength, while connected (Node: while it has a handle).
+  get bufferSize() {
+    return this._id !== 0 && !this.destroyed ? this.writableLength : undefined;
+  }
+
   setTimeout(msecs, callback) {
+    // Node's order: nothing on a destroyed socket; `timeout` is set before msecs is checked.
+    if (this.destroyed) return this;
+    this.timeout = msecs;
     if (typeof msecs !== "number") throw ERR_INVALID_ARG_TYPE("msecs", ["number"], msecs);
     if (!(msecs >= 0) || !Number.isFinite(msecs)) {
       throw makeError(RangeError, "ERR_OUT_OF_RANGE",
         `The value of "msecs" is out of range. It must be a non-negative finite number. Received ${msecs}`);
     }
-    this.timeout = msecs;
+    if (callback !== undefined && typeof callback !== "function") {
+      throw ERR_INVALID_ARG_TYPE("callback", ["function"], callback);
+    }
     this._clearTimer();
     if (msecs === 0) {
       if (typeof callback === "function") this.removeListener("timeout", callback);

@@ -121,7 +121,8 @@ function aborted(signal, resource) {
     throw ERR_INVALID_ARG_TYPE("resource", "object", resource);
   }
   if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  // With the abort event, as Node's (addAbortListener passes it on).
+  return new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
 }
 
 const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
