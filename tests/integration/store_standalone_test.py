@@ -387,8 +387,10 @@ def test_tiny_keys_hit_the_limit_at_their_real_cost(directory):
             while replies.count(b"\r\n") < batch:
                 replies += client.recv(1 << 20)
             lines = bytes(replies).split(b"\r\n")[:batch]
-            accepted = lines.index(oom) if oom in lines else batch
-            check(all(line == b"+OK" for line in lines[:accepted]), f"unexpected replies {set(lines)}")
+            check(all(line in (b"+OK", oom) for line in lines), f"unexpected replies {set(lines)}")
+            # A write after a refused one may fit again: the client's own
+            # buffers are charged too, and shrink as its replies are sent.
+            accepted = lines.count(b"+OK")
             stored += accepted
             if accepted < batch:
                 break
